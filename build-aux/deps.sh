@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian 12 packages vmnet needs to build and test, only those
+# that are missing. Run as root. Idempotent and quiet when nothing is missing.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+# Build: toolchain, autotools, the libraries vmnet links (each a hard requirement).
+# Test: check, valgrind, clang (libFuzzer), the tools tests use to read state
+# independently (iproute2, nftables, jq, libvirt's virt-xml-validate), man.
+pkgs="build-essential autoconf automake libtool pkg-config
+libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
+libnftnl-dev libmnl-dev check
+valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
+man-db groff-base util-linux"
+if [ -f "$here/deps-vm.txt" ] && [ "${VMNET_NO_VM:-0}" != 1 ]; then
+        pkgs="$pkgs $(grep -v '^#' "$here/deps-vm.txt" | tr '\n' ' ')"
+fi
+missing=
+for p in $pkgs; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+                missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "vmnet: installing missing packages:$missing"
+if [ "$(id -u)" != 0 ]; then
+        echo "vmnet: run as root (apt-get install needs it)" >&2
+        exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

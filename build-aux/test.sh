@@ -1,0 +1,34 @@
+#!/bin/sh
+# The README's second command (and CI's): install what is missing, build, and
+# run the whole test suite:
+#   1. make check          unit tests, CLI tests, fuzz corpus replay, namespace tests
+#   2. sanitizers          the same unit tests under AddressSanitizer + UBSan
+#   3. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
+#   4. make distcheck      the tarball builds and passes its own tests
+# Each step prints its own summary; the script stops at the first failure.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+sh build-aux/deps.sh
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build and make check"
+BUILDDIR=$src/build sh build-aux/build.sh
+make -C build check -j"$(nproc)" || { cat build/test-suite.log; exit 1; }
+
+step "unit tests under AddressSanitizer + UBSan"
+BUILDDIR=$src/build-asan sh build-aux/build.sh --enable-sanitizers CFLAGS="-O1 -g"
+# Check forks each test by default; in-process runs let LeakSanitizer see leaks.
+CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        make -C build-asan check -j"$(nproc)" || { cat build-asan/test-suite.log; exit 1; }
+
+step "fuzzing the plan parser for ${FUZZ_SECONDS:-60}s"
+BUILDDIR=$src/build-fuzz sh build-aux/build.sh --enable-fuzzer CC=clang \
+        CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" LDFLAGS="-fsanitize=address,undefined"
+make -C build-fuzz tests/fuzz/fuzz-plan >/dev/null
+tests/fuzz/run-fuzzer build-fuzz "${FUZZ_SECONDS:-60}"
+
+step "make distcheck"
+make -C build distcheck >/dev/null
+echo "distcheck: OK"

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What executing actions needs: sockets opened once per run, inside the
+ * target network namespace (the CLI enters --netns before opening them).
+ */
+
+#include "actions/action.h"
+#include "model/model.h"
+#include "util/autoptr.h"
+
+struct _VmnetApplyCtx {
+        const VmnetPlan *plan;
+        struct nl_sock *nl;      /* NETLINK_ROUTE (libnl), NULL until opened */
+        struct mnl_socket *nft;  /* NETLINK_NETFILTER (libmnl), NULL until opened */
+        virConnectPtr virt;      /* libvirt, NULL when not used */
+};
+
+/* Opens the netlink sockets in the current network namespace. */
+gboolean vmnet_apply_ctx_open(VmnetApplyCtx *ctx, GError **error);
+void vmnet_apply_ctx_close(VmnetApplyCtx *ctx);

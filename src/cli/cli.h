@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The CLI is the only code that prints. Each subcommand is one file with a
+ * run function, dispatched from the table in main.c.
+ */
+
+#include <glib.h>
+
+#include "model/model.h"
+#include "util/error.h"
+#include "util/json.h"
+
+/* Exit statuses (vmnet(8) EXIT STATUS). */
+enum {
+        VMNET_EXIT_OK = 0,
+        VMNET_EXIT_FAILURE = 1,
+        VMNET_EXIT_CHANGED = 2, /* with --detailed-exitcode */
+};
+
+typedef struct {
+        gboolean json;
+        gboolean quiet;
+} VmnetCli;
+
+typedef struct {
+        const char *name;
+        const char *args;    /* usage after the name, e.g. "PLAN" */
+        const char *summary; /* one line for --help */
+        int (*run)(VmnetCli *cli, int argc, char **argv);
+} VmnetCommand;
+
+/* The command table entry of a subcommand (for its usage line). */
+const VmnetCommand *vmnet_cli_command(const char *name);
+
+/*
+ * Parses a subcommand's options (its own entries plus the global ones) and
+ * leaves the positional arguments in argc/argv. Returns FALSE after printing
+ * a usage error.
+ */
+gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEntry *entries,
+                         int *argc, char ***argv);
+
+/*
+ * Loads, finalizes and validates a plan. On any problem prints every
+ * diagnostic (stderr, or a JSON document on stdout with --json) and returns
+ * NULL.
+ */
+VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *path);
+
+/* Prints an error (stderr, or JSON on stdout with --json) and returns VMNET_EXIT_FAILURE. */
+int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error);
+
+/* Writes diagnostics as a JSON array member "key". */
+void vmnet_cli_json_diags(VmnetJson *j, const char *key, const VmnetDiags *diags);
+
+/* Prints a finished JSON document (and a newline) on stdout. */
+void vmnet_cli_json_print(VmnetJson *j);
+
+int vmnet_cmd_validate(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv);

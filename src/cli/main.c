@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "plan/plan.h"
+#include "validate/validate.h"
+
+static const VmnetCommand commands[] = {
+        { "validate", "PLAN", "check a plan against the schema and the semantic rules",
+          vmnet_cmd_validate },
+        { "render", "PLAN [--libvirt] [--network NAME] [--nft] [--domain NAME]",
+          "print the libvirt XML and nftables ruleset the plan produces", vmnet_cmd_render },
+};
+
+static const GOptionEntry global_entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, NULL, "Machine-readable output (one JSON document on stdout)",
+          NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, NULL, "Print nothing but errors", NULL },
+        G_OPTION_ENTRY_NULL
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: vmnet [--json] [--quiet] COMMAND [OPTIONS] [ARGS]\n"
+                   "       vmnet --version | --help\n\n"
+                   "Provision the network of a hypervisor host from a declarative plan.\n\n"
+                   "Commands:\n");
+        for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\nGlobal options:\n"
+                   "  --json       machine-readable output (one JSON document on stdout)\n"
+                   "  -q, --quiet  print nothing but errors\n"
+                   "  --version    print the version and exit\n"
+                   "  -h, --help   print this help and exit\n\n"
+                   "PLAN may be '-' for standard input. 'vmnet COMMAND --help' describes a command.\n"
+                   "See vmnet(8) and vmnet-plan(5).\n");
+}
+
+gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEntry *entries,
+                         int *argc, char ***argv)
+{
+        g_autofree char *param = g_strdup_printf("%s %s", cmd->name, cmd->args);
+        g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+        g_autoptr(GError) error = NULL;
+        GOptionEntry globals[G_N_ELEMENTS(global_entries)];
+
+        memcpy(globals, global_entries, sizeof(globals));
+        globals[0].arg_data = &cli->json;
+        globals[1].arg_data = &cli->quiet;
+        g_option_context_set_summary(ctx, cmd->summary);
+        if (entries)
+                g_option_context_add_main_entries(ctx, entries, NULL);
+        g_option_context_add_main_entries(ctx, globals, NULL);
+        /* "-" (standard input) is an argument, not an option. */
+        g_option_context_set_strict_posix(ctx, FALSE);
+        if (!g_option_context_parse(ctx, argc, argv, &error)) {
+                fprintf(stderr, "vmnet %s: %s\nTry 'vmnet %s --help'.\n", cmd->name, error->message,
+                        cmd->name);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+void vmnet_cli_json_print(VmnetJson *j)
+{
+        fputs(vmnet_json_text(j), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+}
+
+void vmnet_cli_json_diags(VmnetJson *j, const char *key, const VmnetDiags *diags)
+{
+        vmnet_json_key(j, key);
+        vmnet_json_begin_array(j);
+        for (guint i = 0; diags && i < diags->items->len; i++) {
+                const VmnetDiag *d = g_ptr_array_index(diags->items, i);
+                g_autofree char *text = vmnet_diag_format(d);
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "file");
+                vmnet_json_string(j, d->file);
+                vmnet_json_key(j, "line");
+                vmnet_json_int(j, d->line);
+                vmnet_json_key(j, "message");
+                vmnet_json_string(j, d->message);
+                vmnet_json_key(j, "text");
+                vmnet_json_string(j, text);
+                vmnet_json_end_object(j);
+        }
+        vmnet_json_end_array(j);
+}
+
+static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *diags,
+                          const GError *error)
+{
+        if (cli->json) {
+                g_autoptr(VmnetJson) j = vmnet_json_new();
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "command");
+                vmnet_json_string(j, command);
+                vmnet_json_key(j, "failed");
+                vmnet_json_bool(j, TRUE);
+                vmnet_json_key(j, "changed");
+                vmnet_json_bool(j, FALSE);
+                vmnet_json_key(j, "msg");
+                vmnet_json_string(j, error ? error->message : "failed");
+                vmnet_cli_json_diags(j, "errors", diags);
+                vmnet_json_end_object(j);
+                vmnet_cli_json_print(j);
+                return;
+        }
+        for (guint i = 0; diags && i < diags->items->len; i++) {
+                g_autofree char *line = vmnet_diag_format(g_ptr_array_index(diags->items, i));
+
+                fprintf(stderr, "%s\n", line);
+        }
+        if (error && vmnet_diags_count(diags) == 0)
+                fprintf(stderr, "vmnet %s: %s\n", command, error->message);
+        else if (vmnet_diags_count(diags) > 1)
+                fprintf(stderr, "vmnet %s: %u errors\n", command, vmnet_diags_count(diags));
+}
+
+int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error)
+{
+        print_failure(cli, command, NULL, error);
+        return VMNET_EXIT_FAILURE;
+}
+
+VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *path)
+{
+        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetPlan) plan = vmnet_plan_load_file(path, diags, &error);
+
+        if (plan && !vmnet_plan_validate(plan, diags)) {
+                g_set_error(&error, VMNET_ERROR, VMNET_ERROR_INVALID, "%s: invalid plan", plan->file);
+                g_clear_pointer(&plan, vmnet_plan_free);
+        }
+        if (!plan) {
+                vmnet_diags_sort(diags);
+                print_failure(cli, command, diags, error);
+                return NULL;
+        }
+        return g_steal_pointer(&plan);
+}
+
+int main(int argc, char **argv)
+{
+        VmnetCli cli = { 0 };
+        int i;
+
+        setlocale(LC_ALL, "");
+        for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+                if (g_str_equal(argv[i], "--version")) {
+                        printf("vmnet %s\n", PACKAGE_VERSION);
+                        return VMNET_EXIT_OK;
+                } else if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
+                        usage(stdout);
+                        return VMNET_EXIT_OK;
+                } else if (g_str_equal(argv[i], "--json")) {
+                        cli.json = TRUE;
+                } else if (g_str_equal(argv[i], "--quiet") || g_str_equal(argv[i], "-q")) {
+                        cli.quiet = TRUE;
+                } else {
+                        fprintf(stderr, "vmnet: unknown option '%s'\nTry 'vmnet --help'.\n", argv[i]);
+                        return VMNET_EXIT_FAILURE;
+                }
+        }
+        if (i >= argc) {
+                usage(stderr);
+                return VMNET_EXIT_FAILURE;
+        }
+        for (gsize c = 0; c < G_N_ELEMENTS(commands); c++)
+                if (g_str_equal(argv[i], commands[c].name))
+                        return commands[c].run(&cli, argc - i, argv + i);
+        fprintf(stderr, "vmnet: unknown command '%s'\nTry 'vmnet --help'.\n", argv[i]);
+        return VMNET_EXIT_FAILURE;
+}
+
+const VmnetCommand *vmnet_cli_command(const char *name)
+{
+        for (gsize c = 0; c < G_N_ELEMENTS(commands); c++)
+                if (g_str_equal(name, commands[c].name))
+                        return &commands[c];
+        g_assert_not_reached();
+}

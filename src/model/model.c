@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "model/model.h"
+
+static const char *const mode_names[VMNET_MODE_LAST] = {
+        [VMNET_MODE_BRIDGED] = "bridged",   [VMNET_MODE_NAT] = "nat",
+        [VMNET_MODE_HOST_ONLY] = "host-only", [VMNET_MODE_ISOLATED] = "isolated",
+        [VMNET_MODE_ROUTED] = "routed",
+};
+
+const char *vmnet_mode_to_string(VmnetMode m)
+{
+        return m < VMNET_MODE_LAST ? mode_names[m] : "unknown";
+}
+
+int vmnet_mode_from_string(const char *s)
+{
+        for (int i = 0; i < VMNET_MODE_LAST; i++)
+                if (s && g_str_equal(s, mode_names[i]))
+                        return i;
+        return -1;
+}
+
+gboolean vmnet_mode_has_host_address(VmnetMode m)
+{
+        return m == VMNET_MODE_NAT || m == VMNET_MODE_HOST_ONLY || m == VMNET_MODE_ROUTED;
+}
+
+const char *vmnet_proto_to_string(VmnetProto p)
+{
+        switch (p) {
+        case VMNET_PROTO_TCP:
+                return "tcp";
+        case VMNET_PROTO_UDP:
+                return "udp";
+        case VMNET_PROTO_ANY:
+                break;
+        }
+        return "any";
+}
+
+int vmnet_proto_from_string(const char *s)
+{
+        if (!s)
+                return -1;
+        if (g_str_equal(s, "tcp"))
+                return VMNET_PROTO_TCP;
+        if (g_str_equal(s, "udp"))
+                return VMNET_PROTO_UDP;
+        if (g_str_equal(s, "any"))
+                return VMNET_PROTO_ANY;
+        return -1;
+}
+
+static void reservation_free(gpointer p)
+{
+        VmnetReservation *r = p;
+
+        g_free(r->name);
+        g_free(r);
+}
+
+static void subnet_free(gpointer p)
+{
+        VmnetSubnet *s = p;
+
+        g_ptr_array_unref(s->reservations);
+        g_free(s);
+}
+
+static void portgroup_free(gpointer p)
+{
+        VmnetPortgroup *pg = p;
+
+        g_free(pg->name);
+        g_free(pg);
+}
+
+static void uplink_free(VmnetUplink *u)
+{
+        if (!u)
+                return;
+        g_free(u->dev);
+        g_free(u->ifname);
+        g_free(u);
+}
+
+static void network_free(gpointer p)
+{
+        VmnetNetwork *n = p;
+
+        g_free(n->name);
+        g_free(n->bridge);
+        g_free(n->dns_domain);
+        g_free(n->nat_out);
+        uplink_free(n->uplink);
+        g_ptr_array_unref(n->subnets);
+        g_ptr_array_unref(n->routes);
+        g_ptr_array_unref(n->portgroups);
+        g_ptr_array_unref(n->forwards);
+        g_free(n);
+}
+
+static void interface_free(gpointer p)
+{
+        VmnetInterface *i = p;
+
+        g_free(i->network);
+        g_free(i->portgroup);
+        g_free(i->model);
+        g_free(i);
+}
+
+static void domain_free(gpointer p)
+{
+        VmnetDomain *d = p;
+
+        g_free(d->name);
+        g_ptr_array_unref(d->interfaces);
+        g_free(d);
+}
+
+static void allow_free(gpointer p)
+{
+        VmnetAllow *a = p;
+
+        g_free(a->from);
+        g_free(a->to);
+        g_free(a);
+}
+
+VmnetPlan *vmnet_plan_new(const char *file)
+{
+        VmnetPlan *plan = g_new0(VmnetPlan, 1);
+
+        plan->file = g_strdup(!file || g_str_equal(file, "-") ? "<stdin>" : file);
+        plan->networks = g_ptr_array_new_with_free_func(network_free);
+        plan->domains = g_ptr_array_new_with_free_func(domain_free);
+        plan->allows = g_ptr_array_new_with_free_func(allow_free);
+        return plan;
+}
+
+void vmnet_plan_free(VmnetPlan *plan)
+{
+        if (!plan)
+                return;
+        g_free(plan->file);
+        g_free(plan->name);
+        g_ptr_array_unref(plan->networks);
+        g_ptr_array_unref(plan->domains);
+        g_ptr_array_unref(plan->allows);
+        g_free(plan);
+}
+
+VmnetNetwork *vmnet_network_new(void)
+{
+        VmnetNetwork *n = g_new0(VmnetNetwork, 1);
+
+        n->stp = -1;
+        n->forward_delay = -1;
+        n->subnets = g_ptr_array_new_with_free_func(subnet_free);
+        n->routes = g_ptr_array_new_with_free_func(g_free);
+        n->portgroups = g_ptr_array_new_with_free_func(portgroup_free);
+        n->forwards = g_ptr_array_new_with_free_func(g_free);
+        return n;
+}
+
+VmnetSubnet *vmnet_subnet_new(void)
+{
+        VmnetSubnet *s = g_new0(VmnetSubnet, 1);
+
+        s->reservations = g_ptr_array_new_with_free_func(reservation_free);
+        return s;
+}
+
+VmnetDomain *vmnet_domain_new(void)
+{
+        VmnetDomain *d = g_new0(VmnetDomain, 1);
+
+        d->interfaces = g_ptr_array_new_with_free_func(interface_free);
+        return d;
+}
+
+VmnetInterface *vmnet_interface_new(void)
+{
+        return g_new0(VmnetInterface, 1);
+}
+
+VmnetPortgroup *vmnet_portgroup_new(void)
+{
+        return g_new0(VmnetPortgroup, 1);
+}
+
+VmnetPortForward *vmnet_port_forward_new(void)
+{
+        return g_new0(VmnetPortForward, 1);
+}
+
+VmnetReservation *vmnet_reservation_new(void)
+{
+        return g_new0(VmnetReservation, 1);
+}
+
+VmnetRoute *vmnet_route_new(void)
+{
+        return g_new0(VmnetRoute, 1);
+}
+
+VmnetAllow *vmnet_allow_new(void)
+{
+        return g_new0(VmnetAllow, 1);
+}
+
+VmnetUplink *vmnet_uplink_new(void)
+{
+        return g_new0(VmnetUplink, 1);
+}
+
+VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name)
+{
+        for (guint i = 0; name && i < plan->networks->len; i++) {
+                VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+
+                if (g_str_equal(n->name, name))
+                        return n;
+        }
+        return NULL;
+}
+
+VmnetDomain *vmnet_plan_find_domain(const VmnetPlan *plan, const char *name)
+{
+        for (guint i = 0; name && i < plan->domains->len; i++) {
+                VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                if (g_str_equal(d->name, name))
+                        return d;
+        }
+        return NULL;
+}
+
+VmnetPortgroup *vmnet_network_find_portgroup(const VmnetNetwork *net, const char *name)
+{
+        for (guint i = 0; name && i < net->portgroups->len; i++) {
+                VmnetPortgroup *pg = g_ptr_array_index(net->portgroups, i);
+
+                if (g_str_equal(pg->name, name))
+                        return pg;
+        }
+        return NULL;
+}
+
+VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net)
+{
+        for (guint i = 0; i < net->portgroups->len; i++) {
+                VmnetPortgroup *pg = g_ptr_array_index(net->portgroups, i);
+
+                if (pg->is_default)
+                        return pg;
+        }
+        return NULL;
+}
+
+VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family)
+{
+        for (guint i = 0; i < net->subnets->len; i++) {
+                VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                if (s->cidr.addr.family == family)
+                        return s;
+        }
+        return NULL;
+}
+
+VmnetSubnet *vmnet_network_subnet_for(const VmnetNetwork *net, const VmnetAddr *addr)
+{
+        for (guint i = 0; i < net->subnets->len; i++) {
+                VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                if (vmnet_prefix_contains(&s->cidr, addr))
+                        return s;
+        }
+        return NULL;
+}
+
+static void derive_mac(const VmnetPlan *plan, const VmnetDomain *dom, const VmnetInterface *ifc,
+                       guint nth, VmnetMac *out)
+{
+        g_autofree char *key = g_strdup_printf("%s\n%s\n%s\n%u", plan->name ? plan->name : "",
+                                               dom->name, ifc->network ? ifc->network : "", nth);
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        guint8 digest[32];
+        gsize len = sizeof(digest);
+
+        g_checksum_update(sum, (const guchar *)key, -1);
+        g_checksum_get_digest(sum, digest, &len);
+        out->b[0] = 0x52;
+        out->b[1] = 0x54;
+        out->b[2] = 0x00;
+        memcpy(&out->b[3], digest, 3);
+}
+
+void vmnet_plan_finalize(VmnetPlan *plan)
+{
+        for (guint i = 0; i < plan->networks->len; i++) {
+                VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+
+                if (!n->bridge && n->name)
+                        n->bridge = g_strdup_printf("vm-%s", n->name);
+                if (n->uplink && !n->uplink->ifname && n->uplink->dev) {
+                        /* On a VLAN-aware bridge the trunk itself is the port. */
+                        if (n->uplink->vlan && !n->vlan_aware)
+                                n->uplink->ifname =
+                                        g_strdup_printf("%s.%u", n->uplink->dev, n->uplink->vlan);
+                        else
+                                n->uplink->ifname = g_strdup(n->uplink->dev);
+                }
+        }
+
+        /*
+         * A derived MAC depends on the plan name, the domain, the network and
+         * how many interfaces of that domain on that network come before it,
+         * so adding an interface on another network never renumbers this one.
+         */
+        for (guint i = 0; i < plan->domains->len; i++) {
+                VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; j < d->interfaces->len; j++) {
+                        VmnetInterface *ifc = g_ptr_array_index(d->interfaces, j);
+                        guint nth = 0;
+
+                        if (!ifc->model)
+                                ifc->model = g_strdup("virtio");
+                        if (ifc->has_mac)
+                                continue;
+                        for (guint k = 0; k < j; k++) {
+                                VmnetInterface *prev = g_ptr_array_index(d->interfaces, k);
+
+                                if (g_strcmp0(prev->network, ifc->network) == 0)
+                                        nth++;
+                        }
+                        derive_mac(plan, d, ifc, nth, &ifc->mac);
+                        ifc->has_mac = TRUE;
+                }
+        }
+}

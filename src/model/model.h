@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The plan model: plain structs, no I/O. src/plan fills it from XML,
+ * src/validate checks it, src/render turns it into libvirt XML and the nft
+ * ruleset, and the engine diffs it against the host.
+ *
+ * Every object remembers the line of the element it came from, so that any
+ * later stage can say "plan.xml:14: network 'lab': ...".
+ *
+ * man/vmnet-plan.5 is the user documentation of the format.
+ */
+
+#include <glib.h>
+
+#include "util/addr.h"
+
+typedef enum {
+        VMNET_MODE_BRIDGED,   /* bridge onto the LAN through an uplink (optionally a VLAN of it) */
+        VMNET_MODE_NAT,       /* host address on the bridge, masquerade out, port forwards */
+        VMNET_MODE_HOST_ONLY, /* host address on the bridge, no forwarding beyond the host */
+        VMNET_MODE_ISOLATED,  /* private L2 only, no host address */
+        VMNET_MODE_ROUTED,    /* host address on the bridge, routed (no NAT), static routes */
+        VMNET_MODE_LAST
+} VmnetMode;
+
+const char *vmnet_mode_to_string(VmnetMode m);
+int vmnet_mode_from_string(const char *s); /* -1 when unknown */
+/* Does the host own an address on the bridge (the subnet's gateway) in this mode? */
+gboolean vmnet_mode_has_host_address(VmnetMode m);
+
+typedef enum {
+        VMNET_PROTO_ANY = 0,
+        VMNET_PROTO_TCP = 6,
+        VMNET_PROTO_UDP = 17,
+} VmnetProto;
+
+const char *vmnet_proto_to_string(VmnetProto p);
+int vmnet_proto_from_string(const char *s); /* -1 when unknown */
+
+/* Rates in bits per second; 0 = not set. */
+typedef struct {
+        guint line;
+        guint64 inbound;
+        guint64 outbound;
+} VmnetBandwidth;
+
+typedef struct {
+        guint line;
+        VmnetMac mac;
+        VmnetAddr ip;
+        char *name; /* host name, optional */
+} VmnetReservation;
+
+typedef struct {
+        guint line;
+        VmnetPrefix cidr;
+        gboolean has_gateway;
+        VmnetAddr gateway; /* host address on the bridge (nat/host-only/routed), or LAN router (bridged) */
+        gboolean has_dhcp;
+        guint dhcp_line;
+        VmnetAddr dhcp_start;
+        VmnetAddr dhcp_end;
+        guint lease_seconds;      /* 0 = default */
+        GPtrArray *reservations;  /* VmnetReservation* */
+} VmnetSubnet;
+
+typedef struct {
+        guint line;
+        VmnetPrefix to;
+        VmnetAddr via;
+} VmnetRoute;
+
+typedef struct {
+        guint line;
+        char *dev;    /* the existing NIC (never created, never deleted by vmnet) */
+        guint vlan;   /* 802.1Q id, 0 = untagged: dev itself is enslaved */
+        char *ifname; /* the link enslaved to the bridge: name= or "dev.vlan" or dev */
+        gboolean migrate_addresses; /* move dev's addresses and routes to the bridge */
+} VmnetUplink;
+
+typedef struct {
+        guint line;
+        VmnetProto proto; /* tcp or udp */
+        gboolean has_host_ip;
+        VmnetAddr host_ip; /* only traffic to this host address, else any local address */
+        guint16 host_port;
+        VmnetAddr to;
+        guint16 to_port; /* defaults to host_port */
+} VmnetPortForward;
+
+typedef struct {
+        guint line;
+        char *name;
+        gboolean is_default;
+        guint vlan; /* only on vlan-aware bridges; 0 = the network's VLAN */
+        gboolean has_bandwidth;
+        VmnetBandwidth bandwidth;
+} VmnetPortgroup;
+
+typedef struct {
+        guint line;
+        char *name;
+        VmnetMode mode;
+        char *bridge;        /* bridge name; defaults to "vm-" + name */
+        guint mtu;           /* 0 = not managed */
+        int stp;             /* -1 = not managed, else 0/1 */
+        int forward_delay;   /* seconds, -1 = not managed */
+        gboolean has_mac;
+        VmnetMac mac;        /* bridge MAC */
+        gboolean vlan_aware; /* one VLAN-filtering bridge shared by several networks */
+        gboolean adopt;      /* take over an existing bridge of that name */
+        char *dns_domain;    /* optional */
+        VmnetUplink *uplink; /* NULL when none */
+        GPtrArray *subnets;     /* VmnetSubnet* */
+        GPtrArray *routes;      /* VmnetRoute* */
+        GPtrArray *portgroups;  /* VmnetPortgroup* */
+        gboolean has_nat;
+        guint nat_line;
+        char *nat_out;          /* egress interface for masquerade, NULL = any but vmnet's bridges */
+        GPtrArray *forwards;    /* VmnetPortForward* */
+} VmnetNetwork;
+
+typedef struct {
+        guint line;
+        char *network;
+        char *portgroup; /* NULL = the network's default port group, if any */
+        gboolean has_mac;
+        VmnetMac mac;    /* when !has_mac, vmnet_plan_finalize() derives a stable one */
+        char *model;     /* "virtio" by default */
+        guint queues;    /* 0 = not set */
+        gboolean has_ip;
+        VmnetAddr ip;    /* IPAM: becomes a DHCP reservation */
+        gboolean has_bandwidth;
+        VmnetBandwidth bandwidth;
+} VmnetInterface;
+
+typedef struct {
+        guint line;
+        char *name;
+        GPtrArray *interfaces; /* VmnetInterface* */
+} VmnetDomain;
+
+typedef struct {
+        guint line;
+        char *from;     /* network name */
+        char *to;       /* network name */
+        VmnetProto proto;
+        guint16 port;   /* 0 = any (only with a proto) */
+} VmnetAllow;
+
+typedef struct {
+        char *file;  /* as given on the command line; "-" reads as "<stdin>" */
+        char *name;  /* the plan's name: ownership tag "vmnet:<name>" */
+        GPtrArray *networks; /* VmnetNetwork* */
+        GPtrArray *domains;  /* VmnetDomain* */
+        GPtrArray *allows;   /* VmnetAllow* */
+} VmnetPlan;
+
+VmnetPlan *vmnet_plan_new(const char *file);
+void vmnet_plan_free(VmnetPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetPlan, vmnet_plan_free)
+
+VmnetNetwork *vmnet_network_new(void);
+VmnetSubnet *vmnet_subnet_new(void);
+VmnetDomain *vmnet_domain_new(void);
+VmnetInterface *vmnet_interface_new(void);
+VmnetPortgroup *vmnet_portgroup_new(void);
+VmnetPortForward *vmnet_port_forward_new(void);
+VmnetReservation *vmnet_reservation_new(void);
+VmnetRoute *vmnet_route_new(void);
+VmnetAllow *vmnet_allow_new(void);
+VmnetUplink *vmnet_uplink_new(void);
+
+/* Look-ups by name; NULL when absent. Borrowed pointers. */
+VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name);
+VmnetDomain *vmnet_plan_find_domain(const VmnetPlan *plan, const char *name);
+VmnetPortgroup *vmnet_network_find_portgroup(const VmnetNetwork *net, const char *name);
+VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net);
+/* The first subnet of the family (AF_INET / AF_INET6), NULL when none. */
+VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family);
+/* The subnet of net that contains addr, NULL when none. */
+VmnetSubnet *vmnet_network_subnet_for(const VmnetNetwork *net, const VmnetAddr *addr);
+
+/*
+ * Fills in defaults that depend on more than one element: the bridge name,
+ * uplink ifnames, and a stable MAC (52:54:00:xx:xx:xx, derived from the plan,
+ * domain and interface index) for every interface without one. Pure.
+ */
+void vmnet_plan_finalize(VmnetPlan *plan);

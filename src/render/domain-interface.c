@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "render/render.h"
+
+/*
+ * The <interface type='network'> a guest gets for one plan interface
+ * (virDomainAttachDeviceFlags input). It names the libvirt network vmnet
+ * defined for the plan network (vmnet_render_libvirt_network()), so libvirt
+ * plugs the tap into vmnet's bridge and applies port group settings itself.
+ */
+
+static void append_attr(GString *out, const char *name, const char *value)
+{
+        g_autofree char *esc = g_markup_escape_text(value, -1);
+
+        g_string_append_printf(out, " %s='%s'", name, esc);
+}
+
+/*
+ * Only the interface's own rates: a port group's <bandwidth> is merged in by
+ * libvirt when the port is allocated (an interface's own bandwidth wins), so
+ * repeating it here would pin the group's rate into every domain.
+ */
+static void append_bandwidth(GString *out, const VmnetBandwidth *bw)
+{
+        if (!bw->inbound && !bw->outbound)
+                return;
+        g_string_append(out, "  <bandwidth>\n");
+        if (bw->inbound)
+                g_string_append_printf(out, "    <inbound average='%" G_GUINT64_FORMAT "'/>\n",
+                                       vmnet_rate_to_libvirt_kib(bw->inbound));
+        if (bw->outbound)
+                g_string_append_printf(out, "    <outbound average='%" G_GUINT64_FORMAT "'/>\n",
+                                       vmnet_rate_to_libvirt_kib(bw->outbound));
+        g_string_append(out, "  </bandwidth>\n");
+}
+
+/*
+ * Renders interface ifc of domain dom as libvirt <interface> XML. Returns a
+ * newly allocated string the caller frees.
+ */
+char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
+                                    const VmnetInterface *ifc)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        const VmnetNetwork *net;
+        const char *model;
+
+        g_return_val_if_fail(plan && dom && ifc && ifc->network, NULL);
+
+        net = vmnet_plan_find_network(plan, ifc->network);
+        model = ifc->model ? ifc->model : "virtio";
+
+        g_string_append(out, "<interface type='network'>\n");
+        /* vmnet_plan_finalize() gives every interface a stable MAC; without
+         * one libvirt would pick a random MAC on every attach. */
+        if (ifc->has_mac) {
+                g_autofree char *mac = vmnet_mac_to_string(&ifc->mac);
+
+                g_string_append(out, "  <mac");
+                append_attr(out, "address", mac);
+                g_string_append(out, "/>\n");
+        }
+        g_string_append(out, "  <source");
+        append_attr(out, "network", ifc->network);
+        /* No portgroup attribute: libvirt then uses the network's default one. */
+        if (ifc->portgroup)
+                append_attr(out, "portgroup", ifc->portgroup);
+        g_string_append(out, "/>\n");
+        g_string_append(out, "  <model");
+        append_attr(out, "type", model);
+        g_string_append(out, "/>\n");
+        /* Multiqueue is a virtio-net (vhost) feature; emulated NICs have one queue. */
+        if (ifc->queues > 0 && g_str_equal(model, "virtio"))
+                g_string_append_printf(out, "  <driver name='vhost' queues='%u'/>\n",
+                                       ifc->queues);
+        if (ifc->has_bandwidth)
+                append_bandwidth(out, &ifc->bandwidth);
+        /*
+         * The network XML cannot carry <mtu> in forward mode='bridge' (see
+         * libvirt-network.c). Without it libvirt copies the bridge's MTU to
+         * the tap (virNetDevTapAttachBridge()), but the guest is not told:
+         * with <mtu> the qemu driver also passes host_mtu to virtio-net, so
+         * the guest's NIC matches NIC -> bridge -> tap end to end.
+         */
+        if (net && net->mtu > 0)
+                g_string_append_printf(out, "  <mtu size='%u'/>\n", net->mtu);
+        g_string_append(out, "</interface>\n");
+        return g_string_free(g_steal_pointer(&out), FALSE);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Renderers: pure functions from the (validated, finalized) plan model to
+ * text. No I/O, no host state. Each returns a newly allocated string that
+ * the caller frees; output is deterministic so it can be golden-tested.
+ */
+
+#include "model/model.h"
+
+/* The XML namespace vmnet puts in <metadata> of what it defines in libvirt. */
+#define VMNET_LIBVIRT_METADATA_NS "urn:vmnet:libvirt:1"
+
+/* libvirt network XML for one network (virNetworkDefineXML input). */
+char *vmnet_render_libvirt_network(const VmnetPlan *plan, const VmnetNetwork *net);
+
+/* libvirt <interface> XML for one domain interface (virDomainAttachDeviceFlags input). */
+char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
+                                    const VmnetInterface *ifc);
+
+/* The whole nftables table vmnet owns, as an `nft -f` script. */
+char *vmnet_render_nft(const VmnetPlan *plan);

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "util/addr.h"
+
+gboolean vmnet_addr_parse(const char *s, VmnetAddr *out)
+{
+        VmnetAddr a = { 0 };
+
+        if (!s)
+                return FALSE;
+        if (strchr(s, ':')) {
+                if (inet_pton(AF_INET6, s, a.bytes) != 1)
+                        return FALSE;
+                a.family = AF_INET6;
+        } else {
+                /* inet_pton(AF_INET) accepts only dotted quads: no "10.1", no octal. */
+                if (inet_pton(AF_INET, s, a.bytes) != 1)
+                        return FALSE;
+                a.family = AF_INET;
+        }
+        *out = a;
+        return TRUE;
+}
+
+guint vmnet_addr_len(const VmnetAddr *a)
+{
+        return a->family == AF_INET6 ? 16 : 4;
+}
+
+char *vmnet_addr_to_string(const VmnetAddr *a)
+{
+        char buf[INET6_ADDRSTRLEN];
+
+        if (a->family != AF_INET && a->family != AF_INET6)
+                return g_strdup("(none)");
+        inet_ntop(a->family, a->bytes, buf, sizeof(buf));
+        return g_strdup(buf);
+}
+
+int vmnet_addr_cmp(const VmnetAddr *a, const VmnetAddr *b)
+{
+        if (a->family != b->family)
+                return a->family < b->family ? -1 : 1;
+        return memcmp(a->bytes, b->bytes, vmnet_addr_len(a));
+}
+
+gboolean vmnet_addr_equal(const VmnetAddr *a, const VmnetAddr *b)
+{
+        return vmnet_addr_cmp(a, b) == 0;
+}
+
+void vmnet_addr_add(VmnetAddr *a, gint64 delta)
+{
+        guint len = vmnet_addr_len(a);
+        guint64 mag = delta < 0 ? (guint64)(-(delta + 1)) + 1 : (guint64)delta;
+        int carry = 0;
+
+        for (int i = (int)len - 1; i >= 0; i--) {
+                int d = (int)(mag & 0xff) + carry;
+                int v;
+
+                mag >>= 8;
+                if (delta < 0) {
+                        v = a->bytes[i] - d;
+                        carry = v < 0;
+                        a->bytes[i] = (guint8)(v + (carry ? 256 : 0));
+                } else {
+                        v = a->bytes[i] + d;
+                        carry = v > 255;
+                        a->bytes[i] = (guint8)(v & 0xff);
+                }
+                if (!mag && !carry)
+                        break;
+        }
+}
+
+static void clear_host_bits(VmnetAddr *a, guint prefix, gboolean *had)
+{
+        guint len = vmnet_addr_len(a);
+
+        for (guint i = 0; i < len; i++) {
+                guint bit0 = i * 8;
+                guint8 mask;
+
+                if (bit0 + 8 <= prefix)
+                        continue;
+                mask = bit0 >= prefix ? 0 : (guint8)(0xff << (8 - (prefix - bit0)));
+                if (a->bytes[i] & ~mask)
+                        *had = TRUE;
+                a->bytes[i] &= mask;
+        }
+}
+
+gboolean vmnet_prefix_parse(const char *s, VmnetPrefix *out, gboolean *had_host_bits)
+{
+        g_autofree char *copy = NULL;
+        char *slash, *end;
+        guint64 len;
+        VmnetPrefix p = { 0 };
+        gboolean had = FALSE;
+
+        if (had_host_bits)
+                *had_host_bits = FALSE;
+        if (!s)
+                return FALSE;
+        copy = g_strdup(s);
+        slash = strchr(copy, '/');
+        if (!slash || !slash[1])
+                return FALSE;
+        *slash = '\0';
+        if (!vmnet_addr_parse(copy, &p.addr))
+                return FALSE;
+        if (!g_ascii_isdigit(slash[1]))
+                return FALSE;
+        len = g_ascii_strtoull(slash + 1, &end, 10);
+        if (*end || len > vmnet_addr_len(&p.addr) * 8)
+                return FALSE;
+        p.prefix = (guint)len;
+        clear_host_bits(&p.addr, p.prefix, &had);
+        if (had_host_bits)
+                *had_host_bits = had;
+        *out = p;
+        return TRUE;
+}
+
+char *vmnet_prefix_to_string(const VmnetPrefix *p)
+{
+        g_autofree char *a = vmnet_addr_to_string(&p->addr);
+
+        return g_strdup_printf("%s/%u", a, p->prefix);
+}
+
+gboolean vmnet_prefix_contains(const VmnetPrefix *p, const VmnetAddr *a)
+{
+        VmnetAddr masked = *a;
+        gboolean had = FALSE;
+
+        if (a->family != p->addr.family)
+                return FALSE;
+        clear_host_bits(&masked, p->prefix, &had);
+        return vmnet_addr_equal(&masked, &p->addr);
+}
+
+gboolean vmnet_prefix_overlaps(const VmnetPrefix *a, const VmnetPrefix *b)
+{
+        if (a->addr.family != b->addr.family)
+                return FALSE;
+        return a->prefix <= b->prefix ? vmnet_prefix_contains(a, &b->addr)
+                                      : vmnet_prefix_contains(b, &a->addr);
+}
+
+void vmnet_prefix_last(const VmnetPrefix *p, VmnetAddr *out)
+{
+        VmnetAddr m;
+        guint len = vmnet_addr_len(&p->addr);
+
+        vmnet_prefix_netmask(p, &m);
+        *out = p->addr;
+        for (guint i = 0; i < len; i++)
+                out->bytes[i] |= (guint8)~m.bytes[i];
+}
+
+void vmnet_prefix_netmask(const VmnetPrefix *p, VmnetAddr *out)
+{
+        guint len = vmnet_addr_len(&p->addr);
+
+        memset(out, 0, sizeof(*out));
+        out->family = p->addr.family;
+        for (guint i = 0; i < len; i++) {
+                guint bit0 = i * 8;
+
+                if (bit0 + 8 <= p->prefix)
+                        out->bytes[i] = 0xff;
+                else if (bit0 < p->prefix)
+                        out->bytes[i] = (guint8)(0xff << (8 - (p->prefix - bit0)));
+        }
+}
+
+guint64 vmnet_prefix_size(const VmnetPrefix *p)
+{
+        guint host_bits = vmnet_addr_len(&p->addr) * 8 - p->prefix;
+
+        return host_bits >= 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT(1) << host_bits);
+}
+
+gboolean vmnet_mac_parse(const char *s, VmnetMac *out)
+{
+        VmnetMac m;
+
+        if (!s || strlen(s) != 17)
+                return FALSE;
+        for (int i = 0; i < 6; i++) {
+                int hi = g_ascii_xdigit_value(s[i * 3]);
+                int lo = g_ascii_xdigit_value(s[i * 3 + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return FALSE;
+                if (i < 5 && s[i * 3 + 2] != ':')
+                        return FALSE;
+                m.b[i] = (guint8)(hi << 4 | lo);
+        }
+        *out = m;
+        return TRUE;
+}
+
+char *vmnet_mac_to_string(const VmnetMac *m)
+{
+        return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", m->b[0], m->b[1], m->b[2], m->b[3],
+                               m->b[4], m->b[5]);
+}
+
+gboolean vmnet_mac_is_zero(const VmnetMac *m)
+{
+        static const VmnetMac zero;
+
+        return memcmp(m, &zero, sizeof(zero)) == 0;
+}
+
+gboolean vmnet_mac_is_multicast(const VmnetMac *m)
+{
+        return (m->b[0] & 0x01) != 0;
+}
+
+gboolean vmnet_mac_equal(const VmnetMac *a, const VmnetMac *b)
+{
+        return memcmp(a->b, b->b, 6) == 0;
+}
+
+const char *vmnet_ifname_invalid_reason(const char *name)
+{
+        size_t len;
+
+        if (!name || !*name)
+                return "is empty";
+        len = strlen(name);
+        if (len >= VMNET_IFNAMSIZ)
+                return "is longer than 15 bytes";
+        if (g_str_equal(name, ".") || g_str_equal(name, ".."))
+                return "may not be '.' or '..'";
+        for (const char *p = name; *p; p++) {
+                if (*p == '/' || *p == ':' || g_ascii_isspace(*p))
+                        return "contains '/', ':' or white space";
+                if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+                        return "contains a character outside printable ASCII";
+        }
+        return NULL;
+}
+
+gboolean vmnet_rate_parse(const char *s, guint64 *bps)
+{
+        static const struct {
+                const char *unit;
+                guint64 mult; /* bits per second per unit */
+        } units[] = {
+                { "", 1 },
+                { "bit", 1 },
+                { "kbit", 1000ULL },
+                { "mbit", 1000ULL * 1000 },
+                { "gbit", 1000ULL * 1000 * 1000 },
+                { "tbit", 1000ULL * 1000 * 1000 * 1000 },
+                { "bps", 8 },
+                { "kbps", 8ULL * 1000 },
+                { "mbps", 8ULL * 1000 * 1000 },
+                { "gbps", 8ULL * 1000 * 1000 * 1000 },
+                { "tbps", 8ULL * 1000 * 1000 * 1000 * 1000 },
+        };
+        char *end;
+        guint64 n;
+
+        if (!s || !g_ascii_isdigit(*s))
+                return FALSE;
+        n = g_ascii_strtoull(s, &end, 10);
+        for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
+                if (g_ascii_strcasecmp(end, units[i].unit) != 0)
+                        continue;
+                if (n == 0 || n > G_MAXUINT64 / units[i].mult)
+                        return FALSE;
+                *bps = n * units[i].mult;
+                return TRUE;
+        }
+        return FALSE;
+}
+
+guint64 vmnet_rate_to_libvirt_kib(guint64 bps)
+{
+        guint64 kib = bps / 8 / 1024 + ((bps % (8 * 1024)) ? 1 : 0);
+
+        return kib ? kib : 1;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "util/addr.h"
+#include "util/error.h"
+#include "util/json.h"
+
+START_TEST(test_addr_parse)
+{
+        VmnetAddr a;
+        g_autofree char *s4 = NULL, *s6 = NULL;
+
+        ck_assert(vmnet_addr_parse("192.168.50.1", &a));
+        ck_assert_int_eq(a.family, AF_INET);
+        s4 = vmnet_addr_to_string(&a);
+        ck_assert_str_eq(s4, "192.168.50.1");
+        ck_assert(vmnet_addr_parse("fd00::1", &a));
+        ck_assert_int_eq(a.family, AF_INET6);
+        s6 = vmnet_addr_to_string(&a);
+        ck_assert_str_eq(s6, "fd00::1");
+        ck_assert(!vmnet_addr_parse("10.1", &a));
+        ck_assert(!vmnet_addr_parse("192.168.50.256", &a));
+        ck_assert(!vmnet_addr_parse("", &a));
+        ck_assert(!vmnet_addr_parse(NULL, &a));
+        ck_assert(!vmnet_addr_parse("010.1.1.1x", &a));
+}
+END_TEST
+
+START_TEST(test_addr_add)
+{
+        VmnetAddr a;
+        g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+
+        vmnet_addr_parse("10.0.0.255", &a);
+        vmnet_addr_add(&a, 1);
+        s1 = vmnet_addr_to_string(&a);
+        ck_assert_str_eq(s1, "10.0.1.0");
+        vmnet_addr_add(&a, -2);
+        s2 = vmnet_addr_to_string(&a);
+        ck_assert_str_eq(s2, "10.0.0.254");
+        vmnet_addr_parse("fd00::ffff", &a);
+        vmnet_addr_add(&a, 0x10001);
+        s3 = vmnet_addr_to_string(&a);
+        ck_assert_str_eq(s3, "fd00::1:0");
+}
+END_TEST
+
+START_TEST(test_prefix)
+{
+        VmnetPrefix p, q;
+        VmnetAddr a, last, mask;
+        gboolean host_bits;
+        g_autofree char *ls = NULL, *ms = NULL, *ps = NULL;
+
+        ck_assert(vmnet_prefix_parse("192.168.50.0/24", &p, &host_bits));
+        ck_assert(!host_bits);
+        ck_assert(vmnet_prefix_parse("192.168.50.7/24", &q, &host_bits));
+        ck_assert(host_bits);
+        ps = vmnet_prefix_to_string(&q);
+        ck_assert_str_eq(ps, "192.168.50.0/24");
+        ck_assert(!vmnet_prefix_parse("192.168.50.0/33", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("192.168.50.0/", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("192.168.50.0/-1", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("192.168.50.0", &q, NULL));
+        vmnet_addr_parse("192.168.50.77", &a);
+        ck_assert(vmnet_prefix_contains(&p, &a));
+        vmnet_addr_parse("192.168.51.77", &a);
+        ck_assert(!vmnet_prefix_contains(&p, &a));
+        vmnet_prefix_last(&p, &last);
+        ls = vmnet_addr_to_string(&last);
+        ck_assert_str_eq(ls, "192.168.50.255");
+        vmnet_prefix_netmask(&p, &mask);
+        ms = vmnet_addr_to_string(&mask);
+        ck_assert_str_eq(ms, "255.255.255.0");
+        ck_assert_uint_eq(vmnet_prefix_size(&p), 256);
+        vmnet_prefix_parse("192.168.48.0/22", &q, NULL);
+        ck_assert(vmnet_prefix_overlaps(&p, &q));
+        ck_assert(vmnet_prefix_overlaps(&q, &p));
+        vmnet_prefix_parse("192.168.51.0/24", &q, NULL);
+        ck_assert(!vmnet_prefix_overlaps(&p, &q));
+        vmnet_prefix_parse("fd00::/64", &q, NULL);
+        ck_assert(!vmnet_prefix_overlaps(&p, &q));
+        ck_assert_uint_eq(vmnet_prefix_size(&q), G_MAXUINT64);
+}
+END_TEST
+
+START_TEST(test_mac)
+{
+        VmnetMac m;
+        g_autofree char *s = NULL;
+
+        ck_assert(vmnet_mac_parse("52:54:00:AB:cd:01", &m));
+        s = vmnet_mac_to_string(&m);
+        ck_assert_str_eq(s, "52:54:00:ab:cd:01");
+        ck_assert(!vmnet_mac_is_multicast(&m));
+        ck_assert(vmnet_mac_parse("01:00:5e:00:00:01", &m));
+        ck_assert(vmnet_mac_is_multicast(&m));
+        ck_assert(vmnet_mac_parse("00:00:00:00:00:00", &m));
+        ck_assert(vmnet_mac_is_zero(&m));
+        ck_assert(!vmnet_mac_parse("52:54:00:ab:cd", &m));
+        ck_assert(!vmnet_mac_parse("52-54-00-ab-cd-01", &m));
+        ck_assert(!vmnet_mac_parse("52:54:00:ab:cd:0g", &m));
+}
+END_TEST
+
+START_TEST(test_ifname)
+{
+        ck_assert_ptr_null(vmnet_ifname_invalid_reason("eno1.100"));
+        ck_assert_ptr_null(vmnet_ifname_invalid_reason("123456789012345"));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("1234567890123456"));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason(""));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a/b"));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a:b"));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a b"));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("."));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason(".."));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("caf\xc3\xa9"));
+}
+END_TEST
+
+START_TEST(test_rate)
+{
+        guint64 r;
+
+        ck_assert(vmnet_rate_parse("100mbit", &r));
+        ck_assert_uint_eq(r, 100000000);
+        ck_assert(vmnet_rate_parse("1Gbit", &r));
+        ck_assert_uint_eq(r, 1000000000);
+        ck_assert(vmnet_rate_parse("10mbps", &r));
+        ck_assert_uint_eq(r, 80000000);
+        ck_assert(vmnet_rate_parse("64000", &r));
+        ck_assert_uint_eq(r, 64000);
+        ck_assert(!vmnet_rate_parse("0", &r));
+        ck_assert(!vmnet_rate_parse("fast", &r));
+        ck_assert(!vmnet_rate_parse("10 mbit", &r));
+        ck_assert(!vmnet_rate_parse("99999999999999999999tbit", &r));
+        /* libvirt wants KiB/s, rounded up so a limit never becomes unlimited. */
+        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(100000000), 12208);
+        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(1), 1);
+        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(8192), 1);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+        g_autoptr(VmnetJson) j = vmnet_json_new();
+
+        vmnet_json_begin_object(j);
+        vmnet_json_key(j, "a");
+        vmnet_json_string(j, "x\"y\\z\n\001");
+        vmnet_json_key(j, "list");
+        vmnet_json_begin_array(j);
+        vmnet_json_int(j, 1);
+        vmnet_json_bool(j, TRUE);
+        vmnet_json_null(j);
+        vmnet_json_begin_object(j);
+        vmnet_json_end_object(j);
+        vmnet_json_end_array(j);
+        vmnet_json_key(j, "n");
+        vmnet_json_string(j, NULL);
+        vmnet_json_end_object(j);
+        ck_assert_str_eq(vmnet_json_text(j),
+                         "{\"a\":\"x\\\"y\\\\z\\n\\u0001\",\"list\":[1,true,null,{}],\"n\":null}");
+}
+END_TEST
+
+START_TEST(test_diags)
+{
+        g_autoptr(VmnetDiags) d = vmnet_diags_new();
+        g_autoptr(GError) e = NULL;
+
+        vmnet_diags_add(d, "p.xml", 9, "second");
+        vmnet_diags_add(d, "p.xml", 3, "first");
+        vmnet_diags_add(d, "p.xml", 9, "third");
+        vmnet_diags_add(d, "p.xml", 0, "whole file");
+        vmnet_diags_sort(d);
+        vmnet_diags_to_error(d, &e, VMNET_ERROR_INVALID);
+        ck_assert_str_eq(e->message, "p.xml: whole file\np.xml:3: first\np.xml:9: second\np.xml:9: third");
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("addr");
+        TCase *tc = tcase_create("core");
+        SRunner *sr;
+        int failed;
+
+        tcase_add_test(tc, test_addr_parse);
+        tcase_add_test(tc, test_addr_add);
+        tcase_add_test(tc, test_prefix);
+        tcase_add_test(tc, test_mac);
+        tcase_add_test(tc, test_ifname);
+        tcase_add_test(tc, test_rate);
+        tcase_add_test(tc, test_json);
+        tcase_add_test(tc, test_diags);
+        suite_add_tcase(s, tc);
+        sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

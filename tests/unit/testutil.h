@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <check.h>
+#include <glib.h>
+
+#include "model/model.h"
+
+/* $(abs_top_srcdir)/relpath. Caller frees. */
+char *vmnet_test_path(const char *relpath);
+
+/*
+ * Compares actual with the golden file tests/data/<relpath>. With
+ * VMNET_REGENERATE=1 in the environment, (re)writes the golden file instead.
+ * On mismatch the test fails and the actual output is left in
+ * <relpath>.actual under the build tree for diffing.
+ */
+void vmnet_test_golden(const char *relpath, const char *actual);
+
+/* Loads, finalizes and validates a plan (path relative to the source tree); fails the test on any error. */
+VmnetPlan *vmnet_test_load_plan(const char *relpath);
+
+/* Every file in a source-tree directory ending in suffix, sorted. Caller frees (g_strfreev). */
+char **vmnet_test_list_dir(const char *reldir, const char *suffix);
