@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "util/error.h"
+
 typedef enum {
         VMNET_IMPACT_SAFE,       /* live change, nothing loses connectivity */
         VMNET_IMPACT_RECREATE,   /* deletes and re-creates a link: its ports flap */

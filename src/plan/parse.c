@@ -441,7 +441,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
         g_ptr_array_add(plan->networks, net);
         net->line = line_of(n);
         net->name = attr(n, "name");
-        what = g_strdup_printf("network '%s'", net->name ? net->name : "?");
+        what = net->name ? g_strdup_printf("network '%s'", net->name) : g_strdup("network");
         if (!net->name)
                 g_free(req(l, n, what, "name"));
         m = conv_enum(l, n, what, "mode", modes, TRUE);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "validate/validate.h"
 
 /*
@@ -32,6 +34,23 @@ static char *mstr(const VmnetMac *m)
 }
 
 /* ------------------------------------------------------------ helpers */
+
+/* Names of the plan, networks, port groups and domains: [A-Za-z0-9_.-]{1,64}. */
+static void check_name(V *v, guint line, const char *what, const char *name)
+{
+        gsize len = name ? strlen(name) : 0;
+
+        if (!name)
+                return; /* the converter reported the missing attribute */
+        for (const char *p = name; *p; p++)
+                if (!g_ascii_isalnum(*p) && *p != '_' && *p != '.' && *p != '-') {
+                        len = 0;
+                        break;
+                }
+        if (len == 0 || len > 64)
+                ERR(v, line, "%s: name '%s' must be 1-64 characters of A-Z a-z 0-9 _ . -", what,
+                    name);
+}
 
 static void check_ifname(V *v, guint line, const char *what, const char *field, const char *name)
 {
@@ -117,6 +136,9 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
         GHashTable *seen_mac = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GHashTable *seen_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
+        if (s->cidr.addr.family == AF_INET6 && n->mtu && n->mtu < 1280)
+                ERR(v, s->line, "%s: mtu %u is below 1280, the minimum for IPv6 subnet %s", what,
+                    n->mtu, ps);
         if (s->cidr.addr.family == AF_INET && s->cidr.prefix > 30 && host)
                 ERR(v, s->line, "%s: subnet %s is too small for a gateway and guests (at most /30)",
                     what, ps);
@@ -172,6 +194,21 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
                 g_autofree char *is = astr(&r->ip);
 
                 check_mac(v, r->line, rwhat, "mac", &r->mac);
+                if (!host)
+                        ERR(v, r->line, "%s: reservations need DHCP, which mode %s does not have",
+                            rwhat, vmnet_mode_to_string(n->mode));
+                if (r->ip.family == AF_INET6)
+                        ERR(v, r->line, "%s: ip %s: reservations are IPv4 only (DHCPv6 does not identify clients by MAC)",
+                            rwhat, is);
+                if (r->name) {
+                        for (guint j = 0; j < i; j++) {
+                                VmnetReservation *o = g_ptr_array_index(s->reservations, j);
+
+                                if (g_strcmp0(o->name, r->name) == 0)
+                                        ERR(v, r->line, "%s: host name '%s' is already reserved (line %u)",
+                                            rwhat, r->name, o->line);
+                        }
+                }
                 if (r->ip.family)
                         check_host_addr(v, r->line, rwhat, "ip", s, &r->ip, FALSE);
                 if (g_hash_table_contains(seen_mac, ms))
@@ -236,8 +273,18 @@ static void check_network(V *v, const VmnetNetwork *n)
         g_autofree char *what = g_strdup_printf("network '%s'", n->name);
         gboolean have_default = FALSE;
 
+        check_name(v, n->line, "network", n->name);
         check_mode_rules(v, n, what);
         check_ifname(v, n->line, what, "bridge", n->bridge);
+        if (n->uplink && n->uplink->ifname && g_strcmp0(n->uplink->ifname, n->uplink->dev) != 0 &&
+            (!n->uplink->vlan || n->vlan_aware))
+                ERR(v, n->uplink->line,
+                    "%s: uplink name= names the VLAN link vmnet creates, so it needs vlan= and no vlan-aware bridge",
+                    what);
+        if (n->uplink && n->uplink->migrate_addresses && n->uplink->vlan && !n->vlan_aware)
+                ERR(v, n->uplink->line,
+                    "%s: migrate-addresses is for an uplink enslaved itself (untagged or vlan-aware); '%s' stays as it is",
+                    what, n->uplink->dev);
         if (n->uplink) {
                 check_ifname(v, n->uplink->line, what, "uplink dev", n->uplink->dev);
                 if (n->uplink->ifname && g_strcmp0(n->uplink->ifname, n->uplink->dev) != 0)
@@ -262,6 +309,17 @@ static void check_network(V *v, const VmnetNetwork *n)
                 if (r->via.family && !vmnet_network_subnet_for(n, &r->via))
                         ERR(v, r->line, "%s: route to %s via %s: the gateway is in none of the network's subnets",
                             what, ts, vs);
+                if (r->via.family && vmnet_network_subnet_for(n, &r->via)) {
+                        VmnetSubnet *s = vmnet_network_subnet_for(n, &r->via);
+                        const char *why = NULL;
+
+                        if (!host_address_ok(s, &r->via, &why))
+                                ERR(v, r->line, "%s: route to %s via %s: the gateway is %s its subnet",
+                                    what, ts, vs, why);
+                        else if (s->has_gateway && vmnet_addr_equal(&s->gateway, &r->via))
+                                ERR(v, r->line, "%s: route to %s via %s: the next hop is the host itself",
+                                    what, ts, vs);
+                }
                 if (r->via.family && r->to.addr.family && r->via.family != r->to.addr.family)
                         ERR(v, r->line, "%s: route to %s via %s mixes IPv4 and IPv6", what, ts, vs);
                 for (guint j = 0; j < n->subnets->len; j++) {
@@ -301,6 +359,7 @@ static void check_network(V *v, const VmnetNetwork *n)
         for (guint i = 0; i < n->portgroups->len; i++) {
                 VmnetPortgroup *pg = g_ptr_array_index(n->portgroups, i);
 
+                check_name(v, pg->line, what, pg->name);
                 for (guint j = 0; j < i; j++) {
                         VmnetPortgroup *o = g_ptr_array_index(n->portgroups, j);
 
@@ -353,6 +412,17 @@ static void check_networks_together(V *v)
                                         ERR(v, a->uplink->line,
                                             "network '%s': VLAN %u on bridge '%s' is already network '%s'",
                                             a->name, a->uplink->vlan, a->bridge, b->name);
+                                else if (a->stp != b->stp || a->forward_delay != b->forward_delay ||
+                                         a->has_mac != b->has_mac || a->adopt != b->adopt ||
+                                         (a->has_mac && !vmnet_mac_equal(&a->mac, &b->mac)))
+                                        ERR(v, a->line,
+                                            "network '%s': stp, forward-delay, mac and adopt of bridge '%s' must be the same as in network '%s'",
+                                            a->name, a->bridge, b->name);
+                                else if (a->uplink && b->uplink && a->uplink->migrate_addresses &&
+                                         b->uplink->migrate_addresses)
+                                        ERR(v, a->uplink->line,
+                                            "network '%s': migrate-addresses is already set by network '%s' on bridge '%s'",
+                                            a->name, b->name, a->bridge);
                                 else if (a->mtu && b->mtu && a->mtu != b->mtu)
                                         ERR(v, a->line,
                                             "network '%s': mtu %u differs from mtu %u of network '%s' on the same bridge '%s'",
@@ -364,6 +434,30 @@ static void check_networks_together(V *v)
                                 ERR(v, a->uplink->line,
                                     "network '%s': uplink '%s' is already enslaved to bridge '%s' of network '%s' (a link can be in one bridge only)",
                                     a->name, a->uplink->ifname, b->bridge, b->name);
+                        if (a->uplink && b->uplink && a->uplink->vlan &&
+                            a->uplink->vlan == b->uplink->vlan &&
+                            g_strcmp0(a->uplink->dev, b->uplink->dev) == 0 &&
+                            g_strcmp0(a->bridge, b->bridge) != 0 &&
+                            g_strcmp0(a->uplink->ifname, b->uplink->ifname) != 0)
+                                ERR(v, a->uplink->line,
+                                    "network '%s': VLAN %u of '%s' is already network '%s'",
+                                    a->name, a->uplink->vlan, a->uplink->dev, b->name);
+                        for (guint r = 0; r < a->routes->len; r++) {
+                                VmnetRoute *ra = g_ptr_array_index(a->routes, r);
+
+                                for (guint sb = 0; sb < b->subnets->len; sb++) {
+                                        VmnetSubnet *sub = g_ptr_array_index(b->subnets, sb);
+
+                                        if (vmnet_prefix_overlaps(&ra->to, &sub->cidr)) {
+                                                g_autofree char *ts = pstr(&ra->to);
+                                                g_autofree char *ss = pstr(&sub->cidr);
+
+                                                ERR(v, ra->line,
+                                                    "network '%s': route to %s overlaps subnet %s of network '%s'",
+                                                    a->name, ts, ss, b->name);
+                                        }
+                                }
+                        }
                         if (a->uplink && g_strcmp0(a->uplink->dev, b->bridge) == 0)
                                 ERR(v, a->uplink->line,
                                     "network '%s': uplink '%s' is the bridge of network '%s'",
@@ -445,10 +539,22 @@ static void check_domains(V *v)
         g_autoptr(GHashTable) macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_autoptr(GHashTable) ips = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
+        for (guint i = 0; i < plan->networks->len; i++) {
+                VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+                Seen *s;
+
+                if (!n->has_mac)
+                        continue;
+                s = g_new0(Seen, 1);
+                s->owner = n->bridge;
+                s->line = n->line;
+                g_hash_table_replace(macs, mstr(&n->mac), s);
+        }
         for (guint i = 0; i < plan->domains->len; i++) {
                 VmnetDomain *d = g_ptr_array_index(plan->domains, i);
                 gboolean duplicate = FALSE;
 
+                check_name(v, d->line, "domain", d->name);
                 for (guint j = 0; j < i && !duplicate; j++) {
                         VmnetDomain *o = g_ptr_array_index(plan->domains, j);
 
@@ -495,6 +601,14 @@ static void check_domains(V *v)
                             !ifc->bandwidth.outbound)
                                 ERR(v, ifc->bandwidth.line,
                                     "%s: <bandwidth> sets neither inbound nor outbound", what);
+                        if (ifc->has_ip && n && ifc->ip.family == AF_INET6 &&
+                            vmnet_mode_has_host_address(n->mode)) {
+                                g_autofree char *is6 = astr(&ifc->ip);
+
+                                ERR(v, ifc->line,
+                                    "%s: ip %s: addresses vmnet hands out by DHCP are IPv4 only (DHCPv6 does not identify clients by MAC)",
+                                    what, is6);
+                        }
                         if (ifc->has_ip && n) {
                                 VmnetSubnet *s = vmnet_network_subnet_for(n, &ifc->ip);
                                 g_autofree char *is = astr(&ifc->ip);
@@ -570,6 +684,7 @@ gboolean vmnet_plan_validate(const VmnetPlan *plan, VmnetDiags *diags)
         V v = { .plan = plan, .diags = diags };
         guint before = vmnet_diags_count(diags);
 
+        check_name(&v, 0, "plan", plan->name);
         for (guint i = 0; i < plan->networks->len; i++)
                 check_network(&v, g_ptr_array_index(plan->networks, i));
         check_networks_together(&v);

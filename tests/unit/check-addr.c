@@ -44,7 +44,7 @@ START_TEST(test_addr_add)
         vmnet_addr_parse("fd00::ffff", &a);
         vmnet_addr_add(&a, 0x10001);
         s3 = vmnet_addr_to_string(&a);
-        ck_assert_str_eq(s3, "fd00::1:0");
+        ck_assert_str_eq(s3, "fd00::2:0"); /* 0xffff + 0x10001 */
 }
 END_TEST
 

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "apply/apply.h"
+
+gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyProgress progress,
+                             gpointer user_data, guint *done, GError **error)
+{
+        g_autoptr(GPtrArray) undo = vmnet_action_list_new();
+        g_autoptr(GError) first = NULL;
+        const char *fail_at_env = g_getenv("VMNET_TEST_FAIL_AT");
+        guint64 fail_at = 0;
+        g_autoptr(GString) rollback_errors = g_string_new(NULL);
+
+        if (fail_at_env)
+                g_ascii_string_to_unsigned(fail_at_env, 10, 1, G_MAXUINT, &fail_at, NULL);
+        if (done)
+                *done = 0;
+
+        for (guint i = 0; i < actions->len; i++) {
+                VmnetAction *a = g_ptr_array_index(actions, i);
+                /* Computed before running: it comes from what the diff observed. */
+                VmnetAction *inv = a->type->invert ? a->type->invert(a) : NULL;
+
+                if (progress)
+                        progress(a, FALSE, user_data);
+                if (fail_at && i + 1 == fail_at) {
+                        g_autofree char *d = vmnet_action_describe(a);
+
+                        g_set_error(&first, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "%s: failure injected by VMNET_TEST_FAIL_AT=%u", d, i + 1);
+                } else if (!a->type->execute(a, ctx, &first)) {
+                        g_autofree char *d = vmnet_action_describe(a);
+
+                        g_prefix_error(&first, "%s: ", d);
+                }
+                if (first) {
+                        vmnet_action_free(inv);
+                        break;
+                }
+                /* Keep a slot even without an inverse so indices stay aligned. */
+                g_ptr_array_add(undo, inv);
+        }
+        if (!first) {
+                if (done)
+                        *done = actions->len;
+                return TRUE;
+        }
+
+        for (guint i = undo->len; i-- > 0;) {
+                VmnetAction *inv = g_ptr_array_index(undo, i);
+                g_autoptr(GError) e = NULL;
+
+                if (!inv)
+                        continue;
+                if (progress)
+                        progress(inv, TRUE, user_data);
+                if (!inv->type->execute(inv, ctx, &e)) {
+                        g_autofree char *d = vmnet_action_describe(inv);
+
+                        g_string_append_printf(rollback_errors, "\n  rollback step '%s' failed: %s", d,
+                                               e->message);
+                }
+        }
+        if (rollback_errors->len)
+                g_set_error(error, VMNET_ERROR, first->code,
+                            "%s\nrolling back did not complete; the host is partly changed:%s",
+                            first->message, rollback_errors->str);
+        else
+                g_propagate_error(error, g_steal_pointer(&first)); /* rolled back cleanly */
+        return FALSE;
+}
+
+gboolean vmnet_netns_enter(const char *name, GError **error)
+{
+        g_autofree char *path = NULL;
+        int fd;
+
+        if (!name || !*name || strchr(name, '/') || g_str_equal(name, ".") ||
+            g_str_equal(name, "..")) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "invalid network namespace name '%s'", name ? name : "");
+                return FALSE;
+        }
+        path = g_build_filename("/run/netns", name, NULL);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                int e = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                            "network namespace '%s': %s (create it with 'ip netns add %s')", name,
+                            g_strerror(e), name);
+                return FALSE;
+        }
+        if (setns(fd, CLONE_NEWNET) < 0) {
+                int e = errno;
+
+                close(fd);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "entering network namespace '%s': %s", name, g_strerror(e));
+                return FALSE;
+        }
+        close(fd);
+        return TRUE;
+}
+
+const char *vmnet_run_dir(void)
+{
+        const char *d = g_getenv("VMNET_RUN_DIR");
+
+        return d && *d ? d : VMNET_RUNSTATEDIR "/vmnet";
+}
+
+const char *vmnet_state_dir(void)
+{
+        const char *d = g_getenv("VMNET_STATE_DIR");
+
+        return d && *d ? d : VMNET_LOCALSTATEDIR "/lib/vmnet";
+}
+
+int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error)
+{
+        g_autofree char *name = g_strdup_printf("lock%s%s", netns ? ".netns-" : "", netns ? netns : "");
+        g_autofree char *path = g_build_filename(vmnet_run_dir(), name, NULL);
+        gint64 deadline = g_get_monotonic_time() + (gint64)wait_seconds * G_USEC_PER_SEC;
+        char pid[32];
+        int fd;
+
+        if (g_mkdir_with_parents(vmnet_run_dir(), 0755) < 0) {
+                int e = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", vmnet_run_dir(),
+                            g_strerror(e));
+                return -1;
+        }
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                int e = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", path, g_strerror(e));
+                return -1;
+        }
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                ssize_t n;
+
+                if (errno != EWOULDBLOCK || g_get_monotonic_time() >= deadline) {
+                        n = pread(fd, pid, sizeof(pid) - 1, 0);
+                        pid[MAX(n, 0)] = '\0';
+                        g_strstrip(pid);
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_LOCKED,
+                                    "another vmnet (pid %s) is changing this host (lock %s); "
+                                    "try again when it has finished, or use --wait SECONDS",
+                                    *pid ? pid : "?", path);
+                        close(fd);
+                        return -1;
+                }
+                g_usleep(100 * 1000);
+        }
+        g_snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+        if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0) {
+                /* The pid is only informative; the lock is what matters. */
+        }
+        return fd;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "actions/action.h"
+#include "apply/context.h"
+
+/* Called before each action runs (undo = TRUE while rolling back). */
+typedef void (*VmnetApplyProgress)(const VmnetAction *a, gboolean undo, gpointer user_data);
+
+/*
+ * Executes the actions in order. If one fails, the inverses of the completed
+ * ones run in reverse order, so the host ends as it was, and error reports the
+ * first failure (plus any rollback step that failed too, which needs a human).
+ * *done is the number of actions that completed and stayed applied.
+ *
+ * Testing hook: with VMNET_TEST_FAIL_AT=N in the environment, action N
+ * (1-based) fails instead of running, to prove rollback from every step.
+ */
+gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyProgress progress,
+                             gpointer user_data, guint *done, GError **error);
+
+/* Enters the network namespace /run/netns/NAME for the rest of the process. */
+gboolean vmnet_netns_enter(const char *name, GError **error);
+
+/*
+ * Takes the host-wide apply lock (one per network namespace) under the run
+ * directory; waits up to wait_seconds (0 = fail at once). Returns the lock fd
+ * (close it to release) or -1 with error naming the holder's pid.
+ */
+int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error);
+
+/* The run and state directories; VMNET_RUN_DIR / VMNET_STATE_DIR override them (tests). */
+const char *vmnet_run_dir(void);
+const char *vmnet_state_dir(void);
