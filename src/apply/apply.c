@@ -77,7 +77,8 @@ gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyP
                             "%s\nrolling back did not complete; the host is partly changed:%s",
                             first->message, rollback_errors->str);
         else
-                g_propagate_error(error, g_steal_pointer(&first)); /* rolled back cleanly */
+                g_set_error(error, VMNET_ERROR, first->code,
+                            "%s\nevery completed step was undone: the host is as it was", first->message);
         return FALSE;
 }
 

@@ -22,6 +22,7 @@ enum {
 typedef struct {
         gboolean json;
         gboolean quiet;
+        char *netns; /* --netns before the command */
 } VmnetCli;
 
 typedef struct {
@@ -60,3 +61,10 @@ void vmnet_cli_json_print(VmnetJson *j);
 
 int vmnet_cmd_validate(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_plan(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_apply(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_destroy(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv);
+
+/* Numbered list of actions with their impact, on stdout. */
+void vmnet_cli_print_actions(const GPtrArray *actions);

@@ -14,6 +14,14 @@ static const VmnetCommand commands[] = {
           vmnet_cmd_validate },
         { "render", "PLAN [--libvirt] [--network NAME] [--nft] [--domain NAME]",
           "print the libvirt XML and nftables ruleset the plan produces", vmnet_cmd_render },
+        { "plan", "PLAN [--netns NAME] [--detailed-exitcode]",
+          "print the actions apply would take, with their impact; change nothing", vmnet_cmd_plan },
+        { "apply", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS]",
+          "make the host match the plan; undo everything if a step fails", vmnet_cmd_apply },
+        { "destroy", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS]",
+          "remove what vmnet created for the plan and undo its changes", vmnet_cmd_destroy },
+        { "status", "[PLAN] [--netns NAME]",
+          "what vmnet manages on this host, and drift against the plan", vmnet_cmd_status },
 };
 
 static const GOptionEntry global_entries[] = {
@@ -25,7 +33,7 @@ static const GOptionEntry global_entries[] = {
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: vmnet [--json] [--quiet] COMMAND [OPTIONS] [ARGS]\n"
+        fprintf(f, "Usage: vmnet [--json] [--quiet] [--netns NAME] COMMAND [OPTIONS] [ARGS]\n"
                    "       vmnet --version | --help\n\n"
                    "Provision the network of a hypervisor host from a declarative plan.\n\n"
                    "Commands:\n");
@@ -34,6 +42,7 @@ static void usage(FILE *f)
         fprintf(f, "\nGlobal options:\n"
                    "  --json       machine-readable output (one JSON document on stdout)\n"
                    "  -q, --quiet  print nothing but errors\n"
+                   "  --netns NAME work inside the network namespace /run/netns/NAME\n"
                    "  --version    print the version and exit\n"
                    "  -h, --help   print this help and exit\n\n"
                    "PLAN may be '-' for standard input. 'vmnet COMMAND --help' describes a command.\n"
@@ -166,6 +175,10 @@ int main(int argc, char **argv)
                         cli.json = TRUE;
                 } else if (g_str_equal(argv[i], "--quiet") || g_str_equal(argv[i], "-q")) {
                         cli.quiet = TRUE;
+                } else if (g_str_equal(argv[i], "--netns") && i + 1 < argc) {
+                        cli.netns = argv[++i];
+                } else if (g_str_has_prefix(argv[i], "--netns=")) {
+                        cli.netns = argv[i] + strlen("--netns=");
                 } else {
                         fprintf(stderr, "vmnet: unknown option '%s'\nTry 'vmnet --help'.\n", argv[i]);
                         return VMNET_EXIT_FAILURE;

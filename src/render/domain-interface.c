@@ -37,6 +37,29 @@ static void append_bandwidth(GString *out, const VmnetBandwidth *bw)
 }
 
 /*
+ * vmnet recognises the interfaces it attached by this user alias (libvirt
+ * keeps an <alias> only when it starts with "ua-" and has nothing but
+ * [A-Za-z0-9_-], else it silently drops it: domain_conf.c
+ * virDomainDeviceInfoParseXML()), so interfaces it did not attach are never
+ * touched, and those of another plan are told apart by the encoded plan name.
+ * The MAC makes the alias unique in the domain, as qemu needs for a device id.
+ */
+char *vmnet_render_iface_alias(const char *plan_name, const VmnetMac *mac)
+{
+        GString *out = g_string_new("ua-vmnet-");
+
+        for (const char *p = plan_name; *p; p++) {
+                if (g_ascii_isalnum(*p) || *p == '-')
+                        g_string_append_c(out, *p);
+                else
+                        g_string_append_printf(out, "_%02x", (guint8)*p);
+        }
+        g_string_append_printf(out, "-%02x%02x%02x%02x%02x%02x", mac->b[0], mac->b[1], mac->b[2],
+                               mac->b[3], mac->b[4], mac->b[5]);
+        return g_string_free(out, FALSE);
+}
+
+/*
  * Renders interface ifc of domain dom as libvirt <interface> XML. Returns a
  * newly allocated string the caller frees.
  */
@@ -86,6 +109,13 @@ char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *do
          */
         if (net && net->mtu > 0)
                 g_string_append_printf(out, "  <mtu size='%u'/>\n", net->mtu);
+        if (ifc->has_mac) {
+                g_autofree char *alias = vmnet_render_iface_alias(plan->name, &ifc->mac);
+
+                g_string_append(out, "  <alias");
+                append_attr(out, "name", alias);
+                g_string_append(out, "/>\n");
+        }
         g_string_append(out, "</interface>\n");
         return g_string_free(g_steal_pointer(&out), FALSE);
 }

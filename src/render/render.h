@@ -19,5 +19,21 @@ char *vmnet_render_libvirt_network(const VmnetPlan *plan, const VmnetNetwork *ne
 char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
                                     const VmnetInterface *ifc);
 
+/*
+ * The libvirt user alias marking an interface vmnet attached for plan_name:
+ * "ua-vmnet-" + the plan name (bytes other than [A-Za-z0-9-] as "_xx", since
+ * libvirt keeps only [A-Za-z0-9_-] aliases) + "-" + the MAC's 12 hex digits.
+ */
+char *vmnet_render_iface_alias(const char *plan_name, const VmnetMac *mac);
+
+/*
+ * The dnsmasq configuration of one network (dnsmasq --conf-file= input):
+ * DHCP ranges, the network's <reservation>s plus hosts (VmnetReservation*:
+ * the IPAM addresses of the plan's interfaces, may be NULL) as static
+ * leases, DNS for domain=, bound to the network's bridge only.
+ */
+char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const GPtrArray *hosts,
+                           const char *lease_file, const char *pid_file);
+
 /* The whole nftables table vmnet owns, as an `nft -f` script. */
 char *vmnet_render_nft(const VmnetPlan *plan);

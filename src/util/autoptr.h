@@ -58,17 +58,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetRtnlRoute, rtnl_route_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNlAddr, nl_addr_put)
 
 typedef struct mnl_socket VmnetMnlSocket;
-typedef struct nftnl_table VmnetNftTable;
-typedef struct nftnl_chain VmnetNftChain;
-typedef struct nftnl_rule VmnetNftRule;
-typedef struct nftnl_set VmnetNftSet;
-typedef struct nftnl_batch VmnetNftBatch;
+typedef struct nftnl_table VmnetNftnlTable;
+typedef struct nftnl_chain VmnetNftnlChain;
+typedef struct nftnl_rule VmnetNftnlRule;
+typedef struct nftnl_set VmnetNftnlSet;
+typedef struct nftnl_batch VmnetNftnlBatch;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetMnlSocket, mnl_socket_close)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftTable, nftnl_table_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftChain, nftnl_chain_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftRule, nftnl_rule_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftSet, nftnl_set_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftBatch, nftnl_batch_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftnlTable, nftnl_table_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftnlChain, nftnl_chain_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftnlRule, nftnl_rule_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftnlSet, nftnl_set_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftnlBatch, nftnl_batch_free)
 
 typedef struct _virConnect VmnetVirConnect;
 typedef struct _virNetwork VmnetVirNetwork;

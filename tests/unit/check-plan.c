@@ -102,13 +102,13 @@ START_TEST(test_empty_and_garbage)
 }
 END_TEST
 
-static const char *mac_plan =
-        "<plan xmlns=\"urn:vmnet:plan:1\" name=\"hv1\">\n"
-        "<network name=\"lab\" mode=\"isolated\"/>\n"
-        "<network name=\"lab2\" mode=\"isolated\"/>\n"
-        "<domain name=\"web1\">%s<interface network=\"lab\"/><interface network=\"lab\"/></domain>\n"
-        "<domain name=\"web2\"><interface network=\"lab\"/></domain>\n"
-        "</plan>\n";
+#define MAC_PLAN                                                                        \
+        "<plan xmlns=\"urn:vmnet:plan:1\" name=\"hv1\">\n"                        \
+        "<network name=\"lab\" mode=\"isolated\"/>\n"                                     \
+        "<network name=\"lab2\" mode=\"isolated\"/>\n"                                    \
+        "<domain name=\"web1\">%s<interface network=\"lab\"/><interface network=\"lab\"/></domain>\n" \
+        "<domain name=\"web2\"><interface network=\"lab\"/></domain>\n"                   \
+        "</plan>\n"
 
 static VmnetPlan *load_str(const char *xml)
 {
@@ -132,8 +132,8 @@ static char *mac_of(const VmnetPlan *plan, guint dom, guint ifc)
 /* Derived MACs are stable, distinct, in 52:54:00, and do not move when another network's interface is added. */
 START_TEST(test_derived_macs)
 {
-        g_autofree char *xml1 = g_strdup_printf(mac_plan, "");
-        g_autofree char *xml2 = g_strdup_printf(mac_plan, "<interface network=\"lab2\"/>");
+        g_autofree char *xml1 = g_strdup_printf(MAC_PLAN, "");
+        g_autofree char *xml2 = g_strdup_printf(MAC_PLAN, "<interface network=\"lab2\"/>");
         g_autoptr(VmnetPlan) p1 = load_str(xml1);
         g_autoptr(VmnetPlan) p1b = load_str(xml1);
         g_autoptr(VmnetPlan) p2 = load_str(xml2);

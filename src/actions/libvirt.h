@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The action types of the libvirt part: libvirt networks
+ * (libvirt-network.c), guest interfaces (domain-iface.c) and vmnet's
+ * dnsmasq instances (dnsmasq.c). Like every action they carry what their
+ * inverse needs, captured by the diff from what it observed (the network's
+ * persistent XML, the interface as libvirt formatted it, the previous
+ * dnsmasq configuration and leases), so a rollback puts back exactly what
+ * was there.
+ *
+ * Libvirt actions need ctx->virt; dnsmasq actions need nothing from ctx.
+ * describe() strings are stable (golden-tested) and end in " [recreate]" or
+ * " [disruptive]" when the impact is not SAFE.
+ */
+
+#include "actions/action.h"
+#include "apply/dnsmasq.h"
+
+/* A guest interface to refresh live (virDomainUpdateDeviceFlags) after its network changed. */
+typedef struct {
+        char *domain;
+        char *mac;
+        char *xml; /* the <interface> to send */
+} VmnetIfaceRef;
+
+VmnetIfaceRef *vmnet_iface_ref_new(const char *domain, const char *mac, const char *xml);
+void vmnet_iface_ref_free(VmnetIfaceRef *r);
+
+/* --- libvirt networks (libvirt-network.c) -------------------------------- */
+
+/*
+ * Defines (or re-defines: old_xml is then the persistent XML it replaces,
+ * restored by the inverse) the network. reason says what a re-define
+ * changes ("mode nat -> routed"); NULL for a new network.
+ */
+VmnetAction *vmnet_action_network_define(const char *name, const char *xml, const char *old_xml,
+                                         const char *reason);
+/* Undefines the (stopped) network; the inverse defines old_xml again. */
+VmnetAction *vmnet_action_network_undefine(const char *name, const char *old_xml);
+VmnetAction *vmnet_action_network_start(const char *name);
+VmnetAction *vmnet_action_network_stop(const char *name);
+VmnetAction *vmnet_action_network_autostart(const char *name, gboolean on);
+
+/*
+ * virNetworkUpdate of one <portgroup>: command is a
+ * VIR_NETWORK_UPDATE_COMMAND_* (ADD_LAST, MODIFY, DELETE); xml is the
+ * element to add / the new element / the element to delete, old_xml the
+ * observed element (MODIFY) or NULL. live / config: update the running
+ * network / its persistent definition (config is FALSE when a re-define in
+ * the same run replaces the persistent definition wholesale). refresh
+ * (VmnetIfaceRef*, may be NULL, taken) are guest interfaces in that port
+ * group, updated live afterwards: libvirt computes a port's bandwidth when
+ * the port is plugged, so only an interface update applies the group's new
+ * rate to a running guest.
+ */
+VmnetAction *vmnet_action_network_portgroup(const char *name, int command, const char *portgroup,
+                                            const char *xml, const char *old_xml, gboolean live,
+                                            gboolean config, GPtrArray *refresh);
+
+/*
+ * Re-creates the network with xml (what cannot change on a defined
+ * network: the bridge, the forward mode, the UUID): destroy, undefine,
+ * define, restore autostart, start again when it ran (active), then update
+ * every interface of refresh (VmnetIfaceRef*, taken) live so that libvirt
+ * plugs the guests' taps into the new bridge. Impact RECREATE. The
+ * inverse re-creates old_xml the same way.
+ */
+VmnetAction *vmnet_action_network_recreate(const char *name, const char *xml,
+                                           const char *old_xml, gboolean active,
+                                           gboolean autostart, const char *reason,
+                                           GPtrArray *refresh);
+
+/* --- guest interfaces (domain-iface.c) --------------------------------------- */
+
+/*
+ * flags are VIR_DOMAIN_AFFECT_LIVE and/or VIR_DOMAIN_AFFECT_CONFIG. network
+ * and detail only feed describe().
+ */
+/* Attaches xml; the inverse detaches it. */
+VmnetAction *vmnet_action_iface_attach(const char *domain, const char *mac, const char *network,
+                                       const char *xml, guint flags);
+/* Detaches the observed interface old_xml; the inverse attaches it again (same PCI slot). */
+VmnetAction *vmnet_action_iface_detach(const char *domain, const char *mac, const char *network,
+                                       const char *old_xml, guint flags);
+/* Updates the interface in place to xml; the inverse updates it back to old_xml. */
+VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, const char *network,
+                                       const char *xml, const char *old_xml, guint flags,
+                                       const char *detail);
+
+/* "live+config", "live" or "config". */
+const char *vmnet_affect_to_string(guint flags);
+
+/* --- dnsmasq (dnsmasq.c) ----------------------------------------------------- */
+
+/*
+ * Makes network's dnsmasq run with conf: writes the file and (re)starts the
+ * process. old_conf is the file's content before (NULL: none) and
+ * old_running whether an instance served it; the inverse puts both back.
+ * Described as a start when nothing ran, else a restart.
+ */
+VmnetAction *vmnet_action_dnsmasq_start(const VmnetDnsmasqPaths *paths, const char *bridge,
+                                        const char *conf, const char *old_conf,
+                                        gboolean old_running);
+/*
+ * Stops network's dnsmasq and removes its configuration and lease file;
+ * the inverse restores old_conf and old_leases and starts it again when
+ * old_running.
+ */
+VmnetAction *vmnet_action_dnsmasq_stop(const VmnetDnsmasqPaths *paths, const char *old_conf,
+                                       const char *old_leases, gboolean old_running);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+
+#include "apply/context.h"
+#include "apply/netlink.h"
+
+gboolean vmnet_apply_ctx_open(VmnetApplyCtx *ctx, GError **error)
+{
+        g_autoptr(VmnetNlSock) nl = NULL;
+        g_autoptr(VmnetMnlSocket) nft = NULL;
+
+        if (!ctx->nl && !(nl = vmnet_nl_open(error)))
+                return FALSE;
+        if (!ctx->nft) {
+                nft = mnl_socket_open(NETLINK_NETFILTER);
+                if (!nft || mnl_socket_bind(nft, 0, MNL_SOCKET_AUTOPID) < 0) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NFT,
+                                    "opening a netfilter netlink socket: %s", g_strerror(errno));
+                        return FALSE;
+                }
+        }
+        if (nl)
+                ctx->nl = g_steal_pointer(&nl);
+        if (nft)
+                ctx->nft = g_steal_pointer(&nft);
+        return TRUE;
+}
+
+void vmnet_apply_ctx_close(VmnetApplyCtx *ctx)
+{
+        if (!ctx)
+                return;
+        g_clear_pointer(&ctx->nl, nl_socket_free);
+        g_clear_pointer(&ctx->nft, mnl_socket_close);
+        /* ctx->virt belongs to whoever connected it (the libvirt backend). */
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "apply/apply.h"
+#include "apply/dnsmasq.h"
+
+#define DNSMASQ_DEFAULT "/usr/sbin/dnsmasq"
+
+static char *scoped_dir(const char *base, const char *netns, const char *plan_name)
+{
+        g_autofree char *ns = netns ? g_strconcat("netns-", netns, NULL) : NULL;
+
+        return netns ? g_build_filename(base, ns, "dnsmasq", plan_name, NULL)
+                     : g_build_filename(base, "dnsmasq", plan_name, NULL);
+}
+
+VmnetDnsmasqPaths *vmnet_dnsmasq_paths(const char *plan_name, const char *netns,
+                                       const char *network)
+{
+        VmnetDnsmasqPaths *p = g_new0(VmnetDnsmasqPaths, 1);
+        g_autofree char *state = scoped_dir(vmnet_state_dir(), netns, plan_name);
+        g_autofree char *run = scoped_dir(vmnet_run_dir(), netns, plan_name);
+        g_autofree char *conf = g_strconcat(network, ".conf", NULL);
+        g_autofree char *leases = g_strconcat(network, ".leases", NULL);
+        g_autofree char *pid = g_strconcat(network, ".pid", NULL);
+
+        p->network = g_strdup(network);
+        p->conf_path = g_build_filename(state, conf, NULL);
+        p->lease_path = g_build_filename(state, leases, NULL);
+        p->pid_path = g_build_filename(run, pid, NULL);
+        return p;
+}
+
+VmnetDnsmasqPaths *vmnet_dnsmasq_paths_copy(const VmnetDnsmasqPaths *src)
+{
+        VmnetDnsmasqPaths *p = g_new0(VmnetDnsmasqPaths, 1);
+
+        p->network = g_strdup(src->network);
+        p->conf_path = g_strdup(src->conf_path);
+        p->lease_path = g_strdup(src->lease_path);
+        p->pid_path = g_strdup(src->pid_path);
+        return p;
+}
+
+void vmnet_dnsmasq_paths_free(VmnetDnsmasqPaths *p)
+{
+        if (!p)
+                return;
+        g_free(p->network);
+        g_free(p->conf_path);
+        g_free(p->lease_path);
+        g_free(p->pid_path);
+        g_free(p);
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+        return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+char **vmnet_dnsmasq_list_networks(const char *plan_name, const char *netns)
+{
+        g_autofree char *dir = scoped_dir(vmnet_state_dir(), netns, plan_name);
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *name;
+
+        while (d && (name = g_dir_read_name(d)))
+                if (g_str_has_suffix(name, ".conf") && strlen(name) > 5)
+                        g_ptr_array_add(names, g_strndup(name, strlen(name) - 5));
+        g_ptr_array_sort(names, cmp_str);
+        g_ptr_array_set_free_func(names, NULL);
+        g_ptr_array_add(names, NULL);
+        return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
+const char *vmnet_dnsmasq_binary(void)
+{
+        const char *b = g_getenv("VMNET_DNSMASQ");
+
+        return b && *b ? b : DNSMASQ_DEFAULT;
+}
+
+/* Is pid a live (not zombie) process whose command line has --conf-file=conf? */
+static gboolean pid_serves(int pid, const char *conf)
+{
+        g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
+        g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
+        g_autofree char *cmdline = NULL;
+        g_autofree char *stat = NULL;
+        g_autofree char *want = g_strconcat("--conf-file=", conf, NULL);
+        gsize len;
+        const char *paren;
+
+        if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
+                return FALSE;
+        /* "pid (comm) S ...": the state letter follows the last ')'. */
+        paren = strrchr(stat, ')');
+        if (!paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X')
+                return FALSE;
+        if (!g_file_get_contents(cmdline_path, &cmdline, &len, NULL))
+                return FALSE;
+        for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1)
+                if (g_str_equal(cmdline + off, want))
+                        return TRUE;
+        return FALSE;
+}
+
+static int read_pid_file(const char *path)
+{
+        g_autofree char *text = NULL;
+        gint64 pid;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return 0;
+        pid = g_ascii_strtoll(g_strstrip(text), NULL, 10);
+        return pid > 1 && pid <= G_MAXINT ? (int)pid : 0;
+}
+
+int vmnet_dnsmasq_running_pid(const VmnetDnsmasqPaths *p)
+{
+        int pid = read_pid_file(p->pid_path);
+
+        return pid && pid_serves(pid, p->conf_path) ? pid : 0;
+}
+
+gboolean vmnet_dnsmasq_read_file(const char *path, char **content, GError **error)
+{
+        g_autoptr(GError) e = NULL;
+
+        *content = NULL;
+        if (g_file_get_contents(path, content, NULL, &e))
+                return TRUE;
+        if (g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                return TRUE;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s", e->message);
+        return FALSE;
+}
+
+gboolean vmnet_dnsmasq_write_file(const char *path, const char *content, GError **error)
+{
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autoptr(GError) e = NULL;
+
+        if (!content) {
+                if (g_unlink(path) < 0 && errno != ENOENT) {
+                        int err = errno;
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "removing %s: %s", path,
+                                    g_strerror(err));
+                        return FALSE;
+                }
+                return TRUE;
+        }
+        if (g_mkdir_with_parents(dir, 0755) < 0) {
+                int err = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", dir, g_strerror(err));
+                return FALSE;
+        }
+        if (!g_file_set_contents_full(path, content, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                      &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "writing %s: %s", path,
+                            e->message);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean mkdir_for(const char *path, GError **error)
+{
+        g_autofree char *dir = g_path_get_dirname(path);
+
+        if (g_mkdir_with_parents(dir, 0755) < 0) {
+                int err = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", dir, g_strerror(err));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
+{
+        g_autofree char *conf_arg = g_strconcat("--conf-file=", p->conf_path, NULL);
+        const char *argv[] = { vmnet_dnsmasq_binary(), conf_arg, NULL };
+        g_autofree char *err_out = NULL;
+        g_autoptr(GError) e = NULL;
+        gint64 deadline;
+        int status = 0;
+
+        if (!mkdir_for(p->pid_path, error) || !mkdir_for(p->lease_path, error))
+                return FALSE;
+        /*
+         * dnsmasq forks: the parent exits once the daemon has read its
+         * configuration and bound its sockets, with a non-zero status and a
+         * message on stderr when it could not. g_spawn closes every other
+         * descriptor, so the daemon holds neither vmnet's lock nor libvirt's
+         * socket.
+         */
+        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                          &err_out, &status, &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED, "running %s: %s", argv[0],
+                            e->message);
+                return FALSE;
+        }
+        if (!g_spawn_check_wait_status(status, &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "dnsmasq for network %s did not start (%s): %s", p->network,
+                            e->message, err_out && *err_out ? g_strstrip(err_out) : "no message");
+                return FALSE;
+        }
+        /* The pid file is written before the parent exits; allow a moment all the same. */
+        deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+        while (!vmnet_dnsmasq_running_pid(p)) {
+                if (g_get_monotonic_time() > deadline) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "dnsmasq for network %s started but is not running "
+                                    "(pid file %s)",
+                                    p->network, p->pid_path);
+                        return FALSE;
+                }
+                g_usleep(20 * 1000);
+        }
+        return TRUE;
+}
+
+gboolean vmnet_dnsmasq_stop(const VmnetDnsmasqPaths *p, GError **error)
+{
+        int pid = vmnet_dnsmasq_running_pid(p);
+
+        if (pid) {
+                gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+                if (kill(pid, SIGTERM) < 0 && errno != ESRCH) {
+                        int err = errno;
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "stopping dnsmasq for network %s (pid %d): %s", p->network,
+                                    pid, g_strerror(err));
+                        return FALSE;
+                }
+                while (pid_serves(pid, p->conf_path)) {
+                        if (g_get_monotonic_time() > deadline) {
+                                kill(pid, SIGKILL);
+                                deadline = G_MAXINT64;
+                        }
+                        g_usleep(20 * 1000);
+                }
+        }
+        if (g_unlink(p->pid_path) < 0 && errno != ENOENT) {
+                int err = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "removing %s: %s", p->pid_path,
+                            g_strerror(err));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+GPtrArray *vmnet_dnsmasq_parse_leases(const char *text)
+{
+        GPtrArray *leases = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_lease_free);
+        g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+
+        for (char **line = lines; *line; line++) {
+                g_auto(GStrv) f = g_strsplit_set(g_strstrip(*line), " \t", -1);
+                VmnetLease *l;
+                guint64 expiry;
+
+                /* "EXPIRY MAC IP HOSTNAME CLIENTID"; DHCPv6 has "duid ..." and IAIDs instead of MACs. */
+                if (g_strv_length(f) < 4 || !g_ascii_string_to_unsigned(f[0], 10, 0, G_MAXINT64,
+                                                                       &expiry, NULL))
+                        continue;
+                l = g_new0(VmnetLease, 1);
+                if (!vmnet_mac_parse(f[1], &l->mac) || !vmnet_addr_parse(f[2], &l->ip)) {
+                        vmnet_lease_free(l);
+                        continue;
+                }
+                l->expiry = (gint64)expiry;
+                l->hostname = g_str_equal(f[3], "*") ? NULL : g_strdup(f[3]);
+                l->client_id = f[4] && !g_str_equal(f[4], "*") ? g_strdup(f[4]) : NULL;
+                g_ptr_array_add(leases, l);
+        }
+        return leases;
+}
+
+GPtrArray *vmnet_dnsmasq_read_leases(const char *path, GError **error)
+{
+        g_autofree char *text = NULL;
+
+        if (!vmnet_dnsmasq_read_file(path, &text, error))
+                return NULL;
+        return vmnet_dnsmasq_parse_leases(text);
+}
+
+GHashTable *vmnet_dnsmasq_read_plan_leases(const VmnetPlan *plan, const char *netns)
+{
+        GHashTable *all = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                (GDestroyNotify)g_ptr_array_unref);
+
+        for (guint i = 0; i < plan->networks->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+                g_autoptr(VmnetDnsmasqPaths) p = vmnet_dnsmasq_paths(plan->name, netns, n->name);
+                GPtrArray *leases;
+
+                if (!g_file_test(p->lease_path, G_FILE_TEST_EXISTS))
+                        continue;
+                leases = vmnet_dnsmasq_read_leases(p->lease_path, NULL);
+                if (leases)
+                        g_hash_table_insert(all, g_strdup(n->name), leases);
+        }
+        return all;
+}

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_bridge.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/vlan.h>
+#include <netlink/route/route.h>
+
+#include "apply/netlink.h"
+#include "util/autoptr.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/*
+ * libnl reduces the kernel's errno to its own NLE_* codes ("Object exists")
+ * and drops the extended ack. An error callback installed around each
+ * operation keeps both, so a message reads "File exists" and carries the
+ * kernel's own explanation when there is one.
+ */
+typedef struct {
+        int errnum;
+        char ext[256];
+} NlErrRec;
+
+static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+        NlErrRec *rec = arg;
+        const struct nlmsghdr *hdr = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+
+        rec->errnum = -e->error;
+        if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
+                size_t off = sizeof(*e);
+                struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+                if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
+                        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+                if (hdr->nlmsg_len > NLMSG_HDRLEN + off &&
+                    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
+                              (int)(hdr->nlmsg_len - NLMSG_HDRLEN - off), NULL) == 0 &&
+                    tb[NLMSGERR_ATTR_MSG]) {
+                        int len = MIN(nla_len(tb[NLMSGERR_ATTR_MSG]), (int)sizeof(rec->ext) - 1);
+
+                        memcpy(rec->ext, nla_data(tb[NLMSGERR_ATTR_MSG]), len);
+                        rec->ext[len] = '\0';
+                }
+        }
+        return NL_STOP;
+}
+
+static void capture_begin(struct nl_sock *sk, NlErrRec *rec)
+{
+        memset(rec, 0, sizeof(*rec));
+        nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, err_cb, rec);
+}
+
+static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
+                            const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
+                            const char *fmt, ...)
+{
+        g_autofree char *what = NULL;
+        va_list ap;
+
+        /* Never leave a pointer to the caller's stack in the socket. */
+        nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
+        if (ret >= 0)
+                return TRUE;
+        va_start(ap, fmt);
+        what = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "%s: %s%s%s%s", what,
+                    rec->errnum ? g_strerror(rec->errnum) : nl_geterror(ret),
+                    rec->ext[0] ? " (kernel: " : "", rec->ext, rec->ext[0] ? ")" : "");
+        return FALSE;
+}
+
+struct nl_sock *vmnet_nl_open(GError **error)
+{
+        g_autoptr(VmnetNlSock) sk = nl_socket_alloc();
+        int one = 1;
+        int err;
+
+        if (!sk) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "opening a netlink socket: out of memory");
+                return NULL;
+        }
+        err = nl_connect(sk, NETLINK_ROUTE);
+        if (err < 0) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "opening a netlink socket: %s", nl_geterror(err));
+                return NULL;
+        }
+        /* Best effort: old kernels lack these, and nothing depends on them but messages. */
+        setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+        setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+        /* Dumps of thousands of links arrive faster than they are read. */
+        nl_socket_set_buffer_size(sk, 4 * 1024 * 1024, 0);
+        nl_socket_enable_msg_peek(sk);
+        return g_steal_pointer(&sk);
+}
+
+/* what: the whole operation, for messages ("enslaving eno1 to br0"). */
+static gboolean get_link(struct nl_sock *sk, const char *name, struct rtnl_link **out,
+                         GError **error, const char *what)
+{
+        NlErrRec rec;
+        int ret;
+
+        capture_begin(sk, &rec);
+        ret = rtnl_link_get_kernel(sk, 0, name, out);
+        if (ret < 0 && (rec.errnum == ENODEV || ret == -NLE_OBJ_NOTFOUND || ret == -NLE_NODEV)) {
+                nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                            "%s: link %s does not exist", what, name);
+                return FALSE;
+        }
+        return capture_end(sk, &rec, ret, error, "%s: looking up link %s", what, name);
+}
+
+static gboolean get_ifindex(struct nl_sock *sk, const char *name, int *ifindex, GError **error,
+                            const char *what)
+{
+        g_autoptr(VmnetRtnlLink) link = NULL;
+
+        if (!get_link(sk, name, &link, error, what))
+                return FALSE;
+        *ifindex = rtnl_link_get_ifindex(link);
+        return TRUE;
+}
+
+gboolean vmnet_nl_link_exists(struct nl_sock *sk, const char *name, gboolean *exists,
+                              GError **error)
+{
+        g_autoptr(GError) local = NULL;
+        g_autoptr(VmnetRtnlLink) link = NULL;
+
+        *exists = get_link(sk, name, &link, &local, "looking up a link");
+        if (!*exists && !g_error_matches(local, VMNET_ERROR, VMNET_ERROR_NOT_FOUND)) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean put_bridge_data(struct nl_msg *msg, const VmnetNlBridgeOpts *opts)
+{
+        struct nlattr *data;
+
+        if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0))
+                return TRUE;
+        if (!(data = nla_nest_start(msg, IFLA_INFO_DATA)))
+                return FALSE;
+        /* The kernel counts in USER_HZ (clock_t), 100 per second. */
+        if (opts->forward_delay >= 0 &&
+            nla_put_u32(msg, IFLA_BR_FORWARD_DELAY, (guint32)opts->forward_delay * 100) < 0)
+                return FALSE;
+        if (opts->stp >= 0 && nla_put_u32(msg, IFLA_BR_STP_STATE, opts->stp ? 1 : 0) < 0)
+                return FALSE;
+        if (opts->vlan_filtering >= 0 &&
+            nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, opts->vlan_filtering ? 1 : 0) < 0)
+                return FALSE;
+        nla_nest_end(msg, data);
+        return TRUE;
+}
+
+static struct nl_msg *bridge_msg(int flags, int ifindex, const char *name,
+                                 const VmnetNlBridgeOpts *opts, const VmnetMac *mac)
+{
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, flags);
+        struct nlattr *info;
+
+        if (!msg)
+                return NULL;
+        if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
+                goto fail;
+        if (name && nla_put_string(msg, IFLA_IFNAME, name) < 0)
+                goto fail;
+        if (mac && nla_put(msg, IFLA_ADDRESS, sizeof(mac->b), mac->b) < 0)
+                goto fail;
+        if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+            nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 || !put_bridge_data(msg, opts))
+                goto fail;
+        nla_nest_end(msg, info);
+        return msg;
+fail:
+        nlmsg_free(msg);
+        return NULL;
+}
+
+/* Sends msg (consumed) and waits for the ack. name, when given, follows what in messages. */
+static gboolean send_msg(struct nl_sock *sk, struct nl_msg *msg, GError **error,
+                         const char *what, const char *name)
+{
+        NlErrRec rec;
+
+        if (!msg) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "%s%s%s: cannot build the netlink message", what, name ? " " : "",
+                            name ? name : "");
+                return FALSE;
+        }
+        capture_begin(sk, &rec);
+        /* nl_send_sync() frees msg. */
+        return capture_end(sk, &rec, nl_send_sync(sk, msg), error, "%s%s%s", what,
+                           name ? " " : "", name ? name : "");
+}
+
+gboolean vmnet_nl_bridge_create(struct nl_sock *sk, const char *name,
+                                const VmnetNlBridgeOpts *opts, const VmnetMac *mac,
+                                GError **error)
+{
+        /* Forward delay and STP in separate steps: see vmnet_nl_bridge_change(). */
+        if (!send_msg(sk, bridge_msg(NLM_F_CREATE | NLM_F_EXCL, 0, name, NULL, mac), error,
+                      "creating bridge", name))
+                return FALSE;
+        if (!vmnet_nl_bridge_change(sk, name, opts, error)) {
+                /* All or nothing: a bridge without the options asked for is not what was asked. */
+                vmnet_nl_link_delete(sk, name, NULL);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
+                                const VmnetNlBridgeOpts *opts, GError **error)
+{
+        VmnetNlBridgeOpts first = VMNET_NL_BRIDGE_OPTS_INIT, second = VMNET_NL_BRIDGE_OPTS_INIT;
+        g_autofree char *what = g_strdup_printf("changing bridge %s", name);
+        int ifindex;
+
+        if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0))
+                return TRUE;
+        if (!get_ifindex(sk, name, &ifindex, error, what))
+                return FALSE;
+        /*
+         * With STP on, the kernel refuses a forward delay outside 2..30 s, and
+         * it applies IFLA_BR_FORWARD_DELAY before IFLA_BR_STP_STATE. So when
+         * STP goes off, switch it off first; otherwise set the delay first.
+         */
+        first.vlan_filtering = opts->vlan_filtering;
+        if (opts->stp == 0) {
+                first.stp = 0;
+                second.forward_delay = opts->forward_delay;
+        } else {
+                first.forward_delay = opts->forward_delay;
+                second.stp = opts->stp;
+        }
+        if (!send_msg(sk, bridge_msg(0, ifindex, NULL, &first, NULL), error,
+                      "changing bridge", name))
+                return FALSE;
+        if (second.stp < 0 && second.forward_delay < 0)
+                return TRUE;
+        return send_msg(sk, bridge_msg(0, ifindex, NULL, &second, NULL), error,
+                        "changing bridge", name);
+}
+
+gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *parent,
+                              guint vid, GError **error)
+{
+        g_autoptr(VmnetRtnlLink) link = rtnl_link_vlan_alloc();
+        g_autofree char *what = g_strdup_printf("creating vlan %s (id %u on %s)", name, vid,
+                                                parent);
+        NlErrRec rec;
+        int parent_index;
+        int ret;
+
+        if (!get_ifindex(sk, parent, &parent_index, error, what))
+                return FALSE;
+        rtnl_link_set_name(link, name);
+        rtnl_link_set_link(link, parent_index);
+        rtnl_link_vlan_set_id(link, (uint16_t)vid);
+        /* libnl passes the protocol through in network byte order. */
+        rtnl_link_vlan_set_protocol(link, htons(ETH_P_8021Q));
+        capture_begin(sk, &rec);
+        ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+        if (ret < 0 && rec.errnum == EOPNOTSUPP && !rec.ext[0])
+                g_strlcpy(rec.ext, "is the 8021q module available?", sizeof(rec.ext));
+        return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
+gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error)
+{
+        g_autoptr(VmnetRtnlLink) link = NULL;
+        g_autofree char *what = g_strdup_printf("deleting link %s", name);
+        NlErrRec rec;
+
+        if (!get_link(sk, name, &link, error, what))
+                return FALSE;
+        capture_begin(sk, &rec);
+        return capture_end(sk, &rec, rtnl_link_delete(sk, link), error, "%s", what);
+}
+
+/* Applies changes (which this function consumes) to the link called name. */
+static gboolean change_link(struct nl_sock *sk, const char *name, struct rtnl_link *changes,
+                            GError **error, const char *what)
+{
+        g_autoptr(VmnetRtnlLink) owned = changes;
+        g_autoptr(VmnetRtnlLink) orig = NULL;
+        NlErrRec rec;
+
+        if (!get_link(sk, name, &orig, error, what))
+                return FALSE;
+        capture_begin(sk, &rec);
+        return capture_end(sk, &rec, rtnl_link_change(sk, orig, owned, 0), error, "%s", what);
+}
+
+gboolean vmnet_nl_link_set_mtu(struct nl_sock *sk, const char *name, guint mtu, GError **error)
+{
+        struct rtnl_link *ch = rtnl_link_alloc();
+        g_autofree char *what = g_strdup_printf("setting mtu %u on %s", mtu, name);
+
+        rtnl_link_set_mtu(ch, mtu);
+        return change_link(sk, name, ch, error, what);
+}
+
+gboolean vmnet_nl_link_set_mac(struct nl_sock *sk, const char *name, const VmnetMac *mac,
+                               GError **error)
+{
+        struct rtnl_link *ch = rtnl_link_alloc();
+        g_autoptr(VmnetNlAddr) a = nl_addr_build(AF_LLC, mac->b, sizeof(mac->b));
+        g_autofree char *s = vmnet_mac_to_string(mac);
+        g_autofree char *what = g_strdup_printf("setting mac %s on %s", s, name);
+
+        rtnl_link_set_addr(ch, a);
+        return change_link(sk, name, ch, error, what);
+}
+
+gboolean vmnet_nl_link_set_alias(struct nl_sock *sk, const char *name, const char *alias,
+                                 GError **error)
+{
+        struct rtnl_link *ch = rtnl_link_alloc();
+        g_autofree char *what = g_strdup_printf(alias && alias[0] ? "setting the alias of %s" :
+                                                                    "removing the alias of %s",
+                                                name);
+
+        rtnl_link_set_ifalias(ch, alias ? alias : "");
+        return change_link(sk, name, ch, error, what);
+}
+
+gboolean vmnet_nl_link_set_up(struct nl_sock *sk, const char *name, gboolean up, GError **error)
+{
+        struct rtnl_link *ch = rtnl_link_alloc();
+        g_autofree char *what = g_strdup_printf(up ? "bringing up %s" : "bringing down %s", name);
+
+        if (up)
+                rtnl_link_set_flags(ch, IFF_UP);
+        else
+                rtnl_link_unset_flags(ch, IFF_UP);
+        return change_link(sk, name, ch, error, what);
+}
+
+gboolean vmnet_nl_link_set_master(struct nl_sock *sk, const char *name, const char *master,
+                                  GError **error)
+{
+        struct rtnl_link *ch;
+        g_autofree char *what = NULL;
+        int master_index = 0;
+
+        what = master ? g_strdup_printf("enslaving %s to %s", name, master) :
+                        g_strdup_printf("releasing %s from its master", name);
+        if (master && !get_ifindex(sk, master, &master_index, error, what))
+                return FALSE;
+        ch = rtnl_link_alloc();
+        rtnl_link_set_master(ch, master_index);
+        return change_link(sk, name, ch, error, what);
+}
+
+gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, guint16 flags,
+                              gboolean add, GError **error)
+{
+        struct bridge_vlan_info vi = { .flags = flags, .vid = (guint16)vid };
+        struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
+        g_autofree char *what = g_strdup_printf(add ? "adding vlan %u to bridge port %s" :
+                                                      "removing vlan %u from bridge port %s",
+                                                vid, port);
+        struct nl_msg *msg;
+        struct nlattr *af;
+
+        if (!get_ifindex(sk, port, &ifi.ifi_index, error, what))
+                return FALSE;
+        msg = nlmsg_alloc_simple(add ? RTM_SETLINK : RTM_DELLINK, 0);
+        if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+                    !(af = nla_nest_start(msg, IFLA_AF_SPEC)) ||
+                    nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi) < 0 ||
+                    nla_nest_end(msg, af) < 0))
+                g_clear_pointer(&msg, nlmsg_free);
+        return send_msg(sk, msg, error, what, NULL);
+}
+
+static struct nl_addr *nl_addr_from(const VmnetAddr *a, guint prefixlen)
+{
+        struct nl_addr *n = nl_addr_build(a->family, a->bytes, vmnet_addr_len(a));
+
+        if (n)
+                nl_addr_set_prefixlen(n, (int)prefixlen);
+        return n;
+}
+
+gboolean vmnet_nl_addr(struct nl_sock *sk, const char *link, const VmnetAddr *addr,
+                       guint prefixlen, gboolean add, GError **error)
+{
+        g_autoptr(VmnetRtnlAddr) ra = rtnl_addr_alloc();
+        g_autoptr(VmnetNlAddr) local = nl_addr_from(addr, prefixlen);
+        g_autofree char *s = vmnet_addr_to_string(addr);
+        g_autofree char *what = g_strdup_printf(add ? "adding address %s/%u to %s" :
+                                                      "removing address %s/%u from %s",
+                                                s, prefixlen, link);
+        NlErrRec rec;
+        int ifindex;
+        int ret;
+
+        if (!get_ifindex(sk, link, &ifindex, error, what))
+                return FALSE;
+        rtnl_addr_set_ifindex(ra, ifindex);
+        rtnl_addr_set_family(ra, addr->family);
+        rtnl_addr_set_local(ra, local);
+        rtnl_addr_set_prefixlen(ra, (int)prefixlen);
+        if (add && addr->family == AF_INET6)
+                rtnl_addr_set_flags(ra, IFA_F_NODAD);
+        capture_begin(sk, &rec);
+        ret = add ? rtnl_addr_add(sk, ra, NLM_F_EXCL) : rtnl_addr_delete(sk, ra, 0);
+        return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
+gboolean vmnet_nl_route(struct nl_sock *sk, VmnetNlRouteOp op, const VmnetNlRoute *route,
+                        GError **error)
+{
+        g_autoptr(VmnetRtnlRoute) r = rtnl_route_alloc();
+        g_autoptr(VmnetNlAddr) dst = nl_addr_from(&route->dst.addr, route->dst.prefix);
+        g_autofree char *dst_s = vmnet_prefix_to_string(&route->dst);
+        g_autofree char *gw_s = route->has_gateway ? vmnet_addr_to_string(&route->gateway) : NULL;
+        g_autofree char *what = NULL;
+        struct rtnl_nexthop *nh;
+        NlErrRec rec;
+        int ifindex = 0;
+        int ret;
+
+        what = g_strdup_printf("%s route %s%s%s dev %s",
+                               op == VMNET_NL_ROUTE_ADD ? "adding" :
+                               op == VMNET_NL_ROUTE_REPLACE ? "replacing" : "deleting",
+                               dst_s, gw_s ? " via " : "", gw_s ? gw_s : "", route->oif);
+        if (!get_ifindex(sk, route->oif, &ifindex, error, what))
+                return FALSE;
+        rtnl_route_set_family(r, (uint8_t)route->dst.addr.family);
+        rtnl_route_set_table(r, RT_TABLE_MAIN);
+        rtnl_route_set_type(r, RTN_UNICAST);
+        rtnl_route_set_protocol(r, route->protocol ? route->protocol : RTPROT_STATIC);
+        rtnl_route_set_dst(r, dst);
+        if (route->priority)
+                rtnl_route_set_priority(r, route->priority);
+        /* A delete with scope "nowhere" matches the route whatever its scope. */
+        if (op == VMNET_NL_ROUTE_DELETE)
+                rtnl_route_set_scope(r, RT_SCOPE_NOWHERE);
+        nh = rtnl_route_nh_alloc();
+        rtnl_route_nh_set_ifindex(nh, ifindex);
+        if (route->has_gateway) {
+                g_autoptr(VmnetNlAddr) gw = nl_addr_from(&route->gateway,
+                                                         vmnet_addr_len(&route->gateway) * 8);
+
+                rtnl_route_nh_set_gateway(nh, gw);
+        }
+        rtnl_route_add_nexthop(r, nh); /* r owns nh */
+        capture_begin(sk, &rec);
+        switch (op) {
+        case VMNET_NL_ROUTE_ADD:
+                ret = rtnl_route_add(sk, r, NLM_F_EXCL);
+                break;
+        case VMNET_NL_ROUTE_REPLACE:
+                ret = rtnl_route_add(sk, r, NLM_F_REPLACE);
+                break;
+        default:
+                ret = rtnl_route_delete(sk, r, 0);
+                break;
+        }
+        return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
+static char *sysctl_path(const char *key)
+{
+        g_autofree char *rel = g_strdup(key);
+
+        g_strdelimit(rel, ".", '/');
+        return g_build_filename("/proc/sys", rel, NULL);
+}
+
+char *vmnet_sysctl_read(const char *key, GError **error)
+{
+        g_autofree char *path = sysctl_path(key);
+        g_autofree char *data = NULL;
+        g_autoptr(GError) local = NULL;
+
+        if (!g_file_get_contents(path, &data, NULL, &local)) {
+                g_set_error(error, VMNET_ERROR,
+                            g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ?
+                                    VMNET_ERROR_NOT_FOUND : VMNET_ERROR_IO,
+                            "reading sysctl %s: %s", key, local->message);
+                return NULL;
+        }
+        g_strchomp(data);
+        return g_steal_pointer(&data);
+}
+
+gboolean vmnet_sysctl_write(const char *key, const char *value, GError **error)
+{
+        g_autofree char *path = sysctl_path(key);
+        g_autofree char *line = g_strdup_printf("%s\n", value);
+        FILE *f = fopen(path, "we");
+        int err = 0;
+
+        /* Not g_file_set_contents(): /proc/sys files cannot be replaced by a rename. */
+        if (!f)
+                err = errno;
+        else {
+                if (fputs(line, f) == EOF)
+                        err = errno;
+                if (fclose(f) != 0 && !err)
+                        err = errno;
+        }
+        if (err) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "setting sysctl %s = %s: %s",
+                            key, value, g_strerror(err));
+                return FALSE;
+        }
+        return TRUE;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The rtnetlink operations vmnet performs on the kernel, through libnl-route.
+ *
+ * Every function takes link names, never ifindexes: an index is resolved at
+ * execution time because re-creating a link (rollback, recreate) changes it.
+ * Every failure becomes one VMNET_ERROR_NETLINK that names the object and the
+ * operation, with the kernel's errno text and, when the kernel sent one, its
+ * extended-ack message: "creating bridge vm-lab: File exists".
+ *
+ * libnl 3.7 has no accessors for the bridge's IFLA_INFO_DATA (STP,
+ * forward delay, VLAN filtering) nor for bridge port VLAN entries, so those
+ * messages are built by hand with libnl's nl_msg API.
+ */
+
+#include <glib.h>
+#include <netlink/netlink.h>
+
+#include "util/addr.h"
+#include "util/error.h"
+
+/* Opens and connects a NETLINK_ROUTE socket with extended acks. Caller frees (nl_socket_free). */
+struct nl_sock *vmnet_nl_open(GError **error);
+
+/* Bridge options; -1 leaves the kernel's value (default on creation). forward_delay in seconds. */
+typedef struct {
+        int stp;
+        int forward_delay;
+        int vlan_filtering;
+} VmnetNlBridgeOpts;
+
+#define VMNET_NL_BRIDGE_OPTS_INIT { .stp = -1, .forward_delay = -1, .vlan_filtering = -1 }
+
+/* All or nothing: when an option cannot be set, the new bridge is deleted again. */
+gboolean vmnet_nl_bridge_create(struct nl_sock *sk, const char *name,
+                                const VmnetNlBridgeOpts *opts, const VmnetMac *mac /* nullable */,
+                                GError **error);
+gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
+                                const VmnetNlBridgeOpts *opts, GError **error);
+/* An 802.1Q link on parent (protocol 802.1Q). */
+gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *parent,
+                              guint vid, GError **error);
+gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error);
+
+gboolean vmnet_nl_link_set_mtu(struct nl_sock *sk, const char *name, guint mtu, GError **error);
+gboolean vmnet_nl_link_set_mac(struct nl_sock *sk, const char *name, const VmnetMac *mac,
+                               GError **error);
+/* alias NULL or "" removes it. */
+gboolean vmnet_nl_link_set_alias(struct nl_sock *sk, const char *name, const char *alias,
+                                 GError **error);
+gboolean vmnet_nl_link_set_up(struct nl_sock *sk, const char *name, gboolean up, GError **error);
+/* master NULL releases the link from its master (nomaster). */
+gboolean vmnet_nl_link_set_master(struct nl_sock *sk, const char *name, const char *master,
+                                  GError **error);
+/* Does a link of that name exist? FALSE with error only when the question could not be asked. */
+gboolean vmnet_nl_link_exists(struct nl_sock *sk, const char *name, gboolean *exists,
+                              GError **error);
+
+/* A VLAN entry (struct bridge_vlan_info, flags BRIDGE_VLAN_INFO_*) on a bridge port. */
+gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, guint16 flags,
+                              gboolean add, GError **error);
+
+/* IPv6 addresses are added with IFA_F_NODAD: a bridge without ports would keep them tentative. */
+gboolean vmnet_nl_addr(struct nl_sock *sk, const char *link, const VmnetAddr *addr,
+                       guint prefixlen, gboolean add, GError **error);
+
+typedef enum {
+        VMNET_NL_ROUTE_ADD,     /* NLM_F_CREATE|NLM_F_EXCL */
+        VMNET_NL_ROUTE_REPLACE, /* NLM_F_CREATE|NLM_F_REPLACE: moves a route atomically */
+        VMNET_NL_ROUTE_DELETE,
+} VmnetNlRouteOp;
+
+/* A route of the main table. */
+typedef struct {
+        VmnetPrefix dst;
+        gboolean has_gateway;
+        VmnetAddr gateway;
+        const char *oif;
+        guint32 priority; /* metric, 0 = kernel default */
+        guint8 protocol;  /* RTPROT_*, 0 = RTPROT_STATIC */
+} VmnetNlRoute;
+
+gboolean vmnet_nl_route(struct nl_sock *sk, VmnetNlRouteOp op, const VmnetNlRoute *route,
+                        GError **error);
+
+/*
+ * sysctls of the current network namespace ("net.ipv4.ip_forward"), read
+ * from and written to /proc/sys. vmnet_sysctl_read() returns the value
+ * without trailing newline (caller frees), NULL with error when absent.
+ */
+char *vmnet_sysctl_read(const char *key, GError **error);
+gboolean vmnet_sysctl_write(const char *key, const char *value, GError **error);

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * nftables through libnftnl + libmnl: the only code that changes the
+ * kernel's ruleset, and only ever `table inet vmnet`.
+ *
+ * Every change is one netlink batch, i.e. one nftables transaction: the
+ * kernel applies all of it or none of it, so no packet ever sees half a
+ * table. Reading is done with dumps checked against the ruleset generation,
+ * so a concurrent change makes the read retry instead of returning a mix.
+ *
+ * Errors are VMNET_ERROR_NFT and name the object the kernel refused
+ * ("adding rule 3 of chain forward (ct state invalid drop): ...").
+ */
+
+#include <glib.h>
+#include <libmnl/libmnl.h>
+
+#include "render/nft-ir.h"
+#include "util/error.h"
+
+/*
+ * A NETLINK_NETFILTER socket in the current network namespace, for callers
+ * that have no VmnetApplyCtx (tests, read-only commands). Caller closes it
+ * with mnl_socket_close() (g_autoptr(VmnetMnlSocket)).
+ */
+struct mnl_socket *vmnet_nft_socket_open(GError **error);
+
+/*
+ * Replaces table inet vmnet by ir in one transaction:
+ * add table (a no-op when it exists), delete table, add table, chains,
+ * sets, elements, rules. Other tables are never touched.
+ */
+gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, GError **error);
+
+/* Deletes table inet vmnet; succeeds when it does not exist. */
+gboolean vmnet_nft_delete_table(struct mnl_socket *nl, GError **error);
+
+/*
+ * What the kernel holds in table inet vmnet, read once, consistently.
+ * The digest is a canonical text of the table (comment, sets and their
+ * elements, chains, rules as expressions; no handles, no counters). Two
+ * tables have the same digest exactly when nft would list them the same
+ * way, whether they were loaded with `nft -f` or through netlink.
+ */
+typedef struct {
+        gboolean exists;
+        char *comment; /* the table comment, NULL when none */
+        char *digest;  /* "" when the table does not exist */
+} VmnetNftObserved;
+
+/* Caller frees with vmnet_nft_observed_free(). */
+VmnetNftObserved *vmnet_nft_observe(struct mnl_socket *nl, GError **error);
+void vmnet_nft_observed_free(VmnetNftObserved *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftObserved, vmnet_nft_observed_free)
+
+/*
+ * The digest vmnet_nft_observe() reports right after vmnet_nft_replace(ir):
+ * computed offline, so the engine can tell without a state file whether
+ * the kernel still holds exactly what the plan asks for. Caller frees.
+ */
+char *vmnet_nft_ir_digest(const VmnetNftIr *ir);
+
+/* TRUE when the kernel's table is exactly ir (re-applying would change nothing). */
+gboolean vmnet_nft_observed_matches(const VmnetNftObserved *o, const VmnetNftIr *ir);
+
+/*
+ * A snapshot of table inet vmnet (or of its absence) that can be put back
+ * exactly: the rollback of a failed apply. Reference counted, because the
+ * action that replaces the table and its inverse share one.
+ */
+typedef struct _VmnetNftSnapshot VmnetNftSnapshot;
+
+/* Caller owns one reference. */
+VmnetNftSnapshot *vmnet_nft_snapshot_take(struct mnl_socket *nl, GError **error);
+VmnetNftSnapshot *vmnet_nft_snapshot_ref(VmnetNftSnapshot *snap);
+void vmnet_nft_snapshot_unref(VmnetNftSnapshot *snap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftSnapshot, vmnet_nft_snapshot_unref)
+gboolean vmnet_nft_snapshot_exists(const VmnetNftSnapshot *snap);
+/* Borrowed; same format as VmnetNftObserved. */
+const char *vmnet_nft_snapshot_comment(const VmnetNftSnapshot *snap);
+const char *vmnet_nft_snapshot_digest(const VmnetNftSnapshot *snap);
+/* Counts for descriptions. */
+guint vmnet_nft_snapshot_n_rules(const VmnetNftSnapshot *snap);
+
+/*
+ * Puts the table back as it was in snap, in one transaction: deletes
+ * whatever table inet vmnet holds now and, when snap has a table,
+ * re-creates it with its sets, elements, chains and rules.
+ */
+gboolean vmnet_nft_restore(struct mnl_socket *nl, const VmnetNftSnapshot *snap, GError **error);
+
+/*
+ * A base chain of ANOTHER table (never table inet vmnet) at a hook vmnet's
+ * traffic goes through, that can drop packets: its policy is drop or it
+ * has rules that drop/reject. In nftables a packet must be accepted by
+ * every base chain at a hook, so such a chain can undo vmnet's accept
+ * (Docker's "table ip filter chain FORWARD policy drop").
+ */
+typedef struct {
+        char *family;      /* "ip", "ip6", "inet" */
+        char *table;
+        char *chain;
+        const char *hook;  /* "prerouting", "input", "forward", "output", "postrouting" */
+        int priority;
+        gboolean policy_drop;
+        guint drop_rules;  /* rules ending in drop or reject */
+        const char *hint;  /* "docker", "libvirt", "firewalld" when the table looks like one, else NULL */
+} VmnetNftForeignChain;
+
+void vmnet_nft_foreign_chain_free(VmnetNftForeignChain *c);
+/*
+ * Read-only. Returns a GPtrArray of VmnetNftForeignChain* (caller unrefs),
+ * in dump order. Chains at input are included: they decide whether guests
+ * reach vmnet's DHCP and DNS on the host.
+ */
+GPtrArray *vmnet_nft_foreign_drops(struct mnl_socket *nl, GError **error);
+/* "table ip filter chain FORWARD (hook forward, policy drop; docker?)". Caller frees. */
+char *vmnet_nft_foreign_chain_describe(const VmnetNftForeignChain *c);
+
+/* --- actions (src/actions/nft.c) --- */
+
+#include "actions/action.h"
+
+/*
+ * "nft-replace": loads an IR (vmnet_nft_replace()). Its inverse puts back
+ * the snapshot taken at diff time: nft-restore when the table existed,
+ * nft-delete when it did not; without a snapshot there is no inverse.
+ */
+extern const VmnetActionType vmnet_action_type_nft_replace;
+/* "nft-delete": deletes the table (destroy); its inverse restores the snapshot, if any. */
+extern const VmnetActionType vmnet_action_type_nft_delete;
+/* "nft-restore": puts a snapshot back exactly; its own inverse is not needed (NULL). */
+extern const VmnetActionType vmnet_action_type_nft_restore;
+
+/*
+ * Constructors. replace takes ownership of ir; all take their own reference
+ * on the snapshot (before may be NULL: then there is nothing to undo).
+ * Impacts: replace and restore are SAFE (one atomic transaction, and
+ * conntrack keeps existing NAT bindings), delete is DISRUPTIVE (guests
+ * behind NAT lose the outside).
+ */
+VmnetAction *vmnet_action_nft_replace_new(VmnetNftIr *ir, VmnetNftSnapshot *before);
+VmnetAction *vmnet_action_nft_delete_new(VmnetNftSnapshot *before);
+VmnetAction *vmnet_action_nft_restore_new(VmnetNftSnapshot *snap);

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply/apply.h"
+#include "cli/cli.h"
+#include "diff/engine.h"
+
+/*
+ * plan, apply and destroy share one flow: load the plan, enter the namespace,
+ * take the lock, observe, diff, then print (plan, --check) or execute,
+ * record and verify (apply, destroy).
+ */
+
+typedef enum { MODE_PLAN, MODE_APPLY, MODE_DESTROY } Mode;
+
+typedef struct {
+        gboolean check;
+        gboolean detailed;
+        int wait;
+        char *netns;
+} Opts;
+
+typedef struct {
+        VmnetCli *cli;
+        guint n;
+        guint total;
+} Progress;
+
+static void json_actions(VmnetJson *j, const char *key, const GPtrArray *actions)
+{
+        vmnet_json_key(j, key);
+        vmnet_json_begin_array(j);
+        for (guint i = 0; i < actions->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(actions, i);
+                g_autofree char *d = vmnet_action_describe(a);
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "type");
+                vmnet_json_string(j, a->type->name);
+                vmnet_json_key(j, "object");
+                vmnet_json_string(j, a->object);
+                vmnet_json_key(j, "impact");
+                vmnet_json_string(j, vmnet_impact_to_string(a->impact));
+                vmnet_json_key(j, "description");
+                vmnet_json_string(j, d);
+                vmnet_json_end_object(j);
+        }
+        vmnet_json_end_array(j);
+}
+
+void vmnet_cli_print_actions(const GPtrArray *actions)
+{
+        for (guint i = 0; i < actions->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(actions, i);
+                g_autofree char *d = vmnet_action_describe(a);
+                g_autofree char *tag = g_strdup_printf(" [%s]", vmnet_impact_to_string(a->impact));
+
+                /* The impact leads the line; do not repeat a trailing tag. */
+                if (g_str_has_suffix(d, tag))
+                        d[strlen(d) - strlen(tag)] = '\0';
+                printf("  %3u. [%s] %s\n", i + 1, vmnet_impact_to_string(a->impact), d);
+        }
+}
+
+static void progress(const VmnetAction *a, gboolean undo, gpointer user_data)
+{
+        Progress *p = user_data;
+        g_autofree char *d = vmnet_action_describe(a);
+
+        if (p->cli->json || p->cli->quiet)
+                return;
+        if (undo)
+                fprintf(stderr, "  undo: %s\n", d);
+        else
+                printf("  [%u/%u] %s\n", ++p->n, p->total, d);
+        fflush(stdout);
+}
+
+static void print_warnings(VmnetCli *cli, const VmnetDiags *warnings)
+{
+        for (guint i = 0; !cli->json && i < warnings->items->len; i++) {
+                g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
+
+                fprintf(stderr, "warning: %s\n", w);
+        }
+}
+
+static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, const Opts *o,
+                  const GPtrArray *actions, gboolean executed, const VmnetDiags *warnings,
+                  gdouble seconds)
+{
+        gboolean changed = actions->len > 0;
+        guint disruptive = 0;
+
+        for (guint i = 0; i < actions->len; i++)
+                disruptive += ((VmnetAction *)g_ptr_array_index(actions, i))->impact ==
+                              VMNET_IMPACT_DISRUPTIVE;
+        if (cli->json) {
+                g_autoptr(VmnetJson) j = vmnet_json_new();
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "command");
+                vmnet_json_string(j, command);
+                vmnet_json_key(j, "failed");
+                vmnet_json_bool(j, FALSE);
+                vmnet_json_key(j, "changed");
+                vmnet_json_bool(j, changed);
+                vmnet_json_key(j, "check");
+                vmnet_json_bool(j, !executed);
+                vmnet_json_key(j, "plan");
+                vmnet_json_string(j, plan->name);
+                vmnet_json_key(j, "netns");
+                vmnet_json_string(j, o->netns);
+                json_actions(j, "actions", actions);
+                vmnet_cli_json_diags(j, "warnings", warnings);
+                vmnet_json_key(j, "msg");
+                if (!changed)
+                        vmnet_json_string(j, "no changes");
+                else {
+                        g_autofree char *msg = g_strdup_printf("%s%u actions", executed ? "" : "would take ",
+                                                               actions->len);
+
+                        vmnet_json_string(j, msg);
+                }
+                vmnet_json_end_object(j);
+                vmnet_cli_json_print(j);
+        } else if (!cli->quiet) {
+                if (!changed)
+                        printf("no changes: the host matches plan '%s'\n", plan->name);
+                else if (!executed) {
+                        printf("%s would take %u actions (%u disruptive):\n",
+                               g_str_equal(command, "destroy") ? "destroy" : "apply",
+                               actions->len, disruptive);
+                        vmnet_cli_print_actions(actions);
+                } else {
+                        printf("%s: %u actions done (%u disruptive) in %.3f s\n", command, actions->len,
+                               disruptive, seconds);
+                }
+        }
+        if (o->detailed && changed)
+                return VMNET_EXIT_CHANGED;
+        return VMNET_EXIT_OK;
+}
+
+/* After apply, the host must match: re-observe and diff; anything left is an error. */
+static gboolean verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
+                       gboolean destroyed, GError **error)
+{
+        g_autoptr(VmnetObserved) obs = vmnet_engine_observe(ctx, plan->name, netns, error);
+        g_autoptr(GPtrArray) left = vmnet_action_list_new();
+        g_autoptr(VmnetDiags) w = vmnet_diags_new();
+        g_autoptr(GString) s = NULL;
+
+        if (!obs)
+                return FALSE;
+        if (!(destroyed ? vmnet_engine_diff_destroy(obs, left, w, error)
+                        : vmnet_engine_diff(plan, obs, left, w, error)))
+                return FALSE;
+        if (!left->len)
+                return TRUE;
+        s = g_string_new("the host did not reach the planned state; still to do:");
+        for (guint i = 0; i < left->len; i++) {
+                g_autofree char *d = vmnet_action_describe(g_ptr_array_index(left, i));
+
+                g_string_append_printf(s, "\n  %s", d);
+        }
+        g_set_error_literal(error, VMNET_ERROR, VMNET_ERROR_FAILED, s->str);
+        return FALSE;
+}
+
+static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
+{
+        static const char *const names[] = { "plan", "apply", "destroy" };
+        const char *command = names[mode];
+        const VmnetCommand *cmd = vmnet_cli_command(command);
+        Opts o = { .wait = 0 };
+        const GOptionEntry apply_entries[] = {
+                { "check", 0, 0, G_OPTION_ARG_NONE, &o.check, "Report what would change; change nothing",
+                  NULL },
+                { "detailed-exitcode", 0, 0, G_OPTION_ARG_NONE, &o.detailed,
+                  "Exit 2 when something changed (or would, with --check), 0 when nothing did", NULL },
+                { "wait", 0, 0, G_OPTION_ARG_INT, &o.wait,
+                  "Wait up to SECONDS for another vmnet to finish (default: fail at once)", "SECONDS" },
+                { "netns", 0, 0, G_OPTION_ARG_STRING, &o.netns,
+                  "Work inside the network namespace /run/netns/NAME", "NAME" },
+                G_OPTION_ENTRY_NULL
+        };
+        g_autoptr(VmnetPlan) plan = NULL;
+        g_autoptr(VmnetObserved) obs = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *netns = NULL;
+        VmnetApplyCtx ctx = { 0 };
+        Progress p = { .cli = cli };
+        gint64 t0;
+        guint done = 0;
+        int lock = -1, rc;
+
+        if (!vmnet_cli_parse(cli, cmd, apply_entries, &argc,
+                             &argv))
+                return VMNET_EXIT_FAILURE;
+        netns = o.netns ? o.netns : g_strdup(cli->netns);
+        o.netns = netns;
+        if (mode == MODE_PLAN)
+                o.check = TRUE;
+        if (argc != 2) {
+                fprintf(stderr, "vmnet %s: expected exactly one PLAN (or '-' for standard input)\n",
+                        command);
+                return VMNET_EXIT_FAILURE;
+        }
+        if (o.wait < 0) {
+                fprintf(stderr, "vmnet %s: --wait takes a number of seconds\n", command);
+                return VMNET_EXIT_FAILURE;
+        }
+        plan = vmnet_cli_load_plan(cli, command, argv[1]);
+        if (!plan)
+                return VMNET_EXIT_FAILURE;
+        ctx.plan = plan;
+
+        if (netns && !vmnet_netns_enter(netns, &error))
+                return vmnet_cli_fail(cli, command, error);
+        /* Even a read takes the lock: a plan made while another apply runs would be stale. */
+        lock = vmnet_lock_take(netns, (guint)o.wait, &error);
+        if (lock < 0)
+                return vmnet_cli_fail(cli, command, error);
+        if (!vmnet_apply_ctx_open(&ctx, &error) ||
+            !(obs = vmnet_engine_observe(&ctx, plan->name, netns, &error)) ||
+            !(mode == MODE_DESTROY ? vmnet_engine_diff_destroy(obs, actions, warnings, &error)
+                                   : vmnet_engine_diff(plan, obs, actions, warnings, &error))) {
+                rc = vmnet_cli_fail(cli, command, error);
+                goto out;
+        }
+        if (mode != MODE_DESTROY)
+                vmnet_engine_warn_foreign_drops(&ctx, warnings);
+        print_warnings(cli, warnings);
+
+        if (o.check || !actions->len) {
+                rc = finish(cli, command, plan, &o, actions, FALSE, warnings, 0);
+                goto out;
+        }
+        p.total = actions->len;
+        t0 = g_get_monotonic_time();
+        if (!vmnet_apply_actions(&ctx, actions, progress, &p, &done, &error)) {
+                g_prefix_error(&error, "%s failed: ", command);
+                rc = vmnet_cli_fail(cli, command, error);
+                goto out;
+        }
+        if (!vmnet_engine_record(obs, actions, mode == MODE_DESTROY, &error) ||
+            !verify(&ctx, plan, netns, mode == MODE_DESTROY, &error)) {
+                rc = vmnet_cli_fail(cli, command, error);
+                goto out;
+        }
+        rc = finish(cli, command, plan, &o, actions, TRUE, warnings,
+                    (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+out:
+        vmnet_apply_ctx_close(&ctx);
+        if (lock >= 0)
+                close(lock);
+        return rc;
+}
+
+int vmnet_cmd_plan(VmnetCli *cli, int argc, char **argv)
+{
+        return run(cli, MODE_PLAN, argc, argv);
+}
+
+int vmnet_cmd_apply(VmnetCli *cli, int argc, char **argv)
+{
+        return run(cli, MODE_APPLY, argc, argv);
+}
+
+int vmnet_cmd_destroy(VmnetCli *cli, int argc, char **argv)
+{
+        return run(cli, MODE_DESTROY, argc, argv);
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "apply/apply.h"
+#include "cli/cli.h"
+#include "diff/engine.h"
+
+/* Links carrying a vmnet alias ("vmnet:<plan>"), optionally only those of one plan. */
+static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_name)
+{
+        g_autofree char *want = plan_name ? vmnet_link_alias_for_plan(plan_name) : NULL;
+
+        if (j) {
+                vmnet_json_key(j, "links");
+                vmnet_json_begin_array(j);
+        } else {
+                printf("links:\n");
+        }
+        for (guint i = 0; i < host->links->len; i++) {
+                const VmnetHostLink *l = g_ptr_array_index(host->links, i);
+
+                if (!l->alias || !g_str_has_prefix(l->alias, VMNET_ALIAS_PREFIX))
+                        continue;
+                if (want && !g_str_equal(l->alias, want))
+                        continue;
+                if (j) {
+                        vmnet_json_begin_object(j);
+                        vmnet_json_key(j, "name");
+                        vmnet_json_string(j, l->name);
+                        vmnet_json_key(j, "kind");
+                        vmnet_json_string(j, l->kind);
+                        vmnet_json_key(j, "plan");
+                        vmnet_json_string(j, l->alias + strlen(VMNET_ALIAS_PREFIX));
+                        vmnet_json_key(j, "mtu");
+                        vmnet_json_int(j, l->mtu);
+                        vmnet_json_key(j, "up");
+                        vmnet_json_bool(j, l->up);
+                        vmnet_json_key(j, "master");
+                        vmnet_json_string(j, l->master_name);
+                        vmnet_json_end_object(j);
+                } else {
+                        printf("  %-15s %-7s mtu %-5u %-4s%s%s  (plan %s)\n", l->name,
+                               l->kind ? l->kind : "-", l->mtu, l->up ? "up" : "down",
+                               l->master_name ? " master " : "", l->master_name ? l->master_name : "",
+                               l->alias + strlen(VMNET_ALIAS_PREFIX));
+                }
+        }
+        if (j)
+                vmnet_json_end_array(j);
+}
+
+int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
+{
+        const VmnetCommand *cmd = vmnet_cli_command("status");
+        char *netns_opt = NULL;
+        const GOptionEntry entries[] = {
+                { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
+                  "Look inside the network namespace /run/netns/NAME", "NAME" },
+                G_OPTION_ENTRY_NULL
+        };
+        g_autofree char *netns = NULL;
+        g_autoptr(VmnetPlan) plan = NULL;
+        g_autoptr(VmnetObserved) obs = NULL;
+        g_autoptr(GPtrArray) drift = vmnet_action_list_new();
+        g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetJson) j = NULL;
+        VmnetApplyCtx ctx = { 0 };
+        int rc = VMNET_EXIT_OK;
+
+        if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
+                return VMNET_EXIT_FAILURE;
+        netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        if (argc > 2) {
+                fprintf(stderr, "vmnet status: expected at most one PLAN\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        if (argc == 2 && !(plan = vmnet_cli_load_plan(cli, "status", argv[1])))
+                return VMNET_EXIT_FAILURE;
+        if (netns && !vmnet_netns_enter(netns, &error))
+                return vmnet_cli_fail(cli, "status", error);
+        if (!vmnet_apply_ctx_open(&ctx, &error) ||
+            !(obs = vmnet_engine_observe(&ctx, plan ? plan->name : "-", netns, &error)) ||
+            (plan && !vmnet_engine_diff(plan, obs, drift, warnings, &error))) {
+                rc = vmnet_cli_fail(cli, "status", error);
+                goto out;
+        }
+        if (plan)
+                vmnet_engine_warn_foreign_drops(&ctx, warnings);
+
+        if (cli->json) {
+                j = vmnet_json_new();
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "command");
+                vmnet_json_string(j, "status");
+                vmnet_json_key(j, "failed");
+                vmnet_json_bool(j, FALSE);
+                vmnet_json_key(j, "changed");
+                vmnet_json_bool(j, FALSE);
+                vmnet_json_key(j, "plan");
+                vmnet_json_string(j, plan ? plan->name : NULL);
+                vmnet_json_key(j, "netns");
+                vmnet_json_string(j, netns);
+                list_links(j, obs->host, plan ? plan->name : NULL);
+                vmnet_json_key(j, "nft_table");
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "exists");
+                vmnet_json_bool(j, obs->nft->exists);
+                vmnet_json_key(j, "comment");
+                vmnet_json_string(j, obs->nft->comment);
+                vmnet_json_end_object(j);
+                if (plan) {
+                        vmnet_json_key(j, "in_sync");
+                        vmnet_json_bool(j, drift->len == 0);
+                        vmnet_json_key(j, "drift");
+                        vmnet_json_begin_array(j);
+                        for (guint i = 0; i < drift->len; i++) {
+                                g_autofree char *d = vmnet_action_describe(g_ptr_array_index(drift, i));
+
+                                vmnet_json_string(j, d);
+                        }
+                        vmnet_json_end_array(j);
+                }
+                vmnet_cli_json_diags(j, "warnings", warnings);
+                vmnet_json_end_object(j);
+                vmnet_cli_json_print(j);
+                goto out;
+        }
+
+        if (netns)
+                printf("network namespace: %s\n", netns);
+        list_links(NULL, obs->host, plan ? plan->name : NULL);
+        printf("nftables: table inet vmnet %s%s%s%s\n", obs->nft->exists ? "present" : "absent",
+               obs->nft->comment ? " (" : "", obs->nft->comment ? obs->nft->comment : "",
+               obs->nft->comment ? ")" : "");
+        for (guint i = 0; i < warnings->items->len; i++) {
+                g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
+
+                printf("warning: %s\n", w);
+        }
+        if (plan) {
+                if (!drift->len) {
+                        printf("in sync: the host matches plan '%s'\n", plan->name);
+                } else {
+                        printf("drift: %u actions would bring the host back to plan '%s':\n",
+                               drift->len, plan->name);
+                        vmnet_cli_print_actions(drift);
+                }
+        }
+out:
+        vmnet_apply_ctx_close(&ctx);
+        return rc;
+}

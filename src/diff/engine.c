@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "diff/engine.h"
+#include "render/nft-ir.h"
+
+#define STATE_GROUP "vmnet"
+/* The table comment vmnet_nft_ir_from_plan() writes. */
+#define VMNET_NFT_OWNER_PREFIX "managed by vmnet plan "
+
+void vmnet_observed_free(VmnetObserved *obs)
+{
+        if (!obs)
+                return;
+        g_free(obs->plan_name);
+        g_free(obs->netns);
+        vmnet_host_free(obs->host);
+        vmnet_nft_observed_free(obs->nft);
+        if (obs->nft_snap)
+                vmnet_nft_snapshot_unref(obs->nft_snap);
+        vmnet_state_free(obs->state);
+        vmnet_foreign_state_free(obs->foreign);
+        g_free(obs);
+}
+
+VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, const char *netns,
+                                    GError **error)
+{
+        g_autoptr(VmnetObserved) obs = g_new0(VmnetObserved, 1);
+
+        obs->plan_name = g_strdup(plan_name);
+        obs->netns = g_strdup(netns);
+        if (!vmnet_observe_host(&obs->host, error))
+                return NULL;
+        if (!(obs->nft = vmnet_nft_observe(ctx->nft, error)))
+                return NULL;
+        if (!(obs->nft_snap = vmnet_nft_snapshot_take(ctx->nft, error)))
+                return NULL;
+        if (!(obs->state = vmnet_state_load(plan_name, netns, error)))
+                return NULL;
+        if (!(obs->foreign = vmnet_foreign_state_from_keyfile(obs->state->kf, error)))
+                return NULL;
+        return g_steal_pointer(&obs);
+}
+
+/* vmnet owns table inet vmnet for one plan; another plan's table is not ours to replace. */
+static gboolean check_table_owner(const VmnetObserved *obs, GError **error)
+{
+        g_autofree char *mine = NULL;
+
+        if (!obs->nft->exists || !obs->nft->comment)
+                return TRUE;
+        mine = g_strdup_printf(VMNET_NFT_OWNER_PREFIX "%s", obs->plan_name);
+        if (g_str_has_prefix(obs->nft->comment, VMNET_NFT_OWNER_PREFIX) &&
+            !g_str_equal(obs->nft->comment, mine)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                            "table inet vmnet belongs to another plan (\"%s\"); destroy that plan "
+                            "first: one plan per host (or network namespace)",
+                            obs->nft->comment);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray *actions,
+                           VmnetDiags *warnings, GError **error)
+{
+        g_autoptr(VmnetNftIr) ir = NULL;
+
+        if (!check_table_owner(obs, error))
+                return FALSE;
+        if (!vmnet_diff_links(plan, obs->host, obs->foreign, actions, warnings, error))
+                return FALSE;
+        /*
+         * The table last: its rules name bridges, so it is loaded once they
+         * exist. The comparison is against the kernel, not the state file, so
+         * `nft flush ruleset` or a hand edit is drift that apply repairs.
+         */
+        ir = vmnet_nft_ir_from_plan(plan);
+        if (!vmnet_nft_observed_matches(obs->nft, ir))
+                g_ptr_array_add(actions, vmnet_action_nft_replace_new(g_steal_pointer(&ir),
+                                                                      obs->nft_snap));
+        return TRUE;
+}
+
+gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, VmnetDiags *warnings,
+                                   GError **error)
+{
+        if (!check_table_owner(obs, error))
+                return FALSE;
+        /* Rules first, then the links they name. */
+        if (obs->nft->exists)
+                g_ptr_array_add(actions, vmnet_action_nft_delete_new(obs->nft_snap));
+        return vmnet_diff_links_destroy(obs->plan_name, obs->host, obs->foreign, actions, warnings,
+                                        error);
+}
+
+gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboolean destroyed,
+                             GError **error)
+{
+        if (destroyed)
+                return vmnet_state_remove(obs->state, error);
+        vmnet_foreign_state_record(obs->foreign, executed);
+        vmnet_foreign_state_to_keyfile(obs->foreign, obs->state->kf);
+        g_key_file_set_string(obs->state->kf, STATE_GROUP, "plan", obs->plan_name);
+        if (obs->netns)
+                g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
+        g_key_file_set_int64(obs->state->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);
+        return vmnet_state_save(obs->state, error);
+}
+
+void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings)
+{
+        g_autoptr(GError) e = NULL;
+        g_autoptr(GPtrArray) chains = vmnet_nft_foreign_drops(ctx->nft, &e);
+
+        if (!chains) {
+                vmnet_diags_add(warnings, "nftables", 0, "could not list other tables: %s",
+                                e->message);
+                return;
+        }
+        for (guint i = 0; i < chains->len; i++) {
+                g_autofree char *d = vmnet_nft_foreign_chain_describe(g_ptr_array_index(chains, i));
+
+                vmnet_diags_add(warnings, "nftables", 0,
+                                "%s may drop traffic that vmnet accepts: a packet must be accepted "
+                                "by every base chain at a hook (see vmnet doctor)",
+                                d);
+        }
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The reconcile engine: observe the host once, diff every part (links,
+ * addresses, routes, sysctls; the nftables table; libvirt) against the plan
+ * into one ordered list of actions, and record what an apply did.
+ *
+ * Each part has its own observe/diff under src/observe and src/diff; this
+ * file only puts them in order, so a new part is one more call here.
+ */
+
+#include "apply/context.h"
+#include "apply/nft.h"
+#include "apply/state.h"
+#include "diff/links.h"
+#include "model/model.h"
+#include "observe/host.h"
+
+typedef struct {
+        char *plan_name;
+        char *netns;                 /* NULL: the process's own namespace */
+        VmnetHost *host;
+        VmnetNftObserved *nft;
+        VmnetNftSnapshot *nft_snap;  /* the table as it was, for rollback */
+        VmnetState *state;
+        VmnetForeignState *foreign;  /* what vmnet changed on objects it does not own */
+} VmnetObserved;
+
+void vmnet_observed_free(VmnetObserved *obs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetObserved, vmnet_observed_free)
+
+/* Reads the host (through ctx's sockets) and vmnet's state for plan_name. Caller frees. */
+VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, const char *netns,
+                                    GError **error);
+
+/*
+ * Appends the actions that make the host match plan, in execution order.
+ * Warnings (things vmnet cannot fix, such as another table's drop policy)
+ * go to warnings. An empty list means the host already matches.
+ */
+gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray *actions,
+                           VmnetDiags *warnings, GError **error);
+
+/* Appends the actions that remove what vmnet made for the plan and undo its foreign changes. */
+gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, VmnetDiags *warnings,
+                                   GError **error);
+
+/* Records the foreign changes of executed actions and saves (or, after destroy, removes) the state. */
+gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboolean destroyed,
+                             GError **error);
+
+/* Adds warnings about other nftables tables that may drop what vmnet accepts (field notes 1-3). */
+void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings);

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <libvirt/libvirt.h>
+
+#include "actions/libvirt.h"
+#include "diff/libvirt.h"
+#include "render/render.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *plan_file(const VmnetPlan *plan)
+{
+        return plan->file ? plan->file : "plan";
+}
+
+static gboolean owned(const VmnetLibvirtNetwork *n, const VmnetPlan *plan)
+{
+        return n->owner_plan && g_str_equal(n->owner_plan, plan->name);
+}
+
+/* Is obs one of the plan's interfaces (by its mark)? */
+static gboolean iface_is_ours(const VmnetLibvirtIface *obs, const VmnetPlan *plan)
+{
+        return vmnet_libvirt_alias_is_plan(obs->alias, plan->name);
+}
+
+static VmnetLibvirtPortgroup *find_pg(const GPtrArray *pgs, const char *name)
+{
+        for (guint i = 0; i < pgs->len; i++) {
+                VmnetLibvirtPortgroup *pg = g_ptr_array_index(pgs, i);
+
+                if (g_strcmp0(pg->name, name) == 0)
+                        return pg;
+        }
+        return NULL;
+}
+
+static const char *default_pg_name(const GPtrArray *pgs)
+{
+        for (guint i = 0; pgs && i < pgs->len; i++) {
+                const VmnetLibvirtPortgroup *pg = g_ptr_array_index(pgs, i);
+
+                if (pg->is_default)
+                        return pg->name;
+        }
+        return NULL;
+}
+
+/*
+ * The port group libvirt puts a running interface in: its own, else the
+ * network's default one.
+ */
+static const char *effective_pg(const VmnetLibvirtIface *f, const VmnetLibvirtNetwork *net)
+{
+        return f->portgroup ? f->portgroup : (net ? default_pg_name(net->portgroups) : NULL);
+}
+
+/* ------------------------------------------------------------ networks */
+
+typedef struct {
+        const VmnetPlan *plan;
+        const VmnetLibvirtHost *host;
+        GPtrArray *actions;
+        VmnetDiags *warnings;
+} Diff;
+
+/*
+ * Running guests' interfaces on network name, to re-plug after the network
+ * changed under them: all of them after a re-create (every guest is
+ * unplugged), else only vmnet's in port group pg.
+ */
+static GPtrArray *running_ifaces_on(const Diff *df, const char *name, gboolean all,
+                                    const VmnetLibvirtNetwork *net, const char *pg)
+{
+        GPtrArray *refs = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_iface_ref_free);
+
+        for (guint i = 0; i < df->host->domains->len; i++) {
+                const VmnetLibvirtDomain *d = g_ptr_array_index(df->host->domains, i);
+
+                for (guint j = 0; d->active && j < d->live->len; j++) {
+                        const VmnetLibvirtIface *f = g_ptr_array_index(d->live, j);
+                        g_autofree char *mac = NULL;
+
+                        if (g_strcmp0(f->type, "network") != 0 || g_strcmp0(f->network, name) != 0)
+                                continue;
+                        if (!all && (!iface_is_ours(f, df->plan) ||
+                                     g_strcmp0(effective_pg(f, net), pg) != 0))
+                                continue;
+                        mac = f->has_mac ? vmnet_mac_to_string(&f->mac) : g_strdup("?");
+                        g_ptr_array_add(refs, vmnet_iface_ref_new(d->name, mac, f->xml));
+                }
+        }
+        return refs;
+}
+
+static gboolean pg_equal(const VmnetLibvirtPortgroup *a, const VmnetLibvirtPortgroup *b)
+{
+        return a->is_default == b->is_default && a->inbound == b->inbound &&
+               a->outbound == b->outbound;
+}
+
+/*
+ * virNetworkUpdate per <portgroup> that differs. libvirt refuses a second
+ * default port group, so groups losing the default flag (and deleted ones)
+ * go first and the group gaining it last.
+ */
+static void diff_portgroups(const Diff *df, const VmnetLibvirtNetwork *obs,
+                            const VmnetLibvirtNetwork *want, gboolean config)
+{
+        gboolean live = obs->active;
+
+        if (!live && !config)
+                return;
+        for (guint i = 0; i < obs->portgroups->len; i++) {
+                const VmnetLibvirtPortgroup *o = g_ptr_array_index(obs->portgroups, i);
+
+                if (!find_pg(want->portgroups, o->name))
+                        g_ptr_array_add(df->actions,
+                                        vmnet_action_network_portgroup(
+                                                obs->name, VIR_NETWORK_UPDATE_COMMAND_DELETE,
+                                                o->name, o->xml, o->xml, live, config,
+                                                live ? running_ifaces_on(df, obs->name, FALSE, obs,
+                                                                         o->name)
+                                                     : NULL));
+        }
+        for (int pass = 0; pass < 2; pass++) {
+                for (guint i = 0; i < want->portgroups->len; i++) {
+                        const VmnetLibvirtPortgroup *w = g_ptr_array_index(want->portgroups, i);
+                        const VmnetLibvirtPortgroup *o = find_pg(obs->portgroups, w->name);
+                        GPtrArray *refresh = NULL;
+
+                        if (w->is_default != (pass == 1) || (o && pg_equal(o, w)))
+                                continue;
+                        /* A new rate reaches running guests only through an interface update. */
+                        if (live && o && (o->inbound != w->inbound || o->outbound != w->outbound))
+                                refresh = running_ifaces_on(df, obs->name, FALSE, obs, w->name);
+                        g_ptr_array_add(df->actions,
+                                        vmnet_action_network_portgroup(
+                                                obs->name,
+                                                o ? VIR_NETWORK_UPDATE_COMMAND_MODIFY
+                                                  : VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+                                                w->name, w->xml, o ? o->xml : NULL, live, config,
+                                                refresh));
+                }
+        }
+}
+
+/* What forces a re-create, or NULL. Caller frees. */
+static char *recreate_reason(const VmnetLibvirtNetwork *obs, const VmnetLibvirtNetwork *want)
+{
+        if (g_strcmp0(obs->uuid, want->uuid) != 0)
+                return g_strdup_printf("uuid %s -> %s", obs->uuid ? obs->uuid : "none", want->uuid);
+        if (g_strcmp0(obs->forward_mode, want->forward_mode) != 0)
+                return g_strdup_printf("forward mode %s -> %s",
+                                       obs->forward_mode ? obs->forward_mode : "none",
+                                       want->forward_mode);
+        if (g_strcmp0(obs->bridge, want->bridge) != 0)
+                return g_strdup_printf("bridge %s -> %s", obs->bridge ? obs->bridge : "none",
+                                       want->bridge);
+        return NULL;
+}
+
+static gboolean diff_network(const Diff *df, const VmnetNetwork *net, GError **error)
+{
+        const VmnetPlan *plan = df->plan;
+        VmnetLibvirtNetwork *obs = vmnet_libvirt_host_find_network(df->host, net->name);
+        g_autofree char *xml = vmnet_render_libvirt_network(plan, net);
+        g_autoptr(VmnetLibvirtNetwork) want = vmnet_libvirt_network_parse(xml, error);
+        g_autofree char *reason = NULL;
+
+        if (!want)
+                return FALSE;
+        if (!obs) {
+                g_ptr_array_add(df->actions, vmnet_action_network_define(net->name, xml, NULL, NULL));
+                g_ptr_array_add(df->actions, vmnet_action_network_autostart(net->name, TRUE));
+                g_ptr_array_add(df->actions, vmnet_action_network_start(net->name));
+                return TRUE;
+        }
+        if (!owned(obs, plan)) {
+                if (obs->owner_plan)
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                    "%s:%u: network '%s': libvirt network '%s' belongs to vmnet "
+                                    "plan '%s', not '%s'; rename the network or destroy that plan",
+                                    plan_file(plan), net->line, net->name, obs->name,
+                                    obs->owner_plan, plan->name);
+                else
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                    "%s:%u: network '%s': libvirt already has a network '%s' "
+                                    "that vmnet did not define (on %s); vmnet never changes it: "
+                                    "rename the plan's network or remove that one",
+                                    plan_file(plan), net->line, net->name, obs->name,
+                                    df->host->uri ? df->host->uri : "libvirt");
+                return FALSE;
+        }
+
+        if ((reason = recreate_reason(obs, want))) {
+                g_ptr_array_add(df->actions,
+                                vmnet_action_network_recreate(
+                                        net->name, xml, obs->xml, obs->active, obs->autostart,
+                                        reason,
+                                        obs->active ? running_ifaces_on(df, net->name, TRUE, obs,
+                                                                        NULL)
+                                                    : NULL));
+        } else {
+                gboolean redefine = g_strcmp0(obs->owner_mode, want->owner_mode) != 0;
+
+                /* A re-define replaces the persistent port groups too: update only the live ones then. */
+                diff_portgroups(df, obs, want, !redefine);
+                if (redefine) {
+                        g_autofree char *why = g_strdup_printf(
+                                "mode %s -> %s", obs->owner_mode ? obs->owner_mode : "none",
+                                want->owner_mode);
+
+                        g_ptr_array_add(df->actions,
+                                        vmnet_action_network_define(net->name, xml, obs->xml, why));
+                }
+        }
+        if (!obs->autostart)
+                g_ptr_array_add(df->actions, vmnet_action_network_autostart(net->name, TRUE));
+        if (!obs->active)
+                g_ptr_array_add(df->actions, vmnet_action_network_start(net->name));
+        return TRUE;
+}
+
+static void remove_network(const Diff *df, const VmnetLibvirtNetwork *obs)
+{
+        if (obs->autostart)
+                g_ptr_array_add(df->actions, vmnet_action_network_autostart(obs->name, FALSE));
+        if (obs->active)
+                g_ptr_array_add(df->actions, vmnet_action_network_stop(obs->name));
+        if (obs->persistent)
+                g_ptr_array_add(df->actions, vmnet_action_network_undefine(obs->name, obs->xml));
+}
+
+/* ------------------------------------------------------------ interfaces */
+
+typedef enum {
+        DO_NOTHING,
+        DO_ATTACH,
+        DO_UPDATE,
+        DO_REPLACE,
+} Todo;
+
+typedef struct {
+        Todo todo;
+        const VmnetLibvirtIface *obs;
+        char *detail; /* DO_UPDATE */
+} Decision;
+
+/* The rate as libvirt stores it (KiB/s), 0 = none. */
+static guint64 kib(gboolean has, guint64 bps)
+{
+        return has && bps ? vmnet_rate_to_libvirt_kib(bps) : 0;
+}
+
+static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirtIface *obs,
+                   Decision *out)
+{
+        const VmnetNetwork *net = vmnet_plan_find_network(df->plan, ifc->network);
+        const char *model = ifc->model ? ifc->model : "virtio";
+        guint queues = g_str_equal(model, "virtio") ? ifc->queues : 0;
+        guint mtu = net ? net->mtu : 0;
+        g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
+        const VmnetLibvirtNetwork *lnet;
+
+        out->obs = obs;
+        out->detail = NULL;
+        if (!obs) {
+                out->todo = DO_ATTACH;
+                return;
+        }
+        /* What qemu cannot change on a plugged NIC. */
+        if (g_strcmp0(obs->type, "network") != 0 || g_strcmp0(obs->model, model) != 0 ||
+            obs->queues != queues || obs->mtu != mtu) {
+                out->todo = DO_REPLACE;
+                return;
+        }
+        if (g_strcmp0(obs->network, ifc->network) != 0)
+                g_ptr_array_add(changes, g_strdup_printf("network %s -> %s", obs->network,
+                                                         ifc->network));
+        /*
+         * No portgroup= means the network's default group, which is what
+         * an interface naming the default group explicitly gets too.
+         */
+        lnet = vmnet_libvirt_host_find_network(df->host, ifc->network);
+        if (g_strcmp0(obs->portgroup, ifc->portgroup) != 0) {
+                const VmnetPortgroup *def = net ? vmnet_network_default_portgroup(net) : NULL;
+                const char *o = obs->portgroup ? obs->portgroup
+                                               : (lnet ? default_pg_name(lnet->portgroups) : NULL);
+                const char *w = ifc->portgroup ? ifc->portgroup : (def ? def->name : NULL);
+
+                if (g_strcmp0(o, w) != 0 || g_strcmp0(obs->network, ifc->network) != 0)
+                        g_ptr_array_add(changes,
+                                        g_strdup_printf("portgroup %s -> %s",
+                                                        obs->portgroup ? obs->portgroup : "default",
+                                                        ifc->portgroup ? ifc->portgroup : "default"));
+        }
+        if (obs->inbound != kib(ifc->has_bandwidth, ifc->bandwidth.inbound) ||
+            obs->outbound != kib(ifc->has_bandwidth, ifc->bandwidth.outbound))
+                g_ptr_array_add(changes, g_strdup("bandwidth"));
+        if (!changes->len) {
+                out->todo = DO_NOTHING;
+                return;
+        }
+        g_ptr_array_add(changes, NULL);
+        out->todo = DO_UPDATE;
+        out->detail = g_strjoinv(", ", (char **)changes->pdata);
+}
+
+/* Per domain: detaches first (they free PCI slots), then updates, then attaches. */
+typedef struct {
+        GPtrArray *detach;
+        GPtrArray *update;
+        GPtrArray *attach;
+} DomainActions;
+
+static void domain_actions_init(DomainActions *da)
+{
+        da->detach = vmnet_action_list_new();
+        da->update = vmnet_action_list_new();
+        da->attach = vmnet_action_list_new();
+}
+
+static void domain_actions_flush(DomainActions *da, GPtrArray *actions)
+{
+        GPtrArray *lists[] = { da->detach, da->update, da->attach };
+
+        for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+                /* actions NULL: drop them (the diff failed). */
+                for (guint i = 0; actions && i < lists[l]->len; i++)
+                        g_ptr_array_add(actions, g_steal_pointer(&lists[l]->pdata[i]));
+                g_ptr_array_unref(lists[l]);
+        }
+}
+
+/* Emits the actions of one decision for the scopes in flags. */
+static void emit(DomainActions *da, const char *domain, const char *mac, const char *network,
+                 const char *xml, const Decision *dec, guint flags)
+{
+        switch (dec->todo) {
+        case DO_NOTHING:
+                break;
+        case DO_ATTACH:
+                g_ptr_array_add(da->attach,
+                                vmnet_action_iface_attach(domain, mac, network, xml, flags));
+                break;
+        case DO_UPDATE:
+                g_ptr_array_add(da->update, vmnet_action_iface_update(domain, mac, network, xml,
+                                                                      dec->obs->xml, flags,
+                                                                      dec->detail));
+                break;
+        case DO_REPLACE:
+                g_ptr_array_add(da->detach,
+                                vmnet_action_iface_detach(domain, mac, dec->obs->network,
+                                                          dec->obs->xml, flags));
+                g_ptr_array_add(da->attach,
+                                vmnet_action_iface_attach(domain, mac, network, xml, flags));
+                break;
+        }
+}
+
+static gboolean foreign_conflict(const Diff *df, const VmnetDomain *d, const VmnetInterface *ifc,
+                                 const VmnetLibvirtIface *obs, GError **error)
+{
+        g_autofree char *mac = NULL;
+
+        if (!obs || iface_is_ours(obs, df->plan))
+                return FALSE;
+        mac = vmnet_mac_to_string(&ifc->mac);
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                    "%s:%u: domain '%s': it already has an interface with MAC %s that vmnet did "
+                    "not attach%s%s%s; vmnet never changes it: remove it from the domain or give "
+                    "the plan's interface another mac=",
+                    plan_file(df->plan), ifc->line, d->name, mac, obs->alias ? " (alias " : "",
+                    obs->alias ? obs->alias : "", obs->alias ? ")" : "");
+        return TRUE;
+}
+
+static gboolean plan_has_mac(const VmnetDomain *d, const VmnetMac *mac)
+{
+        for (guint i = 0; d && i < d->interfaces->len; i++) {
+                const VmnetInterface *ifc = g_ptr_array_index(d->interfaces, i);
+
+                if (vmnet_mac_equal(&ifc->mac, mac))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* Detaches vmnet's interfaces of this plan that plan domain d (NULL: not in the plan) no longer lists. */
+static void diff_stale(const Diff *df, const VmnetLibvirtDomain *hd, const VmnetDomain *d,
+                       DomainActions *da)
+{
+        const GPtrArray *scopes[2] = { hd->active ? hd->live : NULL,
+                                       hd->persistent ? hd->config : NULL };
+        const guint flags[2] = { VIR_DOMAIN_AFFECT_LIVE, VIR_DOMAIN_AFFECT_CONFIG };
+
+        for (guint s = 0; s < 2; s++) {
+                for (guint i = 0; scopes[s] && i < scopes[s]->len; i++) {
+                        const VmnetLibvirtIface *f = g_ptr_array_index(scopes[s], i);
+                        const VmnetLibvirtIface *in_config = NULL;
+                        g_autofree char *mac = NULL;
+                        guint fl = flags[s];
+
+                        if (!iface_is_ours(f, df->plan) || !f->has_mac || plan_has_mac(d, &f->mac))
+                                continue;
+                        if (s == 0 && scopes[1])
+                                in_config = vmnet_libvirt_ifaces_find_mac(scopes[1], &f->mac);
+                        if (s == 1 && scopes[0] &&
+                            vmnet_libvirt_ifaces_find_mac(scopes[0], &f->mac))
+                                continue; /* handled with the live one */
+                        if (in_config)
+                                fl |= VIR_DOMAIN_AFFECT_CONFIG;
+                        mac = vmnet_mac_to_string(&f->mac);
+                        g_ptr_array_add(da->detach,
+                                        vmnet_action_iface_detach(hd->name, mac, f->network,
+                                                                  f->xml, fl));
+                }
+        }
+}
+
+static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLibvirtDomain *hd,
+                            GError **error)
+{
+        DomainActions da;
+
+        domain_actions_init(&da);
+        diff_stale(df, hd, d, &da);
+        for (guint i = 0; d && i < d->interfaces->len; i++) {
+                const VmnetInterface *ifc = g_ptr_array_index(d->interfaces, i);
+                g_autofree char *xml = vmnet_render_domain_interface(df->plan, d, ifc);
+                g_autofree char *mac = vmnet_mac_to_string(&ifc->mac);
+                const VmnetLibvirtIface *live = hd->active
+                                                        ? vmnet_libvirt_ifaces_find_mac(hd->live,
+                                                                                        &ifc->mac)
+                                                        : NULL;
+                const VmnetLibvirtIface *conf =
+                        hd->persistent ? vmnet_libvirt_ifaces_find_mac(hd->config, &ifc->mac)
+                                       : NULL;
+                Decision dl = { 0 }, dc = { 0 };
+
+                if (foreign_conflict(df, d, ifc, live, error) ||
+                    foreign_conflict(df, d, ifc, conf, error)) {
+                        domain_actions_flush(&da, NULL);
+                        return FALSE;
+                }
+                if (hd->active)
+                        decide(df, ifc, live, &dl);
+                if (hd->persistent)
+                        decide(df, ifc, conf, &dc);
+                if (hd->active && hd->persistent && dl.todo == dc.todo &&
+                    g_strcmp0(dl.detail, dc.detail) == 0) {
+                        emit(&da, d->name, mac, ifc->network, xml, &dl,
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
+                } else {
+                        if (hd->active)
+                                emit(&da, d->name, mac, ifc->network, xml, &dl,
+                                     VIR_DOMAIN_AFFECT_LIVE);
+                        if (hd->persistent)
+                                emit(&da, d->name, mac, ifc->network, xml, &dc,
+                                     VIR_DOMAIN_AFFECT_CONFIG);
+                }
+                g_free(dl.detail);
+                g_free(dc.detail);
+        }
+        domain_actions_flush(&da, df->actions);
+        return TRUE;
+}
+
+/* ------------------------------------------------------------ entry points */
+
+static gboolean check_domains_exist(const Diff *df, GError **error)
+{
+        g_autoptr(GString) missing = g_string_new(NULL);
+
+        for (guint i = 0; i < df->plan->domains->len; i++) {
+                const VmnetDomain *d = g_ptr_array_index(df->plan->domains, i);
+
+                if (vmnet_libvirt_host_find_domain(df->host, d->name))
+                        continue;
+                g_string_append_printf(missing, "%s%s:%u: domain '%s' does not exist in libvirt (%s)",
+                                       missing->len ? "\n" : "", plan_file(df->plan), d->line,
+                                       d->name, df->host->uri ? df->host->uri : "?");
+        }
+        if (!missing->len)
+                return TRUE;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                    "%s\nvmnet attaches interfaces to existing domains only: define the domain "
+                    "first, or remove it from the plan",
+                    missing->str);
+        return FALSE;
+}
+
+gboolean vmnet_diff_libvirt(const VmnetPlan *plan, const VmnetLibvirtHost *host,
+                            GPtrArray *actions, VmnetDiags *warnings, GError **error)
+{
+        g_autoptr(GPtrArray) out = vmnet_action_list_new();
+        Diff df = { .plan = plan, .host = host, .actions = out, .warnings = warnings };
+
+        if (!check_domains_exist(&df, error))
+                return FALSE;
+        for (guint i = 0; i < plan->networks->len; i++)
+                if (!diff_network(&df, g_ptr_array_index(plan->networks, i), error))
+                        return FALSE;
+        for (guint i = 0; i < plan->domains->len; i++) {
+                const VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                if (!diff_domain(&df, d, vmnet_libvirt_host_find_domain(host, d->name), error))
+                        return FALSE;
+        }
+        for (guint i = 0; i < host->domains->len; i++) {
+                const VmnetLibvirtDomain *hd = g_ptr_array_index(host->domains, i);
+
+                if (!vmnet_plan_find_domain(plan, hd->name) && !diff_domain(&df, NULL, hd, error))
+                        return FALSE;
+        }
+        for (guint i = 0; i < host->networks->len; i++) {
+                const VmnetLibvirtNetwork *n = g_ptr_array_index(host->networks, i);
+
+                if (owned(n, plan) && !vmnet_plan_find_network(plan, n->name))
+                        remove_network(&df, n);
+        }
+        for (guint i = 0; i < out->len; i++)
+                g_ptr_array_add(actions, g_steal_pointer(&out->pdata[i]));
+        g_ptr_array_set_free_func(out, NULL);
+        return TRUE;
+}
+
+gboolean vmnet_diff_libvirt_destroy(const char *plan_name, const VmnetLibvirtHost *host,
+                                    GPtrArray *actions, VmnetDiags *warnings, GError **error)
+{
+        /* Destroying is applying a plan with nothing in it. */
+        g_autoptr(VmnetPlan) empty = vmnet_plan_new(NULL);
+
+        empty->name = g_strdup(plan_name);
+        return vmnet_diff_libvirt(empty, host, actions, warnings, error);
+}

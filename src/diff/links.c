@@ -1,0 +1,1381 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <linux/if_addr.h>
+#include <linux/if_bridge.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+
+#include "actions/kernel.h"
+#include "diff/links.h"
+
+#ifndef RTPROT_RA
+#define RTPROT_RA 9
+#endif
+
+char *vmnet_link_alias_for_plan(const char *plan_name)
+{
+        return g_strconcat(VMNET_ALIAS_PREFIX, plan_name, NULL);
+}
+
+/* --- foreign state ------------------------------------------------------------ */
+
+static void change_free(gpointer p)
+{
+        VmnetForeignChange *c = p;
+
+        g_free(c->object);
+        g_free(c->attr);
+        g_free(c->value);
+        g_free(c);
+}
+
+VmnetForeignState *vmnet_foreign_state_new(void)
+{
+        VmnetForeignState *st = g_new0(VmnetForeignState, 1);
+
+        st->changes = g_ptr_array_new_with_free_func(change_free);
+        return st;
+}
+
+void vmnet_foreign_state_free(VmnetForeignState *st)
+{
+        if (!st)
+                return;
+        g_ptr_array_unref(st->changes);
+        g_free(st);
+}
+
+static gint find_index(const VmnetForeignState *st, const char *object, const char *attr)
+{
+        for (guint i = 0; st && i < st->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(st->changes, i);
+
+                if (g_str_equal(c->object, object) && g_str_equal(c->attr, attr))
+                        return (gint)i;
+        }
+        return -1;
+}
+
+const VmnetForeignChange *vmnet_foreign_state_find(const VmnetForeignState *st,
+                                                   const char *object, const char *attr)
+{
+        gint i = find_index(st, object, attr);
+
+        return i < 0 ? NULL : g_ptr_array_index(st->changes, i);
+}
+
+void vmnet_foreign_state_set(VmnetForeignState *st, const char *object, const char *attr,
+                             const char *value)
+{
+        gint i = find_index(st, object, attr);
+        VmnetForeignChange *c;
+
+        if (i >= 0) {
+                c = g_ptr_array_index(st->changes, i);
+                g_free(c->value);
+                c->value = g_strdup(value);
+                return;
+        }
+        c = g_new0(VmnetForeignChange, 1);
+        c->object = g_strdup(object);
+        c->attr = g_strdup(attr);
+        c->value = g_strdup(value);
+        g_ptr_array_add(st->changes, c);
+}
+
+void vmnet_foreign_state_remove(VmnetForeignState *st, const char *object, const char *attr)
+{
+        gint i = find_index(st, object, attr);
+
+        if (i >= 0)
+                g_ptr_array_remove_index(st->changes, (guint)i);
+}
+
+/* First change records the original; returning to it forgets it. */
+static void record_value(VmnetForeignState *st, const char *object, const char *attr,
+                         const char *old, const char *value)
+{
+        const VmnetForeignChange *c = vmnet_foreign_state_find(st, object, attr);
+
+        if (!c)
+                vmnet_foreign_state_set(st, object, attr, old);
+        else if (g_strcmp0(c->value, value) == 0)
+                vmnet_foreign_state_remove(st, object, attr);
+}
+
+void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed)
+{
+        for (guint i = 0; executed && i < executed->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(executed, i);
+
+                if (a->type == &vmnet_action_type_link_set) {
+                        const VmnetLinkSet *s = a->data;
+                        g_autofree char *old = NULL, *value = NULL;
+
+                        if (!s->foreign)
+                                continue;
+                        switch (s->attr) {
+                        case VMNET_LINK_ATTR_MTU:
+                                old = g_strdup_printf("%u", s->old.num);
+                                value = g_strdup_printf("%u", s->value.num);
+                                record_value(st, s->link, "mtu", old, value);
+                                break;
+                        case VMNET_LINK_ATTR_MASTER:
+                                record_value(st, s->link, "master", s->old.str, s->value.str);
+                                break;
+                        case VMNET_LINK_ATTR_ALIAS:
+                                record_value(st, s->link, "alias", s->old.str, s->value.str);
+                                break;
+                        default:
+                                break;
+                        }
+                } else if (a->type == &vmnet_action_type_sysctl_set) {
+                        const VmnetSysctlSet *s = a->data;
+
+                        record_value(st, s->key, "sysctl", s->old, s->value);
+                } else if (a->type == &vmnet_action_type_addr_migrate) {
+                        const VmnetMigrateSpec *s = a->data;
+                        const VmnetForeignChange *c = vmnet_foreign_state_find(st, s->to,
+                                                                               "migrated");
+
+                        /* Moving back to the link the addresses came from ends the record. */
+                        if (c && g_strcmp0(c->value, s->from) == 0)
+                                vmnet_foreign_state_remove(st, s->to, "migrated");
+                        else
+                                vmnet_foreign_state_set(st, s->from, "migrated", s->to);
+                }
+        }
+}
+
+#define FOREIGN_GROUP "foreign-change "
+
+void vmnet_foreign_state_to_keyfile(const VmnetForeignState *st, GKeyFile *kf)
+{
+        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+        for (guint i = 0; groups && groups[i]; i++)
+                if (g_str_has_prefix(groups[i], FOREIGN_GROUP))
+                        g_key_file_remove_group(kf, groups[i], NULL);
+        for (guint i = 0; i < st->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(st->changes, i);
+                g_autofree char *group = g_strdup_printf(FOREIGN_GROUP "%u", i);
+
+                g_key_file_set_string(kf, group, "object", c->object);
+                g_key_file_set_string(kf, group, "attr", c->attr);
+                if (c->value)
+                        g_key_file_set_string(kf, group, "value", c->value);
+        }
+}
+
+VmnetForeignState *vmnet_foreign_state_from_keyfile(GKeyFile *kf, GError **error)
+{
+        g_autoptr(VmnetForeignState) st = vmnet_foreign_state_new();
+        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+        for (guint i = 0; groups && groups[i]; i++) {
+                g_autofree char *object = NULL, *attr = NULL, *value = NULL;
+
+                if (!g_str_has_prefix(groups[i], FOREIGN_GROUP))
+                        continue;
+                object = g_key_file_get_string(kf, groups[i], "object", NULL);
+                attr = g_key_file_get_string(kf, groups[i], "attr", NULL);
+                value = g_key_file_get_string(kf, groups[i], "value", NULL);
+                if (!object || !attr) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARSE,
+                                    "state group [%s]: missing object or attr", groups[i]);
+                        return NULL;
+                }
+                vmnet_foreign_state_set(st, object, attr, value);
+        }
+        return g_steal_pointer(&st);
+}
+
+/* --- desired state ------------------------------------------------------------ */
+
+typedef struct {
+        VmnetLinkKind kind;
+        char *name;
+        const VmnetNetwork *net; /* the first network needing it: for messages */
+        guint mtu;
+        gboolean has_mac;
+        VmnetMac mac;
+        int stp;
+        int forward_delay;
+        int vlan_filtering;
+        gboolean adopt;
+        char *parent;
+        guint vlan_id;
+} DesiredLink;
+
+typedef struct {
+        char *name;
+        char *bridge;
+        const VmnetNetwork *net;
+        gboolean owned;   /* a vmnet vlan; else the uplink device itself (foreign) */
+        gboolean migrate;
+        GArray *vids;     /* guint: tagged VIDs of a VLAN-aware trunk */
+} DesiredPort;
+
+typedef struct {
+        char *link;
+        VmnetAddr addr;
+        guint prefixlen;
+        const VmnetNetwork *net;
+} DesiredAddr;
+
+/* Deletions bottom-up, then creations and changes top-down. */
+enum {
+        T_SYSCTL,
+        T_ROUTES,
+        T_ADDRS,
+        T_BVLANS,
+        T_UNMIGRATE,
+        T_RELEASE,
+        T_DEL_VLANS,
+        T_DEL_LINKS,
+        T_MTU_RESTORE,
+        T_UNADOPT,
+        S_BRIDGES,
+        S_FOREIGN_MTU,
+        S_VLANS,
+        S_PORTS,
+        S_ADDRS,
+        S_ROUTES,
+        S_SYSCTL,
+        N_STAGES
+};
+
+typedef struct {
+        const char *file;
+        char *alias;
+        const VmnetHost *host;
+        const VmnetForeignState *rec;
+        VmnetDiags *warnings;
+        GPtrArray *bridges; /* DesiredLink* */
+        GPtrArray *vlans;   /* DesiredLink* */
+        GPtrArray *ports;   /* DesiredPort* */
+        GPtrArray *addrs;   /* DesiredAddr* */
+        GPtrArray *routes;  /* VmnetRouteSpec* */
+        GHashTable *desired;   /* name -> DesiredLink* (bridges and vlans) */
+        GHashTable *port_by_name;
+        GPtrArray *mtu_names;  /* foreign links whose MTU must be at least foreign_mtu[name] */
+        GHashTable *foreign_mtu;
+        gboolean want_sysctl[2]; /* ip_forward, all.forwarding */
+        GHashTable *deleted;   /* names of links deleted by this run */
+        GHashTable *released;  /* foreign ports released by this run */
+        /* dev -> VmnetMigrateSpec* moving addresses back to dev (borrowed from its action) */
+        GHashTable *pending;
+        GPtrArray *stage[N_STAGES];
+} Diff;
+
+static void desired_link_free(gpointer p)
+{
+        DesiredLink *l = p;
+
+        g_free(l->name);
+        g_free(l->parent);
+        g_free(l);
+}
+
+static void desired_port_free(gpointer p)
+{
+        DesiredPort *dp = p;
+
+        g_free(dp->name);
+        g_free(dp->bridge);
+        g_array_unref(dp->vids);
+        g_free(dp);
+}
+
+static void desired_addr_free(gpointer p)
+{
+        DesiredAddr *a = p;
+
+        g_free(a->link);
+        g_free(a);
+}
+
+static void diff_init(Diff *d, const char *file, const char *plan_name, const VmnetHost *host,
+                      const VmnetForeignState *rec, VmnetDiags *warnings)
+{
+        memset(d, 0, sizeof(*d));
+        d->file = file;
+        d->alias = vmnet_link_alias_for_plan(plan_name);
+        d->host = host;
+        d->rec = rec;
+        d->warnings = warnings;
+        d->bridges = g_ptr_array_new_with_free_func(desired_link_free);
+        d->vlans = g_ptr_array_new_with_free_func(desired_link_free);
+        d->ports = g_ptr_array_new_with_free_func(desired_port_free);
+        d->addrs = g_ptr_array_new_with_free_func(desired_addr_free);
+        d->routes = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_route_spec_free);
+        d->desired = g_hash_table_new(g_str_hash, g_str_equal);
+        d->port_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        d->mtu_names = g_ptr_array_new_with_free_func(g_free);
+        d->foreign_mtu = g_hash_table_new(g_str_hash, g_str_equal);
+        d->deleted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        d->released = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        d->pending = g_hash_table_new(g_str_hash, g_str_equal);
+        for (int i = 0; i < N_STAGES; i++)
+                d->stage[i] = vmnet_action_list_new();
+}
+
+static void diff_clear(Diff *d)
+{
+        g_free(d->alias);
+        g_hash_table_unref(d->desired);
+        g_hash_table_unref(d->port_by_name);
+        g_hash_table_unref(d->foreign_mtu);
+        g_hash_table_unref(d->deleted);
+        g_hash_table_unref(d->released);
+        g_hash_table_unref(d->pending);
+        g_ptr_array_unref(d->bridges);
+        g_ptr_array_unref(d->vlans);
+        g_ptr_array_unref(d->ports);
+        g_ptr_array_unref(d->addrs);
+        g_ptr_array_unref(d->routes);
+        g_ptr_array_unref(d->mtu_names);
+        for (int i = 0; i < N_STAGES; i++)
+                g_ptr_array_unref(d->stage[i]);
+}
+
+static void emit(Diff *d, int stage, VmnetAction *a)
+{
+        g_ptr_array_add(d->stage[stage], a);
+}
+
+static void want_foreign_mtu(Diff *d, const char *name, guint mtu)
+{
+        gpointer key, cur;
+
+        if (g_hash_table_lookup_extended(d->foreign_mtu, name, &key, &cur)) {
+                if (mtu > GPOINTER_TO_UINT(cur))
+                        g_hash_table_insert(d->foreign_mtu, key, GUINT_TO_POINTER(mtu));
+                return;
+        }
+        key = g_strdup(name);
+        g_ptr_array_add(d->mtu_names, key);
+        g_hash_table_insert(d->foreign_mtu, key, GUINT_TO_POINTER(mtu));
+}
+
+static DesiredPort *want_port(Diff *d, const char *name, const char *bridge,
+                              const VmnetNetwork *net, gboolean owned)
+{
+        DesiredPort *p = g_hash_table_lookup(d->port_by_name, name);
+
+        if (p)
+                return p;
+        p = g_new0(DesiredPort, 1);
+        p->name = g_strdup(name);
+        p->bridge = g_strdup(bridge);
+        p->net = net;
+        p->owned = owned;
+        p->vids = g_array_new(FALSE, FALSE, sizeof(guint));
+        g_ptr_array_add(d->ports, p);
+        g_hash_table_insert(d->port_by_name, p->name, p);
+        return p;
+}
+
+static void build_desired(Diff *d, const VmnetPlan *plan)
+{
+        for (guint i = 0; i < plan->networks->len; i++) {
+                const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
+                const VmnetUplink *u = net->uplink;
+                DesiredLink *br = g_hash_table_lookup(d->desired, net->bridge);
+
+                if (!br) {
+                        br = g_new0(DesiredLink, 1);
+                        br->kind = VMNET_LINK_KIND_BRIDGE;
+                        br->name = g_strdup(net->bridge);
+                        br->net = net;
+                        br->stp = -1;
+                        br->forward_delay = -1;
+                        br->vlan_filtering = -1;
+                        g_ptr_array_add(d->bridges, br);
+                        g_hash_table_insert(d->desired, br->name, br);
+                }
+                /* A VLAN-aware bridge is shared: the first network that sets a value wins. */
+                if (net->mtu > br->mtu)
+                        br->mtu = net->mtu;
+                if (net->has_mac && !br->has_mac) {
+                        br->has_mac = TRUE;
+                        br->mac = net->mac;
+                }
+                if (br->stp < 0)
+                        br->stp = net->stp;
+                if (br->forward_delay < 0)
+                        br->forward_delay = net->forward_delay;
+                if (net->vlan_aware)
+                        br->vlan_filtering = 1;
+                br->adopt |= net->adopt;
+
+                if (u && u->vlan && !net->vlan_aware) {
+                        DesiredLink *v = g_new0(DesiredLink, 1);
+
+                        v->kind = VMNET_LINK_KIND_VLAN;
+                        v->name = g_strdup(u->ifname);
+                        v->net = net;
+                        v->mtu = net->mtu;
+                        v->stp = v->forward_delay = v->vlan_filtering = -1;
+                        v->parent = g_strdup(u->dev);
+                        v->vlan_id = u->vlan;
+                        g_ptr_array_add(d->vlans, v);
+                        g_hash_table_insert(d->desired, v->name, v);
+                        want_port(d, u->ifname, net->bridge, net, TRUE);
+                        /* The kernel caps a VLAN's MTU at its parent's. */
+                        if (net->mtu)
+                                want_foreign_mtu(d, u->dev, net->mtu);
+                } else if (u) {
+                        DesiredPort *p = want_port(d, u->dev, net->bridge, net, FALSE);
+
+                        p->migrate |= u->migrate_addresses;
+                        if (net->vlan_aware && u->vlan)
+                                g_array_append_val(p->vids, u->vlan);
+                        if (net->mtu)
+                                want_foreign_mtu(d, u->dev, net->mtu);
+                }
+
+                if (vmnet_mode_has_host_address(net->mode)) {
+                        for (guint j = 0; j < net->subnets->len; j++) {
+                                const VmnetSubnet *s = g_ptr_array_index(net->subnets, j);
+                                DesiredAddr *a;
+
+                                if (!s->has_gateway)
+                                        continue;
+                                a = g_new0(DesiredAddr, 1);
+                                a->link = g_strdup(net->bridge);
+                                a->addr = s->gateway;
+                                a->prefixlen = s->cidr.prefix;
+                                a->net = net;
+                                g_ptr_array_add(d->addrs, a);
+                        }
+                }
+                if (net->mode == VMNET_MODE_ROUTED) {
+                        for (guint j = 0; j < net->routes->len; j++) {
+                                const VmnetRoute *r = g_ptr_array_index(net->routes, j);
+                                VmnetRouteSpec *rs = g_new0(VmnetRouteSpec, 1);
+
+                                rs->dst = r->to;
+                                rs->has_gateway = TRUE;
+                                rs->gateway = r->via;
+                                rs->oif = g_strdup(net->bridge);
+                                rs->protocol = RTPROT_STATIC;
+                                g_ptr_array_add(d->routes, rs);
+                        }
+                }
+                if (net->mode == VMNET_MODE_NAT || net->mode == VMNET_MODE_ROUTED) {
+                        for (guint j = 0; j < net->subnets->len; j++) {
+                                const VmnetSubnet *s = g_ptr_array_index(net->subnets, j);
+
+                                d->want_sysctl[s->cidr.addr.family == AF_INET6 ? 1 : 0] = TRUE;
+                        }
+                }
+        }
+}
+
+/* --- helpers over the observed host ------------------------------------------- */
+
+static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
+{
+        return l && l->alias && g_str_equal(l->alias, d->alias);
+}
+
+static gboolean is_adopted(const Diff *d, const char *name)
+{
+        return vmnet_foreign_state_find(d->rec, name, "alias") != NULL;
+}
+
+/* The observed link, unless this run deletes it first. */
+static VmnetHostLink *live(const Diff *d, const char *name)
+{
+        if (!name || g_hash_table_contains(d->deleted, name))
+                return NULL;
+        return vmnet_host_find_link(d->host, name);
+}
+
+/* Addresses that belong to the host's configuration: not link-local, not SLAAC. */
+static gboolean addr_movable(const VmnetHostAddr *a)
+{
+        if (a->scope >= RT_SCOPE_LINK)
+                return FALSE;
+        return a->addr.family != AF_INET6 || (a->flags & IFA_F_PERMANENT);
+}
+
+/* Routes someone configured, as opposed to those the kernel or an RA made. */
+static gboolean route_movable(const VmnetHostRoute *r)
+{
+        return r->protocol != RTPROT_KERNEL && r->protocol != RTPROT_RA;
+}
+
+static VmnetRouteSpec *route_spec_from(const VmnetHostRoute *r, const char *oif)
+{
+        VmnetRouteSpec *rs = g_new0(VmnetRouteSpec, 1);
+
+        rs->dst = r->dst;
+        rs->has_gateway = r->has_gateway;
+        rs->gateway = r->gateway;
+        rs->oif = g_strdup(oif);
+        rs->priority = r->priority;
+        rs->protocol = r->protocol;
+        return rs;
+}
+
+static gboolean prefix_equal(const VmnetPrefix *a, const VmnetPrefix *b)
+{
+        return a->prefix == b->prefix && vmnet_addr_equal(&a->addr, &b->addr);
+}
+
+static gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
+{
+        if (!prefix_equal(&h->dst, &r->dst) || h->has_gateway != r->has_gateway)
+                return FALSE;
+        if (r->has_gateway && !vmnet_addr_equal(&h->gateway, &r->gateway))
+                return FALSE;
+        return g_strcmp0(h->oif_name, r->oif) == 0;
+}
+
+static gboolean link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen)
+{
+        for (guint i = 0; l && i < l->addrs->len; i++) {
+                const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
+
+                if (a->prefixlen == prefixlen && vmnet_addr_equal(&a->addr, addr))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static gboolean migration_target(const Diff *d, const char *bridge)
+{
+        for (guint i = 0; i < d->ports->len; i++) {
+                const DesiredPort *p = g_ptr_array_index(d->ports, i);
+
+                if (p->migrate && g_str_equal(p->bridge, bridge))
+                        return TRUE;
+        }
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+
+                if (g_str_equal(c->attr, "migrated") && g_strcmp0(c->value, bridge) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/*
+ * Addresses and routes on links vmnet owns are vmnet's to remove, except on
+ * adopted bridges (they were someone's before) and on bridges holding an
+ * uplink's migrated configuration.
+ */
+static gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
+{
+        DesiredLink *dl = g_hash_table_lookup(d->desired, l->name);
+
+        return dl && dl->kind == VMNET_LINK_KIND_BRIDGE && g_strcmp0(l->kind, "bridge") == 0 &&
+               is_owned(d, l) && !is_adopted(d, l->name) && !migration_target(d, l->name);
+}
+
+static gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
+{
+        for (guint i = 0; i < d->addrs->len; i++) {
+                const DesiredAddr *da = g_ptr_array_index(d->addrs, i);
+
+                if (g_str_equal(da->link, link) && da->prefixlen == a->prefixlen &&
+                    vmnet_addr_equal(&da->addr, &a->addr))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static gboolean route_desired(const Diff *d, const VmnetHostRoute *r)
+{
+        for (guint i = 0; i < d->routes->len; i++)
+                if (route_matches(r, g_ptr_array_index(d->routes, i)))
+                        return TRUE;
+        return FALSE;
+}
+
+static gboolean spec_moves_addr(const VmnetMigrateSpec *s, const VmnetHostAddr *a)
+{
+        for (guint i = 0; s && i < s->addrs->len; i++) {
+                const VmnetAddrSpec *as = &g_array_index(s->addrs, VmnetAddrSpec, i);
+
+                if (as->prefixlen == a->prefixlen && vmnet_addr_equal(&as->addr, &a->addr))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static gboolean spec_moves_route(const VmnetMigrateSpec *s, const VmnetHostRoute *r)
+{
+        for (guint i = 0; s && i < s->routes->len; i++) {
+                const VmnetRouteSpec *rs = g_ptr_array_index(s->routes, i);
+
+                if (prefix_equal(&rs->dst, &r->dst) && rs->priority == r->priority)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static const VmnetMigrateSpec *pending_from(const Diff *d, const char *link)
+{
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, d->pending);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                const VmnetMigrateSpec *s = value;
+
+                if (g_str_equal(s->from, link))
+                        return s;
+        }
+        return NULL;
+}
+
+/* The link as it is now, as a spec to delete it with (and re-create it from, on undo). */
+static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
+{
+        VmnetLinkSpec *s = vmnet_link_spec_new(g_strcmp0(l->kind, "vlan") == 0 ?
+                                                       VMNET_LINK_KIND_VLAN :
+                                                       VMNET_LINK_KIND_BRIDGE,
+                                               l->name);
+        const VmnetMigrateSpec *moving = pending_from(d, l->name);
+
+        s->mtu = l->mtu;
+        s->has_mac = l->has_mac;
+        s->mac = l->mac;
+        s->alias = g_strdup(l->alias);
+        s->up = l->up;
+        if (s->kind == VMNET_LINK_KIND_BRIDGE) {
+                s->stp = l->stp_state;
+                s->forward_delay = l->forward_delay;
+                s->vlan_filtering = l->vlan_filtering == 1 ? 1 : -1;
+        } else {
+                s->parent = g_strdup(l->link_name);
+                s->vlan_id = l->vlan_id;
+        }
+        s->master = g_strdup(l->master_name);
+        /* What an unmigrate moves off this link is put back by that action's undo. */
+        for (guint i = 0; i < l->addrs->len; i++) {
+                const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
+                VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
+
+                if (addr_movable(a) && !spec_moves_addr(moving, a))
+                        g_array_append_val(s->addrs, as);
+        }
+        for (guint i = 0; i < d->host->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
+
+                if (r->oif == l->ifindex && route_movable(r) && !spec_moves_route(moving, r))
+                        g_ptr_array_add(s->routes, route_spec_from(r, l->name));
+        }
+        for (guint i = 0; i < d->host->links->len; i++) {
+                const VmnetHostLink *p = g_ptr_array_index(d->host->links, i);
+
+                if (p->master == l->ifindex && !g_hash_table_contains(d->deleted, p->name) &&
+                    !g_hash_table_contains(d->released, p->name))
+                        g_ptr_array_add(s->ports, g_strdup(p->name));
+        }
+        return s;
+}
+
+static VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
+{
+        VmnetLinkSpec *s = vmnet_link_spec_new(dl->kind, dl->name);
+
+        s->mtu = dl->mtu;
+        s->has_mac = dl->has_mac;
+        s->mac = dl->mac;
+        s->alias = g_strdup(d->alias);
+        s->up = TRUE;
+        s->stp = dl->stp;
+        s->forward_delay = dl->forward_delay;
+        s->vlan_filtering = dl->vlan_filtering;
+        s->parent = g_strdup(dl->parent);
+        s->vlan_id = dl->vlan_id;
+        return s;
+}
+
+static void set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
+                    guint old, gboolean foreign, VmnetImpact impact)
+{
+        VmnetLinkValue v = { .num = value }, o = { .num = old };
+
+        emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
+}
+
+static void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, const char *value,
+                    const char *old, gboolean foreign, VmnetImpact impact)
+{
+        VmnetLinkValue v = { .str = (char *)value }, o = { .str = (char *)old };
+
+        emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
+}
+
+static char *where(const Diff *d, const VmnetNetwork *net, guint line)
+{
+        return g_strdup_printf("%s:%u: network '%s'", d->file, line ? line : net->line,
+                               net->name);
+}
+
+static char *owner_of(const VmnetHostLink *l)
+{
+        if (!l->alias)
+                return g_strdup("it has no vmnet alias");
+        if (g_str_has_prefix(l->alias, VMNET_ALIAS_PREFIX))
+                return g_strdup_printf("it belongs to vmnet plan '%s'",
+                                       l->alias + strlen(VMNET_ALIAS_PREFIX));
+        return g_strdup_printf("its alias is \"%s\"", l->alias);
+}
+
+/* --- checks before any action ---------------------------------------------------- */
+
+static gboolean check_names(Diff *d, GError **error)
+{
+        for (guint i = 0; i < d->bridges->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->bridges, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
+                g_autofree char *w = NULL, *owner = NULL;
+
+                if (!l || is_owned(d, l))
+                        continue;
+                w = where(d, dl->net, 0);
+                owner = owner_of(l);
+                if (dl->adopt && g_strcmp0(l->kind, "bridge") == 0)
+                        continue;
+                if (dl->adopt) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                    "%s: link '%s' exists as a %s, not a bridge; adopt=\"yes\" "
+                                    "can only take over a bridge",
+                                    w, dl->name, l->kind ? l->kind : "network device");
+                        return FALSE;
+                }
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                            "%s: bridge name '%s' is taken by an existing %s that this plan does "
+                            "not manage (%s); set adopt=\"yes\" on the network to take over an "
+                            "existing bridge, or choose another bridge name",
+                            w, dl->name, l->kind ? l->kind : "network device", owner);
+                return FALSE;
+        }
+        for (guint i = 0; i < d->vlans->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->vlans, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
+                g_autofree char *w = where(d, dl->net, dl->net->uplink->line);
+
+                if (!vmnet_host_find_link(d->host, dl->parent)) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                                    "%s: uplink device '%s' does not exist", w, dl->parent);
+                        return FALSE;
+                }
+                if (l && !is_owned(d, l)) {
+                        g_autofree char *owner = owner_of(l);
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                    "%s: uplink link name '%s' is taken by an existing %s that "
+                                    "this plan does not manage (%s); remove it, or give <uplink> "
+                                    "another name=",
+                                    w, dl->name, l->kind ? l->kind : "network device", owner);
+                        return FALSE;
+                }
+        }
+        for (guint i = 0; i < d->ports->len; i++) {
+                const DesiredPort *p = g_ptr_array_index(d->ports, i);
+                g_autofree char *w = where(d, p->net, p->net->uplink->line);
+
+                if (!p->owned && !vmnet_host_find_link(d->host, p->name)) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                                    "%s: uplink device '%s' does not exist", w, p->name);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+/* --- teardown: what the plan no longer has ----------------------------------------- */
+
+static void teardown_sysctls(Diff *d)
+{
+        for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
+                const char *key = vmnet_host_sysctl_keys[i];
+                const VmnetForeignChange *c = vmnet_foreign_state_find(d->rec, key, "sysctl");
+                const char *cur = vmnet_host_sysctl(d->host, key);
+
+                if (!c || !c->value || d->want_sysctl[i] || !cur || g_str_equal(cur, c->value))
+                        continue;
+                emit(d, T_SYSCTL, vmnet_action_sysctl(key, c->value, cur, VMNET_IMPACT_SAFE));
+        }
+}
+
+static void teardown_l3(Diff *d)
+{
+        for (guint i = 0; i < d->host->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, r->oif_name);
+                g_autoptr(VmnetRouteSpec) rs = NULL;
+
+                /* vmnet adds its routes as "static"; others are someone else's. */
+                if (!l || !manages_l3(d, l) || r->protocol != RTPROT_STATIC || route_desired(d, r))
+                        continue;
+                rs = route_spec_from(r, l->name);
+                emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
+        }
+        for (guint i = 0; i < d->host->links->len; i++) {
+                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
+
+                if (!manages_l3(d, l))
+                        continue;
+                for (guint j = 0; j < l->addrs->len; j++) {
+                        const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, j);
+
+                        if (a->scope >= RT_SCOPE_LINK || addr_desired(d, l->name, a))
+                                continue;
+                        emit(d, T_ADDRS, vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
+                                                           VMNET_IMPACT_SAFE));
+                }
+        }
+}
+
+static void teardown_bridge_vlans(Diff *d)
+{
+        for (guint i = 0; i < d->ports->len; i++) {
+                const DesiredPort *p = g_ptr_array_index(d->ports, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, p->name);
+
+                if (!p->vids->len || !l || !l->bridge_vlans ||
+                    g_strcmp0(l->master_name, p->bridge) != 0)
+                        continue;
+                for (guint j = 0; j < l->bridge_vlans->len; j++) {
+                        const VmnetHostBridgeVlan *v =
+                                &g_array_index(l->bridge_vlans, VmnetHostBridgeVlan, j);
+                        gboolean wanted = v->vid == 1; /* the kernel's default PVID */
+
+                        for (guint k = 0; k < p->vids->len && !wanted; k++)
+                                wanted = g_array_index(p->vids, guint, k) == v->vid;
+                        if (!wanted)
+                                emit(d, T_BVLANS,
+                                     vmnet_action_bridge_vlan(p->name, p->bridge, v->vid,
+                                                              v->flags, FALSE,
+                                                              VMNET_IMPACT_SAFE));
+                }
+        }
+}
+
+static void teardown_migrations(Diff *d)
+{
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+                const DesiredPort *p;
+                const VmnetHostLink *br, *dev;
+                VmnetMigrateSpec *s;
+
+                if (!g_str_equal(c->attr, "migrated") || !c->value)
+                        continue;
+                p = g_hash_table_lookup(d->port_by_name, c->object);
+                if (p && p->migrate && g_str_equal(p->bridge, c->value))
+                        continue;
+                br = vmnet_host_find_link(d->host, c->value);
+                dev = vmnet_host_find_link(d->host, c->object);
+                if (!br || !dev)
+                        continue;
+                s = vmnet_migrate_spec_new(br->name, dev->name);
+                for (guint j = 0; j < br->addrs->len; j++) {
+                        const VmnetHostAddr *a = &g_array_index(br->addrs, VmnetHostAddr, j);
+                        VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
+
+                        if (addr_movable(a) && !addr_desired(d, br->name, a))
+                                g_array_append_val(s->addrs, as);
+                }
+                for (guint j = 0; j < d->host->routes->len; j++) {
+                        const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, j);
+
+                        if (r->oif == br->ifindex && route_movable(r) && !route_desired(d, r))
+                                g_ptr_array_add(s->routes, route_spec_from(r, NULL));
+                }
+                if (!s->addrs->len && !s->routes->len) {
+                        vmnet_migrate_spec_free(s);
+                        continue;
+                }
+                g_hash_table_insert(d->pending, dev->name, s);
+                emit(d, T_UNMIGRATE, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
+        }
+}
+
+static void teardown_releases(Diff *d)
+{
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+                const VmnetHostLink *l, *m;
+                const char *back;
+
+                if (!g_str_equal(c->attr, "master") ||
+                    g_hash_table_contains(d->port_by_name, c->object))
+                        continue;
+                l = vmnet_host_find_link(d->host, c->object);
+                if (!l || !l->master_name)
+                        continue;
+                /* Only undo what is still vmnet's doing: a port of one of its bridges. */
+                m = vmnet_host_find_link(d->host, l->master_name);
+                if (!is_owned(d, m))
+                        continue;
+                back = c->value && vmnet_host_find_link(d->host, c->value) ? c->value : NULL;
+                if (g_strcmp0(back, l->master_name) == 0)
+                        continue;
+                g_hash_table_add(d->released, g_strdup(l->name));
+                set_str(d, T_RELEASE, l->name, VMNET_LINK_ATTR_MASTER, back, l->master_name, TRUE,
+                        VMNET_IMPACT_DISRUPTIVE);
+        }
+}
+
+static void teardown_links(Diff *d)
+{
+        for (guint i = 0; i < d->host->links->len; i++) {
+                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
+
+                if (!is_owned(d, l) || g_hash_table_contains(d->desired, l->name) ||
+                    g_hash_table_contains(d->port_by_name, l->name) || is_adopted(d, l->name))
+                        continue;
+                if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0) {
+                        if (d->warnings)
+                                vmnet_diags_add(d->warnings, d->file, 0,
+                                                "link '%s' carries vmnet's alias \"%s\" but is a "
+                                                "%s, which vmnet never creates; left alone",
+                                                l->name, d->alias,
+                                                l->kind ? l->kind : "network device");
+                        continue;
+                }
+                g_hash_table_add(d->deleted, g_strdup(l->name));
+        }
+        for (guint i = 0; i < d->host->links->len; i++) {
+                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
+                VmnetLinkSpec *s;
+
+                if (!g_hash_table_contains(d->deleted, l->name))
+                        continue;
+                s = observed_spec(d, l);
+                emit(d, s->kind == VMNET_LINK_KIND_VLAN ? T_DEL_VLANS : T_DEL_LINKS,
+                     vmnet_action_link_delete(s, s->ports->len ? VMNET_IMPACT_DISRUPTIVE :
+                                                                 VMNET_IMPACT_SAFE));
+        }
+}
+
+static void teardown_foreign(Diff *d)
+{
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
+
+                if (!l)
+                        continue;
+                if (g_str_equal(c->attr, "mtu") && c->value &&
+                    !g_hash_table_contains(d->foreign_mtu, c->object)) {
+                        guint old = (guint)g_ascii_strtoull(c->value, NULL, 10);
+
+                        if (old && old != l->mtu)
+                                set_num(d, T_MTU_RESTORE, l->name, VMNET_LINK_ATTR_MTU, old,
+                                        l->mtu, TRUE, VMNET_IMPACT_DISRUPTIVE);
+                } else if (g_str_equal(c->attr, "alias") &&
+                           !g_hash_table_contains(d->desired, c->object) && is_owned(d, l)) {
+                        set_str(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_ALIAS, c->value, l->alias,
+                                TRUE, VMNET_IMPACT_SAFE);
+                }
+        }
+}
+
+/* --- setup: what the plan wants ---------------------------------------------------- */
+
+static void recreate(Diff *d, int stage, const VmnetHostLink *l, VmnetLinkSpec *want)
+{
+        emit(d, stage, vmnet_action_link_delete(observed_spec(d, l), VMNET_IMPACT_RECREATE));
+        g_hash_table_add(d->deleted, g_strdup(l->name));
+        emit(d, stage, vmnet_action_link_create(want, VMNET_IMPACT_RECREATE));
+}
+
+/*
+ * With STP on, the kernel refuses a forward delay outside 2..30 s. So the
+ * delay changes while STP is off: before STP goes on, after it goes off.
+ * Each order is the reverse of the other, so the undo (inverses in reverse)
+ * is valid too.
+ */
+static void setup_stp(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
+{
+        gboolean stp = dl->stp >= 0 && dl->stp != l->stp_state;
+        gboolean fd = dl->forward_delay >= 0 && dl->forward_delay != l->forward_delay;
+        guint old_fd = l->forward_delay >= 0 ? (guint)l->forward_delay : 0;
+
+        if (stp && dl->stp == 0)
+                set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_STP, 0, l->stp_state > 0, FALSE,
+                        VMNET_IMPACT_SAFE);
+        if (fd)
+                set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_FORWARD_DELAY,
+                        (guint)dl->forward_delay, old_fd, FALSE, VMNET_IMPACT_SAFE);
+        if (stp && dl->stp != 0)
+                set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_STP, 1, l->stp_state > 0, FALSE,
+                        VMNET_IMPACT_SAFE);
+}
+
+static void setup_bridges(Diff *d)
+{
+        for (guint i = 0; i < d->bridges->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->bridges, i);
+                const VmnetHostLink *l = live(d, dl->name);
+
+                if (!l) {
+                        emit(d, S_BRIDGES, vmnet_action_link_create(desired_spec(d, dl),
+                                                                    VMNET_IMPACT_SAFE));
+                        continue;
+                }
+                if (g_strcmp0(l->kind, "bridge") != 0) {
+                        /* check_names() let through only a link vmnet owns. */
+                        recreate(d, S_BRIDGES, l, desired_spec(d, dl));
+                        continue;
+                }
+                if (!is_owned(d, l))
+                        set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
+                                TRUE, VMNET_IMPACT_SAFE);
+                if (dl->mtu && dl->mtu != l->mtu)
+                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
+                                FALSE, VMNET_IMPACT_SAFE);
+                if (dl->has_mac && (!l->has_mac || !vmnet_mac_equal(&dl->mac, &l->mac))) {
+                        VmnetLinkValue v = { .mac = dl->mac }, o = { .mac = l->mac };
+
+                        emit(d, S_BRIDGES, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v,
+                                                                 &o, FALSE, VMNET_IMPACT_SAFE));
+                }
+                setup_stp(d, dl, l);
+                if (dl->vlan_filtering >= 0 && dl->vlan_filtering != l->vlan_filtering)
+                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
+                                (guint)dl->vlan_filtering, l->vlan_filtering > 0, FALSE,
+                                VMNET_IMPACT_SAFE);
+                if (!l->up)
+                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                                VMNET_IMPACT_SAFE);
+        }
+}
+
+static void setup_foreign_mtu(Diff *d)
+{
+        for (guint i = 0; i < d->mtu_names->len; i++) {
+                const char *name = g_ptr_array_index(d->mtu_names, i);
+                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(d->foreign_mtu, name));
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, name);
+
+                /* Raised, never lowered: the uplink may carry other traffic with its own needs. */
+                if (l && l->mtu < want)
+                        set_num(d, S_FOREIGN_MTU, name, VMNET_LINK_ATTR_MTU, want, l->mtu, TRUE,
+                                VMNET_IMPACT_DISRUPTIVE);
+        }
+}
+
+static void setup_vlans(Diff *d)
+{
+        for (guint i = 0; i < d->vlans->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->vlans, i);
+                const VmnetHostLink *l = live(d, dl->name);
+
+                if (!l) {
+                        emit(d, S_VLANS, vmnet_action_link_create(desired_spec(d, dl),
+                                                                  VMNET_IMPACT_SAFE));
+                        continue;
+                }
+                /* The kernel cannot change a VLAN's id or parent in place. */
+                if (g_strcmp0(l->kind, "vlan") != 0 || l->vlan_id != dl->vlan_id ||
+                    g_strcmp0(l->link_name, dl->parent) != 0) {
+                        recreate(d, S_VLANS, l, desired_spec(d, dl));
+                        continue;
+                }
+                if (dl->mtu && dl->mtu != l->mtu)
+                        set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
+                                VMNET_IMPACT_SAFE);
+                if (!l->up)
+                        set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                                VMNET_IMPACT_SAFE);
+        }
+}
+
+static gboolean port_vlan_present(const VmnetHostLink *l, guint vid)
+{
+        for (guint i = 0; l && l->bridge_vlans && i < l->bridge_vlans->len; i++)
+                if (g_array_index(l->bridge_vlans, VmnetHostBridgeVlan, i).vid == vid)
+                        return TRUE;
+        return FALSE;
+}
+
+static char *describe_l3(const GArray *addrs, const GPtrArray *routes)
+{
+        g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < addrs->len; i++) {
+                const VmnetAddrSpec *as = &g_array_index(addrs, VmnetAddrSpec, i);
+                g_autofree char *s = vmnet_addr_to_string(&as->addr);
+
+                g_ptr_array_add(parts, g_strdup_printf("%s/%u", s, as->prefixlen));
+        }
+        for (guint i = 0; i < routes->len; i++) {
+                const VmnetRouteSpec *r = g_ptr_array_index(routes, i);
+
+                if (r->dst.prefix == 0)
+                        g_ptr_array_add(parts, g_strdup("the default route"));
+        }
+        if (parts->len > 1) {
+                /* "a, b and c" */
+                g_autofree char *last = g_ptr_array_steal_index(parts, parts->len - 1);
+                g_autofree char *head = NULL;
+
+                g_ptr_array_add(parts, NULL);
+                head = g_strjoinv(", ", (char **)parts->pdata);
+                return g_strdup_printf("%s and %s", head, last);
+        }
+        return g_strdup(parts->len ? g_ptr_array_index(parts, 0) : "");
+}
+
+/* The addresses and routes dev will have when its port step runs. */
+static VmnetMigrateSpec *effective_l3(const Diff *d, const VmnetHostLink *dev,
+                                      const char *bridge)
+{
+        const VmnetMigrateSpec *back = g_hash_table_lookup(d->pending, dev->name);
+        VmnetMigrateSpec *s = vmnet_migrate_spec_new(dev->name, bridge);
+
+        for (guint i = 0; i < dev->addrs->len; i++) {
+                const VmnetHostAddr *a = &g_array_index(dev->addrs, VmnetHostAddr, i);
+                VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
+
+                if (addr_movable(a))
+                        g_array_append_val(s->addrs, as);
+        }
+        for (guint i = 0; i < d->host->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
+
+                if (r->oif == dev->ifindex && route_movable(r))
+                        g_ptr_array_add(s->routes, route_spec_from(r, NULL));
+        }
+        if (back) {
+                g_array_append_vals(s->addrs, back->addrs->data, back->addrs->len);
+                for (guint i = 0; i < back->routes->len; i++)
+                        g_ptr_array_add(s->routes,
+                                        vmnet_route_spec_copy(g_ptr_array_index(back->routes, i)));
+        }
+        return s;
+}
+
+static gboolean setup_ports(Diff *d, GError **error)
+{
+        for (guint i = 0; i < d->ports->len; i++) {
+                const DesiredPort *p = g_ptr_array_index(d->ports, i);
+                const VmnetHostLink *l = live(d, p->name);
+                const DesiredLink *br = g_hash_table_lookup(d->desired, p->bridge);
+                const char *cur = NULL;
+                gboolean enslave;
+                g_autoptr(VmnetMigrateSpec) l3 = NULL;
+                g_autofree char *w = where(d, p->net, p->net->uplink->line);
+
+                if (!p->owned && !l)
+                        continue; /* check_names() made sure it exists */
+                /* A master deleted earlier in this run has released the port. */
+                if (l && l->master_name && !g_hash_table_contains(d->deleted, l->master_name))
+                        cur = l->master_name;
+                enslave = g_strcmp0(cur, p->bridge) != 0;
+                if (!p->owned)
+                        l3 = effective_l3(d, l, p->bridge);
+                if (enslave && !p->owned) {
+                        const VmnetHostLink *m = vmnet_host_find_link(d->host, cur);
+                        gboolean strands = l3->addrs->len > 0;
+
+                        if (cur && !is_owned(d, m)) {
+                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                            "%s: uplink '%s' is already a port of '%s', which "
+                                            "this plan does not manage; release it first",
+                                            w, p->name, cur);
+                                return FALSE;
+                        }
+                        for (guint j = 0; j < l3->routes->len; j++)
+                                strands |= ((VmnetRouteSpec *)g_ptr_array_index(l3->routes, j))
+                                                   ->dst.prefix == 0;
+                        if (strands && !p->migrate) {
+                                g_autofree char *what = describe_l3(l3->addrs, l3->routes);
+
+                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID,
+                                            "%s: uplink '%s' carries %s; enslaving it to bridge "
+                                            "'%s' would leave them on a bridge port, where they "
+                                            "stop working, and could cut this host off the "
+                                            "network. Set migrate-addresses=\"yes\" on <uplink> "
+                                            "to move them (and %s's MAC) to the bridge in the "
+                                            "same step, or move them to the bridge yourself "
+                                            "first",
+                                            w, p->name, what, p->bridge, p->name);
+                                return FALSE;
+                        }
+                }
+                if (enslave)
+                        set_str(d, S_PORTS, p->name, VMNET_LINK_ATTR_MASTER, p->bridge, cur,
+                                !p->owned,
+                                p->owned ? VMNET_IMPACT_SAFE : VMNET_IMPACT_DISRUPTIVE);
+                if (!p->owned && p->migrate && (l3->addrs->len || l3->routes->len)) {
+                        const VmnetHostLink *bl = live(d, p->bridge);
+                        VmnetMigrateSpec *s = g_steal_pointer(&l3);
+
+                        /* Field note 9: the bridge keeps the NIC's MAC, so DHCP keeps the lease. */
+                        if (!br->has_mac && l->has_mac) {
+                                s->mac_link = g_strdup(p->bridge);
+                                s->mac = l->mac;
+                                s->has_old_mac = bl && bl->has_mac;
+                                if (bl)
+                                        s->old_mac = bl->mac;
+                                if (bl && bl->has_mac && vmnet_mac_equal(&bl->mac, &l->mac))
+                                        g_clear_pointer(&s->mac_link, g_free);
+                        }
+                        emit(d, S_PORTS, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
+                }
+                for (guint j = 0; j < p->vids->len; j++) {
+                        guint vid = g_array_index(p->vids, guint, j);
+
+                        if (!enslave && port_vlan_present(l, vid))
+                                continue;
+                        emit(d, S_PORTS, vmnet_action_bridge_vlan(p->name, p->bridge, vid, 0, TRUE,
+                                                                  VMNET_IMPACT_SAFE));
+                }
+        }
+        return TRUE;
+}
+
+static void warn_overlaps(Diff *d, const DesiredAddr *da)
+{
+        g_autofree char *as = vmnet_addr_to_string(&da->addr);
+        g_autofree char *cidr = g_strdup_printf("%s/%u", as, da->prefixlen);
+        VmnetPrefix want;
+
+        if (!d->warnings || !vmnet_prefix_parse(cidr, &want, NULL))
+                return;
+        for (guint i = 0; i < d->host->links->len; i++) {
+                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
+
+                if (g_str_equal(l->name, da->link) || g_hash_table_contains(d->deleted, l->name))
+                        continue;
+                for (guint j = 0; j < l->addrs->len; j++) {
+                        const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, j);
+                        g_autofree char *s = NULL, *c = NULL;
+                        VmnetPrefix have;
+
+                        if (a->scope >= RT_SCOPE_LINK || a->addr.family != da->addr.family)
+                                continue;
+                        s = vmnet_addr_to_string(&a->addr);
+                        c = g_strdup_printf("%s/%u", s, a->prefixlen);
+                        if (vmnet_prefix_parse(c, &have, NULL) &&
+                            vmnet_prefix_overlaps(&want, &have))
+                                vmnet_diags_add(d->warnings, d->file, da->net->line,
+                                                "network '%s': %s on %s overlaps %s on %s, which "
+                                                "is already in use on this host",
+                                                da->net->name, cidr, da->link, c, l->name);
+                }
+        }
+}
+
+static void setup_l3(Diff *d)
+{
+        for (guint i = 0; i < d->addrs->len; i++) {
+                const DesiredAddr *da = g_ptr_array_index(d->addrs, i);
+
+                if (link_has_addr(live(d, da->link), &da->addr, da->prefixlen))
+                        continue;
+                warn_overlaps(d, da);
+                emit(d, S_ADDRS, vmnet_action_addr(da->link, &da->addr, da->prefixlen, TRUE,
+                                                   VMNET_IMPACT_SAFE));
+        }
+        for (guint i = 0; i < d->routes->len; i++) {
+                const VmnetRouteSpec *rs = g_ptr_array_index(d->routes, i);
+                gboolean found = FALSE;
+
+                for (guint j = 0; j < d->host->routes->len && !found; j++) {
+                        const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, j);
+
+                        found = route_matches(r, rs) && live(d, r->oif_name);
+                }
+                if (!found)
+                        emit(d, S_ROUTES, vmnet_action_route(rs, TRUE, VMNET_IMPACT_SAFE));
+        }
+}
+
+static void setup_sysctls(Diff *d)
+{
+        for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
+                const char *key = vmnet_host_sysctl_keys[i];
+                const char *cur = vmnet_host_sysctl(d->host, key);
+                gboolean v6 = i == 1;
+
+                if (!d->want_sysctl[i] || g_strcmp0(cur, "1") == 0)
+                        continue;
+                if (!cur) {
+                        if (d->warnings)
+                                vmnet_diags_add(d->warnings, d->file, 0,
+                                                "sysctl %s is not available (is IPv%s "
+                                                "disabled?); routed and NAT networks of that "
+                                                "family will not forward",
+                                                key, v6 ? "6" : "4");
+                        continue;
+                }
+                if (v6 && d->warnings)
+                        vmnet_diags_add(d->warnings, d->file, 0,
+                                        "enabling %s makes interfaces with accept_ra=1 ignore "
+                                        "router advertisements; set accept_ra=2 on the host's "
+                                        "uplink if it configures IPv6 from them",
+                                        key);
+                emit(d, S_SYSCTL, vmnet_action_sysctl(key, "1", cur,
+                                                      v6 ? VMNET_IMPACT_DISRUPTIVE :
+                                                           VMNET_IMPACT_SAFE));
+        }
+}
+
+static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError **error)
+{
+        if (plan)
+                build_desired(d, plan);
+        if (!check_names(d, error))
+                return FALSE;
+        teardown_sysctls(d);
+        teardown_l3(d);
+        teardown_bridge_vlans(d);
+        teardown_migrations(d);
+        teardown_releases(d);
+        teardown_links(d);
+        teardown_foreign(d);
+        setup_bridges(d);
+        setup_foreign_mtu(d);
+        setup_vlans(d);
+        if (!setup_ports(d, error))
+                return FALSE;
+        setup_l3(d);
+        setup_sysctls(d);
+        for (int i = 0; i < N_STAGES; i++) {
+                for (guint j = 0; j < d->stage[i]->len; j++)
+                        g_ptr_array_add(actions, g_ptr_array_index(d->stage[i], j));
+                /* The actions now belong to the caller's array. */
+                g_ptr_array_set_free_func(d->stage[i], NULL);
+        }
+        return TRUE;
+}
+
+gboolean vmnet_diff_links(const VmnetPlan *plan, const VmnetHost *host,
+                          const VmnetForeignState *recorded, GPtrArray *actions,
+                          VmnetDiags *warnings, GError **error)
+{
+        Diff d;
+        gboolean ok;
+
+        diff_init(&d, plan->file, plan->name, host, recorded, warnings);
+        ok = run(&d, plan, actions, error);
+        diff_clear(&d);
+        return ok;
+}
+
+gboolean vmnet_diff_links_destroy(const char *plan_name, const VmnetHost *host,
+                                  const VmnetForeignState *recorded, GPtrArray *actions,
+                                  VmnetDiags *warnings, GError **error)
+{
+        Diff d;
+        gboolean ok;
+
+        diff_init(&d, plan_name, plan_name, host, recorded, warnings);
+        ok = run(&d, NULL, actions, error);
+        diff_clear(&d);
+        return ok;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the kernel has, read once per run (one dump per object type) into
+ * plain structs that know nothing of libnl, so that the diff is a pure
+ * function and tests can build a host in C without a kernel.
+ */
+
+#include <glib.h>
+
+#include "util/addr.h"
+#include "util/error.h"
+
+typedef struct {
+        VmnetAddr addr;  /* IFA_LOCAL (IFA_ADDRESS when there is no local) */
+        guint prefixlen;
+        guint8 scope;    /* RT_SCOPE_*: RT_SCOPE_LINK for fe80::/64 */
+        guint32 flags;   /* IFA_F_* */
+} VmnetHostAddr;
+
+typedef struct {
+        guint16 vid;
+        guint16 flags; /* BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED */
+} VmnetHostBridgeVlan;
+
+typedef struct {
+        int ifindex;
+        char *name;
+        char *kind;        /* IFLA_INFO_KIND: "bridge", "vlan", "veth", ...; NULL for a NIC */
+        int master;        /* ifindex, 0 = none */
+        char *master_name; /* NULL = none */
+        guint mtu;
+        gboolean up;       /* IFF_UP: administratively up */
+        gboolean has_mac;
+        VmnetMac mac;
+        char *alias;       /* IFLA_IFALIAS, NULL when none */
+        int link;          /* IFLA_LINK in this namespace (a vlan's parent), 0 = none */
+        char *link_name;
+        guint vlan_id;        /* kind "vlan" */
+        guint16 vlan_protocol; /* host byte order: 0x8100, 0x88a8 */
+        int stp_state;        /* kind "bridge": 0/1, -1 = unknown */
+        int forward_delay;    /* kind "bridge": seconds, -1 = unknown */
+        int vlan_filtering;   /* kind "bridge": 0/1, -1 = unknown */
+        GArray *addrs;        /* VmnetHostAddr, in dump order */
+        GArray *bridge_vlans; /* VmnetHostBridgeVlan of a port of a VLAN-filtering bridge */
+} VmnetHostLink;
+
+typedef struct {
+        VmnetPrefix dst;
+        gboolean has_gateway;
+        VmnetAddr gateway;
+        int oif;           /* of the first next hop */
+        char *oif_name;
+        guint8 protocol;   /* RTPROT_* */
+        guint8 scope;
+        guint32 priority;
+} VmnetHostRoute;
+
+typedef struct {
+        GPtrArray *links;  /* VmnetHostLink*, in ifindex (dump) order */
+        GPtrArray *routes; /* VmnetHostRoute*: unicast routes of the main table */
+        GHashTable *sysctls; /* key ("net.ipv4.ip_forward") -> value; absent when unreadable */
+        /* private: look-ups */
+        GHashTable *by_name;
+        GHashTable *by_index;
+} VmnetHost;
+
+/* The sysctls vmnet may change, NULL-terminated. */
+extern const char *const vmnet_host_sysctl_keys[];
+
+/*
+ * Reads the links, addresses, main-table routes and sysctls of the current
+ * network namespace. *out is the caller's (vmnet_host_free).
+ */
+gboolean vmnet_observe_host(VmnetHost **out, GError **error);
+
+/* An empty host, for tests and for the observer. Caller frees. */
+VmnetHost *vmnet_host_new(void);
+void vmnet_host_free(VmnetHost *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetHost, vmnet_host_free)
+
+/* Appends a link (borrowed pointer into host). kind may be NULL. */
+VmnetHostLink *vmnet_host_add_link(VmnetHost *host, int ifindex, const char *name,
+                                   const char *kind);
+void vmnet_host_link_add_addr(VmnetHostLink *link, const VmnetAddr *addr, guint prefixlen,
+                              guint8 scope);
+/* Appends a route (borrowed pointer into host); oif_name is resolved by vmnet_host_resolve(). */
+VmnetHostRoute *vmnet_host_add_route(VmnetHost *host, const VmnetPrefix *dst,
+                                     const VmnetAddr *gateway /* nullable */, int oif);
+void vmnet_host_set_sysctl(VmnetHost *host, const char *key, const char *value);
+/* Fills master_name, link_name and oif_name from the indexes. */
+void vmnet_host_resolve(VmnetHost *host);
+
+/* Borrowed; NULL when absent. */
+VmnetHostLink *vmnet_host_find_link(const VmnetHost *host, const char *name);
+VmnetHostLink *vmnet_host_find_link_index(const VmnetHost *host, int ifindex);
+const char *vmnet_host_sysctl(const VmnetHost *host, const char *key);

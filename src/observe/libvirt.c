@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+#include <libxml/xpathInternals.h>
+
+#include "ipam/ipam.h"
+#include "observe/libvirt.h"
+#include "render/render.h"
+#include "util/autoptr.h"
+
+#define ALIAS_PREFIX "ua-vmnet-"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
+
+void vmnet_libvirt_set_error(GError **error, const char *fmt, ...)
+{
+        g_autofree char *what = NULL;
+        const char *msg = virGetLastErrorMessage();
+        va_list ap;
+
+        va_start(ap, fmt);
+        what = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT, "%s: %s", what,
+                    msg ? msg : "unknown libvirt error");
+}
+
+/* libvirt's default handler prints every error to stderr; vmnet reports them itself. */
+static void silent_error(void *data, virErrorPtr err)
+{
+}
+
+virConnectPtr vmnet_libvirt_connect(const char *uri, GError **error)
+{
+        virConnectPtr conn;
+
+        virSetErrorFunc(NULL, silent_error);
+        if (!uri)
+                uri = "qemu:///system";
+        conn = virConnectOpen(uri);
+        if (!conn) {
+                vmnet_libvirt_set_error(error, "connecting to libvirt at %s", uri);
+                return NULL;
+        }
+        return conn;
+}
+
+/* ------------------------------------------------------------ free */
+
+static void portgroup_free(VmnetLibvirtPortgroup *pg)
+{
+        g_free(pg->name);
+        g_free(pg->xml);
+        g_free(pg);
+}
+
+void vmnet_libvirt_network_free(VmnetLibvirtNetwork *n)
+{
+        if (!n)
+                return;
+        g_free(n->name);
+        g_free(n->uuid);
+        g_free(n->xml);
+        g_free(n->owner_plan);
+        g_free(n->owner_mode);
+        g_free(n->forward_mode);
+        g_free(n->bridge);
+        g_ptr_array_unref(n->portgroups);
+        g_free(n);
+}
+
+void vmnet_libvirt_iface_free(VmnetLibvirtIface *i)
+{
+        if (!i)
+                return;
+        g_free(i->type);
+        g_free(i->network);
+        g_free(i->portgroup);
+        g_free(i->model);
+        g_free(i->alias);
+        g_free(i->xml);
+        g_free(i);
+}
+
+void vmnet_libvirt_domain_free(VmnetLibvirtDomain *d)
+{
+        if (!d)
+                return;
+        g_free(d->name);
+        g_ptr_array_unref(d->live);
+        g_ptr_array_unref(d->config);
+        g_free(d);
+}
+
+VmnetLibvirtHost *vmnet_libvirt_host_new(const char *uri)
+{
+        VmnetLibvirtHost *h = g_new0(VmnetLibvirtHost, 1);
+
+        h->uri = g_strdup(uri);
+        h->networks = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_network_free);
+        h->domains = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_domain_free);
+        return h;
+}
+
+void vmnet_libvirt_host_free(VmnetLibvirtHost *h)
+{
+        if (!h)
+                return;
+        g_free(h->uri);
+        g_ptr_array_unref(h->networks);
+        g_ptr_array_unref(h->domains);
+        g_free(h);
+}
+
+/* ------------------------------------------------------------ XML */
+
+static xmlDoc *parse_xml(const char *xml, const char *what, GError **error)
+{
+        xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), what, NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+
+        if (!doc)
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
+                            "libvirt returned %s XML that does not parse", what);
+        return doc;
+}
+
+static char *prop(xmlNode *node, const char *name)
+{
+        g_autoptr(VmnetXmlStr) v = node ? xmlGetProp(node, (const xmlChar *)name) : NULL;
+
+        return v ? g_strdup((const char *)v) : NULL;
+}
+
+static guint64 prop_u64(xmlNode *node, const char *name)
+{
+        g_autofree char *v = prop(node, name);
+        guint64 n = 0;
+
+        if (v)
+                g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT64, &n, NULL);
+        return n;
+}
+
+static xmlNode *child(xmlNode *node, const char *name)
+{
+        for (xmlNode *c = node ? node->children : NULL; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, name))
+                        return c;
+        return NULL;
+}
+
+static char *child_text(xmlNode *node, const char *name)
+{
+        xmlNode *c = child(node, name);
+        g_autoptr(VmnetXmlStr) v = c ? xmlNodeGetContent(c) : NULL;
+
+        return v ? g_strstrip(g_strdup((const char *)v)) : NULL;
+}
+
+static char *node_to_string(xmlDoc *doc, xmlNode *node)
+{
+        g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+
+        xmlNodeDump(buf, doc, node, 0, 0);
+        return g_strconcat((const char *)xmlBufferContent(buf), "\n", NULL);
+}
+
+static void read_bandwidth(xmlNode *parent, guint64 *in, guint64 *out)
+{
+        xmlNode *bw = child(parent, "bandwidth");
+
+        *in = prop_u64(child(bw, "inbound"), "average");
+        *out = prop_u64(child(bw, "outbound"), "average");
+}
+
+/* Removes node and the indentation before it. */
+static void unlink_node(xmlNode *node)
+{
+        xmlNode *prev = node->prev;
+
+        if (prev && prev->type == XML_TEXT_NODE && xmlIsBlankNode(prev)) {
+                xmlUnlinkNode(prev);
+                xmlFreeNode(prev);
+        }
+        xmlUnlinkNode(node);
+        xmlFreeNode(node);
+}
+
+VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error)
+{
+        g_autoptr(xmlDoc) doc = parse_xml(xml, "network", error);
+        g_autoptr(xmlXPathContext) ctx = NULL;
+        g_autoptr(xmlXPathObject) meta = NULL;
+        VmnetLibvirtNetwork *n;
+        xmlNode *root;
+
+        if (!doc)
+                return NULL;
+        root = xmlDocGetRootElement(doc);
+        n = g_new0(VmnetLibvirtNetwork, 1);
+        n->portgroups = g_ptr_array_new_with_free_func((GDestroyNotify)portgroup_free);
+        n->xml = g_strdup(xml);
+        n->name = child_text(root, "name");
+        n->uuid = child_text(root, "uuid");
+        n->forward_mode = prop(child(root, "forward"), "mode");
+        /* <forward> without mode= is NAT. */
+        if (child(root, "forward") && !n->forward_mode)
+                n->forward_mode = g_strdup("nat");
+        n->bridge = prop(child(root, "bridge"), "name");
+
+        ctx = xmlXPathNewContext(doc);
+        xmlXPathRegisterNs(ctx, (const xmlChar *)"vmnet", (const xmlChar *)VMNET_LIBVIRT_METADATA_NS);
+        meta = xmlXPathEvalExpression((const xmlChar *)"/network/metadata/vmnet:network", ctx);
+        if (meta && meta->nodesetval && meta->nodesetval->nodeNr > 0) {
+                xmlNode *m = meta->nodesetval->nodeTab[0];
+
+                n->owner_plan = prop(m, "plan");
+                n->owner_mode = prop(m, "mode");
+        }
+        for (xmlNode *c = root->children; c; c = c->next) {
+                VmnetLibvirtPortgroup *pg;
+                g_autofree char *def = NULL;
+
+                if (c->type != XML_ELEMENT_NODE || !g_str_equal((const char *)c->name, "portgroup"))
+                        continue;
+                pg = g_new0(VmnetLibvirtPortgroup, 1);
+                pg->name = prop(c, "name");
+                def = prop(c, "default");
+                pg->is_default = g_strcmp0(def, "yes") == 0;
+                read_bandwidth(c, &pg->inbound, &pg->outbound);
+                pg->xml = node_to_string(doc, c);
+                g_ptr_array_add(n->portgroups, pg);
+        }
+        return n;
+}
+
+static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
+{
+        VmnetLibvirtIface *i = g_new0(VmnetLibvirtIface, 1);
+        g_autofree char *mac = prop(child(node, "mac"), "address");
+        xmlNode *source = child(node, "source");
+        xmlNode *target;
+
+        i->type = prop(node, "type");
+        i->has_mac = mac && vmnet_mac_parse(mac, &i->mac);
+        if (g_strcmp0(i->type, "network") == 0) {
+                i->network = prop(source, "network");
+                i->portgroup = prop(source, "portgroup");
+        }
+        i->model = prop(child(node, "model"), "type");
+        i->queues = (guint)prop_u64(child(node, "driver"), "queues");
+        i->mtu = (guint)prop_u64(child(node, "mtu"), "size");
+        read_bandwidth(node, &i->inbound, &i->outbound);
+        i->alias = prop(child(node, "alias"), "name");
+
+        /* Fit to send back: see VmnetLibvirtIface.xml. */
+        if ((target = child(node, "target")))
+                unlink_node(target);
+        if (source && g_strcmp0(i->type, "network") == 0) {
+                xmlUnsetProp(source, (const xmlChar *)"portid");
+                xmlUnsetProp(source, (const xmlChar *)"bridge");
+        }
+        i->xml = node_to_string(doc, node);
+        return i;
+}
+
+gboolean vmnet_libvirt_domain_parse_ifaces(const char *xml, GPtrArray *out, GError **error)
+{
+        g_autoptr(xmlDoc) doc = parse_xml(xml, "domain", error);
+        xmlNode *devices;
+
+        if (!doc)
+                return FALSE;
+        devices = child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, "interface"))
+                        g_ptr_array_add(out, parse_iface(doc, c));
+        return TRUE;
+}
+
+/* ------------------------------------------------------------ observe */
+
+static gboolean observe_network(virNetworkPtr net, VmnetLibvirtHost *host, GError **error)
+{
+        const char *name = virNetworkGetName(net);
+        g_autofree char *xml = NULL;
+        VmnetLibvirtNetwork *n;
+        int active = virNetworkIsActive(net);
+        int persistent = virNetworkIsPersistent(net);
+        int autostart = 0;
+
+        if (active < 0 || persistent < 0 || virNetworkGetAutostart(net, &autostart) < 0) {
+                vmnet_libvirt_set_error(error, "reading libvirt network %s", name);
+                return FALSE;
+        }
+        if (persistent)
+                xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+        if (!xml) {
+                /* Transient, or a driver without the flag (the test driver): the running XML. */
+                virResetLastError();
+                xml = virNetworkGetXMLDesc(net, 0);
+        }
+        if (!xml) {
+                vmnet_libvirt_set_error(error, "reading the XML of libvirt network %s", name);
+                return FALSE;
+        }
+        if (!(n = vmnet_libvirt_network_parse(xml, error))) {
+                g_prefix_error(error, "libvirt network %s: ", name);
+                return FALSE;
+        }
+        n->active = active;
+        n->persistent = persistent;
+        n->autostart = autostart;
+        g_ptr_array_add(host->networks, n);
+        return TRUE;
+}
+
+static gboolean observe_domain(virDomainPtr dom, VmnetLibvirtHost *host, GError **error)
+{
+        const char *name = virDomainGetName(dom);
+        g_autoptr(VmnetLibvirtDomain) d = g_new0(VmnetLibvirtDomain, 1);
+        int active = virDomainIsActive(dom);
+        int persistent = virDomainIsPersistent(dom);
+
+        d->name = g_strdup(name);
+        d->live = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        d->config = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        if (active < 0 || persistent < 0) {
+                vmnet_libvirt_set_error(error, "reading libvirt domain %s", name);
+                return FALSE;
+        }
+        d->active = active;
+        d->persistent = persistent;
+        if (active) {
+                g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+
+                if (!xml || !vmnet_libvirt_domain_parse_ifaces(xml, d->live, error)) {
+                        if (!xml)
+                                vmnet_libvirt_set_error(error, "reading the XML of domain %s", name);
+                        return FALSE;
+                }
+        }
+        if (persistent) {
+                g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+
+                if (!xml || !vmnet_libvirt_domain_parse_ifaces(xml, d->config, error)) {
+                        if (!xml)
+                                vmnet_libvirt_set_error(error,
+                                                        "reading the persistent XML of domain %s",
+                                                        name);
+                        return FALSE;
+                }
+        }
+        g_ptr_array_add(host->domains, g_steal_pointer(&d));
+        return TRUE;
+}
+
+static gint cmp_network(gconstpointer a, gconstpointer b)
+{
+        const VmnetLibvirtNetwork *x = *(VmnetLibvirtNetwork *const *)a;
+        const VmnetLibvirtNetwork *y = *(VmnetLibvirtNetwork *const *)b;
+
+        return g_strcmp0(x->name, y->name);
+}
+
+static gint cmp_domain(gconstpointer a, gconstpointer b)
+{
+        const VmnetLibvirtDomain *x = *(VmnetLibvirtDomain *const *)a;
+        const VmnetLibvirtDomain *y = *(VmnetLibvirtDomain *const *)b;
+
+        return g_strcmp0(x->name, y->name);
+}
+
+gboolean vmnet_libvirt_observe(virConnectPtr conn, VmnetLibvirtHost **out, GError **error)
+{
+        g_autofree char *uri = virConnectGetURI(conn);
+        g_autoptr(VmnetLibvirtHost) host = vmnet_libvirt_host_new(uri);
+        virNetworkPtr *nets = NULL;
+        virDomainPtr *doms = NULL;
+        gboolean ok = TRUE;
+        int n;
+
+        n = virConnectListAllNetworks(conn, &nets, 0);
+        if (n < 0) {
+                vmnet_libvirt_set_error(error, "listing libvirt networks");
+                return FALSE;
+        }
+        for (int i = 0; i < n; i++) {
+                /*
+                 * A network can vanish between the listing and the read
+                 * (another tool); that is an error: the diff must not
+                 * work from a half-read host.
+                 */
+                if (ok && !observe_network(nets[i], host, error))
+                        ok = FALSE;
+                virNetworkFree(nets[i]);
+        }
+        free(nets);
+        if (!ok)
+                return FALSE;
+
+        n = virConnectListAllDomains(conn, &doms, 0);
+        if (n < 0) {
+                vmnet_libvirt_set_error(error, "listing libvirt domains");
+                return FALSE;
+        }
+        for (int i = 0; i < n; i++) {
+                if (ok && !observe_domain(doms[i], host, error))
+                        ok = FALSE;
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        if (!ok)
+                return FALSE;
+        g_ptr_array_sort(host->networks, cmp_network);
+        g_ptr_array_sort(host->domains, cmp_domain);
+        *out = g_steal_pointer(&host);
+        return TRUE;
+}
+
+/* ------------------------------------------------------------ look-ups */
+
+VmnetLibvirtNetwork *vmnet_libvirt_host_find_network(const VmnetLibvirtHost *host,
+                                                     const char *name)
+{
+        for (guint i = 0; i < host->networks->len; i++) {
+                VmnetLibvirtNetwork *n = g_ptr_array_index(host->networks, i);
+
+                if (g_strcmp0(n->name, name) == 0)
+                        return n;
+        }
+        return NULL;
+}
+
+VmnetLibvirtDomain *vmnet_libvirt_host_find_domain(const VmnetLibvirtHost *host,
+                                                   const char *name)
+{
+        for (guint i = 0; i < host->domains->len; i++) {
+                VmnetLibvirtDomain *d = g_ptr_array_index(host->domains, i);
+
+                if (g_strcmp0(d->name, name) == 0)
+                        return d;
+        }
+        return NULL;
+}
+
+VmnetLibvirtIface *vmnet_libvirt_ifaces_find_mac(const GPtrArray *ifaces, const VmnetMac *mac)
+{
+        for (guint i = 0; ifaces && i < ifaces->len; i++) {
+                VmnetLibvirtIface *f = g_ptr_array_index(ifaces, i);
+
+                if (f->has_mac && vmnet_mac_equal(&f->mac, mac))
+                        return f;
+        }
+        return NULL;
+}
+
+gboolean vmnet_libvirt_alias_is_vmnet(const char *alias)
+{
+        return alias && g_str_has_prefix(alias, ALIAS_PREFIX);
+}
+
+gboolean vmnet_libvirt_alias_is_plan(const char *alias, const char *plan_name)
+{
+        static const VmnetMac zero;
+        g_autofree char *sample = NULL;
+        gsize prefix_len;
+
+        if (!vmnet_libvirt_alias_is_vmnet(alias))
+                return FALSE;
+        /* The alias of this plan for some MAC: the same prefix, then exactly 12 hex digits. */
+        sample = vmnet_render_iface_alias(plan_name, &zero);
+        prefix_len = strlen(sample) - 12;
+        if (strlen(alias) != strlen(sample) || strncmp(alias, sample, prefix_len) != 0)
+                return FALSE;
+        for (const char *p = alias + prefix_len; *p; p++)
+                if (!g_ascii_isxdigit(*p))
+                        return FALSE;
+        return TRUE;
+}
+
+/* ------------------------------------------------------------ guest agent */
+
+GPtrArray *vmnet_libvirt_guest_addresses(virConnectPtr conn, const char *const *domains)
+{
+        GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_guest_addr_free);
+
+        for (const char *const *name = domains; name && *name; name++) {
+                g_autoptr(VmnetVirDomain) dom = virDomainLookupByName(conn, *name);
+                virDomainInterfacePtr *ifaces = NULL;
+                int n;
+
+                if (!dom || virDomainIsActive(dom) != 1)
+                        continue;
+                n = virDomainInterfaceAddresses(dom, &ifaces,
+                                                VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 0);
+                for (int i = 0; i < n; i++) {
+                        VmnetMac mac;
+
+                        if (ifaces[i]->hwaddr && vmnet_mac_parse(ifaces[i]->hwaddr, &mac)) {
+                                for (guint j = 0; j < ifaces[i]->naddrs; j++) {
+                                        VmnetGuestAddr *g = g_new0(VmnetGuestAddr, 1);
+
+                                        g->domain = g_strdup(*name);
+                                        g->mac = mac;
+                                        if (!vmnet_addr_parse(ifaces[i]->addrs[j].addr, &g->ip)) {
+                                                vmnet_guest_addr_free(g);
+                                                continue;
+                                        }
+                                        g_ptr_array_add(out, g);
+                                }
+                        }
+                        virDomainInterfaceFree(ifaces[i]);
+                }
+                free(ifaces);
+                virResetLastError();
+        }
+        return out;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What libvirt has, read once per run: every network and every domain's
+ * interfaces (running and persistent definitions), as plain structs that
+ * know nothing of libvirt's API, so that the diff is a pure function and
+ * tests can build a host in C.
+ *
+ * All domains are read, not only the plan's: a network that must be
+ * re-created takes every running guest on it along, and interfaces vmnet
+ * attached to a domain the plan has since dropped must still be found.
+ */
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "util/addr.h"
+#include "util/error.h"
+
+typedef struct {
+        char *name;
+        gboolean is_default;
+        guint64 inbound;  /* <inbound average=> in KiB/s, 0 = none */
+        guint64 outbound; /* <outbound average=> in KiB/s, 0 = none */
+        char *xml;        /* the <portgroup> element as libvirt formatted it */
+} VmnetLibvirtPortgroup;
+
+typedef struct {
+        char *name;
+        char *uuid;
+        gboolean active;
+        gboolean persistent;
+        gboolean autostart;
+        /*
+         * The persistent definition (VIR_NETWORK_XML_INACTIVE), which is what
+         * a re-define replaces; the running one when the network is
+         * transient or the driver cannot give the inactive one (the test
+         * driver).
+         */
+        char *xml;
+        char *owner_plan;   /* plan= of vmnet's <metadata>, NULL when vmnet did not define it */
+        char *owner_mode;   /* mode= of vmnet's <metadata> */
+        char *forward_mode; /* NULL when there is no <forward> */
+        char *bridge;       /* <bridge name=>, NULL when none */
+        GPtrArray *portgroups; /* VmnetLibvirtPortgroup* */
+} VmnetLibvirtNetwork;
+
+typedef struct {
+        char *type;      /* <interface type=>: "network", "bridge", ... */
+        gboolean has_mac;
+        VmnetMac mac;
+        char *network;   /* <source network=> (type network) */
+        char *portgroup; /* <source portgroup=> */
+        char *model;     /* <model type=>, NULL when none */
+        guint queues;    /* <driver queues=>, 0 when none */
+        guint mtu;       /* <mtu size=>, 0 when none */
+        guint64 inbound; /* own <bandwidth>, KiB/s, 0 = none */
+        guint64 outbound;
+        char *alias;     /* <alias name=>, NULL when none */
+        /*
+         * The element as libvirt formatted it, made fit to send back
+         * (attach after a detach, update): without <target> (a generated
+         * tap name) and without the running-only source attributes portid
+         * and bridge. <address> and <alias> stay, so a re-attach takes the
+         * same PCI slot and keeps vmnet's mark.
+         */
+        char *xml;
+} VmnetLibvirtIface;
+
+typedef struct {
+        char *name;
+        gboolean active;
+        gboolean persistent;
+        GPtrArray *live;   /* VmnetLibvirtIface* of the running definition; empty when shut off */
+        GPtrArray *config; /* VmnetLibvirtIface* of the persistent definition; empty when transient */
+} VmnetLibvirtDomain;
+
+typedef struct {
+        char *uri;            /* the connection's URI, for messages */
+        GPtrArray *networks;  /* VmnetLibvirtNetwork*, by name */
+        GPtrArray *domains;   /* VmnetLibvirtDomain*, by name */
+} VmnetLibvirtHost;
+
+/* Sets error to "what: <libvirt's last error message>" (code VMNET_ERROR_LIBVIRT). */
+void vmnet_libvirt_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * Opens a libvirt connection (uri NULL = qemu:///system) and stops libvirt
+ * from printing its errors to stderr (vmnet reports them through GError).
+ * The connection is the caller's (virConnectClose).
+ */
+virConnectPtr vmnet_libvirt_connect(const char *uri, GError **error);
+
+/* Reads every network and domain. *out is the caller's. */
+gboolean vmnet_libvirt_observe(virConnectPtr conn, VmnetLibvirtHost **out, GError **error);
+
+VmnetLibvirtHost *vmnet_libvirt_host_new(const char *uri);
+void vmnet_libvirt_host_free(VmnetLibvirtHost *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetLibvirtHost, vmnet_libvirt_host_free)
+
+/* Parses libvirt network XML into a new VmnetLibvirtNetwork (state flags left FALSE). Caller frees. */
+VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error);
+void vmnet_libvirt_network_free(VmnetLibvirtNetwork *n);
+
+/*
+ * Parses the <interface> elements of libvirt domain XML into
+ * VmnetLibvirtIface* appended to out.
+ */
+gboolean vmnet_libvirt_domain_parse_ifaces(const char *xml, GPtrArray *out, GError **error);
+void vmnet_libvirt_iface_free(VmnetLibvirtIface *i);
+void vmnet_libvirt_domain_free(VmnetLibvirtDomain *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetLibvirtNetwork, vmnet_libvirt_network_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetLibvirtIface, vmnet_libvirt_iface_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetLibvirtDomain, vmnet_libvirt_domain_free)
+
+/* Look-ups; NULL when absent. Borrowed. */
+VmnetLibvirtNetwork *vmnet_libvirt_host_find_network(const VmnetLibvirtHost *host,
+                                                     const char *name);
+VmnetLibvirtDomain *vmnet_libvirt_host_find_domain(const VmnetLibvirtHost *host,
+                                                   const char *name);
+VmnetLibvirtIface *vmnet_libvirt_ifaces_find_mac(const GPtrArray *ifaces, const VmnetMac *mac);
+
+/* Is alias the mark of an interface vmnet attached (for any plan / for plan_name)? */
+gboolean vmnet_libvirt_alias_is_vmnet(const char *alias);
+gboolean vmnet_libvirt_alias_is_plan(const char *alias, const char *plan_name);
+
+/*
+ * The addresses the guest agents of the named running domains (char*)
+ * report, per interface MAC (VmnetGuestAddr*, see ipam/ipam.h), for the
+ * address audit. A domain that does not run, or whose agent does not
+ * answer, is skipped: the agent is optional. Caller frees.
+ */
+GPtrArray *vmnet_libvirt_guest_addresses(virConnectPtr conn, const char *const *domains);

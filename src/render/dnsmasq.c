@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "render/render.h"
+
+/*
+ * The configuration of the dnsmasq vmnet runs for one network: the same
+ * server libvirt runs for its own networks, but started by vmnet (libvirt
+ * only has a named handle on vmnet's bridge, see libvirt-network.c), one
+ * process per network, reading this file and nothing else (it is started
+ * with --conf-file=THIS, so /etc/dnsmasq.conf and /etc/dnsmasq.d are not
+ * read).
+ *
+ * Like libvirt's (src/network/bridge_driver.c networkDnsmasqConfContents()):
+ *  - bound to the bridge only: interface= with bind-dynamic (dnsmasq binds
+ *    the bridge's addresses as they appear and leaves every other
+ *    interface's port 53 alone, so it coexists with libvirt's dnsmasq and a
+ *    host resolver), except-interface=lo;
+ *  - no /etc/hosts (no-hosts): guests must not learn the host's private names;
+ *  - strict-order, and upstream DNS from the host's /etc/resolv.conf;
+ *  - host-only networks get an empty router option, so guests do not take
+ *    the host, which forwards nothing for them, as their default route.
+ * Static leases come from the network's <reservation>s and from IPAM (the
+ * plan's interfaces); named ones also get a host-record, so their names
+ * resolve before they have ever leased.
+ */
+
+/* dnsmasq accepts RFC 952/1123 labels as DHCP host names; anything else is left out. */
+static gboolean valid_hostname(const char *s)
+{
+        gsize len = s ? strlen(s) : 0;
+
+        if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+                return FALSE;
+        for (const char *p = s; *p; p++)
+                if (!g_ascii_isalnum(*p) && *p != '-')
+                        return FALSE;
+        return TRUE;
+}
+
+/* names: host names already given, so that one name never points at two hosts. */
+static void append_host(GString *out, const VmnetNetwork *net, const VmnetReservation *r,
+                        GHashTable *names)
+{
+        g_autofree char *mac = vmnet_mac_to_string(&r->mac);
+        g_autofree char *ip = vmnet_addr_to_string(&r->ip);
+        gboolean v6 = r->ip.family == AF_INET6;
+        const char *name = valid_hostname(r->name) && !g_hash_table_contains(names, r->name)
+                                   ? r->name
+                                   : NULL;
+
+        g_string_append_printf(out, "dhcp-host=%s,%s%s%s", mac, v6 ? "[" : "", ip, v6 ? "]" : "");
+        if (name)
+                g_string_append_printf(out, ",%s", name);
+        g_string_append_c(out, '\n');
+        if (!name)
+                return;
+        g_hash_table_add(names, (gpointer)name);
+        if (net->dns_domain)
+                g_string_append_printf(out, "host-record=%s.%s,%s,%s\n", name, net->dns_domain,
+                                       name, ip);
+        else
+                g_string_append_printf(out, "host-record=%s,%s\n", name, ip);
+}
+
+static void append_range(GString *out, const VmnetSubnet *s, gboolean has_static)
+{
+        g_autofree char *lease = s->lease_seconds ? g_strdup_printf(",%u", s->lease_seconds)
+                                                  : g_strdup("");
+
+        if (s->cidr.addr.family == AF_INET) {
+                VmnetAddr mask;
+                g_autofree char *ms = NULL;
+
+                vmnet_prefix_netmask(&s->cidr, &mask);
+                ms = vmnet_addr_to_string(&mask);
+                if (s->has_dhcp) {
+                        g_autofree char *a = vmnet_addr_to_string(&s->dhcp_start);
+                        g_autofree char *b = vmnet_addr_to_string(&s->dhcp_end);
+
+                        g_string_append_printf(out, "dhcp-range=%s,%s,%s%s\n", a, b, ms, lease);
+                } else if (has_static) {
+                        /* Only the static leases: no dynamic pool. */
+                        g_autofree char *a = vmnet_addr_to_string(&s->cidr.addr);
+
+                        g_string_append_printf(out, "dhcp-range=%s,static,%s%s\n", a, ms, lease);
+                }
+                return;
+        }
+        if (s->has_dhcp) {
+                g_autofree char *a = vmnet_addr_to_string(&s->dhcp_start);
+                g_autofree char *b = vmnet_addr_to_string(&s->dhcp_end);
+
+                g_string_append_printf(out, "dhcp-range=%s,%s,%u%s\n", a, b, s->cidr.prefix, lease);
+        } else {
+                /* Router advertisements for SLAAC; no DHCPv6 pool. */
+                g_autofree char *a = vmnet_addr_to_string(&s->cidr.addr);
+
+                g_string_append_printf(out, "dhcp-range=%s,ra-only,%u\n", a, s->cidr.prefix);
+        }
+}
+
+/* Leases dnsmasq may hand out at once: the dynamic ranges plus the static hosts. */
+static guint64 lease_max(const VmnetNetwork *net, guint n_static)
+{
+        guint64 total = n_static;
+
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                if (s->has_dhcp && s->cidr.addr.family == AF_INET)
+                        total += (guint64)(((guint32)s->dhcp_end.bytes[0] << 24 |
+                                            (guint32)s->dhcp_end.bytes[1] << 16 |
+                                            (guint32)s->dhcp_end.bytes[2] << 8 |
+                                            s->dhcp_end.bytes[3]) -
+                                           ((guint32)s->dhcp_start.bytes[0] << 24 |
+                                            (guint32)s->dhcp_start.bytes[1] << 16 |
+                                            (guint32)s->dhcp_start.bytes[2] << 8 |
+                                            s->dhcp_start.bytes[3])) + 1;
+                else if (s->has_dhcp)
+                        total += 65536; /* IPv6 ranges are huge; dnsmasq's own cap applies */
+        }
+        return MAX(total, 1);
+}
+
+/*
+ * Renders the dnsmasq configuration of net. hosts (VmnetReservation*, may be
+ * NULL) are the IPAM static leases; the network's own <reservation>s are
+ * taken from the model. Returns a newly allocated string the caller frees.
+ */
+char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const GPtrArray *hosts,
+                           const char *lease_file, const char *pid_file)
+{
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autofree char *bridge = NULL;
+        guint n_static = hosts ? hosts->len : 0;
+        gboolean has_v4_static, has_v6 = FALSE;
+
+        g_return_val_if_fail(plan && net && lease_file && pid_file, NULL);
+
+        bridge = net->bridge ? g_strdup(net->bridge) : g_strconcat("vm-", net->name, NULL);
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                n_static += s->reservations->len;
+                has_v6 |= s->cidr.addr.family == AF_INET6;
+        }
+        has_v4_static = n_static > 0;
+
+        g_string_append_printf(out,
+                               "# dnsmasq for network %s of vmnet plan %s: generated by vmnet, "
+                               "overwritten on every apply.\n",
+                               net->name, plan->name);
+        g_string_append_printf(out, "interface=%s\n", bridge);
+        g_string_append(out, "except-interface=lo\n");
+        g_string_append(out, "bind-dynamic\n");
+        g_string_append(out, "strict-order\n");
+        g_string_append(out, "no-hosts\n");
+        g_string_append(out, "domain-needed\n");
+        g_string_append(out, "bogus-priv\n");
+        g_string_append_printf(out, "pid-file=%s\n", pid_file);
+        if (net->dns_domain) {
+                g_string_append_printf(out, "domain=%s\n", net->dns_domain);
+                /* Names in the domain are answered here and never forwarded upstream. */
+                g_string_append_printf(out, "local=/%s/\n", net->dns_domain);
+                g_string_append(out, "expand-hosts\n");
+        }
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                append_range(out, s, s->cidr.addr.family == AF_INET && has_v4_static);
+        }
+        if (has_v6)
+                g_string_append(out, "enable-ra\n");
+        g_string_append(out, "dhcp-no-override\n");
+        g_string_append(out, "dhcp-authoritative\n");
+        g_string_append_printf(out, "dhcp-lease-max=%" G_GUINT64_FORMAT "\n",
+                               lease_max(net, n_static));
+        g_string_append_printf(out, "dhcp-leasefile=%s\n", lease_file);
+        if (net->mode == VMNET_MODE_HOST_ONLY)
+                g_string_append(out, "dhcp-option=option:router\n");
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                for (guint j = 0; j < s->reservations->len; j++)
+                        append_host(out, net, g_ptr_array_index(s->reservations, j), names);
+        }
+        for (guint i = 0; hosts && i < hosts->len; i++)
+                append_host(out, net, g_ptr_array_index(hosts, i), names);
+        return g_string_free(g_steal_pointer(&out), FALSE);
+}

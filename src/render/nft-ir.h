@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The nftables IR: the one description of `table inet vmnet` that both
+ * outputs are made from.
+ *
+ *   plan --vmnet_nft_ir_from_plan()--> IR --vmnet_nft_ir_to_text()--> `nft -f` script
+ *                                        \--src/apply/nft.c---------> libnftnl batch
+ *
+ * The vocabulary is deliberately small: a handful of selectors (what a rule
+ * looks at), four kinds of match (compare, prefix, flag test, set lookup)
+ * and four statements (accept, drop, masquerade, dnat through a map). Each
+ * has exactly one textual form and one expression sequence, chosen to be
+ * what nft 1.0.6 itself generates from that text, so a table applied
+ * through netlink and the same table loaded with `nft -f` are identical in
+ * the kernel (tests/netns/check-nft-netns.c proves it).
+ *
+ * Rules state their dependencies explicitly: a rule that looks at `ip saddr`
+ * starts with `meta nfproto ipv4`. nft would add that match implicitly; the
+ * IR spells it out so the netlink side never has to guess what nft infers.
+ */
+
+#include <glib.h>
+
+#include "model/model.h"
+#include "util/addr.h"
+
+#define VMNET_NFT_TABLE "vmnet"  /* table inet vmnet: the only table vmnet touches */
+#define VMNET_NFT_MAX_CONCAT 4   /* most fields in one concatenation */
+
+/* Value types of set keys, map data and compared values, as nft names them. */
+typedef enum {
+        VMNET_NFT_DT_IFNAME,       /* "ifname": 16 bytes, NUL padded */
+        VMNET_NFT_DT_IPV4_ADDR,    /* "ipv4_addr": 4 bytes, network order */
+        VMNET_NFT_DT_IPV6_ADDR,    /* "ipv6_addr": 16 bytes, network order */
+        VMNET_NFT_DT_INET_PROTO,   /* "inet_proto": 1 byte */
+        VMNET_NFT_DT_INET_SERVICE, /* "inet_service": 2 bytes, network order */
+        VMNET_NFT_DT_NFPROTO,      /* meta nfproto: 1 byte (NFPROTO_IPV4/IPV6) */
+        VMNET_NFT_DT_FIB_ADDRTYPE, /* fib ... type: 4 bytes host order (RTN_*) */
+        VMNET_NFT_DT_CT_STATE,     /* ct state bits: 4 bytes host order */
+        VMNET_NFT_DT_CT_STATUS,    /* ct status bits: 4 bytes host order */
+} VmnetNftDatatype;
+
+typedef struct {
+        VmnetNftDatatype type;
+        char ifname[VMNET_IFNAMSIZ]; /* IFNAME */
+        VmnetAddr addr;              /* IPV4_ADDR / IPV6_ADDR */
+        guint32 num;                 /* INET_PROTO (6/17), INET_SERVICE (host order), NFPROTO (2/10), FIB_ADDRTYPE (RTN_*) */
+} VmnetNftValue;
+
+/* What a rule looks at. */
+typedef enum {
+        VMNET_NFT_SEL_IIFNAME,        /* iifname */
+        VMNET_NFT_SEL_OIFNAME,        /* oifname */
+        VMNET_NFT_SEL_NFPROTO,        /* meta nfproto */
+        VMNET_NFT_SEL_L4PROTO,        /* meta l4proto */
+        VMNET_NFT_SEL_TH_DPORT,       /* th dport */
+        VMNET_NFT_SEL_IP_SADDR,       /* ip saddr */
+        VMNET_NFT_SEL_IP_DADDR,       /* ip daddr */
+        VMNET_NFT_SEL_IP6_SADDR,      /* ip6 saddr */
+        VMNET_NFT_SEL_IP6_DADDR,      /* ip6 daddr */
+        VMNET_NFT_SEL_CT_STATE,       /* ct state */
+        VMNET_NFT_SEL_CT_STATUS,      /* ct status */
+        VMNET_NFT_SEL_FIB_DADDR_TYPE, /* fib daddr type */
+        VMNET_NFT_SEL_LAST
+} VmnetNftSelector;
+
+/* ct state bits (NF_CT_STATE_*_BIT) and the ct status bit vmnet uses. */
+#define VMNET_NFT_CT_INVALID     0x01u
+#define VMNET_NFT_CT_ESTABLISHED 0x02u
+#define VMNET_NFT_CT_RELATED     0x04u
+#define VMNET_NFT_CT_NEW         0x08u
+#define VMNET_NFT_CT_STATUS_DNAT 0x20u /* IPS_DST_NAT */
+
+typedef enum {
+        VMNET_NFT_MATCH_CMP,    /* sel == value, or != with negate */
+        VMNET_NFT_MATCH_PREFIX, /* address sel in prefix, or not in it with negate */
+        VMNET_NFT_MATCH_FLAGS,  /* ct state/status has any bit of mask */
+        VMNET_NFT_MATCH_LOOKUP, /* sel[0] . sel[1] ... in @set, or not with negate */
+} VmnetNftMatchKind;
+
+typedef struct {
+        VmnetNftMatchKind kind;
+        gboolean negate;
+        VmnetNftSelector sel[VMNET_NFT_MAX_CONCAT];
+        guint n_sel;         /* 1 except for LOOKUP */
+        VmnetNftValue value; /* CMP */
+        VmnetPrefix prefix;  /* PREFIX */
+        guint32 mask;        /* FLAGS */
+        char *set;           /* LOOKUP, owned */
+} VmnetNftMatch;
+
+typedef enum {
+        VMNET_NFT_STMT_NONE, /* not set yet: a rule must end in a statement */
+        VMNET_NFT_STMT_ACCEPT,
+        VMNET_NFT_STMT_DROP,
+        VMNET_NFT_STMT_MASQUERADE,
+        VMNET_NFT_STMT_DNAT_MAP, /* dnat ip|ip6 to KEY map @MAP (data: address . port) */
+} VmnetNftStmtKind;
+
+typedef struct {
+        GArray *matches; /* VmnetNftMatch, evaluated in order */
+        VmnetNftStmtKind stmt;
+        int nat_family;  /* DNAT_MAP: AF_INET or AF_INET6 */
+        VmnetNftSelector nat_key[VMNET_NFT_MAX_CONCAT];
+        guint n_nat_key;
+        char *nat_map;   /* DNAT_MAP, owned */
+} VmnetNftRule;
+
+typedef enum {
+        VMNET_NFT_CHAIN_FILTER,
+        VMNET_NFT_CHAIN_NAT,
+} VmnetNftChainType;
+
+/* Values are the kernel's NF_INET_* hook numbers. */
+typedef enum {
+        VMNET_NFT_HOOK_PREROUTING = 0,
+        VMNET_NFT_HOOK_INPUT = 1,
+        VMNET_NFT_HOOK_FORWARD = 2,
+        VMNET_NFT_HOOK_OUTPUT = 3,
+        VMNET_NFT_HOOK_POSTROUTING = 4,
+} VmnetNftHook;
+
+typedef struct {
+        char *name;
+        VmnetNftChainType type;
+        VmnetNftHook hook;
+        int priority;
+        gboolean policy_drop; /* FALSE = policy accept */
+        GPtrArray *rules;     /* VmnetNftRule* */
+} VmnetNftChain;
+
+typedef struct {
+        char *name;
+        VmnetNftDatatype key[VMNET_NFT_MAX_CONCAT];
+        guint n_key;
+        VmnetNftDatatype data[VMNET_NFT_MAX_CONCAT];
+        guint n_data;     /* 0 = a set, else a map */
+        GArray *elements; /* VmnetNftValue, n_key + n_data consecutive values per element */
+} VmnetNftSet;
+
+typedef struct {
+        char *comment;    /* table comment: who owns the table */
+        GPtrArray *sets;   /* VmnetNftSet*, in declaration order */
+        GPtrArray *chains; /* VmnetNftChain*, in declaration order */
+} VmnetNftIr;
+
+VmnetNftIr *vmnet_nft_ir_new(const char *comment);
+void vmnet_nft_ir_free(VmnetNftIr *ir);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftIr, vmnet_nft_ir_free)
+
+/*
+ * The table for a validated, finalized plan. Deterministic: the same plan
+ * always gives the same IR. Caller owns the result.
+ */
+VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan);
+
+/* The IR as an `nft -f` script that atomically replaces the table. Caller frees. */
+char *vmnet_nft_ir_to_text(const VmnetNftIr *ir);
+/* One rule as nft text ("iifname @bridges oifname @bridges drop"), for messages. Caller frees. */
+char *vmnet_nft_rule_to_text(const VmnetNftRule *rule);
+
+/* --- building an IR (vmnet_nft_ir_from_plan(), tests) --- */
+
+/* Adds an empty set (n_data 0) or map; returns it (owned by ir). */
+VmnetNftSet *vmnet_nft_ir_add_set(VmnetNftIr *ir, const char *name, const VmnetNftDatatype *key,
+                                  guint n_key, const VmnetNftDatatype *data, guint n_data);
+/* Borrowed; NULL when absent. */
+VmnetNftSet *vmnet_nft_ir_find_set(const VmnetNftIr *ir, const char *name);
+/*
+ * Appends one element: n_key + n_data values, copied. Returns FALSE (and
+ * adds nothing) when an element with the same key is already there.
+ */
+gboolean vmnet_nft_set_add_element(VmnetNftSet *set, const VmnetNftValue *values);
+guint vmnet_nft_set_n_elements(const VmnetNftSet *set);
+/* The n_key + n_data values of element i (borrowed). */
+const VmnetNftValue *vmnet_nft_set_element(const VmnetNftSet *set, guint i);
+
+/* Returns the new chain (owned by ir). */
+VmnetNftChain *vmnet_nft_ir_add_chain(VmnetNftIr *ir, const char *name, VmnetNftChainType type,
+                                      VmnetNftHook hook, int priority, gboolean policy_drop);
+VmnetNftChain *vmnet_nft_ir_find_chain(const VmnetNftIr *ir, const char *name);
+/* Returns a new empty rule appended to chain (owned by chain). */
+VmnetNftRule *vmnet_nft_chain_add_rule(VmnetNftChain *chain);
+
+void vmnet_nft_rule_match_cmp(VmnetNftRule *rule, VmnetNftSelector sel, gboolean negate,
+                              const VmnetNftValue *value);
+void vmnet_nft_rule_match_ifname(VmnetNftRule *rule, VmnetNftSelector sel, gboolean negate,
+                                 const char *ifname);
+/* meta nfproto ipv4|ipv6 for AF_INET / AF_INET6. */
+void vmnet_nft_rule_match_nfproto(VmnetNftRule *rule, int family);
+void vmnet_nft_rule_match_prefix(VmnetNftRule *rule, VmnetNftSelector sel, gboolean negate,
+                                 const VmnetPrefix *prefix);
+void vmnet_nft_rule_match_flags(VmnetNftRule *rule, VmnetNftSelector sel, guint32 mask);
+void vmnet_nft_rule_match_lookup(VmnetNftRule *rule, const VmnetNftSelector *sel, guint n_sel,
+                                 gboolean negate, const char *set);
+void vmnet_nft_rule_set_verdict(VmnetNftRule *rule, VmnetNftStmtKind stmt);
+void vmnet_nft_rule_set_dnat_map(VmnetNftRule *rule, int family, const VmnetNftSelector *key,
+                                 guint n_key, const char *map);
+
+/* --- facts about the vocabulary, shared by both outputs --- */
+
+/* Bytes the value occupies in a register / set key (before 4-byte rounding). */
+guint vmnet_nft_datatype_len(VmnetNftDatatype type);
+/* nft's datatype id (TYPE_IFNAME = 41, ...) as stored in NFTA_SET_KEY_TYPE. */
+guint32 vmnet_nft_datatype_id(VmnetNftDatatype type);
+/* nft's name of the type ("ifname", "ipv4_addr", ...). */
+const char *vmnet_nft_datatype_name(VmnetNftDatatype type);
+VmnetNftDatatype vmnet_nft_selector_datatype(VmnetNftSelector sel);
+/* nft's text for the selector ("iifname", "ip saddr", "meta l4proto", ...). */
+const char *vmnet_nft_selector_text(VmnetNftSelector sel);
+/* Writes the value's bytes as the kernel sees them into buf (>= 16 bytes, zero padded). */
+void vmnet_nft_value_bytes(const VmnetNftValue *v, guint8 *buf);
+
+VmnetNftValue vmnet_nft_value_ifname(const char *ifname);
+VmnetNftValue vmnet_nft_value_addr(const VmnetAddr *addr);
+VmnetNftValue vmnet_nft_value_proto(guint8 proto);
+VmnetNftValue vmnet_nft_value_port(guint16 port);

@@ -1,0 +1,78 @@
+# Helpers for engine tests that run vmnet in throwaway network namespaces.
+# Sourced by tests/netns/t-*.sh. Never touches the machine's own namespace:
+# every command that changes the kernel runs with `ip -n NS` or `--netns NS`.
+set -u
+: "${VMNET:?}" "${top_srcdir:?}"
+pass=0 fail=0 skip=0
+T=$(mktemp -d)
+NSLIST=
+export VMNET_STATE_DIR=$T/state VMNET_RUN_DIR=$T/run
+cleanup() {
+        for ns in $NSLIST; do ip netns del "$ns" 2>/dev/null; done
+        rm -rf "$T"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" != 0 ] || ! ip netns add "vmnet-probe-$$" 2>/dev/null; then
+        echo "SKIP: needs root and network namespaces"
+        exit 77
+fi
+ip netns del "vmnet-probe-$$"
+
+PLANS=$top_srcdir/tests/data/plans/engine
+
+ok() { pass=$((pass + 1)); echo "PASS: $*"; }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # NAME COMMAND...: passes when the command succeeds
+        local name=$1; shift
+        if "$@"; then ok "$name"; else ko "$name"; fi
+}
+finish() {
+        echo "$pass passed, $fail failed"
+        [ "$fail" -eq 0 ]
+}
+
+# newns: a fresh namespace with loopback up and a veth standing in for the uplink.
+newns() {
+        local ns=vmnet-t$$-$1
+        ip netns add "$ns" || return 1
+        NSLIST="$NSLIST $ns"
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link add vt-up0 type veth peer name vt-up0p
+        ip -n "$ns" link set vt-up0 up
+        ip -n "$ns" link set vt-up0p up
+        echo "$ns"
+}
+
+# vm NS ARGS...: runs vmnet in the namespace (stdout $T/out, stderr $T/err), returns its status.
+vm() {
+        local ns=$1; shift
+        "$VMNET" --netns "$ns" "$@" >"$T/out" 2>"$T/err"
+}
+
+# snapshot NS FILE: the namespace's state, read independently of vmnet and
+# normalised (sorted, no counters or ifindexes), for before/after comparisons.
+snapshot() {
+        local ns=$1 out=$2
+        {
+                echo "## links"
+                ip -n "$ns" -d -j link show | jq -S '[.[] | {ifname, mtu, master, address, ifalias,
+                        up: (.flags | index("UP") != null), kind: .linkinfo.info_kind,
+                        stp: .linkinfo.info_data.stp_state, fd: .linkinfo.info_data.forward_delay,
+                        vlan: .linkinfo.info_data.id}] | sort_by(.ifname)'
+                echo "## addresses"
+                ip -n "$ns" -j addr show | jq -S '[.[] | {ifname, a: [.addr_info[] | select(.scope != "link") | "\(.local)/\(.prefixlen)"] | sort}] | sort_by(.ifname)'
+                echo "## routes"
+                ip -n "$ns" -j route show table main | jq -S 'sort_by(.dst)'
+                echo "## nft"
+                ip netns exec "$ns" nft -j list ruleset | jq -S '[.nftables[] | del(.. | .handle?) | select(.metainfo == null)]'
+                echo "## sysctl"
+                ip netns exec "$ns" sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding
+        } >"$out"
+}
+
+same() { # NAME A B
+        if cmp -s "$2" "$3"; then ok "$1"; else ko "$1"; diff -u "$2" "$3" | head -40; fi
+}
+
+link_json() { ip -n "$1" -d -j link show "$2" 2>/dev/null; }

@@ -1,0 +1,143 @@
+#!/bin/bash
+# The reconcile engine against a real kernel, in private network namespaces:
+# apply creates exactly the plan, re-apply is a no-op, a changed plan
+# converges, destroy restores the namespace, foreign objects survive,
+# failures at every step roll back, concurrent applies never interleave.
+. "$top_srcdir/tests/netns/lib.sh"
+
+base=$PLANS/base.xml
+changed=$PLANS/changed.xml
+
+# --- apply from empty ---------------------------------------------------------
+ns=$(newns apply)
+snapshot "$ns" "$T/before"
+check "apply succeeds" vm "$ns" apply "$base"
+for br in vt-lab vt-dev vt-priv vt-rt vt-lan; do
+        check "bridge $br exists, up, owned by vmnet" sh -c \
+                "ip -n $ns -d -j link show $br | jq -e '.[0].linkinfo.info_kind == \"bridge\" and .[0].ifalias == \"vmnet:t-engine\" and (.[0].flags | index(\"UP\") != null)' >/dev/null"
+done
+check "mtu 1500 on vt-lab" sh -c "ip -n $ns -j link show vt-lab | jq -e '.[0].mtu == 1500' >/dev/null"
+check "gateway address on vt-lab" sh -c "ip -n $ns -j addr show vt-lab | jq -e '[.[0].addr_info[] | select(.local == \"10.77.1.1\" and .prefixlen == 24)] | length == 1' >/dev/null"
+check "no address on isolated vt-priv" sh -c "ip -n $ns -j addr show vt-priv | jq -e '[.[0].addr_info[] | select(.family == \"inet\")] | length == 0' >/dev/null"
+check "uplink enslaved to vt-lan" sh -c "ip -n $ns -j link show vt-up0 | jq -e '.[0].master == \"vt-lan\"' >/dev/null"
+check "static route of routed network" sh -c "ip -n $ns -j route show 10.78.0.0/16 | jq -e '.[0].gateway == \"10.77.3.254\" and .[0].dev == \"vt-rt\"' >/dev/null"
+check "ip_forward on" test "$(ip netns exec "$ns" sysctl -n net.ipv4.ip_forward)" = 1
+check "nft table inet vmnet exists" ip netns exec "$ns" nft list table inet vmnet
+check "port forward in the map" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q '8080 : 10.77.1.10 . 80'"
+check "masquerade for 10.77.1.0/24" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q 'ip saddr 10.77.1.0/24.*masquerade'"
+
+# --- re-apply is a no-op ---------------------------------------------------------
+snapshot "$ns" "$T/applied"
+vm "$ns" --json apply --detailed-exitcode "$base"; rc=$?
+check "re-apply exits 0 with --detailed-exitcode (no changes)" test "$rc" = 0
+check "re-apply reports changed=false and no actions" jq -e '.changed == false and (.actions | length) == 0' "$T/out"
+snapshot "$ns" "$T/reapplied"
+same "re-apply changes nothing in the kernel" "$T/applied" "$T/reapplied"
+
+# --- drift is repaired ----------------------------------------------------------
+ip netns exec "$ns" nft flush ruleset
+vm "$ns" --json status "$base"; rc=$?
+check "status reports drift after 'nft flush ruleset'" jq -e '.in_sync == false' "$T/out"
+vm "$ns" --json apply "$base"
+check "apply after flush reports changed" jq -e '.changed == true' "$T/out"
+snapshot "$ns" "$T/repaired"
+same "apply after flush restores the ruleset" "$T/applied" "$T/repaired"
+
+# --- --check and plan change nothing ---------------------------------------------
+vm "$ns" --json apply --check --detailed-exitcode "$changed"; rc=$?
+check "--check of a changed plan exits 2" test "$rc" = 2
+check "--check lists the actions" jq -e '.changed == true and (.actions | length) > 0' "$T/out"
+vm "$ns" plan "$changed"; rc=$?
+check "plan succeeds" test "$rc" = 0
+check "plan marks impacts" grep -qE '\[(safe|recreate|disruptive)\]' "$T/out"
+snapshot "$ns" "$T/checked"
+same "--check and plan change nothing" "$T/applied" "$T/checked"
+
+# --- a changed plan converges ------------------------------------------------------
+vm "$ns" --json apply --detailed-exitcode "$changed"; rc=$?
+check "apply of a changed plan exits 2" test "$rc" = 2
+check "mtu changed to 1400" sh -c "ip -n $ns -j link show vt-lab | jq -e '.[0].mtu == 1400' >/dev/null"
+check "removed network's bridge deleted" sh -c "! ip -n $ns link show vt-priv 2>/dev/null"
+check "new bridge with stp" sh -c "ip -n $ns -d -j link show vt-iso2 | jq -e '.[0].linkinfo.info_data.stp_state == 1' >/dev/null"
+vm "$ns" --json apply --detailed-exitcode "$changed"; rc=$?
+check "changed plan re-applied is a no-op" test "$rc" = 0
+
+# --- destroy restores the namespace ------------------------------------------------
+check "destroy succeeds" vm "$ns" destroy "$changed"
+snapshot "$ns" "$T/destroyed"
+same "destroy leaves the namespace as before apply" "$T/before" "$T/destroyed"
+
+# --- foreign objects survive ---------------------------------------------------------
+ns=$(newns foreign)
+ip -n "$ns" link add br-user type bridge
+ip -n "$ns" addr add 192.0.2.1/24 dev br-user
+ip netns exec "$ns" nft -f - <<'NFT'
+table inet other {
+        chain input {
+                type filter hook input priority 0; policy accept;
+                tcp dport 22 accept
+        }
+}
+table ip filter {
+        chain FORWARD {
+                type filter hook forward priority 0; policy accept;
+        }
+}
+NFT
+snapshot "$ns" "$T/f-before"
+check "apply next to foreign objects" vm "$ns" apply "$base"
+check "foreign bridge untouched by apply" sh -c "ip -n $ns -j addr show br-user | jq -e '.[0].addr_info[0].local == \"192.0.2.1\"' >/dev/null"
+check "foreign table untouched by apply" sh -c "ip netns exec $ns nft list table inet other | grep -q 'tcp dport 22 accept'"
+check "destroy next to foreign objects" vm "$ns" destroy "$base"
+snapshot "$ns" "$T/f-after"
+same "foreign bridge and tables survive apply + destroy" "$T/f-before" "$T/f-after"
+
+# --- a name taken by a foreign object is refused ---------------------------------------
+ns=$(newns conflict)
+ip -n "$ns" link add vt-dev type bridge
+snapshot "$ns" "$T/c-before"
+vm "$ns" apply "$base"; rc=$?
+check "apply refuses a foreign bridge of the same name" test "$rc" = 1
+check "conflict error names the link" grep -q "vt-dev" "$T/err"
+snapshot "$ns" "$T/c-after"
+same "refused apply changed nothing" "$T/c-before" "$T/c-after"
+
+# --- a failure at every step rolls back ------------------------------------------------
+ns=$(newns rollback)
+snapshot "$ns" "$T/r-before"
+"$VMNET" --netns "$ns" --json apply --check "$base" >"$T/plan.json"
+n=$(jq '.actions | length' "$T/plan.json")
+check "the base plan takes several actions" test "$n" -gt 5
+for i in $(seq 1 "$n"); do
+        VMNET_TEST_FAIL_AT=$i vm "$ns" apply "$base"; rc=$?
+        snapshot "$ns" "$T/r-after"
+        if [ "$rc" = 1 ] && cmp -s "$T/r-before" "$T/r-after"; then
+                ok "failure injected at step $i/$n rolls back completely"
+        else
+                ko "failure injected at step $i/$n (exit $rc)"; diff -u "$T/r-before" "$T/r-after" | head -30; cat "$T/err"
+        fi
+done
+
+# --- two concurrent applies never interleave ---------------------------------------------
+ns=$(newns lock)
+"$VMNET" --netns "$ns" apply "$base" >"$T/a1" 2>&1 & p1=$!
+"$VMNET" --netns "$ns" apply "$base" >"$T/a2" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+if { [ $r1 = 0 ] && [ $r2 = 0 ]; } || { [ $r1 = 0 ] && grep -q "another vmnet" "$T/a2"; } ||
+   { [ $r2 = 0 ] && grep -q "another vmnet" "$T/a1"; }; then
+        ok "concurrent applies: one waits or is refused with a clear message"
+else
+        ko "concurrent applies ($r1/$r2)"; cat "$T/a1" "$T/a2"
+fi
+exec 9>"$VMNET_RUN_DIR/lock.netns-$ns"
+flock 9
+vm "$ns" apply "$base"; rc=$?
+check "a held lock refuses apply" test "$rc" = 1
+check "the lock error says who holds it" grep -q "another vmnet (pid" "$T/err"
+"$VMNET" --netns "$ns" apply --wait 30 "$base" >"$T/w" 2>&1 & pw=$!
+sleep 1
+flock -u 9; exec 9>&-
+wait $pw; rc=$?
+check "--wait waits for the lock, then applies" test "$rc" = 0
+
+finish
