@@ -395,10 +395,12 @@ VmnetAction *vmnet_action_network_portgroup(const char *name, int command, const
 static char *portgroup_describe(const VmnetAction *a)
 {
         const NetData *d = a->data;
-        const char *verb = d->command == VIR_NETWORK_UPDATE_COMMAND_DELETE   ? "delete portgroup %s from"
-                           : d->command == VIR_NETWORK_UPDATE_COMMAND_MODIFY ? "update portgroup %s of"
-                                                                             : "add portgroup %s to";
-        g_autofree char *head = g_strdup_printf(verb, d->portgroup);
+        g_autofree char *head =
+                d->command == VIR_NETWORK_UPDATE_COMMAND_DELETE
+                        ? g_strdup_printf("delete portgroup %s from", d->portgroup)
+                : d->command == VIR_NETWORK_UPDATE_COMMAND_MODIFY
+                        ? g_strdup_printf("update portgroup %s of", d->portgroup)
+                        : g_strdup_printf("add portgroup %s to", d->portgroup);
         g_autofree char *refresh = d->refresh->len
                                            ? g_strdup_printf(", re-plugs %u guest interface%s",
                                                              d->refresh->len,

@@ -90,22 +90,29 @@ const char *vmnet_dnsmasq_binary(void)
         return b && *b ? b : DNSMASQ_DEFAULT;
 }
 
-/* Is pid a live (not zombie) process whose command line has --conf-file=conf? */
-static gboolean pid_serves(int pid, const char *conf)
+/* Is pid a process that has not exited (a zombie has)? */
+static gboolean pid_alive(int pid)
 {
-        g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
         g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
-        g_autofree char *cmdline = NULL;
         g_autofree char *stat = NULL;
-        g_autofree char *want = g_strconcat("--conf-file=", conf, NULL);
-        gsize len;
         const char *paren;
 
         if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
                 return FALSE;
         /* "pid (comm) S ...": the state letter follows the last ')'. */
         paren = strrchr(stat, ')');
-        if (!paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X')
+        return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+/* Is pid a live process whose command line has --conf-file=conf? */
+static gboolean pid_serves(int pid, const char *conf)
+{
+        g_autofree char *cmdline_path = g_strdup_printf("/proc/%d/cmdline", pid);
+        g_autofree char *cmdline = NULL;
+        g_autofree char *want = g_strconcat("--conf-file=", conf, NULL);
+        gsize len;
+
+        if (!pid_alive(pid))
                 return FALSE;
         if (!g_file_get_contents(cmdline_path, &cmdline, &len, NULL))
                 return FALSE;
@@ -249,7 +256,12 @@ gboolean vmnet_dnsmasq_stop(const VmnetDnsmasqPaths *p, GError **error)
                                     pid, g_strerror(err));
                         return FALSE;
                 }
-                while (pid_serves(pid, p->conf_path)) {
+                /*
+                 * Wait for the exit itself: an exiting process loses its
+                 * command line before it stops running, and a restart
+                 * must not race the old instance for its sockets.
+                 */
+                while (pid_alive(pid)) {
                         if (g_get_monotonic_time() > deadline) {
                                 kill(pid, SIGKILL);
                                 deadline = G_MAXINT64;

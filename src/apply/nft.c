@@ -915,11 +915,6 @@ static void drain(struct mnl_socket *nl)
                 ;
 }
 
-typedef struct {
-        mnl_cb_t cb;
-        gpointer data;
-} DumpCb;
-
 /*
  * Sends one request and runs cb on each reply message until the dump or the
  * ack ends. Returns 0, or a negative errno (-EINTR: the ruleset changed
@@ -961,7 +956,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 
 static int get_genid(struct mnl_socket *nl, guint32 *genid)
 {
-        char buf[MNL_SOCKET_BUFFER_SIZE];
+        g_autofree char *buf = g_malloc0(MNL_SOCKET_BUFFER_SIZE);
         struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
                                                      next_seq());
 
@@ -1049,7 +1044,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 /* One attempt at reading table inet vmnet; -EINTR when it changed meanwhile. */
 static int read_table_once(struct mnl_socket *nl, NftObjs *o)
 {
-        g_autofree char *buf = g_malloc(MNL_SOCKET_BUFFER_SIZE);
+        g_autofree char *buf = g_malloc0(MNL_SOCKET_BUFFER_SIZE);
         struct nlmsghdr *nlh;
         ListCb l;
         int ret;
@@ -1175,6 +1170,12 @@ static void batch_clear(Batch *b)
 /* Starts a message; the caller fills the payload, then calls nftnl_batch_update(). */
 static struct nlmsghdr *batch_msg(Batch *b, guint16 type, guint16 flags, char *what)
 {
+        /*
+         * libmnl leaves attribute padding unwritten: zero the room a message
+         * may take (a page always has NLMSG_MAXSIZE left), so no stale heap
+         * bytes go to the kernel.
+         */
+        memset(nftnl_batch_buffer(b->batch), 0, NLMSG_MAXSIZE);
         g_ptr_array_add(b->what, what);
         return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type, NFPROTO_INET,
                                      flags | NLM_F_ACK, b->seq++);
@@ -1304,8 +1305,9 @@ static gboolean batch_send(struct mnl_socket *nl, Batch *b, const char *doing, G
         setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
         setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
         grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, (int)MIN(total + 4096, G_MAXINT / 2));
+        /* one ack per message, each a small skb whose truesize the kernel charges in full */
         grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF,
-                    (int)MIN((gsize)n_msgs * 512 + 65536, G_MAXINT / 2));
+                    (int)MIN((gsize)n_msgs * 2048 + 65536, G_MAXINT / 2));
         drain(nl);
 
         msg.msg_name = &snl;
@@ -1512,7 +1514,7 @@ static int elem_copy_cb(struct nftnl_set_elem *e, void *data)
 static struct nftnl_set *set_copy(struct nftnl_set *src)
 {
         struct nftnl_set *dst = nftnl_set_alloc();
-        g_autofree char *buf = g_malloc(NLMSG_MAXSIZE);
+        g_autofree char *buf = g_malloc0(NLMSG_MAXSIZE);
         struct nlmsghdr *nlh;
 
         nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, NFPROTO_INET, 0, 0);
@@ -1590,7 +1592,7 @@ static void objs_for_restore(NftObjs *dst, const NftObjs *src)
         for (guint i = 0; i < src->rules->len; i++) {
                 struct nftnl_rule *r = g_ptr_array_index(src->rules, i);
                 struct nftnl_rule *n = nftnl_rule_alloc();
-                char *buf = g_malloc(NLMSG_MAXSIZE);
+                char *buf = g_malloc0(NLMSG_MAXSIZE);
                 struct nlmsghdr *nlh;
 
                 /*
@@ -1713,7 +1715,7 @@ static const char *table_hint(GPtrArray *chains, guint32 family, const char *tab
 
 GPtrArray *vmnet_nft_foreign_drops(struct mnl_socket *nl, GError **error)
 {
-        g_autofree char *buf = g_malloc(MNL_SOCKET_BUFFER_SIZE);
+        g_autofree char *buf = g_malloc0(MNL_SOCKET_BUFFER_SIZE);
         g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func(
                 (GDestroyNotify)nftnl_chain_free);
         g_autoptr(GPtrArray) rules = g_ptr_array_new_with_free_func(

@@ -27,42 +27,49 @@
  * resolve before they have ever leased.
  */
 
-/* dnsmasq accepts RFC 952/1123 labels as DHCP host names; anything else is left out. */
-static gboolean valid_hostname(const char *s)
+/* A DNS label as DHCP host names must be (RFC 952/1123); anything else is left out. */
+static gboolean valid_label(const char *s, gsize len)
 {
-        gsize len = s ? strlen(s) : 0;
-
         if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
                 return FALSE;
-        for (const char *p = s; *p; p++)
-                if (!g_ascii_isalnum(*p) && *p != '-')
+        for (gsize i = 0; i < len; i++)
+                if (!g_ascii_isalnum(s[i]) && s[i] != '-')
                         return FALSE;
         return TRUE;
 }
 
-/* names: host names already given, so that one name never points at two hosts. */
+/*
+ * names: host names already given, so that one name never points at two
+ * hosts. A reservation's name may be a FQDN ("web1.lab.example"): DHCP
+ * gets its first label, DNS both.
+ */
 static void append_host(GString *out, const VmnetNetwork *net, const VmnetReservation *r,
                         GHashTable *names)
 {
         g_autofree char *mac = vmnet_mac_to_string(&r->mac);
         g_autofree char *ip = vmnet_addr_to_string(&r->ip);
         gboolean v6 = r->ip.family == AF_INET6;
-        const char *name = valid_hostname(r->name) && !g_hash_table_contains(names, r->name)
-                                   ? r->name
-                                   : NULL;
+        const char *dot = r->name ? strchr(r->name, '.') : NULL;
+        g_autofree char *label = r->name ? g_strndup(r->name, dot ? (gsize)(dot - r->name)
+                                                                  : strlen(r->name))
+                                         : NULL;
+        g_autofree char *fqdn = NULL;
 
+        if (!label || !valid_label(label, strlen(label)) || g_hash_table_contains(names, label))
+                g_clear_pointer(&label, g_free);
         g_string_append_printf(out, "dhcp-host=%s,%s%s%s", mac, v6 ? "[" : "", ip, v6 ? "]" : "");
-        if (name)
-                g_string_append_printf(out, ",%s", name);
+        if (label)
+                g_string_append_printf(out, ",%s", label);
         g_string_append_c(out, '\n');
-        if (!name)
+        if (!label)
                 return;
-        g_hash_table_add(names, (gpointer)name);
-        if (net->dns_domain)
-                g_string_append_printf(out, "host-record=%s.%s,%s,%s\n", name, net->dns_domain,
-                                       name, ip);
+        g_hash_table_add(names, g_strdup(label));
+        fqdn = dot ? g_strdup(r->name)
+                   : net->dns_domain ? g_strconcat(label, ".", net->dns_domain, NULL) : NULL;
+        if (fqdn)
+                g_string_append_printf(out, "host-record=%s,%s,%s\n", fqdn, label, ip);
         else
-                g_string_append_printf(out, "host-record=%s,%s\n", name, ip);
+                g_string_append_printf(out, "host-record=%s,%s\n", label, ip);
 }
 
 static void append_range(GString *out, const VmnetSubnet *s, gboolean has_static)
@@ -134,7 +141,7 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
                            const char *lease_file, const char *pid_file)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autofree char *bridge = NULL;
         guint n_static = hosts ? hosts->len : 0;
         gboolean has_v4_static, has_v6 = FALSE;

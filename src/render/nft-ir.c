@@ -168,6 +168,7 @@ static void set_free(gpointer p)
 
         g_free(s->name);
         g_array_unref(s->elements);
+        g_hash_table_unref(s->keys);
         g_free(s);
 }
 
@@ -204,6 +205,8 @@ VmnetNftSet *vmnet_nft_ir_add_set(VmnetNftIr *ir, const char *name, const VmnetN
                 memcpy(s->data, data, n_data * sizeof(*data));
         s->n_data = n_data;
         s->elements = g_array_new(FALSE, TRUE, sizeof(VmnetNftValue));
+        s->keys = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+                                        (GDestroyNotify)g_bytes_unref, NULL);
         g_ptr_array_add(ir->sets, s);
         return s;
 }
@@ -229,27 +232,25 @@ const VmnetNftValue *vmnet_nft_set_element(const VmnetNftSet *set, guint i)
         return &g_array_index(set->elements, VmnetNftValue, i * (set->n_key + set->n_data));
 }
 
-static gboolean same_key(const VmnetNftSet *set, const VmnetNftValue *a, const VmnetNftValue *b)
+static GBytes *key_bytes(const VmnetNftSet *set, const VmnetNftValue *v)
 {
-        for (guint k = 0; k < set->n_key; k++) {
-                guint8 ba[16], bb[16];
+        guint8 buf[VMNET_NFT_MAX_CONCAT * 16];
 
-                vmnet_nft_value_bytes(&a[k], ba);
-                vmnet_nft_value_bytes(&b[k], bb);
-                if (memcmp(ba, bb, sizeof(ba)) != 0)
-                        return FALSE;
-        }
-        return TRUE;
+        for (guint k = 0; k < set->n_key; k++)
+                vmnet_nft_value_bytes(&v[k], buf + 16 * k);
+        return g_bytes_new(buf, 16 * set->n_key);
 }
 
 gboolean vmnet_nft_set_add_element(VmnetNftSet *set, const VmnetNftValue *values)
 {
-        guint n = vmnet_nft_set_n_elements(set);
+        GBytes *key = key_bytes(set, values);
 
         /* The kernel refuses a second element with the same key in one batch. */
-        for (guint i = 0; i < n; i++)
-                if (same_key(set, vmnet_nft_set_element(set, i), values))
-                        return FALSE;
+        if (g_hash_table_contains(set->keys, key)) {
+                g_bytes_unref(key);
+                return FALSE;
+        }
+        g_hash_table_add(set->keys, key);
         g_array_append_vals(set->elements, values, set->n_key + set->n_data);
         return TRUE;
 }

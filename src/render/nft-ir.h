@@ -138,6 +138,7 @@ typedef struct {
         VmnetNftDatatype data[VMNET_NFT_MAX_CONCAT];
         guint n_data;     /* 0 = a set, else a map */
         GArray *elements; /* VmnetNftValue, n_key + n_data consecutive values per element */
+        GHashTable *keys; /* GBytes of each element's key, to refuse duplicates quickly */
 } VmnetNftSet;
 
 typedef struct {

@@ -20,7 +20,17 @@ static void append_value(GString *out, const VmnetNftValue *v)
 
         switch (v->type) {
         case VMNET_NFT_DT_IFNAME:
-                g_string_append_printf(out, "\"%s\"", v->ifname);
+                /*
+                 * A trailing '*' makes nft match a name prefix; vmnet means
+                 * the literal name (as the netlink side compares all 16
+                 * bytes), which nft spells "\*". A '"' cannot be written in
+                 * nft syntax at all: the validator must refuse such names.
+                 */
+                if (g_str_has_suffix(v->ifname, "*"))
+                        g_string_append_printf(out, "\"%.*s\\*\"", (int)strlen(v->ifname) - 1,
+                                               v->ifname);
+                else
+                        g_string_append_printf(out, "\"%s\"", v->ifname);
                 return;
         case VMNET_NFT_DT_IPV4_ADDR:
         case VMNET_NFT_DT_IPV6_ADDR:

@@ -244,6 +244,9 @@ const char *vmnet_ifname_invalid_reason(const char *name)
         for (const char *p = name; *p; p++) {
                 if (*p == '/' || *p == ':' || g_ascii_isspace(*p))
                         return "contains '/', ':' or white space";
+                /* The kernel would take it, but nftables rules could not name the link. */
+                if (*p == '"' || *p == '\\')
+                        return "contains a quote or backslash, which nftables cannot name";
                 if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
                         return "contains a character outside printable ASCII";
         }

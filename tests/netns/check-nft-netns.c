@@ -390,6 +390,70 @@ START_TEST(test_replace_is_atomic)
 }
 END_TEST
 
+/*
+ * A table far beyond any real plan: 30000 port forwards (their elements
+ * need several messages of at most 64 KiB) and 3000 rules (3000 acks to
+ * read back), in one transaction.
+ */
+START_TEST(test_big_table)
+{
+        g_autoptr(VmnetMnlSocket) nl = NULL;
+        g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_new("big");
+        static const VmnetNftDatatype key[] = { VMNET_NFT_DT_INET_PROTO,
+                                                VMNET_NFT_DT_INET_SERVICE };
+        static const VmnetNftDatatype data[] = { VMNET_NFT_DT_IPV4_ADDR,
+                                                 VMNET_NFT_DT_INET_SERVICE };
+        static const VmnetNftSelector sel[] = { VMNET_NFT_SEL_L4PROTO, VMNET_NFT_SEL_TH_DPORT };
+        VmnetNftSet *map = vmnet_nft_ir_add_set(ir, "fwd4", key, 2, data, 2);
+        VmnetNftChain *pre = vmnet_nft_ir_add_chain(ir, "prerouting", VMNET_NFT_CHAIN_NAT,
+                                                    VMNET_NFT_HOOK_PREROUTING, -100, FALSE);
+        VmnetNftChain *fwd = vmnet_nft_ir_add_chain(ir, "forward", VMNET_NFT_CHAIN_FILTER,
+                                                    VMNET_NFT_HOOK_FORWARD, 0, FALSE);
+        g_autoptr(VmnetNftObserved) o = NULL;
+        g_autofree char *count = NULL;
+        VmnetNftRule *r;
+
+        vmnet_nstest_enter();
+        nl = open_nl();
+        for (guint i = 0; i < 30000; i++) {
+                VmnetAddr to = { .family = AF_INET, .bytes = { 10, 1, (i >> 8) & 0xff, i & 0xff } };
+                VmnetNftValue v[] = {
+                        vmnet_nft_value_proto(i % 2 ? VMNET_PROTO_UDP : VMNET_PROTO_TCP),
+                        vmnet_nft_value_port(1024 + i / 2),
+                        vmnet_nft_value_addr(&to),
+                        vmnet_nft_value_port(80),
+                };
+
+                ck_assert(vmnet_nft_set_add_element(map, v));
+        }
+        r = vmnet_nft_chain_add_rule(pre);
+        vmnet_nft_rule_match_nfproto(r, AF_INET);
+        vmnet_nft_rule_set_dnat_map(r, AF_INET, sel, 2, "fwd4");
+        for (guint i = 0; i < 3000; i++) {
+                VmnetPrefix p = { .addr = { .family = AF_INET,
+                                            .bytes = { 10, 2, (i >> 8) & 0xff, i & 0xff } },
+                                  .prefix = 32 };
+
+                r = vmnet_nft_chain_add_rule(fwd);
+                vmnet_nft_rule_match_nfproto(r, AF_INET);
+                vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_SADDR, FALSE, &p);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+        }
+
+        replace_ok(nl, ir);
+        o = observe(nl);
+        ck_assert(vmnet_nft_observed_matches(o, ir));
+        count = vmnet_nstest_sh("nft -j list map inet vmnet fwd4 | "
+                                "jq '.nftables[] | select(.map) | .map.elem | length'");
+        ck_assert_str_eq(count, "30000");
+        g_free(count);
+        count = vmnet_nstest_sh("nft list chain inet vmnet forward | grep -c ' drop$'");
+        ck_assert_str_eq(count, "3000");
+        /* and replacing it again (deleting all of that in the same batch) works too */
+        replace_ok(nl, ir);
+}
+END_TEST
+
 /* ------------------------------------------------------------- 4. drift */
 
 static void assert_drift(struct mnl_socket *nl, const VmnetNftIr *ir, const char *what)
@@ -872,6 +936,7 @@ static Suite *nft_netns_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_foreign_tables_untouched);
         tcase_add_test(tc, test_replace_is_atomic);
+        tcase_add_test(tc, test_big_table);
         tcase_add_test(tc, test_observe_drift);
         tcase_add_test(tc, test_snapshot_restore);
         suite_add_tcase(s, tc);

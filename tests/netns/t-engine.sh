@@ -92,6 +92,22 @@ check "destroy next to foreign objects" vm "$ns" destroy "$base"
 snapshot "$ns" "$T/f-after"
 same "foreign bridge and tables survive apply + destroy" "$T/f-before" "$T/f-after"
 
+# --- another table that drops at the same hook is reported (field notes 1-2) ------------
+ns=$(newns drops)
+ip netns exec "$ns" nft -f - <<'NFT'
+table ip filter {
+        chain FORWARD {
+                type filter hook forward priority 0; policy drop;
+        }
+}
+NFT
+vm "$ns" --json apply "$base"
+check "apply warns about a foreign FORWARD chain with policy drop" \
+        jq -e '[.warnings[].message | select(test("table ip filter chain FORWARD"))] | length == 1' "$T/out"
+vm "$ns" status "$base"
+check "status shows the warning too" grep -q "table ip filter chain FORWARD" "$T/out"
+check "the foreign drop chain is left alone" sh -c "ip netns exec $ns nft list chain ip filter FORWARD | grep -q 'policy drop'"
+
 # --- a name taken by a foreign object is refused ---------------------------------------
 ns=$(newns conflict)
 ip -n "$ns" link add vt-dev type bridge

@@ -115,6 +115,7 @@ START_TEST(test_ifname)
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a/b"));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a:b"));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a b"));
+        ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("a\"b"));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("."));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason(".."));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("caf\xc3\xa9"));

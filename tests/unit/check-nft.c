@@ -419,11 +419,13 @@ static const char *unshare_cmd(void)
         static const char *cmd;
         static gboolean probed;
         static const char *const candidates[] = { "unshare -n", "unshare -rn" };
+        g_autofree char *nft = NULL;
 
         if (probed)
                 return cmd;
         probed = TRUE;
-        if (!g_find_program_in_path("nft") && !g_file_test("/usr/sbin/nft", G_FILE_TEST_EXISTS))
+        nft = g_find_program_in_path("nft");
+        if (!nft && !g_file_test("/usr/sbin/nft", G_FILE_TEST_EXISTS))
                 return NULL;
         for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
                 g_autofree char *probe = g_strdup_printf("%s nft list ruleset", candidates[i]);

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "actions/libvirt.h"
+#include "apply/apply.h"
+#include "apply/dnsmasq.h"
+#include "diff/dnsmasq.h"
+#include "plan/plan.h"
+#include "ipam/ipam.h"
+#include "render/render.h"
+#include "tests/unit/testutil.h"
+
+/*
+ * vmnet's dnsmasq: the generated configuration of every example network
+ * (golden files tests/data/dnsmasq/<example>-<network>.conf, each also
+ * accepted by `dnsmasq --test`), the lease file parser, and a real DHCP
+ * exchange: dnsmasq started by vmnet's own actions on a bridge in a
+ * private network namespace, and busybox udhcpc in a second namespace on
+ * the other end of a veth, which must get an address of the dynamic range,
+ * and the reserved address once it has the reserved MAC. Everything is
+ * checked from outside vmnet: /proc, the files, the client's own report.
+ */
+
+#define GOLDEN_LEASES "/var/lib/vmnet/dnsmasq/%s/%s.leases"
+#define GOLDEN_PID "/run/vmnet/dnsmasq/%s/%s.pid"
+
+/* ------------------------------------------------------------ goldens */
+
+static void check_dnsmasq_accepts(const char *conf)
+{
+        g_autofree char *path = NULL;
+        g_autofree char *arg = NULL;
+        g_autofree char *err = NULL;
+        g_autoptr(GError) error = NULL;
+        int fd = g_file_open_tmp("vmnet-dnsmasq-XXXXXX.conf", &path, &error);
+        int status = 0;
+        const char *argv[] = { vmnet_dnsmasq_binary(), "--test", NULL, NULL };
+
+        ck_assert_msg(fd >= 0, "%s", error ? error->message : "");
+        close(fd);
+        ck_assert(g_file_set_contents(path, conf, -1, NULL));
+        arg = g_strconcat("--conf-file=", path, NULL);
+        argv[2] = arg;
+        if (!g_file_test(argv[0], G_FILE_TEST_IS_EXECUTABLE)) {
+                g_unlink(path);
+                return; /* no dnsmasq here: the golden comparison still ran */
+        }
+        ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, NULL));
+        g_unlink(path);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "dnsmasq --test: %s\n%s",
+                      err, conf);
+}
+
+START_TEST(test_golden_examples)
+{
+        g_auto(GStrv) plans = vmnet_test_list_dir("examples", ".xml");
+        g_autoptr(GHashTable) expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_auto(GStrv) goldens = NULL;
+        guint rendered = 0;
+
+        for (char **p = plans; *p; p++) {
+                g_autoptr(VmnetPlan) plan = vmnet_test_load_plan(*p);
+                g_autofree char *base = g_path_get_basename(*p);
+                g_autoptr(VmnetIpam) ipam = NULL;
+                g_autoptr(GError) error = NULL;
+
+                base[strlen(base) - 4] = '\0';
+                ck_assert_msg(vmnet_ipam_assign(plan, NULL, &ipam, &error), "%s: %s", *p,
+                              error ? error->message : "");
+                for (guint i = 0; i < plan->networks->len; i++) {
+                        const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
+                        g_autoptr(GPtrArray) hosts = vmnet_ipam_dhcp_hosts(ipam, net->name);
+                        g_autofree char *leases = NULL;
+                        g_autofree char *pid = NULL;
+                        g_autofree char *conf = NULL;
+                        g_autofree char *golden = NULL;
+
+                        if (!vmnet_network_wants_dnsmasq(net, hosts))
+                                continue;
+                        leases = g_strdup_printf(GOLDEN_LEASES, plan->name, net->name);
+                        pid = g_strdup_printf(GOLDEN_PID, plan->name, net->name);
+                        conf = vmnet_render_dnsmasq(plan, net, hosts, leases, pid);
+                        golden = g_strdup_printf("dnsmasq/%s-%s.conf", base, net->name);
+                        vmnet_test_golden(golden, conf);
+                        check_dnsmasq_accepts(conf);
+                        g_hash_table_add(expected, g_strdup_printf("tests/data/%s", golden));
+                        rendered++;
+                }
+        }
+        ck_assert_uint_gt(rendered, 3);
+        /* A golden file for a network that no longer gets dnsmasq is a stale expectation. */
+        if (g_strcmp0(g_getenv("VMNET_REGENERATE"), "1") != 0) {
+                goldens = vmnet_test_list_dir("tests/data/dnsmasq", ".conf");
+                for (char **g = goldens; *g; g++)
+                        ck_assert_msg(g_hash_table_contains(expected, *g),
+                                      "%s: no example network renders it any more", *g);
+        }
+}
+END_TEST
+
+/* What the renderer decides, on a model built here. */
+START_TEST(test_render_details)
+{
+        static const char *xml =
+                "<plan xmlns='urn:vmnet:plan:1' name='p'>\n"
+                "  <network name='mgmt' mode='host-only' bridge='br-m' domain='m.example'>\n"
+                "    <subnet cidr='10.5.0.0/24' gateway='10.5.0.1'>\n"
+                "      <reservation mac='52:54:00:00:05:02' ip='10.5.0.2' name='dup'/>\n"
+                "      <reservation mac='52:54:00:00:05:03' ip='10.5.0.3' name='web1.elsewhere.example'/>\n"
+                "    </subnet>\n"
+                "    <subnet cidr='fd00:5::/64' gateway='fd00:5::1'/>\n"
+                "  </network>\n"
+                "  <network name='lan' mode='bridged'><uplink dev='eth9'/>\n"
+                "    <subnet cidr='10.6.0.0/24'/></network>\n"
+                "  <domain name='dup'><interface network='mgmt' mac='52:54:00:00:05:09'/></domain>\n"
+                "  <domain name='bad_name'><interface network='mgmt' mac='52:54:00:00:05:0a'/></domain>\n"
+                "</plan>\n";
+        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetPlan) plan = vmnet_plan_load_data(xml, strlen(xml), "t.xml", diags, &error);
+        g_autoptr(VmnetIpam) ipam = NULL;
+        g_autoptr(GPtrArray) hosts = NULL;
+        g_autoptr(GPtrArray) lan_hosts = NULL;
+        g_autofree char *conf = NULL;
+
+        ck_assert_msg(plan, "%s", error ? error->message : "");
+        ck_assert(vmnet_ipam_assign(plan, NULL, &ipam, NULL));
+        hosts = vmnet_ipam_dhcp_hosts(ipam, "mgmt");
+        lan_hosts = vmnet_ipam_dhcp_hosts(ipam, "lan");
+        ck_assert(!vmnet_network_wants_dnsmasq(g_ptr_array_index(plan->networks, 1), lan_hosts));
+        ck_assert(vmnet_network_wants_dnsmasq(g_ptr_array_index(plan->networks, 0), hosts));
+        conf = vmnet_render_dnsmasq(plan, g_ptr_array_index(plan->networks, 0), hosts, "/l", "/p");
+        /* Reservations only: a static range, no dynamic pool. */
+        ck_assert_msg(strstr(conf, "dhcp-range=10.5.0.0,static,255.255.255.0\n"), "%s", conf);
+        /* The IPv6 subnet without dhcp gets router advertisements only. */
+        ck_assert_msg(strstr(conf, "dhcp-range=fd00:5::,ra-only,64\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "enable-ra\n"), "%s", conf);
+        /* Host-only: no default route through the host. */
+        ck_assert_msg(strstr(conf, "dhcp-option=option:router\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "interface=br-m\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "host-record=dup.m.example,dup,10.5.0.2\n"), "%s", conf);
+        /* The domain named like the reservation gets its address, not the name twice. */
+        ck_assert_msg(strstr(conf, "dhcp-host=52:54:00:00:05:09,10.5.0.4\n"), "%s", conf);
+        /* A FQDN reservation: DHCP gets the first label, DNS the full name. */
+        ck_assert_msg(strstr(conf, "dhcp-host=52:54:00:00:05:03,10.5.0.3,web1\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "host-record=web1.elsewhere.example,web1,10.5.0.3\n"), "%s",
+                      conf);
+        /* Not a host name: the lease is kept, the name left out. */
+        ck_assert_msg(strstr(conf, "dhcp-host=52:54:00:00:05:0a,10.5.0.5\n"), "%s", conf);
+        ck_assert_msg(!strstr(conf, "bad_name"), "%s", conf);
+        check_dnsmasq_accepts(conf);
+}
+END_TEST
+
+START_TEST(test_parse_leases)
+{
+        static const char *text =
+                "1700000100 52:54:00:64:00:0a 192.168.100.10 web1 01:52:54:00:64:00:0a\n"
+                "0 52:54:00:64:00:99 192.168.100.150 * *\n"
+                "duid 00:01:00:01:2c:00:00:00:52:54:00:00:00:01\n"
+                "1700000200 1234 fd00::10 web6 00:01:00:01\n"
+                "garbage\n"
+                "\n";
+        g_autoptr(GPtrArray) leases = vmnet_dnsmasq_parse_leases(text);
+        const VmnetLease *l;
+        g_autofree char *ip = NULL;
+
+        ck_assert_uint_eq(leases->len, 2);
+        l = g_ptr_array_index(leases, 0);
+        ck_assert_int_eq(l->expiry, 1700000100);
+        ck_assert_str_eq(l->hostname, "web1");
+        ip = vmnet_addr_to_string(&l->ip);
+        ck_assert_str_eq(ip, "192.168.100.10");
+        l = g_ptr_array_index(leases, 1);
+        ck_assert_int_eq(l->expiry, 0);
+        ck_assert_ptr_null(l->hostname);
+        ck_assert_ptr_null(l->client_id);
+}
+END_TEST
+
+/* ------------------------------------------------------------ a real DHCP exchange */
+
+static pid_t client_ns_pid; /* a sleeping process holding the client's namespace */
+static char *tmp_dir;
+
+static gboolean netns_possible(void)
+{
+        int status = 0;
+        pid_t pid;
+
+        if (geteuid() != 0)
+                return FALSE;
+        pid = fork();
+        if (pid == 0)
+                _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
+        return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+               WEXITSTATUS(status) == 0;
+}
+
+static char *sh(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static char *sh(const char *fmt, ...)
+{
+        g_autofree char *cmd = NULL;
+        g_autofree char *err = NULL;
+        char *out = NULL;
+        int status = 0;
+        va_list ap;
+        const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+
+        va_start(ap, fmt);
+        cmd = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        argv[2] = cmd;
+        ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, NULL));
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "`%s` failed: %s", cmd, err);
+        return g_strchomp(out);
+}
+
+static void ns_setup(void)
+{
+        tmp_dir = g_dir_make_tmp("vmnet-dnsmasq-XXXXXX", NULL);
+}
+
+/*
+ * Whatever happened, leave no process behind: they would keep the
+ * namespaces alive. The scenario runs in a child process (a failed
+ * assertion ends it at once), and this runs after it, whatever its fate;
+ * it finds the processes through their pid files.
+ */
+static void ns_teardown(void)
+{
+        static const char *const pid_files[] = { "run/dnsmasq/hv-nat/lab.pid", "client.pid" };
+
+        if (!tmp_dir)
+                return;
+        for (guint i = 0; i < G_N_ELEMENTS(pid_files); i++) {
+                g_autofree char *path = g_build_filename(tmp_dir, pid_files[i], NULL);
+                g_autofree char *pid = NULL;
+
+                if (g_file_get_contents(path, &pid, NULL, NULL) && atoi(pid) > 1)
+                        kill(atoi(pid), SIGKILL);
+        }
+        {
+                const char *rm[] = { "rm", "-rf", tmp_dir, NULL };
+
+                g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                             NULL, NULL);
+        }
+        g_clear_pointer(&tmp_dir, g_free);
+}
+
+/* Runs udhcpc in the client namespace; returns "IP DOMAIN" of the lease it got. */
+static char *dhcp_client(void)
+{
+        g_autofree char *script = g_build_filename(tmp_dir, "udhcpc.sh", NULL);
+        g_autofree char *out = g_build_filename(tmp_dir, "lease.out", NULL);
+        g_autofree char *body = g_strdup_printf("#!/bin/sh\n"
+                                                "[ \"$1\" = bound ] || exit 0\n"
+                                                "ip addr flush dev \"$interface\"\n"
+                                                "ip addr add \"$ip/$mask\" dev \"$interface\"\n"
+                                                "echo \"$ip $domain\" > %s\n"
+                                                "exit 0\n",
+                                                out);
+        char *result = NULL;
+
+        g_unlink(out);
+        ck_assert(g_file_set_contents(script, body, -1, NULL));
+        ck_assert(g_chmod(script, 0755) == 0);
+        /* -n: give up without a lease; -q: quit once bound; -t/-T: 5 tries, 1 s apart. */
+        g_free(sh("nsenter -t %d -n busybox udhcpc -i vq1 -f -n -q -t 5 -T 1 -s %s >/dev/null 2>&1",
+                  client_ns_pid, script));
+        ck_assert_msg(g_file_get_contents(out, &result, NULL, NULL), "udhcpc reported no lease");
+        return g_strchomp(result);
+}
+
+static gboolean process_alive(int pid)
+{
+        g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
+        g_autofree char *stat = NULL;
+        const char *paren;
+
+        if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
+                return FALSE;
+        paren = strrchr(stat, ')');
+        return paren && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+static void run_actions(GPtrArray *actions)
+{
+        VmnetApplyCtx ctx = { 0 };
+        g_autoptr(GError) error = NULL;
+        guint done = 0;
+
+        ck_assert_msg(vmnet_apply_actions(&ctx, actions, NULL, NULL, &done, &error), "apply: %s",
+                      error ? error->message : "");
+}
+
+static GPtrArray *diff(const VmnetPlan *plan)
+{
+        g_autoptr(VmnetIpam) ipam = NULL;
+        g_autoptr(GError) error = NULL;
+        GPtrArray *actions = vmnet_action_list_new();
+
+        ck_assert(vmnet_ipam_assign(plan, NULL, &ipam, &error));
+        ck_assert_msg(vmnet_diff_dnsmasq(plan, ipam, NULL, actions, &error), "diff: %s",
+                      error ? error->message : "");
+        return actions;
+}
+
+static int read_pid(const VmnetDnsmasqPaths *p)
+{
+        g_autofree char *text = NULL;
+
+        return g_file_get_contents(p->pid_path, &text, NULL, NULL) ? atoi(text) : 0;
+}
+
+static void dhcp_scenario(void)
+{
+        g_autoptr(VmnetPlan) plan = NULL;
+        g_autoptr(VmnetDnsmasqPaths) p = NULL;
+        g_autoptr(GPtrArray) actions = NULL;
+        g_autoptr(GPtrArray) leases = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state_dir = NULL;
+        g_autofree char *run_dir = NULL;
+        g_autofree char *got = NULL;
+        g_autofree char *desc = NULL;
+        g_autofree char *dns = NULL;
+        g_autofree char *conf_before = NULL;
+        const char *argv[] = { "unshare", "-n", "sleep", "120", NULL };
+        gboolean seen_dynamic = FALSE, seen_reserved = FALSE;
+        GPid child;
+        int pid1, pid2;
+        guint ip_last;
+
+        ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+        state_dir = g_build_filename(tmp_dir, "state", NULL);
+        run_dir = g_build_filename(tmp_dir, "run", NULL);
+        g_setenv("VMNET_STATE_DIR", state_dir, TRUE);
+        g_setenv("VMNET_RUN_DIR", run_dir, TRUE);
+
+        /* The server side: vmnet's bridge as the kernel part would make it. */
+        g_free(sh("ip link set lo up && ip link add vm-lab type bridge && ip link set vm-lab up && "
+                  "ip addr add 192.168.100.1/24 dev vm-lab && "
+                  "ip link add vq0 type veth peer name vq1 && ip link set vq0 master vm-lab up"));
+        /* The client side: a second namespace, held by a sleeping process. */
+        ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                        G_SPAWN_STDOUT_TO_DEV_NULL,
+                                NULL, NULL, &child, NULL));
+        client_ns_pid = child;
+        {
+                g_autofree char *pid_file = g_build_filename(tmp_dir, "client.pid", NULL);
+                g_autofree char *text = g_strdup_printf("%d\n", child);
+
+                ck_assert(g_file_set_contents(pid_file, text, -1, NULL));
+        }
+        g_free(sh("for i in $(seq 50); do [ \"$(readlink /proc/%d/ns/net)\" != "
+                  "\"$(readlink /proc/self/ns/net)\" ] && [ \"$(readlink /proc/%d/exe)\" != "
+                  "\"$(command -v unshare)\" ] && exit 0; sleep 0.1; done; exit 1",
+                  child, child));
+        g_free(sh("ip link set vq1 netns %d && nsenter -t %d -n ip link set lo up && "
+                  "nsenter -t %d -n ip link set vq1 up",
+                  child, child, child));
+
+        plan = vmnet_test_load_plan("examples/nat.xml");
+        p = vmnet_dnsmasq_paths(plan->name, NULL, "lab");
+
+        /* Start through vmnet's diff and actions. */
+        actions = diff(plan);
+        ck_assert_uint_eq(actions->len, 1);
+        desc = vmnet_action_describe(g_ptr_array_index(actions, 0));
+        ck_assert_str_eq(desc, "start dnsmasq for network lab on vm-lab");
+        run_actions(actions);
+        g_clear_pointer(&actions, g_ptr_array_unref);
+        pid1 = read_pid(p);
+        ck_assert_msg(pid1 > 1 && process_alive(pid1), "no dnsmasq running (pid file %s)",
+                      p->pid_path);
+        ck_assert(g_file_test(p->conf_path, G_FILE_TEST_IS_REGULAR));
+
+        /* A client with a MAC nobody reserved: the dynamic range .100-.199. */
+        got = dhcp_client();
+        ck_assert_msg(g_str_has_prefix(got, "192.168.100.") &&
+                              sscanf(got, "192.168.100.%u", &ip_last) == 1 && ip_last >= 100 &&
+                              ip_last <= 199,
+                      "dynamic lease %s outside the range", got);
+        g_clear_pointer(&got, g_free);
+
+        /* The reserved MAC gets the reservation, and the DNS domain. */
+        g_free(sh("nsenter -t %d -n sh -c 'ip link set vq1 down && "
+                  "ip link set vq1 address 52:54:00:64:00:0a && ip link set vq1 up'",
+                  child));
+        got = dhcp_client();
+        ck_assert_str_eq(got, "192.168.100.10 lab.example");
+
+        /* DNS: the reservation's name resolves on the bridge address. */
+        dns = sh("nsenter -t %d -n busybox nslookup web1.lab.example 192.168.100.1 2>&1 || true",
+                 child);
+        ck_assert_msg(strstr(dns, "192.168.100.10"), "nslookup: %s", dns);
+
+        /* Both leases show up in vmnet's lease reader (dnsmasq writes the file as it grants). */
+        for (int i = 0; i < 50 && !(seen_dynamic && seen_reserved); i++) {
+                g_clear_pointer(&leases, g_ptr_array_unref);
+                leases = vmnet_dnsmasq_read_leases(p->lease_path, &error);
+                ck_assert(leases);
+                seen_dynamic = seen_reserved = FALSE;
+                for (guint j = 0; j < leases->len; j++) {
+                        const VmnetLease *l = g_ptr_array_index(leases, j);
+                        g_autofree char *mac = vmnet_mac_to_string(&l->mac);
+                        g_autofree char *ip = vmnet_addr_to_string(&l->ip);
+
+                        if (g_str_equal(mac, "52:54:00:64:00:0a"))
+                                seen_reserved = g_str_equal(ip, "192.168.100.10");
+                        else
+                                seen_dynamic = TRUE;
+                }
+                g_usleep(100 * 1000);
+        }
+        ck_assert_msg(seen_dynamic && seen_reserved, "leases not in %s", p->lease_path);
+
+        /* Idempotent: nothing to do while the configuration is the same. */
+        actions = diff(plan);
+        ck_assert_uint_eq(actions->len, 0);
+        g_clear_pointer(&actions, g_ptr_array_unref);
+
+        /* A changed configuration restarts it; the inverse restores the old one. */
+        ck_assert(g_file_get_contents(p->conf_path, &conf_before, NULL, NULL));
+        ((VmnetSubnet *)g_ptr_array_index(
+                 ((VmnetNetwork *)g_ptr_array_index(plan->networks, 0))->subnets, 0))
+                ->lease_seconds = 7200;
+        actions = diff(plan);
+        ck_assert_uint_eq(actions->len, 1);
+        g_free(desc);
+        desc = vmnet_action_describe(g_ptr_array_index(actions, 0));
+        ck_assert_str_eq(desc, "restart dnsmasq for network lab on vm-lab (configuration changed)");
+        {
+                g_autoptr(VmnetAction) inv =
+                        ((VmnetAction *)g_ptr_array_index(actions, 0))->type->invert(
+                                g_ptr_array_index(actions, 0));
+                g_autoptr(GPtrArray) undo = vmnet_action_list_new();
+                g_autofree char *conf_after = NULL;
+                g_autofree char *conf_restored = NULL;
+
+                run_actions(actions);
+                pid2 = read_pid(p);
+                ck_assert(pid2 > 1 && pid2 != pid1 && process_alive(pid2) && !process_alive(pid1));
+                ck_assert(g_file_get_contents(p->conf_path, &conf_after, NULL, NULL));
+                ck_assert(strstr(conf_after, ",7200\n"));
+                g_ptr_array_add(undo, g_steal_pointer(&inv));
+                run_actions(undo);
+                ck_assert(g_file_get_contents(p->conf_path, &conf_restored, NULL, NULL));
+                ck_assert_str_eq(conf_restored, conf_before);
+                ck_assert(process_alive(read_pid(p)) && !process_alive(pid2));
+                pid1 = read_pid(p);
+        }
+        g_clear_pointer(&actions, g_ptr_array_unref);
+
+        /* Destroy: the process is gone, and so are its files. */
+        actions = vmnet_action_list_new();
+        ck_assert(vmnet_diff_dnsmasq_destroy(plan->name, NULL, actions, &error));
+        ck_assert_uint_eq(actions->len, 1);
+        g_free(desc);
+        desc = vmnet_action_describe(g_ptr_array_index(actions, 0));
+        ck_assert_str_eq(desc, "stop dnsmasq for network lab and remove its configuration and leases");
+        run_actions(actions);
+        ck_assert_msg(!process_alive(pid1), "dnsmasq %d still runs", pid1);
+        ck_assert(!g_file_test(p->pid_path, G_FILE_TEST_EXISTS));
+        ck_assert(!g_file_test(p->conf_path, G_FILE_TEST_EXISTS));
+        ck_assert(!g_file_test(p->lease_path, G_FILE_TEST_EXISTS));
+        g_clear_pointer(&actions, g_ptr_array_unref);
+        actions = vmnet_action_list_new();
+        ck_assert(vmnet_diff_dnsmasq_destroy(plan->name, NULL, actions, &error));
+        ck_assert_uint_eq(actions->len, 0);
+}
+
+START_TEST(test_dhcp_in_namespaces)
+{
+        int status = 0;
+        pid_t pid;
+
+        if (!netns_possible() || !g_file_test(vmnet_dnsmasq_binary(), G_FILE_TEST_IS_EXECUTABLE) ||
+            !g_file_test("/bin/busybox", G_FILE_TEST_IS_EXECUTABLE)) {
+                fprintf(stderr, "test_dhcp_in_namespaces: SKIP (needs root, network namespaces, "
+                                "dnsmasq and busybox)\n");
+                return;
+        }
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                /* Its failed assertions reach Check's report directly. */
+                dhcp_scenario();
+                _exit(0);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ns_teardown();
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "the DHCP scenario failed (its first failure is reported above)");
+}
+END_TEST
+
+/* A configuration dnsmasq refuses: the start fails with dnsmasq's message and leaves nothing. */
+START_TEST(test_start_failure_leaves_nothing)
+{
+        g_autofree char *state_dir = g_build_filename(tmp_dir, "state", NULL);
+        g_autofree char *run_dir = g_build_filename(tmp_dir, "run", NULL);
+        g_autoptr(VmnetDnsmasqPaths) p = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GError) error = NULL;
+        VmnetApplyCtx ctx = { 0 };
+
+        if (!g_file_test(vmnet_dnsmasq_binary(), G_FILE_TEST_IS_EXECUTABLE))
+                return;
+        g_setenv("VMNET_STATE_DIR", state_dir, TRUE);
+        g_setenv("VMNET_RUN_DIR", run_dir, TRUE);
+        p = vmnet_dnsmasq_paths("hv-nat", NULL, "lab");
+        g_ptr_array_add(actions, vmnet_action_dnsmasq_start(p, "vm-lab", "no-such-option\n", NULL,
+                                                            FALSE));
+        ck_assert(!vmnet_apply_actions(&ctx, actions, NULL, NULL, NULL, &error));
+        ck_assert_msg(strstr(error->message, "did not start") &&
+                              strstr(error->message, "bad option at line 1"),
+                      "%s", error->message);
+        ck_assert(!g_file_test(p->conf_path, G_FILE_TEST_EXISTS));
+        ck_assert(!g_file_test(p->pid_path, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
+static Suite *dnsmasq_suite(void)
+{
+        Suite *s = suite_create("dnsmasq");
+        TCase *tc = tcase_create("render");
+        TCase *ns = tcase_create("namespaces");
+
+        tcase_add_test(tc, test_golden_examples);
+        tcase_add_test(tc, test_render_details);
+        tcase_add_test(tc, test_parse_leases);
+        suite_add_tcase(s, tc);
+        tcase_add_checked_fixture(ns, ns_setup, ns_teardown);
+        tcase_set_timeout(ns, 60);
+        tcase_add_test(ns, test_dhcp_in_namespaces);
+        tcase_add_test(ns, test_start_failure_leaves_nothing);
+        suite_add_tcase(s, ns);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(dnsmasq_suite());
+        int failed;
+
+        /* The namespace test unshares: it must run in a forked child, never in the runner. */
+        srunner_set_fork_status(sr, CK_FORK);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}

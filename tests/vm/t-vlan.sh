@@ -1,0 +1,111 @@
+#!/bin/bash
+# 802.1Q end to end through the real vmnet binary (needs a kernel with 8021q
+# and bridge VLAN filtering: run it in the test VM, tests/vm/run-suite).
+#
+#   [sw] sw0.100 10.50.0.2  --trunk (veth sw0 <-> up0)--  [host: vmnet]  up0.100 -> br100 <- gv100 -- [g100] 10.50.0.10
+#        sw0.200 10.50.0.3                                               up0.200 -> br200 <- gv200 -- [g200] 10.50.0.20
+#        sw0.300 10.50.0.4                                               up0.300 -> br300
+#
+# Every VLAN carries the SAME subnet, so reachability proves which VLAN a frame
+# travelled on: g100 must reach 10.50.0.2 (VLAN 100) and never 10.50.0.3 (200).
+. "$top_srcdir/tests/netns/lib.sh"
+modprobe 8021q 2>/dev/null
+
+host=$(newns host)
+sw=vmnet-t$$-sw; ip netns add "$sw"; NSLIST="$NSLIST $sw"
+ip -n "$host" link del vt-up0        # lib.sh's default uplink is not used here
+ip -n "$host" link add up0 mtu 1500 type veth peer name sw0 netns "$sw"
+ip -n "$host" link set up0 up
+ip -n "$sw" link set lo up
+ip -n "$sw" link set sw0 mtu 9000 up
+for v in 100 200 300; do
+        ip -n "$sw" link add link sw0 name sw0.$v type vlan id $v
+        ip -n "$sw" link set sw0.$v up
+done
+ip -n "$sw" addr add 10.50.0.2/24 dev sw0.100
+ip -n "$sw" addr add 10.50.0.3/24 dev sw0.200
+ip -n "$sw" addr add 10.50.0.4/24 dev sw0.300
+
+guest() { # NAME BRIDGE ADDR: a namespace on a veth whose host end is enslaved by the test
+        local g=vmnet-t$$-$1
+        ip netns add "$g"; NSLIST="$NSLIST $g"
+        ip -n "$g" link set lo up
+        ip -n "$host" link add gv$1 type veth peer name eth0 netns "$g"
+        ip -n "$host" link set gv$1 master "$2" up
+        ip -n "$g" addr add "$3/24" dev eth0
+        ip -n "$g" link set eth0 up
+        echo "$g"
+}
+pingable() { ip netns exec "$1" busybox ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
+
+cat >"$T/vlan.xml" <<'XML'
+<plan xmlns="urn:vmnet:plan:1" name="t-vlan">
+  <network name="v100" mode="bridged" bridge="br100" mtu="9000"><uplink dev="up0" vlan="100"/></network>
+  <network name="v200" mode="bridged" bridge="br200"><uplink dev="up0" vlan="200"/></network>
+  <network name="v300" mode="bridged" bridge="br300"><uplink dev="up0" vlan="300"/></network>
+</plan>
+XML
+snapshot "$host" "$T/before"
+check "apply of three VLAN networks" vm "$host" apply "$T/vlan.xml"
+for v in 100 200 300; do
+        check "up0.$v is an 802.1Q link with id $v on up0, enslaved to br$v" sh -c \
+                "ip -n $host -d -j link show up0.$v | jq -e '.[0].linkinfo.info_kind == \"vlan\" and .[0].linkinfo.info_data.id == $v and .[0].linkinfo.info_data.protocol == \"802.1Q\" and .[0].link == \"up0\" and .[0].master == \"br$v\"' >/dev/null"
+done
+check "br100 has mtu 9000" sh -c "ip -n $host -j link show br100 | jq -e '.[0].mtu == 9000' >/dev/null"
+check "up0.100 has mtu 9000" sh -c "ip -n $host -j link show up0.100 | jq -e '.[0].mtu == 9000' >/dev/null"
+check "the trunk up0 was raised to mtu 9000" sh -c "ip -n $host -j link show up0 | jq -e '.[0].mtu == 9000' >/dev/null"
+check "br200 keeps the default mtu" sh -c "ip -n $host -j link show br200 | jq -e '.[0].mtu == 1500' >/dev/null"
+
+g100=$(guest 100 br100 10.50.0.10)
+g200=$(guest 200 br200 10.50.0.20)
+check "a guest on br100 reaches VLAN 100 across the trunk" pingable "$g100" 10.50.0.2
+check "a guest on br200 reaches VLAN 200 across the trunk" pingable "$g200" 10.50.0.3
+check "VLAN 100 does not reach VLAN 200" sh -c "! ip netns exec $g100 busybox ping -c 1 -W 1 10.50.0.3 >/dev/null 2>&1"
+check "VLAN 200 does not reach VLAN 100" sh -c "! ip netns exec $g200 busybox ping -c 1 -W 1 10.50.0.2 >/dev/null 2>&1"
+check "the two guests do not see each other" sh -c "! ip netns exec $g100 busybox ping -c 1 -W 1 10.50.0.20 >/dev/null 2>&1"
+rx() { ip -n "$sw" -s -j link show "$1" | jq '.[0].stats64.rx.packets'; }
+# sw0.100 only receives frames tagged 100 on the wire.
+a100=$(rx sw0.100)
+ip netns exec "$g100" busybox ping -c 3 -i 0.2 -W 1 10.50.0.2 >/dev/null 2>&1
+b100=$(rx sw0.100)
+check "frames from br100 cross the trunk tagged 100 ($a100 -> $b100 packets on sw0.100)" \
+        test "$b100" -ge $((a100 + 3))
+
+vm "$host" --json apply --detailed-exitcode "$T/vlan.xml"; rc=$?
+check "re-apply of the VLAN plan changes nothing" test "$rc" = 0
+
+# a VLAN added and one removed converge
+sed -e 's|<network name="v300".*|<network name="v400" mode="bridged" bridge="br400"><uplink dev="up0" vlan="400"/></network>|' "$T/vlan.xml" >"$T/vlan2.xml"
+ip -n "$host" link set gv200 nomaster; ip -n "$host" link del gv200   # the guest leaves first
+check "apply: VLAN 300 removed, VLAN 400 added" vm "$host" apply "$T/vlan2.xml"
+check "up0.300 and br300 are gone" sh -c "! ip -n $host link show up0.300 2>/dev/null && ! ip -n $host link show br300 2>/dev/null"
+check "up0.400 exists with id 400" sh -c "ip -n $host -d -j link show up0.400 | jq -e '.[0].linkinfo.info_data.id == 400' >/dev/null"
+
+ip -n "$host" link del gv100
+check "destroy" vm "$host" destroy "$T/vlan2.xml"
+snapshot "$host" "$T/after"
+same "destroy leaves the host namespace as before (trunk mtu restored)" "$T/before" "$T/after"
+
+# --- the same networks on one VLAN-aware bridge ---------------------------------------
+sed -e 's|bridge="br[0-9]*"|bridge="trunkbr" vlan-aware="yes"|' -e 's| mtu="9000"||' "$T/vlan.xml" >"$T/aware.xml"
+check "apply of the VLAN-aware variant" vm "$host" apply "$T/aware.xml"
+check "one bridge with vlan_filtering" sh -c "ip -n $host -d -j link show trunkbr | jq -e '.[0].linkinfo.info_data.vlan_filtering == 1' >/dev/null"
+check "no subinterfaces in VLAN-aware mode" sh -c "! ip -n $host link show up0.100 2>/dev/null"
+check "the trunk itself is the bridge port" sh -c "ip -n $host -j link show up0 | jq -e '.[0].master == \"trunkbr\"' >/dev/null"
+for v in 100 200 300; do
+        check "VLAN $v is tagged on the trunk port" sh -c \
+                "ip netns exec $host bridge -j vlan show dev up0 | jq -e '[.[0].vlans[] | select(.vlan == $v and ((.flags // []) | index(\"Egress Untagged\") == null))] | length == 1' >/dev/null"
+done
+# vmnet programs guest ports (taps) through libvirt; here the test plays that part
+g100=$(guest 100b trunkbr 10.50.0.10)
+ip netns exec "$host" bridge vlan del dev gv100b vid 1
+ip netns exec "$host" bridge vlan add dev gv100b vid 100 pvid untagged
+check "a guest in VLAN 100 of the VLAN-aware bridge reaches VLAN 100" pingable "$g100" 10.50.0.2
+check "and not VLAN 200" sh -c "! ip netns exec $g100 busybox ping -c 1 -W 1 10.50.0.3 >/dev/null 2>&1"
+vm "$host" --json apply --detailed-exitcode "$T/aware.xml"; rc=$?
+check "re-apply of the VLAN-aware plan changes nothing" test "$rc" = 0
+ip -n "$host" link del gv100b
+check "destroy of the VLAN-aware plan" vm "$host" destroy "$T/aware.xml"
+snapshot "$host" "$T/after2"
+same "destroy leaves the host namespace as before" "$T/before" "$T/after2"
+finish
