@@ -68,3 +68,13 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv);
 
 /* Numbered list of actions with their impact, on stdout. */
 void vmnet_cli_print_actions(const GPtrArray *actions);
+
+/*
+ * The Ansible module (src/cli/ansible.c). Ansible runs a binary module as
+ * "<module file> <args file>"; vmnet copied or linked as vmnet_<name> (e.g.
+ * library/vmnet_network) is recognised by that name and runs as the module.
+ */
+gboolean vmnet_ansible_invoked_as_module(const char *argv0);
+/* Runs as the module (argv[1] is the arguments file); prints one JSON object, returns the exit status. */
+int vmnet_ansible_main(int argc, char **argv);
+int vmnet_cmd_ansible(VmnetCli *cli, int argc, char **argv);

@@ -22,6 +22,8 @@ static const VmnetCommand commands[] = {
           "remove what vmnet created for the plan and undo its changes", vmnet_cmd_destroy },
         { "status", "[PLAN] [--netns NAME]",
           "what vmnet manages on this host, and drift against the plan", vmnet_cmd_status },
+        { "ansible", "ARGSFILE", "run as an Ansible module (README: Using vmnet from Ansible)",
+          vmnet_cmd_ansible },
 };
 
 static const GOptionEntry global_entries[] = {
@@ -164,6 +166,8 @@ int main(int argc, char **argv)
         int i;
 
         setlocale(LC_ALL, "");
+        if (vmnet_ansible_invoked_as_module(argv[0]))
+                return vmnet_ansible_main(argc, argv);
         for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
                 if (g_str_equal(argv[i], "--version")) {
                         printf("vmnet %s\n", PACKAGE_VERSION);

@@ -56,6 +56,32 @@ static const char *effective_pg(const VmnetLibvirtIface *f, const VmnetLibvirtNe
         return f->portgroup ? f->portgroup : (net ? default_pg_name(net->portgroups) : NULL);
 }
 
+/*
+ * The XML to send back for f, an interface of a running guest (f->xml
+ * otherwise): without <bandwidth> when it only shows its port group's rates
+ * (as libvirtd does), so that a re-plug or an undo never pins the group's
+ * rate as the interface's own.
+ */
+static const char *resend_xml(const VmnetLibvirtIface *f, const VmnetLibvirtNetwork *net,
+                              gboolean live)
+{
+        const char *pg = live ? effective_pg(f, net) : NULL;
+        const VmnetLibvirtPortgroup *g = NULL;
+
+        if (!live || !net || !pg)
+                return f->xml;
+        for (guint i = 0; i < net->portgroups->len; i++) {
+                const VmnetLibvirtPortgroup *x = g_ptr_array_index(net->portgroups, i);
+
+                if (g_strcmp0(x->name, pg) == 0)
+                        g = x;
+        }
+        if (g && (g->inbound || g->outbound) && f->inbound == g->inbound &&
+            f->outbound == g->outbound)
+                return f->xml_no_bandwidth;
+        return f->xml;
+}
+
 /* ------------------------------------------------------------ networks */
 
 typedef struct {
@@ -65,13 +91,15 @@ typedef struct {
         VmnetDiags *warnings;
 } Diff;
 
-/*
- * Running guests' interfaces on network name, to re-plug after the network
- * changed under them: all of them after a re-create (every guest is
- * unplugged), else only vmnet's in port group pg.
- */
+static gboolean has_name(GHashTable *set, const char *name)
+{
+        return name && g_hash_table_contains(set, name);
+}
+
+/* Running guests' interfaces on network name (all of them, or only vmnet's), to re-plug. */
 static GPtrArray *running_ifaces_on(const Diff *df, const char *name, gboolean all,
-                                    const VmnetLibvirtNetwork *net, const char *pg)
+                                    GHashTable *pgs, const VmnetLibvirtNetwork *before,
+                                    const VmnetLibvirtNetwork *after)
 {
         GPtrArray *refs = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_iface_ref_free);
 
@@ -84,11 +112,14 @@ static GPtrArray *running_ifaces_on(const Diff *df, const char *name, gboolean a
 
                         if (g_strcmp0(f->type, "network") != 0 || g_strcmp0(f->network, name) != 0)
                                 continue;
+                        /* Only vmnet's, in a changed group before or after the change. */
                         if (!all && (!iface_is_ours(f, df->plan) ||
-                                     g_strcmp0(effective_pg(f, net), pg) != 0))
+                                     !(has_name(pgs, effective_pg(f, before)) ||
+                                       has_name(pgs, effective_pg(f, after)))))
                                 continue;
                         mac = f->has_mac ? vmnet_mac_to_string(&f->mac) : g_strdup("?");
-                        g_ptr_array_add(refs, vmnet_iface_ref_new(d->name, mac, f->xml));
+                        g_ptr_array_add(refs, vmnet_iface_ref_new(d->name, mac,
+                                                                  resend_xml(f, before, TRUE)));
                 }
         }
         return refs;
@@ -100,49 +131,80 @@ static gboolean pg_equal(const VmnetLibvirtPortgroup *a, const VmnetLibvirtPortg
                a->outbound == b->outbound;
 }
 
+typedef struct {
+        int command;
+        const char *name;
+        const char *xml;
+        const char *old_xml;
+} PgChange;
+
+static GPtrArray *refs_copy(const GPtrArray *src)
+{
+        GPtrArray *dst = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_iface_ref_free);
+
+        for (guint i = 0; i < src->len; i++) {
+                const VmnetIfaceRef *r = g_ptr_array_index(src, i);
+
+                g_ptr_array_add(dst, vmnet_iface_ref_new(r->domain, r->mac, r->xml));
+        }
+        return dst;
+}
+
 /*
  * virNetworkUpdate per <portgroup> that differs. libvirt refuses a second
  * default port group, so groups losing the default flag (and deleted ones)
  * go first and the group gaining it last.
+ *
+ * libvirt computes a port's bandwidth when the port is plugged, so a
+ * running guest gets a group's new rate (or its new default group) only
+ * through an interface update: vmnet's interfaces in a changed group are
+ * re-plugged by the first and by the last of the network's port group
+ * actions, so that both the apply (after the last) and a rollback (after
+ * the inverse of the first) end with the guests re-plugged into the
+ * groups as they then are.
  */
 static void diff_portgroups(const Diff *df, const VmnetLibvirtNetwork *obs,
                             const VmnetLibvirtNetwork *want, gboolean config)
 {
         gboolean live = obs->active;
+        g_autoptr(GArray) changes = g_array_new(FALSE, TRUE, sizeof(PgChange));
+        g_autoptr(GHashTable) changed = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GPtrArray) refresh = NULL;
 
         if (!live && !config)
                 return;
         for (guint i = 0; i < obs->portgroups->len; i++) {
                 const VmnetLibvirtPortgroup *o = g_ptr_array_index(obs->portgroups, i);
+                PgChange c = { VIR_NETWORK_UPDATE_COMMAND_DELETE, o->name, o->xml, o->xml };
 
                 if (!find_pg(want->portgroups, o->name))
-                        g_ptr_array_add(df->actions,
-                                        vmnet_action_network_portgroup(
-                                                obs->name, VIR_NETWORK_UPDATE_COMMAND_DELETE,
-                                                o->name, o->xml, o->xml, live, config,
-                                                live ? running_ifaces_on(df, obs->name, FALSE, obs,
-                                                                         o->name)
-                                                     : NULL));
+                        g_array_append_val(changes, c);
         }
         for (int pass = 0; pass < 2; pass++) {
                 for (guint i = 0; i < want->portgroups->len; i++) {
                         const VmnetLibvirtPortgroup *w = g_ptr_array_index(want->portgroups, i);
                         const VmnetLibvirtPortgroup *o = find_pg(obs->portgroups, w->name);
-                        GPtrArray *refresh = NULL;
+                        PgChange c = { o ? VIR_NETWORK_UPDATE_COMMAND_MODIFY
+                                         : VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+                                       w->name, w->xml, o ? o->xml : NULL };
 
                         if (w->is_default != (pass == 1) || (o && pg_equal(o, w)))
                                 continue;
-                        /* A new rate reaches running guests only through an interface update. */
-                        if (live && o && (o->inbound != w->inbound || o->outbound != w->outbound))
-                                refresh = running_ifaces_on(df, obs->name, FALSE, obs, w->name);
-                        g_ptr_array_add(df->actions,
-                                        vmnet_action_network_portgroup(
-                                                obs->name,
-                                                o ? VIR_NETWORK_UPDATE_COMMAND_MODIFY
-                                                  : VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
-                                                w->name, w->xml, o ? o->xml : NULL, live, config,
-                                                refresh));
+                        g_array_append_val(changes, c);
                 }
+        }
+        for (guint i = 0; i < changes->len; i++)
+                g_hash_table_add(changed, (gpointer)g_array_index(changes, PgChange, i).name);
+        refresh = live ? running_ifaces_on(df, obs->name, FALSE, changed, obs, want)
+                       : g_ptr_array_new();
+        for (guint i = 0; i < changes->len; i++) {
+                const PgChange *c = &g_array_index(changes, PgChange, i);
+                gboolean ends = i == 0 || i + 1 == changes->len;
+
+                g_ptr_array_add(df->actions,
+                                vmnet_action_network_portgroup(
+                                        obs->name, c->command, c->name, c->xml, c->old_xml, live,
+                                        config, ends && refresh->len ? refs_copy(refresh) : NULL));
         }
 }
 
@@ -199,8 +261,8 @@ static gboolean diff_network(const Diff *df, const VmnetNetwork *net, GError **e
                                 vmnet_action_network_recreate(
                                         net->name, xml, obs->xml, obs->active, obs->autostart,
                                         reason,
-                                        obs->active ? running_ifaces_on(df, net->name, TRUE, obs,
-                                                                        NULL)
+                                        obs->active ? running_ifaces_on(df, net->name, TRUE, NULL,
+                                                                        obs, want)
                                                     : NULL));
         } else {
                 gboolean redefine = g_strcmp0(obs->owner_mode, want->owner_mode) != 0;
@@ -245,7 +307,8 @@ typedef enum {
 typedef struct {
         Todo todo;
         const VmnetLibvirtIface *obs;
-        char *detail; /* DO_UPDATE */
+        const char *old_xml; /* obs as it is sent back (resend_xml()) */
+        char *detail;        /* DO_UPDATE */
 } Decision;
 
 /* The rate as libvirt stores it (KiB/s), 0 = none. */
@@ -254,8 +317,16 @@ static guint64 kib(gboolean has, guint64 bps)
         return has && bps ? vmnet_rate_to_libvirt_kib(bps) : 0;
 }
 
+/*
+ * live: obs comes from the running definition, whose <bandwidth> is the
+ * port's (libvirtd 9.0 shows the port group's rates there when the
+ * interface has none of its own; the test driver shows none), so without
+ * a rate of its own the interface also matches its group's rates as the
+ * network has them now; a group whose rates change in this run re-plugs
+ * its guests itself (diff_portgroups()).
+ */
 static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirtIface *obs,
-                   Decision *out)
+                   gboolean live, Decision *out)
 {
         const VmnetNetwork *net = vmnet_plan_find_network(df->plan, ifc->network);
         const char *model = ifc->model ? ifc->model : "virtio";
@@ -266,6 +337,10 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
 
         out->obs = obs;
         out->detail = NULL;
+        out->old_xml = obs ? resend_xml(obs, vmnet_libvirt_host_find_network(df->host,
+                                                                             obs->network),
+                                        live)
+                           : NULL;
         if (!obs) {
                 out->todo = DO_ATTACH;
                 return;
@@ -296,9 +371,22 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
                                                         obs->portgroup ? obs->portgroup : "default",
                                                         ifc->portgroup ? ifc->portgroup : "default"));
         }
-        if (obs->inbound != kib(ifc->has_bandwidth, ifc->bandwidth.inbound) ||
-            obs->outbound != kib(ifc->has_bandwidth, ifc->bandwidth.outbound))
-                g_ptr_array_add(changes, g_strdup("bandwidth"));
+        {
+                guint64 in = kib(ifc->has_bandwidth, ifc->bandwidth.inbound);
+                guint64 out_rate = kib(ifc->has_bandwidth, ifc->bandwidth.outbound);
+
+                gboolean same = obs->inbound == in && obs->outbound == out_rate;
+
+                if (!same && live && !ifc->has_bandwidth && lnet) {
+                        const char *pg = ifc->portgroup ? ifc->portgroup
+                                                        : default_pg_name(lnet->portgroups);
+                        const VmnetLibvirtPortgroup *g = pg ? find_pg(lnet->portgroups, pg) : NULL;
+
+                        same = g && obs->inbound == g->inbound && obs->outbound == g->outbound;
+                }
+                if (!same)
+                        g_ptr_array_add(changes, g_strdup("bandwidth"));
+        }
         if (!changes->len) {
                 out->todo = DO_NOTHING;
                 return;
@@ -347,13 +435,13 @@ static void emit(DomainActions *da, const char *domain, const char *mac, const c
                 break;
         case DO_UPDATE:
                 g_ptr_array_add(da->update, vmnet_action_iface_update(domain, mac, network, xml,
-                                                                      dec->obs->xml, flags,
+                                                                      dec->old_xml, flags,
                                                                       dec->detail));
                 break;
         case DO_REPLACE:
                 g_ptr_array_add(da->detach,
                                 vmnet_action_iface_detach(domain, mac, dec->obs->network,
-                                                          dec->obs->xml, flags));
+                                                          dec->old_xml, flags));
                 g_ptr_array_add(da->attach,
                                 vmnet_action_iface_attach(domain, mac, network, xml, flags));
                 break;
@@ -414,8 +502,13 @@ static void diff_stale(const Diff *df, const VmnetLibvirtDomain *hd, const Vmnet
                                 fl |= VIR_DOMAIN_AFFECT_CONFIG;
                         mac = vmnet_mac_to_string(&f->mac);
                         g_ptr_array_add(da->detach,
-                                        vmnet_action_iface_detach(hd->name, mac, f->network,
-                                                                  f->xml, fl));
+                                        vmnet_action_iface_detach(
+                                                hd->name, mac, f->network,
+                                                resend_xml(f,
+                                                           vmnet_libvirt_host_find_network(
+                                                                   df->host, f->network),
+                                                           s == 0),
+                                                fl));
                 }
         }
 }
@@ -446,9 +539,9 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                         return FALSE;
                 }
                 if (hd->active)
-                        decide(df, ifc, live, &dl);
+                        decide(df, ifc, live, TRUE, &dl);
                 if (hd->persistent)
-                        decide(df, ifc, conf, &dc);
+                        decide(df, ifc, conf, FALSE, &dc);
                 if (hd->active && hd->persistent && dl.todo == dc.todo &&
                     g_strcmp0(dl.detail, dc.detail) == 0) {
                         emit(&da, d->name, mac, ifc->network, xml, &dl,

@@ -29,6 +29,7 @@
 #include "model/model.h"
 #include "util/addr.h"
 #include "util/error.h"
+#include "util/json.h"
 
 /* State groups: "ipam <network>". */
 #define VMNET_IPAM_STATE_PREFIX "ipam "
@@ -151,3 +152,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetIpamReport, vmnet_ipam_report_free)
 VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,
                                    GHashTable *leases, const GPtrArray *guest_addrs,
                                    VmnetDiags *warnings);
+
+/*
+ * Writes r as one JSON object value into j:
+ *   {"subnets": [{"network", "cidr", "size", "used", "reserved", "free"}],
+ *    "addresses": [{"network", "domain", "hostname", "mac", "ip", "source", "expiry"}]}
+ * (domain and hostname null when unknown; expiry only for leases, 0 = never).
+ */
+void vmnet_ipam_report_to_json(const VmnetIpamReport *r, VmnetJson *j);

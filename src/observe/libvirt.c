@@ -84,6 +84,7 @@ void vmnet_libvirt_iface_free(VmnetLibvirtIface *i)
         g_free(i->model);
         g_free(i->alias);
         g_free(i->xml);
+        g_free(i->xml_no_bandwidth);
         g_free(i);
 }
 
@@ -121,8 +122,10 @@ void vmnet_libvirt_host_free(VmnetLibvirtHost *h)
 
 static xmlDoc *parse_xml(const char *xml, const char *what, GError **error)
 {
+        /* Without blank nodes, so that elements dumped from it are indented afresh. */
         xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), what, NULL,
-                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                            XML_PARSE_NOBLANKS);
 
         if (!doc)
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
@@ -167,7 +170,7 @@ static char *node_to_string(xmlDoc *doc, xmlNode *node)
 {
         g_autoptr(xmlBuffer) buf = xmlBufferCreate();
 
-        xmlNodeDump(buf, doc, node, 0, 0);
+        xmlNodeDump(buf, doc, node, 0, 1);
         return g_strconcat((const char *)xmlBufferContent(buf), "\n", NULL);
 }
 
@@ -179,15 +182,8 @@ static void read_bandwidth(xmlNode *parent, guint64 *in, guint64 *out)
         *out = prop_u64(child(bw, "outbound"), "average");
 }
 
-/* Removes node and the indentation before it. */
 static void unlink_node(xmlNode *node)
 {
-        xmlNode *prev = node->prev;
-
-        if (prev && prev->type == XML_TEXT_NODE && xmlIsBlankNode(prev)) {
-                xmlUnlinkNode(prev);
-                xmlFreeNode(prev);
-        }
         xmlUnlinkNode(node);
         xmlFreeNode(node);
 }
@@ -249,6 +245,18 @@ static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
 
         i->type = prop(node, "type");
         i->has_mac = mac && vmnet_mac_parse(mac, &i->mac);
+        /*
+         * A running guest's <interface type='network'> is formatted with
+         * the type of the port libvirt plugged (libvirtd 9.0 shows
+         * type='bridge' with <source network= portid= bridge=> for a
+         * forward mode='bridge' network): the network= attribute says it
+         * is a network interface, which is also what must be sent back.
+         */
+        if (source && g_strcmp0(i->type, "network") != 0 && xmlHasProp(source, (const xmlChar *)"network")) {
+                g_free(i->type);
+                i->type = g_strdup("network");
+                xmlSetProp(node, (const xmlChar *)"type", (const xmlChar *)"network");
+        }
         if (g_strcmp0(i->type, "network") == 0) {
                 i->network = prop(source, "network");
                 i->portgroup = prop(source, "portgroup");
@@ -267,6 +275,9 @@ static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
                 xmlUnsetProp(source, (const xmlChar *)"bridge");
         }
         i->xml = node_to_string(doc, node);
+        for (xmlNode *bw; (bw = child(node, "bandwidth"));)
+                unlink_node(bw);
+        i->xml_no_bandwidth = node_to_string(doc, node);
         return i;
 }
 

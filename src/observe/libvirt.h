@@ -66,6 +66,12 @@ typedef struct {
          * same PCI slot and keeps vmnet's mark.
          */
         char *xml;
+        /*
+         * The same without <bandwidth>: a running guest's XML shows the
+         * port's rates, its port group's when it has none of its own, and
+         * sending those back would pin them as its own.
+         */
+        char *xml_no_bandwidth;
 } VmnetLibvirtIface;
 
 typedef struct {

@@ -5,10 +5,12 @@ set -u
 : "${VMNET:?}" "${top_srcdir:?}"
 pass=0 fail=0 skip=0
 T=$(mktemp -d)
-NSLIST=
 export VMNET_STATE_DIR=$T/state VMNET_RUN_DIR=$T/run
+# Namespaces to delete at exit; a file, because newns runs in $(...) subshells.
+track_ns() { echo "$1" >>"$T/namespaces"; }
 cleanup() {
-        for ns in $NSLIST; do ip netns del "$ns" 2>/dev/null; done
+        local ns
+        [ -f "$T/namespaces" ] && while read -r ns; do ip netns del "$ns" 2>/dev/null; done <"$T/namespaces"
         rm -rf "$T"
 }
 trap cleanup EXIT
@@ -36,7 +38,7 @@ finish() {
 newns() {
         local ns=vmnet-t$$-$1
         ip netns add "$ns" || return 1
-        NSLIST="$NSLIST $ns"
+        track_ns "$ns"
         ip -n "$ns" link set lo up
         ip -n "$ns" link add vt-up0 type veth peer name vt-up0p
         ip -n "$ns" link set vt-up0 up

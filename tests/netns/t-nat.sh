@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/netns/lib.sh"
 
 host=$(newns host)
-up=vmnet-t$$-up; ip netns add "$up"; NSLIST="$NSLIST $up"
+up=vmnet-t$$-up; ip netns add "$up"; track_ns "$up"
 ip -n "$up" link set lo up
 ip -n "$host" link add wan0 type veth peer name eth0 netns "$up"
 ip -n "$host" addr add 203.0.113.1/24 dev wan0
@@ -33,7 +33,7 @@ check "apply of the NAT plan" vm "$host" apply "$T/nat.xml"
 
 guest() { # NAME ADDR
         local g=vmnet-t$$-$1
-        ip netns add "$g"; NSLIST="$NSLIST $g"
+        ip netns add "$g"; track_ns "$g"
         ip -n "$g" link set lo up
         ip -n "$host" link add gv$1 type veth peer name eth0 netns "$g"
         ip -n "$host" link set gv$1 master vm-lab up

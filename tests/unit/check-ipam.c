@@ -372,6 +372,23 @@ START_TEST(test_report_counts_and_audit)
                               !diags_have(warnings, "52:54:00:99:99:01", NULL),
                       "%s", text);
         ck_assert_uint_eq(vmnet_diags_count(warnings), 3);
+
+        /* The JSON of `vmnet ipam --json`. */
+        {
+                g_autoptr(VmnetJson) j = vmnet_json_new();
+                const char *js;
+
+                vmnet_ipam_report_to_json(r, j);
+                js = vmnet_json_text(j);
+                ck_assert_msg(g_str_has_prefix(js, "{\"subnets\":[{\"network\":\"lab\",\"cidr\":\"10.0.0.0/24\","
+                                                   "\"size\":254,\"used\":7,\"reserved\":98,\"free\":149}],"
+                                                   "\"addresses\":[{\"network\":\"lab\",\"domain\":null,"
+                                                   "\"hostname\":\"printer\",\"mac\":\"52:54:00:aa:00:02\","
+                                                   "\"ip\":\"10.0.0.2\",\"source\":\"plan\"}"),
+                              "%s", js);
+                ck_assert_msg(strstr(js, "\"ip\":\"10.0.0.150\",\"source\":\"lease\",\"expiry\":1700000000}"),
+                              "%s", js);
+        }
 }
 END_TEST
 

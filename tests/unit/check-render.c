@@ -508,6 +508,7 @@ START_TEST(test_interface_exact)
                               "    <outbound average='1221'/>\n"
                               "  </bandwidth>\n"
                               "  <mtu size='9000'/>\n"
+                              "  <alias name='ua-vmnet-hv1-525400123456'/>\n"
                               "</interface>\n");
 }
 END_TEST

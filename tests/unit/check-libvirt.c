@@ -1,0 +1,813 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "actions/libvirt.h"
+#include "apply/apply.h"
+#include "diff/libvirt.h"
+#include "ipam/ipam.h"
+#include "observe/libvirt.h"
+#include "plan/plan.h"
+#include "render/render.h"
+#include "tests/unit/testutil.h"
+#include "util/autoptr.h"
+#include "validate/validate.h"
+
+/*
+ * The libvirt part against libvirt's test driver (test:///default: no
+ * daemon, the same XML parsers as libvirtd; each test gets a fresh one,
+ * since the driver's state lives as long as a connection to it). State is
+ * read back with libvirt's own API, never through vmnet's observer:
+ * virNetworkGetXMLDesc, virNetworkIsActive, virNetworkGetAutostart.
+ *
+ * The test driver cannot attach, detach or update domain devices
+ * (virDomainAttachDeviceFlags & co. are "not supported"), so the guest
+ * interface part is tested on its decisions and on the XML it would send
+ * (golden files), with domains defined in the test driver so that the
+ * observer reads libvirt's real formatting; tests/vm/ runs it against
+ * libvirtd. The test driver also cannot give a network's inactive XML,
+ * and keeps showing a running network's old definition after a re-define,
+ * so a re-define is tested on a stopped network.
+ *
+ * Golden files: tests/data/actions-libvirt/<case>.txt, one action per
+ * line: "<type> <impact>: <description>".
+ */
+
+#define URI "test:///default"
+
+static virConnectPtr conn;
+
+static void setup(void)
+{
+        g_autoptr(GError) error = NULL;
+
+        conn = vmnet_libvirt_connect(URI, &error);
+        ck_assert_msg(conn, "%s", error ? error->message : "");
+        /* The test driver's own NAT network is a foreign network for vmnet. */
+}
+
+static void teardown(void)
+{
+        if (conn)
+                virConnectClose(conn);
+        conn = NULL;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static VmnetPlan *plan_from(const char *xml)
+{
+        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetPlan) plan = vmnet_plan_load_data(xml, strlen(xml), "hv1.xml", diags,
+                                                         &error);
+
+        if (plan && !vmnet_plan_validate(plan, diags))
+                g_clear_pointer(&plan, vmnet_plan_free);
+        if (!plan) {
+                g_autoptr(GError) all = NULL;
+
+                vmnet_diags_to_error(diags, &all, VMNET_ERROR_INVALID);
+                ck_abort_msg("plan: %s %s", error ? error->message : "", all->message);
+        }
+        return g_steal_pointer(&plan);
+}
+
+static VmnetLibvirtHost *observe(void)
+{
+        g_autoptr(GError) error = NULL;
+        VmnetLibvirtHost *host = NULL;
+
+        ck_assert_msg(vmnet_libvirt_observe(conn, &host, &error), "observe: %s",
+                      error ? error->message : "");
+        return host;
+}
+
+static GPtrArray *diff_ok(const VmnetPlan *plan)
+{
+        g_autoptr(VmnetLibvirtHost) host = observe();
+        g_autoptr(GError) error = NULL;
+        GPtrArray *actions = vmnet_action_list_new();
+
+        ck_assert_msg(vmnet_diff_libvirt(plan, host, actions, NULL, &error), "diff: %s",
+                      error ? error->message : "");
+        return actions;
+}
+
+static char *actions_text(const GPtrArray *actions)
+{
+        GString *s = g_string_new(NULL);
+
+        for (guint i = 0; i < actions->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(actions, i);
+                g_autofree char *d = vmnet_action_describe(a);
+
+                g_string_append_printf(s, "%s %s: %s\n", a->type->name,
+                                       vmnet_impact_to_string(a->impact), d);
+        }
+        return g_string_free(s, FALSE);
+}
+
+static gboolean apply(const VmnetPlan *plan, GPtrArray *actions, GError **error)
+{
+        VmnetApplyCtx ctx = { .plan = plan, .virt = conn };
+
+        return vmnet_apply_actions(&ctx, actions, NULL, NULL, NULL, error);
+}
+
+static void apply_ok(const VmnetPlan *plan, GPtrArray *actions)
+{
+        g_autoptr(GError) error = NULL;
+
+        ck_assert_msg(apply(plan, actions, &error), "apply: %s", error ? error->message : "");
+}
+
+/* Diff, check against the golden file, apply, and check that nothing is left to do. */
+static void converge(const VmnetPlan *plan, const char *golden);
+
+/* converge() on a plan made here, freed after. */
+static void converge_xml(const char *xml)
+{
+        g_autoptr(VmnetPlan) plan = plan_from(xml);
+
+        converge(plan, NULL);
+}
+
+static void converge(const VmnetPlan *plan, const char *golden)
+{
+        g_autoptr(GPtrArray) actions = diff_ok(plan);
+        g_autoptr(GPtrArray) again = NULL;
+        g_autofree char *text = actions_text(actions);
+        g_autofree char *left = NULL;
+
+        if (golden)
+                vmnet_test_golden(golden, text);
+        apply_ok(plan, actions);
+        again = diff_ok(plan);
+        left = actions_text(again);
+        ck_assert_msg(again->len == 0, "not idempotent, a second diff wants:\n%s", left);
+}
+
+/* The network as libvirt itself reports it, NULL when absent. */
+static char *net_xml(const char *name)
+{
+        g_autoptr(VmnetVirNetwork) net = virNetworkLookupByName(conn, name);
+
+        virResetLastError();
+        return net ? virNetworkGetXMLDesc(net, 0) : NULL;
+}
+
+static void net_state(const char *name, int *active, int *autostart, int *persistent)
+{
+        g_autoptr(VmnetVirNetwork) net = virNetworkLookupByName(conn, name);
+
+        ck_assert_msg(net, "no libvirt network %s", name);
+        *active = virNetworkIsActive(net);
+        *persistent = virNetworkIsPersistent(net);
+        ck_assert_int_eq(virNetworkGetAutostart(net, autostart), 0);
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+        return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every network with its state and XML: what a rollback must give back exactly. */
+static char *snapshot(void)
+{
+        virNetworkPtr *nets = NULL;
+        GString *s = g_string_new(NULL);
+        int n = virConnectListAllNetworks(conn, &nets, 0);
+        g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+
+        ck_assert_int_ge(n, 0);
+        for (int i = 0; i < n; i++) {
+                int autostart = 0;
+                g_autofree char *xml = virNetworkGetXMLDesc(nets[i], 0);
+
+                virNetworkGetAutostart(nets[i], &autostart);
+                g_ptr_array_add(parts, g_strdup_printf("== %s active=%d persistent=%d autostart=%d\n%s",
+                                                       virNetworkGetName(nets[i]),
+                                                       virNetworkIsActive(nets[i]),
+                                                       virNetworkIsPersistent(nets[i]), autostart,
+                                                       xml));
+                virNetworkFree(nets[i]);
+        }
+        free(nets);
+        g_ptr_array_sort(parts, cmp_str);
+        for (guint i = 0; i < parts->len; i++)
+                g_string_append(s, g_ptr_array_index(parts, i));
+        return g_string_free(s, FALSE);
+}
+
+static void define_raw(const char *xml, gboolean start, gboolean autostart)
+{
+        g_autoptr(VmnetVirNetwork) net = virNetworkDefineXML(conn, xml);
+
+        ck_assert_msg(net, "defining %s", virGetLastErrorMessage());
+        if (autostart)
+                ck_assert_int_eq(virNetworkSetAutostart(net, 1), 0);
+        if (start)
+                ck_assert_int_eq(virNetworkCreate(net), 0);
+}
+
+/* ------------------------------------------------------------ plans */
+
+#define HEAD "<plan xmlns='urn:vmnet:plan:1' name='hv1'>\n"
+#define LAB(mode, bridge, pgs)                                                                   \
+        "  <network name='lab' mode='" mode "' bridge='" bridge "'>\n"                          \
+        "    <subnet cidr='192.168.50.0/24' gateway='192.168.50.1'/>\n" pgs "  </network>\n"
+#define PGS_V1                                                                                   \
+        "    <portgroup name='web' default='yes'>\n"                                            \
+        "      <bandwidth inbound='100mbit' outbound='50mbit'/></portgroup>\n"                   \
+        "    <portgroup name='db'/>\n"
+/* web loses the default and gets a new rate, db goes, batch comes as the default. */
+#define PGS_V2                                                                                   \
+        "    <portgroup name='web'>\n"                                                           \
+        "      <bandwidth inbound='200mbit' outbound='50mbit'/></portgroup>\n"                   \
+        "    <portgroup name='batch' default='yes'>\n"                                          \
+        "      <bandwidth outbound='10mbit'/></portgroup>\n"
+#define ISO "  <network name='iso' mode='isolated'/>\n"
+#define TAIL "</plan>\n"
+
+static const char *plan_v1 = HEAD LAB("nat", "vm-lab", PGS_V1) ISO TAIL;
+static const char *plan_v2 = HEAD LAB("nat", "vm-lab", PGS_V2) ISO TAIL;
+static const char *plan_bridge = HEAD LAB("nat", "br-lab", PGS_V1) ISO TAIL;
+static const char *plan_routed = HEAD LAB("routed", "vm-lab", PGS_V1) ISO TAIL;
+static const char *plan_lab_only = HEAD LAB("nat", "vm-lab", PGS_V1) TAIL;
+
+/* ------------------------------------------------------------ networks */
+
+START_TEST(test_define_and_idempotence)
+{
+        g_autoptr(VmnetPlan) plan = plan_from(plan_v1);
+        g_autofree char *xml = NULL;
+        int active, autostart, persistent;
+
+        converge(plan, "actions-libvirt/define.txt");
+        net_state("lab", &active, &autostart, &persistent);
+        ck_assert(active == 1 && autostart == 1 && persistent == 1);
+        net_state("iso", &active, &autostart, &persistent);
+        ck_assert(active == 1 && autostart == 1 && persistent == 1);
+        xml = net_xml("lab");
+        ck_assert_msg(strstr(xml, "plan=\"hv1\"") && strstr(xml, "mode=\"nat\"") &&
+                              strstr(xml, "<bridge name='vm-lab'/>") &&
+                              strstr(xml, "<forward mode='bridge'/>") &&
+                              strstr(xml, "<portgroup name='web' default='yes'>") &&
+                              strstr(xml, "<inbound average='12208'/>"),
+                      "%s", xml);
+}
+END_TEST
+
+START_TEST(test_portgroups_updated_live)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) v2 = plan_from(plan_v2);
+        g_autofree char *xml = NULL;
+
+        converge(v1, NULL);
+        converge(v2, "actions-libvirt/portgroups.txt");
+        xml = net_xml("lab");
+        ck_assert_msg(!strstr(xml, "'db'") && strstr(xml, "<portgroup name='web'>") &&
+                              strstr(xml, "<inbound average='24415'/>") &&
+                              strstr(xml, "<portgroup name='batch' default='yes'>"),
+                      "%s", xml);
+        /* And back, in the other order of default flags. */
+        converge(v1, NULL);
+}
+END_TEST
+
+START_TEST(test_redefine_metadata)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) routed = plan_from(plan_routed);
+        g_autoptr(VmnetVirNetwork) lab = NULL;
+        g_autofree char *xml = NULL;
+
+        converge(v1, NULL);
+        /* Stopped: the test driver shows a running network's new definition only after a restart. */
+        lab = virNetworkLookupByName(conn, "lab");
+        ck_assert_int_eq(virNetworkDestroy(lab), 0);
+        converge(routed, "actions-libvirt/redefine.txt");
+        xml = net_xml("lab");
+        ck_assert_msg(strstr(xml, "mode=\"routed\"") && virNetworkIsActive(lab) == 1, "%s", xml);
+}
+END_TEST
+
+START_TEST(test_recreate_bridge_and_rollback)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) moved = plan_from(plan_bridge);
+        g_autoptr(GPtrArray) actions = NULL;
+        g_autoptr(VmnetAction) inv = NULL;
+        g_autoptr(GPtrArray) undo = vmnet_action_list_new();
+        g_autofree char *before = NULL;
+        g_autofree char *after = NULL;
+        g_autofree char *restored = NULL;
+        g_autofree char *xml = NULL;
+        int active, autostart, persistent;
+
+        converge(v1, NULL);
+        before = snapshot();
+        actions = diff_ok(moved);
+        {
+                g_autofree char *text = actions_text(actions);
+
+                vmnet_test_golden("actions-libvirt/recreate.txt", text);
+        }
+        ck_assert_uint_eq(actions->len, 1);
+        ck_assert_int_eq(((VmnetAction *)g_ptr_array_index(actions, 0))->impact,
+                         VMNET_IMPACT_RECREATE);
+        inv = ((VmnetAction *)g_ptr_array_index(actions, 0))->type->invert(
+                g_ptr_array_index(actions, 0));
+        apply_ok(moved, actions);
+        xml = net_xml("lab");
+        ck_assert_msg(strstr(xml, "<bridge name='br-lab'/>"), "%s", xml);
+        net_state("lab", &active, &autostart, &persistent);
+        ck_assert(active == 1 && autostart == 1 && persistent == 1);
+        after = snapshot();
+        ck_assert_str_ne(before, after);
+
+        g_ptr_array_add(undo, g_steal_pointer(&inv));
+        apply_ok(v1, undo);
+        restored = snapshot();
+        ck_assert_str_eq(restored, before);
+}
+END_TEST
+
+START_TEST(test_removed_networks)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) lab_only = plan_from(plan_lab_only);
+        g_autofree char *default_before = net_xml("default");
+        g_autofree char *default_after = NULL;
+        g_autofree char *iso = NULL;
+        g_autofree char *lab = NULL;
+
+        converge(v1, NULL);
+        converge(lab_only, "actions-libvirt/remove.txt");
+        iso = net_xml("iso");
+        ck_assert_ptr_null(iso);
+        lab = net_xml("lab");
+        ck_assert_ptr_nonnull(lab);
+        default_after = net_xml("default");
+        ck_assert_str_eq(default_after, default_before);
+}
+END_TEST
+
+START_TEST(test_destroy)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetLibvirtHost) host = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *before = snapshot();
+        g_autofree char *text = NULL;
+        g_autofree char *after = NULL;
+
+        converge(v1, NULL);
+        host = observe();
+        ck_assert(vmnet_diff_libvirt_destroy("hv1", host, actions, NULL, &error));
+        text = actions_text(actions);
+        vmnet_test_golden("actions-libvirt/destroy.txt", text);
+        apply_ok(v1, actions);
+        after = snapshot();
+        ck_assert_str_eq(after, before);
+}
+END_TEST
+
+START_TEST(test_foreign_network_refused)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetLibvirtHost) host = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *before = NULL;
+        g_autofree char *after = NULL;
+
+        /* Someone else's "lab", running, on its own bridge. */
+        define_raw("<network><name>lab</name><forward mode='nat'/>"
+                   "<bridge name='virbr9'/><ip address='10.9.9.1' netmask='255.255.255.0'/>"
+                   "</network>",
+                   TRUE, FALSE);
+        before = snapshot();
+        host = observe();
+        ck_assert(!vmnet_diff_libvirt(v1, host, actions, NULL, &error));
+        ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_CONFLICT));
+        ck_assert_msg(strstr(error->message, "'lab'") && strstr(error->message, "did not define") &&
+                              strstr(error->message, "hv1.xml:"),
+                      "%s", error->message);
+        ck_assert_uint_eq(actions->len, 0);
+        after = snapshot();
+        ck_assert_str_eq(after, before);
+}
+END_TEST
+
+START_TEST(test_other_plans_network)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) lab_only = plan_from(plan_lab_only);
+        g_autoptr(VmnetLibvirtHost) host = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *other_before = NULL;
+        g_autofree char *other_after = NULL;
+#define OTHER(name)                                                                               \
+        "<network><name>" name "</name><metadata><vmnet:network "                                \
+        "xmlns:vmnet='urn:vmnet:libvirt:1' plan='hv2' mode='isolated'/></metadata>"              \
+        "<forward mode='bridge'/><bridge name='vm-" name "'/></network>"
+        const char *shared = OTHER("shared");
+        const char *iso = OTHER("iso");
+
+        /* A network of plan hv2 that hv1 does not name: left alone, even when hv1 removes its own. */
+        define_raw(shared, TRUE, TRUE);
+        other_before = net_xml("shared");
+        converge(lab_only, NULL);
+        other_after = net_xml("shared");
+        ck_assert_str_eq(other_after, other_before);
+
+        /* hv2's "iso" where hv1 wants its own: a conflict that names the owner. */
+        define_raw(iso, FALSE, FALSE);
+        host = observe();
+        ck_assert(!vmnet_diff_libvirt(v1, host, actions, NULL, &error));
+        ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_CONFLICT));
+        ck_assert_msg(strstr(error->message, "plan 'hv2'"), "%s", error->message);
+}
+END_TEST
+
+/*
+ * Rollback from every step: a host with a foreign network, another plan's,
+ * a stale one of this plan (running, autostart) and an outdated "lab";
+ * the apply fails at action N (VMNET_TEST_FAIL_AT) for every N, and each
+ * time the host must be back exactly as observed. Then the same through
+ * the inverses executed by hand, after a complete run.
+ */
+START_TEST(test_rollback_every_step)
+{
+        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) target = plan_from(HEAD LAB("nat", "vm-lab", PGS_V2) TAIL);
+        g_autoptr(GPtrArray) actions = NULL;
+        g_autofree char *start = NULL;
+        guint n;
+
+        define_raw("<network><name>shared</name><metadata><vmnet:network "
+                   "xmlns:vmnet='urn:vmnet:libvirt:1' plan='hv2' mode='isolated'/></metadata>"
+                   "<forward mode='bridge'/><bridge name='vm-shared'/></network>",
+                   TRUE, TRUE);
+        converge(v1, NULL); /* lab (outdated for target) and iso (stale for target) */
+        start = snapshot();
+        actions = diff_ok(target);
+        n = actions->len;
+        ck_assert_uint_ge(n, 5);
+        for (guint i = 1; i <= n; i++) {
+                g_autoptr(GPtrArray) again = diff_ok(target);
+                g_autoptr(GError) error = NULL;
+                g_autofree char *now = NULL;
+                g_autofree char *at = g_strdup_printf("%u", i);
+
+                g_setenv("VMNET_TEST_FAIL_AT", at, TRUE);
+                ck_assert(!apply(target, again, &error));
+                g_unsetenv("VMNET_TEST_FAIL_AT");
+                ck_assert_msg(strstr(error->message, "injected"), "%s", error->message);
+                now = snapshot();
+                ck_assert_msg(g_str_equal(now, start), "failing at action %u did not roll back:\n%s\n--- expected\n%s",
+                              i, now, start);
+        }
+        {
+                g_autoptr(GPtrArray) undo = vmnet_action_list_new();
+                g_autofree char *done = NULL;
+                g_autofree char *now = NULL;
+
+                for (guint i = 0; i < actions->len; i++) {
+                        VmnetAction *a = g_ptr_array_index(actions, i);
+
+                        g_ptr_array_insert(undo, 0, a->type->invert(a));
+                }
+                apply_ok(target, actions);
+                done = snapshot();
+                ck_assert_str_ne(done, start);
+                apply_ok(v1, undo);
+                now = snapshot();
+                ck_assert_str_eq(now, start);
+        }
+}
+END_TEST
+
+/* ------------------------------------------------------------ guest interfaces */
+
+static void define_domain(const char *name, const char *ifaces, gboolean start)
+{
+        g_autofree char *xml = g_strdup_printf(
+                "<domain type='test'><name>%s</name><memory>65536</memory>"
+                "<os><type>hvm</type></os><devices>%s</devices></domain>",
+                name, ifaces);
+        g_autoptr(VmnetVirDomain) dom = virDomainDefineXML(conn, xml);
+
+        ck_assert_msg(dom, "defining domain %s: %s", name, virGetLastErrorMessage());
+        if (start)
+                ck_assert_int_eq(virDomainCreate(dom), 0);
+}
+
+static char *iface_xml(const char *mac, const char *network, const char *pg, const char *alias_plan,
+                       const char *model)
+{
+        VmnetMac m;
+        g_autofree char *alias = NULL;
+
+        ck_assert(vmnet_mac_parse(mac, &m));
+        alias = alias_plan ? vmnet_render_iface_alias(alias_plan, &m) : NULL;
+        return g_strdup_printf("<interface type='network'><mac address='%s'/>"
+                               "<source network='%s'%s%s%s/><model type='%s'/>%s%s%s</interface>",
+                               mac, network, pg ? " portgroup='" : "", pg ? pg : "", pg ? "'" : "",
+                               model, alias ? "<alias name='" : "", alias ? alias : "",
+                               alias ? "'/>" : "");
+}
+
+static const char *plan_domains =
+        HEAD LAB("nat", "vm-lab", PGS_V1) ISO
+        "  <domain name='web1'>\n"
+        /* vmnet's, now in port group db and with a rate of its own: update in place */
+        "    <interface network='lab' mac='52:54:00:00:00:01' portgroup='db'>\n"
+        "      <bandwidth inbound='10mbit'/></interface>\n"
+        /* vmnet's, model changed: detach + attach */
+        "    <interface network='iso' mac='52:54:00:00:00:02' model='e1000e'/>\n"
+        /* new */
+        "    <interface network='lab' mac='52:54:00:00:00:03' queues='4'/>\n"
+        "  </domain>\n"
+        "  <domain name='web2'>\n"
+        "    <interface network='lab' mac='52:54:00:00:00:04'/>\n"
+        "  </domain>\n" TAIL;
+
+START_TEST(test_domain_interfaces_decisions)
+{
+        g_autoptr(VmnetPlan) plan = plan_from(plan_domains);
+        g_autoptr(GPtrArray) actions = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *if1 = iface_xml("52:54:00:00:00:01", "lab", "web", "hv1", "virtio");
+        g_autofree char *if2 = iface_xml("52:54:00:00:00:02", "iso", NULL, "hv1", "virtio");
+        g_autofree char *stale = iface_xml("52:54:00:00:00:09", "lab", NULL, "hv1", "virtio");
+        g_autofree char *foreign = iface_xml("52:54:00:00:00:0f", "default", NULL, NULL, "virtio");
+        g_autofree char *other_plan = iface_xml("52:54:00:00:00:0e", "lab", NULL, "hv1.x", "virtio");
+        g_autofree char *web1 = g_strconcat(if1, if2, stale, foreign, other_plan, NULL);
+        g_autofree char *text = NULL;
+        g_autofree char *sent = NULL;
+        VmnetApplyCtx ctx = { .plan = plan, .virt = conn };
+
+        converge_xml(HEAD LAB("nat", "vm-lab", PGS_V1) ISO TAIL);
+        define_domain("web1", web1, TRUE);  /* running, persistent */
+        define_domain("web2", "", FALSE);   /* shut off */
+        define_domain("gone", stale, TRUE); /* vmnet's interface on a domain the plan dropped */
+        actions = diff_ok(plan);
+        text = actions_text(actions);
+        vmnet_test_golden("actions-libvirt/interfaces.txt", text);
+
+        /* What would be sent for the new interface, exactly as rendered (with vmnet's mark). */
+        for (guint i = 0; i < actions->len; i++) {
+                g_autofree char *d = vmnet_action_describe(g_ptr_array_index(actions, i));
+
+                if (g_str_has_prefix(d, "attach interface 52:54:00:00:00:03"))
+                        sent = g_strdup(d);
+        }
+        ck_assert_ptr_nonnull(sent);
+        {
+                g_autofree char *xml = vmnet_render_domain_interface(
+                        plan, g_ptr_array_index(plan->domains, 0),
+                        g_ptr_array_index(((VmnetDomain *)g_ptr_array_index(plan->domains, 0))->interfaces, 2));
+
+                vmnet_test_golden("actions-libvirt/attach-web1-3.xml", xml);
+        }
+        /* The observed interface a detach sends (and its undo re-attaches): libvirt's own XML, cleaned. */
+        {
+                g_autoptr(VmnetLibvirtHost) host = observe();
+                VmnetLibvirtDomain *gone = vmnet_libvirt_host_find_domain(host, "gone");
+                VmnetLibvirtIface *f;
+
+                ck_assert_uint_eq(gone->live->len, 1);
+                f = g_ptr_array_index(gone->live, 0);
+                ck_assert_ptr_null(strstr(f->xml, "<target"));
+                vmnet_test_golden("actions-libvirt/detach-gone.xml", f->xml);
+        }
+
+        /* The test driver has no device hot-plug: the attempt fails with libvirt's own reason. */
+        ck_assert(!vmnet_apply_actions(&ctx, actions, NULL, NULL, NULL, &error));
+        ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT));
+        ck_assert_msg(strstr(error->message, "not supported"), "%s", error->message);
+}
+END_TEST
+
+START_TEST(test_domain_interfaces_in_sync)
+{
+        g_autoptr(VmnetPlan) plan = plan_from(HEAD LAB("nat", "vm-lab", PGS_V1)
+                                                      "  <domain name='web1'>\n"
+                                                      "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
+                                                      "  </domain>\n" TAIL);
+        const VmnetDomain *d = g_ptr_array_index(plan->domains, 0);
+        g_autofree char *xml = vmnet_render_domain_interface(plan, d,
+                                                             g_ptr_array_index(d->interfaces, 0));
+        g_autoptr(GPtrArray) actions = NULL;
+
+        converge_xml(HEAD LAB("nat", "vm-lab", PGS_V1) TAIL);
+        /* The domain already has exactly what vmnet would attach: nothing to do. */
+        define_domain("web1", xml, TRUE);
+        actions = diff_ok(plan);
+        ck_assert_uint_eq(actions->len, 0);
+}
+END_TEST
+
+START_TEST(test_domain_missing_or_foreign_mac)
+{
+        g_autoptr(VmnetPlan) plan = plan_from(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='nosuch'><interface network='lab' mac='52:54:00:00:00:01'/></domain>\n"
+                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:02'/></domain>\n" TAIL);
+        g_autoptr(VmnetPlan) plan2 = plan_from(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:02'/></domain>\n" TAIL);
+        g_autofree char *foreign = iface_xml("52:54:00:00:00:02", "default", NULL, NULL, "virtio");
+        g_autoptr(VmnetLibvirtHost) host = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GError) error = NULL;
+
+        define_domain("web1", foreign, FALSE);
+        host = observe();
+        /* Before anything: the diff fails, naming the domain and its line. */
+        ck_assert(!vmnet_diff_libvirt(plan, host, actions, NULL, &error));
+        ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND));
+        ck_assert_msg(strstr(error->message, "hv1.xml:") && strstr(error->message, "'nosuch'"),
+                      "%s", error->message);
+        ck_assert_uint_eq(actions->len, 0);
+        g_clear_error(&error);
+
+        /* A MAC the domain already has on an interface vmnet did not attach. */
+        ck_assert(!vmnet_diff_libvirt(plan2, host, actions, NULL, &error));
+        ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_CONFLICT));
+        ck_assert_msg(strstr(error->message, "52:54:00:00:00:02") &&
+                              strstr(error->message, "did not attach"),
+                      "%s", error->message);
+        ck_assert_uint_eq(actions->len, 0);
+}
+END_TEST
+
+/*
+ * Guests re-plugged after their network changed: vmnet's interfaces in a
+ * changed port group (by the first and last port group action), every
+ * running guest on a re-created network.
+ */
+START_TEST(test_replug_decisions)
+{
+        g_autoptr(VmnetPlan) v2 = plan_from(
+                HEAD LAB("nat", "vm-lab", PGS_V2)
+                "  <domain name='web1'>\n"
+                "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
+                "    <interface network='lab' mac='52:54:00:00:00:02' portgroup='web'/>\n"
+                "  </domain>\n" TAIL);
+        g_autoptr(VmnetPlan) moved = plan_from(
+                HEAD LAB("nat", "br-lab", PGS_V1)
+                "  <domain name='web1'>\n"
+                "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
+                "    <interface network='lab' mac='52:54:00:00:00:02' portgroup='web'/>\n"
+                "  </domain>\n" TAIL);
+        g_autofree char *if1 = iface_xml("52:54:00:00:00:01", "lab", NULL, "hv1", "virtio");
+        g_autofree char *if2 = iface_xml("52:54:00:00:00:02", "lab", "web", "hv1", "virtio");
+        g_autofree char *foreign = iface_xml("52:54:00:00:00:0f", "lab", NULL, NULL, "virtio");
+        g_autofree char *all = g_strconcat(if1, if2, foreign, NULL);
+        g_autoptr(GPtrArray) a1 = NULL;
+        g_autoptr(GPtrArray) a2 = NULL;
+        g_autofree char *t1 = NULL;
+        g_autofree char *t2 = NULL;
+        g_autofree char *text = NULL;
+
+        converge_xml(plan_lab_only);
+        define_domain("web1", all, TRUE);
+        a1 = diff_ok(v2);
+        a2 = diff_ok(moved);
+        t1 = actions_text(a1);
+        t2 = actions_text(a2);
+        text = g_strconcat(t1, "--\n", t2, NULL);
+        vmnet_test_golden("actions-libvirt/replug.txt", text);
+}
+END_TEST
+
+/* libvirtd formats a running guest's network interface with its port's type (seen in tests/vm). */
+START_TEST(test_parse_live_interface)
+{
+        static const char *xml =
+                "<domain type='kvm' id='1'><name>web1</name><devices>"
+                "<interface type='bridge'><mac address='52:54:00:50:00:21'/>"
+                "<source network='lab' portgroup='web' portid='7d5c3cf4-1f43-4bb6-9a41-3b9f0e4a6b3e' bridge='vm-lab'/>"
+                "<target dev='vnet0'/><model type='virtio'/>"
+                "<alias name='ua-vmnet-lvt-525400500021'/>"
+                "<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>"
+                "</interface>"
+                "<interface type='bridge'><mac address='52:54:00:50:00:22'/>"
+                "<source bridge='br0'/><target dev='vnet1'/><model type='e1000'/></interface>"
+                "</devices></domain>";
+        g_autoptr(GPtrArray) ifaces = g_ptr_array_new_with_free_func(
+                (GDestroyNotify)vmnet_libvirt_iface_free);
+        g_autoptr(GError) error = NULL;
+        const VmnetLibvirtIface *f;
+
+        ck_assert(vmnet_libvirt_domain_parse_ifaces(xml, ifaces, &error));
+        ck_assert_uint_eq(ifaces->len, 2);
+        f = g_ptr_array_index(ifaces, 0);
+        ck_assert_str_eq(f->type, "network");
+        ck_assert_str_eq(f->network, "lab");
+        ck_assert_str_eq(f->portgroup, "web");
+        ck_assert_str_eq(f->alias, "ua-vmnet-lvt-525400500021");
+        ck_assert_str_eq(f->xml, "<interface type=\"network\">\n"
+                                 "  <mac address=\"52:54:00:50:00:21\"/>\n"
+                                 "  <source network=\"lab\" portgroup=\"web\"/>\n"
+                                 "  <model type=\"virtio\"/>\n"
+                                 "  <alias name=\"ua-vmnet-lvt-525400500021\"/>\n"
+                                 "  <address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" slot=\"0x03\" function=\"0x0\"/>\n"
+                                 "</interface>\n");
+        /* A plain bridge interface stays what it is. */
+        f = g_ptr_array_index(ifaces, 1);
+        ck_assert_str_eq(f->type, "bridge");
+        ck_assert_ptr_null(f->network);
+}
+END_TEST
+
+/* The address audit's guest-agent source (the test driver answers for its own "test" domain). */
+START_TEST(test_guest_addresses)
+{
+        const char *const names[] = { "test", "nosuch", NULL };
+        g_autoptr(GPtrArray) addrs = vmnet_libvirt_guest_addresses(conn, names);
+        const VmnetGuestAddr *g;
+        g_autofree char *mac = NULL;
+
+        ck_assert_uint_ge(addrs->len, 1);
+        g = g_ptr_array_index(addrs, 0);
+        mac = vmnet_mac_to_string(&g->mac);
+        ck_assert_str_eq(g->domain, "test");
+        ck_assert_str_eq(mac, "aa:bb:cc:dd:ee:ff");
+        ck_assert_int_eq(g->ip.family, AF_INET);
+}
+END_TEST
+
+START_TEST(test_alias)
+{
+        VmnetMac m;
+        g_autofree char *a = NULL;
+        g_autofree char *b = NULL;
+
+        ck_assert(vmnet_mac_parse("52:54:00:ab:cd:ef", &m));
+        a = vmnet_render_iface_alias("hv-nat", &m);
+        b = vmnet_render_iface_alias("hv.1_x", &m);
+        ck_assert_str_eq(a, "ua-vmnet-hv-nat-525400abcdef");
+        ck_assert_str_eq(b, "ua-vmnet-hv_2e1_5fx-525400abcdef");
+        ck_assert(vmnet_libvirt_alias_is_plan(a, "hv-nat"));
+        ck_assert(!vmnet_libvirt_alias_is_plan(a, "hv"));
+        ck_assert(!vmnet_libvirt_alias_is_plan(a, "hv-nat-5"));
+        ck_assert(vmnet_libvirt_alias_is_plan(b, "hv.1_x"));
+        ck_assert(!vmnet_libvirt_alias_is_plan(b, "hv_1.x"));
+        ck_assert(!vmnet_libvirt_alias_is_plan("ua-vmnet-hv-nat-52540", "hv-nat"));
+        ck_assert(!vmnet_libvirt_alias_is_plan("net0", "hv-nat"));
+        ck_assert(vmnet_libvirt_alias_is_vmnet(b) && !vmnet_libvirt_alias_is_vmnet("ua-mine"));
+}
+END_TEST
+
+static Suite *libvirt_suite(void)
+{
+        Suite *s = suite_create("libvirt");
+        TCase *net = tcase_create("networks");
+        TCase *dom = tcase_create("interfaces");
+
+        tcase_add_checked_fixture(net, setup, teardown);
+        tcase_add_test(net, test_define_and_idempotence);
+        tcase_add_test(net, test_portgroups_updated_live);
+        tcase_add_test(net, test_redefine_metadata);
+        tcase_add_test(net, test_recreate_bridge_and_rollback);
+        tcase_add_test(net, test_removed_networks);
+        tcase_add_test(net, test_destroy);
+        tcase_add_test(net, test_foreign_network_refused);
+        tcase_add_test(net, test_other_plans_network);
+        tcase_add_test(net, test_rollback_every_step);
+        suite_add_tcase(s, net);
+        tcase_add_checked_fixture(dom, setup, teardown);
+        tcase_add_test(dom, test_domain_interfaces_decisions);
+        tcase_add_test(dom, test_domain_interfaces_in_sync);
+        tcase_add_test(dom, test_domain_missing_or_foreign_mac);
+        tcase_add_test(dom, test_replug_decisions);
+        tcase_add_test(dom, test_parse_live_interface);
+        tcase_add_test(dom, test_guest_addresses);
+        tcase_add_test(dom, test_alias);
+        suite_add_tcase(s, dom);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(libvirt_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}
