@@ -65,6 +65,13 @@ int vmnet_cmd_plan(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_apply(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_destroy(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv);
+
+/* After `apply --confirm-within`: how to confirm, and until when (stderr). */
+typedef struct _VmnetConfirm VmnetConfirm;
+void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *netns);
 
 /* Numbered list of actions with their impact, on stdout. */
 void vmnet_cli_print_actions(const GPtrArray *actions);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "apply/confirm.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
 
@@ -22,6 +23,9 @@ typedef struct {
         gboolean detailed;
         int wait;
         char *netns;
+        int confirm_within;
+        char *connect;
+        gboolean no_libvirt;
 } Opts;
 
 typedef struct {
@@ -187,6 +191,12 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                   "Wait up to SECONDS for another vmnet to finish (default: fail at once)", "SECONDS" },
                 { "netns", 0, 0, G_OPTION_ARG_STRING, &o.netns,
                   "Work inside the network namespace /run/netns/NAME", "NAME" },
+                { "connect", 'c', 0, G_OPTION_ARG_STRING, &o.connect,
+                  "libvirt URI (default qemu:///system; not used with --netns unless given)", "URI" },
+                { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &o.no_libvirt,
+                  "Manage only the kernel side: bridges, VLANs, addresses, nftables, dnsmasq", NULL },
+                { "confirm-within", 0, 0, G_OPTION_ARG_INT, &o.confirm_within,
+                  "Roll everything back after SECONDS unless 'vmnet confirm' runs", "SECONDS" },
                 G_OPTION_ENTRY_NULL
         };
         g_autoptr(VmnetPlan) plan = NULL;
@@ -195,6 +205,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
         g_autofree char *netns = NULL;
+        g_autoptr(VmnetConfirm) confirm = NULL;
         VmnetApplyCtx ctx = { 0 };
         Progress p = { .cli = cli };
         gint64 t0;
@@ -217,6 +228,10 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 fprintf(stderr, "vmnet %s: --wait takes a number of seconds\n", command);
                 return VMNET_EXIT_FAILURE;
         }
+        if (o.confirm_within < 0) {
+                fprintf(stderr, "vmnet %s: --confirm-within takes a number of seconds\n", command);
+                return VMNET_EXIT_FAILURE;
+        }
         plan = vmnet_cli_load_plan(cli, command, argv[1]);
         if (!plan)
                 return VMNET_EXIT_FAILURE;
@@ -229,6 +244,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         if (lock < 0)
                 return vmnet_cli_fail(cli, command, error);
         if (!vmnet_apply_ctx_open(&ctx, &error) ||
+            !vmnet_engine_connect_libvirt(&ctx, o.connect, netns, o.no_libvirt, &error) ||
             !(obs = vmnet_engine_observe(&ctx, plan->name, netns, &error)) ||
             !(mode == MODE_DESTROY ? vmnet_engine_diff_destroy(obs, actions, warnings, &error)
                                    : vmnet_engine_diff(plan, obs, actions, warnings, &error))) {
@@ -244,8 +260,17 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 goto out;
         }
         p.total = actions->len;
+        /* --confirm-within: a watchdog, armed before the first step, undoes it all unless confirmed. */
+        if (o.confirm_within > 0 &&
+            !(confirm = vmnet_confirm_arm(&ctx, netns, actions, obs->state, lock,
+                                          (guint)o.confirm_within, progress, &p, &error))) {
+                rc = vmnet_cli_fail(cli, command, error);
+                goto out;
+        }
         t0 = g_get_monotonic_time();
-        if (!vmnet_apply_actions(&ctx, actions, progress, &p, &done, &error)) {
+        if (!vmnet_apply_actions(&ctx, actions, confirm ? vmnet_confirm_progress : progress,
+                                 confirm ? (gpointer)confirm : &p, &done, &error)) {
+                vmnet_confirm_abort(confirm);
                 g_prefix_error(&error, "%s failed: ", command);
                 rc = vmnet_cli_fail(cli, command, error);
                 goto out;
@@ -255,10 +280,19 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 rc = vmnet_cli_fail(cli, command, error);
                 goto out;
         }
+        if (confirm && !vmnet_confirm_handoff(confirm, &ctx, &error)) {
+                rc = vmnet_cli_fail(cli, command, error);
+                goto out;
+        }
         rc = finish(cli, command, plan, &o, actions, TRUE, warnings,
                     (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+        if (confirm)
+                vmnet_cli_confirm_notice(cli, confirm, netns);
 out:
         vmnet_apply_ctx_close(&ctx);
+        if (ctx.virt)
+                virConnectClose(ctx.virt);
+        g_free(o.connect);
         if (lock >= 0)
                 close(lock);
         return rc;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "diff/dnsmasq.h"
 #include "diff/engine.h"
+#include "diff/libvirt.h"
 #include "render/nft-ir.h"
 
 #define STATE_GROUP "vmnet"
@@ -20,6 +22,8 @@ void vmnet_observed_free(VmnetObserved *obs)
                 vmnet_nft_snapshot_unref(obs->nft_snap);
         vmnet_state_free(obs->state);
         vmnet_foreign_state_free(obs->foreign);
+        vmnet_libvirt_host_free(obs->virt);
+        vmnet_ipam_free(obs->ipam);
         g_free(obs);
 }
 
@@ -39,6 +43,8 @@ VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, c
         if (!(obs->state = vmnet_state_load(plan_name, netns, error)))
                 return NULL;
         if (!(obs->foreign = vmnet_foreign_state_from_keyfile(obs->state->kf, error)))
+                return NULL;
+        if (ctx->virt && !vmnet_libvirt_observe(ctx->virt, &obs->virt, error))
                 return NULL;
         return g_steal_pointer(&obs);
 }
@@ -80,7 +86,13 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
         if (!vmnet_nft_observed_matches(obs->nft, ir))
                 g_ptr_array_add(actions, vmnet_action_nft_replace_new(g_steal_pointer(&ir),
                                                                       obs->nft_snap));
-        return TRUE;
+        /* libvirt networks and vmnet's dnsmasq need the bridges to exist. */
+        if (obs->virt && !vmnet_diff_libvirt(plan, obs->virt, actions, warnings, error))
+                return FALSE;
+        g_clear_pointer(&obs->ipam, vmnet_ipam_free);
+        if (!vmnet_ipam_assign(plan, obs->state, &obs->ipam, error))
+                return FALSE;
+        return vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error);
 }
 
 gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, VmnetDiags *warnings,
@@ -88,7 +100,13 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
 {
         if (!check_table_owner(obs, error))
                 return FALSE;
-        /* Rules first, then the links they name. */
+        /* What uses the bridges goes first: libvirt's networks and interfaces, dnsmasq. */
+        if (obs->virt && !vmnet_diff_libvirt_destroy(obs->plan_name, obs->virt, actions, warnings,
+                                                     error))
+                return FALSE;
+        if (!vmnet_diff_dnsmasq_destroy(obs->plan_name, obs->netns, actions, error))
+                return FALSE;
+        /* Rules, then the links they name. */
         if (obs->nft->exists)
                 g_ptr_array_add(actions, vmnet_action_nft_delete_new(obs->nft_snap));
         return vmnet_diff_links_destroy(obs->plan_name, obs->host, obs->foreign, actions, warnings,
@@ -107,6 +125,24 @@ gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboo
                 g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
         g_key_file_set_int64(obs->state->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);
         return vmnet_state_save(obs->state, error);
+}
+
+gboolean vmnet_engine_connect_libvirt(VmnetApplyCtx *ctx, const char *uri, const char *netns,
+                                      gboolean no_libvirt, GError **error)
+{
+        g_autoptr(GError) e = NULL;
+
+        if (no_libvirt || (netns && !uri))
+                return TRUE;
+        ctx->virt = vmnet_libvirt_connect(uri, &e);
+        if (!ctx->virt) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
+                            "libvirt (%s): %s (--no-libvirt manages only bridges, VLANs and "
+                            "nftables)",
+                            uri ? uri : "qemu:///system", e->message);
+                return FALSE;
+        }
+        return TRUE;
 }
 
 void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings)

@@ -15,7 +15,9 @@
 #include "apply/state.h"
 #include "diff/links.h"
 #include "model/model.h"
+#include "ipam/ipam.h"
 #include "observe/host.h"
+#include "observe/libvirt.h"
 
 typedef struct {
         char *plan_name;
@@ -25,10 +27,20 @@ typedef struct {
         VmnetNftSnapshot *nft_snap;  /* the table as it was, for rollback */
         VmnetState *state;
         VmnetForeignState *foreign;  /* what vmnet changed on objects it does not own */
+        VmnetLibvirtHost *virt;      /* NULL when libvirt is not used (no connection) */
+        VmnetIpam *ipam;             /* set by vmnet_engine_diff() */
 } VmnetObserved;
 
 void vmnet_observed_free(VmnetObserved *obs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetObserved, vmnet_observed_free)
+
+/*
+ * Opens ctx->virt when this run manages libvirt: with an explicit URI, or by
+ * default (qemu:///system) when not working inside a network namespace (the
+ * system's libvirt cannot see a namespace's bridges). no_libvirt skips it.
+ */
+gboolean vmnet_engine_connect_libvirt(VmnetApplyCtx *ctx, const char *uri, const char *netns,
+                                      gboolean no_libvirt, GError **error);
 
 /* Reads the host (through ctx's sockets) and vmnet's state for plan_name. Caller frees. */
 VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, const char *netns,

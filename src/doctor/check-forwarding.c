@@ -34,17 +34,12 @@ static const VmnetNetwork *network_needing(const VmnetPlan *plan, int family)
         return NULL;
 }
 
-static char *fix_for(const VmnetDoctor *doc, const char *key, gboolean plan)
+/* apply: how to re-apply the plan (NULL: the plan is only known by name). */
+static char *fix_for(const VmnetDoctor *doc, const char *key, const char *apply)
 {
         g_autofree char *args = g_strdup_printf("sysctl -w %s=1", key);
         g_autofree char *sysctl = vmnet_doctor_cmd_in_ns(doc, args);
-        g_autofree char *apply = NULL;
 
-        if (!plan)
-                return g_strdup_printf("%s (and find what turned it off: a firewall or network "
-                                       "service restart, /etc/sysctl.d)",
-                                       sysctl);
-        apply = vmnet_doctor_cmd_apply(doc);
         return g_strdup_printf("%s (or: %s); find what turned it off (a firewall or network "
                                "service restart, /etc/sysctl.d)",
                                apply, sysctl);
@@ -55,6 +50,7 @@ static void with_plan(VmnetDoctor *doc)
         for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
                 const VmnetNetwork *net = network_needing(doc->plan, keys[i].family);
                 const char *cur = vmnet_host_sysctl(doc->host, keys[i].key);
+                g_autofree char *apply = NULL;
 
                 if (!net || g_strcmp0(cur, "1") == 0)
                         continue;
@@ -67,8 +63,9 @@ static void with_plan(VmnetDoctor *doc)
                                          vmnet_mode_to_string(net->mode), keys[i].name);
                         continue;
                 }
+                apply = vmnet_doctor_cmd_apply(doc);
                 vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup_printf("sysctl %s", keys[i].key),
-                                 fix_for(doc, keys[i].key, TRUE),
+                                 fix_for(doc, keys[i].key, apply),
                                  "%s is %s: guests of network '%s' (%s) cannot reach beyond the "
                                  "host over %s",
                                  keys[i].key, cur, net->name, vmnet_mode_to_string(net->mode),
@@ -93,14 +90,16 @@ static void without_plan(VmnetDoctor *doc)
                         continue;
                 for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
                         const char *cur = vmnet_host_sysctl(doc->host, keys[i].key);
+                        g_autofree char *apply = NULL;
 
                         if (reported[i] || !vmnet_foreign_state_find(st, keys[i].key, "sysctl") ||
                             !cur || g_str_equal(cur, "1"))
                                 continue;
                         reported[i] = TRUE;
+                        apply = vmnet_doctor_cmd_apply_state(doc, name, path);
                         vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR,
                                          g_strdup_printf("sysctl %s", keys[i].key),
-                                         fix_for(doc, keys[i].key, FALSE),
+                                         fix_for(doc, keys[i].key, apply),
                                          "vmnet turned %s on for plan '%s', and it is %s now: its "
                                          "NAT and routed networks no longer forward",
                                          keys[i].key, (const char *)name, cur);

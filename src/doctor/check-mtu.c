@@ -11,27 +11,29 @@
  * bulk transfers hang.
  */
 
+/* target: the plan's MTU when it sets one, else the bridge's. */
 static void check_port(VmnetDoctor *doc, const VmnetNetwork *net, const VmnetHostLink *br,
-                       const VmnetHostLink *p)
+                       const VmnetHostLink *p, guint target)
 {
         g_autofree char *args = NULL;
         g_autofree char *ip = NULL;
         gboolean tap = g_strcmp0(p->kind, "tun") == 0;
 
-        if (p->mtu == br->mtu)
+        if (p->mtu == target)
                 return;
-        args = g_strdup_printf("link set dev %s mtu %u", p->name, br->mtu);
+        args = g_strdup_printf("link set dev %s mtu %u", p->name, target);
         ip = vmnet_doctor_cmd_ip(doc, args);
-        vmnet_doctor_add(doc, p->mtu < br->mtu ? VMNET_SEVERITY_ERROR : VMNET_SEVERITY_WARNING,
+        vmnet_doctor_add(doc, p->mtu < target ? VMNET_SEVERITY_ERROR : VMNET_SEVERITY_WARNING,
                          g_strdup_printf("link %s", p->name),
                          tap ? g_strdup_printf("%s, and the same MTU inside the guest (or "
                                                "<mtu size='%u'/> on its libvirt interface)",
-                                               ip, br->mtu)
+                                               ip, target)
                              : g_strdup(ip),
-                         "%s %s of bridge %s (network '%s') has MTU %u, the bridge %u: frames "
-                         "larger than %u bytes between them are dropped",
-                         tap ? "guest tap" : "port", p->name, br->name, net->name, p->mtu, br->mtu,
-                         MIN(p->mtu, br->mtu));
+                         "%s %s of bridge %s (network '%s') has MTU %u, the %s %u: frames larger "
+                         "than %u bytes %s are dropped",
+                         tap ? "guest tap" : "port", p->name, br->name, net->name, p->mtu,
+                         net->mtu ? "network" : "bridge", target, MIN(p->mtu, target),
+                         p->mtu < target ? "to or from it" : "from it");
 }
 
 static void check_uplink(VmnetDoctor *doc, const VmnetNetwork *net, const VmnetHostLink *br)
@@ -80,7 +82,7 @@ static gboolean run(VmnetDoctor *doc, G_GNUC_UNUSED char **skipped)
                                          vmnet_doctor_cmd_apply(doc),
                                          "bridge %s has MTU %u, the plan says %u for network '%s'%s",
                                          net->bridge, br->mtu, net->mtu, net->name,
-                                         br->mtu < net->mtu ? " (a bridge without a fixed MTU "
+                                         br->mtu < net->mtu ? " (until its MTU is set, a bridge "
                                                               "takes its smallest port's)"
                                                             : "");
                 if (net->uplink)
@@ -89,7 +91,8 @@ static gboolean run(VmnetDoctor *doc, G_GNUC_UNUSED char **skipped)
                         continue;
                 ports = vmnet_doctor_ports(doc, net->bridge);
                 for (guint j = 0; j < ports->len; j++)
-                        check_port(doc, net, br, g_ptr_array_index(ports, j));
+                        check_port(doc, net, br, g_ptr_array_index(ports, j),
+                                   net->mtu ? net->mtu : br->mtu);
         }
         return TRUE;
 }

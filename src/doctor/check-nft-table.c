@@ -77,13 +77,11 @@ static void without_plan(VmnetDoctor *doc)
 
         g_hash_table_iter_init(&it, plans);
         while (g_hash_table_iter_next(&it, &name, &path)) {
-                g_autofree char *args = g_strdup_printf("apply PLAN-FILE-OF-%s", (char *)name);
-
                 /* Ours, or another plan's (apply refuses two plans in one namespace). */
                 if (doc->nft->exists && owner)
                         continue;
                 vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup("table inet vmnet"),
-                                 vmnet_doctor_cmd_vmnet(doc, args),
+                                 vmnet_doctor_cmd_apply_state(doc, name, path),
                                  "plan '%s' is applied here (%s) but vmnet's nftables table is "
                                  "%s (after `nft flush ruleset` or a restart of nftables.service "
                                  "or a firewall?): its guests lose NAT, port forwards and the "

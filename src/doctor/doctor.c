@@ -120,7 +120,7 @@ void vmnet_doctor_run(VmnetDoctor *doc)
 
                 if (c->needs_plan && !doc->plan) {
                         r.status = VMNET_CHECK_SKIPPED;
-                        r.reason = g_strdup("needs a plan (vmnet doctor PLAN)");
+                        r.reason = g_strdup("they need a plan: vmnet doctor PLAN");
                         g_array_append_val(doc->results, r);
                         continue;
                 }
@@ -188,6 +188,23 @@ char *vmnet_doctor_cmd_apply(const VmnetDoctor *doc)
         g_autofree char *args = g_strdup_printf("apply %s", file);
 
         return vmnet_doctor_cmd_vmnet(doc, args);
+}
+
+char *vmnet_doctor_cmd_apply_state(const VmnetDoctor *doc, const char *plan_name,
+                                   const char *state_path)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *file = NULL;
+        g_autofree char *args = NULL;
+        g_autofree char *cmd = NULL;
+
+        if (g_key_file_load_from_file(kf, state_path, G_KEY_FILE_NONE, NULL))
+                file = g_key_file_get_string(kf, "vmnet", "file", NULL);
+        args = g_strdup_printf("apply %s", file ? file : "FILE");
+        cmd = vmnet_doctor_cmd_vmnet(doc, args);
+        if (file)
+                return g_steal_pointer(&cmd);
+        return g_strdup_printf("%s (FILE: the plan file of plan '%s')", cmd, plan_name);
 }
 
 char *vmnet_doctor_cmd_ip(const VmnetDoctor *doc, const char *args)

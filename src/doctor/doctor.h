@@ -113,6 +113,13 @@ void vmnet_doctor_add(VmnetDoctor *doc, VmnetSeverity severity, char *object, ch
 char *vmnet_doctor_cmd_vmnet(const VmnetDoctor *doc, const char *args);
 /* "vmnet [--netns NS] apply FILE" (FILE = the plan as given, "PLAN" for stdin). Caller frees. */
 char *vmnet_doctor_cmd_apply(const VmnetDoctor *doc);
+/*
+ * "vmnet [--netns NS] apply FILE" for a plan known only from its state file
+ * (FILE from the state when it records one, else a placeholder explained
+ * in the text). Caller frees.
+ */
+char *vmnet_doctor_cmd_apply_state(const VmnetDoctor *doc, const char *plan_name,
+                                   const char *state_path);
 /* "ip [-n NS] ARGS". Caller frees. */
 char *vmnet_doctor_cmd_ip(const VmnetDoctor *doc, const char *args);
 /* "[ip netns exec NS ]ARGS" for commands without a namespace option (sysctl, nft). Caller frees. */

@@ -290,7 +290,13 @@ gboolean vmnet_rate_parse(const char *s, guint64 *bps)
 
 guint64 vmnet_rate_to_libvirt_kib(guint64 bps)
 {
-        guint64 kib = bps / 8 / 1024 + ((bps % (8 * 1024)) ? 1 : 0);
+        /*
+         * libvirt documents "kilobytes per second" and hands the number to tc
+         * as "kbps", which tc reads as 1000 bytes per second (measured: /1024
+         * shaped 100mbit to 97664Kbit). Rounded up, so a limit never becomes
+         * unlimited (0).
+         */
+        guint64 kb = bps / 8000 + ((bps % 8000) ? 1 : 0);
 
-        return kib ? kib : 1;
+        return kb ? kb : 1;
 }

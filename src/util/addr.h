@@ -67,5 +67,5 @@ const char *vmnet_ifname_invalid_reason(const char *name);
  * bps/kbps/mbps/gbps/tbps are bytes per second). A bare number is bits/s.
  */
 gboolean vmnet_rate_parse(const char *s, guint64 *bits_per_second);
-/* libvirt's <bandwidth average=> unit: KiB/s, rounded up, at least 1. */
+/* libvirt's <bandwidth average=> unit: kB/s as tc reads it (1000 bytes/s), rounded up, at least 1. */
 guint64 vmnet_rate_to_libvirt_kib(guint64 bits_per_second);

@@ -138,10 +138,11 @@ START_TEST(test_rate)
         ck_assert(!vmnet_rate_parse("fast", &r));
         ck_assert(!vmnet_rate_parse("10 mbit", &r));
         ck_assert(!vmnet_rate_parse("99999999999999999999tbit", &r));
-        /* libvirt wants KiB/s, rounded up so a limit never becomes unlimited. */
-        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(100000000), 12208);
+        /* libvirt wants kB/s (tc's 1000 bytes), rounded up so a limit never becomes unlimited. */
+        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(100000000), 12500);
         ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(1), 1);
-        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(8192), 1);
+        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(8000), 1);
+        ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(8001), 2);
 }
 END_TEST
 

@@ -259,7 +259,7 @@ START_TEST(test_define_and_idempotence)
                               strstr(xml, "<bridge name='vm-lab'/>") &&
                               strstr(xml, "<forward mode='bridge'/>") &&
                               strstr(xml, "<portgroup name='web' default='yes'>") &&
-                              strstr(xml, "<inbound average='12208'/>"),
+                              strstr(xml, "<inbound average='12500'/>"),
                       "%s", xml);
 }
 END_TEST
@@ -274,7 +274,7 @@ START_TEST(test_portgroups_updated_live)
         converge(v2, "actions-libvirt/portgroups.txt");
         xml = net_xml("lab");
         ck_assert_msg(!strstr(xml, "'db'") && strstr(xml, "<portgroup name='web'>") &&
-                              strstr(xml, "<inbound average='24415'/>") &&
+                              strstr(xml, "<inbound average='25000'/>") &&
                               strstr(xml, "<portgroup name='batch' default='yes'>"),
                       "%s", xml);
         /* And back, in the other order of default flags. */

@@ -461,7 +461,7 @@ START_TEST(test_network_exact)
         g_autofree char *lab = vmnet_render_libvirt_network(plan, net_at(plan, 0));
         g_autofree char *iso = vmnet_render_libvirt_network(plan, net_at(plan, 1));
 
-        /* 100 Mbit/s = 12500000 B/s = 12207.03 KiB/s -> 12208; 1 bit/s -> 1. */
+        /* 100 Mbit/s = 12500000 B/s = 12500 kB/s (tc's kbps); 1 bit/s -> 1. */
         ck_assert_str_eq(lab, "<network>\n"
                               "  <name>lab</name>\n"
                               "  <uuid>2d392626-325b-580f-b07f-fc7a730f5bf5</uuid>\n"
@@ -473,8 +473,8 @@ START_TEST(test_network_exact)
                               "  <bridge name='vmbr-lab'/>\n"
                               "  <portgroup name='web' default='yes'>\n"
                               "    <bandwidth>\n"
-                              "      <inbound average='12208'/>\n"
-                              "      <outbound average='12208'/>\n"
+                              "      <inbound average='12500'/>\n"
+                              "      <outbound average='12500'/>\n"
                               "    </bandwidth>\n"
                               "  </portgroup>\n"
                               "  <portgroup name='slow'>\n"
@@ -497,15 +497,15 @@ START_TEST(test_interface_exact)
         VmnetDomain *dom = dom_at(plan, 0);
         g_autofree char *xml = vmnet_render_domain_interface(plan, dom, ifc_at(dom, 0));
 
-        /* 10 Mbit/s = 1250000 B/s = 1220.7 KiB/s -> 1221. */
+        /* 10 Mbit/s = 1250000 B/s = 1250 kB/s. */
         ck_assert_str_eq(xml, "<interface type='network'>\n"
                               "  <mac address='52:54:00:12:34:56'/>\n"
                               "  <source network='lab' portgroup='web'/>\n"
                               "  <model type='virtio'/>\n"
                               "  <driver name='vhost' queues='2'/>\n"
                               "  <bandwidth>\n"
-                              "    <inbound average='1221'/>\n"
-                              "    <outbound average='1221'/>\n"
+                              "    <inbound average='1250'/>\n"
+                              "    <outbound average='1250'/>\n"
                               "  </bandwidth>\n"
                               "  <mtu size='9000'/>\n"
                               "  <alias name='ua-vmnet-hv1-525400123456'/>\n"
@@ -667,19 +667,19 @@ START_TEST(test_bandwidth_rounding)
                 const char *kib;
         } cases[] = {
                 { 1, "1" },          /* never 0: libvirt would read 0 as "no limit" */
-                { 8191, "1" },
-                { 8192, "1" },       /* exactly 1 KiB/s */
-                { 8193, "2" },       /* rounded up, never below the plan's rate */
-                { 1000000, "123" },  /* 1 Mbit/s = 122.07 KiB/s */
-                { 100000000, "12208" },
-                { G_GUINT64_CONSTANT(10000000000), "1220704" },
+                { 7999, "1" },
+                { 8000, "1" },       /* exactly 1 kB/s (tc's kbps: 1000 bytes/s) */
+                { 8001, "2" },       /* rounded up, never below the plan's rate */
+                { 1000000, "125" },  /* 1 Mbit/s */
+                { 100000000, "12500" },
+                { G_GUINT64_CONSTANT(10000000000), "1250000" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autofree char *got = portgroup_rate(cases[i].bps);
 
                 ck_assert_msg(g_str_equal(got, cases[i].kib), "%" G_GUINT64_FORMAT
-                              " bit/s: got %s KiB/s, expected %s", cases[i].bps, got,
+                              " bit/s: got %s kB/s, expected %s", cases[i].bps, got,
                               cases[i].kib);
         }
 }

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "apply/confirm.h"
+#include "cli/cli.h"
+
+/*
+ * `vmnet confirm`: keep the apply a watchdog would otherwise undo
+ * (src/apply/confirm.h). Without one pending, says how the last safe apply
+ * ended and exits 1, so a script learns that its confirmation came too late.
+ */
+
+static char *when(gint64 t)
+{
+        g_autoptr(GDateTime) d = t ? g_date_time_new_from_unix_local(t) : NULL;
+
+        return d ? g_date_time_format(d, "%F %T") : g_strdup("?");
+}
+
+static void json_info(VmnetJson *j, const char *key, const VmnetConfirmInfo *info)
+{
+        vmnet_json_key(j, key);
+        if (!info) {
+                vmnet_json_null(j);
+                return;
+        }
+        vmnet_json_begin_object(j);
+        vmnet_json_key(j, "state");
+        vmnet_json_string(j, info->state);
+        vmnet_json_key(j, "plan");
+        vmnet_json_string(j, info->plan);
+        vmnet_json_key(j, "plan_file");
+        vmnet_json_string(j, info->plan_file);
+        vmnet_json_key(j, "watchdog_pid");
+        vmnet_json_int(j, info->pid);
+        vmnet_json_key(j, "deadline");
+        vmnet_json_int(j, info->deadline);
+        vmnet_json_key(j, "finished");
+        vmnet_json_int(j, info->finished);
+        vmnet_json_key(j, "reason");
+        vmnet_json_string(j, info->reason);
+        vmnet_json_key(j, "undone");
+        vmnet_json_int(j, info->undone);
+        vmnet_json_key(j, "undo_failed");
+        vmnet_json_int(j, info->failed);
+        vmnet_json_end_object(j);
+}
+
+static void describe_last(const VmnetConfirmInfo *last)
+{
+        g_autofree char *t = when(last->finished);
+
+        if (g_str_equal(last->state, "confirmed"))
+                fprintf(stderr, "the last safe apply (plan '%s') was confirmed at %s\n", last->plan, t);
+        else
+                fprintf(stderr,
+                        "the last safe apply (plan '%s') was %s at %s: %s (%u step%s undone, %u "
+                        "failed)%s%s\n",
+                        last->plan, g_str_equal(last->state, "rolled-back") ? "rolled back"
+                                                                             : "partly rolled back",
+                        t, last->reason ? last->reason : "not confirmed", last->undone,
+                        last->undone == 1 ? "" : "s", last->failed, last->errors ? ":\n  " : "",
+                        last->errors ? last->errors : "");
+}
+
+int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv)
+{
+        const VmnetCommand *cmd = vmnet_cli_command("confirm");
+        char *netns_opt = NULL;
+        const GOptionEntry entries[] = {
+                { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
+                  "Confirm the apply made in the network namespace /run/netns/NAME", "NAME" },
+                G_OPTION_ENTRY_NULL
+        };
+        g_autofree char *netns = NULL;
+        g_autoptr(VmnetConfirmInfo) info = NULL;
+        g_autoptr(VmnetConfirmInfo) last = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
+                return VMNET_EXIT_FAILURE;
+        netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        if (argc != 1) {
+                fprintf(stderr, "vmnet confirm: takes no arguments\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        /* No namespace to enter: the records live in the run directory, named after it. */
+        info = vmnet_confirm_commit(netns, &error);
+        if (!info)
+                last = vmnet_confirm_read_last(netns);
+
+        if (cli->json) {
+                g_autoptr(VmnetJson) j = vmnet_json_new();
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "command");
+                vmnet_json_string(j, "confirm");
+                vmnet_json_key(j, "failed");
+                vmnet_json_bool(j, info == NULL);
+                vmnet_json_key(j, "changed");
+                vmnet_json_bool(j, FALSE);
+                vmnet_json_key(j, "confirmed");
+                vmnet_json_bool(j, info != NULL);
+                vmnet_json_key(j, "netns");
+                vmnet_json_string(j, netns);
+                vmnet_json_key(j, "msg");
+                if (info) {
+                        g_autofree char *msg = g_strdup_printf("confirmed: the apply of plan '%s' stays",
+                                                               info->plan);
+
+                        vmnet_json_string(j, msg);
+                } else {
+                        vmnet_json_string(j, error->message);
+                }
+                json_info(j, info ? "confirmation" : "last", info ? info : last);
+                vmnet_json_end_object(j);
+                vmnet_cli_json_print(j);
+                return info ? VMNET_EXIT_OK : VMNET_EXIT_FAILURE;
+        }
+        if (!info) {
+                fprintf(stderr, "vmnet confirm: %s\n", error->message);
+                if (last)
+                        describe_last(last);
+                return VMNET_EXIT_FAILURE;
+        }
+        if (!cli->quiet)
+                printf("confirmed: the apply of plan '%s' (%s) stays\n", info->plan,
+                       info->plan_file ? info->plan_file : "?");
+        if (info->reason)
+                fprintf(stderr, "note: %s\n", info->reason);
+        return VMNET_EXIT_OK;
+}
+
+void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *netns)
+{
+        g_autofree char *t = when(vmnet_confirm_deadline(c));
+        gint64 left = vmnet_confirm_deadline(c) - g_get_real_time() / G_USEC_PER_SEC;
+
+        if (cli->quiet)
+                return;
+        /* stderr: with --json, stdout holds only the JSON document. */
+        fprintf(stderr,
+                "confirm with 'vmnet%s%s confirm' within %" G_GINT64_FORMAT " s (before %s), or "
+                "the watchdog (pid %d) rolls this apply back\n",
+                netns ? " --netns " : "", netns ? netns : "", MAX(left, 0), t,
+                (int)vmnet_confirm_watchdog_pid(c));
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "apply/apply.h"
+#include "apply/nft.h"
+#include "cli/cli.h"
+#include "doctor/doctor.h"
+#include "util/autoptr.h"
+
+/* `vmnet doctor [PLAN]`: read-only; exit 0 when healthy, 1 when a check found a problem. */
+
+static void print_json(const VmnetDoctor *doc)
+{
+        g_autoptr(VmnetJson) j = vmnet_json_new();
+
+        vmnet_json_begin_object(j);
+        vmnet_json_key(j, "command");
+        vmnet_json_string(j, "doctor");
+        vmnet_json_key(j, "failed");
+        vmnet_json_bool(j, FALSE);
+        vmnet_json_key(j, "changed");
+        vmnet_json_bool(j, FALSE);
+        vmnet_json_key(j, "healthy");
+        vmnet_json_bool(j, vmnet_doctor_healthy(doc));
+        vmnet_json_key(j, "plan");
+        vmnet_json_string(j, doc->plan ? doc->plan->name : NULL);
+        vmnet_json_key(j, "netns");
+        vmnet_json_string(j, doc->netns);
+        vmnet_json_key(j, "checks");
+        vmnet_json_begin_array(j);
+        for (guint i = 0; i < doc->results->len; i++) {
+                const VmnetCheckResult *r = &g_array_index(doc->results, VmnetCheckResult, i);
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "name");
+                vmnet_json_string(j, r->name);
+                vmnet_json_key(j, "status");
+                vmnet_json_string(j, vmnet_check_status_to_string(r->status));
+                vmnet_json_key(j, "reason");
+                vmnet_json_string(j, r->reason);
+                vmnet_json_end_object(j);
+        }
+        vmnet_json_end_array(j);
+        vmnet_json_key(j, "findings");
+        vmnet_json_begin_array(j);
+        for (guint i = 0; i < doc->findings->len; i++) {
+                const VmnetFinding *f = g_ptr_array_index(doc->findings, i);
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "check");
+                vmnet_json_string(j, f->check);
+                vmnet_json_key(j, "severity");
+                vmnet_json_string(j, vmnet_severity_to_string(f->severity));
+                vmnet_json_key(j, "object");
+                vmnet_json_string(j, f->object);
+                vmnet_json_key(j, "message");
+                vmnet_json_string(j, f->message);
+                vmnet_json_key(j, "fix");
+                vmnet_json_string(j, f->fix);
+                vmnet_json_end_object(j);
+        }
+        vmnet_json_end_array(j);
+        vmnet_json_end_object(j);
+        vmnet_cli_json_print(j);
+}
+
+static void print_text(const VmnetDoctor *doc)
+{
+        guint errors = vmnet_doctor_count(doc, VMNET_SEVERITY_ERROR);
+        guint warnings = vmnet_doctor_count(doc, VMNET_SEVERITY_WARNING);
+        g_autoptr(GPtrArray) reasons = g_ptr_array_new();
+        guint ran = 0;
+
+        if (doc->plan)
+                printf("plan '%s'", doc->plan->name);
+        else
+                printf("no plan given: host-wide checks only");
+        if (doc->netns)
+                printf(", network namespace %s", doc->netns);
+        printf("\n");
+        /* The object is for machines (--json); the message names it for humans. */
+        for (guint i = 0; i < doc->findings->len; i++) {
+                const VmnetFinding *f = g_ptr_array_index(doc->findings, i);
+
+                printf("%-8s [%s] %s\n", vmnet_severity_to_string(f->severity), f->check, f->message);
+                if (f->fix)
+                        printf("         fix: %s\n", f->fix);
+        }
+        /* "not checked: a, b (why)", one line per distinct reason. */
+        for (guint i = 0; i < doc->results->len; i++) {
+                const VmnetCheckResult *r = &g_array_index(doc->results, VmnetCheckResult, i);
+
+                if (r->status != VMNET_CHECK_SKIPPED)
+                        ran++;
+                else if (!g_ptr_array_find_with_equal_func(reasons, r->reason, g_str_equal, NULL))
+                        g_ptr_array_add(reasons, r->reason);
+        }
+        for (guint k = 0; k < reasons->len; k++) {
+                const char *why = g_ptr_array_index(reasons, k);
+                gboolean first = TRUE;
+
+                printf("not checked: ");
+                for (guint i = 0; i < doc->results->len; i++) {
+                        const VmnetCheckResult *r = &g_array_index(doc->results, VmnetCheckResult, i);
+
+                        if (r->status == VMNET_CHECK_SKIPPED && g_str_equal(r->reason, why)) {
+                                printf("%s%s", first ? "" : ", ", r->name);
+                                first = FALSE;
+                        }
+                }
+                printf(" (%s)\n", why);
+        }
+        if (!errors && !warnings)
+                printf("healthy: no problem found (%u checks)\n", ran);
+        else
+                printf("%u problem%s: %u error%s, %u warning%s (%u checks)\n", errors + warnings,
+                       errors + warnings == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
+                       warnings == 1 ? "" : "s", ran);
+}
+
+int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
+{
+        const VmnetCommand *cmd = vmnet_cli_command("doctor");
+        char *netns_opt = NULL;
+        char *uri = NULL;
+        const GOptionEntry entries[] = {
+                { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
+                  "Look inside the network namespace /run/netns/NAME", "NAME" },
+                { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+                  "libvirt URI for the plan's domains (default qemu:///system)", "URI" },
+                G_OPTION_ENTRY_NULL
+        };
+        g_autofree char *netns = NULL;
+        g_autofree char *uri_owned = NULL;
+        g_autoptr(VmnetPlan) plan = NULL;
+        g_autoptr(VmnetDoctor) doc = NULL;
+        g_autoptr(VmnetMnlSocket) nft = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
+                return VMNET_EXIT_FAILURE;
+        netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        uri_owned = uri;
+        if (argc > 2) {
+                fprintf(stderr, "vmnet doctor: expected at most one PLAN\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        if (argc == 2 && !(plan = vmnet_cli_load_plan(cli, "doctor", argv[1])))
+                return VMNET_EXIT_FAILURE;
+        /* No lock: the doctor only reads, and must work while an apply hangs. */
+        if (netns && !vmnet_netns_enter(netns, &error))
+                return vmnet_cli_fail(cli, "doctor", error);
+        doc = vmnet_doctor_new(plan, netns, uri);
+        if (!(nft = vmnet_nft_socket_open(&error)) || !vmnet_doctor_observe(doc, nft, &error))
+                return vmnet_cli_fail(cli, "doctor", error);
+        vmnet_doctor_run(doc);
+
+        if (cli->json)
+                print_json(doc);
+        else if (!cli->quiet)
+                print_text(doc);
+        return vmnet_doctor_healthy(doc) ? VMNET_EXIT_OK : VMNET_EXIT_FAILURE;
+}
