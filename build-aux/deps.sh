@@ -10,7 +10,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
 libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
-man-db groff-base util-linux ansible-core"
+man-db groff-base util-linux ansible-core dnsmasq-base busybox-static"
 if [ -f "$here/deps-vm.txt" ] && [ "${VMNET_NO_VM:-0}" != 1 ]; then
         pkgs="$pkgs $(grep -v '^#' "$here/deps-vm.txt" | tr '\n' ' ')"
 fi

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "apply/confirm.h"
+#include "observe/libvirt.h"
 
 #define GROUP "confirm"
 /* How long the applying process waits for the watchdog to answer. */
@@ -50,6 +52,7 @@ struct _VmnetConfirm {
         gsize state_len;
         char *plan;
         char *plan_file;
+        char *virt_uri;      /* the caller's libvirt connection, re-opened by the watchdog */
 };
 
 /* ------------------------------------------------------------------ paths */
@@ -398,14 +401,18 @@ static G_GNUC_NORETURN void watchdog_undo(Watchdog *w, guint count, const char *
         }
         log_line(STDERR_FILENO, "%s: undoing %u step%s of plan '%s'", reason, count,
                  count == 1 ? "" : "s", c->plan);
-        if (!vmnet_apply_ctx_open(&ctx, &e)) {
+        /* Our own connections: the caller's were closed in this process (they are its). */
+        if (!vmnet_apply_ctx_open(&ctx, &e) ||
+            (c->virt_uri && !(ctx.virt = vmnet_libvirt_connect(c->virt_uri, &e)))) {
                 res.errors = g_string_new(e->message);
                 res.failed = count;
                 log_line(STDERR_FILENO, "cannot undo: %s", e->message);
         } else {
                 undo_actions(&ctx, c->actions, count, w->applied, STDERR_FILENO, &res);
-                vmnet_apply_ctx_close(&ctx);
         }
+        vmnet_apply_ctx_close(&ctx);
+        if (ctx.virt)
+                virConnectClose(ctx.virt);
         restore_state(c, STDERR_FILENO);
         save_last(c, res.failed ? "rollback-incomplete" : "rolled-back", reason, w->armed, &res);
         g_unlink(rollback);
@@ -646,6 +653,7 @@ static void confirm_free_data(VmnetConfirm *c)
         g_free(c->state_data);
         g_free(c->plan);
         g_free(c->plan_file);
+        g_free(c->virt_uri);
         g_free(c);
 }
 
@@ -676,6 +684,12 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
                                                              : g_canonicalize_filename(ctx->plan->file, NULL);
         if (pause)
                 g_ascii_string_to_unsigned(pause, 10, 1, G_MAXUINT, &c->pause_at, NULL);
+        if (ctx->virt) {
+                char *uri = virConnectGetURI(ctx->virt);
+
+                c->virt_uri = g_strdup(uri);
+                free(uri);
+        }
 
         if (g_mkdir_with_parents(vmnet_run_dir(), 0755) < 0) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", vmnet_run_dir(),

@@ -857,12 +857,6 @@ static int run_module(VmnetCli *cli, const char *args_path)
         }
         r.plan = plan;
         ctx.plan = plan;
-        if (args.connect)
-                /* The engine does not manage libvirt yet: say so rather than drop the URI. */
-                g_ptr_array_add(r.warnings,
-                                g_strdup_printf("connect=%s is recorded but not used: this vmnet "
-                                                "does not manage libvirt networks yet",
-                                                args.connect));
 
         if (r.netns && !vmnet_netns_enter(r.netns, &error))
                 goto failed;
@@ -871,6 +865,7 @@ static int run_module(VmnetCli *cli, const char *args_path)
         if (lock < 0)
                 goto failed;
         if (!vmnet_apply_ctx_open(&ctx, &error) ||
+            !vmnet_engine_connect_libvirt(&ctx, args.connect, r.netns, FALSE, &error) ||
             !(obs = vmnet_engine_observe(&ctx, plan->name, r.netns, &error)) ||
             !(args.absent ? vmnet_engine_diff_destroy(obs, actions, warnings, &error)
                           : vmnet_engine_diff(plan, obs, actions, warnings, &error)))
@@ -933,6 +928,8 @@ failed:
         rc = fail(&r, error->message);
 out:
         vmnet_apply_ctx_close(&ctx);
+        if (ctx.virt)
+                virConnectClose(ctx.virt);
         if (lock >= 0)
                 close(lock);
         result_clear(&r);

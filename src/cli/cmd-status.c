@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "apply/apply.h"
+#include "apply/dnsmasq.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
 
@@ -51,16 +52,59 @@ static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_nam
                 vmnet_json_end_array(j);
 }
 
+/* DHCP leases of the plan's dnsmasq instances, per network in plan order. */
+static void print_leases(VmnetJson *j, const VmnetPlan *plan, GHashTable *leases)
+{
+        gboolean header = FALSE;
+
+        for (guint i = 0; plan && leases && i < plan->networks->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+                GPtrArray *list = g_hash_table_lookup(leases, n->name);
+
+                for (guint k = 0; list && k < list->len; k++) {
+                        const VmnetLease *l = g_ptr_array_index(list, k);
+                        g_autofree char *mac = vmnet_mac_to_string(&l->mac);
+                        g_autofree char *ip = vmnet_addr_to_string(&l->ip);
+
+                        if (j) {
+                                vmnet_json_begin_object(j);
+                                vmnet_json_key(j, "network");
+                                vmnet_json_string(j, n->name);
+                                vmnet_json_key(j, "mac");
+                                vmnet_json_string(j, mac);
+                                vmnet_json_key(j, "ip");
+                                vmnet_json_string(j, ip);
+                                vmnet_json_key(j, "hostname");
+                                vmnet_json_string(j, l->hostname);
+                                vmnet_json_key(j, "expiry");
+                                vmnet_json_int(j, l->expiry);
+                                vmnet_json_end_object(j);
+                                continue;
+                        }
+                        if (!header)
+                                printf("leases:\n");
+                        header = TRUE;
+                        printf("  %-12s %-17s %-16s %s\n", n->name, mac, ip,
+                               l->hostname ? l->hostname : "-");
+                }
+        }
+}
+
 int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
 {
         const VmnetCommand *cmd = vmnet_cli_command("status");
-        char *netns_opt = NULL;
+        char *netns_opt = NULL, *uri = NULL;
+        gboolean no_libvirt = FALSE;
         const GOptionEntry entries[] = {
                 { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
                   "Look inside the network namespace /run/netns/NAME", "NAME" },
+                { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+                  "libvirt URI (default qemu:///system; not used with --netns unless given)", "URI" },
+                { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &no_libvirt, "Do not look at libvirt", NULL },
                 G_OPTION_ENTRY_NULL
         };
-        g_autofree char *netns = NULL;
+        g_autofree char *netns = NULL, *connect = NULL;
+        g_autoptr(GHashTable) leases = NULL;
         g_autoptr(VmnetPlan) plan = NULL;
         g_autoptr(VmnetObserved) obs = NULL;
         g_autoptr(GPtrArray) drift = vmnet_action_list_new();
@@ -73,6 +117,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
         netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        connect = uri;
         if (argc > 2) {
                 fprintf(stderr, "vmnet status: expected at most one PLAN\n");
                 return VMNET_EXIT_FAILURE;
@@ -82,13 +127,16 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         if (netns && !vmnet_netns_enter(netns, &error))
                 return vmnet_cli_fail(cli, "status", error);
         if (!vmnet_apply_ctx_open(&ctx, &error) ||
+            (plan && !vmnet_engine_connect_libvirt(&ctx, connect, netns, no_libvirt, &error)) ||
             !(obs = vmnet_engine_observe(&ctx, plan ? plan->name : "-", netns, &error)) ||
             (plan && !vmnet_engine_diff(plan, obs, drift, warnings, &error))) {
                 rc = vmnet_cli_fail(cli, "status", error);
                 goto out;
         }
-        if (plan)
+        if (plan) {
                 vmnet_engine_warn_foreign_drops(&ctx, warnings);
+                leases = vmnet_dnsmasq_read_plan_leases(plan, netns);
+        }
 
         if (cli->json) {
                 j = vmnet_json_new();
@@ -111,6 +159,10 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 vmnet_json_key(j, "comment");
                 vmnet_json_string(j, obs->nft->comment);
                 vmnet_json_end_object(j);
+                vmnet_json_key(j, "leases");
+                vmnet_json_begin_array(j);
+                print_leases(j, plan, leases);
+                vmnet_json_end_array(j);
                 if (plan) {
                         vmnet_json_key(j, "in_sync");
                         vmnet_json_bool(j, drift->len == 0);
@@ -135,6 +187,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         printf("nftables: table inet vmnet %s%s%s%s\n", obs->nft->exists ? "present" : "absent",
                obs->nft->comment ? " (" : "", obs->nft->comment ? obs->nft->comment : "",
                obs->nft->comment ? ")" : "");
+        print_leases(NULL, plan, leases);
         for (guint i = 0; i < warnings->items->len; i++) {
                 g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
 
@@ -151,5 +204,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         }
 out:
         vmnet_apply_ctx_close(&ctx);
+        if (ctx.virt)
+                virConnectClose(ctx.virt);
         return rc;
 }

@@ -6,6 +6,7 @@
 #include <libvirt/virterror.h>
 
 #include "doctor/doctor.h"
+#include "observe/libvirt.h"
 #include "util/autoptr.h"
 
 /*
@@ -20,6 +21,7 @@ typedef struct {
         char *mac;
         char *model;  /* NULL: the hypervisor's default (rtl8139 or e1000 with QEMU) */
         char *tap;    /* <target dev=>, running guests only */
+        char *alias;  /* <alias name=>: vmnet marks the interfaces it attached */
         gboolean link_down;
 } Iface;
 
@@ -30,6 +32,7 @@ static void iface_free(gpointer p)
         g_free(i->mac);
         g_free(i->model);
         g_free(i->tap);
+        g_free(i->alias);
         g_free(i);
 }
 
@@ -67,6 +70,7 @@ static GPtrArray *parse_ifaces(const char *xml)
                 f->mac = prop(x, n, "string(mac/@address)");
                 f->model = prop(x, n, "string(model/@type)");
                 f->tap = prop(x, n, "string(target/@dev)");
+                f->alias = prop(x, n, "string(alias/@name)");
                 f->link_down = g_strcmp0(link, "down") == 0;
                 if (f->mac) {
                         char *lower = g_ascii_strdown(f->mac, -1);
@@ -101,6 +105,7 @@ static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInter
         g_autofree char *where = vmnet_doctor_plan_where(doc, ifc->line);
         const Iface *f = NULL;
         const VmnetHostLink *tap;
+        gboolean ours;
 
         for (guint i = 0; i < ifaces->len && !f; i++) {
                 const Iface *c = g_ptr_array_index(ifaces, i);
@@ -116,18 +121,37 @@ static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInter
                                  d->name, mac, ifc->network);
                 return;
         }
+        ours = vmnet_libvirt_alias_is_plan(f->alias, doc->plan->name);
+        if (!ours) {
+                g_autofree char *detach = g_strdup_printf(
+                        "virsh detach-interface %s network --mac %s --live --config", d->name, mac);
+                g_autofree char *apply = vmnet_doctor_cmd_apply(doc);
+
+                vmnet_doctor_add(doc, VMNET_SEVERITY_WARNING, g_strdup(object),
+                                 g_strdup_printf("let vmnet manage it: %s, then %s; or give the plan's "
+                                                 "interface another mac= (%s)",
+                                                 detach, apply, where),
+                                 "interface %s of domain %s was not attached by vmnet (alias %s): "
+                                 "vmnet apply refuses to take it over",
+                                 mac, d->name, f->alias ? f->alias : "none");
+        }
         if (g_strcmp0(f->model, "virtio") != 0) {
                 gboolean planned = g_strcmp0(ifc->model, f->model) == 0;
                 g_autofree char *apply = vmnet_doctor_cmd_apply(doc);
+                g_autofree char *edit = g_strdup_printf("virsh edit %s: <model type='virtio'/> in the "
+                                                        "interface with MAC %s (the guest needs a "
+                                                        "virtio-net driver)",
+                                                        d->name, mac);
 
                 vmnet_doctor_add(doc, planned ? VMNET_SEVERITY_INFO : VMNET_SEVERITY_WARNING,
                                  g_strdup(object),
-                                 planned ? g_strdup_printf("if the guest has a virtio-net driver, "
-                                                           "set model=\"virtio\" (%s), then %s",
-                                                           where, apply)
-                                         : g_strdup_printf("%s (the guest may need a restart to "
-                                                           "see the new device)",
-                                                           apply),
+                                 !ours ? g_strdup(edit)
+                                 : planned ? g_strdup_printf("if the guest has a virtio-net driver, "
+                                                             "set model=\"virtio\" (%s), then %s",
+                                                             where, apply)
+                                           : g_strdup_printf("%s (the guest may need a restart to "
+                                                             "see the new device)",
+                                                             apply),
                                  "interface %s of domain %s is %s%s, not virtio: an emulated NIC "
                                  "is slow and some guests have no driver for it",
                                  mac, d->name, f->model ? f->model : "the hypervisor's default model",
@@ -169,9 +193,14 @@ static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInter
                 g_autofree char *show = g_strdup_printf("virsh domiflist %s", d->name);
 
                 vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup_printf("link %s", f->tap),
-                                 g_strdup_printf("%s; if it stays there, the interface uses a "
-                                                 "libvirt network that is not vmnet's '%s' (%s)",
-                                                 apply, net->name, show),
+                                 ours ? g_strdup_printf("%s; if it stays there, the interface uses "
+                                                        "a libvirt network that is not vmnet's "
+                                                        "'%s' (%s)",
+                                                        apply, net->name, show)
+                                      : g_strdup_printf("connect the interface to vmnet's network "
+                                                        "'%s' (virsh edit %s), or let vmnet "
+                                                        "attach it (see the finding above)",
+                                                        net->name, d->name),
                                  "tap %s of domain %s (interface %s) is %s%s, not of bridge %s of "
                                  "network '%s': the guest is on the wrong network",
                                  f->tap, d->name, mac,

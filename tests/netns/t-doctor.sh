@@ -192,6 +192,7 @@ ip -n "$ns" link set testnet0 master vt-dev
 doctor "$ns" "$T/guests.xml" --connect test:///default
 check "libvirt: interface without virtio found" has libvirt warning '^domain test interface aa:bb:cc:dd:ee:ff$'
 check "libvirt: tap on the wrong bridge found" has libvirt error '^link testnet0$'
+check "libvirt: an interface vmnet did not attach is found" q '[.findings[] | select(.check == "libvirt" and (.message | test("not attached by vmnet")))] | length == 1' "$T/out"
 check "libvirt: the message names both bridges" q '[.findings[] | select(.object == "link testnet0") | .message | test("vt-dev.*vt-lab")] | any' "$T/out"
 ip -n "$ns" link set testnet0 master vt-lab
 doctor "$ns" "$T/guests.xml" --connect test:///default
