@@ -707,6 +707,14 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
         }
         if (old)
                 g_unlink(c->base);
+        /* Left by a watchdog killed while it undid (or by a confirm killed midway). */
+        {
+                g_autofree char *rollback = sibling(c->base, ".rollback");
+                g_autofree char *confirmed = sibling(c->base, ".confirmed");
+
+                g_unlink(rollback);
+                g_unlink(confirmed);
+        }
         if (state && state->path) {
                 c->state_path = g_strdup(state->path);
                 if (!g_file_get_contents(state->path, &c->state_data, &c->state_len, &e) &&
@@ -878,9 +886,20 @@ VmnetConfirmInfo *vmnet_confirm_commit(const char *netns, GError **error)
         g_autoptr(VmnetConfirmInfo) info = info_load(base, &starttime);
 
         if (!info) {
-                if (g_file_test(rollback, G_FILE_TEST_EXISTS))
+                guint64 rb_start = 0;
+                g_autoptr(VmnetConfirmInfo) rb = info_load(rollback, &rb_start);
+                g_autofree char *log = sibling(base, ".log");
+
+                if (rb && process_alive(rb->pid, rb_start))
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                                    "too late: the apply is being rolled back");
+                                    "too late: the apply of plan '%s' is being rolled back "
+                                    "(watchdog pid %d)",
+                                    rb->plan ? rb->plan : "?", rb->pid);
+                else if (rb)
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "the rollback of plan '%s' was interrupted (watchdog pid %d is "
+                                    "gone): the host may be partly rolled back; see %s",
+                                    rb->plan ? rb->plan : "?", rb->pid, log);
                 else
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
                                     "no apply is waiting for confirmation%s%s",

@@ -72,6 +72,12 @@ int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv);
 /* After `apply --confirm-within`: how to confirm, and until when (stderr). */
 typedef struct _VmnetConfirm VmnetConfirm;
 void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *netns);
+/*
+ * For `vmnet status`: a safe apply waiting for confirmation, or how the last
+ * one ended. Writes the member "confirm" into j, or a line on stdout when j
+ * is NULL (nothing when there is nothing to say).
+ */
+void vmnet_cli_confirm_status(VmnetJson *j, const char *netns);
 
 /* Numbered list of actions with their impact, on stdout. */
 void vmnet_cli_print_actions(const GPtrArray *actions);

@@ -147,3 +147,42 @@ void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *
                 netns ? " --netns " : "", netns ? netns : "", MAX(left, 0), t,
                 (int)vmnet_confirm_watchdog_pid(c));
 }
+
+void vmnet_cli_confirm_status(VmnetJson *j, const char *netns)
+{
+        g_autoptr(VmnetConfirmInfo) pending = vmnet_confirm_read_pending(netns);
+        g_autoptr(VmnetConfirmInfo) last = vmnet_confirm_read_last(netns);
+
+        if (j) {
+                vmnet_json_key(j, "confirm");
+                vmnet_json_begin_object(j);
+                json_info(j, "pending", pending);
+                json_info(j, "last", last);
+                vmnet_json_end_object(j);
+                return;
+        }
+        if (pending) {
+                g_autofree char *t = when(pending->deadline);
+
+                if (!pending->alive)
+                        printf("safe apply: plan '%s' waits for confirmation, but its watchdog "
+                               "(pid %d) is gone: run 'vmnet confirm'\n",
+                               pending->plan, pending->pid);
+                else if (g_strcmp0(pending->state, "pending") == 0)
+                        printf("safe apply: plan '%s' is rolled back at %s unless 'vmnet confirm' "
+                               "runs (watchdog pid %d)\n",
+                               pending->plan, t, pending->pid);
+                else
+                        printf("safe apply: plan '%s' is being applied (watchdog pid %d)\n",
+                               pending->plan, pending->pid);
+        } else if (last) {
+                g_autofree char *t = when(last->finished);
+
+                printf("last safe apply: plan '%s' %s at %s%s%s%s\n", last->plan,
+                       g_str_equal(last->state, "confirmed") ? "confirmed"
+                       : g_str_equal(last->state, "rolled-back") ? "rolled back"
+                                                                 : "partly rolled back",
+                       t, last->reason ? " (" : "", last->reason ? last->reason : "",
+                       last->reason ? ")" : "");
+        }
+}

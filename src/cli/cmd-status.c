@@ -176,6 +176,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                         vmnet_json_end_array(j);
                 }
                 vmnet_cli_json_diags(j, "warnings", warnings);
+                vmnet_cli_confirm_status(j, netns);
                 vmnet_json_end_object(j);
                 vmnet_cli_json_print(j);
                 goto out;
@@ -193,6 +194,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
 
                 printf("warning: %s\n", w);
         }
+        vmnet_cli_confirm_status(NULL, netns);
         if (plan) {
                 if (!drift->len) {
                         printf("in sync: the host matches plan '%s'\n", plan->name);

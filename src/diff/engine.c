@@ -15,6 +15,7 @@ void vmnet_observed_free(VmnetObserved *obs)
         if (!obs)
                 return;
         g_free(obs->plan_name);
+        g_free(obs->plan_file);
         g_free(obs->netns);
         vmnet_host_free(obs->host);
         vmnet_nft_observed_free(obs->nft);
@@ -75,6 +76,11 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
 
         if (!check_table_owner(obs, error))
                 return FALSE;
+        g_free(obs->plan_file);
+        /* Only a real file: not "<stdin>", nor the Ansible module's "<content>". */
+        obs->plan_file = g_file_test(plan->file, G_FILE_TEST_IS_REGULAR)
+                                 ? g_canonicalize_filename(plan->file, NULL)
+                                 : NULL;
         if (!vmnet_diff_links(plan, obs->host, obs->foreign, actions, warnings, error))
                 return FALSE;
         /*
@@ -121,6 +127,8 @@ gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboo
         vmnet_foreign_state_record(obs->foreign, executed);
         vmnet_foreign_state_to_keyfile(obs->foreign, obs->state->kf);
         g_key_file_set_string(obs->state->kf, STATE_GROUP, "plan", obs->plan_name);
+        if (obs->plan_file)
+                g_key_file_set_string(obs->state->kf, STATE_GROUP, "file", obs->plan_file);
         if (obs->netns)
                 g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
         g_key_file_set_int64(obs->state->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);

@@ -21,6 +21,7 @@
 
 typedef struct {
         char *plan_name;
+        char *plan_file;             /* absolute path, for the state file; NULL for stdin */
         char *netns;                 /* NULL: the process's own namespace */
         VmnetHost *host;
         VmnetNftObserved *nft;
