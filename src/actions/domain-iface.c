@@ -38,6 +38,15 @@ typedef struct {
 
 static const VmnetActionType attach_type, detach_type, update_type;
 
+gboolean vmnet_action_is_pending_unplug(const VmnetAction *a)
+{
+        const IfaceData *d = a->data;
+
+        /* Gone from the persistent definition, still in the running one: libvirt
+         * asked the guest to release it, and only the guest can finish that. */
+        return a->type == &detach_type && d->flags == VIR_DOMAIN_AFFECT_LIVE;
+}
+
 const char *vmnet_affect_to_string(guint flags)
 {
         if ((flags & VIR_DOMAIN_AFFECT_LIVE) && (flags & VIR_DOMAIN_AFFECT_CONFIG))

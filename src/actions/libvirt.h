@@ -92,6 +92,13 @@ VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, cons
 /* "live+config", "live" or "config". */
 const char *vmnet_affect_to_string(guint flags);
 
+/*
+ * Is a a live-only detach: an interface already gone from the domain's
+ * persistent definition that the running guest has not released yet (an
+ * unplug needs the guest OS's cooperation)?
+ */
+gboolean vmnet_action_is_pending_unplug(const VmnetAction *a);
+
 /* --- dnsmasq (dnsmasq.c) ----------------------------------------------------- */
 
 /*

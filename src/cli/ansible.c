@@ -827,7 +827,6 @@ static int run_module(VmnetCli *cli, const char *args_path)
         g_autoptr(VmnetObserved) obs = NULL;
         g_autoptr(VmnetObserved) after = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
-        g_autoptr(GPtrArray) left = vmnet_action_list_new();
         g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(VmnetDiags) after_warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
@@ -900,22 +899,10 @@ static int run_module(VmnetCli *cli, const char *args_path)
         if (!vmnet_engine_record(obs, actions, args.absent, &error))
                 goto failed;
         /* After the run the host must match: anything left to do is an error, not a success. */
-        if (!(after = vmnet_engine_observe(&ctx, plan->name, r.netns, &error)) ||
-            !(args.absent ? vmnet_engine_diff_destroy(after, left, after_warnings, &error)
-                          : vmnet_engine_diff(plan, after, left, after_warnings, &error)))
+        if (!(after = vmnet_engine_verify(&ctx, plan, r.netns, args.absent, after_warnings,
+                                          &error)))
                 goto failed;
-        if (left->len) {
-                g_autoptr(GString) s = g_string_new(
-                        "the host did not reach the planned state; still to do:");
-
-                for (guint i = 0; i < left->len; i++) {
-                        g_autofree char *d = vmnet_action_describe(g_ptr_array_index(left, i));
-
-                        g_string_append_printf(s, "\n  %s", d);
-                }
-                rc = fail(&r, s->str);
-                goto out;
-        }
+        add_warnings(&r, after_warnings);
         if (r.before)
                 r.after = state_text(after, plan);
         r.msg = g_strdup_printf("%s: %u actions done (%u disruptive)",

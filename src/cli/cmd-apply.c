@@ -84,9 +84,10 @@ static void progress(const VmnetAction *a, gboolean undo, gpointer user_data)
         fflush(stdout);
 }
 
-static void print_warnings(VmnetCli *cli, const VmnetDiags *warnings)
+/* Prints the warnings from index `from` on (those not printed yet). */
+static void print_warnings(VmnetCli *cli, const VmnetDiags *warnings, guint from)
 {
-        for (guint i = 0; !cli->json && i < warnings->items->len; i++) {
+        for (guint i = from; !cli->json && i < warnings->items->len; i++) {
                 g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
 
                 fprintf(stderr, "warning: %s\n", w);
@@ -150,32 +151,6 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
         return VMNET_EXIT_OK;
 }
 
-/* After apply, the host must match: re-observe and diff; anything left is an error. */
-static gboolean verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
-                       gboolean destroyed, GError **error)
-{
-        g_autoptr(VmnetObserved) obs = vmnet_engine_observe(ctx, plan->name, netns, error);
-        g_autoptr(GPtrArray) left = vmnet_action_list_new();
-        g_autoptr(VmnetDiags) w = vmnet_diags_new();
-        g_autoptr(GString) s = NULL;
-
-        if (!obs)
-                return FALSE;
-        if (!(destroyed ? vmnet_engine_diff_destroy(obs, left, w, error)
-                        : vmnet_engine_diff(plan, obs, left, w, error)))
-                return FALSE;
-        if (!left->len)
-                return TRUE;
-        s = g_string_new("the host did not reach the planned state; still to do:");
-        for (guint i = 0; i < left->len; i++) {
-                g_autofree char *d = vmnet_action_describe(g_ptr_array_index(left, i));
-
-                g_string_append_printf(s, "\n  %s", d);
-        }
-        g_set_error_literal(error, VMNET_ERROR, VMNET_ERROR_FAILED, s->str);
-        return FALSE;
-}
-
 static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
 {
         static const char *const names[] = { "plan", "apply", "destroy" };
@@ -201,6 +176,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         };
         g_autoptr(VmnetPlan) plan = NULL;
         g_autoptr(VmnetObserved) obs = NULL;
+        g_autoptr(VmnetObserved) after = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
         g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
@@ -210,6 +186,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         Progress p = { .cli = cli };
         gint64 t0;
         guint done = 0;
+        guint n_warnings = 0;
         int lock = -1, rc;
 
         if (!vmnet_cli_parse(cli, cmd, apply_entries, &argc,
@@ -253,13 +230,14 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         }
         if (mode != MODE_DESTROY)
                 vmnet_engine_warn_foreign_drops(&ctx, warnings);
-        print_warnings(cli, warnings);
+        print_warnings(cli, warnings, 0);
 
         if (o.check || !actions->len) {
                 rc = finish(cli, command, plan, &o, actions, FALSE, warnings, 0);
                 goto out;
         }
         p.total = actions->len;
+        n_warnings = warnings->items->len;
         /* --confirm-within: a watchdog, armed before the first step, undoes it all unless confirmed. */
         if (o.confirm_within > 0 &&
             !(confirm = vmnet_confirm_arm(&ctx, netns, actions, obs->state, lock,
@@ -276,10 +254,12 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 goto out;
         }
         if (!vmnet_engine_record(obs, actions, mode == MODE_DESTROY, &error) ||
-            !verify(&ctx, plan, netns, mode == MODE_DESTROY, &error)) {
+            !(after = vmnet_engine_verify(&ctx, plan, netns, mode == MODE_DESTROY, warnings,
+                                          &error))) {
                 rc = vmnet_cli_fail(cli, command, error);
                 goto out;
         }
+        print_warnings(cli, warnings, n_warnings);
         if (confirm && !vmnet_confirm_handoff(confirm, &ctx, &error)) {
                 rc = vmnet_cli_fail(cli, command, error);
                 goto out;

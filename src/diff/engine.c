@@ -3,6 +3,7 @@
 
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
+#include "actions/libvirt.h"
 #include "diff/libvirt.h"
 #include "render/nft-ir.h"
 
@@ -133,6 +134,39 @@ gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboo
                 g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
         g_key_file_set_int64(obs->state->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);
         return vmnet_state_save(obs->state, error);
+}
+
+VmnetObserved *vmnet_engine_verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
+                                   gboolean destroyed, VmnetDiags *warnings, GError **error)
+{
+        g_autoptr(VmnetObserved) obs = vmnet_engine_observe(ctx, plan->name, netns, error);
+        g_autoptr(GPtrArray) left = vmnet_action_list_new();
+        g_autoptr(VmnetDiags) ignored = vmnet_diags_new();
+        g_autoptr(GString) s = g_string_new("the host did not reach the planned state; still to do:");
+        guint n = 0;
+
+        if (!obs)
+                return NULL;
+        if (!(destroyed ? vmnet_engine_diff_destroy(obs, left, ignored, error)
+                        : vmnet_engine_diff(plan, obs, left, ignored, error)))
+                return NULL;
+        for (guint i = 0; i < left->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(left, i);
+                g_autofree char *d = vmnet_action_describe(a);
+
+                if (vmnet_action_is_pending_unplug(a)) {
+                        vmnet_diags_add(warnings, "libvirt", 0,
+                                        "%s: requested; the guest has not released it yet", d);
+                        continue;
+                }
+                g_string_append_printf(s, "\n  %s", d);
+                n++;
+        }
+        if (n) {
+                g_set_error_literal(error, VMNET_ERROR, VMNET_ERROR_FAILED, s->str);
+                return NULL;
+        }
+        return g_steal_pointer(&obs);
 }
 
 gboolean vmnet_engine_connect_libvirt(VmnetApplyCtx *ctx, const char *uri, const char *netns,

@@ -63,5 +63,14 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
 gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboolean destroyed,
                              GError **error);
 
+/*
+ * After an apply (or destroy), the host must match: observes it again and
+ * diffs. Anything left is an error naming it, except an interface unplug the
+ * guest has not acknowledged yet, which is a warning. Returns the new
+ * observation (caller frees) or NULL with error set.
+ */
+VmnetObserved *vmnet_engine_verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
+                                   gboolean destroyed, VmnetDiags *warnings, GError **error);
+
 /* Adds warnings about other nftables tables that may drop what vmnet accepts (field notes 1-3). */
 void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings);
