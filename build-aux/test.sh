@@ -2,9 +2,10 @@
 # The README's second command (and CI's): install what is missing, build, and
 # run the whole test suite:
 #   1. make check          unit tests, CLI tests, fuzz corpus replay, namespace tests
-#   2. sanitizers          the same unit tests under AddressSanitizer + UBSan
-#   3. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
-#   4. make distcheck      the tarball builds and passes its own tests
+#   2. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
+#   3. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
+#   4. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
+#   5. make distcheck      the tarball builds and passes its own tests
 # Each step prints its own summary; the script stops at the first failure.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,10 @@ step "build and make check"
 BUILDDIR=$src/build sh build-aux/build.sh
 make -C build check -j"$(nproc)" || { cat build/test-suite.log; exit 1; }
 
-step "unit tests under AddressSanitizer + UBSan"
+step "the VM suite (stock kernel, libvirtd, guests)"
+make -C build check-vm
+
+step "make check under AddressSanitizer + UBSan"
 BUILDDIR=$src/build-asan sh build-aux/build.sh --enable-sanitizers CFLAGS="-O1 -g"
 # Check forks each test by default; in-process runs let LeakSanitizer see leaks.
 CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

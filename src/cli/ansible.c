@@ -732,24 +732,7 @@ static int emit(const Result *r)
         vmnet_json_string(j, r->args->connect);
         vmnet_json_key(j, "check_mode");
         vmnet_json_bool(j, r->args->check);
-        vmnet_json_key(j, "actions");
-        vmnet_json_begin_array(j);
-        for (guint i = 0; r->actions && i < r->actions->len; i++) {
-                const VmnetAction *a = g_ptr_array_index(r->actions, i);
-                g_autofree char *d = vmnet_action_describe(a);
-
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "type");
-                vmnet_json_string(j, a->type->name);
-                vmnet_json_key(j, "object");
-                vmnet_json_string(j, a->object);
-                vmnet_json_key(j, "impact");
-                vmnet_json_string(j, vmnet_impact_to_string(a->impact));
-                vmnet_json_key(j, "description");
-                vmnet_json_string(j, d);
-                vmnet_json_end_object(j);
-        }
-        vmnet_json_end_array(j);
+        vmnet_cli_json_actions(j, "actions", r->actions);
         if (r->errors)
                 vmnet_cli_json_diags(j, "errors", r->errors);
         if (r->warnings->len) {
@@ -808,9 +791,10 @@ static VmnetPlan *load_plan(const ModArgs *a, VmnetDiags *diags, char **msg)
         return g_steal_pointer(&plan);
 }
 
-static void add_warnings(Result *r, const VmnetDiags *warnings)
+/* Adds the warnings from index `from` on. */
+static void add_warnings_from(Result *r, const VmnetDiags *warnings, guint from)
 {
-        for (guint i = 0; i < warnings->items->len; i++)
+        for (guint i = from; i < warnings->items->len; i++)
                 g_ptr_array_add(r->warnings,
                                 vmnet_diag_format(g_ptr_array_index(warnings->items, i)));
 }
@@ -824,16 +808,13 @@ static int run_module(VmnetCli *cli, const char *args_path)
         g_autofree char *load_msg = NULL;
         g_autoptr(VmnetDiags) diags = vmnet_diags_new();
         g_autoptr(VmnetPlan) plan = NULL;
-        g_autoptr(VmnetObserved) obs = NULL;
-        g_autoptr(VmnetObserved) after = NULL;
-        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
-        g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
-        g_autoptr(VmnetDiags) after_warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
-        VmnetApplyCtx ctx = { 0 };
+        g_auto(VmnetRun) run = { .lock = -1 };
+        VmnetRunOpts ro = { 0 };
+        GPtrArray *actions;
         gsize len = 0;
-        guint done = 0;
-        int lock = -1, rc;
+        guint n_warnings;
+        int rc;
 
         if (!g_file_get_contents(args_path, &text, &len, &error)) {
                 g_autofree char *m = g_strdup_printf("cannot read the module arguments: %s",
@@ -855,28 +836,21 @@ static int run_module(VmnetCli *cli, const char *args_path)
                 goto out;
         }
         r.plan = plan;
-        ctx.plan = plan;
 
-        if (r.netns && !vmnet_netns_enter(r.netns, &error))
+        ro.destroy = args.absent;
+        ro.netns = r.netns;
+        ro.connect = args.connect;
+        ro.wait = (guint)args.wait;
+        if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 goto failed;
-        /* Even a check takes the lock: a plan made while another apply runs would be stale. */
-        lock = vmnet_lock_take(r.netns, (guint)args.wait, &error);
-        if (lock < 0)
-                goto failed;
-        if (!vmnet_apply_ctx_open(&ctx, &error) ||
-            !vmnet_engine_connect_libvirt(&ctx, args.connect, r.netns, FALSE, &error) ||
-            !(obs = vmnet_engine_observe(&ctx, plan->name, r.netns, &error)) ||
-            !(args.absent ? vmnet_engine_diff_destroy(obs, actions, warnings, &error)
-                          : vmnet_engine_diff(plan, obs, actions, warnings, &error)))
-                goto failed;
-        if (!args.absent)
-                vmnet_engine_warn_foreign_drops(&ctx, warnings);
-        add_warnings(&r, warnings);
+        add_warnings_from(&r, run.warnings, 0);
+        n_warnings = run.warnings->items->len;
+        actions = run.actions;
         r.actions = actions;
         r.changed = actions->len > 0;
         /* In check mode nothing runs, there is no "after" to observe: the actions are the diff. */
         if (args.diff && !args.check && actions->len)
-                r.before = state_text(obs, plan);
+                r.before = state_text(run.obs, plan);
 
         if (args.check || !actions->len) {
                 if (!actions->len && args.absent)
@@ -891,20 +865,12 @@ static int run_module(VmnetCli *cli, const char *args_path)
                 rc = emit(&r);
                 goto out;
         }
-        if (!vmnet_apply_actions(&ctx, actions, NULL, NULL, &done, &error)) {
-                g_prefix_error(&error, "%s failed: ", args.absent ? "destroy" : "apply");
-                goto failed;
-        }
-        r.executed = TRUE;
-        if (!vmnet_engine_record(obs, actions, args.absent, &error))
-                goto failed;
         /* After the run the host must match: anything left to do is an error, not a success. */
-        if (!(after = vmnet_engine_verify(&ctx, plan, r.netns, args.absent, after_warnings,
-                                          &error)))
+        if (!vmnet_engine_commit(&run, plan, &ro, NULL, NULL, &r.executed, &error))
                 goto failed;
-        add_warnings(&r, after_warnings);
+        add_warnings_from(&r, run.warnings, n_warnings);
         if (r.before)
-                r.after = state_text(after, plan);
+                r.after = state_text(run.after, plan);
         r.msg = g_strdup_printf("%s: %u actions done (%u disruptive)",
                                 args.absent ? "destroy" : "apply", actions->len,
                                 count_disruptive(actions));
@@ -914,11 +880,6 @@ static int run_module(VmnetCli *cli, const char *args_path)
 failed:
         rc = fail(&r, error->message);
 out:
-        vmnet_apply_ctx_close(&ctx);
-        if (ctx.virt)
-                virConnectClose(ctx.virt);
-        if (lock >= 0)
-                close(lock);
         result_clear(&r);
         return rc;
 }

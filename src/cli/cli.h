@@ -79,6 +79,9 @@ void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *
  */
 void vmnet_cli_confirm_status(VmnetJson *j, const char *netns);
 
+/* Writes actions (NULL: none) as a JSON array member "key": type, object, impact, description. */
+void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions);
+
 /* Numbered list of actions with their impact, on stdout. */
 void vmnet_cli_print_actions(const GPtrArray *actions);
 

@@ -34,11 +34,11 @@ typedef struct {
         guint total;
 } Progress;
 
-static void json_actions(VmnetJson *j, const char *key, const GPtrArray *actions)
+void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions)
 {
         vmnet_json_key(j, key);
         vmnet_json_begin_array(j);
-        for (guint i = 0; i < actions->len; i++) {
+        for (guint i = 0; actions && i < actions->len; i++) {
                 const VmnetAction *a = g_ptr_array_index(actions, i);
                 g_autofree char *d = vmnet_action_describe(a);
 
@@ -120,7 +120,7 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
                 vmnet_json_string(j, plan->name);
                 vmnet_json_key(j, "netns");
                 vmnet_json_string(j, o->netns);
-                json_actions(j, "actions", actions);
+                vmnet_cli_json_actions(j, "actions", actions);
                 vmnet_cli_json_diags(j, "warnings", warnings);
                 vmnet_json_key(j, "msg");
                 if (!changed)
@@ -175,25 +175,23 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 G_OPTION_ENTRY_NULL
         };
         g_autoptr(VmnetPlan) plan = NULL;
-        g_autoptr(VmnetObserved) obs = NULL;
-        g_autoptr(VmnetObserved) after = NULL;
-        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
-        g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
         g_autofree char *netns = NULL;
+        g_autofree char *connect = NULL;
         g_autoptr(VmnetConfirm) confirm = NULL;
-        VmnetApplyCtx ctx = { 0 };
+        g_auto(VmnetRun) run = { .lock = -1 };
+        int rc;
+        VmnetRunOpts ro = { .destroy = mode == MODE_DESTROY };
         Progress p = { .cli = cli };
+        gboolean executed;
         gint64 t0;
-        guint done = 0;
-        guint n_warnings = 0;
-        int lock = -1, rc;
+        guint n_warnings;
 
-        if (!vmnet_cli_parse(cli, cmd, apply_entries, &argc,
-                             &argv))
+        if (!vmnet_cli_parse(cli, cmd, apply_entries, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
         netns = o.netns ? o.netns : g_strdup(cli->netns);
         o.netns = netns;
+        connect = o.connect;
         if (mode == MODE_PLAN)
                 o.check = TRUE;
         if (argc != 2) {
@@ -212,69 +210,40 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         plan = vmnet_cli_load_plan(cli, command, argv[1]);
         if (!plan)
                 return VMNET_EXIT_FAILURE;
-        ctx.plan = plan;
+        ro.netns = netns;
+        ro.connect = connect;
+        ro.no_libvirt = o.no_libvirt;
+        ro.wait = (guint)o.wait;
 
-        if (netns && !vmnet_netns_enter(netns, &error))
+        if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 return vmnet_cli_fail(cli, command, error);
-        /* Even a read takes the lock: a plan made while another apply runs would be stale. */
-        lock = vmnet_lock_take(netns, (guint)o.wait, &error);
-        if (lock < 0)
-                return vmnet_cli_fail(cli, command, error);
-        if (!vmnet_apply_ctx_open(&ctx, &error) ||
-            !vmnet_engine_connect_libvirt(&ctx, o.connect, netns, o.no_libvirt, &error) ||
-            !(obs = vmnet_engine_observe(&ctx, plan->name, netns, &error)) ||
-            !(mode == MODE_DESTROY ? vmnet_engine_diff_destroy(obs, actions, warnings, &error)
-                                   : vmnet_engine_diff(plan, obs, actions, warnings, &error))) {
-                rc = vmnet_cli_fail(cli, command, error);
-                goto out;
-        }
-        if (mode != MODE_DESTROY)
-                vmnet_engine_warn_foreign_drops(&ctx, warnings);
-        print_warnings(cli, warnings, 0);
+        print_warnings(cli, run.warnings, 0);
+        if (o.check || !run.actions->len)
+                return finish(cli, command, plan, &o, run.actions, FALSE, run.warnings, 0);
 
-        if (o.check || !actions->len) {
-                rc = finish(cli, command, plan, &o, actions, FALSE, warnings, 0);
-                goto out;
-        }
-        p.total = actions->len;
-        n_warnings = warnings->items->len;
+        p.total = run.actions->len;
+        n_warnings = run.warnings->items->len;
         /* --confirm-within: a watchdog, armed before the first step, undoes it all unless confirmed. */
         if (o.confirm_within > 0 &&
-            !(confirm = vmnet_confirm_arm(&ctx, netns, actions, obs->state, lock,
-                                          (guint)o.confirm_within, progress, &p, &error))) {
-                rc = vmnet_cli_fail(cli, command, error);
-                goto out;
-        }
+            !(confirm = vmnet_confirm_arm(&run.ctx, netns, run.actions, run.obs->state, run.lock,
+                                          (guint)o.confirm_within, progress, &p, &error)))
+                return vmnet_cli_fail(cli, command, error);
         t0 = g_get_monotonic_time();
-        if (!vmnet_apply_actions(&ctx, actions, confirm ? vmnet_confirm_progress : progress,
-                                 confirm ? (gpointer)confirm : &p, &done, &error)) {
-                vmnet_confirm_abort(confirm);
-                g_prefix_error(&error, "%s failed: ", command);
-                rc = vmnet_cli_fail(cli, command, error);
-                goto out;
+        if (!vmnet_engine_commit(&run, plan, &ro, confirm ? vmnet_confirm_progress : progress,
+                                 confirm ? (gpointer)confirm : &p, &executed, &error)) {
+                /* A failed step undid itself: the watchdog has nothing to do. After a
+                 * failed record or verify it rolls the host back when this process exits. */
+                if (!executed)
+                        vmnet_confirm_abort(confirm);
+                return vmnet_cli_fail(cli, command, error);
         }
-        if (!vmnet_engine_record(obs, actions, mode == MODE_DESTROY, &error) ||
-            !(after = vmnet_engine_verify(&ctx, plan, netns, mode == MODE_DESTROY, warnings,
-                                          &error))) {
-                rc = vmnet_cli_fail(cli, command, error);
-                goto out;
-        }
-        print_warnings(cli, warnings, n_warnings);
-        if (confirm && !vmnet_confirm_handoff(confirm, &ctx, &error)) {
-                rc = vmnet_cli_fail(cli, command, error);
-                goto out;
-        }
-        rc = finish(cli, command, plan, &o, actions, TRUE, warnings,
+        print_warnings(cli, run.warnings, n_warnings);
+        if (confirm && !vmnet_confirm_handoff(confirm, &run.ctx, &error))
+                return vmnet_cli_fail(cli, command, error);
+        rc = finish(cli, command, plan, &o, run.actions, TRUE, run.warnings,
                     (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
         if (confirm)
                 vmnet_cli_confirm_notice(cli, confirm, netns);
-out:
-        vmnet_apply_ctx_close(&ctx);
-        if (ctx.virt)
-                virConnectClose(ctx.virt);
-        g_free(o.connect);
-        if (lock >= 0)
-                close(lock);
         return rc;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
 #include "actions/libvirt.h"
@@ -205,4 +207,60 @@ void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings)
                                 "by every base chain at a hook (see vmnet doctor)",
                                 d);
         }
+}
+
+void vmnet_run_clear(VmnetRun *run)
+{
+        vmnet_apply_ctx_close(&run->ctx);
+        if (run->ctx.virt)
+                virConnectClose(run->ctx.virt);
+        run->ctx.virt = NULL;
+        g_clear_pointer(&run->obs, vmnet_observed_free);
+        g_clear_pointer(&run->after, vmnet_observed_free);
+        g_clear_pointer(&run->actions, g_ptr_array_unref);
+        g_clear_pointer(&run->warnings, vmnet_diags_free);
+        if (run->lock >= 0)
+                close(run->lock);
+        run->lock = -1;
+}
+
+gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *o,
+                              GError **error)
+{
+        run->ctx.plan = plan;
+        run->actions = vmnet_action_list_new();
+        run->warnings = vmnet_diags_new();
+        if (o->netns && !vmnet_netns_enter(o->netns, error))
+                return FALSE;
+        run->lock = vmnet_lock_take(o->netns, o->wait, error);
+        if (run->lock < 0)
+                return FALSE;
+        if (!vmnet_apply_ctx_open(&run->ctx, error) ||
+            !vmnet_engine_connect_libvirt(&run->ctx, o->connect, o->netns, o->no_libvirt, error) ||
+            !(run->obs = vmnet_engine_observe(&run->ctx, plan->name, o->netns, error)))
+                return FALSE;
+        if (o->destroy)
+                return vmnet_engine_diff_destroy(run->obs, run->actions, run->warnings, error);
+        if (!vmnet_engine_diff(plan, run->obs, run->actions, run->warnings, error))
+                return FALSE;
+        vmnet_engine_warn_foreign_drops(&run->ctx, run->warnings);
+        return TRUE;
+}
+
+gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *o,
+                             VmnetApplyProgress progress, gpointer progress_data,
+                             gboolean *executed, GError **error)
+{
+        guint done = 0;
+
+        *executed = FALSE;
+        if (!vmnet_apply_actions(&run->ctx, run->actions, progress, progress_data, &done, error)) {
+                g_prefix_error(error, "%s failed: ", o->destroy ? "destroy" : "apply");
+                return FALSE;
+        }
+        *executed = TRUE;
+        if (!vmnet_engine_record(run->obs, run->actions, o->destroy, error))
+                return FALSE;
+        run->after = vmnet_engine_verify(&run->ctx, plan, o->netns, o->destroy, run->warnings, error);
+        return run->after != NULL;
 }

@@ -10,6 +10,7 @@
  * file only puts them in order, so a new part is one more call here.
  */
 
+#include "apply/apply.h"
 #include "apply/context.h"
 #include "apply/nft.h"
 #include "apply/state.h"
@@ -71,6 +72,46 @@ gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboo
  */
 VmnetObserved *vmnet_engine_verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
                                    gboolean destroyed, VmnetDiags *warnings, GError **error);
+
+/* What a run of plan, apply or destroy needs to know, from the CLI or the Ansible module. */
+typedef struct {
+        gboolean destroy;    /* remove what the plan made, instead of applying it */
+        const char *netns;   /* NULL: the process's own namespace */
+        const char *connect; /* libvirt URI, NULL: the default (see vmnet_engine_connect_libvirt) */
+        gboolean no_libvirt;
+        guint wait;          /* seconds to wait for the lock */
+} VmnetRunOpts;
+
+/* A run in progress: the open sockets, the lock, what was observed and the actions. */
+typedef struct {
+        VmnetApplyCtx ctx;
+        int lock;            /* -1 when not held */
+        VmnetObserved *obs;
+        VmnetObserved *after; /* after commit: the host as verified */
+        GPtrArray *actions;
+        VmnetDiags *warnings;
+} VmnetRun;
+
+void vmnet_run_clear(VmnetRun *run);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmnetRun, vmnet_run_clear)
+
+/*
+ * The first half of a run: enters the namespace, takes the lock (even a
+ * check does: a plan made while another apply runs would be stale), opens
+ * the sockets and libvirt, observes, diffs, and adds the warnings about
+ * other tables. run must be zero-initialised (g_auto(VmnetRun) run = { .lock = -1 }).
+ */
+gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *opts,
+                              GError **error);
+
+/*
+ * The second half: executes the actions (rolling back on failure), records
+ * the state and verifies the host. *executed says whether the actions ran
+ * and stayed (so a later failure is of record or verify, not of the host).
+ */
+gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *opts,
+                             VmnetApplyProgress progress, gpointer progress_data,
+                             gboolean *executed, GError **error);
 
 /* Adds warnings about other nftables tables that may drop what vmnet accepts (field notes 1-3). */
 void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings);

@@ -16,24 +16,6 @@
  * subnet is full, and the report counts and audits what guests hold.
  */
 
-static VmnetPlan *plan_from(const char *xml)
-{
-        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VmnetPlan) plan = vmnet_plan_load_data(xml, strlen(xml), "test.xml", diags,
-                                                         &error);
-
-        if (plan && !vmnet_plan_validate(plan, diags))
-                g_clear_pointer(&plan, vmnet_plan_free);
-        if (!plan) {
-                g_autoptr(GError) all = NULL;
-
-                vmnet_diags_to_error(diags, &all, VMNET_ERROR_INVALID);
-                ck_abort_msg("plan: %s %s", error ? error->message : "", all->message);
-        }
-        return g_steal_pointer(&plan);
-}
-
 #define NET_24                                                                                   \
         "  <network name='lab' mode='nat'>\n"                                                    \
         "    <subnet cidr='10.0.0.0/24' gateway='10.0.0.1'>\n"                                   \
@@ -118,7 +100,7 @@ static VmnetIpam *assign_ok(const VmnetPlan *plan, VmnetState *st)
 
 START_TEST(test_allocation_and_sources)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(plan_v1, "test.xml");
         g_autoptr(VmnetState) st = state_load();
         g_autoptr(VmnetIpam) ipam = assign_ok(plan, st);
         const VmnetIpamEntry *e;
@@ -162,8 +144,8 @@ END_TEST
 
 START_TEST(test_stable_across_runs_and_edits)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) v2 = plan_from(plan_v2);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "test.xml");
+        g_autoptr(VmnetPlan) v2 = vmnet_test_plan_from_string(plan_v2, "test.xml");
         g_autoptr(GError) error = NULL;
 
         {
@@ -202,7 +184,7 @@ END_TEST
 
 START_TEST(test_invalid_record_reallocated)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(plan_v1, "test.xml");
         g_autoptr(VmnetState) st = state_load();
         g_autoptr(VmnetIpam) ipam = NULL;
 
@@ -236,8 +218,8 @@ START_TEST(test_avoids_and_exhaustion)
                 "  <domain name='x'><interface network='tiny' mac='52:54:00:00:01:01'/>"
                 "<interface network='tiny' mac='52:54:00:00:01:02'/></domain>\n"
                 "  <domain name='y'><interface network='tiny' mac='52:54:00:00:01:03'/></domain>\n");
-        g_autoptr(VmnetPlan) p2 = plan_from(two);
-        g_autoptr(VmnetPlan) p3 = plan_from(three);
+        g_autoptr(VmnetPlan) p2 = vmnet_test_plan_from_string(two, "test.xml");
+        g_autoptr(VmnetPlan) p3 = vmnet_test_plan_from_string(three, "test.xml");
         g_autoptr(VmnetIpam) ipam = assign_ok(p2, NULL);
         g_autoptr(VmnetIpam) none = NULL;
         g_autoptr(GError) error = NULL;
@@ -269,7 +251,7 @@ START_TEST(test_no_allocation_where_nothing_serves_dhcp)
                 "    <interface network='l2' mac='52:54:00:00:02:03'/>\n"
                 "  </domain>\n"
                 "</plan>\n";
-        g_autoptr(VmnetPlan) plan = plan_from(xml);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(xml, "test.xml");
         g_autoptr(VmnetIpam) ipam = assign_ok(plan, NULL);
 
         ck_assert_str_eq(ip_of(ipam, "lan", "52:54:00:00:02:01"), "10.1.0.7");
@@ -312,7 +294,7 @@ static char *diags_text(const VmnetDiags *d)
 
 START_TEST(test_report_counts_and_audit)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(plan_v1, "test.xml");
         g_autoptr(VmnetIpam) ipam = assign_ok(plan, NULL);
         g_autoptr(GHashTable) leases = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                              (GDestroyNotify)g_ptr_array_unref);

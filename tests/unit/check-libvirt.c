@@ -60,24 +60,6 @@ static void teardown(void)
 
 /* ------------------------------------------------------------ helpers */
 
-static VmnetPlan *plan_from(const char *xml)
-{
-        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VmnetPlan) plan = vmnet_plan_load_data(xml, strlen(xml), "hv1.xml", diags,
-                                                         &error);
-
-        if (plan && !vmnet_plan_validate(plan, diags))
-                g_clear_pointer(&plan, vmnet_plan_free);
-        if (!plan) {
-                g_autoptr(GError) all = NULL;
-
-                vmnet_diags_to_error(diags, &all, VMNET_ERROR_INVALID);
-                ck_abort_msg("plan: %s %s", error ? error->message : "", all->message);
-        }
-        return g_steal_pointer(&plan);
-}
-
 static VmnetLibvirtHost *observe(void)
 {
         g_autoptr(GError) error = NULL;
@@ -133,7 +115,7 @@ static void converge(const VmnetPlan *plan, const char *golden);
 /* converge() on a plan made here, freed after. */
 static void converge_xml(const char *xml)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(xml);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(xml, "hv1.xml");
 
         converge(plan, NULL);
 }
@@ -245,7 +227,7 @@ static const char *plan_lab_only = HEAD LAB("nat", "vm-lab", PGS_V1) TAIL;
 
 START_TEST(test_define_and_idempotence)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
         g_autofree char *xml = NULL;
         int active, autostart, persistent;
 
@@ -266,8 +248,8 @@ END_TEST
 
 START_TEST(test_portgroups_updated_live)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) v2 = plan_from(plan_v2);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
+        g_autoptr(VmnetPlan) v2 = vmnet_test_plan_from_string(plan_v2, "hv1.xml");
         g_autofree char *xml = NULL;
 
         converge(v1, NULL);
@@ -284,8 +266,8 @@ END_TEST
 
 START_TEST(test_redefine_metadata)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) routed = plan_from(plan_routed);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
+        g_autoptr(VmnetPlan) routed = vmnet_test_plan_from_string(plan_routed, "hv1.xml");
         g_autoptr(VmnetVirNetwork) lab = NULL;
         g_autofree char *xml = NULL;
 
@@ -301,8 +283,8 @@ END_TEST
 
 START_TEST(test_recreate_bridge_and_rollback)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) moved = plan_from(plan_bridge);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
+        g_autoptr(VmnetPlan) moved = vmnet_test_plan_from_string(plan_bridge, "hv1.xml");
         g_autoptr(GPtrArray) actions = NULL;
         g_autoptr(VmnetAction) inv = NULL;
         g_autoptr(GPtrArray) undo = vmnet_action_list_new();
@@ -342,8 +324,8 @@ END_TEST
 
 START_TEST(test_removed_networks)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) lab_only = plan_from(plan_lab_only);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
+        g_autoptr(VmnetPlan) lab_only = vmnet_test_plan_from_string(plan_lab_only, "hv1.xml");
         g_autofree char *default_before = net_xml("default");
         g_autofree char *default_after = NULL;
         g_autofree char *iso = NULL;
@@ -362,7 +344,7 @@ END_TEST
 
 START_TEST(test_destroy)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
         g_autoptr(VmnetLibvirtHost) host = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
         g_autoptr(GError) error = NULL;
@@ -383,7 +365,7 @@ END_TEST
 
 START_TEST(test_foreign_network_refused)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
         g_autoptr(VmnetLibvirtHost) host = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
         g_autoptr(GError) error = NULL;
@@ -410,8 +392,8 @@ END_TEST
 
 START_TEST(test_other_plans_network)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) lab_only = plan_from(plan_lab_only);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
+        g_autoptr(VmnetPlan) lab_only = vmnet_test_plan_from_string(plan_lab_only, "hv1.xml");
         g_autoptr(VmnetLibvirtHost) host = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
         g_autoptr(GError) error = NULL;
@@ -449,8 +431,8 @@ END_TEST
  */
 START_TEST(test_rollback_every_step)
 {
-        g_autoptr(VmnetPlan) v1 = plan_from(plan_v1);
-        g_autoptr(VmnetPlan) target = plan_from(HEAD LAB("nat", "vm-lab", PGS_V2) TAIL);
+        g_autoptr(VmnetPlan) v1 = vmnet_test_plan_from_string(plan_v1, "hv1.xml");
+        g_autoptr(VmnetPlan) target = vmnet_test_plan_from_string(HEAD LAB("nat", "vm-lab", PGS_V2) TAIL, "hv1.xml");
         g_autoptr(GPtrArray) actions = NULL;
         g_autofree char *start = NULL;
         guint n;
@@ -545,7 +527,7 @@ static const char *plan_domains =
 
 START_TEST(test_domain_interfaces_decisions)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(plan_domains);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(plan_domains, "hv1.xml");
         g_autoptr(GPtrArray) actions = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *if1 = iface_xml("52:54:00:00:00:01", "lab", "web", "hv1", "virtio");
@@ -602,10 +584,10 @@ END_TEST
 
 START_TEST(test_domain_interfaces_in_sync)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(HEAD LAB("nat", "vm-lab", PGS_V1)
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(HEAD LAB("nat", "vm-lab", PGS_V1)
                                                       "  <domain name='web1'>\n"
                                                       "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
-                                                      "  </domain>\n" TAIL);
+                                                      "  </domain>\n" TAIL, "hv1.xml");
         const VmnetDomain *d = g_ptr_array_index(plan->domains, 0);
         g_autofree char *xml = vmnet_render_domain_interface(plan, d,
                                                              g_ptr_array_index(d->interfaces, 0));
@@ -621,13 +603,13 @@ END_TEST
 
 START_TEST(test_domain_missing_or_foreign_mac)
 {
-        g_autoptr(VmnetPlan) plan = plan_from(
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(
                 HEAD LAB("nat", "vm-lab", PGS_V1)
                 "  <domain name='nosuch'><interface network='lab' mac='52:54:00:00:00:01'/></domain>\n"
-                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:02'/></domain>\n" TAIL);
-        g_autoptr(VmnetPlan) plan2 = plan_from(
+                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:02'/></domain>\n" TAIL, "hv1.xml");
+        g_autoptr(VmnetPlan) plan2 = vmnet_test_plan_from_string(
                 HEAD LAB("nat", "vm-lab", PGS_V1)
-                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:02'/></domain>\n" TAIL);
+                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:02'/></domain>\n" TAIL, "hv1.xml");
         g_autofree char *foreign = iface_xml("52:54:00:00:00:02", "default", NULL, NULL, "virtio");
         g_autoptr(VmnetLibvirtHost) host = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
@@ -660,18 +642,18 @@ END_TEST
  */
 START_TEST(test_replug_decisions)
 {
-        g_autoptr(VmnetPlan) v2 = plan_from(
+        g_autoptr(VmnetPlan) v2 = vmnet_test_plan_from_string(
                 HEAD LAB("nat", "vm-lab", PGS_V2)
                 "  <domain name='web1'>\n"
                 "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
                 "    <interface network='lab' mac='52:54:00:00:00:02' portgroup='web'/>\n"
-                "  </domain>\n" TAIL);
-        g_autoptr(VmnetPlan) moved = plan_from(
+                "  </domain>\n" TAIL, "hv1.xml");
+        g_autoptr(VmnetPlan) moved = vmnet_test_plan_from_string(
                 HEAD LAB("nat", "br-lab", PGS_V1)
                 "  <domain name='web1'>\n"
                 "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
                 "    <interface network='lab' mac='52:54:00:00:00:02' portgroup='web'/>\n"
-                "  </domain>\n" TAIL);
+                "  </domain>\n" TAIL, "hv1.xml");
         g_autofree char *if1 = iface_xml("52:54:00:00:00:01", "lab", NULL, "hv1", "virtio");
         g_autofree char *if2 = iface_xml("52:54:00:00:00:02", "lab", "web", "hv1", "virtio");
         g_autofree char *foreign = iface_xml("52:54:00:00:00:0f", "lab", NULL, NULL, "virtio");

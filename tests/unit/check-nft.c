@@ -36,18 +36,6 @@ static VmnetPlan *new_plan(const char *name)
         return plan;
 }
 
-static VmnetNetwork *add_network(VmnetPlan *plan, const char *name, VmnetMode mode,
-                                 const char *bridge)
-{
-        VmnetNetwork *net = vmnet_network_new();
-
-        net->name = g_strdup(name);
-        net->mode = mode;
-        net->bridge = g_strdup(bridge);
-        g_ptr_array_add(plan->networks, net);
-        return net;
-}
-
 static VmnetSubnet *add_subnet(VmnetNetwork *net, const char *cidr, const char *gw)
 {
         VmnetSubnet *sub = vmnet_subnet_new();
@@ -94,10 +82,10 @@ static void add_allow(VmnetPlan *plan, const char *from, const char *to, VmnetPr
 static VmnetPlan *sample_plan(void)
 {
         VmnetPlan *plan = new_plan("hv1");
-        VmnetNetwork *lab = add_network(plan, "lab", VMNET_MODE_NAT, "vm-lab");
-        VmnetNetwork *ho = add_network(plan, "ho", VMNET_MODE_HOST_ONLY, "vm-ho");
-        VmnetNetwork *rt = add_network(plan, "rt", VMNET_MODE_ROUTED, "vm-rt");
-        VmnetNetwork *lan = add_network(plan, "lan", VMNET_MODE_BRIDGED, "br-lan");
+        VmnetNetwork *lab = vmnet_test_add_network(plan, "lab", VMNET_MODE_NAT, "vm-lab");
+        VmnetNetwork *ho = vmnet_test_add_network(plan, "ho", VMNET_MODE_HOST_ONLY, "vm-ho");
+        VmnetNetwork *rt = vmnet_test_add_network(plan, "rt", VMNET_MODE_ROUTED, "vm-rt");
+        VmnetNetwork *lan = vmnet_test_add_network(plan, "lan", VMNET_MODE_BRIDGED, "br-lan");
 
         add_subnet(lab, "192.168.50.0/24", "192.168.50.1");
         lab->has_nat = TRUE;
@@ -174,7 +162,7 @@ END_TEST
 START_TEST(test_exact_small)
 {
         g_autoptr(VmnetPlan) plan = new_plan("p");
-        VmnetNetwork *net = add_network(plan, "r", VMNET_MODE_ROUTED, "vm-r");
+        VmnetNetwork *net = vmnet_test_add_network(plan, "r", VMNET_MODE_ROUTED, "vm-r");
         g_autofree char *text = NULL;
 
         add_subnet(net, "10.0.0.0/24", "10.0.0.1");
@@ -217,8 +205,8 @@ START_TEST(test_l2_only_is_empty)
         g_autoptr(VmnetPlan) plan = new_plan("l2");
         g_autofree char *text = NULL;
 
-        add_network(plan, "lan", VMNET_MODE_BRIDGED, "br-lan");
-        add_network(plan, "iso", VMNET_MODE_ISOLATED, "vm-iso");
+        vmnet_test_add_network(plan, "lan", VMNET_MODE_BRIDGED, "br-lan");
+        vmnet_test_add_network(plan, "iso", VMNET_MODE_ISOLATED, "vm-iso");
         text = vmnet_render_nft(plan);
         ck_assert(g_str_has_suffix(text, "table inet vmnet {\n"
                                          "\tcomment \"managed by vmnet plan l2\"\n"
@@ -229,7 +217,7 @@ END_TEST
 START_TEST(test_ipv6_and_prefixes)
 {
         g_autoptr(VmnetPlan) plan = new_plan("v6");
-        VmnetNetwork *net = add_network(plan, "lab", VMNET_MODE_NAT, "vm-lab");
+        VmnetNetwork *net = vmnet_test_add_network(plan, "lab", VMNET_MODE_NAT, "vm-lab");
         g_autofree char *text = NULL;
 
         add_subnet(net, "10.20.16.0/20", "10.20.16.1");
@@ -277,7 +265,7 @@ END_TEST
 START_TEST(test_duplicate_elements)
 {
         g_autoptr(VmnetPlan) plan = new_plan("dup");
-        VmnetNetwork *net = add_network(plan, "lab", VMNET_MODE_NAT, "vm-lab");
+        VmnetNetwork *net = vmnet_test_add_network(plan, "lab", VMNET_MODE_NAT, "vm-lab");
         g_autoptr(VmnetNftIr) ir = NULL;
         VmnetNftSet *map;
 

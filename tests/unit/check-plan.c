@@ -110,17 +110,6 @@ END_TEST
         "<domain name=\"web2\"><interface network=\"lab\"/></domain>\n"                   \
         "</plan>\n"
 
-static VmnetPlan *load_str(const char *xml)
-{
-        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
-        g_autoptr(GError) error = NULL;
-        VmnetPlan *plan = vmnet_plan_load_data(xml, strlen(xml), "t.xml", diags, &error);
-
-        ck_assert_msg(plan != NULL, "%s", error ? error->message : "");
-        ck_assert(vmnet_plan_validate(plan, diags));
-        return plan;
-}
-
 static char *mac_of(const VmnetPlan *plan, guint dom, guint ifc)
 {
         VmnetDomain *d = g_ptr_array_index(plan->domains, dom);
@@ -134,9 +123,9 @@ START_TEST(test_derived_macs)
 {
         g_autofree char *xml1 = g_strdup_printf(MAC_PLAN, "");
         g_autofree char *xml2 = g_strdup_printf(MAC_PLAN, "<interface network=\"lab2\"/>");
-        g_autoptr(VmnetPlan) p1 = load_str(xml1);
-        g_autoptr(VmnetPlan) p1b = load_str(xml1);
-        g_autoptr(VmnetPlan) p2 = load_str(xml2);
+        g_autoptr(VmnetPlan) p1 = vmnet_test_plan_from_string(xml1, "t.xml");
+        g_autoptr(VmnetPlan) p1b = vmnet_test_plan_from_string(xml1, "t.xml");
+        g_autoptr(VmnetPlan) p2 = vmnet_test_plan_from_string(xml2, "t.xml");
         g_autofree char *a = mac_of(p1, 0, 0), *b = mac_of(p1, 0, 1), *c = mac_of(p1, 1, 0);
         g_autofree char *a_again = mac_of(p1b, 0, 0);
         g_autofree char *a2 = mac_of(p2, 0, 1), *b2 = mac_of(p2, 0, 2);
@@ -159,7 +148,7 @@ START_TEST(test_defaults)
                 "<network name=\"lan\" mode=\"bridged\" bridge=\"br0\"><uplink dev=\"eno3\" name=\"lan0\" vlan=\"7\"/></network>"
                 "<domain name=\"d\"><interface network=\"prod\"/></domain>"
                 "</plan>";
-        g_autoptr(VmnetPlan) plan = load_str(xml);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(xml, "t.xml");
         VmnetNetwork *prod = vmnet_plan_find_network(plan, "prod");
         VmnetNetwork *dmz = vmnet_plan_find_network(plan, "dmz");
         VmnetNetwork *lan = vmnet_plan_find_network(plan, "lan");

@@ -44,18 +44,6 @@ static VmnetPortgroup *add_portgroup(VmnetNetwork *net, const char *name, gboole
         return pg;
 }
 
-static VmnetNetwork *add_network(VmnetPlan *plan, const char *name, VmnetMode mode,
-                                 const char *bridge)
-{
-        VmnetNetwork *net = vmnet_network_new();
-
-        net->name = g_strdup(name);
-        net->mode = mode;
-        net->bridge = g_strdup(bridge);
-        g_ptr_array_add(plan->networks, net);
-        return net;
-}
-
 static VmnetInterface *add_interface(VmnetDomain *dom, const char *network, const char *portgroup,
                                      const char *model, guint queues)
 {
@@ -83,13 +71,13 @@ static VmnetPlan *make_plan(void)
         VmnetPortgroup *pg;
 
         plan->name = g_strdup("hv1");
-        lab = add_network(plan, "lab", VMNET_MODE_NAT, "vmbr-lab");
+        lab = vmnet_test_add_network(plan, "lab", VMNET_MODE_NAT, "vmbr-lab");
         lab->mtu = 9000;
         add_portgroup(lab, "web", TRUE, 100000000, 100000000);
         add_portgroup(lab, "slow", FALSE, 1, 0);
         pg = add_portgroup(lab, "plain", FALSE, 0, 0);
         pg->vlan = 100;
-        iso = add_network(plan, "iso", VMNET_MODE_ISOLATED, NULL);
+        iso = vmnet_test_add_network(plan, "iso", VMNET_MODE_ISOLATED, NULL);
         (void)iso;
 
         dom = vmnet_domain_new();
@@ -580,7 +568,7 @@ START_TEST(test_escaping)
         g_autoptr(xmlDoc) idoc = NULL;
 
         plan->name = g_strdup(odd);
-        net = add_network(plan, odd, VMNET_MODE_BRIDGED, "br&'\"<>");
+        net = vmnet_test_add_network(plan, odd, VMNET_MODE_BRIDGED, "br&'\"<>");
         add_portgroup(net, "pg&<'\">", TRUE, 0, 0);
         dom = vmnet_domain_new();
         dom->name = g_strdup(odd);
@@ -614,7 +602,7 @@ START_TEST(test_escaping_libvirt)
         g_autofree char *xml = NULL;
 
         plan->name = g_strdup("p&<'\">");
-        net = add_network(plan, "n&<'\">x", VMNET_MODE_NAT, "vm-odd");
+        net = vmnet_test_add_network(plan, "n&<'\">x", VMNET_MODE_NAT, "vm-odd");
         add_portgroup(net, "pg", TRUE, 8193, 8192);
         vmnet_plan_finalize(plan);
         xml = vmnet_render_libvirt_network(plan, net);
@@ -633,7 +621,7 @@ static char *portgroup_rate(guint64 bps)
         g_autoptr(xmlDoc) doc = NULL;
 
         plan->name = g_strdup("r");
-        net = add_network(plan, "n", VMNET_MODE_ISOLATED, "vm-n");
+        net = vmnet_test_add_network(plan, "n", VMNET_MODE_ISOLATED, "vm-n");
         add_portgroup(net, "pg", FALSE, bps, bps);
         xml = vmnet_render_libvirt_network(plan, net);
         doc = parse_xml(xml);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "plan/plan.h"
 #include "tests/unit/testutil.h"
@@ -43,12 +44,10 @@ void vmnet_test_golden(const char *relpath, const char *actual)
         }
 }
 
-VmnetPlan *vmnet_test_load_plan(const char *relpath)
+/* Checks a loaded plan; on failure aborts the test with every diagnostic. */
+static VmnetPlan *checked(VmnetPlan *loaded, VmnetDiags *diags, GError *error, const char *what)
 {
-        g_autofree char *path = vmnet_test_path(relpath);
-        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VmnetPlan) plan = vmnet_plan_load_file(path, diags, &error);
+        g_autoptr(VmnetPlan) plan = loaded;
 
         if (plan && !vmnet_plan_validate(plan, diags))
                 g_clear_pointer(&plan, vmnet_plan_free);
@@ -56,10 +55,41 @@ VmnetPlan *vmnet_test_load_plan(const char *relpath)
                 g_autoptr(GError) all = NULL;
 
                 vmnet_diags_to_error(diags, &all, VMNET_ERROR_INVALID);
-                ck_abort_msg("loading %s: %s\n%s", relpath, error ? error->message : "",
+                ck_abort_msg("loading %s: %s\n%s", what, error ? error->message : "",
                              all->message);
         }
         return g_steal_pointer(&plan);
+}
+
+VmnetPlan *vmnet_test_load_plan(const char *relpath)
+{
+        g_autofree char *path = vmnet_test_path(relpath);
+        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        VmnetPlan *plan = vmnet_plan_load_file(path, diags, &error);
+
+        return checked(plan, diags, error, relpath);
+}
+
+VmnetPlan *vmnet_test_plan_from_string(const char *xml, const char *name)
+{
+        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        VmnetPlan *plan = vmnet_plan_load_data(xml, strlen(xml), name, diags, &error);
+
+        return checked(plan, diags, error, name);
+}
+
+VmnetNetwork *vmnet_test_add_network(VmnetPlan *plan, const char *name, VmnetMode mode,
+                                     const char *bridge)
+{
+        VmnetNetwork *net = vmnet_network_new();
+
+        net->name = g_strdup(name);
+        net->mode = mode;
+        net->bridge = g_strdup(bridge);
+        g_ptr_array_add(plan->networks, net);
+        return net;
 }
 
 static gint cmp_str(gconstpointer a, gconstpointer b)

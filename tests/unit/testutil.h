@@ -20,5 +20,12 @@ void vmnet_test_golden(const char *relpath, const char *actual);
 /* Loads, finalizes and validates a plan (path relative to the source tree); fails the test on any error. */
 VmnetPlan *vmnet_test_load_plan(const char *relpath);
 
+/* Loads, finalizes and validates a plan from text (named name in messages); fails the test on any error. */
+VmnetPlan *vmnet_test_plan_from_string(const char *xml, const char *name);
+
+/* Appends a network to a plan built in C (borrowed pointer into plan). */
+VmnetNetwork *vmnet_test_add_network(VmnetPlan *plan, const char *name, VmnetMode mode,
+                                     const char *bridge);
+
 /* Every file in a source-tree directory ending in suffix, sorted. Caller frees (g_strfreev). */
 char **vmnet_test_list_dir(const char *reldir, const char *suffix);
