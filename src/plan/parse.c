@@ -488,6 +488,8 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
         {
                 net->has_nat = TRUE;
                 net->nat_line = line_of(c);
+                /* The schema allows one <nat>; the converter also runs on plans that failed it. */
+                g_free(net->nat_out);
                 net->nat_out = attr(c, "out");
                 FOREACH_CHILD(f, c, "port-forward")
                 {
