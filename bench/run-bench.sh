@@ -1,7 +1,7 @@
 #!/bin/bash
 # The engine's speed against the practical floor, side by side in one run.
 # Needs 802.1Q (run it in the test VM: tests/vm/vm-run bench/run-bench.sh, or
-# `make bench`); every measurement runs in its own throwaway network namespace.
+# `make benchmark`); every measurement runs in its own throwaway network namespace.
 #
 # For N = 10, 100, 1000 bridged networks, each a VLAN subinterface of a trunk
 # enslaved to its own bridge, it measures:
