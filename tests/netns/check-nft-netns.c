@@ -948,32 +948,12 @@ static Suite *nft_netns_suite(void)
         return s;
 }
 
-static gint cmp_path(gconstpointer a, gconstpointer b)
-{
-        return g_strcmp0(*(char *const *)a, *(char *const *)b);
-}
-
 int main(void)
 {
-        g_autoptr(GPtrArray) all = g_ptr_array_new();
+        static const char *const plan_dirs[] = { "examples", "tests/data/nft", NULL };
         int ret;
 
-        for (guint d = 0; d < 2; d++) {
-                const char *rel = d == 0 ? "examples" : "tests/data/nft";
-                g_autofree char *dir = vmnet_test_path(rel);
-                g_autoptr(GDir) gd = g_dir_open(dir, 0, NULL);
-                g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-                const char *name;
-
-                while (gd && (name = g_dir_read_name(gd)))
-                        if (g_str_has_suffix(name, ".xml"))
-                                g_ptr_array_add(names, g_build_filename(rel, name, NULL));
-                g_ptr_array_sort(names, cmp_path);
-                for (guint i = 0; i < names->len; i++)
-                        g_ptr_array_add(all, g_strdup(g_ptr_array_index(names, i)));
-        }
-        g_ptr_array_add(all, NULL);
-        plans = (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
+        plans = vmnet_test_list_dirs(plan_dirs, ".xml");
 
         ret = vmnet_nstest_run(nft_netns_suite(), TRUE);
         g_strfreev(plans);

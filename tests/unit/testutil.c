@@ -97,18 +97,32 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
         return g_strcmp0(*(char *const *)a, *(char *const *)b);
 }
 
+char **vmnet_test_list_dirs(const char *const *reldirs, const char *suffix)
+{
+        g_autoptr(GPtrArray) all = g_ptr_array_new();
+
+        for (const char *const *rel = reldirs; *rel; rel++) {
+                g_autofree char *path = vmnet_test_path(*rel);
+                g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+                g_autoptr(GPtrArray) names = g_ptr_array_new();
+                const char *name;
+
+                /* g_error, not ck_assert: this also runs before any test, in main(). */
+                if (!dir)
+                        g_error("cannot open %s", path);
+                while ((name = g_dir_read_name(dir)))
+                        if (g_str_has_suffix(name, suffix))
+                                g_ptr_array_add(names, g_build_filename(*rel, name, NULL));
+                g_ptr_array_sort(names, cmp_str);
+                g_ptr_array_extend_and_steal(all, g_steal_pointer(&names));
+        }
+        g_ptr_array_add(all, NULL);
+        return (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
+}
+
 char **vmnet_test_list_dir(const char *reldir, const char *suffix)
 {
-        g_autofree char *path = vmnet_test_path(reldir);
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        g_autoptr(GPtrArray) names = g_ptr_array_new();
-        const char *name;
+        const char *const dirs[] = { reldir, NULL };
 
-        ck_assert_msg(dir != NULL, "cannot open %s", path);
-        while ((name = g_dir_read_name(dir)))
-                if (g_str_has_suffix(name, suffix))
-                        g_ptr_array_add(names, g_build_filename(reldir, name, NULL));
-        g_ptr_array_sort(names, cmp_str);
-        g_ptr_array_add(names, NULL);
-        return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+        return vmnet_test_list_dirs(dirs, suffix);
 }

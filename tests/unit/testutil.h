@@ -29,3 +29,5 @@ VmnetNetwork *vmnet_test_add_network(VmnetPlan *plan, const char *name, VmnetMod
 
 /* Every file in a source-tree directory ending in suffix, sorted. Caller frees (g_strfreev). */
 char **vmnet_test_list_dir(const char *reldir, const char *suffix);
+/* The same over several directories (NULL-terminated), in that order; usable outside a test. */
+char **vmnet_test_list_dirs(const char *const *reldirs, const char *suffix);
