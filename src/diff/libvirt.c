@@ -311,7 +311,7 @@ typedef struct {
         char *detail;        /* DO_UPDATE */
 } Decision;
 
-/* The rate as libvirt stores it (KiB/s), 0 = none. */
+/* The rate as libvirt stores it (kB/s, tc kbps), 0 = none. */
 static guint64 kib(gboolean has, guint64 bps)
 {
         return has && bps ? vmnet_rate_to_libvirt_kib(bps) : 0;

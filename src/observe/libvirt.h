@@ -21,8 +21,8 @@
 typedef struct {
         char *name;
         gboolean is_default;
-        guint64 inbound;  /* <inbound average=> in KiB/s, 0 = none */
-        guint64 outbound; /* <outbound average=> in KiB/s, 0 = none */
+        guint64 inbound;  /* <inbound average=> in kB/s (tc kbps), 0 = none */
+        guint64 outbound; /* <outbound average=> in kB/s (tc kbps), 0 = none */
         char *xml;        /* the <portgroup> element as libvirt formatted it */
 } VmnetLibvirtPortgroup;
 
@@ -55,7 +55,7 @@ typedef struct {
         char *model;     /* <model type=>, NULL when none */
         guint queues;    /* <driver queues=>, 0 when none */
         guint mtu;       /* <mtu size=>, 0 when none */
-        guint64 inbound; /* own <bandwidth>, KiB/s, 0 = none */
+        guint64 inbound; /* own <bandwidth>, kB/s, 0 = none */
         guint64 outbound;
         char *alias;     /* <alias name=>, NULL when none */
         /*
