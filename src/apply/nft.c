@@ -1628,18 +1628,21 @@ gboolean vmnet_nft_restore(struct mnl_socket *nl, const VmnetNftSnapshot *snap, 
         return ok;
 }
 
-VmnetNftObserved *vmnet_nft_observe(struct mnl_socket *nl, GError **error)
+VmnetNftObserved *vmnet_nft_observed_from_snapshot(const VmnetNftSnapshot *snap)
 {
-        g_autoptr(VmnetNftSnapshot) snap = vmnet_nft_snapshot_take(nl, error);
-        VmnetNftObserved *o;
+        VmnetNftObserved *o = g_new0(VmnetNftObserved, 1);
 
-        if (!snap)
-                return NULL;
-        o = g_new0(VmnetNftObserved, 1);
         o->exists = vmnet_nft_snapshot_exists(snap);
         o->comment = g_strdup(snap->comment);
         o->digest = g_strdup(snap->digest);
         return o;
+}
+
+VmnetNftObserved *vmnet_nft_observe(struct mnl_socket *nl, GError **error)
+{
+        g_autoptr(VmnetNftSnapshot) snap = vmnet_nft_snapshot_take(nl, error);
+
+        return snap ? vmnet_nft_observed_from_snapshot(snap) : NULL;
 }
 
 void vmnet_nft_observed_free(VmnetNftObserved *o)

@@ -78,6 +78,8 @@ VmnetNftSnapshot *vmnet_nft_snapshot_ref(VmnetNftSnapshot *snap);
 void vmnet_nft_snapshot_unref(VmnetNftSnapshot *snap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftSnapshot, vmnet_nft_snapshot_unref)
 gboolean vmnet_nft_snapshot_exists(const VmnetNftSnapshot *snap);
+/* What vmnet_nft_observe() reports, from a snapshot already taken (one dump, not two). Caller frees. */
+VmnetNftObserved *vmnet_nft_observed_from_snapshot(const VmnetNftSnapshot *snap);
 /* Borrowed; same format as VmnetNftObserved. */
 const char *vmnet_nft_snapshot_comment(const VmnetNftSnapshot *snap);
 const char *vmnet_nft_snapshot_digest(const VmnetNftSnapshot *snap);

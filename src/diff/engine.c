@@ -40,10 +40,10 @@ VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, c
         obs->netns = g_strdup(netns);
         if (!vmnet_observe_host(&obs->host, error))
                 return NULL;
-        if (!(obs->nft = vmnet_nft_observe(ctx->nft, error)))
-                return NULL;
+        /* One dump serves both: what the table holds, and how to put it back. */
         if (!(obs->nft_snap = vmnet_nft_snapshot_take(ctx->nft, error)))
                 return NULL;
+        obs->nft = vmnet_nft_observed_from_snapshot(obs->nft_snap);
         if (!(obs->state = vmnet_state_load(plan_name, netns, error)))
                 return NULL;
         if (!(obs->foreign = vmnet_foreign_state_from_keyfile(obs->state->kf, error)))
