@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Test: check, valgrind, clang (libFuzzer), the tools tests use to read state
 # independently (iproute2, nftables, jq, libvirt's virt-xml-validate), man.
 pkgs="build-essential autoconf automake libtool pkg-config
-libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
+libglib2.0-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
 man-db groff-base util-linux ansible-core dnsmasq-base busybox-static"
