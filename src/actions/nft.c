@@ -67,7 +67,8 @@ static gboolean replace_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError
         const NftData *d = a->data;
         struct mnl_socket *nl = ctx_nft(ctx, error);
 
-        return nl && vmnet_nft_replace(nl, d->ir, error);
+        return nl && vmnet_nft_replace(nl, d->ir, d->snap && !vmnet_nft_snapshot_exists(d->snap),
+                                       error);
 }
 
 static VmnetAction *replace_invert(const VmnetAction *a)

@@ -30,9 +30,12 @@ struct mnl_socket *vmnet_nft_socket_open(GError **error);
 /*
  * Replaces table inet vmnet by ir in one transaction:
  * add table (a no-op when it exists), delete table, add table, chains,
- * sets, elements, rules. Other tables are never touched.
+ * sets, elements, rules. Other tables are never touched. absent: the caller
+ * saw no table (its snapshot), so the table is created with NLM_F_EXCL and
+ * nothing is deleted; a table that appeared since fails the transaction.
  */
-gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, GError **error);
+gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, gboolean absent,
+                           GError **error);
 
 /* Deletes table inet vmnet; succeeds when it does not exist. */
 gboolean vmnet_nft_delete_table(struct mnl_socket *nl, GError **error);

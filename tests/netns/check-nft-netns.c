@@ -67,7 +67,7 @@ static void replace_ok(struct mnl_socket *nl, const VmnetNftIr *ir)
 {
         g_autoptr(GError) error = NULL;
 
-        ck_assert_msg(vmnet_nft_replace(nl, ir, &error), "replace: %s",
+        ck_assert_msg(vmnet_nft_replace(nl, ir, FALSE, &error), "replace: %s",
                       error ? error->message : "");
 }
 
@@ -350,7 +350,7 @@ START_TEST(test_replace_is_atomic)
         add_broken_rule(bad);
 
         /* the table did not exist: a refused batch leaves it absent */
-        ck_assert(!vmnet_nft_replace(nl, bad, &error));
+        ck_assert(!vmnet_nft_replace(nl, bad, TRUE, &error));
         ck_assert_int_ne(vmnet_nstest_sh_status("nft list table inet vmnet"), 0);
         g_clear_error(&error);
 
@@ -359,7 +359,7 @@ START_TEST(test_replace_is_atomic)
         list_before = nft_out("nft -a list table inet vmnet");
 
         /* the last rule of a large batch refers to a set that does not exist */
-        ck_assert(!vmnet_nft_replace(nl, bad, &error));
+        ck_assert(!vmnet_nft_replace(nl, bad, FALSE, &error));
         ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_NFT));
         {
                 g_autofree char *want = g_strdup_printf(
@@ -382,9 +382,49 @@ START_TEST(test_replace_is_atomic)
         bad_chain = load_ir("examples/quickstart.xml");
         vmnet_nft_ir_add_chain(bad_chain, "bogus", VMNET_NFT_CHAIN_NAT, VMNET_NFT_HOOK_FORWARD, 0,
                                FALSE);
-        ck_assert(!vmnet_nft_replace(nl, bad_chain, &error));
+        ck_assert(!vmnet_nft_replace(nl, bad_chain, FALSE, &error));
         ck_assert_msg(strstr(error->message, ": adding chain bogus: "), "%s", error->message);
         g_free(list_after);
+        list_after = nft_out("nft -a list table inet vmnet");
+        ck_assert_str_eq(list_after, list_before);
+}
+END_TEST
+
+/*
+ * A table the caller saw absent is created exclusively (no delete in the
+ * transaction): the result is the same table, and a table that appeared in
+ * the meantime makes the transaction fail and is left as it was.
+ */
+START_TEST(test_replace_absent)
+{
+        g_autoptr(VmnetMnlSocket) nl = NULL;
+        g_autoptr(VmnetNftIr) ir = NULL;
+        g_autoptr(VmnetNftIr) other = NULL;
+        g_autoptr(VmnetNftObserved) excl = NULL;
+        g_autoptr(VmnetNftObserved) plain = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *list_before = NULL;
+        g_autofree char *list_after = NULL;
+
+        vmnet_nstest_enter();
+        nl = open_nl();
+        ir = load_ir("tests/data/nft/everything.xml");
+        other = load_ir("examples/quickstart.xml");
+
+        ck_assert_msg(vmnet_nft_replace(nl, ir, TRUE, &error), "%s",
+                      error ? error->message : "");
+        excl = observe(nl);
+        ck_assert(excl->exists);
+        ck_assert_int_eq(vmnet_nstest_sh_status("nft delete table inet vmnet"), 0);
+        replace_ok(nl, ir);
+        plain = observe(nl);
+        ck_assert_str_eq(excl->digest, plain->digest);
+
+        /* the table exists now: an exclusive create must not merge into it */
+        list_before = nft_out("nft -a list table inet vmnet");
+        ck_assert(!vmnet_nft_replace(nl, other, TRUE, &error));
+        ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_NFT));
+        ck_assert_msg(strstr(error->message, "File exists"), "%s", error->message);
         list_after = nft_out("nft -a list table inet vmnet");
         ck_assert_str_eq(list_after, list_before);
 }
@@ -936,6 +976,7 @@ static Suite *nft_netns_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_foreign_tables_untouched);
         tcase_add_test(tc, test_replace_is_atomic);
+        tcase_add_test(tc, test_replace_absent);
         tcase_add_test(tc, test_big_table);
         tcase_add_test(tc, test_observe_drift);
         tcase_add_test(tc, test_snapshot_restore);
