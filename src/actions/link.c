@@ -161,19 +161,21 @@ static char *create_describe(const VmnetAction *a)
 
 static gboolean create_rest(struct nl_sock *sk, const VmnetLinkSpec *s, GError **error)
 {
-        /* A bridge got its MAC in RTM_NEWLINK; a VLAN inherits its parent's unless told. */
-        if (s->kind == VMNET_LINK_KIND_VLAN && s->has_mac &&
-            !vmnet_nl_link_set_mac(sk, s->name, &s->mac, error))
-                return FALSE;
-        if (s->alias && !vmnet_nl_link_set_alias(sk, s->name, s->alias, error))
-                return FALSE;
-        /* Set after creation, not in RTM_NEWLINK: only a changed MTU counts as set by the
-         * user, and a bridge with a user-set MTU keeps it when ports come and go. */
-        if (s->mtu && !vmnet_nl_link_set_mtu(sk, s->name, s->mtu, error))
-                return FALSE;
-        if (s->master && !vmnet_nl_link_set_master(sk, s->name, s->master, error))
-                return FALSE;
-        if (s->up && !vmnet_nl_link_set_up(sk, s->name, TRUE, error))
+        VmnetNlLinkSet set = {
+                /* A bridge got its MAC in RTM_NEWLINK; a VLAN inherits its parent's unless told. */
+                .mac = s->kind == VMNET_LINK_KIND_VLAN && s->has_mac ? &s->mac : NULL,
+                .alias = s->alias,
+                /* Set after creation, not in RTM_NEWLINK: only a changed MTU counts as set by
+                 * the user, and a bridge with a user-set MTU keeps it when ports come and go. */
+                .mtu = s->mtu,
+                .master = s->master,
+                .up = s->up ? 1 : -1,
+        };
+        g_autofree char *what = g_strdup_printf("configuring new link %s", s->name);
+
+        /* One message, as `ip link set NAME alias A mtu M master B up` sends it. */
+        if ((set.mac || set.alias || set.mtu || set.master || set.up == 1) &&
+            !vmnet_nl_link_set(sk, s->name, &set, what, error))
                 return FALSE;
         for (guint i = 0; i < s->ports->len; i++) {
                 const char *port = g_ptr_array_index(s->ports, i);

@@ -179,10 +179,11 @@ static gboolean put_bridge_data(struct nl_msg *msg, const VmnetNlBridgeOpts *opt
         return TRUE;
 }
 
-static struct nl_msg *bridge_msg(int flags, int ifindex, const char *name,
-                                 const VmnetNlBridgeOpts *opts, const VmnetMac *mac)
+/* A link is named, not numbered: created with that name, or changed by it. */
+static struct nl_msg *bridge_msg(int flags, const char *name, const VmnetNlBridgeOpts *opts,
+                                 const VmnetMac *mac)
 {
-        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
         struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, flags);
         struct nlattr *info;
 
@@ -190,7 +191,7 @@ static struct nl_msg *bridge_msg(int flags, int ifindex, const char *name,
                 return NULL;
         if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
                 goto fail;
-        if (name && nla_put_string(msg, IFLA_IFNAME, name) < 0)
+        if (nla_put_string(msg, IFLA_IFNAME, name) < 0)
                 goto fail;
         if (mac && nla_put(msg, IFLA_ADDRESS, sizeof(mac->b), mac->b) < 0)
                 goto fail;
@@ -222,12 +223,38 @@ static gboolean send_msg(struct nl_sock *sk, struct nl_msg *msg, GError **error,
                            name ? " " : "", name ? name : "");
 }
 
+/*
+ * Like send_msg(), for a message that names its link (IFLA_IFNAME): the
+ * kernel's ENODEV becomes VMNET_ERROR_NOT_FOUND, "link X does not exist".
+ */
+static gboolean send_to_link(struct nl_sock *sk, struct nl_msg *msg, const char *name,
+                             GError **error, const char *what)
+{
+        NlErrRec rec;
+        int ret;
+
+        if (!msg) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "%s: cannot build the netlink message", what);
+                return FALSE;
+        }
+        capture_begin(sk, &rec);
+        ret = nl_send_sync(sk, msg); /* frees msg */
+        if (ret < 0 && rec.errnum == ENODEV) {
+                nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                            "%s: link %s does not exist", what, name);
+                return FALSE;
+        }
+        return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
 gboolean vmnet_nl_bridge_create(struct nl_sock *sk, const char *name,
                                 const VmnetNlBridgeOpts *opts, const VmnetMac *mac,
                                 GError **error)
 {
         /* Forward delay and STP in separate steps: see vmnet_nl_bridge_change(). */
-        if (!send_msg(sk, bridge_msg(NLM_F_CREATE | NLM_F_EXCL, 0, name, NULL, mac), error,
+        if (!send_msg(sk, bridge_msg(NLM_F_CREATE | NLM_F_EXCL, name, NULL, mac), error,
                       "creating bridge", name))
                 return FALSE;
         if (!vmnet_nl_bridge_change(sk, name, opts, error)) {
@@ -243,12 +270,9 @@ gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
 {
         VmnetNlBridgeOpts first = VMNET_NL_BRIDGE_OPTS_INIT, second = VMNET_NL_BRIDGE_OPTS_INIT;
         g_autofree char *what = g_strdup_printf("changing bridge %s", name);
-        int ifindex;
 
         if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0))
                 return TRUE;
-        if (!get_ifindex(sk, name, &ifindex, error, what))
-                return FALSE;
         /*
          * With STP on, the kernel refuses a forward delay outside 2..30 s, and
          * it applies IFLA_BR_FORWARD_DELAY before IFLA_BR_STP_STATE. So when
@@ -262,13 +286,11 @@ gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
                 first.forward_delay = opts->forward_delay;
                 second.stp = opts->stp;
         }
-        if (!send_msg(sk, bridge_msg(0, ifindex, NULL, &first, NULL), error,
-                      "changing bridge", name))
+        if (!send_to_link(sk, bridge_msg(0, name, &first, NULL), name, error, what))
                 return FALSE;
         if (second.stp < 0 && second.forward_delay < 0)
                 return TRUE;
-        return send_msg(sk, bridge_msg(0, ifindex, NULL, &second, NULL), error,
-                        "changing bridge", name);
+        return send_to_link(sk, bridge_msg(0, name, &second, NULL), name, error, what);
 }
 
 gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *parent,
@@ -297,89 +319,92 @@ gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *
 
 gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error)
 {
-        g_autoptr(VmnetRtnlLink) link = NULL;
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
         g_autofree char *what = g_strdup_printf("deleting link %s", name);
-        NlErrRec rec;
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
 
-        if (!get_link(sk, name, &link, error, what))
-                return FALSE;
-        capture_begin(sk, &rec);
-        return capture_end(sk, &rec, rtnl_link_delete(sk, link), error, "%s", what);
+        if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+                    nla_put_string(msg, IFLA_IFNAME, name) < 0))
+                g_clear_pointer(&msg, nlmsg_free);
+        return send_to_link(sk, msg, name, error, what);
 }
 
-/* Applies changes (which this function consumes) to the link called name. */
-static gboolean change_link(struct nl_sock *sk, const char *name, struct rtnl_link *changes,
-                            GError **error, const char *what)
+/*
+ * One RTM_NEWLINK addressed by name (ifi_index 0, IFLA_IFNAME), as `ip link
+ * set` sends it: no look-up first, and every change of a link in one message.
+ */
+gboolean vmnet_nl_link_set(struct nl_sock *sk, const char *name, const VmnetNlLinkSet *set,
+                           const char *what, GError **error)
 {
-        g_autoptr(VmnetRtnlLink) owned = changes;
-        g_autoptr(VmnetRtnlLink) orig = NULL;
-        NlErrRec rec;
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        struct nl_msg *msg;
+        int master_index = 0;
 
-        if (!get_link(sk, name, &orig, error, what))
+        if (set->master && !get_ifindex(sk, set->master, &master_index, error, what))
                 return FALSE;
-        capture_begin(sk, &rec);
-        return capture_end(sk, &rec, rtnl_link_change(sk, orig, owned, 0), error, "%s", what);
+        if (set->up >= 0) {
+                ifi.ifi_change = IFF_UP;
+                ifi.ifi_flags = set->up ? IFF_UP : 0;
+        }
+        msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+        if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+                    nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+                    (set->mac && nla_put(msg, IFLA_ADDRESS, sizeof(set->mac->b), set->mac->b) < 0) ||
+                    (set->mtu && nla_put_u32(msg, IFLA_MTU, set->mtu) < 0) ||
+                    /* "" removes the alias (the kernel takes the string without its NUL) */
+                    (set->alias &&
+                     nla_put(msg, IFLA_IFALIAS, (int)strlen(set->alias), set->alias) < 0) ||
+                    ((set->master || set->nomaster) &&
+                     nla_put_u32(msg, IFLA_MASTER, (guint32)master_index) < 0)))
+                g_clear_pointer(&msg, nlmsg_free);
+        return send_to_link(sk, msg, name, error, what);
 }
 
 gboolean vmnet_nl_link_set_mtu(struct nl_sock *sk, const char *name, guint mtu, GError **error)
 {
-        struct rtnl_link *ch = rtnl_link_alloc();
+        VmnetNlLinkSet set = { .mtu = mtu, .up = -1 };
         g_autofree char *what = g_strdup_printf("setting mtu %u on %s", mtu, name);
 
-        rtnl_link_set_mtu(ch, mtu);
-        return change_link(sk, name, ch, error, what);
+        return vmnet_nl_link_set(sk, name, &set, what, error);
 }
 
 gboolean vmnet_nl_link_set_mac(struct nl_sock *sk, const char *name, const VmnetMac *mac,
                                GError **error)
 {
-        struct rtnl_link *ch = rtnl_link_alloc();
-        g_autoptr(VmnetNlAddr) a = nl_addr_build(AF_LLC, mac->b, sizeof(mac->b));
+        VmnetNlLinkSet set = { .mac = mac, .up = -1 };
         g_autofree char *s = vmnet_mac_to_string(mac);
         g_autofree char *what = g_strdup_printf("setting mac %s on %s", s, name);
 
-        rtnl_link_set_addr(ch, a);
-        return change_link(sk, name, ch, error, what);
+        return vmnet_nl_link_set(sk, name, &set, what, error);
 }
 
 gboolean vmnet_nl_link_set_alias(struct nl_sock *sk, const char *name, const char *alias,
                                  GError **error)
 {
-        struct rtnl_link *ch = rtnl_link_alloc();
+        VmnetNlLinkSet set = { .alias = alias ? alias : "", .up = -1 };
         g_autofree char *what = g_strdup_printf(alias && alias[0] ? "setting the alias of %s" :
                                                                     "removing the alias of %s",
                                                 name);
 
-        rtnl_link_set_ifalias(ch, alias ? alias : "");
-        return change_link(sk, name, ch, error, what);
+        return vmnet_nl_link_set(sk, name, &set, what, error);
 }
 
 gboolean vmnet_nl_link_set_up(struct nl_sock *sk, const char *name, gboolean up, GError **error)
 {
-        struct rtnl_link *ch = rtnl_link_alloc();
+        VmnetNlLinkSet set = { .up = up ? 1 : 0 };
         g_autofree char *what = g_strdup_printf(up ? "bringing up %s" : "bringing down %s", name);
 
-        if (up)
-                rtnl_link_set_flags(ch, IFF_UP);
-        else
-                rtnl_link_unset_flags(ch, IFF_UP);
-        return change_link(sk, name, ch, error, what);
+        return vmnet_nl_link_set(sk, name, &set, what, error);
 }
 
 gboolean vmnet_nl_link_set_master(struct nl_sock *sk, const char *name, const char *master,
                                   GError **error)
 {
-        struct rtnl_link *ch;
-        g_autofree char *what = NULL;
-        int master_index = 0;
+        VmnetNlLinkSet set = { .master = master, .nomaster = !master, .up = -1 };
+        g_autofree char *what = master ? g_strdup_printf("enslaving %s to %s", name, master) :
+                                         g_strdup_printf("releasing %s from its master", name);
 
-        what = master ? g_strdup_printf("enslaving %s to %s", name, master) :
-                        g_strdup_printf("releasing %s from its master", name);
-        if (master && !get_ifindex(sk, master, &master_index, error, what))
-                return FALSE;
-        ch = rtnl_link_alloc();
-        rtnl_link_set_master(ch, master_index);
-        return change_link(sk, name, ch, error, what);
+        return vmnet_nl_link_set(sk, name, &set, what, error);
 }
 
 gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, guint16 flags,

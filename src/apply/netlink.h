@@ -44,7 +44,25 @@ gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *
                               guint vid, GError **error);
 gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error);
 
+/* Changes to one link; what is unset is left alone. */
+typedef struct {
+        const VmnetMac *mac;  /* NULL: unchanged */
+        guint mtu;            /* 0: unchanged */
+        const char *alias;    /* NULL: unchanged; "" removes it */
+        const char *master;   /* NULL: unchanged */
+        gboolean nomaster;    /* releases the link from its master */
+        int up;               /* -1: unchanged, 0: down, 1: up */
+} VmnetNlLinkSet;
+
+/*
+ * Applies set to the link called name in one RTM_NEWLINK addressed by name,
+ * as `ip link set` does; what names the operation in errors. A link that
+ * does not exist is VMNET_ERROR_NOT_FOUND.
+ */
+gboolean vmnet_nl_link_set(struct nl_sock *sk, const char *name, const VmnetNlLinkSet *set,
+                           const char *what, GError **error);
 gboolean vmnet_nl_link_set_mtu(struct nl_sock *sk, const char *name, guint mtu, GError **error);
+
 gboolean vmnet_nl_link_set_mac(struct nl_sock *sk, const char *name, const VmnetMac *mac,
                                GError **error);
 /* alias NULL or "" removes it. */
