@@ -2,18 +2,19 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <netlink/attr.h>
-#include <netlink/cache.h>
 #include <netlink/msg.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/route.h>
+#include <netlink/socket.h>
 
 #include "apply/netlink.h"
 #include "observe/host.h"
@@ -160,69 +161,296 @@ void vmnet_host_resolve(VmnetHost *host)
         }
 }
 
-/* --- links: a raw RTM_GETLINK dump ---------------------------------------------------------
+/* --- raw rtnetlink dumps --------------------------------------------------------------------
  *
- * Raw rather than rtnl_link_alloc_cache(): libnl 3.7 drops the bridge's
- * IFLA_INFO_DATA (STP, forward delay, VLAN filtering), and parsing the
- * attributes straight into VmnetHostLink avoids building thousands of libnl
- * objects only to copy them.
+ * Every object type is read with one raw dump parsed straight into the plain
+ * structs, rather than with libnl's caches (rtnl_link/addr/route_alloc_cache):
+ * a cache builds, hashes and frees one libnl object per message only for us
+ * to copy a few fields out of it, and libnl 3.7 drops the bridge's
+ * IFLA_INFO_DATA (STP, forward delay, VLAN filtering) anyway.
+ *
+ * The socket asks for strict checking (NETLINK_GET_STRICT_CHK, Linux 4.20),
+ * so that the kernel filters the route dump by table instead of sending the
+ * local table (a local and a multicast route per IPv6 link) to be thrown
+ * away here. In strict mode the kernel refuses a request with a header field
+ * or attribute it does not filter on, so each request is built exactly like
+ * iproute2's (rtnl_linkdump_req, rtnl_addrdump_req, rtnl_routedump_req):
+ * only the family, plus IFLA_EXT_MASK or RTA_TABLE. Older kernels ignore
+ * both the option and the filter; the callbacks filter again.
+ *
+ * Messages are read from the socket directly rather than with
+ * nl_recvmsgs(), which copies every message into a new nl_msg, and ignores
+ * both the error a failed dump ends with (NLMSG_DONE carrying -errno: an
+ * empty result would read as an empty host) and NLM_F_DUMP_INTR.
  */
+
+typedef void (*DumpCb)(struct nlmsghdr *nlh, void *arg);
+
+typedef struct {
+        struct nl_sock *sk;
+        guint8 *buf;
+        size_t size;
+        gboolean interrupted; /* a dump said NLM_F_DUMP_INTR: read everything again */
+} Dumper;
+
+static void dumper_clear(Dumper *d)
+{
+        g_free(d->buf);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Dumper, dumper_clear)
+
+/* The kernel fills at most 32 KiB per datagram, unless a single message is larger. */
+#define DUMP_BUF_SIZE (64 * 1024)
+#define OBSERVE_ATTEMPTS 5
+
+/*
+ * Attribute parsing, inlined: libnl's nla_parse() makes several calls per
+ * attribute, and a bridge's RTM_NEWLINK carries about a hundred (with
+ * IFLA_INFO_DATA). Same result as nla_parse() without a policy: tb[type] is
+ * the last attribute of that type, or NULL.
+ */
+static inline int attr_len(const struct nlattr *a)
+{
+        return a->nla_len - NLA_HDRLEN;
+}
+
+static inline void *attr_data(const struct nlattr *a)
+{
+        return (char *)a + NLA_HDRLEN;
+}
+
+static void attrs_parse(struct nlattr **tb, int maxtype, void *head, int len)
+{
+        struct nlattr *a = head;
+
+        memset(tb, 0, sizeof(*tb) * (maxtype + 1));
+        while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
+                int type = a->nla_type & NLA_TYPE_MASK;
+
+                if (type <= maxtype)
+                        tb[type] = a;
+                len -= NLA_ALIGN(a->nla_len);
+                a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+        }
+}
+
+/* Parses the attributes after the family header (hdrlen bytes); NULL when the message is short. */
+static void *msg_parse(struct nlmsghdr *nlh, size_t hdrlen, struct nlattr **tb, int maxtype)
+{
+        if (nlh->nlmsg_len < NLMSG_LENGTH(hdrlen))
+                return NULL;
+        attrs_parse(tb, maxtype, (char *)NLMSG_DATA(nlh) + NLMSG_ALIGN(hdrlen),
+                    (int)nlh->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(hdrlen)));
+        return NLMSG_DATA(nlh);
+}
+
+static void nested_parse(struct nlattr **tb, int maxtype, const struct nlattr *nest)
+{
+        attrs_parse(tb, maxtype, attr_data(nest), attr_len(nest));
+}
 
 static char *attr_str(const struct nlattr *a)
 {
-        return a ? g_strndup(nla_data(a), nla_len(a)) : NULL;
+        return a ? g_strndup(attr_data(a), attr_len(a)) : NULL;
 }
 
 static gboolean attr_u32(const struct nlattr *a, guint32 *out)
 {
-        if (!a || nla_len(a) < 4)
+        if (!a || attr_len(a) < 4)
                 return FALSE;
-        *out = nla_get_u32((struct nlattr *)a);
+        memcpy(out, attr_data(a), 4);
         return TRUE;
 }
+
+static gboolean attr_u16(const struct nlattr *a, guint16 *out)
+{
+        if (!a || attr_len(a) < 2)
+                return FALSE;
+        memcpy(out, attr_data(a), 2);
+        return TRUE;
+}
+
+/* An address attribute of the family's length (RTA_DST, RTA_GATEWAY, IFA_LOCAL, ...). */
+static gboolean attr_addr(const struct nlattr *a, int family, VmnetAddr *out)
+{
+        int len = family == AF_INET ? 4 : 16;
+
+        if (!a || attr_len(a) != len)
+                return FALSE;
+        memset(out, 0, sizeof(*out));
+        out->family = family;
+        memcpy(out->bytes, attr_data(a), len);
+        return TRUE;
+}
+
+/* The kernel's errno and extended-ack text of an NLMSG_DONE or NLMSG_ERROR. */
+static void dump_error(const struct nlmsghdr *nlh, int errnum, size_t off, GError **error,
+                       const char *what)
+{
+        g_autofree char *ext = NULL;
+
+        if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && nlh->nlmsg_len > NLMSG_HDRLEN + off) {
+                struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+                if (nla_parse(tb, NLMSGERR_ATTR_MAX,
+                              (struct nlattr *)((char *)NLMSG_DATA(nlh) + off),
+                              (int)(nlh->nlmsg_len - NLMSG_HDRLEN - off), NULL) == 0)
+                        ext = attr_str(tb[NLMSGERR_ATTR_MSG]);
+        }
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading %s: %s%s%s%s", what,
+                    g_strerror(errnum), ext ? " (kernel: " : "", ext ? ext : "", ext ? ")" : "");
+}
+
+static gboolean dump_recv(Dumper *d, guint32 seq, DumpCb cb, void *arg, GError **error,
+                          const char *what)
+{
+        int fd = nl_socket_get_fd(d->sk);
+
+        for (;;) {
+                struct nlmsghdr *nlh;
+                ssize_t n;
+                size_t left;
+
+                /* The datagram's size, without copying it: one message may exceed the buffer. */
+                n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+                if (n >= 0 && (size_t)n > d->size) {
+                        d->size = (size_t)n;
+                        d->buf = g_realloc(d->buf, d->size);
+                }
+                if (n >= 0)
+                        n = recv(fd, d->buf, d->size, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading %s: %s",
+                                    what, g_strerror(errno));
+                        return FALSE;
+                }
+                if (n == 0) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                                    "reading %s: the socket was closed", what);
+                        return FALSE;
+                }
+                left = (size_t)n;
+                for (nlh = (struct nlmsghdr *)d->buf; NLMSG_OK(nlh, left);
+                     nlh = NLMSG_NEXT(nlh, left)) {
+                        /* Left over from an earlier request on this socket. */
+                        if (nlh->nlmsg_seq != seq)
+                                continue;
+                        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+                                d->interrupted = TRUE;
+                        if (nlh->nlmsg_type == NLMSG_DONE) {
+                                int e = 0;
+
+                                /* A dump that fails ends here, with -errno. */
+                                if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
+                                        memcpy(&e, NLMSG_DATA(nlh), sizeof(e));
+                                if (e < 0) {
+                                        dump_error(nlh, -e, sizeof(e), error, what);
+                                        return FALSE;
+                                }
+                                return TRUE;
+                        }
+                        if (nlh->nlmsg_type == NLMSG_ERROR) {
+                                const struct nlmsgerr *e = NLMSG_DATA(nlh);
+                                size_t off = sizeof(*e);
+
+                                if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+                                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                                                    "reading %s: truncated error message",
+                                                    what);
+                                        return FALSE;
+                                }
+                                if (e->error == 0) /* an ack: nothing follows */
+                                        return TRUE;
+                                if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+                                        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+                                dump_error(nlh, -e->error, off, error, what);
+                                return FALSE;
+                        }
+                        if (nlh->nlmsg_type == NLMSG_OVERRUN) {
+                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                                            "reading %s: messages were lost", what);
+                                return FALSE;
+                        }
+                        if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+                                cb(nlh, arg);
+                }
+        }
+}
+
+/*
+ * One dump: the request is the family's header (hdr, hdrlen: an ifinfomsg,
+ * ifaddrmsg or rtmsg) and, when attr is not 0, one u32 attribute.
+ */
+static gboolean dump(Dumper *d, int type, const void *hdr, size_t hdrlen, int attr,
+                     guint32 value, DumpCb cb, void *arg, GError **error, const char *what)
+{
+        struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+        guint32 seq;
+        int err;
+
+        if (!msg || nlmsg_append(msg, (void *)hdr, hdrlen, NLMSG_ALIGNTO) < 0 ||
+            (attr && nla_put_u32(msg, attr, value) < 0)) {
+                nlmsg_free(msg);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "reading %s: cannot build the request", what);
+                return FALSE;
+        }
+        /* Port id, sequence number, NLM_F_REQUEST; a dump is never acked, so no NLM_F_ACK. */
+        nl_complete_msg(d->sk, msg);
+        nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+        seq = nlmsg_hdr(msg)->nlmsg_seq;
+        err = nl_send(d->sk, msg);
+        nlmsg_free(msg);
+        if (err < 0) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading %s: %s", what,
+                            nl_geterror(err));
+                return FALSE;
+        }
+        return dump_recv(d, seq, cb, arg, error, what);
+}
+
+/* --- links --------------------------------------------------------------------------------- */
 
 static void parse_bridge_data(VmnetHostLink *l, struct nlattr *data)
 {
         struct nlattr *tb[IFLA_BR_MAX + 1];
         guint32 v;
 
-        if (nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
-                return;
+        nested_parse(tb, IFLA_BR_MAX, data);
         if (attr_u32(tb[IFLA_BR_STP_STATE], &v))
                 l->stp_state = v ? 1 : 0;
         if (attr_u32(tb[IFLA_BR_FORWARD_DELAY], &v))
                 l->forward_delay = (int)((v + 50) / 100); /* USER_HZ */
-        if (tb[IFLA_BR_VLAN_FILTERING] && nla_len(tb[IFLA_BR_VLAN_FILTERING]) >= 1)
-                l->vlan_filtering = nla_get_u8(tb[IFLA_BR_VLAN_FILTERING]) ? 1 : 0;
+        if (tb[IFLA_BR_VLAN_FILTERING] && attr_len(tb[IFLA_BR_VLAN_FILTERING]) >= 1)
+                l->vlan_filtering = *(guint8 *)attr_data(tb[IFLA_BR_VLAN_FILTERING]) ? 1 : 0;
 }
 
 static void parse_vlan_data(VmnetHostLink *l, struct nlattr *data)
 {
         struct nlattr *tb[IFLA_VLAN_MAX + 1];
+        guint16 v;
 
-        if (nla_parse_nested(tb, IFLA_VLAN_MAX, data, NULL) < 0)
-                return;
-        if (tb[IFLA_VLAN_ID] && nla_len(tb[IFLA_VLAN_ID]) >= 2)
-                l->vlan_id = nla_get_u16(tb[IFLA_VLAN_ID]);
-        if (tb[IFLA_VLAN_PROTOCOL] && nla_len(tb[IFLA_VLAN_PROTOCOL]) >= 2)
-                l->vlan_protocol = ntohs(nla_get_u16(tb[IFLA_VLAN_PROTOCOL]));
+        nested_parse(tb, IFLA_VLAN_MAX, data);
+        if (attr_u16(tb[IFLA_VLAN_ID], &v))
+                l->vlan_id = v;
+        if (attr_u16(tb[IFLA_VLAN_PROTOCOL], &v))
+                l->vlan_protocol = ntohs(v);
 }
 
-static int link_cb(struct nl_msg *msg, void *arg)
+static void link_cb(struct nlmsghdr *nlh, void *arg)
 {
         VmnetHost *host = arg;
-        struct nlmsghdr *nlh = nlmsg_hdr(msg);
         struct nlattr *tb[IFLA_MAX + 1];
         struct ifinfomsg *ifi;
         g_autofree char *name = NULL;
         VmnetHostLink *l;
         guint32 v;
 
-        if (nlh->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(nlh, sizeof(*ifi)))
-                return NL_SKIP;
-        ifi = nlmsg_data(nlh);
-        if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
-                return NL_SKIP;
+        if (nlh->nlmsg_type != RTM_NEWLINK ||
+            !(ifi = msg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX)) || !tb[IFLA_IFNAME])
+                return;
         name = attr_str(tb[IFLA_IFNAME]);
         l = vmnet_host_add_link(host, ifi->ifi_index, name, NULL);
         l->up = (ifi->ifi_flags & IFF_UP) != 0;
@@ -233,9 +461,9 @@ static int link_cb(struct nl_msg *msg, void *arg)
         /* A lower device in another namespace (a veth's peer) is not ours to name. */
         if (attr_u32(tb[IFLA_LINK], &v) && !tb[IFLA_LINK_NETNSID] && (int)v != ifi->ifi_index)
                 l->link = (int)v;
-        if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6) {
+        if (tb[IFLA_ADDRESS] && attr_len(tb[IFLA_ADDRESS]) == 6) {
                 l->has_mac = TRUE;
-                memcpy(l->mac.b, nla_data(tb[IFLA_ADDRESS]), 6);
+                memcpy(l->mac.b, attr_data(tb[IFLA_ADDRESS]), 6);
         }
         if (tb[IFLA_IFALIAS]) {
                 l->alias = attr_str(tb[IFLA_IFALIAS]);
@@ -245,8 +473,8 @@ static int link_cb(struct nl_msg *msg, void *arg)
         if (tb[IFLA_LINKINFO]) {
                 struct nlattr *li[IFLA_INFO_MAX + 1];
 
-                if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) == 0 &&
-                    li[IFLA_INFO_KIND]) {
+                nested_parse(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO]);
+                if (li[IFLA_INFO_KIND]) {
                         l->kind = attr_str(li[IFLA_INFO_KIND]);
                         if (li[IFLA_INFO_DATA] && g_str_equal(l->kind, "bridge"))
                                 parse_bridge_data(l, li[IFLA_INFO_DATA]);
@@ -254,27 +482,23 @@ static int link_cb(struct nl_msg *msg, void *arg)
                                 parse_vlan_data(l, li[IFLA_INFO_DATA]);
                 }
         }
-        return NL_OK;
 }
 
 /* Ports of VLAN-filtering bridges: their VLAN entries (RTEXT_FILTER_BRVLAN). */
-static int bridge_vlan_cb(struct nl_msg *msg, void *arg)
+static void bridge_vlan_cb(struct nlmsghdr *nlh, void *arg)
 {
         VmnetHost *host = arg;
-        struct nlmsghdr *nlh = nlmsg_hdr(msg);
         struct nlattr *tb[IFLA_MAX + 1];
         struct ifinfomsg *ifi;
         struct nlattr *a;
         VmnetHostLink *l;
         int rem;
 
-        if (nlh->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(nlh, sizeof(*ifi)))
-                return NL_SKIP;
-        ifi = nlmsg_data(nlh);
-        if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_AF_SPEC])
-                return NL_SKIP;
+        if (nlh->nlmsg_type != RTM_NEWLINK ||
+            !(ifi = msg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX)) || !tb[IFLA_AF_SPEC])
+                return;
         if (!(l = vmnet_host_find_link_index(host, ifi->ifi_index)))
-                return NL_SKIP;
+                return;
         if (!l->bridge_vlans)
                 l->bridge_vlans = g_array_new(FALSE, TRUE, sizeof(VmnetHostBridgeVlan));
         nla_for_each_nested(a, tb[IFLA_AF_SPEC], rem) {
@@ -288,114 +512,101 @@ static int bridge_vlan_cb(struct nl_msg *msg, void *arg)
                 v.flags = vi->flags & (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED);
                 g_array_append_val(l->bridge_vlans, v);
         }
-        return NL_OK;
 }
 
-static gboolean dump(struct nl_sock *sk, int type, int family, guint32 ext_mask,
-                     nl_recvmsg_msg_cb_t cb, void *arg, GError **error, const char *what)
-{
-        struct ifinfomsg ifi = { .ifi_family = (unsigned char)family };
-        g_autoptr(GError) local = NULL;
-        struct nl_msg *msg;
-        int err;
+/* --- addresses and routes ------------------------------------------------------------------ */
 
-        msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
-        if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-            (ext_mask && nla_put_u32(msg, IFLA_EXT_MASK, ext_mask) < 0)) {
-                nlmsg_free(msg);
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
-                            "reading %s: cannot build the request", what);
-                return FALSE;
-        }
-        err = nl_send_auto(sk, msg);
-        nlmsg_free(msg);
-        if (err >= 0) {
-                nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
-                err = nl_recvmsgs_default(sk);
-                nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-        }
-        if (err < 0) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading %s: %s", what,
-                            nl_geterror(err));
-                return FALSE;
-        }
-        return TRUE;
-}
-
-static void nl_to_addr(struct nl_addr *n, VmnetAddr *out)
-{
-        memset(out, 0, sizeof(*out));
-        out->family = nl_addr_get_family(n);
-        memcpy(out->bytes, nl_addr_get_binary_addr(n),
-               MIN(nl_addr_get_len(n), (unsigned int)sizeof(out->bytes)));
-}
-
-static void addr_cb(struct nl_object *obj, void *arg)
+static void addr_cb(struct nlmsghdr *nlh, void *arg)
 {
         VmnetHost *host = arg;
-        struct rtnl_addr *ra = (struct rtnl_addr *)obj;
-        struct nl_addr *local = rtnl_addr_get_local(ra);
-        VmnetHostLink *l = vmnet_host_find_link_index(host, rtnl_addr_get_ifindex(ra));
-        int family = rtnl_addr_get_family(ra);
+        struct nlattr *tb[IFA_MAX + 1];
+        struct ifaddrmsg *ifa;
         VmnetHostAddr a = { 0 };
+        VmnetHostLink *l;
+        guint32 v;
 
-        if (!local)
-                local = rtnl_addr_get_peer(ra);
-        if (!l || !local || (family != AF_INET && family != AF_INET6))
+        if (nlh->nlmsg_type != RTM_NEWADDR || !(ifa = msg_parse(nlh, sizeof(*ifa), tb, IFA_MAX)) ||
+            (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
+            !(l = vmnet_host_find_link_index(host, (int)ifa->ifa_index)))
                 return;
-        nl_to_addr(local, &a.addr);
-        a.addr.family = family;
-        a.prefixlen = (guint)rtnl_addr_get_prefixlen(ra);
-        a.scope = (guint8)rtnl_addr_get_scope(ra);
-        a.flags = (guint32)rtnl_addr_get_flags(ra);
+        /* IPv4 has the local address in IFA_LOCAL (IFA_ADDRESS: the peer), IPv6 in IFA_ADDRESS. */
+        if (!attr_addr(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], ifa->ifa_family, &a.addr))
+                return;
+        a.prefixlen = ifa->ifa_prefixlen;
+        a.scope = ifa->ifa_scope;
+        /* ifa_flags holds only the low 8 bits. */
+        a.flags = attr_u32(tb[IFA_FLAGS], &v) ? v : ifa->ifa_flags;
         g_array_append_val(l->addrs, a);
 }
 
-static void route_cb(struct nl_object *obj, void *arg)
+static void route_cb(struct nlmsghdr *nlh, void *arg)
 {
         VmnetHost *host = arg;
-        struct rtnl_route *rr = (struct rtnl_route *)obj;
-        struct nl_addr *dst = rtnl_route_get_dst(rr);
-        int family = rtnl_route_get_family(rr);
+        struct nlattr *tb[RTA_MAX + 1];
+        const struct nlattr *gw = NULL;
+        struct rtmsg *rtm;
         VmnetHostRoute *r;
         VmnetPrefix p = { 0 };
+        guint32 table, v;
+        int oif = 0;
 
-        if (rtnl_route_get_table(rr) != RT_TABLE_MAIN || rtnl_route_get_type(rr) != RTN_UNICAST ||
-            (family != AF_INET && family != AF_INET6))
+        if (nlh->nlmsg_type != RTM_NEWROUTE || !(rtm = msg_parse(nlh, sizeof(*rtm), tb, RTA_MAX)))
                 return;
-        if (dst)
-                nl_to_addr(dst, &p.addr);
-        p.addr.family = family;
-        p.prefix = dst ? (guint)nl_addr_get_prefixlen(dst) : 0;
-        r = vmnet_host_add_route(host, &p, NULL, 0);
-        r->protocol = rtnl_route_get_protocol(rr);
-        r->scope = rtnl_route_get_scope(rr);
-        r->priority = rtnl_route_get_priority(rr);
-        if (rtnl_route_get_nnexthops(rr) > 0) {
-                struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rr, 0);
-                struct nl_addr *gw = rtnl_route_nh_get_gateway(nh);
-
-                r->oif = rtnl_route_nh_get_ifindex(nh);
-                if (gw && nl_addr_get_len(gw) > 0 && nl_addr_get_family(gw) == family) {
-                        r->has_gateway = TRUE;
-                        nl_to_addr(gw, &r->gateway);
-                }
+        /* Cached clones (PMTU exceptions) are not configured routes; strict dumps omit them. */
+        if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+            rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
+                return;
+        if (!attr_u32(tb[RTA_TABLE], &table))
+                table = rtm->rtm_table;
+        if (table != RT_TABLE_MAIN)
+                return;
+        if (tb[RTA_DST]) {
+                if (!attr_addr(tb[RTA_DST], rtm->rtm_family, &p.addr))
+                        return;
+        } else {
+                p.addr.family = rtm->rtm_family;
         }
+        p.prefix = rtm->rtm_dst_len;
+        /* The first next hop: of RTA_MULTIPATH when there is one, else RTA_OIF and RTA_GATEWAY. */
+        if (tb[RTA_MULTIPATH] && attr_len(tb[RTA_MULTIPATH]) >= (int)sizeof(struct rtnexthop)) {
+                const struct rtnexthop *nh = attr_data(tb[RTA_MULTIPATH]);
+
+                if (nh->rtnh_len >= sizeof(*nh) && nh->rtnh_len <= attr_len(tb[RTA_MULTIPATH])) {
+                        struct nlattr *nt[RTA_MAX + 1];
+
+                        oif = nh->rtnh_ifindex;
+                        attrs_parse(nt, RTA_MAX, RTNH_DATA(nh), nh->rtnh_len - (int)RTNH_LENGTH(0));
+                        gw = nt[RTA_GATEWAY];
+                }
+        } else {
+                if (attr_u32(tb[RTA_OIF], &v))
+                        oif = (int)v;
+                gw = tb[RTA_GATEWAY];
+        }
+        r = vmnet_host_add_route(host, &p, NULL, oif);
+        /* Not a gateway of the other family (RTA_VIA): re-creating the route would misuse it. */
+        r->has_gateway = attr_addr(gw, rtm->rtm_family, &r->gateway);
+        r->protocol = rtm->rtm_protocol;
+        r->scope = rtm->rtm_scope;
+        r->priority = attr_u32(tb[RTA_PRIORITY], &v) ? v : 0;
 }
 
-gboolean vmnet_observe_host(VmnetHost **out, GError **error)
+/* One reading of everything; d->interrupted when a dump may have been inconsistent. */
+static gboolean observe(Dumper *d, VmnetHost *host, GError **error)
 {
-        g_autoptr(VmnetHost) host = vmnet_host_new();
-        g_autoptr(VmnetNlSock) sk = vmnet_nl_open(error);
-        g_autoptr(VmnetNlCache) addrs = NULL;
-        g_autoptr(VmnetNlCache) routes = NULL;
+        const struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        const struct ifinfomsg ifi_br = { .ifi_family = AF_BRIDGE };
+        const struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+        /*
+         * The kernel reads rtm_table, then RTA_TABLE (what iproute2 sends). AF_UNSPEC rather
+         * than a request per family: a filtered AF_INET dump fails with ENOENT while the
+         * IPv4 main table does not exist (a new namespace); an AF_UNSPEC one skips it.
+         */
+        const struct rtmsg rtm = { .rtm_family = AF_UNSPEC, .rtm_table = RT_TABLE_MAIN };
         gboolean any_filtering = FALSE;
-        int err;
 
-        if (!sk)
-                return FALSE;
-        if (!dump(sk, RTM_GETLINK, AF_UNSPEC, RTEXT_FILTER_SKIP_STATS, link_cb, host, error,
-                  "links"))
+        if (!dump(d, RTM_GETLINK, &ifi, sizeof(ifi), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS,
+                  link_cb, host, error, "links"))
                 return FALSE;
         for (guint i = 0; i < host->links->len; i++) {
                 VmnetHostLink *l = g_ptr_array_index(host->links, i);
@@ -404,25 +615,48 @@ gboolean vmnet_observe_host(VmnetHost **out, GError **error)
         }
         /* Only VLAN-filtering bridges have port VLAN entries worth a second dump. */
         if (any_filtering &&
-            !dump(sk, RTM_GETLINK, AF_BRIDGE, RTEXT_FILTER_BRVLAN, bridge_vlan_cb, host, error,
-                  "bridge port vlans"))
+            !dump(d, RTM_GETLINK, &ifi_br, sizeof(ifi_br), IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN,
+                  bridge_vlan_cb, host, error, "bridge port vlans"))
                 return FALSE;
+        if (!dump(d, RTM_GETADDR, &ifa, sizeof(ifa), 0, 0, addr_cb, host, error, "addresses"))
+                return FALSE;
+        return dump(d, RTM_GETROUTE, &rtm, sizeof(rtm), RTA_TABLE, RT_TABLE_MAIN, route_cb, host,
+                    error, "routes");
+}
 
-        err = rtnl_addr_alloc_cache(sk, &addrs);
-        if (err < 0) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading addresses: %s",
-                            nl_geterror(err));
-                return FALSE;
-        }
-        nl_cache_foreach(addrs, addr_cb, host);
+gboolean vmnet_observe_host(VmnetHost **out, GError **error)
+{
+        g_autoptr(VmnetNlSock) sk = vmnet_nl_open(error);
+        g_autoptr(VmnetHost) host = NULL;
+        g_auto(Dumper) d = { 0 };
+        int one = 1;
 
-        err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
-        if (err < 0) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading routes: %s",
-                            nl_geterror(err));
+        if (!sk)
                 return FALSE;
+        /* Best effort: before Linux 4.20 nothing is filtered, and route_cb filters alone. */
+        setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+        d.sk = sk;
+        d.size = DUMP_BUF_SIZE;
+        d.buf = g_malloc(d.size);
+        /*
+         * A dump that ran into a concurrent change (NLM_F_DUMP_INTR) may have
+         * missed or repeated objects: read everything again, a few times.
+         */
+        for (int attempt = 1;; attempt++) {
+                host = vmnet_host_new();
+                d.interrupted = FALSE;
+                if (!observe(&d, host, error))
+                        return FALSE;
+                if (!d.interrupted)
+                        break;
+                g_clear_pointer(&host, vmnet_host_free);
+                if (attempt == OBSERVE_ATTEMPTS) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                                    "reading the network state: it kept changing while it was "
+                                    "read (%d attempts)", attempt);
+                        return FALSE;
+                }
         }
-        nl_cache_foreach(routes, route_cb, host);
 
         for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
                 g_autofree char *v = vmnet_sysctl_read(vmnet_host_sysctl_keys[i], NULL);

@@ -7,8 +7,10 @@
  */
 #include "config.h"
 
+#include <linux/if_addr.h>
 #include <linux/if_bridge.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apply/netlink.h"
 #include "observe/host.h"
@@ -156,6 +158,200 @@ START_TEST(test_observe_matches_ip)
 
         /* Sysctls of this namespace: a fresh one does not forward. */
         ck_assert_str_eq(vmnet_host_sysctl(host, "net.ipv4.ip_forward"), "0");
+}
+END_TEST
+
+/*
+ * Addresses and routes, compared line by line with ip -j. The routes are
+ * those of the main table whose type is unicast, as ip lists them from a dump
+ * of every table ("table all"), so that the kernel-side table filter of the
+ * observer is checked against an unfiltered reading.
+ */
+static int cmp_line(gconstpointer a, gconstpointer b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *observed_routes(const VmnetHost *host)
+{
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < host->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(host->routes, i);
+                g_autofree char *dst = vmnet_prefix_to_string(&r->dst);
+                g_autofree char *gw = r->has_gateway ? vmnet_addr_to_string(&r->gateway) : NULL;
+
+                g_ptr_array_add(lines, g_strdup_printf("%s %s %s %u %u %u", dst, gw ? gw : "-",
+                                                       r->oif_name ? r->oif_name : "-",
+                                                       r->protocol, r->scope, r->priority));
+        }
+        g_ptr_array_sort(lines, cmp_line);
+        g_ptr_array_add(lines, NULL);
+        return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+static char *ip_routes(void)
+{
+        /* With -d -N, ip prints type, table, protocol and scope as numbers, and omits metric 0. */
+        return vmnet_nstest_sh(
+                "for f in 4 6; do ip -$f -d -N -j route show table all | jq -r --arg f $f '"
+                ".[] | select(.table == \"254\" and .type == \"1\") | "
+                "(if .dst == \"default\" then "
+                "(if $f == \"4\" then \"0.0.0.0/0\" else \"::/0\" end) "
+                "elif (.dst | contains(\"/\")) then .dst "
+                "else .dst + (if $f == \"4\" then \"/32\" else \"/128\" end) end) + \" \" + "
+                "(.gateway // .nexthops[0].gateway // \"-\") + \" \" + "
+                "(.dev // .nexthops[0].dev // \"-\") + \" \" + .protocol + \" \" + .scope + "
+                "\" \" + (.metric // 0 | tostring)'; done | LC_ALL=C sort");
+}
+
+static char *observed_addrs(const VmnetHost *host)
+{
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < host->links->len; i++) {
+                const VmnetHostLink *l = g_ptr_array_index(host->links, i);
+
+                for (guint j = 0; j < l->addrs->len; j++) {
+                        const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, j);
+                        g_autofree char *s = vmnet_addr_to_string(&a->addr);
+
+                        g_ptr_array_add(lines, g_strdup_printf("%s %s/%u %u", l->name, s,
+                                                               a->prefixlen, a->scope));
+                }
+        }
+        g_ptr_array_sort(lines, cmp_line);
+        g_ptr_array_add(lines, NULL);
+        return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+static char *ip_addrs(void)
+{
+        return vmnet_nstest_sh("ip -N -j addr show | jq -r '.[] | .ifname as $n | .addr_info[] | "
+                               "\"\\($n) \\(.local)/\\(.prefixlen) \\(.scope)\"' | LC_ALL=C sort");
+}
+
+static const VmnetHostRoute *find_route(const VmnetHost *host, const char *dst, const char *oif)
+{
+        for (guint i = 0; i < host->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(host->routes, i);
+                g_autofree char *s = vmnet_prefix_to_string(&r->dst);
+
+                if (g_str_equal(s, dst) && (!oif || g_strcmp0(r->oif_name, oif) == 0))
+                        return r;
+        }
+        return NULL;
+}
+
+static const VmnetHostAddr *find_addr(const VmnetHostLink *l, const char *addr)
+{
+        for (guint i = 0; i < l->addrs->len; i++) {
+                const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
+                g_autofree char *s = vmnet_addr_to_string(&a->addr);
+
+                if (g_str_equal(s, addr))
+                        return a;
+        }
+        return NULL;
+}
+
+START_TEST(test_observe_addrs_routes)
+{
+        g_autoptr(VmnetHost) host = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *obs = NULL, *ip = NULL;
+        const VmnetHostRoute *r;
+        const VmnetHostAddr *a;
+        VmnetHostLink *o0;
+
+        vmnet_nstest_enter();
+        /* An empty namespace has no IPv4 main table yet: a filtered dump must still succeed. */
+        assert_ok(vmnet_observe_host(&host, &error), error);
+        obs = observed_routes(host);
+        ip = ip_routes();
+        ck_assert_str_eq(obs, ip);
+        g_clear_pointer(&host, vmnet_host_free);
+        g_clear_pointer(&obs, g_free);
+        g_clear_pointer(&ip, g_free);
+
+        /* No IPv6 link-local addresses: they appear when linkwatch gets to it, racing ip -j. */
+        SH("sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 && "
+           "ip link add o0 type veth peer name o1 && ip link set o0 up && ip link set o1 up && "
+           "ip addr add 192.0.2.1/24 dev o0 && "
+           "ip addr add 198.51.100.1 peer 198.51.100.2/32 dev o0 && "
+           "ip -6 addr add 2001:db8:1::1/64 dev o0 nodad && "
+           "ip -6 addr add 2001:db8:2::1/64 dev o0 nodad noprefixroute && "
+           "ip route add 203.0.113.0/24 via 192.0.2.254 dev o0 proto static metric 7 && "
+           "ip route add 198.18.0.0/15 dev o0 scope link proto static && "
+           "ip route add 100.64.0.0/10 nexthop via 192.0.2.253 dev o0 "
+           "nexthop via 192.0.2.252 dev o0 && "
+           "ip -6 route add 2001:db8:99::/48 via 2001:db8:1::fe dev o0 metric 9 && "
+           /* Same destination and metric on two links: two routes, not one. */
+           "ip -6 route add 2001:db8:aa::/64 dev o0 metric 5 && "
+           "ip -6 route append 2001:db8:aa::/64 dev o1 metric 5 && "
+           "ip route add 10.5.0.0/16 dev o0 && ip route append 10.5.0.0/16 dev o1 && "
+           "ip route add 10.77.0.0/16 dev o0 table 100 && "
+           "ip route add blackhole 10.88.0.0/16 && "
+           "for i in $(seq 100); do "
+           "[ \"$(ip -j link show o0 | jq -r '.[0].operstate')\" = UP ] && break; sleep 0.05; "
+           "done");
+
+        assert_ok(vmnet_observe_host(&host, &error), error);
+        obs = observed_routes(host);
+        ip = ip_routes();
+        ck_assert_str_eq(obs, ip);
+        g_clear_pointer(&obs, g_free);
+        g_clear_pointer(&ip, g_free);
+        obs = observed_addrs(host);
+        ip = ip_addrs();
+        ck_assert_str_eq(obs, ip);
+
+        /* The comparison is only worth something if these are really there. */
+        r = find_route(host, "203.0.113.0/24", "o0");
+        ck_assert_ptr_nonnull(r);
+        ck_assert(r->has_gateway);
+        ck_assert_uint_eq(r->priority, 7);
+        ck_assert_uint_eq(r->protocol, RTPROT_STATIC);
+        r = find_route(host, "198.18.0.0/15", "o0");
+        ck_assert_ptr_nonnull(r);
+        ck_assert(!r->has_gateway);
+        ck_assert_uint_eq(r->scope, RT_SCOPE_LINK);
+        /* Multipath: the first next hop. */
+        r = find_route(host, "100.64.0.0/10", "o0");
+        ck_assert_ptr_nonnull(r);
+        ck_assert(r->has_gateway);
+        {
+                g_autofree char *gw = vmnet_addr_to_string(&r->gateway);
+
+                ck_assert_str_eq(gw, "192.0.2.253");
+        }
+        ck_assert_ptr_nonnull(find_route(host, "2001:db8:99::/48", "o0"));
+        ck_assert_ptr_nonnull(find_route(host, "2001:db8:aa::/64", "o0"));
+        ck_assert_ptr_nonnull(find_route(host, "2001:db8:aa::/64", "o1"));
+        ck_assert_ptr_nonnull(find_route(host, "10.5.0.0/16", "o0"));
+        ck_assert_ptr_nonnull(find_route(host, "10.5.0.0/16", "o1"));
+        /* Not unicast, not in the main table, or in the local table: not reported. */
+        ck_assert_ptr_null(find_route(host, "10.88.0.0/16", NULL));
+        ck_assert_ptr_null(find_route(host, "10.77.0.0/16", NULL));
+        ck_assert_int_eq(
+                vmnet_nstest_sh_status("ip -6 route show table local | grep -q ^multicast"), 0);
+        ck_assert_ptr_null(find_route(host, "ff00::/8", NULL));
+        ck_assert_ptr_null(find_route(host, "192.0.2.1/32", NULL));
+        ck_assert_ptr_null(find_route(host, "2001:db8:1::1/128", NULL));
+
+        o0 = vmnet_host_find_link(host, "o0");
+        /* The local address of a point-to-point one (IFA_LOCAL), not its peer (IFA_ADDRESS). */
+        a = find_addr(o0, "198.51.100.1");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_uint_eq(a->prefixlen, 32);
+        ck_assert_ptr_null(find_addr(o0, "198.51.100.2"));
+        /* Flags beyond the 8 bits of ifa_flags come from IFA_FLAGS. */
+        a = find_addr(o0, "2001:db8:2::1");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_uint_eq(a->flags & (IFA_F_NODAD | IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE),
+                          IFA_F_NODAD | IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE);
+        a = find_addr(o0, "2001:db8:1::1");
+        ck_assert_uint_eq(a->flags & IFA_F_NOPREFIXROUTE, 0);
 }
 END_TEST
 
@@ -463,6 +659,7 @@ static Suite *suite(void)
 
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_observe_matches_ip);
+        tcase_add_test(tc, test_observe_addrs_routes);
         tcase_add_test(tc, test_observe_many_links);
         tcase_add_test(tc, test_bridge_create);
         tcase_add_test(tc, test_bridge_change_stp);
