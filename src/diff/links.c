@@ -664,10 +664,10 @@ static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
                 if (addr_movable(a) && !spec_moves_addr(moving, a))
                         g_array_append_val(s->addrs, as);
         }
-        for (guint i = 0; i < d->host->routes->len; i++) {
-                const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
+        for (guint i = 0; i < l->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(l->routes, i);
 
-                if (r->oif == l->ifindex && route_movable(r) && !spec_moves_route(moving, r))
+                if (route_movable(r) && !spec_moves_route(moving, r))
                         g_ptr_array_add(s->routes, route_spec_from(r, l->name));
         }
         for (guint i = 0; i < d->host->links->len; i++) {
@@ -886,10 +886,10 @@ static void teardown_migrations(Diff *d)
                         if (addr_movable(a) && !addr_desired(d, br->name, a))
                                 g_array_append_val(s->addrs, as);
                 }
-                for (guint j = 0; j < d->host->routes->len; j++) {
-                        const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, j);
+                for (guint j = 0; j < br->routes->len; j++) {
+                        const VmnetHostRoute *r = g_ptr_array_index(br->routes, j);
 
-                        if (r->oif == br->ifindex && route_movable(r) && !route_desired(d, r))
+                        if (route_movable(r) && !route_desired(d, r))
                                 g_ptr_array_add(s->routes, route_spec_from(r, NULL));
                 }
                 if (!s->addrs->len && !s->routes->len) {
@@ -1143,10 +1143,10 @@ static VmnetMigrateSpec *effective_l3(const Diff *d, const VmnetHostLink *dev,
                 if (addr_movable(a))
                         g_array_append_val(s->addrs, as);
         }
-        for (guint i = 0; i < d->host->routes->len; i++) {
-                const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
+        for (guint i = 0; i < dev->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(dev->routes, i);
 
-                if (r->oif == dev->ifindex && route_movable(r))
+                if (route_movable(r))
                         g_ptr_array_add(s->routes, route_spec_from(r, NULL));
         }
         if (back) {

@@ -36,6 +36,7 @@ static void link_free(gpointer p)
         g_free(l->alias);
         g_free(l->link_name);
         g_array_unref(l->addrs);
+        g_ptr_array_unref(l->routes);
         if (l->bridge_vlans)
                 g_array_unref(l->bridge_vlans);
         g_free(l);
@@ -86,6 +87,7 @@ VmnetHostLink *vmnet_host_add_link(VmnetHost *host, int ifindex, const char *nam
         l->vlan_filtering = -1;
         l->mtu = 1500;
         l->addrs = g_array_new(FALSE, TRUE, sizeof(VmnetHostAddr));
+        l->routes = g_ptr_array_new();
         g_ptr_array_add(host->links, l);
         g_hash_table_replace(host->by_name, l->name, l);
         g_hash_table_replace(host->by_index, GINT_TO_POINTER(ifindex), l);
@@ -152,12 +154,16 @@ void vmnet_host_resolve(VmnetHost *host)
                 l->master_name = name_of(host, l->master);
                 g_free(l->link_name);
                 l->link_name = name_of(host, l->link);
+                g_ptr_array_set_size(l->routes, 0);
         }
         for (guint i = 0; i < host->routes->len; i++) {
                 VmnetHostRoute *r = g_ptr_array_index(host->routes, i);
+                VmnetHostLink *l = vmnet_host_find_link_index(host, r->oif);
 
                 g_free(r->oif_name);
                 r->oif_name = name_of(host, r->oif);
+                if (l)
+                        g_ptr_array_add(l->routes, r);
         }
 }
 

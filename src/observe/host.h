@@ -43,6 +43,9 @@ typedef struct {
         int forward_delay;    /* kind "bridge": seconds, -1 = unknown */
         int vlan_filtering;   /* kind "bridge": 0/1, -1 = unknown */
         GArray *addrs;        /* VmnetHostAddr, in dump order */
+        GPtrArray *routes;    /* VmnetHostRoute* leaving through this link (first next hop), in
+                               * dump order; borrowed from VmnetHost.routes, set by
+                               * vmnet_host_resolve() */
         GArray *bridge_vlans; /* VmnetHostBridgeVlan of a port of a VLAN-filtering bridge */
 } VmnetHostLink;
 
@@ -89,7 +92,7 @@ void vmnet_host_link_add_addr(VmnetHostLink *link, const VmnetAddr *addr, guint 
 VmnetHostRoute *vmnet_host_add_route(VmnetHost *host, const VmnetPrefix *dst,
                                      const VmnetAddr *gateway /* nullable */, int oif);
 void vmnet_host_set_sysctl(VmnetHost *host, const char *key, const char *value);
-/* Fills master_name, link_name and oif_name from the indexes. */
+/* Fills master_name, link_name, oif_name and each link's routes from the indexes. */
 void vmnet_host_resolve(VmnetHost *host);
 
 /* Borrowed; NULL when absent. */
