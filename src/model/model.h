@@ -153,6 +153,7 @@ typedef struct {
 typedef struct {
         char *file;  /* as given on the command line; "-" reads as "<stdin>" */
         char *name;  /* the plan's name: ownership tag "vmnet:<name>" */
+        guint line;  /* of <plan> */
         GPtrArray *networks; /* VmnetNetwork* */
         GPtrArray *domains;  /* VmnetDomain* */
         GPtrArray *allows;   /* VmnetAllow* */

@@ -583,6 +583,7 @@ static VmnetPlan *convert(Loader *l, xmlDoc *doc)
         g_autoptr(VmnetPlan) plan = vmnet_plan_new(l->file);
 
         plan->name = req(l, root, "plan", "name");
+        plan->line = line_of(root);
         for (xmlNode *c = root->children; c; c = c->next) {
                 if (is_el(c, "network"))
                         conv_network(l, c, plan);

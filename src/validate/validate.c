@@ -14,6 +14,7 @@
 typedef struct {
         const VmnetPlan *plan;
         VmnetDiags *diags;
+        GHashTable *networks_by_name; /* name -> first network of that name; built on first use */
 } V;
 
 #define ERR(v, line, ...) vmnet_diags_add((v)->diags, (v)->plan->file, (line), __VA_ARGS__)
@@ -63,13 +64,17 @@ static void check_ifname(V *v, guint line, const char *what, const char *field, 
 
 static void check_mac(V *v, guint line, const char *what, const char *field, const VmnetMac *m)
 {
-        g_autofree char *s = mstr(m);
+        /* Formatted only for a message: this runs for every MAC in the plan. */
+        g_autofree char *s = NULL;
 
-        if (vmnet_mac_is_zero(m))
+        if (vmnet_mac_is_zero(m)) {
+                s = mstr(m);
                 ERR(v, line, "%s: %s %s is the all-zero MAC address", what, field, s);
-        else if (vmnet_mac_is_multicast(m))
+        } else if (vmnet_mac_is_multicast(m)) {
+                s = mstr(m);
                 ERR(v, line, "%s: %s %s is a multicast MAC address (lowest bit of the first byte set)",
                     what, field, s);
+        }
 }
 
 /* Is a usable as a host address of subnet s? Explains why not in *why. */
@@ -106,10 +111,13 @@ static void check_host_addr(V *v, guint line, const char *what, const char *fiel
                             const VmnetSubnet *s, const VmnetAddr *a, gboolean is_gateway)
 {
         const char *why = NULL;
-        g_autofree char *as = astr(a);
-        g_autofree char *ps = pstr(&s->cidr);
+        /* Formatted only for a message: this runs for every address in the plan. */
+        g_autofree char *as = NULL;
 
         if (!host_address_ok(s, a, &why)) {
+                g_autofree char *ps = pstr(&s->cidr);
+
+                as = astr(a);
                 if (g_str_equal(why, "outside"))
                         ERR(v, line, "%s: %s %s is outside subnet %s", what, field, as, ps);
                 else
@@ -120,11 +128,113 @@ static void check_host_addr(V *v, guint line, const char *what, const char *fiel
                 g_autofree char *ds = astr(&s->dhcp_start);
                 g_autofree char *de = astr(&s->dhcp_end);
 
+                as = astr(a);
                 ERR(v, line, "%s: %s %s is inside the dynamic dhcp range %s-%s", what, field, as, ds,
                     de);
         }
-        if (!is_gateway && s->has_gateway && vmnet_addr_equal(a, &s->gateway))
+        if (!is_gateway && s->has_gateway && vmnet_addr_equal(a, &s->gateway)) {
+                if (!as)
+                        as = astr(a);
                 ERR(v, line, "%s: %s %s is the subnet's gateway address", what, field, as);
+        }
+}
+
+/* ------------------------------------------------------------ indexes */
+
+/*
+ * The checks between objects look for the earlier objects that share a value
+ * with the current one. Comparing every pair made validation quadratic in the
+ * plan (a 1000-network plan spent a quarter of a no-op apply in g_strcmp0), so
+ * these checks follow a chain instead: a hash table from a key to the latest
+ * object that has it, and for each object the one before it with the same
+ * key. Keys are borrowed from the plan and hashed on the fields that make
+ * them equal, so adding an object allocates nothing. A chain only narrows
+ * the candidates: the exact check still runs on each of them, in plan order,
+ * so the messages and their order are those of comparing every pair.
+ */
+typedef struct {
+        GHashTable *latest; /* key -> 1 + position of the latest object with it */
+        guint *prev;        /* position -> 1 + position of the one before with its key, 0: none */
+} Chain;
+
+static void chain_init(Chain *c, guint size, GHashFunc hash, GEqualFunc equal)
+{
+        c->latest = g_hash_table_new(hash, equal);
+        c->prev = g_new0(guint, MAX(size, 1));
+}
+
+static void chain_clear(Chain *c)
+{
+        g_clear_pointer(&c->latest, g_hash_table_unref);
+        g_clear_pointer(&c->prev, g_free);
+}
+
+/* 1 + the position of the latest object with key, 0 when there is none. */
+static guint chain_latest(const Chain *c, gconstpointer key)
+{
+        return GPOINTER_TO_UINT(g_hash_table_lookup(c->latest, key));
+}
+
+/* key must live as long as the chain (an equal key already there is kept). */
+static void chain_add(Chain *c, gconstpointer key, guint pos)
+{
+        c->prev[pos] = chain_latest(c, key);
+        g_hash_table_insert(c->latest, (gpointer)key, GUINT_TO_POINTER(pos + 1));
+}
+
+/* Appends the positions of the objects with key to out, latest first. */
+static void chain_collect(const Chain *c, gconstpointer key, GArray *out)
+{
+        for (guint p = chain_latest(c, key); p; p = c->prev[p - 1]) {
+                guint pos = p - 1;
+
+                g_array_append_val(out, pos);
+        }
+}
+
+static int pos_cmp(gconstpointer a, gconstpointer b)
+{
+        guint x = *(const guint *)a, y = *(const guint *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Candidates from several chains: each is checked once, in plan order. */
+static void sort_unique(GArray *pos)
+{
+        guint n = 0;
+
+        g_array_sort(pos, pos_cmp);
+        for (guint i = 0; i < pos->len; i++)
+                if (n == 0 || g_array_index(pos, guint, i) != g_array_index(pos, guint, n - 1))
+                        g_array_index(pos, guint, n++) = g_array_index(pos, guint, i);
+        g_array_set_size(pos, n);
+}
+
+static guint mix(guint h, guint x)
+{
+        return h * 31 + x;
+}
+
+/* Strings that may be NULL: equal as g_strcmp0() sees them. */
+static guint nstr_hash(gconstpointer s)
+{
+        return s ? g_str_hash(s) : 0;
+}
+
+static gboolean nstr_equal(gconstpointer a, gconstpointer b)
+{
+        return g_strcmp0(a, b) == 0;
+}
+
+/* Equal exactly when vmnet_addr_equal(). */
+static guint addr_hash(const VmnetAddr *a)
+{
+        guint h = (guint)a->family;
+
+        for (guint i = 0; i < vmnet_addr_len(a); i++)
+                h = mix(h, a->bytes[i]);
+        return h;
 }
 
 /* ------------------------------------------------------------ per network */
@@ -135,6 +245,8 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
         gboolean host = vmnet_mode_has_host_address(n->mode);
         GHashTable *seen_mac = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GHashTable *seen_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        Chain names = { 0 };            /* reserved host name; set up at the first one */
+        g_autoptr(GArray) same = NULL;  /* positions of the earlier reservations of a name */
 
         if (s->cidr.addr.family == AF_INET6 && n->mtu && n->mtu < 1280)
                 ERR(v, s->line, "%s: mtu %u is below 1280, the minimum for IPv6 subnet %s", what,
@@ -201,13 +313,20 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
                         ERR(v, r->line, "%s: ip %s: reservations are IPv4 only (DHCPv6 does not identify clients by MAC)",
                             rwhat, is);
                 if (r->name) {
-                        for (guint j = 0; j < i; j++) {
-                                VmnetReservation *o = g_ptr_array_index(s->reservations, j);
-
-                                if (g_strcmp0(o->name, r->name) == 0)
-                                        ERR(v, r->line, "%s: host name '%s' is already reserved (line %u)",
-                                            rwhat, r->name, o->line);
+                        if (!same) {
+                                chain_init(&names, s->reservations->len, nstr_hash, nstr_equal);
+                                same = g_array_new(FALSE, FALSE, sizeof(guint));
                         }
+                        g_array_set_size(same, 0);
+                        chain_collect(&names, r->name, same);
+                        for (guint j = same->len; j > 0; j--) { /* the chain runs latest first */
+                                VmnetReservation *o = g_ptr_array_index(
+                                        s->reservations, g_array_index(same, guint, j - 1));
+
+                                ERR(v, r->line, "%s: host name '%s' is already reserved (line %u)",
+                                    rwhat, r->name, o->line);
+                        }
+                        chain_add(&names, r->name, i);
                 }
                 if (r->ip.family)
                         check_host_addr(v, r->line, rwhat, "ip", s, &r->ip, FALSE);
@@ -222,6 +341,7 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
         }
         g_hash_table_unref(seen_mac);
         g_hash_table_unref(seen_ip);
+        chain_clear(&names);
 }
 
 static void check_mode_rules(V *v, const VmnetNetwork *n, const char *what)
@@ -336,20 +456,22 @@ static void check_network(V *v, const VmnetNetwork *n)
 
         for (guint i = 0; i < n->forwards->len; i++) {
                 VmnetPortForward *pf = g_ptr_array_index(n->forwards, i);
-                g_autofree char *ts = astr(&pf->to);
+                VmnetSubnet *s = pf->to.family ? vmnet_network_subnet_for(n, &pf->to) : NULL;
+                const char *why = NULL;
 
-                if (pf->to.family && !vmnet_network_subnet_for(n, &pf->to))
+                /* The target as text only for a message: there may be thousands of forwards. */
+                if (pf->to.family && !s) {
+                        g_autofree char *ts = astr(&pf->to);
+
                         ERR(v, pf->line, "%s: port-forward %s/%u to %s: the target is outside the network's subnets",
                             what, vmnet_proto_to_string(pf->proto), pf->host_port, ts);
-                else if (pf->to.family) {
-                        VmnetSubnet *s = vmnet_network_subnet_for(n, &pf->to);
-                        const char *why = NULL;
+                } else if (s && (!host_address_ok(s, &pf->to, &why) ||
+                                 (s->has_gateway && vmnet_addr_equal(&s->gateway, &pf->to)))) {
+                        g_autofree char *ts = astr(&pf->to);
 
-                        if (!host_address_ok(s, &pf->to, &why) ||
-                            (s->has_gateway && vmnet_addr_equal(&s->gateway, &pf->to)))
-                                ERR(v, pf->line, "%s: port-forward %s/%u to %s: the target is %s",
-                                    what, vmnet_proto_to_string(pf->proto), pf->host_port, ts,
-                                    why ? why : "the gateway (the host itself)");
+                        ERR(v, pf->line, "%s: port-forward %s/%u to %s: the target is %s",
+                            what, vmnet_proto_to_string(pf->proto), pf->host_port, ts,
+                            why ? why : "the gateway (the host itself)");
                 }
                 if (pf->has_host_ip && pf->to.family && pf->host_ip.family != pf->to.family)
                         ERR(v, pf->line, "%s: port-forward %s/%u: host-ip and to are of different address families",
@@ -359,7 +481,9 @@ static void check_network(V *v, const VmnetNetwork *n)
         for (guint i = 0; i < n->portgroups->len; i++) {
                 VmnetPortgroup *pg = g_ptr_array_index(n->portgroups, i);
 
-                check_name(v, pg->line, what, pg->name);
+                g_autofree char *pg_what = g_strdup_printf("%s: portgroup", what);
+
+                check_name(v, pg->line, pg_what, pg->name);
                 for (guint j = 0; j < i; j++) {
                         VmnetPortgroup *o = g_ptr_array_index(n->portgroups, j);
 
@@ -381,149 +505,638 @@ static void check_network(V *v, const VmnetNetwork *n)
         }
 }
 
+/* ------------------------------------------------------------ subnet index */
+
+/*
+ * Two prefixes overlap only when one contains the other. So the subnets that
+ * overlap a prefix are those that contain it (the prefix cut to each length
+ * the plan uses, looked up by exact value) and those inside it (a run of the
+ * subnets sorted by address, from its own address to its last one). A query
+ * costs about the number of subnets it finds, not the number in the plan.
+ */
+typedef struct {
+        const VmnetNetwork *net;
+        guint net_pos; /* position of net in the plan */
+        const VmnetSubnet *subnet;
+} SubnetRef;
+
+typedef struct {
+        GArray *refs;    /* SubnetRef: every subnet that has an address family, in plan order */
+        GArray *by_addr; /* positions in refs, by family, address and prefix length */
+        Chain exact;     /* VmnetPrefix -> positions in refs */
+        gboolean lengths[2][129]; /* the prefix lengths in use, IPv4 and IPv6 */
+} SubnetIndex;
+
+static guint prefix_hash(gconstpointer p)
+{
+        const VmnetPrefix *x = p;
+
+        return mix(addr_hash(&x->addr), x->prefix);
+}
+
+static gboolean prefix_equal(gconstpointer a, gconstpointer b)
+{
+        const VmnetPrefix *x = a, *y = b;
+
+        return x->prefix == y->prefix && vmnet_addr_equal(&x->addr, &y->addr);
+}
+
+static gboolean *index_lengths(SubnetIndex *si, const VmnetPrefix *p)
+{
+        return si->lengths[p->addr.family == AF_INET6];
+}
+
+/* Clears the bits of a after the first len. */
+static void addr_mask(VmnetAddr *a, guint len)
+{
+        for (guint i = 0; i < vmnet_addr_len(a); i++) {
+                guint bits = len > i * 8 ? MIN(len - i * 8, 8) : 0;
+
+                a->bytes[i] &= (guint8)(0xff00 >> bits);
+        }
+}
+
+static const VmnetPrefix *ref_prefix(const SubnetIndex *si, guint pos)
+{
+        return &g_array_index(si->refs, SubnetRef, pos).subnet->cidr;
+}
+
+static int by_addr_cmp(gconstpointer a, gconstpointer b, gpointer data)
+{
+        const SubnetIndex *si = data;
+        const VmnetPrefix *x = ref_prefix(si, *(const guint *)a);
+        const VmnetPrefix *y = ref_prefix(si, *(const guint *)b);
+        int c = vmnet_addr_cmp(&x->addr, &y->addr);
+
+        if (c)
+                return c;
+        return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
+}
+
+static void subnet_index_init(SubnetIndex *si, const GPtrArray *nets)
+{
+        guint total = 0;
+
+        memset(si, 0, sizeof(*si));
+        for (guint i = 0; i < nets->len; i++)
+                total += ((const VmnetNetwork *)g_ptr_array_index(nets, i))->subnets->len;
+        si->refs = g_array_sized_new(FALSE, FALSE, sizeof(SubnetRef), total);
+        si->by_addr = g_array_sized_new(FALSE, FALSE, sizeof(guint), total);
+        chain_init(&si->exact, total, prefix_hash, prefix_equal);
+        for (guint i = 0; i < nets->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(nets, i);
+
+                for (guint j = 0; j < n->subnets->len; j++) {
+                        const VmnetSubnet *s = g_ptr_array_index(n->subnets, j);
+                        SubnetRef ref = { .net = n, .net_pos = i, .subnet = s };
+                        guint pos = si->refs->len;
+
+                        /* No family overlaps no subnet that has one (vmnet_prefix_overlaps()). */
+                        if (!s->cidr.addr.family || s->cidr.prefix > 128)
+                                continue;
+                        g_array_append_val(si->refs, ref);
+                        g_array_append_val(si->by_addr, pos);
+                        chain_add(&si->exact, &s->cidr, pos);
+                        index_lengths(si, &s->cidr)[s->cidr.prefix] = TRUE;
+                }
+        }
+        g_array_sort_with_data(si->by_addr, by_addr_cmp, si);
+}
+
+static void subnet_index_clear(SubnetIndex *si)
+{
+        g_clear_pointer(&si->refs, g_array_unref);
+        g_clear_pointer(&si->by_addr, g_array_unref);
+        chain_clear(&si->exact);
+}
+
+/* Appends to out the positions of the subnets that overlap p (which has a family), in any order. */
+static void subnet_index_overlapping(SubnetIndex *si, const VmnetPrefix *p, GArray *out)
+{
+        const gboolean *lengths = index_lengths(si, p);
+        guint lo = 0, hi = si->by_addr->len;
+        VmnetAddr last;
+
+        /* Those that contain p or equal it. */
+        for (guint len = 0; len <= MIN(p->prefix, 128); len++) {
+                VmnetPrefix outer = { .addr = p->addr, .prefix = len };
+
+                if (!lengths[len])
+                        continue;
+                addr_mask(&outer.addr, len);
+                chain_collect(&si->exact, &outer, out);
+        }
+
+        /* Those inside p: longer prefixes from p's first address to its last. */
+        while (lo < hi) {
+                guint mid = lo + (hi - lo) / 2;
+
+                if (vmnet_addr_cmp(&ref_prefix(si, g_array_index(si->by_addr, guint, mid))->addr,
+                                   &p->addr) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        vmnet_prefix_last(p, &last);
+        for (guint i = lo; i < si->by_addr->len; i++) {
+                guint pos = g_array_index(si->by_addr, guint, i);
+                const VmnetPrefix *q = ref_prefix(si, pos);
+
+                if (vmnet_addr_cmp(&q->addr, &last) > 0)
+                        break;
+                if (q->prefix > p->prefix)
+                        g_array_append_val(out, pos);
+        }
+}
+
 /* ------------------------------------------------------------ across networks */
+
+/* Network a against the earlier network b. */
+static void check_network_pair(V *v, const VmnetNetwork *a, const VmnetNetwork *b)
+{
+        if (g_strcmp0(a->name, b->name) == 0)
+                ERR(v, a->line, "network '%s': duplicate network name (first at line %u)",
+                    a->name, b->line);
+        if (g_strcmp0(a->bridge, b->bridge) == 0) {
+                if (!a->vlan_aware || !b->vlan_aware)
+                        ERR(v, a->line,
+                            "network '%s': bridge '%s' is already used by network '%s' (only vlan-aware networks may share a bridge)",
+                            a->name, a->bridge, b->name);
+                else if (a->uplink && b->uplink &&
+                         g_strcmp0(a->uplink->dev, b->uplink->dev) != 0)
+                        ERR(v, a->line,
+                            "network '%s': shares vlan-aware bridge '%s' with network '%s' but through another uplink ('%s', not '%s')",
+                            a->name, a->bridge, b->name, a->uplink->dev,
+                            b->uplink->dev);
+                else if (a->uplink && b->uplink &&
+                         a->uplink->vlan == b->uplink->vlan)
+                        ERR(v, a->uplink->line,
+                            "network '%s': VLAN %u on bridge '%s' is already network '%s'",
+                            a->name, a->uplink->vlan, a->bridge, b->name);
+                else if (a->stp != b->stp || a->forward_delay != b->forward_delay ||
+                         a->has_mac != b->has_mac || a->adopt != b->adopt ||
+                         (a->has_mac && !vmnet_mac_equal(&a->mac, &b->mac)))
+                        ERR(v, a->line,
+                            "network '%s': stp, forward-delay, mac and adopt of bridge '%s' must be the same as in network '%s'",
+                            a->name, a->bridge, b->name);
+                else if (a->uplink && b->uplink && a->uplink->migrate_addresses &&
+                         b->uplink->migrate_addresses)
+                        ERR(v, a->uplink->line,
+                            "network '%s': migrate-addresses is already set by network '%s' on bridge '%s'",
+                            a->name, b->name, a->bridge);
+                else if (a->mtu && b->mtu && a->mtu != b->mtu)
+                        ERR(v, a->line,
+                            "network '%s': mtu %u differs from mtu %u of network '%s' on the same bridge '%s'",
+                            a->name, a->mtu, b->mtu, b->name, a->bridge);
+        }
+        if (a->uplink && b->uplink &&
+            g_strcmp0(a->uplink->ifname, b->uplink->ifname) == 0 &&
+            g_strcmp0(a->bridge, b->bridge) != 0)
+                ERR(v, a->uplink->line,
+                    "network '%s': uplink '%s' is already enslaved to bridge '%s' of network '%s' (a link can be in one bridge only)",
+                    a->name, a->uplink->ifname, b->bridge, b->name);
+        if (a->uplink && b->uplink && a->uplink->vlan &&
+            a->uplink->vlan == b->uplink->vlan &&
+            g_strcmp0(a->uplink->dev, b->uplink->dev) == 0 &&
+            g_strcmp0(a->bridge, b->bridge) != 0 &&
+            g_strcmp0(a->uplink->ifname, b->uplink->ifname) != 0)
+                ERR(v, a->uplink->line,
+                    "network '%s': VLAN %u of '%s' is already network '%s'",
+                    a->name, a->uplink->vlan, a->uplink->dev, b->name);
+        for (guint r = 0; r < a->routes->len; r++) {
+                VmnetRoute *ra = g_ptr_array_index(a->routes, r);
+
+                for (guint sb = 0; sb < b->subnets->len; sb++) {
+                        VmnetSubnet *sub = g_ptr_array_index(b->subnets, sb);
+
+                        if (vmnet_prefix_overlaps(&ra->to, &sub->cidr)) {
+                                g_autofree char *ts = pstr(&ra->to);
+                                g_autofree char *ss = pstr(&sub->cidr);
+
+                                ERR(v, ra->line,
+                                    "network '%s': route to %s overlaps subnet %s of network '%s'",
+                                    a->name, ts, ss, b->name);
+                        }
+                }
+        }
+        if (a->uplink && g_strcmp0(a->uplink->dev, b->bridge) == 0)
+                ERR(v, a->uplink->line,
+                    "network '%s': uplink '%s' is the bridge of network '%s'",
+                    a->name, a->uplink->dev, b->name);
+        if (b->uplink && g_strcmp0(b->uplink->dev, a->bridge) == 0)
+                ERR(v, a->line,
+                    "network '%s': bridge '%s' is the uplink of network '%s'",
+                    a->name, a->bridge, b->name);
+}
+
+/*
+ * Vlan-aware networks may share a bridge by the hundred. The class of one is
+ * everything check_network_pair() needs to be the same on a shared bridge but
+ * the VLAN, migrate-addresses and mtu: against a network of its own class, a
+ * network can only clash on those three.
+ */
+static guint class_hash(gconstpointer p)
+{
+        const VmnetNetwork *n = p;
+        guint h = nstr_hash(n->bridge);
+
+        h = mix(h, (guint)n->vlan_aware);
+        h = mix(h, n->uplink ? mix(1, nstr_hash(n->uplink->dev)) : 0);
+        h = mix(h, (guint)n->stp);
+        h = mix(h, (guint)n->forward_delay);
+        h = mix(h, (guint)n->has_mac);
+        for (guint i = 0; n->has_mac && i < sizeof(n->mac.b); i++)
+                h = mix(h, n->mac.b[i]);
+        return mix(h, (guint)n->adopt);
+}
+
+static gboolean class_equal(gconstpointer pa, gconstpointer pb)
+{
+        const VmnetNetwork *a = pa, *b = pb;
+
+        return g_strcmp0(a->bridge, b->bridge) == 0 && a->vlan_aware == b->vlan_aware &&
+               !a->uplink == !b->uplink &&
+               (!a->uplink || g_strcmp0(a->uplink->dev, b->uplink->dev) == 0) &&
+               a->stp == b->stp && a->forward_delay == b->forward_delay &&
+               a->has_mac == b->has_mac && (!a->has_mac || vmnet_mac_equal(&a->mac, &b->mac)) &&
+               a->adopt == b->adopt;
+}
+
+/* Networks with an uplink: class and VLAN. */
+static guint class_vlan_hash(gconstpointer p)
+{
+        return mix(class_hash(p), ((const VmnetNetwork *)p)->uplink->vlan);
+}
+
+static gboolean class_vlan_equal(gconstpointer a, gconstpointer b)
+{
+        return class_equal(a, b) &&
+               ((const VmnetNetwork *)a)->uplink->vlan == ((const VmnetNetwork *)b)->uplink->vlan;
+}
+
+static guint class_mtu_hash(gconstpointer p)
+{
+        return mix(class_hash(p), ((const VmnetNetwork *)p)->mtu);
+}
+
+static gboolean class_mtu_equal(gconstpointer a, gconstpointer b)
+{
+        return class_equal(a, b) &&
+               ((const VmnetNetwork *)a)->mtu == ((const VmnetNetwork *)b)->mtu;
+}
+
+/* Uplinks: trunk and VLAN. */
+static guint dev_vlan_hash(gconstpointer p)
+{
+        const VmnetUplink *u = p;
+
+        return mix(nstr_hash(u->dev), u->vlan);
+}
+
+static gboolean dev_vlan_equal(gconstpointer a, gconstpointer b)
+{
+        const VmnetUplink *x = a, *y = b;
+
+        return x->vlan == y->vlan && g_strcmp0(x->dev, y->dev) == 0;
+}
+
+/* Networks with an uplink: the link enslaved and the bridge. */
+static guint port_hash(gconstpointer p)
+{
+        const VmnetNetwork *n = p;
+
+        return mix(nstr_hash(n->uplink->ifname), nstr_hash(n->bridge));
+}
+
+static gboolean port_equal(gconstpointer a, gconstpointer b)
+{
+        const VmnetNetwork *x = a, *y = b;
+
+        return g_strcmp0(x->uplink->ifname, y->uplink->ifname) == 0 &&
+               g_strcmp0(x->bridge, y->bridge) == 0;
+}
+
+/* The earlier networks, chained by what check_network_pair() compares. */
+typedef struct {
+        const GPtrArray *nets;
+        Chain names;        /* name */
+        Chain bridges;      /* bridge */
+        Chain plain;        /* bridge, of the networks that are not vlan-aware */
+        /* Vlan-aware networks only: */
+        Chain classes;      /* class (bridge included) */
+        Chain class_firsts; /* bridge -> the first network of each class on it */
+        Chain class_vlans;  /* class and uplink VLAN */
+        Chain class_migrate; /* class, when the uplink sets migrate-addresses */
+        Chain class_mtus;   /* class and mtu, when set */
+        Chain mtu_firsts;   /* class -> the first network of each mtu in it */
+        /* All networks again: */
+        Chain devs;         /* uplink dev */
+        Chain dev_vlans;    /* uplink dev and VLAN, when tagged */
+        Chain ports;        /* uplink link and bridge */
+        Chain port_firsts;  /* uplink link -> the first network of each bridge it is in */
+} NetIndex;
+
+static void net_index_init(NetIndex *x, const GPtrArray *nets)
+{
+        guint n = nets->len;
+
+        x->nets = nets;
+        chain_init(&x->names, n, nstr_hash, nstr_equal);
+        chain_init(&x->bridges, n, nstr_hash, nstr_equal);
+        chain_init(&x->plain, n, nstr_hash, nstr_equal);
+        chain_init(&x->classes, n, class_hash, class_equal);
+        chain_init(&x->class_firsts, n, nstr_hash, nstr_equal);
+        chain_init(&x->class_vlans, n, class_vlan_hash, class_vlan_equal);
+        chain_init(&x->class_migrate, n, class_hash, class_equal);
+        chain_init(&x->class_mtus, n, class_mtu_hash, class_mtu_equal);
+        chain_init(&x->mtu_firsts, n, class_hash, class_equal);
+        chain_init(&x->devs, n, nstr_hash, nstr_equal);
+        chain_init(&x->dev_vlans, n, dev_vlan_hash, dev_vlan_equal);
+        chain_init(&x->ports, n, port_hash, port_equal);
+        chain_init(&x->port_firsts, n, nstr_hash, nstr_equal);
+}
+
+static void net_index_clear(NetIndex *x)
+{
+        Chain *all[] = { &x->names, &x->bridges, &x->plain, &x->classes, &x->class_firsts,
+                         &x->class_vlans, &x->class_migrate, &x->class_mtus, &x->mtu_firsts,
+                         &x->devs, &x->dev_vlans, &x->ports, &x->port_firsts };
+
+        for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+                chain_clear(all[i]);
+}
+
+static const VmnetNetwork *net_at(const NetIndex *x, guint p)
+{
+        return g_ptr_array_index(x->nets, p - 1);
+}
+
+/* The earlier networks on a's bridge that a may clash with. */
+static void same_bridge_candidates(const NetIndex *x, const VmnetNetwork *a, GArray *out)
+{
+        if (!a->vlan_aware) { /* shares its bridge with no one */
+                chain_collect(&x->bridges, a->bridge, out);
+                return;
+        }
+        chain_collect(&x->plain, a->bridge, out);
+        for (guint p = chain_latest(&x->class_firsts, a->bridge); p;
+             p = x->class_firsts.prev[p - 1]) {
+                const VmnetNetwork *first = net_at(x, p);
+
+                if (!class_equal(first, a)) {
+                        chain_collect(&x->classes, first, out);
+                        continue;
+                }
+                if (a->uplink) {
+                        chain_collect(&x->class_vlans, a, out);
+                        if (a->uplink->migrate_addresses)
+                                chain_collect(&x->class_migrate, a, out);
+                }
+                for (guint q = a->mtu ? chain_latest(&x->mtu_firsts, a) : 0; q;
+                     q = x->mtu_firsts.prev[q - 1])
+                        if (net_at(x, q)->mtu != a->mtu)
+                                chain_collect(&x->class_mtus, net_at(x, q), out);
+        }
+}
+
+/* The earlier networks a's uplink may clash with. */
+static void uplink_candidates(const NetIndex *x, const VmnetNetwork *a, GArray *out)
+{
+        const VmnetUplink *up = a->uplink;
+
+        chain_collect(&x->bridges, up->dev, out);
+        /* its link in another bridge */
+        for (guint p = chain_latest(&x->port_firsts, up->ifname); p; p = x->port_firsts.prev[p - 1])
+                if (g_strcmp0(net_at(x, p)->bridge, a->bridge) != 0)
+                        chain_collect(&x->ports, net_at(x, p), out);
+        if (up->vlan)
+                chain_collect(&x->dev_vlans, up, out);
+}
+
+static void net_index_add(NetIndex *x, const VmnetNetwork *a, guint pos)
+{
+        const VmnetUplink *up = a->uplink;
+
+        chain_add(&x->names, a->name, pos);
+        chain_add(&x->bridges, a->bridge, pos);
+        if (!a->vlan_aware) {
+                chain_add(&x->plain, a->bridge, pos);
+        } else {
+                if (!chain_latest(&x->classes, a))
+                        chain_add(&x->class_firsts, a->bridge, pos);
+                chain_add(&x->classes, a, pos);
+                if (a->mtu) {
+                        if (!chain_latest(&x->class_mtus, a))
+                                chain_add(&x->mtu_firsts, a, pos);
+                        chain_add(&x->class_mtus, a, pos);
+                }
+                if (up) {
+                        chain_add(&x->class_vlans, a, pos);
+                        if (up->migrate_addresses)
+                                chain_add(&x->class_migrate, a, pos);
+                }
+        }
+        if (!up)
+                return;
+        chain_add(&x->devs, up->dev, pos);
+        if (up->vlan)
+                chain_add(&x->dev_vlans, up, pos);
+        if (!chain_latest(&x->ports, a))
+                chain_add(&x->port_firsts, up->ifname, pos);
+        chain_add(&x->ports, a, pos);
+}
+
+/* The networks before pos with a subnet that one of a's routes overlaps. */
+static void route_candidates(SubnetIndex *si, const VmnetNetwork *a, guint pos, GArray *out)
+{
+        g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint));
+
+        for (guint r = 0; r < a->routes->len; r++) {
+                const VmnetRoute *ra = g_ptr_array_index(a->routes, r);
+
+                if (!ra->to.addr.family || ra->to.prefix > 128) {
+                        /* Not comparable through the index; never in a plan that loaded. */
+                        for (guint j = 0; j < pos; j++)
+                                g_array_append_val(out, j);
+                        continue;
+                }
+                g_array_set_size(found, 0);
+                subnet_index_overlapping(si, &ra->to, found);
+                for (guint k = 0; k < found->len; k++) {
+                        const SubnetRef *ref =
+                                &g_array_index(si->refs, SubnetRef, g_array_index(found, guint, k));
+
+                        if (ref->net_pos < pos)
+                                g_array_append_val(out, ref->net_pos);
+                }
+        }
+}
+
+/*
+ * Each network against the earlier ones it can clash with: those with its
+ * name, those on its bridge, those whose uplink is its bridge or whose bridge
+ * is its uplink, those with its uplink link on another bridge or with its
+ * (trunk, VLAN), and those with a subnet that one of its routes overlaps.
+ */
+static void check_network_pairs(V *v, SubnetIndex *si)
+{
+        const GPtrArray *nets = v->plan->networks;
+        g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
+        NetIndex x;
+
+        net_index_init(&x, nets);
+        for (guint i = 0; i < nets->len; i++) {
+                const VmnetNetwork *a = g_ptr_array_index(nets, i);
+
+                g_array_set_size(cand, 0);
+                chain_collect(&x.names, a->name, cand);
+                same_bridge_candidates(&x, a, cand);
+                chain_collect(&x.devs, a->bridge, cand);
+                if (a->uplink)
+                        uplink_candidates(&x, a, cand);
+                if (a->routes->len)
+                        route_candidates(si, a, i, cand);
+                sort_unique(cand);
+                for (guint c = 0; c < cand->len; c++) {
+                        guint j = g_array_index(cand, guint, c);
+
+                        check_network_pair(v, a, g_ptr_array_index(nets, j));
+                }
+                net_index_add(&x, a, i);
+        }
+        net_index_clear(&x);
+}
+
+/* Overlapping subnets: within and across networks. */
+static void check_subnet_overlaps(V *v, SubnetIndex *si)
+{
+        g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
+
+        for (guint k = 0; k < si->refs->len; k++) {
+                const SubnetRef *ra = &g_array_index(si->refs, SubnetRef, k);
+                const VmnetSubnet *sa = ra->subnet;
+
+                g_array_set_size(cand, 0);
+                subnet_index_overlapping(si, &sa->cidr, cand);
+                sort_unique(cand);
+                for (guint c = 0; c < cand->len && g_array_index(cand, guint, c) < k; c++) {
+                        const SubnetRef *rb =
+                                &g_array_index(si->refs, SubnetRef, g_array_index(cand, guint, c));
+                        const VmnetSubnet *sb = rb->subnet;
+                        g_autofree char *as = NULL, *bs = NULL;
+
+                        if (!vmnet_prefix_overlaps(&sa->cidr, &sb->cidr))
+                                continue;
+                        as = pstr(&sa->cidr);
+                        bs = pstr(&sb->cidr);
+                        ERR(v, sa->line,
+                            "network '%s': subnet %s overlaps subnet %s of network '%s' (line %u)",
+                            ra->net->name, as, bs, rb->net->name, sb->line);
+                }
+        }
+}
+
+typedef struct {
+        const VmnetNetwork *net;
+        const VmnetPortForward *pf;
+} ForwardRef;
+
+static guint fwd_port_hash(gconstpointer p)
+{
+        const VmnetPortForward *f = p;
+
+        return mix((guint)f->proto, f->host_port);
+}
+
+static gboolean fwd_port_equal(gconstpointer a, gconstpointer b)
+{
+        const VmnetPortForward *x = a, *y = b;
+
+        return x->proto == y->proto && x->host_port == y->host_port;
+}
+
+/* Forwards with a host-ip: proto, port and host-ip. */
+static guint fwd_addr_hash(gconstpointer p)
+{
+        return mix(fwd_port_hash(p), addr_hash(&((const VmnetPortForward *)p)->host_ip));
+}
+
+static gboolean fwd_addr_equal(gconstpointer a, gconstpointer b)
+{
+        const VmnetPortForward *x = a, *y = b;
+
+        return fwd_port_equal(a, b) && vmnet_addr_equal(&x->host_ip, &y->host_ip);
+}
+
+/*
+ * Port forwards share the host's ports: one owner per (proto, host-ip, port).
+ * A forward without host-ip takes the port on every address.
+ */
+static void check_port_forwards(V *v)
+{
+        const GPtrArray *nets = v->plan->networks;
+        g_autoptr(GArray) fwds = NULL;
+        g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
+        Chain ports, any_addr, addrs; /* every forward; those without host-ip; those with one */
+        guint total = 0;
+
+        for (guint i = 0; i < nets->len; i++)
+                total += ((const VmnetNetwork *)g_ptr_array_index(nets, i))->forwards->len;
+        fwds = g_array_sized_new(FALSE, FALSE, sizeof(ForwardRef), total);
+        for (guint i = 0; i < nets->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(nets, i);
+
+                for (guint j = 0; j < n->forwards->len; j++) {
+                        ForwardRef ref = { .net = n, .pf = g_ptr_array_index(n->forwards, j) };
+
+                        g_array_append_val(fwds, ref);
+                }
+        }
+        chain_init(&ports, fwds->len, fwd_port_hash, fwd_port_equal);
+        chain_init(&any_addr, fwds->len, fwd_port_hash, fwd_port_equal);
+        chain_init(&addrs, fwds->len, fwd_addr_hash, fwd_addr_equal);
+        for (guint k = 0; k < fwds->len; k++) {
+                const ForwardRef *ra = &g_array_index(fwds, ForwardRef, k);
+                const VmnetPortForward *fa = ra->pf;
+
+                g_array_set_size(cand, 0);
+                if (!fa->has_host_ip) {
+                        chain_collect(&ports, fa, cand);
+                } else {
+                        chain_collect(&any_addr, fa, cand);
+                        chain_collect(&addrs, fa, cand);
+                }
+                sort_unique(cand);
+                for (guint c = 0; c < cand->len; c++) {
+                        const ForwardRef *rb =
+                                &g_array_index(fwds, ForwardRef, g_array_index(cand, guint, c));
+                        const VmnetPortForward *fb = rb->pf;
+                        gboolean same_addr = !fa->has_host_ip || !fb->has_host_ip ||
+                                             vmnet_addr_equal(&fa->host_ip, &fb->host_ip);
+
+                        if (fa->proto == fb->proto && fa->host_port == fb->host_port && same_addr)
+                                ERR(v, fa->line,
+                                    "network '%s': port-forward %s/%u is already forwarded by network '%s' (line %u)",
+                                    ra->net->name, vmnet_proto_to_string(fa->proto), fa->host_port,
+                                    rb->net->name, fb->line);
+                }
+                chain_add(&ports, fa, k);
+                chain_add(fa->has_host_ip ? &addrs : &any_addr, fa, k);
+        }
+        chain_clear(&ports);
+        chain_clear(&any_addr);
+        chain_clear(&addrs);
+}
 
 static void check_networks_together(V *v)
 {
-        const GPtrArray *nets = v->plan->networks;
+        SubnetIndex si;
 
-        for (guint i = 0; i < nets->len; i++) {
-                VmnetNetwork *a = g_ptr_array_index(nets, i);
-
-                for (guint j = 0; j < i; j++) {
-                        VmnetNetwork *b = g_ptr_array_index(nets, j);
-
-                        if (g_strcmp0(a->name, b->name) == 0)
-                                ERR(v, a->line, "network '%s': duplicate network name (first at line %u)",
-                                    a->name, b->line);
-                        if (g_strcmp0(a->bridge, b->bridge) == 0) {
-                                if (!a->vlan_aware || !b->vlan_aware)
-                                        ERR(v, a->line,
-                                            "network '%s': bridge '%s' is already used by network '%s' (only vlan-aware networks may share a bridge)",
-                                            a->name, a->bridge, b->name);
-                                else if (a->uplink && b->uplink &&
-                                         g_strcmp0(a->uplink->dev, b->uplink->dev) != 0)
-                                        ERR(v, a->line,
-                                            "network '%s': shares vlan-aware bridge '%s' with network '%s' but through another uplink ('%s', not '%s')",
-                                            a->name, a->bridge, b->name, a->uplink->dev,
-                                            b->uplink->dev);
-                                else if (a->uplink && b->uplink &&
-                                         a->uplink->vlan == b->uplink->vlan)
-                                        ERR(v, a->uplink->line,
-                                            "network '%s': VLAN %u on bridge '%s' is already network '%s'",
-                                            a->name, a->uplink->vlan, a->bridge, b->name);
-                                else if (a->stp != b->stp || a->forward_delay != b->forward_delay ||
-                                         a->has_mac != b->has_mac || a->adopt != b->adopt ||
-                                         (a->has_mac && !vmnet_mac_equal(&a->mac, &b->mac)))
-                                        ERR(v, a->line,
-                                            "network '%s': stp, forward-delay, mac and adopt of bridge '%s' must be the same as in network '%s'",
-                                            a->name, a->bridge, b->name);
-                                else if (a->uplink && b->uplink && a->uplink->migrate_addresses &&
-                                         b->uplink->migrate_addresses)
-                                        ERR(v, a->uplink->line,
-                                            "network '%s': migrate-addresses is already set by network '%s' on bridge '%s'",
-                                            a->name, b->name, a->bridge);
-                                else if (a->mtu && b->mtu && a->mtu != b->mtu)
-                                        ERR(v, a->line,
-                                            "network '%s': mtu %u differs from mtu %u of network '%s' on the same bridge '%s'",
-                                            a->name, a->mtu, b->mtu, b->name, a->bridge);
-                        }
-                        if (a->uplink && b->uplink &&
-                            g_strcmp0(a->uplink->ifname, b->uplink->ifname) == 0 &&
-                            g_strcmp0(a->bridge, b->bridge) != 0)
-                                ERR(v, a->uplink->line,
-                                    "network '%s': uplink '%s' is already enslaved to bridge '%s' of network '%s' (a link can be in one bridge only)",
-                                    a->name, a->uplink->ifname, b->bridge, b->name);
-                        if (a->uplink && b->uplink && a->uplink->vlan &&
-                            a->uplink->vlan == b->uplink->vlan &&
-                            g_strcmp0(a->uplink->dev, b->uplink->dev) == 0 &&
-                            g_strcmp0(a->bridge, b->bridge) != 0 &&
-                            g_strcmp0(a->uplink->ifname, b->uplink->ifname) != 0)
-                                ERR(v, a->uplink->line,
-                                    "network '%s': VLAN %u of '%s' is already network '%s'",
-                                    a->name, a->uplink->vlan, a->uplink->dev, b->name);
-                        for (guint r = 0; r < a->routes->len; r++) {
-                                VmnetRoute *ra = g_ptr_array_index(a->routes, r);
-
-                                for (guint sb = 0; sb < b->subnets->len; sb++) {
-                                        VmnetSubnet *sub = g_ptr_array_index(b->subnets, sb);
-
-                                        if (vmnet_prefix_overlaps(&ra->to, &sub->cidr)) {
-                                                g_autofree char *ts = pstr(&ra->to);
-                                                g_autofree char *ss = pstr(&sub->cidr);
-
-                                                ERR(v, ra->line,
-                                                    "network '%s': route to %s overlaps subnet %s of network '%s'",
-                                                    a->name, ts, ss, b->name);
-                                        }
-                                }
-                        }
-                        if (a->uplink && g_strcmp0(a->uplink->dev, b->bridge) == 0)
-                                ERR(v, a->uplink->line,
-                                    "network '%s': uplink '%s' is the bridge of network '%s'",
-                                    a->name, a->uplink->dev, b->name);
-                        if (b->uplink && g_strcmp0(b->uplink->dev, a->bridge) == 0)
-                                ERR(v, a->line,
-                                    "network '%s': bridge '%s' is the uplink of network '%s'",
-                                    a->name, a->bridge, b->name);
-                }
-        }
-
-        /* Overlapping subnets: within and across networks. */
-        for (guint i = 0; i < nets->len; i++) {
-                VmnetNetwork *a = g_ptr_array_index(nets, i);
-
-                for (guint si = 0; si < a->subnets->len; si++) {
-                        VmnetSubnet *sa = g_ptr_array_index(a->subnets, si);
-
-                        for (guint j = 0; j <= i; j++) {
-                                VmnetNetwork *b = g_ptr_array_index(nets, j);
-                                guint lim = j == i ? si : b->subnets->len;
-
-                                for (guint sj = 0; sj < lim; sj++) {
-                                        VmnetSubnet *sb = g_ptr_array_index(b->subnets, sj);
-                                        g_autofree char *as = NULL, *bs = NULL;
-
-                                        if (!sa->cidr.addr.family ||
-                                            !vmnet_prefix_overlaps(&sa->cidr, &sb->cidr))
-                                                continue;
-                                        as = pstr(&sa->cidr);
-                                        bs = pstr(&sb->cidr);
-                                        ERR(v, sa->line,
-                                            "network '%s': subnet %s overlaps subnet %s of network '%s' (line %u)",
-                                            a->name, as, bs, b->name, sb->line);
-                                }
-                        }
-                }
-        }
-
-        /* Port forwards share the host's ports: one owner per (proto, host-ip, port). */
-        for (guint i = 0; i < nets->len; i++) {
-                VmnetNetwork *a = g_ptr_array_index(nets, i);
-
-                for (guint fi = 0; fi < a->forwards->len; fi++) {
-                        VmnetPortForward *fa = g_ptr_array_index(a->forwards, fi);
-
-                        for (guint j = 0; j <= i; j++) {
-                                VmnetNetwork *b = g_ptr_array_index(nets, j);
-                                guint lim = j == i ? fi : b->forwards->len;
-
-                                for (guint fj = 0; fj < lim; fj++) {
-                                        VmnetPortForward *fb = g_ptr_array_index(b->forwards, fj);
-                                        gboolean same_addr =
-                                                !fa->has_host_ip || !fb->has_host_ip ||
-                                                vmnet_addr_equal(&fa->host_ip, &fb->host_ip);
-
-                                        if (fa->proto == fb->proto &&
-                                            fa->host_port == fb->host_port && same_addr)
-                                                ERR(v, fa->line,
-                                                    "network '%s': port-forward %s/%u is already forwarded by network '%s' (line %u)",
-                                                    a->name, vmnet_proto_to_string(fa->proto),
-                                                    fa->host_port, b->name, fb->line);
-                                }
-                        }
-                }
-        }
+        subnet_index_init(&si, v->plan->networks);
+        check_network_pairs(v, &si);
+        check_subnet_overlaps(v, &si);
+        check_port_forwards(v);
+        subnet_index_clear(&si);
 }
 
 /* ------------------------------------------------------------ domains */
@@ -533,11 +1146,96 @@ typedef struct {
         guint line;
 } Seen;
 
+/* As vmnet_plan_find_network() (the first network of that name), without a scan per look-up. */
+static VmnetNetwork *find_network(V *v, const char *name)
+{
+        if (!name)
+                return NULL;
+        if (!v->networks_by_name) {
+                v->networks_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+                for (guint i = 0; i < v->plan->networks->len; i++) {
+                        VmnetNetwork *n = g_ptr_array_index(v->plan->networks, i);
+
+                        if (n->name && !g_hash_table_contains(v->networks_by_name, n->name))
+                                g_hash_table_insert(v->networks_by_name, n->name, n);
+                }
+        }
+        return g_hash_table_lookup(v->networks_by_name, name);
+}
+
+/* A reservation, or an address asked for, in a subnet. */
+typedef struct {
+        const VmnetSubnet *subnet;
+        const VmnetAddr *ip;
+        const VmnetReservation *res; /* NULL in a look-up */
+} Reserved;
+
+static guint reserved_hash(gconstpointer p)
+{
+        const Reserved *r = p;
+
+        return mix(g_direct_hash(r->subnet), addr_hash(r->ip));
+}
+
+static gboolean reserved_equal(gconstpointer a, gconstpointer b)
+{
+        const Reserved *x = a, *y = b;
+
+        return x->subnet == y->subnet && vmnet_addr_equal(x->ip, y->ip);
+}
+
+typedef struct {
+        Reserved *all; /* every reservation of the plan */
+        Chain by_ip;   /* (subnet, ip) -> positions in all */
+} ReservedIndex;
+
+static void reserved_index_init(ReservedIndex *ri, const VmnetPlan *plan)
+{
+        guint total = 0, pos = 0;
+
+        for (guint i = 0; i < plan->networks->len; i++) {
+                VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+
+                for (guint j = 0; j < n->subnets->len; j++) {
+                        VmnetSubnet *s = g_ptr_array_index(n->subnets, j);
+
+                        total += s->reservations->len;
+                }
+        }
+        ri->all = g_new0(Reserved, MAX(total, 1));
+        chain_init(&ri->by_ip, total, reserved_hash, reserved_equal);
+        for (guint i = 0; i < plan->networks->len; i++) {
+                VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+
+                for (guint j = 0; j < n->subnets->len; j++) {
+                        VmnetSubnet *s = g_ptr_array_index(n->subnets, j);
+
+                        for (guint r = 0; r < s->reservations->len; r++, pos++) {
+                                VmnetReservation *res = g_ptr_array_index(s->reservations, r);
+
+                                ri->all[pos] =
+                                        (Reserved){ .subnet = s, .ip = &res->ip, .res = res };
+                                chain_add(&ri->by_ip, &ri->all[pos], pos);
+                        }
+                }
+        }
+}
+
+static void reserved_index_clear(ReservedIndex *ri)
+{
+        g_clear_pointer(&ri->all, g_free);
+        chain_clear(&ri->by_ip);
+}
+
 static void check_domains(V *v)
 {
         const VmnetPlan *plan = v->plan;
         g_autoptr(GHashTable) macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_autoptr(GHashTable) ips = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        /* domain name -> 1 + position of the first domain of that name */
+        g_autoptr(GHashTable) domain_names = g_hash_table_new(nstr_hash, nstr_equal);
+        ReservedIndex reserved = { 0 }; /* built when an interface asks for an ip */
+        g_autoptr(GArray) same_ip = g_array_new(FALSE, FALSE, sizeof(guint));
 
         for (guint i = 0; i < plan->networks->len; i++) {
                 VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
@@ -552,24 +1250,24 @@ static void check_domains(V *v)
         }
         for (guint i = 0; i < plan->domains->len; i++) {
                 VmnetDomain *d = g_ptr_array_index(plan->domains, i);
-                gboolean duplicate = FALSE;
+                guint first = GPOINTER_TO_UINT(g_hash_table_lookup(domain_names, d->name));
+                gboolean duplicate = first != 0;
 
                 check_name(v, d->line, "domain", d->name);
-                for (guint j = 0; j < i && !duplicate; j++) {
-                        VmnetDomain *o = g_ptr_array_index(plan->domains, j);
+                if (first) {
+                        VmnetDomain *o = g_ptr_array_index(plan->domains, first - 1);
 
-                        if (g_strcmp0(o->name, d->name) == 0) {
-                                ERR(v, d->line, "domain '%s': duplicate domain name (first at line %u)",
-                                    d->name, o->line);
-                                duplicate = TRUE;
-                        }
+                        ERR(v, d->line, "domain '%s': duplicate domain name (first at line %u)",
+                            d->name, o->line);
+                } else {
+                        g_hash_table_insert(domain_names, d->name, GUINT_TO_POINTER(i + 1));
                 }
 
                 for (guint k = 0; k < d->interfaces->len; k++) {
                         VmnetInterface *ifc = g_ptr_array_index(d->interfaces, k);
                         g_autofree char *what =
                                 g_strdup_printf("domain '%s' interface %u", d->name, k + 1);
-                        VmnetNetwork *n = vmnet_plan_find_network(plan, ifc->network);
+                        VmnetNetwork *n = find_network(v, ifc->network);
                         g_autofree char *ms = mstr(&ifc->mac);
                         Seen *prev;
 
@@ -617,13 +1315,19 @@ static void check_domains(V *v)
                                         ERR(v, ifc->line, "%s: ip %s is in none of network '%s''s subnets",
                                             what, is, n->name);
                                 } else {
-                                        check_host_addr(v, ifc->line, what, "ip", s, &ifc->ip, FALSE);
-                                        for (guint r = 0; r < s->reservations->len; r++) {
-                                                VmnetReservation *res =
-                                                        g_ptr_array_index(s->reservations, r);
+                                        Reserved want = { .subnet = s, .ip = &ifc->ip };
 
-                                                if (vmnet_addr_equal(&res->ip, &ifc->ip) &&
-                                                    !vmnet_mac_equal(&res->mac, &ifc->mac)) {
+                                        check_host_addr(v, ifc->line, what, "ip", s, &ifc->ip, FALSE);
+                                        if (!reserved.all)
+                                                reserved_index_init(&reserved, plan);
+                                        g_array_set_size(same_ip, 0);
+                                        chain_collect(&reserved.by_ip, &want, same_ip);
+                                        /* One subnet's, latest first. */
+                                        for (guint r = same_ip->len; r > 0; r--) {
+                                                guint at = g_array_index(same_ip, guint, r - 1);
+                                                const VmnetReservation *res = reserved.all[at].res;
+
+                                                if (!vmnet_mac_equal(&res->mac, &ifc->mac)) {
                                                         g_autofree char *rm = mstr(&res->mac);
 
                                                         ERR(v, ifc->line,
@@ -646,6 +1350,7 @@ static void check_domains(V *v)
                         }
                 }
         }
+        reserved_index_clear(&reserved);
 }
 
 /* ------------------------------------------------------------ policy */
@@ -654,8 +1359,8 @@ static void check_policy(V *v)
 {
         for (guint i = 0; i < v->plan->allows->len; i++) {
                 VmnetAllow *a = g_ptr_array_index(v->plan->allows, i);
-                VmnetNetwork *from = vmnet_plan_find_network(v->plan, a->from);
-                VmnetNetwork *to = vmnet_plan_find_network(v->plan, a->to);
+                VmnetNetwork *from = find_network(v, a->from);
+                VmnetNetwork *to = find_network(v, a->to);
 
                 if (!from)
                         ERR(v, a->line, "policy allow: from network '%s' does not exist in the plan",
@@ -684,11 +1389,12 @@ gboolean vmnet_plan_validate(const VmnetPlan *plan, VmnetDiags *diags)
         V v = { .plan = plan, .diags = diags };
         guint before = vmnet_diags_count(diags);
 
-        check_name(&v, 0, "plan", plan->name);
+        check_name(&v, plan->line, "plan", plan->name);
         for (guint i = 0; i < plan->networks->len; i++)
                 check_network(&v, g_ptr_array_index(plan->networks, i));
         check_networks_together(&v);
         check_domains(&v);
         check_policy(&v);
+        g_clear_pointer(&v.networks_by_name, g_hash_table_unref);
         return vmnet_diags_count(diags) == before;
 }
