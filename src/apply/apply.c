@@ -168,8 +168,10 @@ int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error)
                 g_usleep(100 * 1000);
         }
         g_snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-        if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0) {
-                /* The pid is only informative; the lock is what matters. */
+        /* The pid is only informative; the lock is what matters. Written over
+         * the old one, then cut to length: no blocks freed and allocated again. */
+        if (pwrite(fd, pid, strlen(pid), 0) == (ssize_t)strlen(pid) &&
+            ftruncate(fd, (off_t)strlen(pid)) < 0) {
         }
         return fd;
 }

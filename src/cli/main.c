@@ -173,7 +173,9 @@ int main(int argc, char **argv)
         VmnetCli cli = { 0 };
         int i;
 
-        setlocale(LC_ALL, "");
+        /* The character set only: no translations to load, and numbers in
+         * messages and JSON must not follow LC_NUMERIC ("0,004 s"). */
+        setlocale(LC_CTYPE, "");
         if (vmnet_ansible_invoked_as_module(argv[0]))
                 return vmnet_ansible_main(argc, argv);
         for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
