@@ -1,6 +1,7 @@
 #!/bin/sh
 # gen-plan.sh KIND N: prints a plan for the benchmark.
 #   vlan N: N bridged networks, each a VLAN subinterface of the trunk bt0 enslaved to its own bridge
+#   veth N: N bridged networks, each enslaving the existing link bu$i as its uplink
 #   nat  N: one NAT network with N port forwards
 set -eu
 kind=$1 n=$2
@@ -11,6 +12,13 @@ vlan)
         i=1
         while [ "$i" -le "$n" ]; do
                 echo "  <network name=\"v$i\" mode=\"bridged\" bridge=\"bb$i\"><uplink dev=\"bt0\" vlan=\"$i\"/></network>"
+                i=$((i + 1))
+        done
+        ;;
+veth)
+        i=1
+        while [ "$i" -le "$n" ]; do
+                echo "  <network name=\"v$i\" mode=\"bridged\" bridge=\"bb$i\"><uplink dev=\"bu$i\"/></network>"
                 i=$((i + 1))
         done
         ;;
