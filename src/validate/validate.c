@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "validate/index.h"
 #include "validate/validate.h"
 
 /*
@@ -139,104 +140,6 @@ static void check_host_addr(V *v, guint line, const char *what, const char *fiel
         }
 }
 
-/* ------------------------------------------------------------ indexes */
-
-/*
- * The checks between objects look for the earlier objects that share a value
- * with the current one. Comparing every pair made validation quadratic in the
- * plan (a 1000-network plan spent a quarter of a no-op apply in g_strcmp0), so
- * these checks follow a chain instead: a hash table from a key to the latest
- * object that has it, and for each object the one before it with the same
- * key. Keys are borrowed from the plan and hashed on the fields that make
- * them equal, so adding an object allocates nothing. A chain only narrows
- * the candidates: the exact check still runs on each of them, in plan order,
- * so the messages and their order are those of comparing every pair.
- */
-typedef struct {
-        GHashTable *latest; /* key -> 1 + position of the latest object with it */
-        guint *prev;        /* position -> 1 + position of the one before with its key, 0: none */
-} Chain;
-
-static void chain_init(Chain *c, guint size, GHashFunc hash, GEqualFunc equal)
-{
-        c->latest = g_hash_table_new(hash, equal);
-        c->prev = g_new0(guint, MAX(size, 1));
-}
-
-static void chain_clear(Chain *c)
-{
-        g_clear_pointer(&c->latest, g_hash_table_unref);
-        g_clear_pointer(&c->prev, g_free);
-}
-
-/* 1 + the position of the latest object with key, 0 when there is none. */
-static guint chain_latest(const Chain *c, gconstpointer key)
-{
-        return GPOINTER_TO_UINT(g_hash_table_lookup(c->latest, key));
-}
-
-/* key must live as long as the chain (an equal key already there is kept). */
-static void chain_add(Chain *c, gconstpointer key, guint pos)
-{
-        c->prev[pos] = chain_latest(c, key);
-        g_hash_table_insert(c->latest, (gpointer)key, GUINT_TO_POINTER(pos + 1));
-}
-
-/* Appends the positions of the objects with key to out, latest first. */
-static void chain_collect(const Chain *c, gconstpointer key, GArray *out)
-{
-        for (guint p = chain_latest(c, key); p; p = c->prev[p - 1]) {
-                guint pos = p - 1;
-
-                g_array_append_val(out, pos);
-        }
-}
-
-static int pos_cmp(gconstpointer a, gconstpointer b)
-{
-        guint x = *(const guint *)a, y = *(const guint *)b;
-
-        return x < y ? -1 : x > y;
-}
-
-/* Candidates from several chains: each is checked once, in plan order. */
-static void sort_unique(GArray *pos)
-{
-        guint n = 0;
-
-        g_array_sort(pos, pos_cmp);
-        for (guint i = 0; i < pos->len; i++)
-                if (n == 0 || g_array_index(pos, guint, i) != g_array_index(pos, guint, n - 1))
-                        g_array_index(pos, guint, n++) = g_array_index(pos, guint, i);
-        g_array_set_size(pos, n);
-}
-
-static guint mix(guint h, guint x)
-{
-        return h * 31 + x;
-}
-
-/* Strings that may be NULL: equal as g_strcmp0() sees them. */
-static guint nstr_hash(gconstpointer s)
-{
-        return s ? g_str_hash(s) : 0;
-}
-
-static gboolean nstr_equal(gconstpointer a, gconstpointer b)
-{
-        return g_strcmp0(a, b) == 0;
-}
-
-/* Equal exactly when vmnet_addr_equal(). */
-static guint addr_hash(const VmnetAddr *a)
-{
-        guint h = (guint)a->family;
-
-        for (guint i = 0; i < vmnet_addr_len(a); i++)
-                h = mix(h, a->bytes[i]);
-        return h;
-}
-
 /* ------------------------------------------------------------ per network */
 
 static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, const char *what)
@@ -245,7 +148,7 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
         gboolean host = vmnet_mode_has_host_address(n->mode);
         GHashTable *seen_mac = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GHashTable *seen_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        Chain names = { 0 };            /* reserved host name; set up at the first one */
+        VmnetChain names = { 0 };            /* reserved host name; set up at the first one */
         g_autoptr(GArray) same = NULL;  /* positions of the earlier reservations of a name */
 
         if (s->cidr.addr.family == AF_INET6 && n->mtu && n->mtu < 1280)
@@ -314,11 +217,11 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
                             rwhat, is);
                 if (r->name) {
                         if (!same) {
-                                chain_init(&names, s->reservations->len, nstr_hash, nstr_equal);
+                                vmnet_chain_init(&names, s->reservations->len, vmnet_nstr_hash, vmnet_nstr_equal);
                                 same = g_array_new(FALSE, FALSE, sizeof(guint));
                         }
                         g_array_set_size(same, 0);
-                        chain_collect(&names, r->name, same);
+                        vmnet_chain_collect(&names, r->name, same);
                         for (guint j = same->len; j > 0; j--) { /* the chain runs latest first */
                                 VmnetReservation *o = g_ptr_array_index(
                                         s->reservations, g_array_index(same, guint, j - 1));
@@ -326,7 +229,7 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
                                 ERR(v, r->line, "%s: host name '%s' is already reserved (line %u)",
                                     rwhat, r->name, o->line);
                         }
-                        chain_add(&names, r->name, i);
+                        vmnet_chain_add(&names, r->name, i);
                 }
                 if (r->ip.family)
                         check_host_addr(v, r->line, rwhat, "ip", s, &r->ip, FALSE);
@@ -341,7 +244,7 @@ static void check_subnet(V *v, const VmnetNetwork *n, const VmnetSubnet *s, cons
         }
         g_hash_table_unref(seen_mac);
         g_hash_table_unref(seen_ip);
-        chain_clear(&names);
+        vmnet_chain_clear(&names);
 }
 
 static void check_mode_rules(V *v, const VmnetNetwork *n, const char *what)
@@ -505,150 +408,6 @@ static void check_network(V *v, const VmnetNetwork *n)
         }
 }
 
-/* ------------------------------------------------------------ subnet index */
-
-/*
- * Two prefixes overlap only when one contains the other. So the subnets that
- * overlap a prefix are those that contain it (the prefix cut to each length
- * the plan uses, looked up by exact value) and those inside it (a run of the
- * subnets sorted by address, from its own address to its last one). A query
- * costs about the number of subnets it finds, not the number in the plan.
- */
-typedef struct {
-        const VmnetNetwork *net;
-        guint net_pos; /* position of net in the plan */
-        const VmnetSubnet *subnet;
-} SubnetRef;
-
-typedef struct {
-        GArray *refs;    /* SubnetRef: every subnet that has an address family, in plan order */
-        GArray *by_addr; /* positions in refs, by family, address and prefix length */
-        Chain exact;     /* VmnetPrefix -> positions in refs */
-        gboolean lengths[2][129]; /* the prefix lengths in use, IPv4 and IPv6 */
-} SubnetIndex;
-
-static guint prefix_hash(gconstpointer p)
-{
-        const VmnetPrefix *x = p;
-
-        return mix(addr_hash(&x->addr), x->prefix);
-}
-
-static gboolean prefix_equal(gconstpointer a, gconstpointer b)
-{
-        const VmnetPrefix *x = a, *y = b;
-
-        return x->prefix == y->prefix && vmnet_addr_equal(&x->addr, &y->addr);
-}
-
-static gboolean *index_lengths(SubnetIndex *si, const VmnetPrefix *p)
-{
-        return si->lengths[p->addr.family == AF_INET6];
-}
-
-/* Clears the bits of a after the first len. */
-static void addr_mask(VmnetAddr *a, guint len)
-{
-        for (guint i = 0; i < vmnet_addr_len(a); i++) {
-                guint bits = len > i * 8 ? MIN(len - i * 8, 8) : 0;
-
-                a->bytes[i] &= (guint8)(0xff00 >> bits);
-        }
-}
-
-static const VmnetPrefix *ref_prefix(const SubnetIndex *si, guint pos)
-{
-        return &g_array_index(si->refs, SubnetRef, pos).subnet->cidr;
-}
-
-static int by_addr_cmp(gconstpointer a, gconstpointer b, gpointer data)
-{
-        const SubnetIndex *si = data;
-        const VmnetPrefix *x = ref_prefix(si, *(const guint *)a);
-        const VmnetPrefix *y = ref_prefix(si, *(const guint *)b);
-        int c = vmnet_addr_cmp(&x->addr, &y->addr);
-
-        if (c)
-                return c;
-        return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
-}
-
-static void subnet_index_init(SubnetIndex *si, const GPtrArray *nets)
-{
-        guint total = 0;
-
-        memset(si, 0, sizeof(*si));
-        for (guint i = 0; i < nets->len; i++)
-                total += ((const VmnetNetwork *)g_ptr_array_index(nets, i))->subnets->len;
-        si->refs = g_array_sized_new(FALSE, FALSE, sizeof(SubnetRef), total);
-        si->by_addr = g_array_sized_new(FALSE, FALSE, sizeof(guint), total);
-        chain_init(&si->exact, total, prefix_hash, prefix_equal);
-        for (guint i = 0; i < nets->len; i++) {
-                const VmnetNetwork *n = g_ptr_array_index(nets, i);
-
-                for (guint j = 0; j < n->subnets->len; j++) {
-                        const VmnetSubnet *s = g_ptr_array_index(n->subnets, j);
-                        SubnetRef ref = { .net = n, .net_pos = i, .subnet = s };
-                        guint pos = si->refs->len;
-
-                        /* No family overlaps no subnet that has one (vmnet_prefix_overlaps()). */
-                        if (!s->cidr.addr.family || s->cidr.prefix > 128)
-                                continue;
-                        g_array_append_val(si->refs, ref);
-                        g_array_append_val(si->by_addr, pos);
-                        chain_add(&si->exact, &s->cidr, pos);
-                        index_lengths(si, &s->cidr)[s->cidr.prefix] = TRUE;
-                }
-        }
-        g_array_sort_with_data(si->by_addr, by_addr_cmp, si);
-}
-
-static void subnet_index_clear(SubnetIndex *si)
-{
-        g_clear_pointer(&si->refs, g_array_unref);
-        g_clear_pointer(&si->by_addr, g_array_unref);
-        chain_clear(&si->exact);
-}
-
-/* Appends to out the positions of the subnets that overlap p (which has a family), in any order. */
-static void subnet_index_overlapping(SubnetIndex *si, const VmnetPrefix *p, GArray *out)
-{
-        const gboolean *lengths = index_lengths(si, p);
-        guint lo = 0, hi = si->by_addr->len;
-        VmnetAddr last;
-
-        /* Those that contain p or equal it. */
-        for (guint len = 0; len <= MIN(p->prefix, 128); len++) {
-                VmnetPrefix outer = { .addr = p->addr, .prefix = len };
-
-                if (!lengths[len])
-                        continue;
-                addr_mask(&outer.addr, len);
-                chain_collect(&si->exact, &outer, out);
-        }
-
-        /* Those inside p: longer prefixes from p's first address to its last. */
-        while (lo < hi) {
-                guint mid = lo + (hi - lo) / 2;
-
-                if (vmnet_addr_cmp(&ref_prefix(si, g_array_index(si->by_addr, guint, mid))->addr,
-                                   &p->addr) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        vmnet_prefix_last(p, &last);
-        for (guint i = lo; i < si->by_addr->len; i++) {
-                guint pos = g_array_index(si->by_addr, guint, i);
-                const VmnetPrefix *q = ref_prefix(si, pos);
-
-                if (vmnet_addr_cmp(&q->addr, &last) > 0)
-                        break;
-                if (q->prefix > p->prefix)
-                        g_array_append_val(out, pos);
-        }
-}
-
 /* ------------------------------------------------------------ across networks */
 
 /* Network a against the earlier network b. */
@@ -738,16 +497,16 @@ static void check_network_pair(V *v, const VmnetNetwork *a, const VmnetNetwork *
 static guint class_hash(gconstpointer p)
 {
         const VmnetNetwork *n = p;
-        guint h = nstr_hash(n->bridge);
+        guint h = vmnet_nstr_hash(n->bridge);
 
-        h = mix(h, (guint)n->vlan_aware);
-        h = mix(h, n->uplink ? mix(1, nstr_hash(n->uplink->dev)) : 0);
-        h = mix(h, (guint)n->stp);
-        h = mix(h, (guint)n->forward_delay);
-        h = mix(h, (guint)n->has_mac);
+        h = vmnet_hash_mix(h, (guint)n->vlan_aware);
+        h = vmnet_hash_mix(h, n->uplink ? vmnet_hash_mix(1, vmnet_nstr_hash(n->uplink->dev)) : 0);
+        h = vmnet_hash_mix(h, (guint)n->stp);
+        h = vmnet_hash_mix(h, (guint)n->forward_delay);
+        h = vmnet_hash_mix(h, (guint)n->has_mac);
         for (guint i = 0; n->has_mac && i < sizeof(n->mac.b); i++)
-                h = mix(h, n->mac.b[i]);
-        return mix(h, (guint)n->adopt);
+                h = vmnet_hash_mix(h, n->mac.b[i]);
+        return vmnet_hash_mix(h, (guint)n->adopt);
 }
 
 static gboolean class_equal(gconstpointer pa, gconstpointer pb)
@@ -765,7 +524,7 @@ static gboolean class_equal(gconstpointer pa, gconstpointer pb)
 /* Networks with an uplink: class and VLAN. */
 static guint class_vlan_hash(gconstpointer p)
 {
-        return mix(class_hash(p), ((const VmnetNetwork *)p)->uplink->vlan);
+        return vmnet_hash_mix(class_hash(p), ((const VmnetNetwork *)p)->uplink->vlan);
 }
 
 static gboolean class_vlan_equal(gconstpointer a, gconstpointer b)
@@ -776,7 +535,7 @@ static gboolean class_vlan_equal(gconstpointer a, gconstpointer b)
 
 static guint class_mtu_hash(gconstpointer p)
 {
-        return mix(class_hash(p), ((const VmnetNetwork *)p)->mtu);
+        return vmnet_hash_mix(class_hash(p), ((const VmnetNetwork *)p)->mtu);
 }
 
 static gboolean class_mtu_equal(gconstpointer a, gconstpointer b)
@@ -790,7 +549,7 @@ static guint dev_vlan_hash(gconstpointer p)
 {
         const VmnetUplink *u = p;
 
-        return mix(nstr_hash(u->dev), u->vlan);
+        return vmnet_hash_mix(vmnet_nstr_hash(u->dev), u->vlan);
 }
 
 static gboolean dev_vlan_equal(gconstpointer a, gconstpointer b)
@@ -805,7 +564,7 @@ static guint port_hash(gconstpointer p)
 {
         const VmnetNetwork *n = p;
 
-        return mix(nstr_hash(n->uplink->ifname), nstr_hash(n->bridge));
+        return vmnet_hash_mix(vmnet_nstr_hash(n->uplink->ifname), vmnet_nstr_hash(n->bridge));
 }
 
 static gboolean port_equal(gconstpointer a, gconstpointer b)
@@ -819,21 +578,21 @@ static gboolean port_equal(gconstpointer a, gconstpointer b)
 /* The earlier networks, chained by what check_network_pair() compares. */
 typedef struct {
         const GPtrArray *nets;
-        Chain names;        /* name */
-        Chain bridges;      /* bridge */
-        Chain plain;        /* bridge, of the networks that are not vlan-aware */
+        VmnetChain names;        /* name */
+        VmnetChain bridges;      /* bridge */
+        VmnetChain plain;        /* bridge, of the networks that are not vlan-aware */
         /* Vlan-aware networks only: */
-        Chain classes;      /* class (bridge included) */
-        Chain class_firsts; /* bridge -> the first network of each class on it */
-        Chain class_vlans;  /* class and uplink VLAN */
-        Chain class_migrate; /* class, when the uplink sets migrate-addresses */
-        Chain class_mtus;   /* class and mtu, when set */
-        Chain mtu_firsts;   /* class -> the first network of each mtu in it */
+        VmnetChain classes;      /* class (bridge included) */
+        VmnetChain class_firsts; /* bridge -> the first network of each class on it */
+        VmnetChain class_vlans;  /* class and uplink VLAN */
+        VmnetChain class_migrate; /* class, when the uplink sets migrate-addresses */
+        VmnetChain class_mtus;   /* class and mtu, when set */
+        VmnetChain mtu_firsts;   /* class -> the first network of each mtu in it */
         /* All networks again: */
-        Chain devs;         /* uplink dev */
-        Chain dev_vlans;    /* uplink dev and VLAN, when tagged */
-        Chain ports;        /* uplink link and bridge */
-        Chain port_firsts;  /* uplink link -> the first network of each bridge it is in */
+        VmnetChain devs;         /* uplink dev */
+        VmnetChain dev_vlans;    /* uplink dev and VLAN, when tagged */
+        VmnetChain ports;        /* uplink link and bridge */
+        VmnetChain port_firsts;  /* uplink link -> the first network of each bridge it is in */
 } NetIndex;
 
 static void net_index_init(NetIndex *x, const GPtrArray *nets)
@@ -841,29 +600,29 @@ static void net_index_init(NetIndex *x, const GPtrArray *nets)
         guint n = nets->len;
 
         x->nets = nets;
-        chain_init(&x->names, n, nstr_hash, nstr_equal);
-        chain_init(&x->bridges, n, nstr_hash, nstr_equal);
-        chain_init(&x->plain, n, nstr_hash, nstr_equal);
-        chain_init(&x->classes, n, class_hash, class_equal);
-        chain_init(&x->class_firsts, n, nstr_hash, nstr_equal);
-        chain_init(&x->class_vlans, n, class_vlan_hash, class_vlan_equal);
-        chain_init(&x->class_migrate, n, class_hash, class_equal);
-        chain_init(&x->class_mtus, n, class_mtu_hash, class_mtu_equal);
-        chain_init(&x->mtu_firsts, n, class_hash, class_equal);
-        chain_init(&x->devs, n, nstr_hash, nstr_equal);
-        chain_init(&x->dev_vlans, n, dev_vlan_hash, dev_vlan_equal);
-        chain_init(&x->ports, n, port_hash, port_equal);
-        chain_init(&x->port_firsts, n, nstr_hash, nstr_equal);
+        vmnet_chain_init(&x->names, n, vmnet_nstr_hash, vmnet_nstr_equal);
+        vmnet_chain_init(&x->bridges, n, vmnet_nstr_hash, vmnet_nstr_equal);
+        vmnet_chain_init(&x->plain, n, vmnet_nstr_hash, vmnet_nstr_equal);
+        vmnet_chain_init(&x->classes, n, class_hash, class_equal);
+        vmnet_chain_init(&x->class_firsts, n, vmnet_nstr_hash, vmnet_nstr_equal);
+        vmnet_chain_init(&x->class_vlans, n, class_vlan_hash, class_vlan_equal);
+        vmnet_chain_init(&x->class_migrate, n, class_hash, class_equal);
+        vmnet_chain_init(&x->class_mtus, n, class_mtu_hash, class_mtu_equal);
+        vmnet_chain_init(&x->mtu_firsts, n, class_hash, class_equal);
+        vmnet_chain_init(&x->devs, n, vmnet_nstr_hash, vmnet_nstr_equal);
+        vmnet_chain_init(&x->dev_vlans, n, dev_vlan_hash, dev_vlan_equal);
+        vmnet_chain_init(&x->ports, n, port_hash, port_equal);
+        vmnet_chain_init(&x->port_firsts, n, vmnet_nstr_hash, vmnet_nstr_equal);
 }
 
 static void net_index_clear(NetIndex *x)
 {
-        Chain *all[] = { &x->names, &x->bridges, &x->plain, &x->classes, &x->class_firsts,
+        VmnetChain *all[] = { &x->names, &x->bridges, &x->plain, &x->classes, &x->class_firsts,
                          &x->class_vlans, &x->class_migrate, &x->class_mtus, &x->mtu_firsts,
                          &x->devs, &x->dev_vlans, &x->ports, &x->port_firsts };
 
         for (guint i = 0; i < G_N_ELEMENTS(all); i++)
-                chain_clear(all[i]);
+                vmnet_chain_clear(all[i]);
 }
 
 static const VmnetNetwork *net_at(const NetIndex *x, guint p)
@@ -875,27 +634,27 @@ static const VmnetNetwork *net_at(const NetIndex *x, guint p)
 static void same_bridge_candidates(const NetIndex *x, const VmnetNetwork *a, GArray *out)
 {
         if (!a->vlan_aware) { /* shares its bridge with no one */
-                chain_collect(&x->bridges, a->bridge, out);
+                vmnet_chain_collect(&x->bridges, a->bridge, out);
                 return;
         }
-        chain_collect(&x->plain, a->bridge, out);
-        for (guint p = chain_latest(&x->class_firsts, a->bridge); p;
+        vmnet_chain_collect(&x->plain, a->bridge, out);
+        for (guint p = vmnet_chain_latest(&x->class_firsts, a->bridge); p;
              p = x->class_firsts.prev[p - 1]) {
                 const VmnetNetwork *first = net_at(x, p);
 
                 if (!class_equal(first, a)) {
-                        chain_collect(&x->classes, first, out);
+                        vmnet_chain_collect(&x->classes, first, out);
                         continue;
                 }
                 if (a->uplink) {
-                        chain_collect(&x->class_vlans, a, out);
+                        vmnet_chain_collect(&x->class_vlans, a, out);
                         if (a->uplink->migrate_addresses)
-                                chain_collect(&x->class_migrate, a, out);
+                                vmnet_chain_collect(&x->class_migrate, a, out);
                 }
-                for (guint q = a->mtu ? chain_latest(&x->mtu_firsts, a) : 0; q;
+                for (guint q = a->mtu ? vmnet_chain_latest(&x->mtu_firsts, a) : 0; q;
                      q = x->mtu_firsts.prev[q - 1])
                         if (net_at(x, q)->mtu != a->mtu)
-                                chain_collect(&x->class_mtus, net_at(x, q), out);
+                                vmnet_chain_collect(&x->class_mtus, net_at(x, q), out);
         }
 }
 
@@ -904,50 +663,50 @@ static void uplink_candidates(const NetIndex *x, const VmnetNetwork *a, GArray *
 {
         const VmnetUplink *up = a->uplink;
 
-        chain_collect(&x->bridges, up->dev, out);
+        vmnet_chain_collect(&x->bridges, up->dev, out);
         /* its link in another bridge */
-        for (guint p = chain_latest(&x->port_firsts, up->ifname); p; p = x->port_firsts.prev[p - 1])
+        for (guint p = vmnet_chain_latest(&x->port_firsts, up->ifname); p; p = x->port_firsts.prev[p - 1])
                 if (g_strcmp0(net_at(x, p)->bridge, a->bridge) != 0)
-                        chain_collect(&x->ports, net_at(x, p), out);
+                        vmnet_chain_collect(&x->ports, net_at(x, p), out);
         if (up->vlan)
-                chain_collect(&x->dev_vlans, up, out);
+                vmnet_chain_collect(&x->dev_vlans, up, out);
 }
 
 static void net_index_add(NetIndex *x, const VmnetNetwork *a, guint pos)
 {
         const VmnetUplink *up = a->uplink;
 
-        chain_add(&x->names, a->name, pos);
-        chain_add(&x->bridges, a->bridge, pos);
+        vmnet_chain_add(&x->names, a->name, pos);
+        vmnet_chain_add(&x->bridges, a->bridge, pos);
         if (!a->vlan_aware) {
-                chain_add(&x->plain, a->bridge, pos);
+                vmnet_chain_add(&x->plain, a->bridge, pos);
         } else {
-                if (!chain_latest(&x->classes, a))
-                        chain_add(&x->class_firsts, a->bridge, pos);
-                chain_add(&x->classes, a, pos);
+                if (!vmnet_chain_latest(&x->classes, a))
+                        vmnet_chain_add(&x->class_firsts, a->bridge, pos);
+                vmnet_chain_add(&x->classes, a, pos);
                 if (a->mtu) {
-                        if (!chain_latest(&x->class_mtus, a))
-                                chain_add(&x->mtu_firsts, a, pos);
-                        chain_add(&x->class_mtus, a, pos);
+                        if (!vmnet_chain_latest(&x->class_mtus, a))
+                                vmnet_chain_add(&x->mtu_firsts, a, pos);
+                        vmnet_chain_add(&x->class_mtus, a, pos);
                 }
                 if (up) {
-                        chain_add(&x->class_vlans, a, pos);
+                        vmnet_chain_add(&x->class_vlans, a, pos);
                         if (up->migrate_addresses)
-                                chain_add(&x->class_migrate, a, pos);
+                                vmnet_chain_add(&x->class_migrate, a, pos);
                 }
         }
         if (!up)
                 return;
-        chain_add(&x->devs, up->dev, pos);
+        vmnet_chain_add(&x->devs, up->dev, pos);
         if (up->vlan)
-                chain_add(&x->dev_vlans, up, pos);
-        if (!chain_latest(&x->ports, a))
-                chain_add(&x->port_firsts, up->ifname, pos);
-        chain_add(&x->ports, a, pos);
+                vmnet_chain_add(&x->dev_vlans, up, pos);
+        if (!vmnet_chain_latest(&x->ports, a))
+                vmnet_chain_add(&x->port_firsts, up->ifname, pos);
+        vmnet_chain_add(&x->ports, a, pos);
 }
 
 /* The networks before pos with a subnet that one of a's routes overlaps. */
-static void route_candidates(SubnetIndex *si, const VmnetNetwork *a, guint pos, GArray *out)
+static void route_candidates(VmnetSubnetIndex *si, const VmnetNetwork *a, guint pos, GArray *out)
 {
         g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint));
 
@@ -961,10 +720,10 @@ static void route_candidates(SubnetIndex *si, const VmnetNetwork *a, guint pos, 
                         continue;
                 }
                 g_array_set_size(found, 0);
-                subnet_index_overlapping(si, &ra->to, found);
+                vmnet_subnet_index_overlapping(si, &ra->to, found);
                 for (guint k = 0; k < found->len; k++) {
-                        const SubnetRef *ref =
-                                &g_array_index(si->refs, SubnetRef, g_array_index(found, guint, k));
+                        const VmnetSubnetRef *ref =
+                                &g_array_index(si->refs, VmnetSubnetRef, g_array_index(found, guint, k));
 
                         if (ref->net_pos < pos)
                                 g_array_append_val(out, ref->net_pos);
@@ -978,7 +737,7 @@ static void route_candidates(SubnetIndex *si, const VmnetNetwork *a, guint pos, 
  * is its uplink, those with its uplink link on another bridge or with its
  * (trunk, VLAN), and those with a subnet that one of its routes overlaps.
  */
-static void check_network_pairs(V *v, SubnetIndex *si)
+static void check_network_pairs(V *v, VmnetSubnetIndex *si)
 {
         const GPtrArray *nets = v->plan->networks;
         g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -989,14 +748,14 @@ static void check_network_pairs(V *v, SubnetIndex *si)
                 const VmnetNetwork *a = g_ptr_array_index(nets, i);
 
                 g_array_set_size(cand, 0);
-                chain_collect(&x.names, a->name, cand);
+                vmnet_chain_collect(&x.names, a->name, cand);
                 same_bridge_candidates(&x, a, cand);
-                chain_collect(&x.devs, a->bridge, cand);
+                vmnet_chain_collect(&x.devs, a->bridge, cand);
                 if (a->uplink)
                         uplink_candidates(&x, a, cand);
                 if (a->routes->len)
                         route_candidates(si, a, i, cand);
-                sort_unique(cand);
+                vmnet_positions_sort_unique(cand);
                 for (guint c = 0; c < cand->len; c++) {
                         guint j = g_array_index(cand, guint, c);
 
@@ -1008,20 +767,20 @@ static void check_network_pairs(V *v, SubnetIndex *si)
 }
 
 /* Overlapping subnets: within and across networks. */
-static void check_subnet_overlaps(V *v, SubnetIndex *si)
+static void check_subnet_overlaps(V *v, VmnetSubnetIndex *si)
 {
         g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
 
         for (guint k = 0; k < si->refs->len; k++) {
-                const SubnetRef *ra = &g_array_index(si->refs, SubnetRef, k);
+                const VmnetSubnetRef *ra = &g_array_index(si->refs, VmnetSubnetRef, k);
                 const VmnetSubnet *sa = ra->subnet;
 
                 g_array_set_size(cand, 0);
-                subnet_index_overlapping(si, &sa->cidr, cand);
-                sort_unique(cand);
+                vmnet_subnet_index_overlapping(si, &sa->cidr, cand);
+                vmnet_positions_sort_unique(cand);
                 for (guint c = 0; c < cand->len && g_array_index(cand, guint, c) < k; c++) {
-                        const SubnetRef *rb =
-                                &g_array_index(si->refs, SubnetRef, g_array_index(cand, guint, c));
+                        const VmnetSubnetRef *rb =
+                                &g_array_index(si->refs, VmnetSubnetRef, g_array_index(cand, guint, c));
                         const VmnetSubnet *sb = rb->subnet;
                         g_autofree char *as = NULL, *bs = NULL;
 
@@ -1045,7 +804,7 @@ static guint fwd_port_hash(gconstpointer p)
 {
         const VmnetPortForward *f = p;
 
-        return mix((guint)f->proto, f->host_port);
+        return vmnet_hash_mix((guint)f->proto, f->host_port);
 }
 
 static gboolean fwd_port_equal(gconstpointer a, gconstpointer b)
@@ -1058,7 +817,7 @@ static gboolean fwd_port_equal(gconstpointer a, gconstpointer b)
 /* Forwards with a host-ip: proto, port and host-ip. */
 static guint fwd_addr_hash(gconstpointer p)
 {
-        return mix(fwd_port_hash(p), addr_hash(&((const VmnetPortForward *)p)->host_ip));
+        return vmnet_hash_mix(fwd_port_hash(p), vmnet_addr_hash_bytes(&((const VmnetPortForward *)p)->host_ip));
 }
 
 static gboolean fwd_addr_equal(gconstpointer a, gconstpointer b)
@@ -1077,7 +836,7 @@ static void check_port_forwards(V *v)
         const GPtrArray *nets = v->plan->networks;
         g_autoptr(GArray) fwds = NULL;
         g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
-        Chain ports, any_addr, addrs; /* every forward; those without host-ip; those with one */
+        VmnetChain ports, any_addr, addrs; /* every forward; those without host-ip; those with one */
         guint total = 0;
 
         for (guint i = 0; i < nets->len; i++)
@@ -1092,21 +851,21 @@ static void check_port_forwards(V *v)
                         g_array_append_val(fwds, ref);
                 }
         }
-        chain_init(&ports, fwds->len, fwd_port_hash, fwd_port_equal);
-        chain_init(&any_addr, fwds->len, fwd_port_hash, fwd_port_equal);
-        chain_init(&addrs, fwds->len, fwd_addr_hash, fwd_addr_equal);
+        vmnet_chain_init(&ports, fwds->len, fwd_port_hash, fwd_port_equal);
+        vmnet_chain_init(&any_addr, fwds->len, fwd_port_hash, fwd_port_equal);
+        vmnet_chain_init(&addrs, fwds->len, fwd_addr_hash, fwd_addr_equal);
         for (guint k = 0; k < fwds->len; k++) {
                 const ForwardRef *ra = &g_array_index(fwds, ForwardRef, k);
                 const VmnetPortForward *fa = ra->pf;
 
                 g_array_set_size(cand, 0);
                 if (!fa->has_host_ip) {
-                        chain_collect(&ports, fa, cand);
+                        vmnet_chain_collect(&ports, fa, cand);
                 } else {
-                        chain_collect(&any_addr, fa, cand);
-                        chain_collect(&addrs, fa, cand);
+                        vmnet_chain_collect(&any_addr, fa, cand);
+                        vmnet_chain_collect(&addrs, fa, cand);
                 }
-                sort_unique(cand);
+                vmnet_positions_sort_unique(cand);
                 for (guint c = 0; c < cand->len; c++) {
                         const ForwardRef *rb =
                                 &g_array_index(fwds, ForwardRef, g_array_index(cand, guint, c));
@@ -1120,23 +879,23 @@ static void check_port_forwards(V *v)
                                     ra->net->name, vmnet_proto_to_string(fa->proto), fa->host_port,
                                     rb->net->name, fb->line);
                 }
-                chain_add(&ports, fa, k);
-                chain_add(fa->has_host_ip ? &addrs : &any_addr, fa, k);
+                vmnet_chain_add(&ports, fa, k);
+                vmnet_chain_add(fa->has_host_ip ? &addrs : &any_addr, fa, k);
         }
-        chain_clear(&ports);
-        chain_clear(&any_addr);
-        chain_clear(&addrs);
+        vmnet_chain_clear(&ports);
+        vmnet_chain_clear(&any_addr);
+        vmnet_chain_clear(&addrs);
 }
 
 static void check_networks_together(V *v)
 {
-        SubnetIndex si;
+        VmnetSubnetIndex si;
 
-        subnet_index_init(&si, v->plan->networks);
+        vmnet_subnet_index_init(&si, v->plan->networks);
         check_network_pairs(v, &si);
         check_subnet_overlaps(v, &si);
         check_port_forwards(v);
-        subnet_index_clear(&si);
+        vmnet_subnet_index_clear(&si);
 }
 
 /* ------------------------------------------------------------ domains */
@@ -1174,7 +933,7 @@ static guint reserved_hash(gconstpointer p)
 {
         const Reserved *r = p;
 
-        return mix(g_direct_hash(r->subnet), addr_hash(r->ip));
+        return vmnet_hash_mix(g_direct_hash(r->subnet), vmnet_addr_hash_bytes(r->ip));
 }
 
 static gboolean reserved_equal(gconstpointer a, gconstpointer b)
@@ -1186,7 +945,7 @@ static gboolean reserved_equal(gconstpointer a, gconstpointer b)
 
 typedef struct {
         Reserved *all; /* every reservation of the plan */
-        Chain by_ip;   /* (subnet, ip) -> positions in all */
+        VmnetChain by_ip;   /* (subnet, ip) -> positions in all */
 } ReservedIndex;
 
 static void reserved_index_init(ReservedIndex *ri, const VmnetPlan *plan)
@@ -1203,7 +962,7 @@ static void reserved_index_init(ReservedIndex *ri, const VmnetPlan *plan)
                 }
         }
         ri->all = g_new0(Reserved, MAX(total, 1));
-        chain_init(&ri->by_ip, total, reserved_hash, reserved_equal);
+        vmnet_chain_init(&ri->by_ip, total, reserved_hash, reserved_equal);
         for (guint i = 0; i < plan->networks->len; i++) {
                 VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
 
@@ -1215,7 +974,7 @@ static void reserved_index_init(ReservedIndex *ri, const VmnetPlan *plan)
 
                                 ri->all[pos] =
                                         (Reserved){ .subnet = s, .ip = &res->ip, .res = res };
-                                chain_add(&ri->by_ip, &ri->all[pos], pos);
+                                vmnet_chain_add(&ri->by_ip, &ri->all[pos], pos);
                         }
                 }
         }
@@ -1224,7 +983,7 @@ static void reserved_index_init(ReservedIndex *ri, const VmnetPlan *plan)
 static void reserved_index_clear(ReservedIndex *ri)
 {
         g_clear_pointer(&ri->all, g_free);
-        chain_clear(&ri->by_ip);
+        vmnet_chain_clear(&ri->by_ip);
 }
 
 static void check_domains(V *v)
@@ -1233,7 +992,7 @@ static void check_domains(V *v)
         g_autoptr(GHashTable) macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_autoptr(GHashTable) ips = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         /* domain name -> 1 + position of the first domain of that name */
-        g_autoptr(GHashTable) domain_names = g_hash_table_new(nstr_hash, nstr_equal);
+        g_autoptr(GHashTable) domain_names = g_hash_table_new(vmnet_nstr_hash, vmnet_nstr_equal);
         ReservedIndex reserved = { 0 }; /* built when an interface asks for an ip */
         g_autoptr(GArray) same_ip = g_array_new(FALSE, FALSE, sizeof(guint));
 
@@ -1321,7 +1080,7 @@ static void check_domains(V *v)
                                         if (!reserved.all)
                                                 reserved_index_init(&reserved, plan);
                                         g_array_set_size(same_ip, 0);
-                                        chain_collect(&reserved.by_ip, &want, same_ip);
+                                        vmnet_chain_collect(&reserved.by_ip, &want, same_ip);
                                         /* One subnet's, latest first. */
                                         for (guint r = same_ip->len; r > 0; r--) {
                                                 guint at = g_array_index(same_ip, guint, r - 1);
