@@ -133,14 +133,27 @@ static gboolean get_link(struct nl_sock *sk, const char *name, struct rtnl_link 
         return capture_end(sk, &rec, ret, error, "%s: looking up link %s", what, name);
 }
 
+/*
+ * A name to an ifindex through SIOCGIFINDEX in the current namespace:
+ * RTM_GETLINK would make the kernel fill, and libnl parse, the whole link.
+ */
 static gboolean get_ifindex(struct nl_sock *sk, const char *name, int *ifindex, GError **error,
                             const char *what)
 {
-        g_autoptr(VmnetRtnlLink) link = NULL;
+        unsigned int i = if_nametoindex(name);
 
-        if (!get_link(sk, name, &link, error, what))
+        if (i == 0) {
+                int e = errno;
+
+                if (e == ENODEV || e == ENXIO)
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                                    "%s: link %s does not exist", what, name);
+                else
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                                    "%s: looking up link %s: %s", what, name, g_strerror(e));
                 return FALSE;
-        *ifindex = rtnl_link_get_ifindex(link);
+        }
+        *ifindex = (int)i;
         return TRUE;
 }
 
@@ -300,7 +313,7 @@ gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *
         g_autofree char *what = g_strdup_printf("creating vlan %s (id %u on %s)", name, vid,
                                                 parent);
         NlErrRec rec;
-        int parent_index;
+        int parent_index = 0;
         int ret;
 
         if (!get_ifindex(sk, parent, &parent_index, error, what))
@@ -448,7 +461,7 @@ gboolean vmnet_nl_addr(struct nl_sock *sk, const char *link, const VmnetAddr *ad
                                                       "removing address %s/%u from %s",
                                                 s, prefixlen, link);
         NlErrRec rec;
-        int ifindex;
+        int ifindex = 0;
         int ret;
 
         if (!get_ifindex(sk, link, &ifindex, error, what))

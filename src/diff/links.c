@@ -35,6 +35,7 @@ VmnetForeignState *vmnet_foreign_state_new(void)
         VmnetForeignState *st = g_new0(VmnetForeignState, 1);
 
         st->changes = g_ptr_array_new_with_free_func(change_free);
+        st->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         return st;
 }
 
@@ -42,37 +43,40 @@ void vmnet_foreign_state_free(VmnetForeignState *st)
 {
         if (!st)
                 return;
+        g_hash_table_unref(st->index);
         g_ptr_array_unref(st->changes);
         g_free(st);
 }
 
-static gint find_index(const VmnetForeignState *st, const char *object, const char *attr)
+/* Hashed: a host with a thousand enslaved uplinks has a thousand records, looked up per link. */
+static char *index_key(const char *object, const char *attr)
 {
-        for (guint i = 0; st && i < st->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(st->changes, i);
+        return g_strconcat(object, "\n", attr, NULL);
+}
 
-                if (g_str_equal(c->object, object) && g_str_equal(c->attr, attr))
-                        return (gint)i;
-        }
-        return -1;
+static VmnetForeignChange *find_change(const VmnetForeignState *st, const char *object,
+                                       const char *attr)
+{
+        g_autofree char *key = NULL;
+
+        if (!st)
+                return NULL;
+        key = index_key(object, attr);
+        return g_hash_table_lookup(st->index, key);
 }
 
 const VmnetForeignChange *vmnet_foreign_state_find(const VmnetForeignState *st,
                                                    const char *object, const char *attr)
 {
-        gint i = find_index(st, object, attr);
-
-        return i < 0 ? NULL : g_ptr_array_index(st->changes, i);
+        return find_change(st, object, attr);
 }
 
 void vmnet_foreign_state_set(VmnetForeignState *st, const char *object, const char *attr,
                              const char *value)
 {
-        gint i = find_index(st, object, attr);
-        VmnetForeignChange *c;
+        VmnetForeignChange *c = find_change(st, object, attr);
 
-        if (i >= 0) {
-                c = g_ptr_array_index(st->changes, i);
+        if (c) {
                 g_free(c->value);
                 c->value = g_strdup(value);
                 return;
@@ -82,14 +86,19 @@ void vmnet_foreign_state_set(VmnetForeignState *st, const char *object, const ch
         c->attr = g_strdup(attr);
         c->value = g_strdup(value);
         g_ptr_array_add(st->changes, c);
+        g_hash_table_insert(st->index, index_key(object, attr), c);
 }
 
 void vmnet_foreign_state_remove(VmnetForeignState *st, const char *object, const char *attr)
 {
-        gint i = find_index(st, object, attr);
+        VmnetForeignChange *c = find_change(st, object, attr);
+        g_autofree char *key = NULL;
 
-        if (i >= 0)
-                g_ptr_array_remove_index(st->changes, (guint)i);
+        if (!c)
+                return;
+        key = index_key(object, attr);
+        g_hash_table_remove(st->index, key);
+        g_ptr_array_remove(st->changes, c); /* frees c */
 }
 
 /* First change records the original; returning to it forgets it. */
@@ -266,6 +275,7 @@ typedef struct {
         GHashTable *released;  /* foreign ports released by this run */
         /* dev -> VmnetMigrateSpec* moving addresses back to dev (borrowed from its action) */
         GHashTable *pending;
+        GHashTable *migration_targets; /* bridges that receive an uplink's addresses */
         GPtrArray *stage[N_STAGES];
 } Diff;
 
@@ -317,6 +327,7 @@ static void diff_init(Diff *d, const char *file, const char *plan_name, const Vm
         d->deleted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         d->released = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         d->pending = g_hash_table_new(g_str_hash, g_str_equal);
+        d->migration_targets = g_hash_table_new(g_str_hash, g_str_equal);
         for (int i = 0; i < N_STAGES; i++)
                 d->stage[i] = vmnet_action_list_new();
 }
@@ -330,6 +341,7 @@ static void diff_clear(Diff *d)
         g_hash_table_unref(d->deleted);
         g_hash_table_unref(d->released);
         g_hash_table_unref(d->pending);
+        g_hash_table_unref(d->migration_targets);
         g_ptr_array_unref(d->bridges);
         g_ptr_array_unref(d->vlans);
         g_ptr_array_unref(d->ports);
@@ -546,21 +558,26 @@ static gboolean link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, gui
         return FALSE;
 }
 
-static gboolean migration_target(const Diff *d, const char *bridge)
+/* The bridges that a port with migrate-addresses, or a recorded migration, gives addresses to. */
+static void collect_migration_targets(Diff *d)
 {
         for (guint i = 0; i < d->ports->len; i++) {
                 const DesiredPort *p = g_ptr_array_index(d->ports, i);
 
-                if (p->migrate && g_str_equal(p->bridge, bridge))
-                        return TRUE;
+                if (p->migrate)
+                        g_hash_table_add(d->migration_targets, p->bridge);
         }
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
 
-                if (g_str_equal(c->attr, "migrated") && g_strcmp0(c->value, bridge) == 0)
-                        return TRUE;
+                if (g_str_equal(c->attr, "migrated") && c->value)
+                        g_hash_table_add(d->migration_targets, c->value);
         }
-        return FALSE;
+}
+
+static gboolean migration_target(const Diff *d, const char *bridge)
+{
+        return g_hash_table_contains(d->migration_targets, bridge);
 }
 
 /*
@@ -1329,6 +1346,7 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
 {
         if (plan)
                 build_desired(d, plan);
+        collect_migration_targets(d);
         if (!check_names(d, error))
                 return FALSE;
         teardown_sysctls(d);

@@ -40,6 +40,8 @@ typedef struct {
 
 typedef struct {
         GPtrArray *changes; /* VmnetForeignChange*, in the order they were made */
+        /* private: "object\nattr" -> its VmnetForeignChange*, for the look-ups */
+        GHashTable *index;
 } VmnetForeignState;
 
 VmnetForeignState *vmnet_foreign_state_new(void);
