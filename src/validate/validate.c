@@ -462,22 +462,6 @@ static void check_network_pair(V *v, const VmnetNetwork *a, const VmnetNetwork *
                 ERR(v, a->uplink->line,
                     "network '%s': VLAN %u of '%s' is already network '%s'",
                     a->name, a->uplink->vlan, a->uplink->dev, b->name);
-        for (guint r = 0; r < a->routes->len; r++) {
-                VmnetRoute *ra = g_ptr_array_index(a->routes, r);
-
-                for (guint sb = 0; sb < b->subnets->len; sb++) {
-                        VmnetSubnet *sub = g_ptr_array_index(b->subnets, sb);
-
-                        if (vmnet_prefix_overlaps(&ra->to, &sub->cidr)) {
-                                g_autofree char *ts = pstr(&ra->to);
-                                g_autofree char *ss = pstr(&sub->cidr);
-
-                                ERR(v, ra->line,
-                                    "network '%s': route to %s overlaps subnet %s of network '%s'",
-                                    a->name, ts, ss, b->name);
-                        }
-                }
-        }
         if (a->uplink && g_strcmp0(a->uplink->dev, b->bridge) == 0)
                 ERR(v, a->uplink->line,
                     "network '%s': uplink '%s' is the bridge of network '%s'",
@@ -705,39 +689,13 @@ static void net_index_add(NetIndex *x, const VmnetNetwork *a, guint pos)
         vmnet_chain_add(&x->ports, a, pos);
 }
 
-/* The networks before pos with a subnet that one of a's routes overlaps. */
-static void route_candidates(VmnetSubnetIndex *si, const VmnetNetwork *a, guint pos, GArray *out)
-{
-        g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint));
-
-        for (guint r = 0; r < a->routes->len; r++) {
-                const VmnetRoute *ra = g_ptr_array_index(a->routes, r);
-
-                if (!ra->to.addr.family || ra->to.prefix > 128) {
-                        /* Not comparable through the index; never in a plan that loaded. */
-                        for (guint j = 0; j < pos; j++)
-                                g_array_append_val(out, j);
-                        continue;
-                }
-                g_array_set_size(found, 0);
-                vmnet_subnet_index_overlapping(si, &ra->to, found);
-                for (guint k = 0; k < found->len; k++) {
-                        const VmnetSubnetRef *ref =
-                                &g_array_index(si->refs, VmnetSubnetRef, g_array_index(found, guint, k));
-
-                        if (ref->net_pos < pos)
-                                g_array_append_val(out, ref->net_pos);
-                }
-        }
-}
-
 /*
  * Each network against the earlier ones it can clash with: those with its
  * name, those on its bridge, those whose uplink is its bridge or whose bridge
- * is its uplink, those with its uplink link on another bridge or with its
- * (trunk, VLAN), and those with a subnet that one of its routes overlaps.
+ * is its uplink, and those with its uplink link on another bridge or with
+ * its (trunk, VLAN).
  */
-static void check_network_pairs(V *v, VmnetSubnetIndex *si)
+static void check_network_pairs(V *v)
 {
         const GPtrArray *nets = v->plan->networks;
         g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -753,8 +711,6 @@ static void check_network_pairs(V *v, VmnetSubnetIndex *si)
                 vmnet_chain_collect(&x.devs, a->bridge, cand);
                 if (a->uplink)
                         uplink_candidates(&x, a, cand);
-                if (a->routes->len)
-                        route_candidates(si, a, i, cand);
                 vmnet_positions_sort_unique(cand);
                 for (guint c = 0; c < cand->len; c++) {
                         guint j = g_array_index(cand, guint, c);
@@ -767,6 +723,46 @@ static void check_network_pairs(V *v, VmnetSubnetIndex *si)
 }
 
 /* Overlapping subnets: within and across networks. */
+/*
+ * A route to a prefix that overlaps another network's subnet, declared before
+ * or after it: the host would route part of that subnet away from its bridge.
+ * (A network's own subnets are check_network()'s.)
+ */
+static void check_route_overlaps(V *v, VmnetSubnetIndex *si)
+{
+        const GPtrArray *nets = v->plan->networks;
+        g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint));
+
+        for (guint i = 0; i < nets->len; i++) {
+                const VmnetNetwork *a = g_ptr_array_index(nets, i);
+
+                for (guint r = 0; r < a->routes->len; r++) {
+                        const VmnetRoute *ra = g_ptr_array_index(a->routes, r);
+
+                        /* Without a family it overlaps nothing (never in a plan that loaded). */
+                        if (!ra->to.addr.family || ra->to.prefix > 128)
+                                continue;
+                        g_array_set_size(found, 0);
+                        vmnet_subnet_index_overlapping(si, &ra->to, found);
+                        vmnet_positions_sort_unique(found); /* plan order */
+                        for (guint k = 0; k < found->len; k++) {
+                                const VmnetSubnetRef *ref = &g_array_index(
+                                        si->refs, VmnetSubnetRef, g_array_index(found, guint, k));
+                                g_autofree char *ts = NULL, *ss = NULL;
+
+                                if (ref->net_pos == i ||
+                                    !vmnet_prefix_overlaps(&ra->to, &ref->subnet->cidr))
+                                        continue;
+                                ts = pstr(&ra->to);
+                                ss = pstr(&ref->subnet->cidr);
+                                ERR(v, ra->line,
+                                    "network '%s': route to %s overlaps subnet %s of network '%s'",
+                                    a->name, ts, ss, ref->net->name);
+                        }
+                }
+        }
+}
+
 static void check_subnet_overlaps(V *v, VmnetSubnetIndex *si)
 {
         g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -892,7 +888,8 @@ static void check_networks_together(V *v)
         VmnetSubnetIndex si;
 
         vmnet_subnet_index_init(&si, v->plan->networks);
-        check_network_pairs(v, &si);
+        check_network_pairs(v);
+        check_route_overlaps(v, &si);
         check_subnet_overlaps(v, &si);
         check_port_forwards(v);
         vmnet_subnet_index_clear(&si);
