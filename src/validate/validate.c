@@ -37,6 +37,12 @@ static char *mstr(const VmnetMac *m)
 
 /* ------------------------------------------------------------ helpers */
 
+/* The first object that had a value: its owner's name and its line. */
+typedef struct {
+        const char *owner;
+        guint line;
+} Seen;
+
 /* Names of the plan, networks, port groups and domains: [A-Za-z0-9_.-]{1,64}. */
 static void check_name(V *v, guint line, const char *what, const char *name)
 {
@@ -732,12 +738,28 @@ static void check_route_overlaps(V *v, VmnetSubnetIndex *si)
 {
         const GPtrArray *nets = v->plan->networks;
         g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint));
+        /* "prefix" -> its first route (Seen): the kernel holds one route per prefix */
+        g_autoptr(GHashTable) dests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
         for (guint i = 0; i < nets->len; i++) {
                 const VmnetNetwork *a = g_ptr_array_index(nets, i);
 
                 for (guint r = 0; r < a->routes->len; r++) {
                         const VmnetRoute *ra = g_ptr_array_index(a->routes, r);
+                        g_autofree char *dest = pstr(&ra->to);
+                        const Seen *first = g_hash_table_lookup(dests, dest);
+
+                        if (first) {
+                                ERR(v, ra->line,
+                                    "network '%s': a route to %s is already in network '%s' (line %u)",
+                                    a->name, dest, first->owner, first->line);
+                        } else if (ra->to.addr.family) {
+                                Seen *s = g_new(Seen, 1);
+
+                                s->owner = a->name;
+                                s->line = ra->line;
+                                g_hash_table_insert(dests, g_strdup(dest), s);
+                        }
 
                         /* Without a family it overlaps nothing (never in a plan that loaded). */
                         if (!ra->to.addr.family || ra->to.prefix > 128)
@@ -897,10 +919,6 @@ static void check_networks_together(V *v)
 
 /* ------------------------------------------------------------ domains */
 
-typedef struct {
-        const char *owner;
-        guint line;
-} Seen;
 
 /* As vmnet_plan_find_network() (the first network of that name), without a scan per look-up. */
 static VmnetNetwork *find_network(V *v, const char *name)
