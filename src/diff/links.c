@@ -276,6 +276,7 @@ typedef struct {
         /* dev -> VmnetMigrateSpec* moving addresses back to dev (borrowed from its action) */
         GHashTable *pending;
         GHashTable *migration_targets; /* bridges that receive an uplink's addresses */
+        GHashTable *addrs_by_link;     /* link -> GPtrArray of its DesiredAddr (borrowed) */
         GPtrArray *stage[N_STAGES];
 } Diff;
 
@@ -328,6 +329,8 @@ static void diff_init(Diff *d, const char *file, const char *plan_name, const Vm
         d->released = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         d->pending = g_hash_table_new(g_str_hash, g_str_equal);
         d->migration_targets = g_hash_table_new(g_str_hash, g_str_equal);
+        d->addrs_by_link = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                 (GDestroyNotify)g_ptr_array_unref);
         for (int i = 0; i < N_STAGES; i++)
                 d->stage[i] = vmnet_action_list_new();
 }
@@ -342,6 +345,7 @@ static void diff_clear(Diff *d)
         g_hash_table_unref(d->released);
         g_hash_table_unref(d->pending);
         g_hash_table_unref(d->migration_targets);
+        g_hash_table_unref(d->addrs_by_link);
         g_ptr_array_unref(d->bridges);
         g_ptr_array_unref(d->vlans);
         g_ptr_array_unref(d->ports);
@@ -387,6 +391,18 @@ static DesiredPort *want_port(Diff *d, const char *name, const char *bridge,
         g_ptr_array_add(d->ports, p);
         g_hash_table_insert(d->port_by_name, p->name, p);
         return p;
+}
+
+/* The desired addresses of link (its key borrowed from them), created empty. */
+static GPtrArray *link_addrs(Diff *d, const char *link)
+{
+        GPtrArray *a = g_hash_table_lookup(d->addrs_by_link, link);
+
+        if (!a) {
+                a = g_ptr_array_new();
+                g_hash_table_insert(d->addrs_by_link, (gpointer)link, a);
+        }
+        return a;
 }
 
 static void build_desired(Diff *d, const VmnetPlan *plan)
@@ -461,6 +477,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                                 a->prefixlen = s->cidr.prefix;
                                 a->net = net;
                                 g_ptr_array_add(d->addrs, a);
+                                g_ptr_array_add(link_addrs(d, a->link), a);
                         }
                 }
                 if (net->mode == VMNET_MODE_ROUTED) {
@@ -595,11 +612,12 @@ static gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
 
 static gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
 {
-        for (guint i = 0; i < d->addrs->len; i++) {
-                const DesiredAddr *da = g_ptr_array_index(d->addrs, i);
+        const GPtrArray *mine = g_hash_table_lookup(d->addrs_by_link, link);
 
-                if (g_str_equal(da->link, link) && da->prefixlen == a->prefixlen &&
-                    vmnet_addr_equal(&da->addr, &a->addr))
+        for (guint i = 0; mine && i < mine->len; i++) {
+                const DesiredAddr *da = g_ptr_array_index(mine, i);
+
+                if (da->prefixlen == a->prefixlen && vmnet_addr_equal(&da->addr, &a->addr))
                         return TRUE;
         }
         return FALSE;

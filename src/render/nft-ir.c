@@ -393,12 +393,11 @@ void vmnet_nft_rule_set_dnat_map(VmnetNftRule *rule, int family, const VmnetNftS
 static const VmnetNftSelector sel_iif[] = { VMNET_NFT_SEL_IIFNAME };
 static const VmnetNftSelector sel_oif[] = { VMNET_NFT_SEL_OIFNAME };
 
-static void add_name_once(GPtrArray *names, const char *name)
+/* seen: the names already in names (a thousand networks made a linear search quadratic). */
+static void add_name_once(GPtrArray *names, GHashTable *seen, const char *name)
 {
-        for (guint i = 0; i < names->len; i++)
-                if (g_str_equal(g_ptr_array_index(names, i), name))
-                        return;
-        g_ptr_array_add(names, (gpointer)name);
+        if (g_hash_table_add(seen, (gpointer)name))
+                g_ptr_array_add(names, (gpointer)name);
 }
 
 static void add_ifname_set(VmnetNftIr *ir, const char *name, GPtrArray *names)
@@ -781,6 +780,9 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
         g_autoptr(GPtrArray) bridges = g_ptr_array_new();
         g_autoptr(GPtrArray) hostonly = g_ptr_array_new();
         g_autoptr(GPtrArray) nat = g_ptr_array_new();
+        g_autoptr(GHashTable) seen_bridges = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) seen_hostonly = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) seen_nat = g_hash_table_new(g_str_hash, g_str_equal);
         VmnetNftChain *chain;
 
         /*
@@ -796,11 +798,11 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
 
                 if (!vmnet_mode_has_host_address(net->mode) || !net->bridge)
                         continue;
-                add_name_once(bridges, net->bridge);
+                add_name_once(bridges, seen_bridges, net->bridge);
                 if (net->mode == VMNET_MODE_HOST_ONLY)
-                        add_name_once(hostonly, net->bridge);
+                        add_name_once(hostonly, seen_hostonly, net->bridge);
                 else if (net->mode == VMNET_MODE_NAT)
-                        add_name_once(nat, net->bridge);
+                        add_name_once(nat, seen_nat, net->bridge);
         }
         add_ifname_set(ir, SET_BRIDGES, bridges);
         add_ifname_set(ir, SET_HOSTONLY, hostonly);
