@@ -115,30 +115,12 @@ struct nl_sock *vmnet_nl_open(GError **error)
         return g_steal_pointer(&sk);
 }
 
-/* what: the whole operation, for messages ("enslaving eno1 to br0"). */
-static gboolean get_link(struct nl_sock *sk, const char *name, struct rtnl_link **out,
-                         GError **error, const char *what)
-{
-        NlErrRec rec;
-        int ret;
-
-        capture_begin(sk, &rec);
-        ret = rtnl_link_get_kernel(sk, 0, name, out);
-        if (ret < 0 && (rec.errnum == ENODEV || ret == -NLE_OBJ_NOTFOUND || ret == -NLE_NODEV)) {
-                nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
-                            "%s: link %s does not exist", what, name);
-                return FALSE;
-        }
-        return capture_end(sk, &rec, ret, error, "%s: looking up link %s", what, name);
-}
-
 /*
  * A name to an ifindex through SIOCGIFINDEX in the current namespace:
  * RTM_GETLINK would make the kernel fill, and libnl parse, the whole link.
  */
 static gboolean get_ifindex(struct nl_sock *sk, const char *name, int *ifindex, GError **error,
-                            const char *what)
+                            const char *what /* the whole operation: "enslaving eno1 to br0" */)
 {
         unsigned int i = if_nametoindex(name);
 
@@ -161,9 +143,9 @@ gboolean vmnet_nl_link_exists(struct nl_sock *sk, const char *name, gboolean *ex
                               GError **error)
 {
         g_autoptr(GError) local = NULL;
-        g_autoptr(VmnetRtnlLink) link = NULL;
+        int ifindex;
 
-        *exists = get_link(sk, name, &link, &local, "looking up a link");
+        *exists = get_ifindex(sk, name, &ifindex, &local, "looking up a link");
         if (!*exists && !g_error_matches(local, VMNET_ERROR, VMNET_ERROR_NOT_FOUND)) {
                 g_propagate_error(error, g_steal_pointer(&local));
                 return FALSE;
@@ -219,29 +201,13 @@ fail:
 }
 
 /* Sends msg (consumed) and waits for the ack. name, when given, follows what in messages. */
-static gboolean send_msg(struct nl_sock *sk, struct nl_msg *msg, GError **error,
-                         const char *what, const char *name)
-{
-        NlErrRec rec;
-
-        if (!msg) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
-                            "%s%s%s: cannot build the netlink message", what, name ? " " : "",
-                            name ? name : "");
-                return FALSE;
-        }
-        capture_begin(sk, &rec);
-        /* nl_send_sync() frees msg. */
-        return capture_end(sk, &rec, nl_send_sync(sk, msg), error, "%s%s%s", what,
-                           name ? " " : "", name ? name : "");
-}
-
 /*
- * Like send_msg(), for a message that names its link (IFLA_IFNAME): the
+ * Sends msg (consumed) and waits for the ack; what names the operation in
+ * errors. link: the link the message names (IFLA_IFNAME), if any, so that the
  * kernel's ENODEV becomes VMNET_ERROR_NOT_FOUND, "link X does not exist".
  */
-static gboolean send_to_link(struct nl_sock *sk, struct nl_msg *msg, const char *name,
-                             GError **error, const char *what)
+static gboolean send_msg(struct nl_sock *sk, struct nl_msg *msg, const char *link,
+                         GError **error, const char *what)
 {
         NlErrRec rec;
         int ret;
@@ -253,10 +219,10 @@ static gboolean send_to_link(struct nl_sock *sk, struct nl_msg *msg, const char 
         }
         capture_begin(sk, &rec);
         ret = nl_send_sync(sk, msg); /* frees msg */
-        if (ret < 0 && rec.errnum == ENODEV) {
+        if (ret < 0 && link && rec.errnum == ENODEV) {
                 nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
-                            "%s: link %s does not exist", what, name);
+                            "%s: link %s does not exist", what, link);
                 return FALSE;
         }
         return capture_end(sk, &rec, ret, error, "%s", what);
@@ -266,9 +232,11 @@ gboolean vmnet_nl_bridge_create(struct nl_sock *sk, const char *name,
                                 const VmnetNlBridgeOpts *opts, const VmnetMac *mac,
                                 GError **error)
 {
+        g_autofree char *what = g_strdup_printf("creating bridge %s", name);
+
         /* Forward delay and STP in separate steps: see vmnet_nl_bridge_change(). */
-        if (!send_msg(sk, bridge_msg(NLM_F_CREATE | NLM_F_EXCL, name, NULL, mac), error,
-                      "creating bridge", name))
+        if (!send_msg(sk, bridge_msg(NLM_F_CREATE | NLM_F_EXCL, name, NULL, mac), NULL, error,
+                      what))
                 return FALSE;
         if (!vmnet_nl_bridge_change(sk, name, opts, error)) {
                 /* All or nothing: a bridge without the options asked for is not what was asked. */
@@ -299,11 +267,11 @@ gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
                 first.forward_delay = opts->forward_delay;
                 second.stp = opts->stp;
         }
-        if (!send_to_link(sk, bridge_msg(0, name, &first, NULL), name, error, what))
+        if (!send_msg(sk, bridge_msg(0, name, &first, NULL), name, error, what))
                 return FALSE;
         if (second.stp < 0 && second.forward_delay < 0)
                 return TRUE;
-        return send_to_link(sk, bridge_msg(0, name, &second, NULL), name, error, what);
+        return send_msg(sk, bridge_msg(0, name, &second, NULL), name, error, what);
 }
 
 gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *parent,
@@ -339,7 +307,7 @@ gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **err
         if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
                     nla_put_string(msg, IFLA_IFNAME, name) < 0))
                 g_clear_pointer(&msg, nlmsg_free);
-        return send_to_link(sk, msg, name, error, what);
+        return send_msg(sk, msg, name, error, what);
 }
 
 /*
@@ -370,7 +338,7 @@ gboolean vmnet_nl_link_set(struct nl_sock *sk, const char *name, const VmnetNlLi
                     ((set->master || set->nomaster) &&
                      nla_put_u32(msg, IFLA_MASTER, (guint32)master_index) < 0)))
                 g_clear_pointer(&msg, nlmsg_free);
-        return send_to_link(sk, msg, name, error, what);
+        return send_msg(sk, msg, name, error, what);
 }
 
 gboolean vmnet_nl_link_set_mtu(struct nl_sock *sk, const char *name, guint mtu, GError **error)
@@ -439,7 +407,7 @@ gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, g
                     nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi) < 0 ||
                     nla_nest_end(msg, af) < 0))
                 g_clear_pointer(&msg, nlmsg_free);
-        return send_msg(sk, msg, error, what, NULL);
+        return send_msg(sk, msg, NULL, error, what);
 }
 
 static struct nl_addr *nl_addr_from(const VmnetAddr *a, guint prefixlen)
