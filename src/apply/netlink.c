@@ -36,28 +36,42 @@ typedef struct {
         char ext[256];
 } NlErrRec;
 
+char *vmnet_nl_ext_ack(const struct nlmsghdr *nlh)
+{
+        struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+        size_t off;
+
+        if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+                return NULL;
+        if (nlh->nlmsg_type == NLMSG_DONE) {
+                off = sizeof(int); /* the dump's -errno */
+        } else if (nlh->nlmsg_type == NLMSG_ERROR &&
+                   nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+                const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+                off = sizeof(*e);
+                if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+                        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+        } else {
+                return NULL;
+        }
+        if (nlh->nlmsg_len <= NLMSG_HDRLEN + off ||
+            nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)NLMSG_DATA(nlh) + off),
+                      (int)(nlh->nlmsg_len - NLMSG_HDRLEN - off), NULL) < 0 ||
+            !tb[NLMSGERR_ATTR_MSG])
+                return NULL;
+        return g_strndup(nla_data(tb[NLMSGERR_ATTR_MSG]), nla_len(tb[NLMSGERR_ATTR_MSG]));
+}
+
 static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
         NlErrRec *rec = arg;
-        const struct nlmsghdr *hdr = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+        g_autofree char *ext =
+                vmnet_nl_ext_ack((const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN));
 
         rec->errnum = -e->error;
-        if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
-                size_t off = sizeof(*e);
-                struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-
-                if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
-                        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
-                if (hdr->nlmsg_len > NLMSG_HDRLEN + off &&
-                    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
-                              (int)(hdr->nlmsg_len - NLMSG_HDRLEN - off), NULL) == 0 &&
-                    tb[NLMSGERR_ATTR_MSG]) {
-                        int len = MIN(nla_len(tb[NLMSGERR_ATTR_MSG]), (int)sizeof(rec->ext) - 1);
-
-                        memcpy(rec->ext, nla_data(tb[NLMSGERR_ATTR_MSG]), len);
-                        rec->ext[len] = '\0';
-                }
-        }
+        if (ext)
+                g_strlcpy(rec->ext, ext, sizeof(rec->ext));
         return NL_STOP;
 }
 

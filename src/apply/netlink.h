@@ -21,6 +21,13 @@
 #include "util/addr.h"
 #include "util/error.h"
 
+/*
+ * The kernel's explanation (extended ack, NLMSGERR_ATTR_MSG) in an
+ * NLMSG_ERROR or in the NLMSG_DONE that ends a failed dump; NULL when there
+ * is none. Caller frees.
+ */
+char *vmnet_nl_ext_ack(const struct nlmsghdr *nlh);
+
 /* Opens and connects a NETLINK_ROUTE socket with extended acks. Caller frees (nl_socket_free). */
 struct nl_sock *vmnet_nl_open(GError **error);
 

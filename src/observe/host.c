@@ -290,19 +290,10 @@ static gboolean attr_addr(const struct nlattr *a, int family, VmnetAddr *out)
 }
 
 /* The kernel's errno and extended-ack text of an NLMSG_DONE or NLMSG_ERROR. */
-static void dump_error(const struct nlmsghdr *nlh, int errnum, size_t off, GError **error,
-                       const char *what)
+static void dump_error(const struct nlmsghdr *nlh, int errnum, GError **error, const char *what)
 {
-        g_autofree char *ext = NULL;
+        g_autofree char *ext = vmnet_nl_ext_ack(nlh);
 
-        if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && nlh->nlmsg_len > NLMSG_HDRLEN + off) {
-                struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-
-                if (nla_parse(tb, NLMSGERR_ATTR_MAX,
-                              (struct nlattr *)((char *)NLMSG_DATA(nlh) + off),
-                              (int)(nlh->nlmsg_len - NLMSG_HDRLEN - off), NULL) == 0)
-                        ext = attr_str(tb[NLMSGERR_ATTR_MSG]);
-        }
         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "reading %s: %s%s%s%s", what,
                     g_strerror(errnum), ext ? " (kernel: " : "", ext ? ext : "", ext ? ")" : "");
 }
@@ -352,14 +343,13 @@ static gboolean dump_recv(Dumper *d, guint32 seq, DumpCb cb, void *arg, GError *
                                 if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
                                         memcpy(&e, NLMSG_DATA(nlh), sizeof(e));
                                 if (e < 0) {
-                                        dump_error(nlh, -e, sizeof(e), error, what);
+                                        dump_error(nlh, -e, error, what);
                                         return FALSE;
                                 }
                                 return TRUE;
                         }
                         if (nlh->nlmsg_type == NLMSG_ERROR) {
                                 const struct nlmsgerr *e = NLMSG_DATA(nlh);
-                                size_t off = sizeof(*e);
 
                                 if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
                                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
@@ -369,9 +359,7 @@ static gboolean dump_recv(Dumper *d, guint32 seq, DumpCb cb, void *arg, GError *
                                 }
                                 if (e->error == 0) /* an ack: nothing follows */
                                         return TRUE;
-                                if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-                                        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
-                                dump_error(nlh, -e->error, off, error, what);
+                                dump_error(nlh, -e->error, error, what);
                                 return FALSE;
                         }
                         if (nlh->nlmsg_type == NLMSG_OVERRUN) {
