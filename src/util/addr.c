@@ -53,6 +53,15 @@ gboolean vmnet_addr_equal(const VmnetAddr *a, const VmnetAddr *b)
         return vmnet_addr_cmp(a, b) == 0;
 }
 
+guint vmnet_addr_hash(const VmnetAddr *a)
+{
+        guint h = (guint)a->family;
+
+        for (guint i = 0; i < vmnet_addr_len(a); i++)
+                h = h * 31 + a->bytes[i];
+        return h;
+}
+
 void vmnet_addr_add(VmnetAddr *a, gint64 delta)
 {
         guint len = vmnet_addr_len(a);
@@ -78,9 +87,10 @@ void vmnet_addr_add(VmnetAddr *a, gint64 delta)
         }
 }
 
-static void clear_host_bits(VmnetAddr *a, guint prefix, gboolean *had)
+gboolean vmnet_addr_mask(VmnetAddr *a, guint prefix)
 {
         guint len = vmnet_addr_len(a);
+        gboolean had = FALSE;
 
         for (guint i = 0; i < len; i++) {
                 guint bit0 = i * 8;
@@ -90,9 +100,10 @@ static void clear_host_bits(VmnetAddr *a, guint prefix, gboolean *had)
                         continue;
                 mask = bit0 >= prefix ? 0 : (guint8)(0xff << (8 - (prefix - bit0)));
                 if (a->bytes[i] & ~mask)
-                        *had = TRUE;
+                        had = TRUE;
                 a->bytes[i] &= mask;
         }
+        return had;
 }
 
 gboolean vmnet_prefix_parse(const char *s, VmnetPrefix *out, gboolean *had_host_bits)
@@ -120,7 +131,7 @@ gboolean vmnet_prefix_parse(const char *s, VmnetPrefix *out, gboolean *had_host_
         if (*end || len > vmnet_addr_len(&p.addr) * 8)
                 return FALSE;
         p.prefix = (guint)len;
-        clear_host_bits(&p.addr, p.prefix, &had);
+        had = vmnet_addr_mask(&p.addr, p.prefix);
         if (had_host_bits)
                 *had_host_bits = had;
         *out = p;
@@ -137,11 +148,10 @@ char *vmnet_prefix_to_string(const VmnetPrefix *p)
 gboolean vmnet_prefix_contains(const VmnetPrefix *p, const VmnetAddr *a)
 {
         VmnetAddr masked = *a;
-        gboolean had = FALSE;
 
         if (a->family != p->addr.family)
                 return FALSE;
-        clear_host_bits(&masked, p->prefix, &had);
+        vmnet_addr_mask(&masked, p->prefix);
         return vmnet_addr_equal(&masked, &p->addr);
 }
 

@@ -28,6 +28,10 @@ guint vmnet_addr_len(const VmnetAddr *a);
 char *vmnet_addr_to_string(const VmnetAddr *a);
 int vmnet_addr_cmp(const VmnetAddr *a, const VmnetAddr *b);
 gboolean vmnet_addr_equal(const VmnetAddr *a, const VmnetAddr *b);
+/* For hash tables: equal addresses (vmnet_addr_equal()) hash alike. */
+guint vmnet_addr_hash(const VmnetAddr *a);
+/* Clears the bits of a after the first prefix; TRUE when some were set. */
+gboolean vmnet_addr_mask(VmnetAddr *a, guint prefix);
 /* Adds delta (may be negative) treating the address as a big unsigned integer; wraps. */
 void vmnet_addr_add(VmnetAddr *a, gint64 delta);
 

@@ -70,22 +70,13 @@ gboolean vmnet_nstr_equal(gconstpointer a, gconstpointer b)
         return g_strcmp0(a, b) == 0;
 }
 
-guint vmnet_addr_hash_bytes(const VmnetAddr *a)
-{
-        guint h = (guint)a->family;
-
-        for (guint i = 0; i < vmnet_addr_len(a); i++)
-                h = vmnet_hash_mix(h, a->bytes[i]);
-        return h;
-}
-
 /* ------------------------------------------------------------ subnet index */
 
 static guint prefix_hash(gconstpointer p)
 {
         const VmnetPrefix *x = p;
 
-        return vmnet_hash_mix(vmnet_addr_hash_bytes(&x->addr), x->prefix);
+        return vmnet_hash_mix(vmnet_addr_hash(&x->addr), x->prefix);
 }
 
 static gboolean prefix_equal(gconstpointer a, gconstpointer b)
@@ -98,16 +89,6 @@ static gboolean prefix_equal(gconstpointer a, gconstpointer b)
 static gboolean *index_lengths(VmnetSubnetIndex *si, const VmnetPrefix *p)
 {
         return si->lengths[p->addr.family == AF_INET6];
-}
-
-/* Clears the bits of a after the first len. */
-static void addr_mask(VmnetAddr *a, guint len)
-{
-        for (guint i = 0; i < vmnet_addr_len(a); i++) {
-                guint bits = len > i * 8 ? MIN(len - i * 8, 8) : 0;
-
-                a->bytes[i] &= (guint8)(0xff00 >> bits);
-        }
 }
 
 static const VmnetPrefix *ref_prefix(const VmnetSubnetIndex *si, guint pos)
@@ -176,7 +157,7 @@ void vmnet_subnet_index_overlapping(VmnetSubnetIndex *si, const VmnetPrefix *p, 
 
                 if (!lengths[len])
                         continue;
-                addr_mask(&outer.addr, len);
+                vmnet_addr_mask(&outer.addr, len);
                 vmnet_chain_collect(&si->exact, &outer, out);
         }
 

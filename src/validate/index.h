@@ -44,8 +44,6 @@ guint vmnet_hash_mix(guint h, guint x);
 /* Strings that may be NULL: equal as g_strcmp0() sees them. */
 guint vmnet_nstr_hash(gconstpointer s);
 gboolean vmnet_nstr_equal(gconstpointer a, gconstpointer b);
-/* Equal hashes when vmnet_addr_equal(). */
-guint vmnet_addr_hash_bytes(const VmnetAddr *a);
 
 /*
  * Two prefixes overlap only when one contains the other. So the subnets that

@@ -835,7 +835,9 @@ static gboolean fwd_port_equal(gconstpointer a, gconstpointer b)
 /* Forwards with a host-ip: proto, port and host-ip. */
 static guint fwd_addr_hash(gconstpointer p)
 {
-        return vmnet_hash_mix(fwd_port_hash(p), vmnet_addr_hash_bytes(&((const VmnetPortForward *)p)->host_ip));
+        const VmnetPortForward *pf = p;
+
+        return vmnet_hash_mix(fwd_port_hash(p), vmnet_addr_hash(&pf->host_ip));
 }
 
 static gboolean fwd_addr_equal(gconstpointer a, gconstpointer b)
@@ -948,7 +950,7 @@ static guint reserved_hash(gconstpointer p)
 {
         const Reserved *r = p;
 
-        return vmnet_hash_mix(g_direct_hash(r->subnet), vmnet_addr_hash_bytes(r->ip));
+        return vmnet_hash_mix(g_direct_hash(r->subnet), vmnet_addr_hash(r->ip));
 }
 
 static gboolean reserved_equal(gconstpointer a, gconstpointer b)
