@@ -58,31 +58,25 @@ static void missing(const char *name)
 }
 
 /* One trampoline: resolve once, then call; FALLBACK runs when libvirt is missing. */
+#define RESOLVE(name, fallback)                                                  \
+        static __typeof__(&name) fn;                                             \
+        __typeof__(&name) f = g_atomic_pointer_get(&fn);                         \
+        if (!f) {                                                                \
+                if (!(f = (__typeof__(&name))resolve(#name))) {                  \
+                        fallback;                                                \
+                }                                                                \
+                g_atomic_pointer_set(&fn, f);                                    \
+        }
 #define CALL(ret, name, params, args, fallback)                                  \
         ret name params                                                          \
         {                                                                        \
-                static __typeof__(&name) fn;                                     \
-                __typeof__(&name) f = g_atomic_pointer_get(&fn);                 \
-                if (!f) {                                                        \
-                        if (!(f = (__typeof__(&name))resolve(#name))) {          \
-                                fallback;                                        \
-                        }                                                        \
-                        g_atomic_pointer_set(&fn, f);                            \
-                }                                                                \
+                RESOLVE(name, fallback)                                          \
                 return f args;                                                   \
         }
 #define CALL_VOID(name, params, args, fallback)                                  \
         void name params                                                         \
         {                                                                        \
-                static __typeof__(&name) fn;                                     \
-                __typeof__(&name) f = g_atomic_pointer_get(&fn);                 \
-                if (!f) {                                                        \
-                        if (!(f = (__typeof__(&name))resolve(#name))) {          \
-                                fallback;                                        \
-                                return;                                          \
-                        }                                                        \
-                        g_atomic_pointer_set(&fn, f);                            \
-                }                                                                \
+                RESOLVE(name, fallback; return)                                  \
                 f args;                                                          \
         }
 #define BUG(name) missing(#name)
