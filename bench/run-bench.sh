@@ -53,7 +53,9 @@ uplinks() { # the NICs of the veth kind: bu$i here, its peer in another namespac
 fresh() { # an empty namespace with what the plan expects to find: the trunk or the NICs
         ip netns del "$NS" 2>/dev/null || true
         ip netns del "$NSP" 2>/dev/null || true
-        rm -rf "$VMNET_STATE_DIR" # and no record of an earlier run
+        # no record of an earlier run; its directories stay, as on any host where
+        # vmnet has run once (creating them is a one-time cost)
+        if [ -d "$VMNET_STATE_DIR" ]; then find "$VMNET_STATE_DIR" -type f -delete; fi
         ip netns add "$NS"
         ip -n "$NS" link set lo up
         case $KIND in

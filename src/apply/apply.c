@@ -13,8 +13,10 @@
 
 #include "apply/apply.h"
 
-gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyProgress progress,
-                             gpointer user_data, guint *done, GError **error)
+gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
+                                   VmnetApplyProgress progress, gpointer user_data,
+                                   VmnetApplyGate gate, gpointer gate_data, guint *done,
+                                   GError **error)
 {
         g_autoptr(GPtrArray) undo = vmnet_action_list_new();
         g_autoptr(GError) first = NULL;
@@ -51,6 +53,10 @@ gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyP
                 /* Keep a slot even without an inverse so indices stay aligned. */
                 g_ptr_array_add(undo, inv);
         }
+        /* A failed gate is handled as a failed last step. */
+        if (!first && gate && !gate(gate_data, &first) && !first)
+                g_set_error_literal(&first, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "the apply's final step failed");
         if (!first) {
                 if (done)
                         *done = actions->len;
@@ -70,6 +76,8 @@ gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyP
 
                         g_string_append_printf(rollback_errors, "\n  rollback step '%s' failed: %s", d,
                                                e->message);
+                        if (done) /* that action stayed */
+                                (*done)++;
                 }
         }
         if (rollback_errors->len)
@@ -80,6 +88,12 @@ gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyP
                 g_set_error(error, VMNET_ERROR, first->code,
                             "%s\nevery completed step was undone: the host is as it was", first->message);
         return FALSE;
+}
+
+gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyProgress progress,
+                             gpointer user_data, guint *done, GError **error)
+{
+        return vmnet_apply_actions_gated(ctx, actions, progress, user_data, NULL, NULL, done, error);
 }
 
 gboolean vmnet_netns_enter(const char *name, GError **error)

@@ -7,15 +7,26 @@
 /* Called before each action runs (undo = TRUE while rolling back). */
 typedef void (*VmnetApplyProgress)(const VmnetAction *a, gboolean undo, gpointer user_data);
 
+/* Runs once every action has: its failure undoes them all, as a failed action would. */
+typedef gboolean (*VmnetApplyGate)(gpointer data, GError **error);
+
 /*
  * Executes the actions in order. If one fails, the inverses of the completed
  * ones run in reverse order, so the host ends as it was, and error reports the
  * first failure (plus any rollback step that failed too, which needs a human).
- * *done is the number of actions that completed and stayed applied.
+ * gate (optional) is what the whole depends on once the last action is done
+ * (the apply's durable record): if it fails, every action is undone likewise.
+ * *done is the number of actions that completed and stayed applied: all of
+ * them, or after a failure those whose undo failed too.
  *
  * Testing hook: with VMNET_TEST_FAIL_AT=N in the environment, action N
  * (1-based) fails instead of running, to prove rollback from every step.
  */
+gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
+                                   VmnetApplyProgress progress, gpointer user_data,
+                                   VmnetApplyGate gate, gpointer gate_data, guint *done,
+                                   GError **error);
+/* The same without a gate. */
 gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyProgress progress,
                              gpointer user_data, guint *done, GError **error);
 

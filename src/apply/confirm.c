@@ -265,15 +265,8 @@ static void restore_state(const VmnetConfirm *c, int logfd)
 {
         g_autoptr(GError) e = NULL;
 
-        if (!c->state_path)
-                return;
-        if (c->state_data) {
-                if (!g_file_set_contents_full(c->state_path, c->state_data, (gssize)c->state_len,
-                                              G_FILE_SET_CONTENTS_CONSISTENT, 0644, &e))
-                        log_line(logfd, "restoring %s: %s", c->state_path, e->message);
-        } else if (g_unlink(c->state_path) < 0 && errno != ENOENT) {
-                log_line(logfd, "removing %s: %s", c->state_path, g_strerror(errno));
-        }
+        if (c->state_path && !vmnet_state_put_back(c->state_path, c->state_data, c->state_len, &e))
+                log_line(logfd, "%s", e->message);
 }
 
 static void save_last(const VmnetConfirm *c, const char *outcome, const char *reason,
@@ -717,12 +710,8 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
         }
         if (state && state->path) {
                 c->state_path = g_strdup(state->path);
-                if (!g_file_get_contents(state->path, &c->state_data, &c->state_len, &e) &&
-                    !g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "reading %s: %s",
-                                    state->path, e->message);
-                        goto fail;
-                }
+                c->state_data = g_memdup2(state->before, state->before_len);
+                c->state_len = state->before_len;
         }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED, "socketpair: %s", g_strerror(errno));

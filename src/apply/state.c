@@ -19,22 +19,26 @@ VmnetState *vmnet_state_load(const char *plan_name, const char *netns, GError **
 
         st->path = g_build_filename(dir, file, NULL);
         st->kf = g_key_file_new();
-        if (!g_key_file_load_from_file(st->kf, st->path, G_KEY_FILE_KEEP_COMMENTS, &e)) {
+        if (!g_file_get_contents(st->path, &st->before, &st->before_len, &e)) {
                 if (!g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "state file %s: %s",
                                     st->path, e->message);
                         return NULL;
                 }
+        } else if (!g_key_file_load_from_data(st->kf, st->before, st->before_len,
+                                              G_KEY_FILE_KEEP_COMMENTS, &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "state file %s: %s", st->path,
+                            e->message);
+                return NULL;
         }
         return g_steal_pointer(&st);
 }
 
-gboolean vmnet_state_save(VmnetState *st, GError **error)
+/* Replaces path with data: temporary file, fsync, rename, fsync of the directory. */
+static gboolean write_file(const char *path, const char *data, gsize len, GError **error)
 {
-        g_autofree char *dir = g_path_get_dirname(st->path);
-        g_autofree char *data = NULL;
+        g_autofree char *dir = g_path_get_dirname(path);
         g_autoptr(GError) e = NULL;
-        gsize len;
 
         if (g_mkdir_with_parents(dir, 0755) < 0) {
                 int err = errno;
@@ -42,12 +46,84 @@ gboolean vmnet_state_save(VmnetState *st, GError **error)
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", dir, g_strerror(err));
                 return FALSE;
         }
-        data = g_key_file_to_data(st->kf, &len, NULL);
-        /* g_file_set_contents: temporary file, fsync, rename. */
-        if (!g_file_set_contents_full(st->path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
+        if (!g_file_set_contents_full(path, data, (gssize)len,
+                                      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                       0644, &e)) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "writing state file %s: %s",
-                            st->path, e->message);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "writing state file %s: %s", path,
+                            e->message);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_state_save(VmnetState *st, GError **error)
+{
+        gsize len;
+        g_autofree char *data = g_key_file_to_data(st->kf, &len, NULL);
+
+        return write_file(st->path, data, len, error);
+}
+
+struct VmnetStateWrite {
+        char *path;
+        char *data;
+        gsize len;
+        GThread *thread; /* NULL once joined, or when the write ran in the caller */
+        gboolean ok;
+        GError *error;
+};
+
+static gpointer write_thread(gpointer data)
+{
+        VmnetStateWrite *w = data;
+
+        w->ok = write_file(w->path, w->data, w->len, &w->error);
+        return NULL;
+}
+
+VmnetStateWrite *vmnet_state_save_begin(const VmnetState *st)
+{
+        VmnetStateWrite *w = g_new0(VmnetStateWrite, 1);
+
+        w->path = g_strdup(st->path);
+        w->data = g_key_file_to_data(st->kf, &w->len, NULL);
+        /* The thread shares nothing with the caller until it is joined. */
+        w->thread = g_thread_try_new("vmnet-state", write_thread, w, NULL);
+        if (!w->thread) /* no thread to be had: the same write, at once */
+                write_thread(w);
+        return w;
+}
+
+gboolean vmnet_state_save_finish(VmnetStateWrite *w, GError **error)
+{
+        if (w->thread)
+                g_thread_join(g_steal_pointer(&w->thread));
+        if (!w->ok && error)
+                *error = g_error_copy(w->error);
+        return w->ok;
+}
+
+void vmnet_state_write_free(VmnetStateWrite *w)
+{
+        if (!w)
+                return;
+        vmnet_state_save_finish(w, NULL);
+        g_free(w->path);
+        g_free(w->data);
+        g_clear_error(&w->error);
+        g_free(w);
+}
+
+gboolean vmnet_state_put_back(const char *path, const char *before, gsize before_len,
+                              GError **error)
+{
+        if (before)
+                return write_file(path, before, before_len, error);
+        if (g_unlink(path) < 0 && errno != ENOENT) {
+                int err = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "removing %s: %s", path,
+                            g_strerror(err));
                 return FALSE;
         }
         return TRUE;
@@ -55,13 +131,8 @@ gboolean vmnet_state_save(VmnetState *st, GError **error)
 
 gboolean vmnet_state_remove(VmnetState *st, GError **error)
 {
-        if (g_unlink(st->path) < 0 && errno != ENOENT) {
-                int err = errno;
-
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "removing %s: %s", st->path,
-                            g_strerror(err));
+        if (!vmnet_state_put_back(st->path, NULL, 0, error))
                 return FALSE;
-        }
         g_key_file_free(st->kf);
         st->kf = g_key_file_new();
         return TRUE;
@@ -72,6 +143,7 @@ void vmnet_state_free(VmnetState *st)
         if (!st)
                 return;
         g_free(st->path);
+        g_free(st->before);
         if (st->kf)
                 g_key_file_free(st->kf);
         g_free(st);

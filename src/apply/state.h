@@ -10,8 +10,12 @@
  * It is a GKeyFile: each part of the engine owns its own groups
  * ("foreign-link <name>", "sysctl", "nft", "ipam <network>", ...) and reads
  * and writes them through the GKeyFile API. The file is replaced atomically
- * (write to a temporary file, fsync, rename), so a crash leaves the old or
- * the new state, never half of one.
+ * (write to a temporary file, fsync, rename, fsync of the directory), so a
+ * crash leaves the old or the new state, never half of one.
+ *
+ * An apply writes the record of what it changes ahead of the change, while
+ * its steps run (vmnet_state_save_begin), and puts the file back as it was
+ * loaded if the apply is undone (vmnet_state_put_back).
  */
 
 #include <glib.h>
@@ -19,11 +23,32 @@
 typedef struct {
         char *path;
         GKeyFile *kf;
+        char *before; /* the file as loaded; NULL when there was none */
+        gsize before_len;
 } VmnetState;
 
 /* Loads the state of plan (empty when there is none yet). Caller frees. */
 VmnetState *vmnet_state_load(const char *plan_name, const char *netns, GError **error);
 gboolean vmnet_state_save(VmnetState *state, GError **error);
+
+/*
+ * The same save, in a thread of its own: the fsyncs overlap the caller's
+ * work. What is saved is the key file as it is now. _finish waits for the
+ * write and reports it (it may be called again: it returns the same); the
+ * write is waited for when it is freed too.
+ */
+typedef struct VmnetStateWrite VmnetStateWrite;
+VmnetStateWrite *vmnet_state_save_begin(const VmnetState *state);
+gboolean vmnet_state_save_finish(VmnetStateWrite *w, GError **error);
+void vmnet_state_write_free(VmnetStateWrite *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetStateWrite, vmnet_state_write_free)
+
+/*
+ * Puts a state file back as it was: writes before (durably), or removes the
+ * file when before is NULL (there was none).
+ */
+gboolean vmnet_state_put_back(const char *path, const char *before, gsize before_len,
+                              GError **error);
 /* Removes the file (after a destroy). */
 gboolean vmnet_state_remove(VmnetState *state, GError **error);
 void vmnet_state_free(VmnetState *state);

@@ -122,12 +122,9 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
                                         error);
 }
 
-gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboolean destroyed,
-                             GError **error)
+VmnetStateWrite *vmnet_engine_record_begin(VmnetObserved *obs, const GPtrArray *actions)
 {
-        if (destroyed)
-                return vmnet_state_remove(obs->state, error);
-        vmnet_foreign_state_record(obs->foreign, executed);
+        vmnet_foreign_state_record(obs->foreign, actions);
         vmnet_foreign_state_to_keyfile(obs->foreign, obs->state->kf);
         g_key_file_set_string(obs->state->kf, STATE_GROUP, "plan", obs->plan_name);
         if (obs->plan_file)
@@ -135,7 +132,7 @@ gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboo
         if (obs->netns)
                 g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
         g_key_file_set_int64(obs->state->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);
-        return vmnet_state_save(obs->state, error);
+        return vmnet_state_save_begin(obs->state);
 }
 
 VmnetObserved *vmnet_engine_verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
@@ -247,19 +244,52 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
         return TRUE;
 }
 
+static gboolean record_written(gpointer record, GError **error)
+{
+        return vmnet_state_save_finish(record, error);
+}
+
 gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *o,
                              VmnetApplyProgress progress, gpointer progress_data,
                              gboolean *executed, GError **error)
 {
+        const VmnetState *st = run->obs->state;
+        g_autoptr(VmnetStateWrite) record = NULL;
         guint done = 0;
 
         *executed = FALSE;
-        if (!vmnet_apply_actions(&run->ctx, run->actions, progress, progress_data, &done, error)) {
+        /*
+         * The record of what the apply changes is written while its steps run
+         * (the fsyncs overlap the kernel's work), and the apply stands only once
+         * it is on disk: if it cannot be written, the steps are undone. A crash
+         * halfway leaves the old record or the new one, which may name changes
+         * not made yet (destroy then finds them already as they were).
+         */
+        if (!o->destroy)
+                record = vmnet_engine_record_begin(run->obs, run->actions);
+        if (!vmnet_apply_actions_gated(&run->ctx, run->actions, progress, progress_data,
+                                       record ? record_written : NULL, record, &done, error)) {
+                g_autoptr(GError) e = NULL;
+
                 g_prefix_error(error, "%s failed: ", o->destroy ? "destroy" : "apply");
+                if (record)
+                        vmnet_state_save_finish(record, NULL);
+                /* The host is as it was: so is the record. If some change stayed, the
+                 * new record, which names it, stays too. */
+                if (record && !done &&
+                    !vmnet_state_put_back(st->path, st->before, st->before_len, &e) && error &&
+                    *error) {
+                        GError *first = *error;
+
+                        *error = g_error_new(VMNET_ERROR, first->code,
+                                             "%s\nthe state file was not put back as it was: %s",
+                                             first->message, e->message);
+                        g_error_free(first);
+                }
                 return FALSE;
         }
         *executed = TRUE;
-        if (!vmnet_engine_record(run->obs, run->actions, o->destroy, error))
+        if (o->destroy && !vmnet_state_remove(run->obs->state, error))
                 return FALSE;
         run->after = vmnet_engine_verify(&run->ctx, plan, o->netns, o->destroy, run->warnings, error);
         return run->after != NULL;

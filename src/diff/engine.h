@@ -60,9 +60,12 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
 gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, VmnetDiags *warnings,
                                    GError **error);
 
-/* Records the foreign changes of executed actions and saves (or, after destroy, removes) the state. */
-gboolean vmnet_engine_record(VmnetObserved *obs, const GPtrArray *executed, gboolean destroyed,
-                             GError **error);
+/*
+ * Records in the state the foreign changes the actions make, and the plan,
+ * and starts writing it (vmnet_state_save_begin): an apply writes its record
+ * ahead of, and while, making the changes.
+ */
+VmnetStateWrite *vmnet_engine_record_begin(VmnetObserved *obs, const GPtrArray *actions);
 
 /*
  * After an apply (or destroy), the host must match: observes it again and
@@ -105,9 +108,10 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
                               GError **error);
 
 /*
- * The second half: executes the actions (rolling back on failure), records
- * the state and verifies the host. *executed says whether the actions ran
- * and stayed (so a later failure is of record or verify, not of the host).
+ * The second half: executes the actions while the state records them
+ * (rolling back if either fails, and then putting the state file back), and
+ * verifies the host. *executed says whether the actions ran and stayed (so a
+ * later failure is of verify, or of removing the state after a destroy).
  */
 gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *opts,
                              VmnetApplyProgress progress, gpointer progress_data,

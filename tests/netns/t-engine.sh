@@ -124,15 +124,55 @@ snapshot "$ns" "$T/r-before"
 "$VMNET" --netns "$ns" --json apply --check "$base" >"$T/plan.json"
 n=$(jq '.actions | length' "$T/plan.json")
 check "the base plan takes several actions" test "$n" -gt 5
+state=$VMNET_STATE_DIR/netns-$ns/t-engine.state
 for i in $(seq 1 "$n"); do
         VMNET_TEST_FAIL_AT=$i vm "$ns" apply "$base"; rc=$?
         snapshot "$ns" "$T/r-after"
-        if [ "$rc" = 1 ] && cmp -s "$T/r-before" "$T/r-after"; then
-                ok "failure injected at step $i/$n rolls back completely"
+        if [ "$rc" = 1 ] && cmp -s "$T/r-before" "$T/r-after" && [ ! -e "$state" ]; then
+                ok "failure injected at step $i/$n rolls back completely, and leaves no record"
         else
                 ko "failure injected at step $i/$n (exit $rc)"; diff -u "$T/r-before" "$T/r-after" | head -30; cat "$T/err"
+                ls -l "$state" 2>&1
         fi
 done
+
+# --- over an applied plan, a failure puts the record back as it was ------------------
+ns=$(newns rollback-record)
+check "base plan applied" vm "$ns" apply "$base"
+state=$VMNET_STATE_DIR/netns-$ns/t-engine.state
+cp "$state" "$T/record-before"
+snapshot "$ns" "$T/rr-before"
+sleep 1 # a new record differs at least by its time ("applied")
+"$VMNET" --netns "$ns" --json apply --check "$changed" >"$T/plan.json"
+n=$(jq '.actions | length' "$T/plan.json")
+for i in 1 $(((n + 1) / 2)) "$n"; do
+        VMNET_TEST_FAIL_AT=$i vm "$ns" apply "$changed"; rc=$?
+        snapshot "$ns" "$T/rr-after"
+        if [ "$rc" = 1 ] && cmp -s "$T/rr-before" "$T/rr-after" && cmp -s "$T/record-before" "$state"; then
+                ok "failure at step $i/$n of a changed plan: the host and its record are as before"
+        else
+                ko "failure at step $i/$n of a changed plan (exit $rc)"; diff -u "$T/rr-before" "$T/rr-after" | head -30
+                diff -u "$T/record-before" "$state"; cat "$T/err"
+        fi
+done
+check "the changed plan then applies" vm "$ns" apply "$changed"
+check "and its record differs from the old one" sh -c "! cmp -s '$T/record-before' '$state'"
+
+# --- a record that cannot be written undoes the apply --------------------------------
+# The state directory read-only, in a private mount namespace: the apply's steps all
+# succeed, writing its record fails, and every step is undone.
+ns=$(newns record-fails)
+mkdir -p "$VMNET_STATE_DIR/netns-$ns"
+snapshot "$ns" "$T/rf-before"
+unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift &&
+        exec "$@"' sh "$VMNET_STATE_DIR" "$VMNET" --netns "$ns" apply "$base" >"$T/out" 2>"$T/err"; rc=$?
+snapshot "$ns" "$T/rf-after"
+check "apply fails when its record cannot be written" test "$rc" = 1
+check "the error names the state file" grep -q "writing state file $VMNET_STATE_DIR/netns-$ns/t-engine.state" "$T/err"
+check "and says every step was undone" grep -q "every completed step was undone" "$T/err"
+same "the namespace is as before" "$T/rf-before" "$T/rf-after"
+check "no record is left" test ! -e "$VMNET_STATE_DIR/netns-$ns/t-engine.state"
+check "with the directory writable again, the apply succeeds" vm "$ns" apply "$base"
 
 # --- two concurrent applies never interleave ---------------------------------------------
 ns=$(newns lock)
