@@ -113,6 +113,72 @@ static void record_value(VmnetForeignState *st, const char *object, const char *
                 vmnet_foreign_state_remove(st, object, attr);
 }
 
+/* What vmnet added to a bridge it adopted, by the attr of its record: "address 10.0.0.1/24". */
+#define ADDED_ADDRESS "address "
+#define ADDED_ROUTE "route "
+#define ADDED "added"
+
+static char *added_address_attr(const VmnetAddrSpec *a)
+{
+        g_autofree char *s = vmnet_addr_to_string(&a->addr);
+
+        return g_strdup_printf(ADDED_ADDRESS "%s/%u", s, a->prefixlen);
+}
+
+static char *added_route_attr(const VmnetPrefix *dst)
+{
+        g_autofree char *s = vmnet_prefix_to_string(dst);
+
+        return g_strconcat(ADDED_ROUTE, s, NULL);
+}
+
+/* A bridge vmnet took over (adopt="yes"): its alias is recorded, to give it back. */
+static gboolean recorded_adopted(const VmnetForeignState *st, const char *link)
+{
+        return link && vmnet_foreign_state_find(st, link, "alias") != NULL;
+}
+
+static void record_link_set(VmnetForeignState *st, const VmnetLinkSet *s)
+{
+        static const char *const num_attrs[] = {
+                [VMNET_LINK_ATTR_MTU] = "mtu",
+                [VMNET_LINK_ATTR_STP] = "stp",
+                [VMNET_LINK_ATTR_FORWARD_DELAY] = "forward-delay",
+                [VMNET_LINK_ATTR_VLAN_FILTERING] = "vlan-filtering",
+                [VMNET_LINK_ATTR_UP] = "up",
+        };
+        g_autofree char *old = NULL, *value = NULL;
+
+        switch (s->attr) {
+        case VMNET_LINK_ATTR_MASTER:
+                record_value(st, s->link, "master", s->old.str, s->value.str);
+                return;
+        case VMNET_LINK_ATTR_ALIAS:
+                record_value(st, s->link, "alias", s->old.str, s->value.str);
+                return;
+        case VMNET_LINK_ATTR_MAC:
+                old = vmnet_mac_to_string(&s->old.mac);
+                value = vmnet_mac_to_string(&s->value.mac);
+                record_value(st, s->link, "mac", old, value);
+                return;
+        default:
+                old = g_strdup_printf("%u", s->old.num);
+                value = g_strdup_printf("%u", s->value.num);
+                record_value(st, s->link, num_attrs[s->attr], old, value);
+                return;
+        }
+}
+
+/* Adds (or forgets) the record of an address or route vmnet adds to (removes from) an adopted bridge. */
+static void record_added(VmnetForeignState *st, const char *link, char *attr, gboolean add)
+{
+        if (add)
+                vmnet_foreign_state_set(st, link, attr, ADDED);
+        else
+                vmnet_foreign_state_remove(st, link, attr);
+        g_free(attr);
+}
+
 void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed)
 {
         for (guint i = 0; executed && i < executed->len; i++) {
@@ -120,25 +186,23 @@ void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed
 
                 if (a->type == &vmnet_action_type_link_set) {
                         const VmnetLinkSet *s = a->data;
-                        g_autofree char *old = NULL, *value = NULL;
 
-                        if (!s->foreign)
-                                continue;
-                        switch (s->attr) {
-                        case VMNET_LINK_ATTR_MTU:
-                                old = g_strdup_printf("%u", s->old.num);
-                                value = g_strdup_printf("%u", s->value.num);
-                                record_value(st, s->link, "mtu", old, value);
-                                break;
-                        case VMNET_LINK_ATTR_MASTER:
-                                record_value(st, s->link, "master", s->old.str, s->value.str);
-                                break;
-                        case VMNET_LINK_ATTR_ALIAS:
-                                record_value(st, s->link, "alias", s->old.str, s->value.str);
-                                break;
-                        default:
-                                break;
-                        }
+                        if (s->foreign)
+                                record_link_set(st, s);
+                } else if (a->type == &vmnet_action_type_addr_add ||
+                           a->type == &vmnet_action_type_addr_del) {
+                        const VmnetAddrAction *x = a->data;
+
+                        if (recorded_adopted(st, x->link))
+                                record_added(st, x->link, added_address_attr(&x->a),
+                                             a->type == &vmnet_action_type_addr_add);
+                } else if (a->type == &vmnet_action_type_route_add ||
+                           a->type == &vmnet_action_type_route_del) {
+                        const VmnetRouteSpec *r = a->data;
+
+                        if (recorded_adopted(st, r->oif))
+                                record_added(st, r->oif, added_route_attr(&r->dst),
+                                             a->type == &vmnet_action_type_route_add);
                 } else if (a->type == &vmnet_action_type_sysctl_set) {
                         const VmnetSysctlSet *s = a->data;
 
@@ -1000,7 +1064,8 @@ static void teardown_foreign(Diff *d)
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
 
-                if (!l)
+                /* An adopted bridge's records are teardown_adopted()'s. */
+                if (!l || recorded_adopted(d->rec, c->object))
                         continue;
                 if (g_str_equal(c->attr, "mtu") && c->value &&
                     !g_hash_table_contains(d->foreign_mtu, c->object)) {
@@ -1009,11 +1074,119 @@ static void teardown_foreign(Diff *d)
                         if (old && old != l->mtu)
                                 set_num(d, T_MTU_RESTORE, l->name, VMNET_LINK_ATTR_MTU, old,
                                         l->mtu, TRUE, VMNET_IMPACT_DISRUPTIVE);
-                } else if (g_str_equal(c->attr, "alias") &&
-                           !g_hash_table_contains(d->desired, c->object) && is_owned(d, l)) {
-                        set_str(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_ALIAS, c->value, l->alias,
-                                TRUE, VMNET_IMPACT_SAFE);
                 }
+        }
+}
+
+/*
+ * With STP on, the kernel refuses a forward delay outside 2..30 s. So the
+ * delay changes while STP is off: before STP goes on, after it goes off.
+ * Each order is the reverse of the other, so the undo (inverses in reverse)
+ * is valid too. stp and fd < 0: leave as is.
+ */
+static void set_stp(Diff *d, int stage, const VmnetHostLink *l, int stp, int fd, gboolean foreign)
+{
+        gboolean change_stp = stp >= 0 && stp != l->stp_state;
+        gboolean change_fd = fd >= 0 && fd != l->forward_delay;
+        guint old_fd = l->forward_delay >= 0 ? (guint)l->forward_delay : 0;
+
+        if (change_stp && stp == 0)
+                set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 0, l->stp_state > 0, foreign,
+                        VMNET_IMPACT_SAFE);
+        if (change_fd)
+                set_num(d, stage, l->name, VMNET_LINK_ATTR_FORWARD_DELAY, (guint)fd, old_fd,
+                        foreign, VMNET_IMPACT_SAFE);
+        if (change_stp && stp != 0)
+                set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 1, l->stp_state > 0, foreign,
+                        VMNET_IMPACT_SAFE);
+}
+
+/* The recorded value of attr on link, as a number; -1 when none is recorded. */
+static int recorded_num(const Diff *d, const char *link, const char *attr)
+{
+        const VmnetForeignChange *c = vmnet_foreign_state_find(d->rec, link, attr);
+
+        return c && c->value ? (int)g_ascii_strtoll(c->value, NULL, 10) : -1;
+}
+
+/* The addresses and routes vmnet added to an adopted bridge: all of them, or those the plan no longer has. */
+static void remove_added_l3(Diff *d, const VmnetHostLink *l, gboolean all)
+{
+        for (guint i = 0; i < l->routes->len; i++) {
+                const VmnetHostRoute *r = g_ptr_array_index(l->routes, i);
+                g_autofree char *attr = added_route_attr(&r->dst);
+                g_autoptr(VmnetRouteSpec) rs = NULL;
+
+                if (r->protocol != RTPROT_STATIC || !vmnet_foreign_state_find(d->rec, l->name, attr) ||
+                    (!all && route_desired(d, r)))
+                        continue;
+                rs = route_spec_from(r, l->name);
+                emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
+        }
+        for (guint i = 0; i < l->addrs->len; i++) {
+                const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
+                VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
+                g_autofree char *attr = added_address_attr(&as);
+
+                if (!vmnet_foreign_state_find(d->rec, l->name, attr) ||
+                    (!all && addr_desired(d, l->name, a)))
+                        continue;
+                emit(d, T_ADDRS, vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
+                                                   VMNET_IMPACT_SAFE));
+        }
+}
+
+/* Each attribute vmnet changed goes back to what it was; the alias last, which ends the adoption. */
+static void give_back(Diff *d, const VmnetHostLink *l)
+{
+        const VmnetForeignChange *mac = vmnet_foreign_state_find(d->rec, l->name, "mac");
+        const VmnetForeignChange *alias = vmnet_foreign_state_find(d->rec, l->name, "alias");
+        int mtu = recorded_num(d, l->name, "mtu");
+        int vf = recorded_num(d, l->name, "vlan-filtering");
+        int up = recorded_num(d, l->name, "up");
+        VmnetMac m;
+
+        if (mtu > 0 && (guint)mtu != l->mtu)
+                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_MTU, (guint)mtu, l->mtu, TRUE,
+                        VMNET_IMPACT_SAFE);
+        if (mac && mac->value && vmnet_mac_parse(mac->value, &m) &&
+            (!l->has_mac || !vmnet_mac_equal(&m, &l->mac))) {
+                VmnetLinkValue v = { .mac = m }, o = { .mac = l->mac };
+
+                emit(d, T_UNADOPT, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v, &o, TRUE,
+                                                         VMNET_IMPACT_SAFE));
+        }
+        if (vf >= 0 && vf != l->vlan_filtering)
+                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_VLAN_FILTERING, (guint)vf,
+                        l->vlan_filtering > 0, TRUE, VMNET_IMPACT_SAFE);
+        set_stp(d, T_UNADOPT, l, recorded_num(d, l->name, "stp"),
+                recorded_num(d, l->name, "forward-delay"), TRUE);
+        if (up == 0 && l->up)
+                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_UP, 0, 1, TRUE, VMNET_IMPACT_SAFE);
+        set_str(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_ALIAS, alias->value, l->alias, TRUE,
+                VMNET_IMPACT_SAFE);
+}
+
+/*
+ * A bridge taken over with adopt="yes" was someone's before: vmnet removes
+ * what it added (addresses and routes, recorded as it added them) once the
+ * plan no longer has them, and when the network leaves the plan, or the plan
+ * is destroyed, gives the bridge back as it found it.
+ */
+static void teardown_adopted(Diff *d)
+{
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
+                gboolean stays;
+
+                if (!g_str_equal(c->attr, "alias") || !is_owned(d, l) ||
+                    g_strcmp0(l->kind, "bridge") != 0)
+                        continue;
+                stays = g_hash_table_contains(d->desired, l->name);
+                remove_added_l3(d, l, !stays);
+                if (!stays)
+                        give_back(d, l);
         }
 }
 
@@ -1026,34 +1199,12 @@ static void recreate(Diff *d, int stage, const VmnetHostLink *l, VmnetLinkSpec *
         emit(d, stage, vmnet_action_link_create(want, VMNET_IMPACT_RECREATE));
 }
 
-/*
- * With STP on, the kernel refuses a forward delay outside 2..30 s. So the
- * delay changes while STP is off: before STP goes on, after it goes off.
- * Each order is the reverse of the other, so the undo (inverses in reverse)
- * is valid too.
- */
-static void setup_stp(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
-{
-        gboolean stp = dl->stp >= 0 && dl->stp != l->stp_state;
-        gboolean fd = dl->forward_delay >= 0 && dl->forward_delay != l->forward_delay;
-        guint old_fd = l->forward_delay >= 0 ? (guint)l->forward_delay : 0;
-
-        if (stp && dl->stp == 0)
-                set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_STP, 0, l->stp_state > 0, FALSE,
-                        VMNET_IMPACT_SAFE);
-        if (fd)
-                set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_FORWARD_DELAY,
-                        (guint)dl->forward_delay, old_fd, FALSE, VMNET_IMPACT_SAFE);
-        if (stp && dl->stp != 0)
-                set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_STP, 1, l->stp_state > 0, FALSE,
-                        VMNET_IMPACT_SAFE);
-}
-
 static void setup_bridges(Diff *d)
 {
         for (guint i = 0; i < d->bridges->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->bridges, i);
                 const VmnetHostLink *l = live(d, dl->name);
+                gboolean adopted;
 
                 if (!l) {
                         emit(d, S_BRIDGES, vmnet_action_link_create(desired_spec(d, dl),
@@ -1065,25 +1216,27 @@ static void setup_bridges(Diff *d)
                         recreate(d, S_BRIDGES, l, desired_spec(d, dl));
                         continue;
                 }
+                /* Taken over now, or before: what it was is recorded, to give it back. */
+                adopted = !is_owned(d, l) || is_adopted(d, l->name);
                 if (!is_owned(d, l))
                         set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
                                 TRUE, VMNET_IMPACT_SAFE);
                 if (dl->mtu && dl->mtu != l->mtu)
                         set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
-                                FALSE, VMNET_IMPACT_SAFE);
+                                adopted, VMNET_IMPACT_SAFE);
                 if (dl->has_mac && (!l->has_mac || !vmnet_mac_equal(&dl->mac, &l->mac))) {
                         VmnetLinkValue v = { .mac = dl->mac }, o = { .mac = l->mac };
 
                         emit(d, S_BRIDGES, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v,
-                                                                 &o, FALSE, VMNET_IMPACT_SAFE));
+                                                                 &o, adopted, VMNET_IMPACT_SAFE));
                 }
-                setup_stp(d, dl, l);
+                set_stp(d, S_BRIDGES, l, dl->stp, dl->forward_delay, adopted);
                 if (dl->vlan_filtering >= 0 && dl->vlan_filtering != l->vlan_filtering)
                         set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
-                                (guint)dl->vlan_filtering, l->vlan_filtering > 0, FALSE,
+                                (guint)dl->vlan_filtering, l->vlan_filtering > 0, adopted,
                                 VMNET_IMPACT_SAFE);
                 if (!l->up)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0, adopted,
                                 VMNET_IMPACT_SAFE);
         }
 }
@@ -1374,6 +1527,7 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
         teardown_releases(d);
         teardown_links(d);
         teardown_foreign(d);
+        teardown_adopted(d);
         setup_bridges(d);
         setup_foreign_mtu(d);
         setup_vlans(d);

@@ -344,6 +344,48 @@ static void case_adopt(Input *in)
         haddr(br, "172.16.0.1/16", RT_SCOPE_UNIVERSE);
 }
 
+/*
+ * Destroy of a plan that adopted vm-lab: vmnet had set its alias, MTU, STP
+ * and forward delay, brought it up, and added an address and a route, all
+ * recorded. The bridge goes back as it was, without what vmnet added; its
+ * owner's own address and route stay.
+ */
+static void case_adopt_give_back(Input *in)
+{
+        VmnetHostLink *br;
+
+        in->host = host_base();
+        br = hbridge(in->host, 30, "vm-lab", "vmnet:hv1", 9000, 1, 2);
+        haddr(br, "172.16.0.1/16", RT_SCOPE_UNIVERSE);
+        haddr(br, "192.168.50.1/24", RT_SCOPE_UNIVERSE);
+        hroute(in->host, "10.30.0.0/16", "192.168.50.254", 30, RTPROT_STATIC);
+        hroute(in->host, "10.40.0.0/16", "172.16.0.254", 30, RTPROT_STATIC);
+        in->recorded = vmnet_foreign_state_new();
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "alias", NULL);
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "mtu", "1500");
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "stp", "0");
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "forward-delay", "15");
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "up", "0");
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "address 192.168.50.1/24", "added");
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "route 10.30.0.0/16", "added");
+}
+
+/* Still adopted, but the plan's gateway moved: the address vmnet added goes, its owner's stays. */
+static void case_adopt_gateway_moved(Input *in)
+{
+        VmnetHostLink *br;
+
+        in->plan = plan_std();
+        ((VmnetNetwork *)g_ptr_array_index(in->plan->networks, 0))->adopt = TRUE;
+        in->host = host_base();
+        br = hbridge(in->host, 30, "vm-lab", "vmnet:hv1", 1500, 0, 0);
+        haddr(br, "172.16.0.1/16", RT_SCOPE_UNIVERSE);
+        haddr(br, "192.168.60.1/24", RT_SCOPE_UNIVERSE);
+        in->recorded = vmnet_foreign_state_new();
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "alias", NULL);
+        vmnet_foreign_state_set(in->recorded, "vm-lab", "address 192.168.60.1/24", "added");
+}
+
 static void case_adopt_not_bridge(Input *in)
 {
         in->plan = plan_std();
@@ -471,6 +513,8 @@ static const Case cases[] = {
         { "conflict-vlan", case_conflict_vlan },
         { "adopt", case_adopt },
         { "adopt-not-bridge", case_adopt_not_bridge },
+        { "adopt-give-back", case_adopt_give_back },
+        { "adopt-gateway-moved", case_adopt_gateway_moved },
         { "uplink-missing", case_uplink_missing },
         { "uplink-addresses-refused", case_uplink_addresses_refused },
         { "uplink-migrate", case_uplink_migrate },
@@ -607,6 +651,53 @@ START_TEST(test_foreign_record_and_keyfile)
         ck_assert_uint_eq(back->changes->len, 2);
         ck_assert_ptr_null(vmnet_foreign_state_find(back, "eno1", "master")->value);
         ck_assert_str_eq(vmnet_foreign_state_find(back, "eno1", "mtu")->value, "1500");
+}
+END_TEST
+
+/* An adopted bridge: each attribute vmnet changes, and what it adds, is recorded; removing it forgets it. */
+START_TEST(test_foreign_record_adopted)
+{
+        g_autoptr(VmnetForeignState) st = vmnet_foreign_state_new();
+        g_autoptr(GPtrArray) run1 = vmnet_action_list_new();
+        g_autoptr(GPtrArray) run2 = vmnet_action_list_new();
+        VmnetLinkValue none = { 0 }, mine = { .str = "vmnet:hv1" };
+        VmnetLinkValue off = { .num = 0 }, on = { .num = 1 }, fd15 = { .num = 15 }, fd2 = { .num = 2 };
+        VmnetAddr gw = A("192.168.50.1"), other = A("10.0.0.1");
+        VmnetRouteSpec rs = { .has_gateway = TRUE, .gateway = A("192.168.50.254"), .oif = "vm-lab" };
+
+        ck_assert(vmnet_prefix_parse("10.30.0.0/16", &rs.dst, NULL));
+        g_ptr_array_add(run1, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_ALIAS, &mine, &none,
+                                                    TRUE, VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run1, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_FORWARD_DELAY, &fd2,
+                                                    &fd15, TRUE, VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run1, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_STP, &on, &off,
+                                                    TRUE, VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run1, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_UP, &on, &off, TRUE,
+                                                    VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run1, vmnet_action_addr("vm-lab", &gw, 24, TRUE, VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run1, vmnet_action_route(&rs, TRUE, VMNET_IMPACT_SAFE));
+        /* Not adopted (no alias record): an address vmnet adds to its own bridge is not recorded. */
+        g_ptr_array_add(run1, vmnet_action_addr("vm-pub", &other, 24, TRUE, VMNET_IMPACT_SAFE));
+        vmnet_foreign_state_record(st, run1);
+        ck_assert_uint_eq(st->changes->len, 6);
+        ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "forward-delay")->value, "15");
+        ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "stp")->value, "0");
+        ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "up")->value, "0");
+        ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "address 192.168.50.1/24")->value,
+                         "added");
+        ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "route 10.30.0.0/16")->value,
+                         "added");
+
+        /* Removing what it added, and going back, forgets each record. */
+        g_ptr_array_add(run2, vmnet_action_route(&rs, FALSE, VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run2, vmnet_action_addr("vm-lab", &gw, 24, FALSE, VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run2, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_STP, &off, &on,
+                                                    TRUE, VMNET_IMPACT_SAFE));
+        vmnet_foreign_state_record(st, run2);
+        ck_assert_uint_eq(st->changes->len, 3);
+        ck_assert_ptr_null(vmnet_foreign_state_find(st, "vm-lab", "stp"));
+        ck_assert_ptr_null(vmnet_foreign_state_find(st, "vm-lab", "address 192.168.50.1/24"));
+        ck_assert_ptr_null(vmnet_foreign_state_find(st, "vm-lab", "route 10.30.0.0/16"));
 }
 END_TEST
 
@@ -878,6 +969,7 @@ static Suite *suite(gboolean with_netns)
 
         tcase_add_loop_test(tc, test_case, 0, G_N_ELEMENTS(cases));
         tcase_add_test(tc, test_foreign_record_and_keyfile);
+        tcase_add_test(tc, test_foreign_record_adopted);
         suite_add_tcase(s, tc);
         if (!with_netns)
                 return s;

@@ -65,7 +65,9 @@ snapshot() {
                 echo "## addresses"
                 ip -n "$ns" -j addr show | jq -S '[.[] | {ifname, a: [.addr_info[] | select(.scope != "link") | "\(.local)/\(.prefixlen)"] | sort}] | sort_by(.ifname)'
                 echo "## routes"
-                ip -n "$ns" -j route show table main | jq -S 'sort_by(.dst)'
+                # without "linkdown": carrier, which a bridge's STP changes have the
+                # kernel re-evaluate, is the kernel's state, not configuration
+                ip -n "$ns" -j route show table main | jq -S 'map(.flags = ((.flags // []) - ["linkdown"])) | sort_by(.dst)'
                 echo "## nft"
                 ip netns exec "$ns" nft -j list ruleset | jq -S '[.nftables[] | del(.. | .handle?) | select(.metainfo == null)]'
                 echo "## sysctl"

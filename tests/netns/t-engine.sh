@@ -67,6 +67,27 @@ check "destroy succeeds" vm "$ns" destroy "$changed"
 snapshot "$ns" "$T/destroyed"
 same "destroy leaves the namespace as before apply" "$T/before" "$T/destroyed"
 
+# --- an adopted bridge is given back as it was found ------------------------------------
+# Someone's bridge, STP off, with an address and a route of its own.
+ns=$(newns adopt)
+ip -n "$ns" link add vt-own type bridge stp_state 0
+ip -n "$ns" addr add 172.30.0.1/24 dev vt-own
+ip -n "$ns" link set vt-own up
+ip -n "$ns" route add 172.31.0.0/16 via 172.30.0.254 dev vt-own
+snapshot "$ns" "$T/ad-before"
+adopt=$PLANS/adopt.xml
+check "apply adopting vt-own succeeds" vm "$ns" apply "$adopt"
+check "vt-own: vmnet's alias, STP on, mtu 1400" sh -c "ip -n $ns -d -j link show vt-own | jq -e '.[0].ifalias == \"vmnet:t-adopt\" and (.[0].flags | index(\"UP\") != null) and .[0].linkinfo.info_data.stp_state == 1 and .[0].mtu == 1400' >/dev/null"
+check "vt-own: the gateway added, its own address kept" sh -c "ip -n $ns -j addr show vt-own | jq -e '[.[0].addr_info[] | select(.family == \"inet\") | .local] | sort == [\"10.79.1.1\", \"172.30.0.1\"]' >/dev/null"
+check "vt-own: the plan's route added" sh -c "ip -n $ns -j route show 10.80.0.0/16 | jq -e '.[0].dev == \"vt-own\"' >/dev/null"
+vm "$ns" apply --detailed-exitcode "$adopt"; rc=$?
+check "re-apply of the adopting plan is a no-op" test "$rc" = 0
+check "a moved gateway and route apply" vm "$ns" apply "$PLANS/adopt-moved.xml"
+check "the old gateway and route are gone, the owner's address stays" sh -c "ip -n $ns -j addr show vt-own | jq -e '[.[0].addr_info[] | select(.family == \"inet\") | .local] | sort == [\"10.79.2.1\", \"172.30.0.1\"]' >/dev/null && [ -z \"\$(ip -n $ns route show 10.80.0.0/16 via 10.79.1.254)\" ]"
+check "destroy succeeds" vm "$ns" destroy "$PLANS/adopt-moved.xml"
+snapshot "$ns" "$T/ad-after"
+same "destroy gives vt-own back as it was: STP, mtu, alias, its owner's address and route only" "$T/ad-before" "$T/ad-after"
+
 # --- foreign objects survive ---------------------------------------------------------
 ns=$(newns foreign)
 ip -n "$ns" link add br-user type bridge
