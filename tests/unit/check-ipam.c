@@ -374,6 +374,57 @@ START_TEST(test_report_counts_and_audit)
 }
 END_TEST
 
+
+/* The state file itself: written in the background, kept as loaded, put back as it was. */
+START_TEST(test_state_write_and_put_back)
+{
+        g_autofree char *path = g_build_filename(tmp_state_dir, "p.state", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *bytes = NULL;
+        gsize len;
+
+        {
+                g_autoptr(VmnetState) st = state_load();
+                g_autoptr(VmnetStateWrite) w = NULL;
+
+                ck_assert_ptr_null(st->before); /* there was none */
+                g_key_file_set_string(st->kf, "vmnet", "plan", "one");
+                w = vmnet_state_save_begin(st);
+                /* What is written is the key file at _begin: later edits are not. */
+                g_key_file_set_string(st->kf, "vmnet", "plan", "later");
+                ck_assert_msg(vmnet_state_save_finish(w, &error), "%s", error ? error->message : "");
+                ck_assert(vmnet_state_save_finish(w, NULL)); /* again: the same answer */
+        }
+        {
+                g_autoptr(VmnetState) st = state_load();
+                g_autofree char *plan = g_key_file_get_string(st->kf, "vmnet", "plan", NULL);
+
+                ck_assert_str_eq(plan, "one");
+                ck_assert_ptr_nonnull(st->before);
+                ck_assert(g_file_get_contents(path, &bytes, &len, NULL));
+                ck_assert_uint_eq(st->before_len, len);
+                ck_assert_int_eq(memcmp(st->before, bytes, len), 0);
+
+                g_key_file_set_string(st->kf, "vmnet", "plan", "two");
+                ck_assert(vmnet_state_save(st, NULL));
+                /* Put back as loaded: the bytes of "one" again. */
+                ck_assert(vmnet_state_put_back(st->path, st->before, st->before_len, &error));
+        }
+        {
+                g_autofree char *now = NULL;
+                gsize now_len;
+
+                ck_assert(g_file_get_contents(path, &now, &now_len, NULL));
+                ck_assert_uint_eq(now_len, len);
+                ck_assert_int_eq(memcmp(now, bytes, len), 0);
+        }
+        /* Put back "there was none": the file goes; and going again is no error. */
+        ck_assert(vmnet_state_put_back(path, NULL, 0, &error));
+        ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+        ck_assert(vmnet_state_put_back(path, NULL, 0, &error));
+}
+END_TEST
+
 static Suite *ipam_suite(void)
 {
         Suite *s = suite_create("ipam");
@@ -386,6 +437,7 @@ static Suite *ipam_suite(void)
         tcase_add_test(tc, test_avoids_and_exhaustion);
         tcase_add_test(tc, test_no_allocation_where_nothing_serves_dhcp);
         tcase_add_test(tc, test_report_counts_and_audit);
+        tcase_add_test(tc, test_state_write_and_put_back);
         suite_add_tcase(s, tc);
         return s;
 }
