@@ -5,12 +5,13 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 # Build: toolchain, autotools, the libraries vmnet links (each a hard requirement).
 # Test: check, valgrind, clang (libFuzzer), the tools tests use to read state
-# independently (iproute2, nftables, jq, libvirt's virt-xml-validate), man.
+# independently (iproute2, nftables, jq, libvirt's virt-xml-validate), man, strace
+# (which kills an apply at a chosen netlink message).
 pkgs="build-essential autoconf automake libtool pkg-config
 libglib2.0-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
-man-db groff-base util-linux ansible-core dnsmasq-base busybox-static"
+man-db groff-base util-linux ansible-core dnsmasq-base busybox-static strace"
 if [ -f "$here/deps-vm.txt" ] && [ "${VMNET_NO_VM:-0}" != 1 ]; then
         pkgs="$pkgs $(grep -v '^#' "$here/deps-vm.txt" | tr '\n' ' ')"
 fi

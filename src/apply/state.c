@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -34,8 +36,12 @@ VmnetState *vmnet_state_load(const char *plan_name, const char *netns, GError **
         return g_steal_pointer(&st);
 }
 
-/* Replaces path with data: temporary file, fsync, rename, fsync of the directory. */
-static gboolean write_file(const char *path, const char *data, gsize len, GError **error)
+/*
+ * Replaces path with data: temporary file, rename; durable: with an fsync
+ * before the rename and one of the directory after.
+ */
+static gboolean replace_file(const char *path, const char *data, gsize len, gboolean durable,
+                             GError **error)
 {
         g_autofree char *dir = g_path_get_dirname(path);
         g_autoptr(GError) e = NULL;
@@ -47,13 +53,20 @@ static gboolean write_file(const char *path, const char *data, gsize len, GError
                 return FALSE;
         }
         if (!g_file_set_contents_full(path, data, (gssize)len,
-                                      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                      durable ? G_FILE_SET_CONTENTS_CONSISTENT |
+                                                        G_FILE_SET_CONTENTS_DURABLE
+                                              : G_FILE_SET_CONTENTS_NONE,
                                       0644, &e)) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "writing state file %s: %s", path,
                             e->message);
                 return FALSE;
         }
         return TRUE;
+}
+
+static gboolean write_file(const char *path, const char *data, gsize len, GError **error)
+{
+        return replace_file(path, data, len, TRUE, error);
 }
 
 gboolean vmnet_state_save(VmnetState *st, GError **error)
@@ -156,4 +169,76 @@ void vmnet_state_clear_prefix(VmnetState *st, const char *prefix)
         for (char **g = groups; *g; g++)
                 if (g_str_has_prefix(*g, prefix))
                         g_key_file_remove_group(st->kf, *g, NULL);
+}
+
+#define PENDING_GROUP "pending"
+
+VmnetPending *vmnet_pending_load(const char *plan_name, const char *netns, GError **error)
+{
+        g_autoptr(VmnetPending) p = g_new0(VmnetPending, 1);
+        g_autofree char *dir = netns ? g_strdup_printf("%s/netns-%s", vmnet_run_dir(), netns)
+                                     : g_strdup(vmnet_run_dir());
+        g_autofree char *file = g_strdup_printf("%s.pending", plan_name);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_auto(GStrv) names = NULL;
+        g_autoptr(GError) e = NULL;
+
+        p->path = g_build_filename(dir, file, NULL);
+        p->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        if (!g_file_get_contents(p->path, &p->before, &p->before_len, &e)) {
+                if (g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        return g_steal_pointer(&p);
+        } else if (g_key_file_load_from_data(kf, p->before, p->before_len, G_KEY_FILE_NONE, &e)) {
+                names = g_key_file_get_string_list(kf, PENDING_GROUP, "links", NULL, NULL);
+                for (char **n = names; n && *n; n++)
+                        g_hash_table_add(p->names, g_strdup(*n));
+                return g_steal_pointer(&p);
+        }
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", p->path, e->message);
+        return NULL;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+gboolean vmnet_pending_add(VmnetPending *p, const GPtrArray *names, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree gpointer *all = NULL;
+        g_autofree char *data = NULL;
+        guint n;
+        gsize len;
+
+        for (guint i = 0; i < names->len; i++)
+                g_hash_table_add(p->names, g_strdup(g_ptr_array_index(names, i)));
+        all = g_hash_table_get_keys_as_array(p->names, &n);
+        qsort(all, n, sizeof(*all), compare_names);
+        g_key_file_set_string_list(kf, PENDING_GROUP, "links", (const char *const *)all, n);
+        data = g_key_file_to_data(kf, &len, NULL);
+        /* Not durable: the links it names do not survive a reboot either. */
+        return replace_file(p->path, data, len, FALSE, error);
+}
+
+gboolean vmnet_pending_done(VmnetPending *p, gboolean settled, gboolean undone, GError **error)
+{
+        if (settled)
+                return vmnet_state_put_back(p->path, NULL, 0, error);
+        if (undone && p->before)
+                return replace_file(p->path, p->before, p->before_len, FALSE, error);
+        if (undone)
+                return vmnet_state_put_back(p->path, NULL, 0, error);
+        return TRUE;
+}
+
+void vmnet_pending_free(VmnetPending *p)
+{
+        if (!p)
+                return;
+        g_free(p->path);
+        g_free(p->before);
+        if (p->names)
+                g_hash_table_unref(p->names);
+        g_free(p);
 }

@@ -56,3 +56,32 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetState, vmnet_state_free)
 
 /* Removes every group whose name starts with prefix. */
 void vmnet_state_clear_prefix(VmnetState *state, const char *prefix);
+
+/*
+ * The links an apply creates, listed in the run directory while it runs:
+ *   $(runstatedir)/vmnet/[netns-<ns>/]<plan>.pending
+ * The kernel takes a new link's alias, vmnet's mark, only in a second message
+ * after the one that creates it, so a run killed in between leaves a link
+ * without the mark. The next run of the plan reads the list and takes such a
+ * link as vmnet's. It lives under /run because the links do not outlive a
+ * reboot either: a link of that name seen after one is someone else's.
+ */
+typedef struct {
+        char *path;
+        char *before; /* the file as loaded; NULL when there was none */
+        gsize before_len;
+        GHashTable *names; /* the links listed: those an interrupted run was creating */
+} VmnetPending;
+
+VmnetPending *vmnet_pending_load(const char *plan_name, const char *netns, GError **error);
+/* Lists names too, before a run creates them. */
+gboolean vmnet_pending_add(VmnetPending *pending, const GPtrArray *names, GError **error);
+/*
+ * After the run: when every step stands (or was undone), what it created has
+ * its mark (or is gone) and the list goes (or is put back as loaded);
+ * otherwise it stays, naming links a failed rollback left.
+ */
+gboolean vmnet_pending_done(VmnetPending *pending, gboolean settled, gboolean undone,
+                            GError **error);
+void vmnet_pending_free(VmnetPending *pending);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetPending, vmnet_pending_free)

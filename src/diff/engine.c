@@ -5,6 +5,7 @@
 
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
+#include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
 #include "render/nft-ir.h"
@@ -26,6 +27,7 @@ void vmnet_observed_free(VmnetObserved *obs)
                 vmnet_nft_snapshot_unref(obs->nft_snap);
         vmnet_state_free(obs->state);
         vmnet_foreign_state_free(obs->foreign);
+        vmnet_pending_free(obs->pending);
         vmnet_libvirt_host_free(obs->virt);
         vmnet_ipam_free(obs->ipam);
         g_free(obs);
@@ -48,6 +50,10 @@ VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, c
                 return NULL;
         if (!(obs->foreign = vmnet_foreign_state_from_keyfile(obs->state->kf, error)))
                 return NULL;
+        if (!(obs->pending = vmnet_pending_load(plan_name, netns, error)))
+                return NULL;
+        if (g_hash_table_size(obs->pending->names))
+                obs->foreign->interrupted = g_hash_table_ref(obs->pending->names);
         if (ctx->virt && !vmnet_libvirt_observe(ctx->virt, &obs->virt, error))
                 return NULL;
         return g_steal_pointer(&obs);
@@ -244,6 +250,25 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
         return TRUE;
 }
 
+/*
+ * The links the actions create (or, undoing a delete, create again) are
+ * listed in the run directory first: the kernel takes the alias that marks
+ * them vmnet's only in a second message (see VmnetPending).
+ */
+static gboolean list_created(VmnetPending *pending, const GPtrArray *actions, GError **error)
+{
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+        for (guint i = 0; i < actions->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(actions, i);
+
+                if (a->type == &vmnet_action_type_link_create ||
+                    a->type == &vmnet_action_type_link_delete)
+                        g_ptr_array_add(names, ((const VmnetLinkSpec *)a->data)->name);
+        }
+        return !names->len || vmnet_pending_add(pending, names, error);
+}
+
 static gboolean record_written(gpointer record, GError **error)
 {
         return vmnet_state_save_finish(record, error);
@@ -256,6 +281,7 @@ gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRu
         const VmnetState *st = run->obs->state;
         g_autoptr(VmnetStateWrite) record = NULL;
         guint done = 0;
+        gboolean ok;
 
         *executed = FALSE;
         /*
@@ -265,10 +291,15 @@ gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRu
          * halfway leaves the old record or the new one, which may name changes
          * not made yet (destroy then finds them already as they were).
          */
+        if (!list_created(run->obs->pending, run->actions, error))
+                return FALSE;
         if (!o->destroy)
                 record = vmnet_engine_record_begin(run->obs, run->actions);
-        if (!vmnet_apply_actions_gated(&run->ctx, run->actions, progress, progress_data,
-                                       record ? record_written : NULL, record, &done, error)) {
+        ok = vmnet_apply_actions_gated(&run->ctx, run->actions, progress, progress_data,
+                                       record ? record_written : NULL, record, &done, error);
+        /* Best effort: a list left over only names links whose mark is there or that are gone. */
+        vmnet_pending_done(run->obs->pending, ok, !ok && !done, NULL);
+        if (!ok) {
                 g_autoptr(GError) e = NULL;
 
                 g_prefix_error(error, "%s failed: ", o->destroy ? "destroy" : "apply");

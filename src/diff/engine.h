@@ -29,6 +29,7 @@ typedef struct {
         VmnetNftSnapshot *nft_snap;  /* the table as it was, for rollback */
         VmnetState *state;
         VmnetForeignState *foreign;  /* what vmnet changed on objects it does not own */
+        VmnetPending *pending;       /* links an interrupted run was creating */
         VmnetLibvirtHost *virt;      /* NULL when libvirt is not used (no connection) */
         VmnetIpam *ipam;             /* set by vmnet_engine_diff() */
 } VmnetObserved;

@@ -45,6 +45,8 @@ void vmnet_foreign_state_free(VmnetForeignState *st)
                 return;
         g_hash_table_unref(st->index);
         g_ptr_array_unref(st->changes);
+        if (st->interrupted)
+                g_hash_table_unref(st->interrupted);
         g_free(st);
 }
 
@@ -569,10 +571,17 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
 
 /* --- helpers over the observed host ------------------------------------------- */
 
+/* Its alias says so, or a run of the plan was creating it when it was interrupted. */
 static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
 {
-        return l && l->alias && g_str_equal(l->alias, d->alias);
+        if (!l)
+                return FALSE;
+        if (l->alias)
+                return g_str_equal(l->alias, d->alias);
+        return d->rec && d->rec->interrupted && g_hash_table_contains(d->rec->interrupted, l->name) &&
+               (g_strcmp0(l->kind, "bridge") == 0 || g_strcmp0(l->kind, "vlan") == 0);
 }
+
 
 static gboolean is_adopted(const Diff *d, const char *name)
 {
@@ -810,6 +819,14 @@ static void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, co
         VmnetLinkValue v = { .str = (char *)value }, o = { .str = (char *)old };
 
         emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
+}
+
+/* An owned link without its mark (an interrupted creation) gets it. */
+static void mark_owned(Diff *d, int stage, const VmnetHostLink *l)
+{
+        if (g_strcmp0(l->alias, d->alias) != 0)
+                set_str(d, stage, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias, FALSE,
+                        VMNET_IMPACT_SAFE);
 }
 
 static char *where(const Diff *d, const VmnetNetwork *net, guint line)
@@ -1221,6 +1238,8 @@ static void setup_bridges(Diff *d)
                 if (!is_owned(d, l))
                         set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
                                 TRUE, VMNET_IMPACT_SAFE);
+                else
+                        mark_owned(d, S_BRIDGES, l);
                 if (dl->mtu && dl->mtu != l->mtu)
                         set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
                                 adopted, VMNET_IMPACT_SAFE);
@@ -1272,6 +1291,7 @@ static void setup_vlans(Diff *d)
                         recreate(d, S_VLANS, l, desired_spec(d, dl));
                         continue;
                 }
+                mark_owned(d, S_VLANS, l);
                 if (dl->mtu && dl->mtu != l->mtu)
                         set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
                                 VMNET_IMPACT_SAFE);

@@ -42,6 +42,12 @@ typedef struct {
         GPtrArray *changes; /* VmnetForeignChange*, in the order they were made */
         /* private: "object\nattr" -> its VmnetForeignChange*, for the look-ups */
         GHashTable *index;
+        /*
+         * Not persisted with the changes: links a run of this plan was creating
+         * when it was interrupted (VmnetPending). Such a link without an alias is
+         * vmnet's, and gets its mark. NULL: none.
+         */
+        GHashTable *interrupted;
 } VmnetForeignState;
 
 VmnetForeignState *vmnet_foreign_state_new(void);

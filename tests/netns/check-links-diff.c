@@ -386,6 +386,38 @@ static void case_adopt_gateway_moved(Input *in)
         vmnet_foreign_state_set(in->recorded, "vm-lab", "address 192.168.60.1/24", "added");
 }
 
+/* A run killed between creating vm-lab and marking it: the next run finishes the job. */
+static VmnetForeignState *recorded_interrupted(const char *link)
+{
+        VmnetForeignState *st = vmnet_foreign_state_new();
+
+        st->interrupted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_add(st->interrupted, g_strdup(link));
+        return st;
+}
+
+static void case_interrupted(Input *in)
+{
+        in->plan = plan_std();
+        in->host = host_base();
+        hbridge(in->host, 30, "vm-lab", NULL, 1500, 0, 0);
+        in->recorded = recorded_interrupted("vm-lab");
+}
+
+/* Someone marked it since: not vmnet's. */
+static void case_interrupted_taken(Input *in)
+{
+        case_interrupted(in);
+        vmnet_host_find_link(in->host, "vm-lab")->alias = g_strdup("theirs");
+}
+
+static void case_interrupted_destroy(Input *in)
+{
+        in->host = host_base();
+        hbridge(in->host, 30, "vm-lab", NULL, 1500, 0, 0);
+        in->recorded = recorded_interrupted("vm-lab");
+}
+
 static void case_adopt_not_bridge(Input *in)
 {
         in->plan = plan_std();
@@ -514,6 +546,9 @@ static const Case cases[] = {
         { "adopt", case_adopt },
         { "adopt-not-bridge", case_adopt_not_bridge },
         { "adopt-give-back", case_adopt_give_back },
+        { "interrupted", case_interrupted },
+        { "interrupted-taken", case_interrupted_taken },
+        { "interrupted-destroy", case_interrupted_destroy },
         { "adopt-gateway-moved", case_adopt_gateway_moved },
         { "uplink-missing", case_uplink_missing },
         { "uplink-addresses-refused", case_uplink_addresses_refused },

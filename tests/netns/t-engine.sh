@@ -179,6 +179,33 @@ done
 check "the changed plan then applies" vm "$ns" apply "$changed"
 check "and its record differs from the old one" sh -c "! cmp -s '$T/record-before' '$state'"
 
+# --- a run killed between creating a link and marking it --------------------------------
+# The kernel takes a new link's alias (vmnet's mark) only in a second message. strace kills
+# vmnet at that message: the first apply's sendmsg calls are counted up to the first
+# create (NLM_F_CREATE|NLM_F_EXCL), in a namespace of its own, then the same apply in a
+# fresh one gets SIGKILL at the next sendmsg.
+ns=$(newns kill-count)
+strace -f -qq -e trace=sendmsg -e signal=none -o "$T/sendmsg" "$VMNET" --netns "$ns" apply "$base" >/dev/null 2>&1
+n=$(grep -n -m1 -E 'NLM_F_EXCL|0x600' "$T/sendmsg" | cut -d: -f1)
+check "the first create is found among the apply's messages" test -n "$n"
+ns=$(newns killed)
+snapshot "$ns" "$T/k-before"
+strace -f -qq -o /dev/null -e trace=sendmsg -e signal=none -e "inject=sendmsg:signal=KILL:when=$((n + 1))" \
+        "$VMNET" --netns "$ns" apply "$base" >/dev/null 2>&1
+unmarked=$(ip -n "$ns" -j link show type bridge | jq -r '.[] | select(.ifalias == null) | .ifname')
+check "killed after the create: a bridge without vmnet's mark is left" test -n "$unmarked"
+check "the run directory lists it" grep -q "$unmarked" "$VMNET_RUN_DIR/netns-$ns/t-engine.pending"
+vm "$ns" status "$base"
+check "status shows the mark still to set" grep -q "set alias \"vmnet:t-engine\" on $unmarked" "$T/out"
+check "the next apply takes it as vmnet's and converges" vm "$ns" apply "$base"
+check "it now carries the mark" sh -c "ip -n $ns -j link show $unmarked | jq -e '.[0].ifalias == \"vmnet:t-engine\"' >/dev/null"
+check "and the list is gone" test ! -e "$VMNET_RUN_DIR/netns-$ns/t-engine.pending"
+vm "$ns" apply --detailed-exitcode "$base"; rc=$?
+check "re-apply is a no-op" test "$rc" = 0
+check "destroy succeeds" vm "$ns" destroy "$base"
+snapshot "$ns" "$T/k-after"
+same "destroy after the killed apply leaves the namespace as before" "$T/k-before" "$T/k-after"
+
 # --- a record that cannot be written undoes the apply --------------------------------
 # The state directory read-only, in a private mount namespace: the apply's steps all
 # succeed, writing its record fails, and every step is undone.
