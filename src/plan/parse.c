@@ -598,6 +598,185 @@ static VmnetPlan *convert(Loader *l, xmlDoc *doc)
 
 /* ---------------------------------------------------------------- entry points */
 
+/* ---------------------------------------------------- unknown names, precisely */
+
+/*
+ * Inside an <interleave> libxml2's validator loses the real error: a typo in
+ * an attribute of <uplink> comes out as "Extra element uplink in interleave",
+ * with no line. So when a plan fails the schema, what each element allows is
+ * read from the schema itself, and every attribute or child it does not
+ * allow is named, with its line and what is allowed instead.
+ */
+#define RNG_NS "http://relaxng.org/ns/structure/1.0"
+
+typedef struct {
+        GPtrArray *attrs;    /* names, in schema order */
+        GPtrArray *children; /* element names, in schema order */
+} Allowed;
+
+static void allowed_free(gpointer p)
+{
+        Allowed *a = p;
+
+        g_ptr_array_unref(a->attrs);
+        g_ptr_array_unref(a->children);
+        g_free(a);
+}
+
+static gboolean is_rng(const xmlNode *n, const char *name)
+{
+        return n->type == XML_ELEMENT_NODE && n->ns &&
+               g_str_equal((const char *)n->ns->href, RNG_NS) &&
+               g_str_equal((const char *)n->name, name);
+}
+
+static gboolean names_contain(const GPtrArray *names, const char *name)
+{
+        for (guint i = 0; i < names->len; i++)
+                if (g_str_equal(g_ptr_array_index(names, i), name))
+                        return TRUE;
+        return FALSE;
+}
+
+static void names_add(GPtrArray *names, xmlNode *n)
+{
+        g_autoptr(VmnetXmlStr) name = xmlGetNoNsProp(n, (const xmlChar *)"name");
+
+        if (name && !names_contain(names, (const char *)name))
+                g_ptr_array_add(names, g_strdup((const char *)name));
+}
+
+/* What a pattern allows at the level of one element: stops at nested elements and attributes. */
+static void collect_allowed(xmlNode *pattern, GHashTable *defines, GHashTable *seen, Allowed *a)
+{
+        for (xmlNode *n = pattern->children; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                if (is_rng(n, "attribute")) {
+                        names_add(a->attrs, n);
+                } else if (is_rng(n, "element")) {
+                        names_add(a->children, n);
+                } else if (is_rng(n, "ref")) {
+                        g_autoptr(VmnetXmlStr) ref = xmlGetNoNsProp(n, (const xmlChar *)"name");
+                        xmlNode *def = ref ? g_hash_table_lookup(defines, ref) : NULL;
+
+                        if (def && g_hash_table_add(seen, def))
+                                collect_allowed(def, defines, seen, a);
+                } else {
+                        collect_allowed(n, defines, seen, a);
+                }
+        }
+}
+
+static void index_schema(xmlNode *n, GHashTable *defines, GPtrArray *elements)
+{
+        for (; n; n = n->next) {
+                if (is_rng(n, "define"))
+                        g_hash_table_insert(defines, xmlGetNoNsProp(n, (const xmlChar *)"name"), n);
+                else if (is_rng(n, "element"))
+                        g_ptr_array_add(elements, n);
+                if (n->type == XML_ELEMENT_NODE)
+                        index_schema(n->children, defines, elements);
+        }
+}
+
+/* element name -> Allowed* */
+static GHashTable *schema_outline(xmlDoc *schema)
+{
+        GHashTable *outline = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, allowed_free);
+        g_autoptr(GHashTable) defines = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                              (GDestroyNotify)vmnet_xml_free, NULL);
+        g_autoptr(GPtrArray) elements = g_ptr_array_new();
+
+        index_schema(xmlDocGetRootElement(schema), defines, elements);
+        for (guint i = 0; i < elements->len; i++) {
+                xmlNode *el = g_ptr_array_index(elements, i);
+                g_autoptr(VmnetXmlStr) name = xmlGetNoNsProp(el, (const xmlChar *)"name");
+                g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+                Allowed *a;
+
+                if (!name)
+                        continue;
+                /* The same name defined twice: what either allows. */
+                if (!(a = g_hash_table_lookup(outline, name))) {
+                        a = g_new0(Allowed, 1);
+                        a->attrs = g_ptr_array_new_with_free_func(g_free);
+                        a->children = g_ptr_array_new_with_free_func(g_free);
+                        g_hash_table_insert(outline, g_strdup((const char *)name), a);
+                }
+                collect_allowed(el, defines, seen, a);
+        }
+        return outline;
+}
+
+static char *names_join(const GPtrArray *names)
+{
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (guint i = 0; i < names->len; i++)
+                g_string_append_printf(s, "%s%s", i ? ", " : "",
+                                       (const char *)g_ptr_array_index(names, i));
+        return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void report_unknown_in(Loader *l, xmlNode *node, GHashTable *outline)
+{
+        const Allowed *a = g_hash_table_lookup(outline, node->name);
+
+        if (!a)
+                return;
+        for (xmlAttr *at = node->properties; at; at = at->next) {
+                g_autofree char *list = NULL;
+
+                if (at->ns || names_contain(a->attrs, (const char *)at->name))
+                        continue;
+                list = names_join(a->attrs);
+                vmnet_diags_add(l->diags, l->file, line_of(node),
+                                "<%s>: unknown attribute %s= (%s takes %s)", (const char *)node->name,
+                                (const char *)at->name, (const char *)node->name,
+                                a->attrs->len ? list : "none");
+        }
+        for (xmlNode *c = node->children; c; c = c->next) {
+                g_autofree char *list = NULL;
+
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!is_el(c, (const char *)c->name)) {
+                        const char *prefix = c->ns && c->ns->prefix ? (const char *)c->ns->prefix : NULL;
+
+                        vmnet_diags_add(l->diags, l->file, line_of(c),
+                                        "<%s%s%s> in <%s> is not in the plan's namespace (%s)",
+                                        prefix ? prefix : "", prefix ? ":" : "",
+                                        (const char *)c->name, (const char *)node->name,
+                                        VMNET_PLAN_NS);
+                        continue;
+                }
+                if (names_contain(a->children, (const char *)c->name)) {
+                        report_unknown_in(l, c, outline);
+                        continue;
+                }
+                list = names_join(a->children);
+                vmnet_diags_add(l->diags, l->file, line_of(c),
+                                "<%s> is not allowed in <%s> (%s takes %s)", (const char *)c->name,
+                                (const char *)node->name, (const char *)node->name,
+                                a->children->len ? list : "no elements");
+        }
+}
+
+static void report_unknown(Loader *l, xmlDoc *doc)
+{
+        gsize len;
+        const char *text = vmnet_plan_schema_text(&len);
+        g_autoptr(xmlDoc) schema = xmlReadMemory(text, (int)len, "vmnet-plan.rng", NULL,
+                                                 XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+        g_autoptr(GHashTable) outline = NULL;
+
+        if (!schema)
+                return;
+        outline = schema_outline(schema);
+        report_unknown_in(l, xmlDocGetRootElement(doc), outline);
+}
+
 VmnetPlan *vmnet_plan_load_data(const char *data, gsize len, const char *filename,
                                 VmnetDiags *diags, GError **error)
 {
@@ -624,6 +803,7 @@ VmnetPlan *vmnet_plan_load_data(const char *data, gsize len, const char *filenam
         }
         plan = convert(&l, doc);
         if (!schema_ok) {
+                report_unknown(&l, doc);
                 merge_schema_diags(&l, vmnet_diags_count(diags) - before);
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_SCHEMA,
                             "%s: the plan does not match the vmnet plan schema", file);
