@@ -164,6 +164,8 @@ static void record_link_set(VmnetForeignState *st, const VmnetLinkSet *s)
                 record_value(st, s->link, "mac", old, value);
                 return;
         default:
+                if ((guint)s->attr >= G_N_ELEMENTS(num_attrs) || !num_attrs[s->attr])
+                        return;
                 old = g_strdup_printf("%u", s->old.num);
                 value = g_strdup_printf("%u", s->value.num);
                 record_value(st, s->link, num_attrs[s->attr], old, value);
@@ -582,10 +584,9 @@ static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
                (g_strcmp0(l->kind, "bridge") == 0 || g_strcmp0(l->kind, "vlan") == 0);
 }
 
-
 static gboolean is_adopted(const Diff *d, const char *name)
 {
-        return vmnet_foreign_state_find(d->rec, name, "alias") != NULL;
+        return recorded_adopted(d->rec, name);
 }
 
 /* The observed link, unless this run deletes it first. */
