@@ -596,8 +596,6 @@ static VmnetPlan *convert(Loader *l, xmlDoc *doc)
         return g_steal_pointer(&plan);
 }
 
-/* ---------------------------------------------------------------- entry points */
-
 /* ---------------------------------------------------- unknown names, precisely */
 
 /*
@@ -776,6 +774,8 @@ static void report_unknown(Loader *l, xmlDoc *doc)
         outline = schema_outline(schema);
         report_unknown_in(l, xmlDocGetRootElement(doc), outline);
 }
+
+/* ---------------------------------------------------------------- entry points */
 
 VmnetPlan *vmnet_plan_load_data(const char *data, gsize len, const char *filename,
                                 VmnetDiags *diags, GError **error)
