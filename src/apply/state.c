@@ -11,28 +11,37 @@
 #include "apply/state.h"
 #include "util/error.h"
 
+/* dir/[netns-NAME/]PLAN.EXT */
+static char *plan_path(const char *dir, const char *netns, const char *plan_name, const char *ext)
+{
+        g_autofree char *file = g_strdup_printf("%s.%s", plan_name, ext);
+        g_autofree char *sub = netns ? g_strdup_printf("netns-%s", netns) : NULL;
+
+        return g_build_filename(dir, sub ? sub : file, sub ? file : NULL, NULL);
+}
+
+/* Reads path into kf, keeping its bytes in *before (NULL, and kf empty, when there is none). */
+static gboolean load_key_file(const char *path, GKeyFile *kf, char **before, gsize *before_len,
+                              GError **error)
+{
+        g_autoptr(GError) e = NULL;
+
+        if ((g_file_get_contents(path, before, before_len, &e) &&
+             g_key_file_load_from_data(kf, *before, *before_len, G_KEY_FILE_KEEP_COMMENTS, &e)) ||
+            g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                return TRUE;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "state file %s: %s", path, e->message);
+        return FALSE;
+}
+
 VmnetState *vmnet_state_load(const char *plan_name, const char *netns, GError **error)
 {
         g_autoptr(VmnetState) st = g_new0(VmnetState, 1);
-        g_autofree char *dir = netns ? g_strdup_printf("%s/netns-%s", vmnet_state_dir(), netns)
-                                     : g_strdup(vmnet_state_dir());
-        g_autofree char *file = g_strdup_printf("%s.state", plan_name);
-        g_autoptr(GError) e = NULL;
 
-        st->path = g_build_filename(dir, file, NULL);
+        st->path = plan_path(vmnet_state_dir(), netns, plan_name, "state");
         st->kf = g_key_file_new();
-        if (!g_file_get_contents(st->path, &st->before, &st->before_len, &e)) {
-                if (!g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "state file %s: %s",
-                                    st->path, e->message);
-                        return NULL;
-                }
-        } else if (!g_key_file_load_from_data(st->kf, st->before, st->before_len,
-                                              G_KEY_FILE_KEEP_COMMENTS, &e)) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "state file %s: %s", st->path,
-                            e->message);
+        if (!load_key_file(st->path, st->kf, &st->before, &st->before_len, error))
                 return NULL;
-        }
         return g_steal_pointer(&st);
 }
 
@@ -64,17 +73,12 @@ static gboolean replace_file(const char *path, const char *data, gsize len, gboo
         return TRUE;
 }
 
-static gboolean write_file(const char *path, const char *data, gsize len, GError **error)
-{
-        return replace_file(path, data, len, TRUE, error);
-}
-
 gboolean vmnet_state_save(VmnetState *st, GError **error)
 {
         gsize len;
         g_autofree char *data = g_key_file_to_data(st->kf, &len, NULL);
 
-        return write_file(st->path, data, len, error);
+        return replace_file(st->path, data, len, TRUE, error);
 }
 
 struct VmnetStateWrite {
@@ -90,7 +94,7 @@ static gpointer write_thread(gpointer data)
 {
         VmnetStateWrite *w = data;
 
-        w->ok = write_file(w->path, w->data, w->len, &w->error);
+        w->ok = replace_file(w->path, w->data, w->len, TRUE, &w->error);
         return NULL;
 }
 
@@ -127,11 +131,12 @@ void vmnet_state_write_free(VmnetStateWrite *w)
         g_free(w);
 }
 
-gboolean vmnet_state_put_back(const char *path, const char *before, gsize before_len,
-                              GError **error)
+/* before, or no file when it is NULL. */
+static gboolean put_back(const char *path, const char *before, gsize before_len, gboolean durable,
+                         GError **error)
 {
         if (before)
-                return write_file(path, before, before_len, error);
+                return replace_file(path, before, before_len, durable, error);
         if (g_unlink(path) < 0 && errno != ENOENT) {
                 int err = errno;
 
@@ -140,6 +145,12 @@ gboolean vmnet_state_put_back(const char *path, const char *before, gsize before
                 return FALSE;
         }
         return TRUE;
+}
+
+gboolean vmnet_state_put_back(const char *path, const char *before, gsize before_len,
+                              GError **error)
+{
+        return put_back(path, before, before_len, TRUE, error);
 }
 
 gboolean vmnet_state_remove(VmnetState *st, GError **error)
@@ -176,26 +187,17 @@ void vmnet_state_clear_prefix(VmnetState *st, const char *prefix)
 VmnetPending *vmnet_pending_load(const char *plan_name, const char *netns, GError **error)
 {
         g_autoptr(VmnetPending) p = g_new0(VmnetPending, 1);
-        g_autofree char *dir = netns ? g_strdup_printf("%s/netns-%s", vmnet_run_dir(), netns)
-                                     : g_strdup(vmnet_run_dir());
-        g_autofree char *file = g_strdup_printf("%s.pending", plan_name);
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_auto(GStrv) names = NULL;
-        g_autoptr(GError) e = NULL;
 
-        p->path = g_build_filename(dir, file, NULL);
+        p->path = plan_path(vmnet_run_dir(), netns, plan_name, "pending");
         p->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        if (!g_file_get_contents(p->path, &p->before, &p->before_len, &e)) {
-                if (g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-                        return g_steal_pointer(&p);
-        } else if (g_key_file_load_from_data(kf, p->before, p->before_len, G_KEY_FILE_NONE, &e)) {
-                names = g_key_file_get_string_list(kf, PENDING_GROUP, "links", NULL, NULL);
-                for (char **n = names; n && *n; n++)
-                        g_hash_table_add(p->names, g_strdup(*n));
-                return g_steal_pointer(&p);
-        }
-        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", p->path, e->message);
-        return NULL;
+        if (!load_key_file(p->path, kf, &p->before, &p->before_len, error))
+                return NULL;
+        names = g_key_file_get_string_list(kf, PENDING_GROUP, "links", NULL, NULL);
+        for (char **n = names; n && *n; n++)
+                g_hash_table_add(p->names, g_strdup(*n));
+        return g_steal_pointer(&p);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -223,13 +225,12 @@ gboolean vmnet_pending_add(VmnetPending *p, const GPtrArray *names, GError **err
 
 gboolean vmnet_pending_done(VmnetPending *p, gboolean settled, gboolean undone, GError **error)
 {
+        /* Not durable either; and no file to remove when none was there nor written. */
+        if (!p->before && !g_hash_table_size(p->names))
+                return TRUE;
         if (settled)
-                return vmnet_state_put_back(p->path, NULL, 0, error);
-        if (undone && p->before)
-                return replace_file(p->path, p->before, p->before_len, FALSE, error);
-        if (undone)
-                return vmnet_state_put_back(p->path, NULL, 0, error);
-        return TRUE;
+                return put_back(p->path, NULL, 0, FALSE, error);
+        return !undone || put_back(p->path, p->before, p->before_len, FALSE, error);
 }
 
 void vmnet_pending_free(VmnetPending *p)

@@ -584,11 +584,6 @@ static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
                (g_strcmp0(l->kind, "bridge") == 0 || g_strcmp0(l->kind, "vlan") == 0);
 }
 
-static gboolean is_adopted(const Diff *d, const char *name)
-{
-        return recorded_adopted(d->rec, name);
-}
-
 /* The observed link, unless this run deletes it first. */
 static VmnetHostLink *live(const Diff *d, const char *name)
 {
@@ -681,7 +676,7 @@ static gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
         DesiredLink *dl = g_hash_table_lookup(d->desired, l->name);
 
         return dl && dl->kind == VMNET_LINK_KIND_BRIDGE && g_strcmp0(l->kind, "bridge") == 0 &&
-               is_owned(d, l) && !is_adopted(d, l->name) && !migration_target(d, l->name);
+               is_owned(d, l) && !recorded_adopted(d->rec, l->name) && !migration_target(d, l->name);
 }
 
 static gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
@@ -1050,7 +1045,7 @@ static void teardown_links(Diff *d)
                 const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
 
                 if (!is_owned(d, l) || g_hash_table_contains(d->desired, l->name) ||
-                    g_hash_table_contains(d->port_by_name, l->name) || is_adopted(d, l->name))
+                    g_hash_table_contains(d->port_by_name, l->name) || recorded_adopted(d->rec, l->name))
                         continue;
                 if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0) {
                         if (d->warnings)
@@ -1235,7 +1230,7 @@ static void setup_bridges(Diff *d)
                         continue;
                 }
                 /* Taken over now, or before: what it was is recorded, to give it back. */
-                adopted = !is_owned(d, l) || is_adopted(d, l->name);
+                adopted = !is_owned(d, l) || recorded_adopted(d->rec, l->name);
                 if (!is_owned(d, l))
                         set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
                                 TRUE, VMNET_IMPACT_SAFE);

@@ -241,11 +241,17 @@ static int conv_enum(Loader *l, xmlNode *node, const char *what, const char *nam
         return -1;
 }
 
-static gboolean is_el(xmlNode *node, const char *name)
+/* An element name in namespace ns. */
+static gboolean is_ns_el(const xmlNode *node, const char *ns, const char *name)
 {
         return node->type == XML_ELEMENT_NODE && node->ns &&
-               g_str_equal((const char *)node->ns->href, VMNET_PLAN_NS) &&
+               g_str_equal((const char *)node->ns->href, ns) &&
                g_str_equal((const char *)node->name, name);
+}
+
+static gboolean is_el(xmlNode *node, const char *name)
+{
+        return is_ns_el(node, VMNET_PLAN_NS, name);
 }
 
 #define FOREACH_CHILD(child, parent, elname)                                   \
@@ -623,9 +629,7 @@ static void allowed_free(gpointer p)
 
 static gboolean is_rng(const xmlNode *n, const char *name)
 {
-        return n->type == XML_ELEMENT_NODE && n->ns &&
-               g_str_equal((const char *)n->ns->href, RNG_NS) &&
-               g_str_equal((const char *)n->name, name);
+        return is_ns_el(n, RNG_NS, name);
 }
 
 static gboolean names_contain(const GPtrArray *names, const char *name)
@@ -698,23 +702,14 @@ static GHashTable *schema_outline(xmlDoc *schema)
                 /* The same name defined twice: what either allows. */
                 if (!(a = g_hash_table_lookup(outline, name))) {
                         a = g_new0(Allowed, 1);
-                        a->attrs = g_ptr_array_new_with_free_func(g_free);
-                        a->children = g_ptr_array_new_with_free_func(g_free);
+                        /* NULL-terminated, to be joined for the messages */
+                        a->attrs = g_ptr_array_new_null_terminated(0, g_free, TRUE);
+                        a->children = g_ptr_array_new_null_terminated(0, g_free, TRUE);
                         g_hash_table_insert(outline, g_strdup((const char *)name), a);
                 }
                 collect_allowed(el, defines, seen, a);
         }
         return outline;
-}
-
-static char *names_join(const GPtrArray *names)
-{
-        g_autoptr(GString) s = g_string_new(NULL);
-
-        for (guint i = 0; i < names->len; i++)
-                g_string_append_printf(s, "%s%s", i ? ", " : "",
-                                       (const char *)g_ptr_array_index(names, i));
-        return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
 static void report_unknown_in(Loader *l, xmlNode *node, GHashTable *outline)
@@ -728,7 +723,7 @@ static void report_unknown_in(Loader *l, xmlNode *node, GHashTable *outline)
 
                 if (at->ns || names_contain(a->attrs, (const char *)at->name))
                         continue;
-                list = names_join(a->attrs);
+                list = g_strjoinv(", ", (char **)a->attrs->pdata);
                 vmnet_diags_add(l->diags, l->file, line_of(node),
                                 "<%s>: unknown attribute %s= (%s takes %s)", (const char *)node->name,
                                 (const char *)at->name, (const char *)node->name,
@@ -753,7 +748,7 @@ static void report_unknown_in(Loader *l, xmlNode *node, GHashTable *outline)
                         report_unknown_in(l, c, outline);
                         continue;
                 }
-                list = names_join(a->children);
+                list = g_strjoinv(", ", (char **)a->children->pdata);
                 vmnet_diags_add(l->diags, l->file, line_of(c),
                                 "<%s> is not allowed in <%s> (%s takes %s)", (const char *)c->name,
                                 (const char *)node->name, (const char *)node->name,
