@@ -3,6 +3,7 @@
 # every command that changes the kernel runs with `ip -n NS` or `--netns NS`.
 set -u
 : "${VMNET:?}" "${top_srcdir:?}"
+. "$top_srcdir/tests/lib/jcheck.sh"
 pass=0 fail=0 skip=0
 T=$(mktemp -d)
 export VMNET_STATE_DIR=$T/state VMNET_RUN_DIR=$T/run
@@ -54,25 +55,32 @@ vm() {
 
 # snapshot NS FILE: the namespace's state, read independently of vmnet and
 # normalised (sorted, no counters or ifindexes), for before/after comparisons.
+# A reading that fails or prints nothing is a failed check (two empty
+# snapshots would compare equal), and snapshot returns 1.
 snapshot() {
         local ns=$1 out=$2
-        {
-                echo "## links"
-                ip -n "$ns" -d -j link show | jq -S '[.[] | {ifname, mtu, master, address, ifalias,
+        if ! {
+                echo "## links" &&
+                jread '[.[] | {ifname, mtu, master, address, ifalias,
                         up: (.flags | index("UP") != null), kind: .linkinfo.info_kind,
                         stp: .linkinfo.info_data.stp_state, fd: .linkinfo.info_data.forward_delay,
-                        vlan: .linkinfo.info_data.id}] | sort_by(.ifname)'
-                echo "## addresses"
-                ip -n "$ns" -j addr show | jq -S '[.[] | {ifname, a: [.addr_info[] | select(.scope != "link") | "\(.local)/\(.prefixlen)"] | sort}] | sort_by(.ifname)'
-                echo "## routes"
+                        vlan: .linkinfo.info_data.id}] | sort_by(.ifname)' ip -n "$ns" -d -j link show &&
+                echo "## addresses" &&
+                jread '[.[] | {ifname, a: [.addr_info[] | select(.scope != "link") | "\(.local)/\(.prefixlen)"] | sort}] | sort_by(.ifname)' \
+                        ip -n "$ns" -j addr show &&
+                echo "## routes" &&
                 # without "linkdown": carrier, which a bridge's STP changes have the
                 # kernel re-evaluate, is the kernel's state, not configuration
-                ip -n "$ns" -j route show table main | jq -S 'map(.flags = ((.flags // []) - ["linkdown"])) | sort_by(.dst)'
-                echo "## nft"
-                ip netns exec "$ns" nft -j list ruleset | jq -S '[.nftables[] | del(.. | .handle?) | select(.metainfo == null)]'
-                echo "## sysctl"
-                ip netns exec "$ns" sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding
-        } >"$out"
+                jread 'map(.flags = ((.flags // []) - ["linkdown"])) | sort_by(.dst)' ip -n "$ns" -j route show table main &&
+                echo "## nft" &&
+                jread '[.nftables[] | del(.. | .handle?) | select(.metainfo == null)]' ip netns exec "$ns" nft -j list ruleset &&
+                echo "## sysctl" &&
+                _jcheck_run ip netns exec "$ns" sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding &&
+                printf '%s\n' "$_jcheck_out"
+        } >"$out"; then
+                ko "snapshot of namespace $ns into ${out##*/}: a reading failed (above)"
+                return 1
+        fi
 }
 
 same() { # NAME A B

@@ -52,12 +52,13 @@ XML
 snapshot "$host" "$T/before"
 check "apply of three VLAN networks" vm "$host" apply "$T/vlan.xml"
 for v in 100 200 300; do
-        check "up0.$v is an 802.1Q link with id $v on up0, enslaved to br$v" sh -c \
-                "ip -n $host -d -j link show up0.$v | jq -e '.[0].linkinfo.info_kind == \"vlan\" and .[0].linkinfo.info_data.id == $v and .[0].linkinfo.info_data.protocol == \"802.1Q\" and .[0].link == \"up0\" and .[0].master == \"br$v\"' >/dev/null"
+        check "up0.$v is an 802.1Q link with id $v on up0, enslaved to br$v" jtrue --argjson v "$v" \
+                '.[0].linkinfo.info_kind == "vlan" and .[0].linkinfo.info_data.id == $v and .[0].linkinfo.info_data.protocol == "802.1Q" and .[0].link == "up0" and .[0].master == "br\($v)"' \
+                ip -n "$host" -d -j link show up0.$v
 done
-check "br100 has mtu 9000" sh -c "ip -n $host -j link show br100 | jq -e '.[0].mtu == 9000' >/dev/null"
-check "up0.100 has mtu 9000" sh -c "ip -n $host -j link show up0.100 | jq -e '.[0].mtu == 9000' >/dev/null"
-check "the trunk up0 was raised to mtu 9000" sh -c "ip -n $host -j link show up0 | jq -e '.[0].mtu == 9000' >/dev/null"
+check "br100 has mtu 9000" jtrue '.[0].mtu == 9000' ip -n "$host" -j link show br100
+check "up0.100 has mtu 9000" jtrue '.[0].mtu == 9000' ip -n "$host" -j link show up0.100
+check "the trunk up0 was raised to mtu 9000" jtrue '.[0].mtu == 9000' ip -n "$host" -j link show up0
 
 g100=$(guest 100 br100 10.50.0.10)
 g200=$(guest 200 br200 10.50.0.20)
@@ -82,7 +83,7 @@ sed -e 's|<network name="v300".*|<network name="v400" mode="bridged" bridge="br4
 ip -n "$host" link set gv200 nomaster; ip -n "$host" link del gv200   # the guest leaves first
 check "apply: VLAN 300 removed, VLAN 400 added" vm "$host" apply "$T/vlan2.xml"
 check "up0.300 and br300 are gone" sh -c "! ip -n $host link show up0.300 2>/dev/null && ! ip -n $host link show br300 2>/dev/null"
-check "up0.400 exists with id 400" sh -c "ip -n $host -d -j link show up0.400 | jq -e '.[0].linkinfo.info_data.id == 400' >/dev/null"
+check "up0.400 exists with id 400" jtrue '.[0].linkinfo.info_data.id == 400' ip -n "$host" -d -j link show up0.400
 
 ip -n "$host" link del gv100
 check "destroy" vm "$host" destroy "$T/vlan2.xml"
@@ -92,12 +93,13 @@ same "destroy leaves the host namespace as before (trunk mtu restored)" "$T/befo
 # --- the same networks on one VLAN-aware bridge ---------------------------------------
 sed -e 's|bridge="br[0-9]*"|bridge="trunkbr" vlan-aware="yes"|' -e 's| mtu="9000"||' "$T/vlan.xml" >"$T/aware.xml"
 check "apply of the VLAN-aware variant" vm "$host" apply "$T/aware.xml"
-check "one bridge with vlan_filtering" sh -c "ip -n $host -d -j link show trunkbr | jq -e '.[0].linkinfo.info_data.vlan_filtering == 1' >/dev/null"
+check "one bridge with vlan_filtering" jtrue '.[0].linkinfo.info_data.vlan_filtering == 1' ip -n "$host" -d -j link show trunkbr
 check "no subinterfaces in VLAN-aware mode" sh -c "! ip -n $host link show up0.100 2>/dev/null"
-check "the trunk itself is the bridge port" sh -c "ip -n $host -j link show up0 | jq -e '.[0].master == \"trunkbr\"' >/dev/null"
+check "the trunk itself is the bridge port" jtrue '.[0].master == "trunkbr"' ip -n "$host" -j link show up0
 for v in 100 200 300; do
-        check "VLAN $v is tagged on the trunk port" sh -c \
-                "ip netns exec $host bridge -j vlan show dev up0 | jq -e '[.[0].vlans[] | select(.vlan == $v and ((.flags // []) | index(\"Egress Untagged\") == null))] | length == 1' >/dev/null"
+        check "VLAN $v is tagged on the trunk port" jtrue --argjson v "$v" \
+                '[.[0].vlans[] | select(.vlan == $v and ((.flags // []) | index("Egress Untagged") == null))] | length == 1' \
+                ip netns exec "$host" bridge -j vlan show dev up0
 done
 # vmnet programs guest ports (taps) through libvirt; here the test plays that part
 g100=$(guest 100b trunkbr 10.50.0.10)
