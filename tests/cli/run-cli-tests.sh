@@ -4,6 +4,7 @@
 # Reads: $VMNET (the built binary), $top_srcdir. Prints "N passed, N failed".
 set -u
 : "${VMNET:?}" "${top_srcdir:?}"
+. "$top_srcdir/tests/lib/jcheck.sh"
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -23,7 +24,7 @@ has() { # NAME FILE PATTERN
         if grep -qE -- "$3" "$2"; then ok "$1"; else ko "$1 ('$3' not in $2)"; sed 's/^/  | /' "$2" | head -5; fi
 }
 empty() { if [ ! -s "$2" ]; then ok "$1"; else ko "$1 ($2 not empty)"; head -3 "$2"; fi; }
-json() { if jq -e "$3" "$2" >/dev/null 2>&1; then ok "$1"; else ko "$1 (jq '$3' failed)"; head -c 300 "$2"; echo; fi; }
+json() { if jtrue "$3" cat "$2"; then ok "$1"; else ko "$1 (jq '$3' failed)"; head -c 300 "$2"; echo; fi; }
 
 ex=$top_srcdir/examples
 bad=$top_srcdir/tests/data/invalid

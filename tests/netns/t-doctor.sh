@@ -13,16 +13,16 @@ doctor() {
 }
 # has CHECK SEVERITY OBJECT-REGEX: a finding of that check, severity and object, with a fix.
 has() {
-        jq -e --arg c "$1" --arg s "$2" --arg o "$3" \
+        jtrue --arg c "$1" --arg s "$2" --arg o "$3" \
                 '[.findings[] | select(.check == $c and .severity == $s and (.object | test($o)) and .fix != null)] | length > 0' \
-                "$T/out" >/dev/null
+                cat "$T/out"
 }
 # lacks CHECK: no warning or error of that check.
 lacks() {
-        jq -e --arg c "$1" '[.findings[] | select(.check == $c and .severity != "info")] | length == 0' \
-                "$T/out" >/dev/null
+        jtrue --arg c "$1" '[.findings[] | select(.check == $c and .severity != "info")] | length == 0' \
+                cat "$T/out"
 }
-q() { jq -e "$@" >/dev/null; } # q FILTER FILE: the filter holds
+q() { jtrue "$1" cat "$2"; } # q FILTER FILE: the filter holds
 fresh() { # NAME: a namespace with the base plan applied
         local ns
         ns=$(newns "$1") && "$VMNET" --netns "$ns" apply "$base" >/dev/null 2>&1 && echo "$ns"

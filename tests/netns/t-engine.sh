@@ -13,14 +13,15 @@ ns=$(newns apply)
 snapshot "$ns" "$T/before"
 check "apply succeeds" vm "$ns" apply "$base"
 for br in vt-lab vt-dev vt-priv vt-rt vt-lan; do
-        check "bridge $br exists, up, owned by vmnet" sh -c \
-                "ip -n $ns -d -j link show $br | jq -e '.[0].linkinfo.info_kind == \"bridge\" and .[0].ifalias == \"vmnet:t-engine\" and (.[0].flags | index(\"UP\") != null)' >/dev/null"
+        check "bridge $br exists, up, owned by vmnet" jtrue \
+                '.[0].linkinfo.info_kind == "bridge" and .[0].ifalias == "vmnet:t-engine" and (.[0].flags | index("UP") != null)' \
+                ip -n "$ns" -d -j link show "$br"
 done
-check "mtu 1500 on vt-lab" sh -c "ip -n $ns -j link show vt-lab | jq -e '.[0].mtu == 1500' >/dev/null"
-check "gateway address on vt-lab" sh -c "ip -n $ns -j addr show vt-lab | jq -e '[.[0].addr_info[] | select(.local == \"10.77.1.1\" and .prefixlen == 24)] | length == 1' >/dev/null"
-check "no address on isolated vt-priv" sh -c "ip -n $ns -j addr show vt-priv | jq -e '[.[0].addr_info[] | select(.family == \"inet\")] | length == 0' >/dev/null"
-check "uplink enslaved to vt-lan" sh -c "ip -n $ns -j link show vt-up0 | jq -e '.[0].master == \"vt-lan\"' >/dev/null"
-check "static route of routed network" sh -c "ip -n $ns -j route show 10.78.0.0/16 | jq -e '.[0].gateway == \"10.77.3.254\" and .[0].dev == \"vt-rt\"' >/dev/null"
+check "mtu 1500 on vt-lab" jtrue '.[0].mtu == 1500' ip -n "$ns" -j link show vt-lab
+check "gateway address on vt-lab" jtrue '[.[0].addr_info[] | select(.local == "10.77.1.1" and .prefixlen == 24)] | length == 1' ip -n "$ns" -j addr show vt-lab
+check "no address on isolated vt-priv" jtrue '[.[0].addr_info[] | select(.family == "inet")] | length == 0' ip -n "$ns" -j addr show vt-priv
+check "uplink enslaved to vt-lan" jtrue '.[0].master == "vt-lan"' ip -n "$ns" -j link show vt-up0
+check "static route of routed network" jtrue '.[0].gateway == "10.77.3.254" and .[0].dev == "vt-rt"' ip -n "$ns" -j route show 10.78.0.0/16
 check "ip_forward on" test "$(ip netns exec "$ns" sysctl -n net.ipv4.ip_forward)" = 1
 check "nft table inet vmnet exists" ip netns exec "$ns" nft list table inet vmnet
 check "port forward in the map" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q '8080 : 10.77.1.10 . 80'"
@@ -30,23 +31,23 @@ check "masquerade for 10.77.1.0/24" sh -c "ip netns exec $ns nft list table inet
 snapshot "$ns" "$T/applied"
 vm "$ns" --json apply --detailed-exitcode "$base"; rc=$?
 check "re-apply exits 0 with --detailed-exitcode (no changes)" test "$rc" = 0
-check "re-apply reports changed=false and no actions" jq -e '.changed == false and (.actions | length) == 0' "$T/out"
+check "re-apply reports changed=false and no actions" jtrue '.changed == false and (.actions | length) == 0' cat "$T/out"
 snapshot "$ns" "$T/reapplied"
 same "re-apply changes nothing in the kernel" "$T/applied" "$T/reapplied"
 
 # --- drift is repaired ----------------------------------------------------------
 ip netns exec "$ns" nft flush ruleset
 vm "$ns" --json status "$base"; rc=$?
-check "status reports drift after 'nft flush ruleset'" jq -e '.in_sync == false' "$T/out"
+check "status reports drift after 'nft flush ruleset'" jtrue '.in_sync == false' cat "$T/out"
 vm "$ns" --json apply "$base"
-check "apply after flush reports changed" jq -e '.changed == true' "$T/out"
+check "apply after flush reports changed" jtrue '.changed == true' cat "$T/out"
 snapshot "$ns" "$T/repaired"
 same "apply after flush restores the ruleset" "$T/applied" "$T/repaired"
 
 # --- --check and plan change nothing ---------------------------------------------
 vm "$ns" --json apply --check --detailed-exitcode "$changed"; rc=$?
 check "--check of a changed plan exits 2" test "$rc" = 2
-check "--check lists the actions" jq -e '.changed == true and (.actions | length) > 0' "$T/out"
+check "--check lists the actions" jtrue '.changed == true and (.actions | length) > 0' cat "$T/out"
 vm "$ns" plan "$changed"; rc=$?
 check "plan succeeds" test "$rc" = 0
 check "plan marks impacts" grep -qE '\[(safe|recreate|disruptive)\]' "$T/out"
@@ -56,9 +57,9 @@ same "--check and plan change nothing" "$T/applied" "$T/checked"
 # --- a changed plan converges ------------------------------------------------------
 vm "$ns" --json apply --detailed-exitcode "$changed"; rc=$?
 check "apply of a changed plan exits 2" test "$rc" = 2
-check "mtu changed to 1400" sh -c "ip -n $ns -j link show vt-lab | jq -e '.[0].mtu == 1400' >/dev/null"
+check "mtu changed to 1400" jtrue '.[0].mtu == 1400' ip -n "$ns" -j link show vt-lab
 check "removed network's bridge deleted" sh -c "! ip -n $ns link show vt-priv 2>/dev/null"
-check "new bridge with stp" sh -c "ip -n $ns -d -j link show vt-iso2 | jq -e '.[0].linkinfo.info_data.stp_state == 1' >/dev/null"
+check "new bridge with stp" jtrue '.[0].linkinfo.info_data.stp_state == 1' ip -n "$ns" -d -j link show vt-iso2
 vm "$ns" --json apply --detailed-exitcode "$changed"; rc=$?
 check "changed plan re-applied is a no-op" test "$rc" = 0
 
@@ -77,13 +78,15 @@ ip -n "$ns" route add 172.31.0.0/16 via 172.30.0.254 dev vt-own
 snapshot "$ns" "$T/ad-before"
 adopt=$PLANS/adopt.xml
 check "apply adopting vt-own succeeds" vm "$ns" apply "$adopt"
-check "vt-own: vmnet's alias, STP on, mtu 1400" sh -c "ip -n $ns -d -j link show vt-own | jq -e '.[0].ifalias == \"vmnet:t-adopt\" and (.[0].flags | index(\"UP\") != null) and .[0].linkinfo.info_data.stp_state == 1 and .[0].mtu == 1400' >/dev/null"
-check "vt-own: the gateway added, its own address kept" sh -c "ip -n $ns -j addr show vt-own | jq -e '[.[0].addr_info[] | select(.family == \"inet\") | .local] | sort == [\"10.79.1.1\", \"172.30.0.1\"]' >/dev/null"
-check "vt-own: the plan's route added" sh -c "ip -n $ns -j route show 10.80.0.0/16 | jq -e '.[0].dev == \"vt-own\"' >/dev/null"
+check "vt-own: vmnet's alias, STP on, mtu 1400" jtrue '.[0].ifalias == "vmnet:t-adopt" and (.[0].flags | index("UP") != null) and .[0].linkinfo.info_data.stp_state == 1 and .[0].mtu == 1400' ip -n "$ns" -d -j link show vt-own
+check "vt-own: the gateway added, its own address kept" jtrue '[.[0].addr_info[] | select(.family == "inet") | .local] | sort == ["10.79.1.1", "172.30.0.1"]' ip -n "$ns" -j addr show vt-own
+check "vt-own: the plan's route added" jtrue '.[0].dev == "vt-own"' ip -n "$ns" -j route show 10.80.0.0/16
 vm "$ns" apply --detailed-exitcode "$adopt"; rc=$?
 check "re-apply of the adopting plan is a no-op" test "$rc" = 0
 check "a moved gateway and route apply" vm "$ns" apply "$PLANS/adopt-moved.xml"
-check "the old gateway and route are gone, the owner's address stays" sh -c "ip -n $ns -j addr show vt-own | jq -e '[.[0].addr_info[] | select(.family == \"inet\") | .local] | sort == [\"10.79.2.1\", \"172.30.0.1\"]' >/dev/null && [ -z \"\$(ip -n $ns route show 10.80.0.0/16 via 10.79.1.254)\" ]"
+check "the old gateway is gone, the owner's address stays" \
+        jtrue '[.[0].addr_info[] | select(.family == "inet") | .local] | sort == ["10.79.2.1", "172.30.0.1"]' ip -n "$ns" -j addr show vt-own
+check "the old route is gone" jtrue 'length == 0' ip -n "$ns" -j route show 10.80.0.0/16 via 10.79.1.254
 check "destroy succeeds" vm "$ns" destroy "$PLANS/adopt-moved.xml"
 snapshot "$ns" "$T/ad-after"
 same "destroy gives vt-own back as it was: STP, mtu, alias, its owner's address and route only" "$T/ad-before" "$T/ad-after"
@@ -107,7 +110,7 @@ table ip filter {
 NFT
 snapshot "$ns" "$T/f-before"
 check "apply next to foreign objects" vm "$ns" apply "$base"
-check "foreign bridge untouched by apply" sh -c "ip -n $ns -j addr show br-user | jq -e '.[0].addr_info[0].local == \"192.0.2.1\"' >/dev/null"
+check "foreign bridge untouched by apply" jtrue '.[0].addr_info[0].local == "192.0.2.1"' ip -n "$ns" -j addr show br-user
 check "foreign table untouched by apply" sh -c "ip netns exec $ns nft list table inet other | grep -q 'tcp dport 22 accept'"
 check "destroy next to foreign objects" vm "$ns" destroy "$base"
 snapshot "$ns" "$T/f-after"
@@ -124,7 +127,7 @@ table ip filter {
 NFT
 vm "$ns" --json apply "$base"
 check "apply warns about a foreign FORWARD chain with policy drop" \
-        jq -e '[.warnings[].message | select(test("table ip filter chain FORWARD"))] | length == 1' "$T/out"
+        jtrue '[.warnings[].message | select(test("table ip filter chain FORWARD"))] | length == 1' cat "$T/out"
 vm "$ns" status "$base"
 check "status shows the warning too" grep -q "table ip filter chain FORWARD" "$T/out"
 check "the foreign drop chain is left alone" sh -c "ip netns exec $ns nft list chain ip filter FORWARD | grep -q 'policy drop'"
@@ -198,7 +201,7 @@ check "the run directory lists it" grep -q "$unmarked" "$VMNET_RUN_DIR/netns-$ns
 vm "$ns" status "$base"
 check "status shows the mark still to set" grep -q "set alias \"vmnet:t-engine\" on $unmarked" "$T/out"
 check "the next apply takes it as vmnet's and converges" vm "$ns" apply "$base"
-check "it now carries the mark" sh -c "ip -n $ns -j link show $unmarked | jq -e '.[0].ifalias == \"vmnet:t-engine\"' >/dev/null"
+check "it now carries the mark" jtrue '.[0].ifalias == "vmnet:t-engine"' ip -n "$ns" -j link show "$unmarked"
 check "and the list is gone" test ! -e "$VMNET_RUN_DIR/netns-$ns/t-engine.pending"
 vm "$ns" apply --detailed-exitcode "$base"; rc=$?
 check "re-apply is a no-op" test "$rc" = 0

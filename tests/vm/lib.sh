@@ -31,6 +31,7 @@ VM_LIB_DIR=$(cd "${BASH_SOURCE[0]%/*}" && pwd)
 : "${top_builddir:=$top_srcdir}"
 : "${VMNET:=$top_builddir/vmnet}"
 export top_srcdir top_builddir VMNET
+. "$top_srcdir/tests/lib/jcheck.sh"
 
 VM_LIBVIRT_URI=qemu:///system
 _vm_pass=0
@@ -141,11 +142,14 @@ vm_assert_match() {
         [[ $2 =~ $1 ]] || vm_fail "${3:-value}: '$2' does not match /$1/"
 }
 
-# vm_assert_jq JSON FILTER [WHAT]: FILTER applied to JSON must yield true.
+# vm_assert_jq JSON FILTER [WHAT]: FILTER applied to JSON must yield exactly
+# true (jtrue, tests/lib/jcheck.sh): empty JSON (a reading that printed
+# nothing) fails.
 vm_assert_jq() {
-        local res
-        res=$(trap - ERR; jq -e "$2" <<<"$1" 2>&1) && [[ $res == true ]] && return 0
-        vm_fail "${3:-json check}: jq '$2' gave '${res:-nothing}' on:"$'\n'"$(jq -c . <<<"$1" 2>/dev/null | cut -c1-2000 | sed 's/^/    | /')"
+        local why
+        printf '%s\n' "$1" >"$_vm_state/assert.json"
+        why=$(trap - ERR; jtrue "$2" cat "$_vm_state/assert.json" 2>&1) && return 0
+        vm_fail "${3:-json check}:"$'\n'"$why"
 }
 
 # vm_wait_until SECS CMD [ARGS...]: poll CMD every 0.2 s until it succeeds; 1 on timeout.
