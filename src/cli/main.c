@@ -32,6 +32,9 @@ static const VmnetCommand commands[] = {
           vmnet_cmd_confirm },
         { "ansible", "ARGSFILE", "run as an Ansible module (README: Using vmnet from Ansible)",
           vmnet_cmd_ansible },
+        { "hook", "network NETWORK OPERATION SUB-OPERATION [EXTRA]",
+          "libvirt's network hook: puts guest ports of VLAN-aware bridges in their VLAN",
+          vmnet_cmd_hook },
 };
 
 static const GOptionEntry global_entries[] = {
@@ -180,7 +183,12 @@ int main(int argc, char **argv)
                 return vmnet_ansible_main(argc, argv);
         for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
                 if (g_str_equal(argv[i], "--version")) {
+#ifdef VMNET_MUTANT
+                        printf("vmnet %s (mutant %s: broken on purpose, tests only)\n",
+                               PACKAGE_VERSION, VMNET_MUTANT);
+#else
                         printf("vmnet %s\n", PACKAGE_VERSION);
+#endif
                         return VMNET_EXIT_OK;
                 } else if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
                         usage(stdout);
