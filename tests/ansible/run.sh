@@ -25,6 +25,8 @@ cat >"$T/ansible.cfg" <<CFG
 [defaults]
 inventory = $T/inventory.yml
 library = $T/library
+# the JSON stdout callback the checks read (ansible-core ships none)
+callback_plugins = $top_srcdir/tests/ansible/callback_plugins
 local_tmp = $T/ansible-local
 remote_tmp = $T/ansible-remote
 retry_files_enabled = False
@@ -67,7 +69,7 @@ play() {
 # task OUT N: the result of task N (0-based) of the first play, for localhost.
 task() { jq ".plays[0].tasks[$2].hosts.localhost" "$1"; }
 jqt() { # NAME FILE FILTER: passes when the jq filter is true
-        if jq -e "$3" "$2" >/dev/null; then ok "$1"; else ko "$1"; jq . "$2" | head -60; fi
+        if jtrue "$3" cat "$2"; then ok "$1"; else ko "$1"; jq . "$2" | head -60; fi
 }
 
 # --- 1. check mode + diff mode, default callback: what a person sees ----------------
@@ -83,7 +85,7 @@ same "check mode changes nothing in the namespace" "$T/initial" "$T/s1"
 check "check mode: no bridge ta-nat" sh -c "! ip -n $ns link show ta-nat 2>/dev/null"
 
 # --- 2. first real run, diff mode ----------------------------------------------------
-play json "$T/2" "$EX/site.yml" --diff; rc=$?
+play vmnet_json "$T/2" "$EX/site.yml" --diff; rc=$?
 check "first run succeeds" test "$rc" = 0
 jqt "first run: stats changed=1, no failure" "$T/2" '.stats.localhost.changed == 1 and .stats.localhost.failures == 0'
 task "$T/2" 0 >"$T/2.t"
@@ -93,18 +95,19 @@ jqt "first run: diff after shows the bridge" "$T/2.t" '.diff[0].after | test("li
 jqt "first run: diff after shows the table" "$T/2.t" '.diff[0].after | test("nftables table inet vmnet: present")'
 jqt "first run: prepared lists the actions taken" "$T/2.t" '.diff[1].prepared | test(": took [0-9]+ actions")'
 for br in ta-nat ta-mgmt ta-lan; do
-        check "bridge $br exists, up, owned by plan t-ansible" sh -c \
-                "ip -n $ns -d -j link show $br | jq -e '.[0].linkinfo.info_kind == \"bridge\" and .[0].ifalias == \"vmnet:t-ansible\" and (.[0].flags | index(\"UP\") != null)' >/dev/null"
+        check "bridge $br exists, up, owned by plan t-ansible" jtrue \
+                '.[0].linkinfo.info_kind == "bridge" and .[0].ifalias == "vmnet:t-ansible" and (.[0].flags | index("UP") != null)' \
+                ip -n "$ns" -d -j link show "$br"
 done
-check "gateway 10.88.1.1/24 on ta-nat" sh -c \
-        "ip -n $ns -j addr show ta-nat | jq -e '[.[0].addr_info[] | select(.local == \"10.88.1.1\" and .prefixlen == 24)] | length == 1' >/dev/null"
-check "uplink vt-up0 enslaved to ta-lan" sh -c "ip -n $ns -j link show vt-up0 | jq -e '.[0].master == \"ta-lan\"' >/dev/null"
+check "gateway 10.88.1.1/24 on ta-nat" \
+        jtrue '[.[0].addr_info[] | select(.local == "10.88.1.1" and .prefixlen == 24)] | length == 1' ip -n "$ns" -j addr show ta-nat
+check "uplink vt-up0 enslaved to ta-lan" jtrue '.[0].master == "ta-lan"' ip -n "$ns" -j link show vt-up0
 check "port forward 8080 in table inet vmnet" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q '8080 : 10.88.1.10 . 80'"
 check "the module kept its state under VMNET_STATE_DIR" sh -c "find '$VMNET_STATE_DIR' -name 't-ansible.state' | grep -q ."
 snapshot "$ns" "$T/applied"
 
 # --- 3. second run: nothing to do ------------------------------------------------------
-play json "$T/3" "$EX/site.yml"; rc=$?
+play vmnet_json "$T/3" "$EX/site.yml"; rc=$?
 check "second run succeeds" test "$rc" = 0
 jqt "second run: stats ok, changed=0" "$T/3" '.stats.localhost.changed == 0 and .stats.localhost.ok >= 1 and .stats.localhost.failures == 0'
 task "$T/3" 0 >"$T/3.t"
@@ -113,7 +116,7 @@ snapshot "$ns" "$T/s3"
 same "second run changes nothing" "$T/applied" "$T/s3"
 
 # --- 4. the command: way, in check mode ------------------------------------------------
-play json "$T/4" "$EX/command.yml" --check -e vmnet_state=absent; rc=$?
+play vmnet_json "$T/4" "$EX/command.yml" --check -e vmnet_state=absent; rc=$?
 check "command.yml --check succeeds" test "$rc" = 0
 task "$T/4" 0 >"$T/4.t"
 jqt "command.yml --check: vmnet exited 2 (would change), task changed" "$T/4.t" '.rc == 2 and .changed == true'
@@ -122,7 +125,7 @@ snapshot "$ns" "$T/s4"
 same "command.yml --check changes nothing" "$T/applied" "$T/s4"
 
 # --- 5. absent, absent again, an invalid plan --------------------------------------------
-play json "$T/5" "$top_srcdir/tests/ansible/finish.yml"; rc=$?
+play vmnet_json "$T/5" "$top_srcdir/tests/ansible/finish.yml"; rc=$?
 check "last run succeeds (the invalid plan's failure is ignored)" test "$rc" = 0
 task "$T/5" 0 >"$T/5.0"; task "$T/5" 1 >"$T/5.1"; task "$T/5" 2 >"$T/5.2"
 jqt "state=absent reports changed" "$T/5.0" '.changed == true and (.failed // false) == false'
@@ -133,7 +136,7 @@ jqt "invalid plan: msg is the plan's error (file:line: message)" "$T/5.2" \
 jqt "last run: stats changed=1, ignored=1" "$T/5" '.stats.localhost.changed == 1 and .stats.localhost.ignored == 1'
 snapshot "$ns" "$T/s5"
 same "state=absent puts the namespace back as it was" "$T/initial" "$T/s5"
-check "no ta- link left" sh -c "! ip -n $ns -j link | jq -e '[.[] | select(.ifname | startswith(\"ta-\"))] | length > 0' >/dev/null"
+check "no ta- link left" jtrue '[.[] | select(.ifname | startswith("ta-"))] | length == 0' ip -n "$ns" -j link
 
 # --- the module outside Ansible ---------------------------------------------------------
 printf '{"plan": "x", "bogus": 1}' >"$T/args"
