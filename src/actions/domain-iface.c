@@ -6,6 +6,7 @@
 #include "actions/libvirt.h"
 #include "apply/context.h"
 #include "observe/libvirt.h"
+#include "util/mutant.h"
 
 /*
  * Guest interface actions: virDomainAttachDeviceFlags,
@@ -159,7 +160,7 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
         }
         switch (d->op) {
         case IFACE_ATTACH:
-                rc = virDomainAttachDeviceFlags(dom, d->xml, d->flags);
+                rc = VMNET_MUTANT_IS(NO_ATTACH) ? 0 : virDomainAttachDeviceFlags(dom, d->xml, d->flags);
                 break;
         case IFACE_DETACH:
                 rc = virDomainDetachDeviceFlags(dom, d->xml, d->flags);

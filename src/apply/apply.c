@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "apply/apply.h"
+#include "util/mutant.h"
 
 gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                    VmnetApplyProgress progress, gpointer user_data,
@@ -63,6 +64,8 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                 return TRUE;
         }
 
+        if (VMNET_MUTANT_IS(NO_ROLLBACK))
+                g_ptr_array_set_size(undo, 0);
         for (guint i = undo->len; i-- > 0;) {
                 VmnetAction *inv = g_ptr_array_index(undo, i);
                 g_autoptr(GError) e = NULL;

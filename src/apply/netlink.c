@@ -20,6 +20,7 @@
 
 #include "apply/netlink.h"
 #include "util/autoptr.h"
+#include "util/mutant.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -248,6 +249,8 @@ gboolean vmnet_nl_bridge_create(struct nl_sock *sk, const char *name,
 {
         g_autofree char *what = g_strdup_printf("creating bridge %s", name);
 
+        if (VMNET_MUTANT_IS(NO_BRIDGE))
+                return TRUE;
         /* Forward delay and STP in separate steps: see vmnet_nl_bridge_change(). */
         if (!send_msg(sk, bridge_msg(NLM_F_CREATE | NLM_F_EXCL, name, NULL, mac), NULL, error,
                       what))
@@ -302,7 +305,7 @@ gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *
                 return FALSE;
         rtnl_link_set_name(link, name);
         rtnl_link_set_link(link, parent_index);
-        rtnl_link_vlan_set_id(link, (uint16_t)vid);
+        rtnl_link_vlan_set_id(link, (uint16_t)(vid + VMNET_MUTANT_IS(VLAN_ID)));
         /* libnl passes the protocol through in network byte order. */
         rtnl_link_vlan_set_protocol(link, htons(ETH_P_8021Q));
         capture_begin(sk, &rec);

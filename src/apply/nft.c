@@ -18,6 +18,7 @@
 
 #include "apply/nft.h"
 #include "util/autoptr.h"
+#include "util/mutant.h"
 
 /*
  * How each IR construct becomes expressions. The sequences are the ones
@@ -478,7 +479,11 @@ static struct nftnl_set *build_set(const VmnetNftIr *ir, const VmnetNftSet *set,
 
         for (guint i = 0; i < vmnet_nft_set_n_elements(set); i++) {
                 const VmnetNftValue *v = vmnet_nft_set_element(set, i);
-                struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+                struct nftnl_set_elem *e;
+
+                if (VMNET_MUTANT_IS(NO_FORWARD) && set->n_data)
+                        break;
+                e = nftnl_set_elem_alloc();
                 guint8 buf[VMNET_NFT_MAX_CONCAT * 16];
                 guint len;
 

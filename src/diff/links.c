@@ -8,6 +8,7 @@
 
 #include "actions/kernel.h"
 #include "diff/links.h"
+#include "util/mutant.h"
 
 #ifndef RTPROT_RA
 #define RTPROT_RA 9
@@ -537,7 +538,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                                 const VmnetSubnet *s = g_ptr_array_index(net->subnets, j);
                                 DesiredAddr *a;
 
-                                if (!s->has_gateway)
+                                if (!s->has_gateway || VMNET_MUTANT_IS(NO_GATEWAY))
                                         continue;
                                 a = g_new0(DesiredAddr, 1);
                                 a->link = g_strdup(net->bridge);

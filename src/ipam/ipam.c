@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ipam/ipam.h"
+#include "util/mutant.h"
 
 const char *vmnet_ipam_source_to_string(VmnetIpamSource s)
 {
@@ -259,7 +260,7 @@ static gboolean allocate_lowest(const VmnetNetwork *net, GHashTable *taken, Vmne
                         if (!host_address_ok(s, &a))
                                 continue;
                         k = addr_key(&a);
-                        if (!g_hash_table_contains(taken, k)) {
+                        if (!g_hash_table_contains(taken, k) || VMNET_MUTANT_IS(IPAM_REUSE)) {
                                 *out = a;
                                 return TRUE;
                         }

@@ -11,6 +11,7 @@
 
 #include "plan/plan.h"
 #include "util/autoptr.h"
+#include "util/mutant.h"
 
 #define VMNET_PLAN_NS "urn:vmnet:plan:1"
 /* schemas/vmnet-plan.rng as a C string, generated at build time (Makefile.am). */
@@ -489,7 +490,8 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 net->has_nat = TRUE;
                 net->nat_line = line_of(c);
                 /* The schema allows one <nat>; the converter also runs on plans that failed it. */
-                g_free(net->nat_out);
+                if (!VMNET_MUTANT_IS(NAT_OUT_LEAK))
+                        g_free(net->nat_out);
                 net->nat_out = attr(c, "out");
                 FOREACH_CHILD(f, c, "port-forward")
                 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "render/render.h"
+#include "util/mutant.h"
 
 /*
  * The configuration of the dnsmasq vmnet runs for one network: the same
@@ -77,6 +78,8 @@ static void append_range(GString *out, const VmnetSubnet *s, gboolean has_static
         g_autofree char *lease = s->lease_seconds ? g_strdup_printf(",%u", s->lease_seconds)
                                                   : g_strdup("");
 
+        if (VMNET_MUTANT_IS(NO_DHCP_RANGE))
+                return;
         if (s->cidr.addr.family == AF_INET) {
                 VmnetAddr mask;
                 g_autofree char *ms = NULL;

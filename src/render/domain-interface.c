@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "render/render.h"
+#include "util/mutant.h"
 
 /*
  * The <interface type='network'> a guest gets for one plan interface
@@ -107,7 +108,7 @@ char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *do
          * with <mtu> the qemu driver also passes host_mtu to virtio-net, so
          * the guest's NIC matches NIC -> bridge -> tap end to end.
          */
-        if (net && net->mtu > 0)
+        if (net && net->mtu > 0 && !VMNET_MUTANT_IS(NO_INTERFACE_MTU))
                 g_string_append_printf(out, "  <mtu size='%u'/>\n", net->mtu);
         if (ifc->has_mac) {
                 g_autofree char *alias = vmnet_render_iface_alias(plan->name, &ifc->mac);

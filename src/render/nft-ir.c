@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "render/nft-ir.h"
+#include "util/mutant.h"
 
 /* --- the vocabulary --- */
 
@@ -648,7 +649,8 @@ static void add_postrouting(VmnetNftIr *ir, const VmnetPlan *plan)
                                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_DADDR, TRUE,
                                                             &bcast);
                         }
-                        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_MASQUERADE);
+                        if (!VMNET_MUTANT_IS(NO_MASQUERADE))
+                                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_MASQUERADE);
                 }
         }
 

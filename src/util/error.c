@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "util/error.h"
+#include "util/mutant.h"
 
 G_DEFINE_QUARK(vmnet-error-quark, vmnet_error)
 
@@ -32,9 +33,12 @@ void vmnet_diags_free(VmnetDiags *diags)
 
 void vmnet_diags_add(VmnetDiags *diags, const char *file, guint line, const char *fmt, ...)
 {
-        VmnetDiag *d = g_new0(VmnetDiag, 1);
+        VmnetDiag *d;
         va_list ap;
 
+        if (VMNET_MUTANT_IS(FIRST_ERROR_ONLY) && diags->items->len)
+                return;
+        d = g_new0(VmnetDiag, 1);
         d->file = g_strdup(file ? file : "<plan>");
         d->line = line;
         va_start(ap, fmt);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "util/json.h"
+#include "util/mutant.h"
 
 VmnetJson *vmnet_json_new(void)
 {
@@ -93,7 +94,7 @@ static void append_escaped(GString *out, const char *s)
                         g_string_append(out, "\\r");
                         break;
                 default:
-                        if (*p < 0x20)
+                        if (*p < 0x20 && !VMNET_MUTANT_IS(JSON_RAW_CONTROL))
                                 g_string_append_printf(out, "\\u%04x", *p);
                         else
                                 g_string_append_c(out, (char)*p);

@@ -6,6 +6,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "util/mutant.h"
+
 /*
  * libvirt, loaded on first use.
  *
@@ -62,7 +64,8 @@ static void missing(const char *name)
         static __typeof__(&name) fn;                                             \
         __typeof__(&name) f = g_atomic_pointer_get(&fn);                         \
         if (!f) {                                                                \
-                if (!(f = (__typeof__(&name))resolve(#name))) {                  \
+                if (!(f = (__typeof__(&name))resolve(#name)) &&                  \
+                    !VMNET_MUTANT_IS(NO_LIBVIRT_FALLBACK)) {                     \
                         fallback;                                                \
                 }                                                                \
                 g_atomic_pointer_set(&fn, f);                                    \

@@ -4,7 +4,8 @@
 /*
  * Compile-time faults ("mutants") that prove the test suite can fail
  * (tests/README): `./configure --enable-mutant=NAME` defines
- * VMNET_MUTANT_<NAME> to 1 in config.h, and the code at the one place that
+ * VMNET_MUTANT_<NAME> to 1 (-D, NAME upper-cased, '-' as '_'; `vmnet
+ * --version` names it), and the code at the one place that
  * behaviour lives reads `if (VMNET_MUTANT_IS(NAME))`. In a normal build
  * every name below is 0 and the compiler drops the branch.
  *
@@ -13,6 +14,54 @@
 
 #ifndef VMNET_MUTANT_PORT_VLAN
 #define VMNET_MUTANT_PORT_VLAN 0 /* guest ports of a VLAN-aware bridge are not put in their VLAN */
+#endif
+#ifndef VMNET_MUTANT_VLAN_ID
+#define VMNET_MUTANT_VLAN_ID 0 /* apply/netlink.c: an 802.1Q subinterface is created with VLAN id + 1 */
+#endif
+#ifndef VMNET_MUTANT_NO_BRIDGE
+#define VMNET_MUTANT_NO_BRIDGE 0 /* apply/netlink.c: creating a bridge sends nothing and reports success */
+#endif
+#ifndef VMNET_MUTANT_NO_GATEWAY
+#define VMNET_MUTANT_NO_GATEWAY 0 /* diff/links.c: a network's gateway address is never added */
+#endif
+#ifndef VMNET_MUTANT_NO_FORWARD
+#define VMNET_MUTANT_NO_FORWARD 0 /* apply/nft.c: port forwards (map elements) are not sent to the kernel */
+#endif
+#ifndef VMNET_MUTANT_NO_MASQUERADE
+#define VMNET_MUTANT_NO_MASQUERADE 0 /* render/nft-ir.c: a NAT subnet gets no masquerade rule */
+#endif
+#ifndef VMNET_MUTANT_NO_ROLLBACK
+#define VMNET_MUTANT_NO_ROLLBACK 0 /* apply/apply.c: a failed step's completed steps are not undone */
+#endif
+#ifndef VMNET_MUTANT_CONFIRM_NO_ROLLBACK
+#define VMNET_MUTANT_CONFIRM_NO_ROLLBACK 0 /* apply/confirm.c: the confirm watchdog never rolls back */
+#endif
+#ifndef VMNET_MUTANT_NO_DHCP_RANGE
+#define VMNET_MUTANT_NO_DHCP_RANGE 0 /* render/dnsmasq.c: a subnet's DHCP range is not given to dnsmasq */
+#endif
+#ifndef VMNET_MUTANT_NO_DOCTOR_MTU
+#define VMNET_MUTANT_NO_DOCTOR_MTU 0 /* doctor/check-mtu.c: a bridge port with another MTU is never reported */
+#endif
+#ifndef VMNET_MUTANT_NO_ATTACH
+#define VMNET_MUTANT_NO_ATTACH 0 /* actions/domain-iface.c: a guest interface is not attached, yet the step succeeds */
+#endif
+#ifndef VMNET_MUTANT_NO_INTERFACE_MTU
+#define VMNET_MUTANT_NO_INTERFACE_MTU 0 /* render/domain-interface.c: a guest interface lacks its network's MTU */
+#endif
+#ifndef VMNET_MUTANT_IPAM_REUSE
+#define VMNET_MUTANT_IPAM_REUSE 0 /* ipam/ipam.c: an allocation ignores the addresses already taken */
+#endif
+#ifndef VMNET_MUTANT_FIRST_ERROR_ONLY
+#define VMNET_MUTANT_FIRST_ERROR_ONLY 0 /* util/error.c: only a plan's first diagnostic is kept */
+#endif
+#ifndef VMNET_MUTANT_JSON_RAW_CONTROL
+#define VMNET_MUTANT_JSON_RAW_CONTROL 0 /* util/json.c: control characters go into JSON strings unescaped */
+#endif
+#ifndef VMNET_MUTANT_NAT_OUT_LEAK
+#define VMNET_MUTANT_NAT_OUT_LEAK 0 /* plan/parse.c: a second <nat> leaks the first one's out= (ASan finds it) */
+#endif
+#ifndef VMNET_MUTANT_NO_LIBVIRT_FALLBACK
+#define VMNET_MUTANT_NO_LIBVIRT_FALLBACK 0 /* util/libvirt-lazy.c: without libvirt.so.0 a call jumps to NULL */
 #endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
