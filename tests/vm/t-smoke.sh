@@ -21,6 +21,23 @@ t_kernel() {
         vm_assert_eq lo "$(vm_ns "$NS" ip -j link show | jq -r '[.[].ifname] | join(",")')" "links in a fresh netns"
 }
 
+# vm-run shares the source and build trees at their own path, wherever they
+# are (a checkout under /var would otherwise be hidden by the guest's fresh
+# /var), and run-suite mounts them again in each test's sandbox.
+t_trees() {
+        local d t found
+        vm_assert test -s /.vmnet/shares
+        for t in "$top_srcdir" "$top_builddir"; do
+                found=
+                while IFS= read -r d; do
+                        [[ $t == "$d" || $t == "$d"/* ]] && found=$d
+                done </.vmnet/shares
+                [[ -n $found ]] || vm_fail "$t is in none of the shared trees: $(tr '\n' ' ' </.vmnet/shares)"
+                vm_assert mountpoint -q "$found"
+        done
+        vm_assert test -f "$top_srcdir/tests/vm/lib.sh"
+}
+
 t_vlan() {
         vm_ns "$NS" ip link add up0 type dummy
         vm_ns "$NS" ip link add link up0 name up0.$VID type vlan id $VID
@@ -86,6 +103,7 @@ t_libvirt() {
 }
 
 vm_test "stock kernel, overlay root, fresh netns" t_kernel
+vm_test "source and build trees shared at their own path" t_trees
 vm_test "dummy link + 802.1Q VLAN $VID" t_vlan
 vm_test "a wrong VLAN id is detected" t_wrong_vlan_is_detected
 vm_test "bridge vlan_filtering + VLAN entries" t_bridge_vlan_filtering
