@@ -240,6 +240,21 @@ gboolean vmnet_mac_equal(const VmnetMac *a, const VmnetMac *b)
         return memcmp(a->b, b->b, 6) == 0;
 }
 
+/* "contains ','": which character a name may not have. */
+static const char *contains(unsigned char c)
+{
+        char why[32];
+
+        if (c == ' ')
+                return "contains a space";
+        if (c > 0x20 && c < 0x7f)
+                g_snprintf(why, sizeof(why), "contains '%c'", c);
+        else
+                g_snprintf(why, sizeof(why), "contains the byte 0x%02x", c);
+        /* At most 256 different strings, kept for the life of the process. */
+        return g_intern_string(why);
+}
+
 const char *vmnet_ifname_invalid_reason(const char *name)
 {
         size_t len;
@@ -251,14 +266,18 @@ const char *vmnet_ifname_invalid_reason(const char *name)
                 return "is longer than 15 bytes";
         if (g_str_equal(name, ".") || g_str_equal(name, ".."))
                 return "may not be '.' or '..'";
+        /*
+         * An allow-list, not the kernel's deny-list: the name also goes into
+         * dnsmasq's interface= (where ',' separates names, '*' is a wildcard
+         * and '#' starts a comment), nftables' iifname (where a trailing '*'
+         * is a wildcard in the text form) and paths.
+         */
         for (const char *p = name; *p; p++) {
-                if (*p == '/' || *p == ':' || g_ascii_isspace(*p))
-                        return "contains '/', ':' or white space";
-                /* The kernel would take it, but nftables rules could not name the link. */
-                if (*p == '"' || *p == '\\')
-                        return "contains a quote or backslash, which nftables cannot name";
-                if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-                        return "contains a character outside printable ASCII";
+                unsigned char c = (unsigned char)*p;
+
+                if (g_ascii_isalnum(c) || c == '_' || c == '.' || c == '-')
+                        continue;
+                return contains(c);
         }
         return NULL;
 }

@@ -59,9 +59,11 @@ gboolean vmnet_mac_is_multicast(const VmnetMac *m);
 gboolean vmnet_mac_equal(const VmnetMac *a, const VmnetMac *b);
 
 /*
- * Kernel rules for an interface name (net/core/dev.c dev_valid_name()):
- * 1..15 bytes, not "." or "..", no '/', ':' or whitespace. Returns NULL when
- * valid, or a static string saying why not.
+ * An interface name vmnet accepts: 1..15 bytes of A-Z a-z 0-9 _ . -, not "."
+ * or "..". Narrower than the kernel's rules (net/core/dev.c dev_valid_name():
+ * no '/', ':' or white space) because the name is also written into dnsmasq's
+ * configuration, nftables rules and file names. Returns NULL when valid, or
+ * a static string saying why not.
  */
 const char *vmnet_ifname_invalid_reason(const char *name);
 

@@ -43,7 +43,26 @@ typedef struct {
         guint line;
 } Seen;
 
-/* Names of the plan, networks, port groups and domains: [A-Za-z0-9_.-]{1,64}. */
+/*
+ * A name as it can be shown in a one-line message: a plan may carry a newline
+ * or another control character (&#10;) in any attribute.
+ */
+static char *shown(const char *s)
+{
+        if (!s)
+                return g_strdup("");
+        for (const char *p = s; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        return g_strescape(s, NULL);
+        return g_strdup(s);
+}
+
+/*
+ * Names of the plan, networks, port groups and domains: [A-Za-z0-9_.-]{1,64},
+ * and not "." or "..": the plan's and networks' names become file names
+ * (dnsmasq/<plan>/<network>.conf, <plan>.state), all of them go into
+ * libvirt's XML, dnsmasq's configuration and link aliases.
+ */
 static void check_name(V *v, guint line, const char *what, const char *name)
 {
         gsize len = name ? strlen(name) : 0;
@@ -55,18 +74,25 @@ static void check_name(V *v, guint line, const char *what, const char *name)
                         len = 0;
                         break;
                 }
-        if (len == 0 || len > 64)
-                ERR(v, line, "%s: name '%s' must be 1-64 characters of A-Z a-z 0-9 _ . -", what,
-                    name);
+        if (len == 0 || len > 64) {
+                g_autofree char *s = shown(name);
+
+                ERR(v, line, "%s: name '%s' must be 1-64 characters of A-Z a-z 0-9 _ . -", what, s);
+        } else if (g_str_equal(name, ".") || g_str_equal(name, "..")) {
+                ERR(v, line, "%s: name '%s' may not be '.' or '..'", what, name);
+        }
 }
 
 static void check_ifname(V *v, guint line, const char *what, const char *field, const char *name)
 {
         const char *why = vmnet_ifname_invalid_reason(name);
 
-        if (why)
-                ERR(v, line, "%s: %s '%s' %s (Linux interface names are 1-15 bytes without '/', ':' or white space)",
-                    what, field, name ? name : "", why);
+        if (why) {
+                g_autofree char *s = shown(name);
+
+                ERR(v, line, "%s: %s '%s' %s (interface names are 1-15 characters of A-Z a-z 0-9 _ . -, not '.' or '..')",
+                    what, field, s, why);
+        }
 }
 
 static void check_mac(V *v, guint line, const char *what, const char *field, const VmnetMac *m)
@@ -299,7 +325,8 @@ static void check_mode_rules(V *v, const VmnetNetwork *n, const char *what)
 
 static void check_network(V *v, const VmnetNetwork *n)
 {
-        g_autofree char *what = g_strdup_printf("network '%s'", n->name);
+        g_autofree char *name = shown(n->name);
+        g_autofree char *what = g_strdup_printf("network '%s'", name);
         gboolean have_default = FALSE;
 
         check_name(v, n->line, "network", n->name);
@@ -315,10 +342,14 @@ static void check_network(V *v, const VmnetNetwork *n)
                     "%s: migrate-addresses is for an uplink enslaved itself (untagged or vlan-aware); '%s' stays as it is",
                     what, n->uplink->dev);
         if (n->uplink) {
-                check_ifname(v, n->uplink->line, what, "uplink dev", n->uplink->dev);
-                if (n->uplink->ifname && g_strcmp0(n->uplink->ifname, n->uplink->dev) != 0)
-                        check_ifname(v, n->uplink->line, what, "uplink link name",
-                                     n->uplink->ifname);
+                const char *dev = n->uplink->dev, *link = n->uplink->ifname;
+                gboolean dev_ok = !vmnet_ifname_invalid_reason(dev);
+
+                check_ifname(v, n->uplink->line, what, "uplink dev", dev);
+                /* "dev.vlan" derived from a bad dev: the error on dev is enough. */
+                if (link && g_strcmp0(link, dev) != 0 &&
+                    (dev_ok || !dev || !g_str_has_prefix(link, dev) || link[strlen(dev)] != '.'))
+                        check_ifname(v, n->uplink->line, what, "uplink link name", link);
                 if (g_strcmp0(n->uplink->dev, n->bridge) == 0 ||
                     g_strcmp0(n->uplink->ifname, n->bridge) == 0)
                         ERR(v, n->uplink->line, "%s: uplink '%s' is the network's own bridge", what,

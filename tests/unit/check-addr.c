@@ -119,6 +119,15 @@ START_TEST(test_ifname)
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("."));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason(".."));
         ck_assert_ptr_nonnull(vmnet_ifname_invalid_reason("caf\xc3\xa9"));
+        /* An allow-list: what the kernel takes but dnsmasq or nftables would read otherwise. */
+        ck_assert_ptr_null(vmnet_ifname_invalid_reason("br_lab-1.10"));
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("n,up0"), "contains ','");
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("*"), "contains '*'");
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("br#1"), "contains '#'");
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("a=b"), "contains '='");
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("a\nb"), "contains the byte 0x0a");
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("a b"), "contains a space");
+        ck_assert_str_eq(vmnet_ifname_invalid_reason("a/b"), "contains '/'");
 }
 END_TEST
 
