@@ -359,10 +359,27 @@ static void conv_rate(Loader *l, xmlNode *n, const char *what, const char *name,
 
         if (!v)
                 return;
-        if (!vmnet_rate_parse(v, out))
+        switch (vmnet_rate_parse_status(v, out)) {
+        case VMNET_RATE_OK:
+                break;
+        case VMNET_RATE_ZERO:
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: bandwidth %s '%s' is zero (leave %s= out for no limit)", what,
+                                name, v, name);
+                break;
+        case VMNET_RATE_OVERFLOW:
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: bandwidth %s '%s' is too large (at most %" G_GUINT64_FORMAT
+                                " bit/s)",
+                                what, name, v, G_MAXUINT64);
+                break;
+        case VMNET_RATE_MALFORMED:
+        default:
                 vmnet_diags_add(l->diags, l->file, line_of(n),
                                 "%s: bandwidth %s '%s' is not a rate (e.g. 100mbit, 1gbit, 500kbps)",
                                 what, name, v);
+                break;
+        }
 }
 
 static gboolean conv_bandwidth(Loader *l, xmlNode *parent, const char *what, VmnetBandwidth *bw)

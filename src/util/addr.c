@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
 
 #include "util/addr.h"
@@ -109,7 +110,7 @@ gboolean vmnet_addr_mask(VmnetAddr *a, guint prefix)
 gboolean vmnet_prefix_parse(const char *s, VmnetPrefix *out, gboolean *had_host_bits)
 {
         g_autofree char *copy = NULL;
-        char *slash, *end;
+        char *slash;
         guint64 len;
         VmnetPrefix p = { 0 };
         gboolean had = FALSE;
@@ -125,10 +126,9 @@ gboolean vmnet_prefix_parse(const char *s, VmnetPrefix *out, gboolean *had_host_
         *slash = '\0';
         if (!vmnet_addr_parse(copy, &p.addr))
                 return FALSE;
-        if (!g_ascii_isdigit(slash[1]))
-                return FALSE;
-        len = g_ascii_strtoull(slash + 1, &end, 10);
-        if (*end || len > vmnet_addr_len(&p.addr) * 8)
+        /* Digits only (no sign, no space); a saturated overflow is out of range too. */
+        if (!g_ascii_isdigit(slash[1]) ||
+            !g_ascii_string_to_unsigned(slash + 1, 10, 0, vmnet_addr_len(&p.addr) * 8, &len, NULL))
                 return FALSE;
         p.prefix = (guint)len;
         had = vmnet_addr_mask(&p.addr, p.prefix);
@@ -282,7 +282,7 @@ const char *vmnet_ifname_invalid_reason(const char *name)
         return NULL;
 }
 
-gboolean vmnet_rate_parse(const char *s, guint64 *bps)
+VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bps)
 {
         static const struct {
                 const char *unit;
@@ -302,20 +302,32 @@ gboolean vmnet_rate_parse(const char *s, guint64 *bps)
         };
         char *end;
         guint64 n;
+        gboolean overflow;
 
         if (!s || !g_ascii_isdigit(*s))
-                return FALSE;
+                return VMNET_RATE_MALFORMED;
+        errno = 0;
         n = g_ascii_strtoull(s, &end, 10);
+        /* strtoull saturates at G_MAXUINT64 and only says so in errno. */
+        overflow = errno == ERANGE;
         for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
                 if (g_ascii_strcasecmp(end, units[i].unit) != 0)
                         continue;
-                if (n == 0 || n > G_MAXUINT64 / units[i].mult)
-                        return FALSE;
+                if (overflow || n > G_MAXUINT64 / units[i].mult)
+                        return VMNET_RATE_OVERFLOW;
+                if (n == 0)
+                        return VMNET_RATE_ZERO;
                 *bps = n * units[i].mult;
-                return TRUE;
+                return VMNET_RATE_OK;
         }
-        return FALSE;
+        return VMNET_RATE_MALFORMED;
 }
+
+gboolean vmnet_rate_parse(const char *s, guint64 *bps)
+{
+        return vmnet_rate_parse_status(s, bps) == VMNET_RATE_OK;
+}
+
 
 guint64 vmnet_rate_to_libvirt_kib(guint64 bps)
 {

@@ -73,5 +73,15 @@ const char *vmnet_ifname_invalid_reason(const char *name);
  * bps/kbps/mbps/gbps/tbps are bytes per second). A bare number is bits/s.
  */
 gboolean vmnet_rate_parse(const char *s, guint64 *bits_per_second);
+
+typedef enum {
+        VMNET_RATE_OK,
+        VMNET_RATE_MALFORMED, /* not digits followed by one of the units */
+        VMNET_RATE_ZERO,
+        VMNET_RATE_OVERFLOW,  /* more than G_MAXUINT64 bits per second, unit applied */
+} VmnetRateStatus;
+
+/* As vmnet_rate_parse(), saying why a rate is refused; *bits_per_second is set only on OK. */
+VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bits_per_second);
 /* libvirt's <bandwidth average=> unit: kB/s as tc reads it (1000 bytes/s), rounded up, at least 1. */
 guint64 vmnet_rate_to_libvirt_kib(guint64 bits_per_second);

@@ -64,6 +64,11 @@ START_TEST(test_prefix)
         ck_assert(!vmnet_prefix_parse("192.168.50.0/33", &q, NULL));
         ck_assert(!vmnet_prefix_parse("192.168.50.0/", &q, NULL));
         ck_assert(!vmnet_prefix_parse("192.168.50.0/-1", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("192.168.50.0/+24", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("192.168.50.0/24 ", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("192.168.0.0/18446744073709551640", &q, NULL));
+        ck_assert(!vmnet_prefix_parse("fd00::/129", &q, NULL));
+        ck_assert(vmnet_prefix_parse("fd00::/128", &q, NULL));
         ck_assert(!vmnet_prefix_parse("192.168.50.0", &q, NULL));
         vmnet_addr_parse("192.168.50.77", &a);
         ck_assert(vmnet_prefix_contains(&p, &a));
@@ -147,6 +152,19 @@ START_TEST(test_rate)
         ck_assert(!vmnet_rate_parse("fast", &r));
         ck_assert(!vmnet_rate_parse("10 mbit", &r));
         ck_assert(!vmnet_rate_parse("99999999999999999999tbit", &r));
+        /* strtoull saturates at 2^64-1: with a multiplier of 1 that used to pass. */
+        ck_assert_int_eq(vmnet_rate_parse_status("99999999999999999999bit", &r), VMNET_RATE_OVERFLOW);
+        ck_assert_int_eq(vmnet_rate_parse_status("99999999999999999999", &r), VMNET_RATE_OVERFLOW);
+        ck_assert_int_eq(vmnet_rate_parse_status("18446744073709551616", &r), VMNET_RATE_OVERFLOW);
+        ck_assert_int_eq(vmnet_rate_parse_status("2306000000000000tbit", &r), VMNET_RATE_OVERFLOW);
+        ck_assert_int_eq(vmnet_rate_parse_status("18446744073709551615", &r), VMNET_RATE_OK);
+        ck_assert_uint_eq(r, G_MAXUINT64);
+        ck_assert_int_eq(vmnet_rate_parse_status("2305843009213693951bps", &r), VMNET_RATE_OK);
+        ck_assert_int_eq(vmnet_rate_parse_status("2305843009213693952bps", &r), VMNET_RATE_OVERFLOW);
+        ck_assert_int_eq(vmnet_rate_parse_status("0kbit", &r), VMNET_RATE_ZERO);
+        ck_assert_int_eq(vmnet_rate_parse_status("10 mbit", &r), VMNET_RATE_MALFORMED);
+        ck_assert_int_eq(vmnet_rate_parse_status("99999999999999999999parsecs", &r),
+                         VMNET_RATE_MALFORMED);
         /* libvirt wants kB/s (tc's 1000 bytes), rounded up so a limit never becomes unlimited. */
         ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(100000000), 12500);
         ck_assert_uint_eq(vmnet_rate_to_libvirt_kib(1), 1);
