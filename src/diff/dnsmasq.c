@@ -56,7 +56,9 @@ gboolean vmnet_diff_dnsmasq(const VmnetPlan *plan, const VmnetIpam *ipam, const 
                 if (!vmnet_network_wants_dnsmasq(net, hosts))
                         continue;
                 p = vmnet_dnsmasq_paths(plan->name, netns, net->name);
-                want = vmnet_render_dnsmasq(plan, net, hosts, p->lease_path, p->pid_path);
+                want = vmnet_render_dnsmasq(plan, net, hosts, p->lease_path, p->pid_path, error);
+                if (!want)
+                        return FALSE;
                 if (!vmnet_dnsmasq_read_file(p->conf_path, &have, error))
                         return FALSE;
                 running = vmnet_dnsmasq_running_pid(p) != 0;

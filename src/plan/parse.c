@@ -353,6 +353,29 @@ static int conv_bool(Loader *l, xmlNode *n, const char *what, const char *name)
         return -1;
 }
 
+/*
+ * A DNS name (network domain=, reservation name=): the schema refuses a bad
+ * one too, but without saying which value; this names it. Both are written
+ * into dnsmasq's configuration, where ',' and a newline would start another
+ * field or option.
+ */
+static char *conv_dns_name(Loader *l, xmlNode *n, const char *what, const char *name,
+                           const char *kinds, gboolean underscore)
+{
+        g_autofree char *v = attr(n, name);
+        const char *why = v ? vmnet_dns_name_invalid_reason(v, underscore) : NULL;
+
+        if (why) {
+                g_autofree char *shown = g_strescape(v, NULL);
+
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: %s '%s' %s (%s are labels of 1-63 characters of A-Z a-z 0-9 %s- separated by '.', at most 253 in all)",
+                                what, name, shown, why, kinds, underscore ? "_ " : "");
+                return NULL;
+        }
+        return g_steal_pointer(&v);
+}
+
 static void conv_rate(Loader *l, xmlNode *n, const char *what, const char *name, guint64 *out)
 {
         g_autofree char *v = attr(n, name);
@@ -440,7 +463,7 @@ static void conv_subnet(Loader *l, xmlNode *n, VmnetNetwork *net, const char *wh
                 g_free(req(l, r, rwhat, "ip"));
                 conv_mac(l, r, rwhat, "mac", &res->mac);
                 conv_addr(l, r, rwhat, "ip", &res->ip, NULL);
-                res->name = attr(r, "name");
+                res->name = conv_dns_name(l, r, rwhat, "name", "host names", FALSE);
                 g_ptr_array_add(s->reservations, res);
         }
 }
@@ -473,7 +496,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
         net->has_mac = conv_mac(l, n, what, "mac", &net->mac);
         net->vlan_aware = conv_bool(l, n, what, "vlan-aware") == 1;
         net->adopt = conv_bool(l, n, what, "adopt") == 1;
-        net->dns_domain = attr(n, "domain");
+        net->dns_domain = conv_dns_name(l, n, what, "domain", "DNS domains", TRUE);
 
         FOREACH_CHILD(c, n, "uplink")
         {

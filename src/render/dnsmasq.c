@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "render/render.h"
+#include "util/error.h"
 #include "util/mutant.h"
 
 /*
@@ -27,6 +28,48 @@
  * plan's interfaces); named ones also get a host-record, so their names
  * resolve before they have ever leased.
  */
+
+/*
+ * Every value is checked before it is written: dnsmasq reads one option per
+ * line, splits values at ',', takes '"' and '\\' as quoting and a '#' after
+ * white space as a comment, and '*' in interface= as a wildcard, so a value
+ * with any of them would add or widen an option (bridge="n,up0" once bound
+ * DNS to the uplink). The validator refuses such names in a plan; this is
+ * the second line, for values that come from elsewhere (paths built from
+ * --netns and the state directory).
+ */
+static const char *unsafe_value(const char *v)
+{
+        if (!v || !*v)
+                return "is empty";
+        for (const char *p = v; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+
+                if (c < 0x21 || c == 0x7f)
+                        return "contains white space or a control character";
+                if (strchr(",\"\\#*", c))
+                        return "contains one of , \" \\ # *";
+        }
+        return NULL;
+}
+
+static gboolean check_value(const VmnetNetwork *net, const char *field, const char *v,
+                            const char *why, GError **error)
+{
+        g_autofree char *shown = NULL;
+        g_autofree char *net_name = NULL;
+
+        if (!why)
+                why = unsafe_value(v);
+        if (!why)
+                return TRUE;
+        shown = g_strescape(v ? v : "", NULL);
+        net_name = g_strescape(net->name ? net->name : "", NULL);
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID,
+                    "network '%s': %s '%s' cannot be written into dnsmasq's configuration: it %s",
+                    net_name, field, shown, why);
+        return FALSE;
+}
 
 /* A DNS label as DHCP host names must be (RFC 952/1123); anything else is left out. */
 static gboolean valid_label(const char *s, gsize len)
@@ -67,6 +110,9 @@ static void append_host(GString *out, const VmnetNetwork *net, const VmnetReserv
         g_hash_table_add(names, g_strdup(label));
         fqdn = dot ? g_strdup(r->name)
                    : net->dns_domain ? g_strconcat(label, ".", net->dns_domain, NULL) : NULL;
+        /* A domain's name may have '_' ("web_1.lab"): DNS gets it, dnsmasq's syntax no more. */
+        if (fqdn && vmnet_dns_name_invalid_reason(fqdn, TRUE))
+                g_clear_pointer(&fqdn, g_free);
         if (fqdn)
                 g_string_append_printf(out, "host-record=%s,%s,%s\n", fqdn, label, ip);
         else
@@ -141,7 +187,7 @@ static guint64 lease_max(const VmnetNetwork *net, guint n_static)
  * taken from the model. Returns a newly allocated string the caller frees.
  */
 char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const GPtrArray *hosts,
-                           const char *lease_file, const char *pid_file)
+                           const char *lease_file, const char *pid_file, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
         g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -152,6 +198,15 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
         g_return_val_if_fail(plan && net && lease_file && pid_file, NULL);
 
         bridge = net->bridge ? g_strdup(net->bridge) : g_strconcat("vm-", net->name, NULL);
+        if (!check_value(net, "plan name", plan->name, NULL, error) ||
+            !check_value(net, "network name", net->name, NULL, error) ||
+            !check_value(net, "bridge", bridge, vmnet_ifname_invalid_reason(bridge), error) ||
+            !check_value(net, "pid file", pid_file, NULL, error) ||
+            !check_value(net, "lease file", lease_file, NULL, error) ||
+            (net->dns_domain &&
+             !check_value(net, "domain", net->dns_domain,
+                          vmnet_dns_name_invalid_reason(net->dns_domain, TRUE), error)))
+                return NULL;
         for (guint i = 0; i < net->subnets->len; i++) {
                 const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
 

@@ -30,10 +30,12 @@ char *vmnet_render_iface_alias(const char *plan_name, const VmnetMac *mac);
  * The dnsmasq configuration of one network (dnsmasq --conf-file= input):
  * DHCP ranges, the network's <reservation>s plus hosts (VmnetReservation*:
  * the IPAM addresses of the plan's interfaces, may be NULL) as static
- * leases, DNS for domain=, bound to the network's bridge only.
+ * leases, DNS for domain=, bound to the network's bridge only. NULL, with
+ * error set, when a value (a name, a path) cannot be written safely into
+ * dnsmasq's syntax; the caller frees the string.
  */
 char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const GPtrArray *hosts,
-                           const char *lease_file, const char *pid_file);
+                           const char *lease_file, const char *pid_file, GError **error);
 
 /* The whole nftables table vmnet owns, as an `nft -f` script. */
 char *vmnet_render_nft(const VmnetPlan *plan);

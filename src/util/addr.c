@@ -282,6 +282,35 @@ const char *vmnet_ifname_invalid_reason(const char *name)
         return NULL;
 }
 
+const char *vmnet_dns_name_invalid_reason(const char *name, gboolean underscore)
+{
+        gsize len, label = 0;
+
+        if (!name || !*name)
+                return "is empty";
+        len = strlen(name);
+        if (len > 253)
+                return "is longer than 253 characters";
+        for (gsize i = 0; i <= len; i++) {
+                char c = name[i];
+
+                if (c == '.' || c == '\0') {
+                        if (label == 0)
+                                return "has an empty label";
+                        if (label > 63)
+                                return "has a label longer than 63 characters";
+                        if (name[i - 1] == '-' || name[i - label] == '-')
+                                return "has a label that starts or ends with '-'";
+                        label = 0;
+                } else if (g_ascii_isalnum(c) || c == '-' || (underscore && c == '_')) {
+                        label++;
+                } else {
+                        return contains((unsigned char)c);
+                }
+        }
+        return NULL;
+}
+
 VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bps)
 {
         static const struct {

@@ -68,6 +68,15 @@ gboolean vmnet_mac_equal(const VmnetMac *a, const VmnetMac *b);
 const char *vmnet_ifname_invalid_reason(const char *name);
 
 /*
+ * A DNS name that may be written into dnsmasq's configuration: labels of
+ * A-Z a-z 0-9 and '-' (and '_' when underscore, as in domain names such as
+ * _tcp.lab), not starting or ending with '-', 1-63 characters each, separated
+ * by single dots, at most 253 characters. NULL when valid, else a static
+ * string saying why not.
+ */
+const char *vmnet_dns_name_invalid_reason(const char *name, gboolean underscore);
+
+/*
  * A rate such as "100mbit", "1gbit", "500kbit", "10mbps" (tc(8) units:
  * bit/kbit/mbit/gbit/tbit are bits per second with SI multipliers,
  * bps/kbps/mbps/gbps/tbps are bytes per second). A bare number is bits/s.

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/addr.h"
 #include "util/error.h"
@@ -136,6 +137,38 @@ START_TEST(test_ifname)
 }
 END_TEST
 
+START_TEST(test_dns_name)
+{
+        ck_assert_ptr_null(vmnet_dns_name_invalid_reason("lab.example", FALSE));
+        ck_assert_ptr_null(vmnet_dns_name_invalid_reason("web-1", FALSE));
+        ck_assert_ptr_null(vmnet_dns_name_invalid_reason("_tcp.lab", TRUE));
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("_tcp.lab", FALSE), "contains '_'");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("a,b", TRUE), "contains ','");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("a\nserver=1.1.1.1", TRUE),
+                         "contains the byte 0x0a");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("", TRUE), "is empty");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("a..b", TRUE), "has an empty label");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason(".a", TRUE), "has an empty label");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("a.", TRUE), "has an empty label");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("-a.b", TRUE),
+                         "has a label that starts or ends with '-'");
+        ck_assert_str_eq(vmnet_dns_name_invalid_reason("a.b-", TRUE),
+                         "has a label that starts or ends with '-'");
+        {
+                g_autofree char *label64 = g_strnfill(64, 'a');
+                g_autofree char *label63 = g_strnfill(63, 'a');
+                g_autofree char *too_long = g_strjoin(".", label63, label63, label63, label63, NULL);
+
+                ck_assert_str_eq(vmnet_dns_name_invalid_reason(label64, TRUE),
+                                 "has a label longer than 63 characters");
+                ck_assert_ptr_null(vmnet_dns_name_invalid_reason(label63, TRUE));
+                ck_assert_uint_eq(strlen(too_long), 255);
+                ck_assert_str_eq(vmnet_dns_name_invalid_reason(too_long, TRUE),
+                                 "is longer than 253 characters");
+        }
+}
+END_TEST
+
 START_TEST(test_rate)
 {
         guint64 r;
@@ -224,6 +257,7 @@ int main(void)
         tcase_add_test(tc, test_mac);
         tcase_add_test(tc, test_ifname);
         tcase_add_test(tc, test_rate);
+        tcase_add_test(tc, test_dns_name);
         tcase_add_test(tc, test_json);
         tcase_add_test(tc, test_diags);
         suite_add_tcase(s, tc);

@@ -18,6 +18,7 @@
 #include "ipam/ipam.h"
 #include "render/render.h"
 #include "tests/unit/testutil.h"
+#include "validate/validate.h"
 
 /*
  * vmnet's dnsmasq: the generated configuration of every example network
@@ -89,7 +90,8 @@ START_TEST(test_golden_examples)
                                 continue;
                         leases = g_strdup_printf(GOLDEN_LEASES, plan->name, net->name);
                         pid = g_strdup_printf(GOLDEN_PID, plan->name, net->name);
-                        conf = vmnet_render_dnsmasq(plan, net, hosts, leases, pid);
+                        conf = vmnet_render_dnsmasq(plan, net, hosts, leases, pid, NULL);
+                        ck_assert_msg(conf, "%s: network %s: not rendered", *p, net->name);
                         golden = g_strdup_printf("dnsmasq/%s-%s.conf", base, net->name);
                         vmnet_test_golden(golden, conf);
                         check_dnsmasq_accepts(conf);
@@ -139,7 +141,9 @@ START_TEST(test_render_details)
         lan_hosts = vmnet_ipam_dhcp_hosts(ipam, "lan");
         ck_assert(!vmnet_network_wants_dnsmasq(g_ptr_array_index(plan->networks, 1), lan_hosts));
         ck_assert(vmnet_network_wants_dnsmasq(g_ptr_array_index(plan->networks, 0), hosts));
-        conf = vmnet_render_dnsmasq(plan, g_ptr_array_index(plan->networks, 0), hosts, "/l", "/p");
+        conf = vmnet_render_dnsmasq(plan, g_ptr_array_index(plan->networks, 0), hosts, "/l", "/p",
+                                    NULL);
+        ck_assert_ptr_nonnull(conf);
         /* Reservations only: a static range, no dynamic pool. */
         ck_assert_msg(strstr(conf, "dhcp-range=10.5.0.0,static,255.255.255.0\n"), "%s", conf);
         /* The IPv6 subnet without dhcp gets router advertisements only. */
@@ -159,6 +163,69 @@ START_TEST(test_render_details)
         ck_assert_msg(strstr(conf, "dhcp-host=52:54:00:00:05:0a,10.5.0.5\n"), "%s", conf);
         ck_assert_msg(!strstr(conf, "bad_name"), "%s", conf);
         check_dnsmasq_accepts(conf);
+}
+END_TEST
+
+/*
+ * Values the validator would refuse, put into the model directly, and paths
+ * (built from --netns and the state directory, which no plan checks): the
+ * renderer refuses to write any of them rather than add an option.
+ */
+START_TEST(test_render_refuses_injection)
+{
+        static const char *xml =
+                "<plan xmlns='urn:vmnet:plan:1' name='p'>\n"
+                "  <network name='lab' mode='nat' bridge='br-lab' domain='lab.example'>\n"
+                "    <subnet cidr='10.7.0.0/24' gateway='10.7.0.1'>\n"
+                "      <dhcp start='10.7.0.10' end='10.7.0.20'/>\n"
+                "    </subnet>\n"
+                "  </network>\n"
+                "</plan>\n";
+        static const struct {
+                const char *field; /* which value is replaced */
+                const char *value;
+                const char *message;
+        } cases[] = {
+                { "bridge", "n,up0", "network 'lab': bridge 'n,up0' cannot be written into dnsmasq's configuration: it contains ','" },
+                { "bridge", "*", "network 'lab': bridge '*' cannot be written into dnsmasq's configuration: it contains '*'" },
+                { "bridge", "b\nserver=9", "network 'lab': bridge 'b\\nserver=9' cannot be written into dnsmasq's configuration: it contains the byte 0x0a" },
+                { "domain", "lab\nserver=9.9.9.9", "network 'lab': domain 'lab\\nserver=9.9.9.9' cannot be written into dnsmasq's configuration: it contains the byte 0x0a" },
+                { "domain", "a,b", "network 'lab': domain 'a,b' cannot be written into dnsmasq's configuration: it contains ','" },
+                { "pid", "/run/x\nserver=9.9.9.9", "network 'lab': pid file '/run/x\\nserver=9.9.9.9' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
+                { "leases", "/var/lib/a b#c", "network 'lab': lease file '/var/lib/a b#c' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
+                { "leases", "/var/lib/a,b", "network 'lab': lease file '/var/lib/a,b' cannot be written into dnsmasq's configuration: it contains one of , \" \\ # *" },
+                { "plan", "p\ndhcp-script=/tmp/x", "network 'lab': plan name 'p\\ndhcp-script=/tmp/x' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+                g_autoptr(VmnetPlan) plan = vmnet_plan_load_data(xml, strlen(xml), "t.xml", diags, NULL);
+                VmnetNetwork *net;
+                const char *pid = "/p", *leases = "/l";
+                g_autoptr(GError) error = NULL;
+                g_autofree char *conf = NULL;
+
+                ck_assert_ptr_nonnull(plan);
+                ck_assert(vmnet_plan_validate(plan, diags));
+                net = g_ptr_array_index(plan->networks, 0);
+                if (g_str_equal(cases[i].field, "bridge")) {
+                        g_free(net->bridge);
+                        net->bridge = g_strdup(cases[i].value);
+                } else if (g_str_equal(cases[i].field, "domain")) {
+                        g_free(net->dns_domain);
+                        net->dns_domain = g_strdup(cases[i].value);
+                } else if (g_str_equal(cases[i].field, "plan")) {
+                        g_free(plan->name);
+                        plan->name = g_strdup(cases[i].value);
+                } else if (g_str_equal(cases[i].field, "pid")) {
+                        pid = cases[i].value;
+                } else {
+                        leases = cases[i].value;
+                }
+                conf = vmnet_render_dnsmasq(plan, net, NULL, leases, pid, &error);
+                ck_assert_msg(!conf, "%s '%s' was written:\n%s", cases[i].field, cases[i].value, conf);
+                ck_assert_str_eq(error->message, cases[i].message);
+        }
 }
 END_TEST
 
@@ -543,6 +610,7 @@ static Suite *dnsmasq_suite(void)
 
         tcase_add_test(tc, test_golden_examples);
         tcase_add_test(tc, test_render_details);
+        tcase_add_test(tc, test_render_refuses_injection);
         tcase_add_test(tc, test_parse_leases);
         suite_add_tcase(s, tc);
         tcase_add_checked_fixture(ns, ns_setup, ns_teardown);
