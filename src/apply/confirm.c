@@ -22,13 +22,15 @@
 #include "util/mutant.h"
 
 #define GROUP "confirm"
-/* How long the applying process waits for the watchdog to answer. */
-#define HANDSHAKE_MS 10000
-/* How long `vmnet confirm` waits for the watchdog to exit. */
-#define CONFIRM_WAIT_MS 5000
+/* How long the applying process waits for the watchdog to answer, and `vmnet
+ * confirm` for the watchdog to exit: both return as soon as it has; the bounds
+ * only matter on a machine so loaded (or emulated) that a few steps take seconds. */
+#define HANDSHAKE_MS 30000
+#define CONFIRM_WAIT_MS 30000
 /* How long an apply that failed after its actions ran waits for the watchdog's undo. */
 #define UNDO_WAIT_MS 60000
-#define PAUSE_SECONDS 60
+/* VMNET_TEST_PAUSE_AT: the test kills the paused process; an hour bounds a test that does not. */
+#define PAUSE_SECONDS 3600
 
 /* Messages from the applying process to the watchdog: one byte each. */
 #define MSG_STARTED 'S' /* an action is about to run */

@@ -60,7 +60,8 @@ typedef struct _VmnetConfirm VmnetConfirm;
  * vmnet_apply_actions() (with the VmnetConfirm as its user data).
  *
  * Testing hook: with VMNET_TEST_PAUSE_AT=N in the environment the applying
- * process sleeps 60 s before action N, so a test can kill it mid-apply.
+ * process stops before action N (for an hour at most) until it is killed, so
+ * a test can kill it mid-apply with no race against the clock.
  */
 VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPtrArray *actions,
                                 const VmnetState *state, int lock_fd, guint seconds,
