@@ -3,7 +3,8 @@
 # when the command prints nothing, prints only white space, fails, prints
 # something that is not JSON, or when the filter is false, null, several
 # values or an error; and on a link that does not exist (the case that
-# `ip -j link show X | jq -e` let through). jread must fail the same way.
+# `ip -j link show X | jq --exit-status` let through). jread must fail the
+# same way.
 # Reads only: `ip link show` of a missing link changes nothing.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -32,8 +33,8 @@ fails() {
 
 # The jq of this machine is the one that lets empty input through: say so,
 # so that a later jq that fixed it does not make this test look pointless.
-if jq -e . </dev/null >/dev/null 2>&1; then
-        echo "note: this jq exits 0 for -e on empty input ($(jq --version)), the reason for jtrue"
+if jq --exit-status . </dev/null >/dev/null 2>&1; then
+        echo "note: this jq exits 0 for --exit-status on empty input ($(jq --version)), the reason for jtrue"
 fi
 
 printf '[{"ifname": "x", "mtu": 1500}]\n' >"$T/doc"
@@ -58,10 +59,10 @@ fails "jtrue: a filter jq rejects" jtrue '.[0' cat "$T/doc"
 fails "jtrue: no command" jtrue '.'
 fails "jtrue: a link that does not exist (ip -j link show nosuchlink)" \
         jtrue '.[0].ifname == "jcheck-nosuchlink"' ip -j link show jcheck-nosuchlink
-# What the old pattern did with the same link, for the record: jq -e on the
+# What the old pattern did with the same link, for the record: jq --exit-status on the
 # empty pipe. Not a check of jtrue, only shown.
-if ip -j link show jcheck-nosuchlink 2>/dev/null | jq -e '.[0].ifname == "jcheck-nosuchlink"' >/dev/null 2>&1; then
-        echo "note: the old 'ip -j link show nosuchlink | jq -e ...' passes here"
+if ip -j link show jcheck-nosuchlink 2>/dev/null | jq --exit-status '.[0].ifname == "jcheck-nosuchlink"' >/dev/null 2>&1; then
+        echo "note: the old 'ip -j link show nosuchlink | jq --exit-status ...' passes here"
 fi
 passes "jtrue: a link that exists (lo)" jtrue '.[0].ifname == "lo"' ip -j link show lo
 
@@ -71,6 +72,13 @@ fails "jread: a command that prints nothing" jread '.' true
 fails "jread: a failing command" jread '.' sh -c 'cat "$0"; exit 1' "$T/doc"
 fails "jread: a link that does not exist" jread '.' ip -j link show jcheck-nosuchlink
 fails "jread: output that is not JSON" jread '.' echo nope
+
+# And no test goes back to the pattern: jq's exit-status option (-e, -er,
+# --exit-status) appears nowhere under tests/ but in tests/lib/.
+uses=$(grep -rnE "(^|[^a-z_])jq([^|;)a-z_][^|;)]*)? (-[a-zA-Z]*e[a-zA-Z]*|--exit-status)( |$)" "$top_srcdir/tests" \
+        --exclude-dir=data --exclude-dir=lib --exclude-dir=corpus 2>/dev/null)
+if [ -z "$uses" ]; then ok "no jq exit-status check outside tests/lib"; else
+        ko "jq exit-status checks outside tests/lib (use jtrue):"; printf '%s\n' "$uses" | sed 's/^/  | /'; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
