@@ -95,6 +95,11 @@ mapfile -t scripts < <({
 declare -A used=() kind=()
 scan=$(/usr/bin/python3 tests/scan-commands.py "${scripts[@]}") || { echo "FAIL: the scan failed"; exit 1; }
 [ -n "$scan" ] || { echo "FAIL: the scan found no command at all"; exit 1; }
+# A scan that lost its way would find little and pass: commands the tests are
+# known to run must be among what it found.
+for n in ip jq nft bridge sysctl busybox ansible-playbook; do
+        grep -q "^$n	" <<<"$scan" || { echo "FAIL: the scan did not find '$n', which the tests run"; exit 1; }
+done
 while IFS=$'\t' read -r name where; do
         used[$name]+="${used[$name]:+, }$where"
         kind[$name]=cmd

@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 KEYWORDS_THEN_COMMAND = {"if", "then", "else", "elif", "do", "while", "until", "!", "time", "{", "}"}
-KEYWORDS_SKIP = {"fi", "done", "esac", "in", "}", "]]"}
+KEYWORDS_SKIP = {"fi", "done", "esac", "in", "]]"}
 # Commands whose arguments are not commands: their whole segment is skipped
 # after the name (for/case/select header, declarations).
 HEADERS = {"for", "select", "case", "function"}
@@ -266,9 +266,9 @@ def strip_heredocs(text):
         line = lines[i]
         out.append(line)
         i += 1
-        for m in HEREDOC_RE.finditer(line.split("<<<")[0] if "<<<" in line and "<< " not in line else line):
-            if line[m.start():].startswith("<<<"):
-                continue
+        for m in HEREDOC_RE.finditer(line):
+            if line.startswith("<<<", m.start()) or (m.start() and line[m.start() - 1] == "<"):
+                continue  # a here-string, <<<WORD
             strip, delim = m.group(1) == "-", m.group(3)
             body_start, body = i, []
             while i < len(lines) and (lines[i].lstrip("\t") if strip else lines[i]) != delim:
@@ -285,7 +285,7 @@ def strip_heredocs(text):
 
 class Scanner:
     def __init__(self, skip_names):
-        self.skip = skip_names
+        self.skip = skip_names  # the shell's builtins and keywords
         self.uses = []  # (name, file, line)
         self.functions = set()
 
@@ -429,7 +429,7 @@ def main():
         labels = {a: a[len(prefix):].lstrip("/") if a.startswith(prefix) else a for a in args}
     builtins = subprocess.run(["bash", "-c", "compgen -b; compgen -k"], capture_output=True,
                               text=True, check=True).stdout.split()
-    sc = Scanner(set(builtins) - {"test", "["} | {"[", "test"})
+    sc = Scanner(set(builtins))
     for a in args:
         sc.file(a, labels.get(a, a))
     for name, fname, line in sc.uses:
