@@ -3,8 +3,10 @@
 
 #include <libvirt/virterror.h>
 
+#include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "apply/context.h"
+#include "apply/netlink.h"
 #include "observe/libvirt.h"
 #include "util/mutant.h"
 
@@ -35,6 +37,7 @@ typedef struct {
         char *old_xml; /* UPDATE: the observed interface */
         guint flags;
         char *detail;  /* UPDATE: what changes */
+        guint vid;     /* ATTACH, UPDATE live: the VLAN its port joins, 0 = none */
 } IfaceData;
 
 static const VmnetActionType attach_type, detach_type, update_type;
@@ -112,6 +115,11 @@ VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, cons
                             detail);
 }
 
+void vmnet_action_iface_place(VmnetAction *a, guint vid)
+{
+        ((IfaceData *)a->data)->vid = vid;
+}
+
 static char *iface_describe(const VmnetAction *a)
 {
         const IfaceData *d = a->data;
@@ -134,6 +142,12 @@ static char *iface_describe(const VmnetAction *a)
                                        d->domain, d->detail ? d->detail : "definition", affect);
                 break;
         }
+        if (d->vid) {
+                char *placed = g_strdup_printf("%s, port in vlan %u", text, d->vid);
+
+                g_free(text);
+                text = placed;
+        }
         if (a->impact != VMNET_IMPACT_SAFE) {
                 char *tagged = g_strdup_printf("%s [%s]", text, vmnet_impact_to_string(a->impact));
 
@@ -141,6 +155,37 @@ static char *iface_describe(const VmnetAction *a)
                 text = tagged;
         }
         return text;
+}
+
+/* The running guest's tap for the interface: libvirt names it only once plugged. */
+static gboolean place_port(virDomainPtr dom, const IfaceData *d, VmnetApplyCtx *ctx, GError **error)
+{
+        g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+        g_autoptr(GPtrArray) ifaces = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        const VmnetLibvirtIface *f = NULL;
+        struct nl_sock *sk;
+        VmnetMac mac;
+
+        if (!xml) {
+                vmnet_libvirt_set_error(error, "reading the XML of domain %s", d->domain);
+                return FALSE;
+        }
+        if (!vmnet_libvirt_domain_parse_ifaces(xml, ifaces, error))
+                return FALSE;
+        if (vmnet_mac_parse(d->mac, &mac))
+                f = vmnet_libvirt_ifaces_find_mac(ifaces, &mac);
+        if (!f || !f->target) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "interface %s of domain %s has no tap to put in vlan %u", d->mac,
+                            d->domain, d->vid);
+                return FALSE;
+        }
+        sk = vmnet_action_ctx_nl(ctx, error);
+        if (!sk || !vmnet_nl_guest_port_vlan(sk, f->target, d->vid, error)) {
+                g_prefix_error(error, "interface %s of domain %s: ", d->mac, d->domain);
+                return FALSE;
+        }
+        return TRUE;
 }
 
 static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)
@@ -175,6 +220,12 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
                                         : d->op == IFACE_DETACH ? "detaching"
                                                                 : "updating",
                                         d->mac, d->domain, vmnet_affect_to_string(d->flags));
+                return FALSE;
+        }
+        if (d->vid && (d->flags & VIR_DOMAIN_AFFECT_LIVE) && !place_port(dom, d, ctx, error)) {
+                /* Not left half done: a guest plugged in no VLAN is taken out again. */
+                if (d->op == IFACE_ATTACH)
+                        virDomainDetachDeviceFlags(dom, d->xml, d->flags);
                 return FALSE;
         }
         return TRUE;

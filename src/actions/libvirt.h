@@ -89,6 +89,13 @@ VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, cons
                                        const char *xml, const char *old_xml, guint flags,
                                        const char *detail);
 
+/*
+ * After a live attach or update, puts the guest's port in VLAN vid of its
+ * VLAN-aware bridge (0: it needs none), as the network hook does for ports
+ * libvirt plugs by itself.
+ */
+void vmnet_action_iface_place(VmnetAction *a, guint vid);
+
 /* "live+config", "live" or "config". */
 const char *vmnet_affect_to_string(guint flags);
 

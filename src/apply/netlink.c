@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <poll.h>
 #include <string.h>
 
 #include <netlink/attr.h>
@@ -17,6 +18,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/vlan.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rtnl.h>
 
 #include "apply/netlink.h"
 #include "util/autoptr.h"
@@ -172,7 +174,8 @@ static gboolean put_bridge_data(struct nl_msg *msg, const VmnetNlBridgeOpts *opt
 {
         struct nlattr *data;
 
-        if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0))
+        if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0 &&
+                      !opts->has_default_pvid))
                 return TRUE;
         if (!(data = nla_nest_start(msg, IFLA_INFO_DATA)))
                 return FALSE;
@@ -184,6 +187,10 @@ static gboolean put_bridge_data(struct nl_msg *msg, const VmnetNlBridgeOpts *opt
                 return FALSE;
         if (opts->vlan_filtering >= 0 &&
             nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, opts->vlan_filtering ? 1 : 0) < 0)
+                return FALSE;
+        /* The kernel applies it after VLAN filtering, whatever the order here. */
+        if (opts->has_default_pvid &&
+            nla_put_u16(msg, IFLA_BR_VLAN_DEFAULT_PVID, (guint16)opts->default_pvid) < 0)
                 return FALSE;
         nla_nest_end(msg, data);
         return TRUE;
@@ -269,7 +276,8 @@ gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
         VmnetNlBridgeOpts first = VMNET_NL_BRIDGE_OPTS_INIT, second = VMNET_NL_BRIDGE_OPTS_INIT;
         g_autofree char *what = g_strdup_printf("changing bridge %s", name);
 
-        if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0))
+        if (!opts || (opts->stp < 0 && opts->forward_delay < 0 && opts->vlan_filtering < 0 &&
+                      !opts->has_default_pvid))
                 return TRUE;
         /*
          * With STP on, the kernel refuses a forward delay outside 2..30 s, and
@@ -277,6 +285,12 @@ gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
          * STP goes off, switch it off first; otherwise set the delay first.
          */
         first.vlan_filtering = opts->vlan_filtering;
+        /*
+         * In the message that turns filtering on: a bridge created VLAN-aware
+         * never gives a port (nor itself) VLAN 1 by default, not even for a moment.
+         */
+        first.has_default_pvid = opts->has_default_pvid;
+        first.default_pvid = opts->default_pvid;
         if (opts->stp == 0) {
                 first.stp = 0;
                 second.forward_delay = opts->forward_delay;
@@ -405,26 +419,139 @@ gboolean vmnet_nl_link_set_master(struct nl_sock *sk, const char *name, const ch
         return vmnet_nl_link_set(sk, name, &set, what, error);
 }
 
-gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, guint16 flags,
-                              gboolean add, GError **error)
+/*
+ * Without IFLA_BRIDGE_FLAGS the kernel hands the message to the port's
+ * master; with BRIDGE_FLAGS_SELF, to the device itself: the bridge's own entries.
+ */
+static gboolean bridge_vlan(struct nl_sock *sk, const char *dev, gboolean self, guint vid,
+                            guint16 flags, gboolean add, const char *what, GError **error)
 {
         struct bridge_vlan_info vi = { .flags = flags, .vid = (guint16)vid };
         struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
-        g_autofree char *what = g_strdup_printf(add ? "adding vlan %u to bridge port %s" :
-                                                      "removing vlan %u from bridge port %s",
-                                                vid, port);
         struct nl_msg *msg;
         struct nlattr *af;
 
-        if (!get_ifindex(sk, port, &ifi.ifi_index, error, what))
+        if (!get_ifindex(sk, dev, &ifi.ifi_index, error, what))
                 return FALSE;
         msg = nlmsg_alloc_simple(add ? RTM_SETLINK : RTM_DELLINK, 0);
         if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
                     !(af = nla_nest_start(msg, IFLA_AF_SPEC)) ||
+                    (self && nla_put_u16(msg, IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_SELF) < 0) ||
                     nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi) < 0 ||
                     nla_nest_end(msg, af) < 0))
                 g_clear_pointer(&msg, nlmsg_free);
         return send_msg(sk, msg, NULL, error, what);
+}
+
+gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, guint16 flags,
+                              gboolean add, GError **error)
+{
+        g_autofree char *what = g_strdup_printf(add ? "adding vlan %u to bridge port %s" :
+                                                      "removing vlan %u from bridge port %s",
+                                                vid, port);
+
+        return bridge_vlan(sk, port, FALSE, vid, flags, add, what, error);
+}
+
+gboolean vmnet_nl_bridge_vlan_self(struct nl_sock *sk, const char *bridge, guint vid,
+                                   guint16 flags, gboolean add, GError **error)
+{
+        g_autofree char *what = g_strdup_printf(add ? "adding vlan %u to bridge %s itself" :
+                                                      "removing vlan %u from bridge %s itself",
+                                                vid, bridge);
+
+        return bridge_vlan(sk, bridge, TRUE, vid, flags, add, what, error);
+}
+
+gboolean vmnet_nl_guest_port_vlan(struct nl_sock *sk, const char *port, guint vid,
+                                  GError **error)
+{
+        g_autoptr(GError) stray = NULL;
+
+        if (VMNET_MUTANT_IS(PORT_VLAN))
+                return TRUE;
+        if (!vmnet_nl_bridge_vlan(sk, port, vid, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED,
+                                  TRUE, error))
+                return FALSE;
+        /*
+         * A bridge whose default PVID is 1 put the port in VLAN 1 when it was
+         * plugged. Absent (ENOENT) on a bridge that gives new ports no VLAN;
+         * a failure otherwise leaves drift that status, doctor and the next
+         * apply see.
+         */
+        if (vid != 1)
+                vmnet_nl_bridge_vlan(sk, port, 1, 0, FALSE, &stray);
+        return TRUE;
+}
+
+typedef struct {
+        int master;
+        VmnetMac mac;
+        char *found;
+} PortWait;
+
+static int port_wait_cb(struct nl_msg *msg, void *arg)
+{
+        PortWait *w = arg;
+        struct nlmsghdr *nlh = nlmsg_hdr(msg);
+        struct nlattr *tb[IFLA_MAX + 1];
+
+        if (w->found || nlh->nlmsg_type != RTM_NEWLINK ||
+            nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0)
+                return NL_OK;
+        if (tb[IFLA_MASTER] && (int)nla_get_u32(tb[IFLA_MASTER]) == w->master && tb[IFLA_ADDRESS] &&
+            nla_len(tb[IFLA_ADDRESS]) == (int)sizeof(w->mac.b) &&
+            memcmp(nla_data(tb[IFLA_ADDRESS]), w->mac.b, sizeof(w->mac.b)) == 0 &&
+            tb[IFLA_IFNAME])
+                w->found = g_strndup(nla_data(tb[IFLA_IFNAME]), nla_len(tb[IFLA_IFNAME]));
+        return NL_OK;
+}
+
+gboolean vmnet_nl_wait_bridge_port(const VmnetMac *mac, const char *bridge, guint timeout_ms,
+                                   char **port, GError **error)
+{
+        g_autoptr(VmnetNlSock) sk = nl_socket_alloc();
+        g_autofree char *m = vmnet_mac_to_string(mac);
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+        PortWait w = { .mac = *mac };
+        int err;
+
+        w.master = (int)if_nametoindex(bridge);
+        if (!w.master) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "bridge %s does not exist",
+                            bridge);
+                return FALSE;
+        }
+        if (!sk || (err = nl_connect(sk, NETLINK_ROUTE)) < 0 ||
+            (err = nl_socket_add_membership(sk, RTNLGRP_LINK)) < 0) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "listening to link events: %s", sk ? nl_geterror(err) : "out of memory");
+                return FALSE;
+        }
+        nl_socket_disable_seq_check(sk);
+        nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, port_wait_cb, &w);
+        for (gboolean dump = TRUE; !w.found;) {
+                struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+                gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+
+                /* A first listing, and a new one whenever events were lost (ENOBUFS). */
+                if (dump && (err = nl_rtgen_request(sk, RTM_GETLINK, AF_UNSPEC, NLM_F_DUMP)) < 0) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "listing links: %s",
+                                    nl_geterror(err));
+                        return FALSE;
+                }
+                dump = FALSE;
+                if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                                    "no port with MAC %s joined bridge %s within %u s", m, bridge,
+                                    timeout_ms / 1000);
+                        return FALSE;
+                }
+                err = nl_recvmsgs_default(sk);
+                dump = err == -NLE_NOMEM;
+        }
+        *port = g_steal_pointer(&w.found);
+        return TRUE;
 }
 
 static struct nl_addr *nl_addr_from(const VmnetAddr *a, guint prefixlen)

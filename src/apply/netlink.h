@@ -31,11 +31,17 @@ char *vmnet_nl_ext_ack(const struct nlmsghdr *nlh);
 /* Opens and connects a NETLINK_ROUTE socket with extended acks. Caller frees (nl_socket_free). */
 struct nl_sock *vmnet_nl_open(GError **error);
 
-/* Bridge options; -1 leaves the kernel's value (default on creation). forward_delay in seconds. */
+/*
+ * Bridge options; -1 leaves the kernel's value (default on creation). forward_delay in seconds.
+ * default_pvid (IFLA_BR_VLAN_DEFAULT_PVID: the VLAN a new port joins, untagged; 0 = none) is
+ * sent only with has_default_pvid, so that an initializer that leaves it out leaves it alone.
+ */
 typedef struct {
         int stp;
         int forward_delay;
         int vlan_filtering;
+        gboolean has_default_pvid;
+        guint default_pvid;
 } VmnetNlBridgeOpts;
 
 #define VMNET_NL_BRIDGE_OPTS_INIT { .stp = -1, .forward_delay = -1, .vlan_filtering = -1 }
@@ -86,6 +92,25 @@ gboolean vmnet_nl_link_exists(struct nl_sock *sk, const char *name, gboolean *ex
 /* A VLAN entry (struct bridge_vlan_info, flags BRIDGE_VLAN_INFO_*) on a bridge port. */
 gboolean vmnet_nl_bridge_vlan(struct nl_sock *sk, const char *port, guint vid, guint16 flags,
                               gboolean add, GError **error);
+/* The same on a VLAN-filtering bridge itself (`bridge vlan add ... self`): its own traffic. */
+gboolean vmnet_nl_bridge_vlan_self(struct nl_sock *sk, const char *bridge, guint vid,
+                                   guint16 flags, gboolean add, GError **error);
+
+/*
+ * Puts a guest's port of a VLAN-aware bridge in VLAN vid, untagged and PVID,
+ * and takes it out of VLAN 1, the kernel's default (vmnet-plan(5) VLANS).
+ */
+gboolean vmnet_nl_guest_port_vlan(struct nl_sock *sk, const char *port, guint vid,
+                                  GError **error);
+
+/*
+ * Waits at most timeout_ms for a link whose MAC is mac to become a port of
+ * bridge (libvirt plugs a guest's tap after its network hook has run) and
+ * sets *port to its name (caller frees). Listens to link events before it
+ * lists the links, so a port plugged in between is not missed.
+ */
+gboolean vmnet_nl_wait_bridge_port(const VmnetMac *mac, const char *bridge, guint timeout_ms,
+                                   char **port, GError **error);
 
 /* IPv6 addresses are added with IFA_F_NODAD: a bridge without ports would keep them tentative. */
 gboolean vmnet_nl_addr(struct nl_sock *sk, const char *link, const VmnetAddr *addr,

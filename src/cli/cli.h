@@ -68,6 +68,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv);
 
 /* After `apply --confirm-within`: how to confirm, and until when (stderr). */
 typedef struct _VmnetConfirm VmnetConfirm;

@@ -32,6 +32,9 @@ static const VmnetCommand commands[] = {
           vmnet_cmd_confirm },
         { "ansible", "ARGSFILE", "run as an Ansible module (README: Using vmnet from Ansible)",
           vmnet_cmd_ansible },
+        { "hook", "network NETWORK OPERATION SUB-OPERATION [EXTRA]",
+          "libvirt's network hook: puts guest ports of VLAN-aware bridges in their VLAN",
+          vmnet_cmd_hook },
 };
 
 static const GOptionEntry global_entries[] = {

@@ -5,6 +5,7 @@
 
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
+#include "diff/guest-ports.h"
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
@@ -104,6 +105,8 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
         /* libvirt networks and vmnet's dnsmasq need the bridges to exist. */
         if (obs->virt && !vmnet_diff_libvirt(plan, obs->virt, actions, warnings, error))
                 return FALSE;
+        if (obs->virt)
+                vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
         g_clear_pointer(&obs->ipam, vmnet_ipam_free);
         if (!vmnet_ipam_assign(plan, obs->state, &obs->ipam, error))
                 return FALSE;

@@ -424,8 +424,10 @@ static void domain_actions_flush(DomainActions *da, GPtrArray *actions)
 
 /* Emits the actions of one decision for the scopes in flags. */
 static void emit(DomainActions *da, const char *domain, const char *mac, const char *network,
-                 const char *xml, const Decision *dec, guint flags)
+                 const char *xml, const Decision *dec, guint flags, guint vid)
 {
+        GPtrArray *to = dec->todo == DO_UPDATE ? da->update : da->attach;
+
         switch (dec->todo) {
         case DO_NOTHING:
                 break;
@@ -446,6 +448,9 @@ static void emit(DomainActions *da, const char *domain, const char *mac, const c
                                 vmnet_action_iface_attach(domain, mac, network, xml, flags));
                 break;
         }
+        /* The running guest's port, plugged by this action, goes into its VLAN. */
+        if (dec->todo != DO_NOTHING && (flags & VIR_DOMAIN_AFFECT_LIVE))
+                vmnet_action_iface_place(g_ptr_array_index(to, to->len - 1), vid);
 }
 
 static gboolean foreign_conflict(const Diff *df, const VmnetDomain *d, const VmnetInterface *ifc,
@@ -532,6 +537,8 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                         hd->persistent ? vmnet_libvirt_ifaces_find_mac(hd->config, &ifc->mac)
                                        : NULL;
                 Decision dl = { 0 }, dc = { 0 };
+                const VmnetNetwork *net = vmnet_plan_find_network(df->plan, ifc->network);
+                guint vid = net ? vmnet_network_port_vlan(net, ifc->portgroup) : 0;
 
                 if (foreign_conflict(df, d, ifc, live, error) ||
                     foreign_conflict(df, d, ifc, conf, error)) {
@@ -545,14 +552,14 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                 if (hd->active && hd->persistent && dl.todo == dc.todo &&
                     g_strcmp0(dl.detail, dc.detail) == 0) {
                         emit(&da, d->name, mac, ifc->network, xml, &dl,
-                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG);
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid);
                 } else {
                         if (hd->active)
                                 emit(&da, d->name, mac, ifc->network, xml, &dl,
-                                     VIR_DOMAIN_AFFECT_LIVE);
+                                     VIR_DOMAIN_AFFECT_LIVE, vid);
                         if (hd->persistent)
                                 emit(&da, d->name, mac, ifc->network, xml, &dc,
-                                     VIR_DOMAIN_AFFECT_CONFIG);
+                                     VIR_DOMAIN_AFFECT_CONFIG, vid);
                 }
                 g_free(dl.detail);
                 g_free(dc.detail);

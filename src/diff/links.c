@@ -529,6 +529,13 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         p->migrate |= u->migrate_addresses;
                         if (net->vlan_aware && u->vlan)
                                 g_array_append_val(p->vids, u->vlan);
+                        /* A port group with a VLAN of its own: the trunk carries it too. */
+                        for (guint j = 0; net->vlan_aware && j < net->portgroups->len; j++) {
+                                const VmnetPortgroup *pg = g_ptr_array_index(net->portgroups, j);
+
+                                if (pg->vlan && pg->vlan != u->vlan)
+                                        g_array_append_val(p->vids, pg->vlan);
+                        }
                         if (net->mtu)
                                 want_foreign_mtu(d, u->dev, net->mtu);
                 }

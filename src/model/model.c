@@ -263,6 +263,16 @@ VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net)
         return NULL;
 }
 
+guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup)
+{
+        const VmnetPortgroup *pg;
+
+        if (!net->vlan_aware || !net->uplink)
+                return 0;
+        pg = portgroup ? vmnet_network_find_portgroup(net, portgroup) : vmnet_network_default_portgroup(net);
+        return pg && pg->vlan ? pg->vlan : net->uplink->vlan;
+}
+
 VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family)
 {
         for (guint i = 0; i < net->subnets->len; i++) {

@@ -179,6 +179,12 @@ VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name);
 VmnetDomain *vmnet_plan_find_domain(const VmnetPlan *plan, const char *name);
 VmnetPortgroup *vmnet_network_find_portgroup(const VmnetNetwork *net, const char *name);
 VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net);
+/*
+ * The VLAN a guest port of net joins on its VLAN-aware bridge: the port
+ * group's vlan= (portgroup NULL = the network's default group), else the
+ * uplink's. 0 when net is not VLAN-aware (the port needs no VLAN).
+ */
+guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup);
 /* The first subnet of the family (AF_INET / AF_INET6), NULL when none. */
 VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family);
 /* The subnet of net that contains addr, NULL when none. */

@@ -83,6 +83,7 @@ void vmnet_libvirt_iface_free(VmnetLibvirtIface *i)
         g_free(i->portgroup);
         g_free(i->model);
         g_free(i->alias);
+        g_free(i->target);
         g_free(i->xml);
         g_free(i->xml_no_bandwidth);
         g_free(i);
@@ -194,7 +195,7 @@ VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error
         g_autoptr(xmlXPathContext) ctx = NULL;
         g_autoptr(xmlXPathObject) meta = NULL;
         VmnetLibvirtNetwork *n;
-        xmlNode *root;
+        xmlNode *root, *vmeta = NULL;
 
         if (!doc)
                 return NULL;
@@ -214,10 +215,11 @@ VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error
         xmlXPathRegisterNs(ctx, (const xmlChar *)"vmnet", (const xmlChar *)VMNET_LIBVIRT_METADATA_NS);
         meta = xmlXPathEvalExpression((const xmlChar *)"/network/metadata/vmnet:network", ctx);
         if (meta && meta->nodesetval && meta->nodesetval->nodeNr > 0) {
-                xmlNode *m = meta->nodesetval->nodeTab[0];
+                xmlNode *m = vmeta = meta->nodesetval->nodeTab[0];
 
                 n->owner_plan = prop(m, "plan");
                 n->owner_mode = prop(m, "mode");
+                n->vlan = (guint)prop_u64(m, "vlan");
         }
         for (xmlNode *c = root->children; c; c = c->next) {
                 VmnetLibvirtPortgroup *pg;
@@ -233,7 +235,35 @@ VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error
                 pg->xml = node_to_string(doc, c);
                 g_ptr_array_add(n->portgroups, pg);
         }
+        /* <vmnet:portgroup name= vlan=> children: the VLANs of port groups. */
+        for (xmlNode *c = vmeta ? vmeta->children : NULL; c; c = c->next) {
+                g_autofree char *name = NULL;
+
+                if (c->type != XML_ELEMENT_NODE || !g_str_equal((const char *)c->name, "portgroup"))
+                        continue;
+                name = prop(c, "name");
+                for (guint j = 0; j < n->portgroups->len; j++) {
+                        VmnetLibvirtPortgroup *pg = g_ptr_array_index(n->portgroups, j);
+
+                        if (g_strcmp0(pg->name, name) == 0)
+                                pg->vlan = (guint)prop_u64(c, "vlan");
+                }
+        }
         return n;
+}
+
+guint vmnet_libvirt_network_port_vlan(const VmnetLibvirtNetwork *n, const char *group)
+{
+        guint vid = n->vlan;
+
+        for (guint i = 0; n->vlan && i < n->portgroups->len; i++) {
+                const VmnetLibvirtPortgroup *pg = g_ptr_array_index(n->portgroups, i);
+
+                if ((group ? g_strcmp0(pg->name, group) == 0 : pg->is_default) && pg->vlan)
+                        vid = pg->vlan;
+        }
+        /* Only vmnet's own metadata says so; anything else is no VLAN. */
+        return n->owner_plan && vid <= 4094 ? vid : 0;
 }
 
 static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
@@ -268,8 +298,10 @@ static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
         i->alias = prop(child(node, "alias"), "name");
 
         /* Fit to send back: see VmnetLibvirtIface.xml. */
-        if ((target = child(node, "target")))
+        if ((target = child(node, "target"))) {
+                i->target = prop(target, "dev");
                 unlink_node(target);
+        }
         if (source && g_strcmp0(i->type, "network") == 0) {
                 xmlUnsetProp(source, (const xmlChar *)"portid");
                 xmlUnsetProp(source, (const xmlChar *)"bridge");
@@ -293,6 +325,39 @@ gboolean vmnet_libvirt_domain_parse_ifaces(const char *xml, GPtrArray *out, GErr
                 if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, "interface"))
                         g_ptr_array_add(out, parse_iface(doc, c));
         return TRUE;
+}
+
+gboolean vmnet_libvirt_hook_port_parse(const char *xml, VmnetLibvirtHookPort *out, GError **error)
+{
+        g_autoptr(xmlDoc) doc = parse_xml(xml, "hook", error);
+        xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+        xmlNode *net = child(root, "network"), *port = child(root, "networkport");
+        g_autofree char *net_xml = NULL, *mac = NULL;
+
+        memset(out, 0, sizeof(*out));
+        if (!doc)
+                return FALSE;
+        mac = prop(child(port, "mac"), "address");
+        if (!root || !g_str_equal((const char *)root->name, "hookData") || !net || !port ||
+            !mac || !vmnet_mac_parse(mac, &out->mac)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
+                            "the hook's input is not <hookData> with a <network> and a "
+                            "<networkport> that has a MAC address");
+                return FALSE;
+        }
+        net_xml = node_to_string(doc, net);
+        if (!(out->network = vmnet_libvirt_network_parse(net_xml, error)))
+                return FALSE;
+        out->group = child_text(port, "group");
+        out->bridge = prop(child(port, "plug"), "bridge");
+        return TRUE;
+}
+
+void vmnet_libvirt_hook_port_clear(VmnetLibvirtHookPort *p)
+{
+        g_clear_pointer(&p->network, vmnet_libvirt_network_free);
+        g_clear_pointer(&p->group, g_free);
+        g_clear_pointer(&p->bridge, g_free);
 }
 
 /* ------------------------------------------------------------ observe */

@@ -24,6 +24,7 @@ typedef struct {
         guint64 inbound;  /* <inbound average=> in kB/s (tc kbps), 0 = none */
         guint64 outbound; /* <outbound average=> in kB/s (tc kbps), 0 = none */
         char *xml;        /* the <portgroup> element as libvirt formatted it */
+        guint vlan;       /* <vmnet:portgroup vlan=> of vmnet's <metadata>, 0 = none */
 } VmnetLibvirtPortgroup;
 
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
         char *xml;
         char *owner_plan;   /* plan= of vmnet's <metadata>, NULL when vmnet did not define it */
         char *owner_mode;   /* mode= of vmnet's <metadata> */
+        guint vlan;         /* vlan= of vmnet's <metadata>: the VLAN of its guest ports, 0 = none */
         char *forward_mode; /* NULL when there is no <forward> */
         char *bridge;       /* <bridge name=>, NULL when none */
         GPtrArray *portgroups; /* VmnetLibvirtPortgroup* */
@@ -58,6 +60,7 @@ typedef struct {
         guint64 inbound; /* own <bandwidth>, kB/s, 0 = none */
         guint64 outbound;
         char *alias;     /* <alias name=>, NULL when none */
+        char *target;    /* <target dev=> of a running guest: its tap, NULL when none */
         /*
          * The element as libvirt formatted it, made fit to send back
          * (attach after a detach, update): without <target> (a generated
@@ -126,6 +129,29 @@ VmnetLibvirtNetwork *vmnet_libvirt_host_find_network(const VmnetLibvirtHost *hos
 VmnetLibvirtDomain *vmnet_libvirt_host_find_domain(const VmnetLibvirtHost *host,
                                                    const char *name);
 VmnetLibvirtIface *vmnet_libvirt_ifaces_find_mac(const GPtrArray *ifaces, const VmnetMac *mac);
+/*
+ * The VLAN a guest port of network n in port group group (NULL: the
+ * network's default group) joins, from vmnet's <metadata>; 0 when the
+ * network is not one of vmnet's VLAN-aware networks.
+ */
+guint vmnet_libvirt_network_port_vlan(const VmnetLibvirtNetwork *n, const char *group);
+
+/*
+ * A network hook's standard input for a port (operations port-created and
+ * port-deleted: <hookData><network/><networkport/></hookData>): the network
+ * as libvirt has it, and the port's MAC, port group (NULL: the network's
+ * default) and bridge. Caller frees what it gets.
+ */
+typedef struct {
+        VmnetLibvirtNetwork *network;
+        VmnetMac mac;
+        char *group;
+        char *bridge;
+} VmnetLibvirtHookPort;
+
+gboolean vmnet_libvirt_hook_port_parse(const char *xml, VmnetLibvirtHookPort *out, GError **error);
+void vmnet_libvirt_hook_port_clear(VmnetLibvirtHookPort *p);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmnetLibvirtHookPort, vmnet_libvirt_hook_port_clear)
 
 /* Is alias the mark of an interface vmnet attached (for any plan / for plan_name)? */
 gboolean vmnet_libvirt_alias_is_vmnet(const char *alias);

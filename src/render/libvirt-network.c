@@ -120,6 +120,35 @@ static void append_portgroup(GString *out, const VmnetPortgroup *pg)
 }
 
 /*
+ * On a VLAN-aware bridge, the VLAN of the network's guest ports and of each
+ * port group that has its own, for the network hook (vmnet(8), hook): libvirt
+ * refuses <vlan> here (see the top), and the hook is handed this XML, not
+ * the plan. Closes the <vmnet:network> element.
+ */
+static void append_port_vlans(GString *out, const VmnetNetwork *net)
+{
+        gboolean groups = FALSE;
+
+        if (!net->vlan_aware) {
+                g_string_append(out, "/>\n");
+                return;
+        }
+        g_string_append_printf(out, " vlan='%u'", net->uplink->vlan);
+        for (guint i = 0; i < net->portgroups->len; i++) {
+                const VmnetPortgroup *pg = g_ptr_array_index(net->portgroups, i);
+
+                if (!pg->vlan)
+                        continue;
+                g_string_append(out, groups ? "" : ">\n");
+                groups = TRUE;
+                g_string_append(out, "      <vmnet:portgroup");
+                append_attr(out, "name", pg->name);
+                g_string_append_printf(out, " vlan='%u'/>\n", pg->vlan);
+        }
+        g_string_append(out, groups ? "    </vmnet:network>\n" : "/>\n");
+}
+
+/*
  * Renders net of plan as libvirt network XML (virNetworkDefineXML input).
  * Returns a newly allocated string the caller frees.
  */
@@ -148,7 +177,7 @@ char *vmnet_render_libvirt_network(const VmnetPlan *plan, const VmnetNetwork *ne
         append_attr(out, "xmlns:vmnet", VMNET_LIBVIRT_METADATA_NS);
         append_attr(out, "plan", plan->name);
         append_attr(out, "mode", vmnet_mode_to_string(net->mode));
-        g_string_append(out, "/>\n");
+        append_port_vlans(out, net);
         g_string_append(out, "  </metadata>\n");
         g_string_append(out, "  <forward mode='bridge'/>\n");
         g_string_append(out, "  <bridge");

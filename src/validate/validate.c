@@ -938,12 +938,56 @@ static void check_port_forwards(V *v)
         vmnet_chain_clear(&addrs);
 }
 
+/*
+ * VLANs of one VLAN-aware bridge: a port group's vlan= may be neither the
+ * VLAN of a network on that bridge nor another port group's there (networks
+ * among themselves are checked by check_network_pair()): the port would sit
+ * in two networks at once. A group may repeat its own network's VLAN.
+ */
+static void check_portgroup_vlans(V *v)
+{
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        const GPtrArray *nets = v->plan->networks;
+
+        for (guint i = 0; i < nets->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(nets, i);
+
+                if (n->vlan_aware && n->uplink && n->uplink->vlan)
+                        g_hash_table_insert(seen, g_strdup_printf("%s/%u", n->bridge, n->uplink->vlan),
+                                            g_strdup_printf("network '%s' (line %u)", n->name, n->line));
+        }
+        for (guint i = 0; i < nets->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(nets, i);
+
+                for (guint j = 0; n->vlan_aware && n->uplink && j < n->portgroups->len; j++) {
+                        const VmnetPortgroup *pg = g_ptr_array_index(n->portgroups, j);
+                        g_autofree char *key = NULL;
+                        const char *other;
+
+                        if (!pg->vlan || pg->vlan == n->uplink->vlan)
+                                continue;
+                        key = g_strdup_printf("%s/%u", n->bridge, pg->vlan);
+                        if ((other = g_hash_table_lookup(seen, key))) {
+                                ERR(v, pg->line,
+                                    "network '%s': portgroup '%s': vlan %u is already the VLAN of "
+                                    "%s on bridge %s",
+                                    n->name, pg->name, pg->vlan, other, n->bridge);
+                                continue;
+                        }
+                        g_hash_table_insert(seen, g_steal_pointer(&key),
+                                            g_strdup_printf("portgroup '%s' of network '%s' (line %u)",
+                                                            pg->name, n->name, pg->line));
+                }
+        }
+}
+
 static void check_networks_together(V *v)
 {
         VmnetSubnetIndex si;
 
         vmnet_subnet_index_init(&si, v->plan->networks);
         check_network_pairs(v);
+        check_portgroup_vlans(v);
         check_route_overlaps(v, &si);
         check_subnet_overlaps(v, &si);
         check_port_forwards(v);

@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/if_bridge.h>
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
 #include "actions/libvirt.h"
 #include "apply/apply.h"
+#include "diff/guest-ports.h"
 #include "diff/libvirt.h"
 #include "ipam/ipam.h"
 #include "observe/libvirt.h"
@@ -754,6 +757,154 @@ START_TEST(test_alias)
 }
 END_TEST
 
+/* What libvirt hands its network hook at port-created, for a network rendered by vmnet. */
+static char *hook_data(const char *network_xml, const char *group)
+{
+        return g_strdup_printf("<hookData>\n%s<networkport>\n  <uuid>f325592d-45d7-4c4c-bf94-76a5aa5726d4</uuid>\n"
+                               "  <owner><name>proxy1</name><uuid>5e87314a-b0fb-498e-9474-2a90ffdbd80b</uuid></owner>\n"
+                               "%s%s%s  <mac address='52:54:00:11:22:33'/>\n"
+                               "  <plug type='bridge' bridge='br-trunk'/>\n</networkport>\n</hookData>\n",
+                               network_xml, group ? "  <group>" : "", group ? group : "",
+                               group ? "</group>\n" : "");
+}
+
+/* The network hook finds the VLAN of a port in vmnet's metadata, and nowhere else. */
+START_TEST(test_hook_port_vlan)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan("examples/vlan-aware.xml");
+        g_autofree char *dmz = vmnet_render_libvirt_network(plan, vmnet_plan_find_network(plan, "dmz"));
+        static const struct {
+                const char *group;
+                guint vid;
+        } cases[] = { { NULL, 30 }, { "dmz-mgmt", 31 }, { "nosuch", 30 } };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *in = hook_data(dmz, cases[i].group);
+                g_auto(VmnetLibvirtHookPort) p = { 0 };
+                g_autoptr(GError) error = NULL;
+                g_autofree char *mac = NULL;
+
+                ck_assert_msg(vmnet_libvirt_hook_port_parse(in, &p, &error), "%s", error ? error->message : "");
+                mac = vmnet_mac_to_string(&p.mac);
+                ck_assert_str_eq(mac, "52:54:00:11:22:33");
+                ck_assert_str_eq(p.bridge, "br-trunk");
+                ck_assert_str_eq(p.network->owner_plan, "hv-trunk");
+                ck_assert_uint_eq(vmnet_libvirt_network_port_vlan(p.network, p.group), cases[i].vid);
+        }
+        /* Not vmnet's (no metadata), and garbage. */
+        {
+                g_autofree char *in = hook_data("<network><name>default</name><bridge name='virbr0'/></network>\n", NULL);
+                g_auto(VmnetLibvirtHookPort) p = { 0 };
+                g_autoptr(GError) error = NULL;
+
+                ck_assert(vmnet_libvirt_hook_port_parse(in, &p, &error));
+                ck_assert_uint_eq(vmnet_libvirt_network_port_vlan(p.network, NULL), 0);
+        }
+        {
+                g_auto(VmnetLibvirtHookPort) p = { 0 };
+                g_autoptr(GError) error = NULL;
+
+                ck_assert(!vmnet_libvirt_hook_port_parse("<hookData><network/></hookData>", &p, &error));
+                ck_assert_ptr_nonnull(error);
+        }
+}
+END_TEST
+
+/* One running guest of examples/vlan-aware.xml with its tap in the given VLANs (vid:flags). */
+static VmnetHost *guest_host(const char *master, const guint16 (*vlans)[2], guint n)
+{
+        VmnetHost *host = vmnet_host_new();
+        VmnetHostLink *tap;
+
+        vmnet_host_add_link(host, 2, "br-trunk", "bridge");
+        vmnet_host_add_link(host, 3, "vnet7", "tun")->master = master ? 2 : 0;
+        tap = vmnet_host_find_link(host, "vnet7");
+        tap->bridge_vlans = g_array_new(FALSE, TRUE, sizeof(VmnetHostBridgeVlan));
+        for (guint i = 0; i < n; i++) {
+                VmnetHostBridgeVlan v = { .vid = vlans[i][0], .flags = vlans[i][1] };
+
+                g_array_append_val(tap->bridge_vlans, v);
+        }
+        vmnet_host_resolve(host);
+        return host;
+}
+
+static VmnetLibvirtHost *guest_virt(const char *group)
+{
+        VmnetLibvirtHost *virt = vmnet_libvirt_host_new("test:///guest-ports");
+        VmnetLibvirtDomain *d = g_new0(VmnetLibvirtDomain, 1);
+        g_autofree char *xml = g_strdup_printf(
+                "<domain><devices><interface type='bridge'><mac address='52:54:00:77:00:01'/>"
+                "<source network='dmz'%s%s%s bridge='br-trunk'/><target dev='vnet7'/></interface>"
+                "</devices></domain>",
+                group ? " portgroup='" : "", group ? group : "", group ? "'" : "");
+
+        d->name = g_strdup("proxy1");
+        d->active = TRUE;
+        d->live = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        d->config = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        ck_assert(vmnet_libvirt_domain_parse_ifaces(xml, d->live, NULL));
+        g_ptr_array_add(virt->domains, d);
+        return virt;
+}
+
+static char *guest_port_actions(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                                const VmnetHost *host)
+{
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        GString *out = g_string_new(NULL);
+
+        vmnet_diff_guest_ports(plan, virt, host, actions);
+        for (guint i = 0; i < actions->len; i++) {
+                g_autofree char *d = vmnet_action_describe(g_ptr_array_index(actions, i));
+
+                g_string_append_printf(out, "%s\n", d);
+        }
+        return g_string_free(out, FALSE);
+}
+
+/* A running guest's port on a VLAN-aware bridge: put in its VLAN, strays out, whoever moved it. */
+START_TEST(test_guest_port_repair)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan("examples/vlan-aware.xml");
+        const guint16 pu = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED;
+        const guint16 default_vlan[][2] = { { 1, pu } };
+        const guint16 right[][2] = { { 30, pu } };
+        const guint16 moved[][2] = { { 1, pu }, { 30, BRIDGE_VLAN_INFO_UNTAGGED }, { 20, 0 } };
+        g_autoptr(VmnetLibvirtHost) virt = guest_virt(NULL);
+        g_autoptr(VmnetLibvirtHost) mgmt = guest_virt("dmz-mgmt");
+        struct {
+                VmnetLibvirtHost *virt;
+                VmnetHost *host;
+                const char *want;
+        } cases[] = {
+                { virt, guest_host("br-trunk", default_vlan, 1),
+                  "add vlan 30 (pvid, untagged) to port vnet7 of br-trunk\n"
+                  "remove vlan 1 (pvid, untagged) from port vnet7 of br-trunk [disruptive]\n" },
+                { virt, guest_host("br-trunk", NULL, 0), "add vlan 30 (pvid, untagged) to port vnet7 of br-trunk\n" },
+                { virt, guest_host("br-trunk", right, 1), "" },
+                { virt, guest_host("br-trunk", moved, 3),
+                  "add vlan 30 (pvid, untagged) to port vnet7 of br-trunk\n"
+                  "remove vlan 1 (pvid, untagged) from port vnet7 of br-trunk [disruptive]\n"
+                  "remove vlan 20 (tagged) from port vnet7 of br-trunk [disruptive]\n" },
+                /* A tap on no bridge is not this check's: the libvirt part replugs. */
+                { virt, guest_host(NULL, default_vlan, 1), "" },
+                /* Port group dmz-mgmt: VLAN 31, and 30 is a stray there. */
+                { mgmt, guest_host("br-trunk", right, 1),
+                  "add vlan 31 (pvid, untagged) to port vnet7 of br-trunk\n"
+                  "remove vlan 30 (pvid, untagged) from port vnet7 of br-trunk [disruptive]\n" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *got = guest_port_actions(plan, cases[i].virt, cases[i].host);
+
+                ck_assert_msg(g_str_equal(got, cases[i].want), "case %u:\n%s\nwanted:\n%s", i, got,
+                              cases[i].want);
+                vmnet_host_free(cases[i].host);
+        }
+}
+END_TEST
+
 static Suite *libvirt_suite(void)
 {
         Suite *s = suite_create("libvirt");
@@ -779,6 +930,8 @@ static Suite *libvirt_suite(void)
         tcase_add_test(dom, test_parse_live_interface);
         tcase_add_test(dom, test_guest_addresses);
         tcase_add_test(dom, test_alias);
+        tcase_add_test(dom, test_hook_port_vlan);
+        tcase_add_test(dom, test_guest_port_repair);
         suite_add_tcase(s, dom);
         return s;
 }

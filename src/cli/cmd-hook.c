@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "apply/netlink.h"
+#include "cli/cli.h"
+#include "observe/libvirt.h"
+#include "util/autoptr.h"
+
+/*
+ * `vmnet hook network NETWORK OPERATION SUB-OPERATION [EXTRA]`: libvirt's
+ * network hook (installed as /etc/libvirt/hooks/network.d/50-vmnet, see
+ * vmnet(8), command hook). libvirt runs it with the network and the new port on
+ * standard input whenever it creates a port for a guest's interface: at
+ * every guest start, whoever starts it (boot, virsh start, a migration in),
+ * and at every hot-plug. On one of vmnet's VLAN-aware networks the guest's
+ * tap must join its VLAN; libvirt cannot do that on a Linux bridge.
+ *
+ * libvirt runs the hook BEFORE it creates the tap (it plugs it into the
+ * bridge once the hook has returned), so the hook hands the port to a
+ * detached child that waits for the tap to join the bridge (link events,
+ * not polling, bounded by PORT_WAIT_SECONDS) and then places it. Until
+ * then the port is in no VLAN: vmnet's VLAN-aware bridges give new ports
+ * none, so a guest is never on the wrong VLAN, only briefly on none. A
+ * port the child misses (the tap came later, vmnet was not installed yet)
+ * is drift that `vmnet status` and `vmnet doctor` report and `vmnet apply`
+ * repairs.
+ *
+ * Every other operation, and networks that are not vmnet's VLAN-aware
+ * ones, exit 0 at once: a hook that fails makes libvirt refuse the guest.
+ */
+
+#define PORT_WAIT_SECONDS 120
+
+/* The tap libvirt makes for a guest's interface has the guest's MAC with 0xfe first. */
+static VmnetMac tap_mac(const VmnetMac *guest)
+{
+        VmnetMac m = *guest;
+
+        m.b[0] = 0xfe;
+        return m;
+}
+
+static void place(const VmnetLibvirtHookPort *p, const char *bridge, guint vid)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetNlSock) sk = NULL;
+        g_autofree char *tap = NULL;
+        g_autofree char *mac = vmnet_mac_to_string(&p->mac);
+        VmnetMac tm = tap_mac(&p->mac);
+
+        if (vmnet_nl_wait_bridge_port(&tm, bridge, PORT_WAIT_SECONDS * 1000, &tap, &error) &&
+            (sk = vmnet_nl_open(&error)) && vmnet_nl_guest_port_vlan(sk, tap, vid, &error))
+                syslog(LOG_INFO, "network %s: port %s of %s (MAC %s) put in vlan %u",
+                       p->network->name, tap, bridge, mac, vid);
+        else
+                syslog(LOG_ERR, "network %s: the port of MAC %s on %s is in no vlan: %s "
+                                "(vmnet apply puts it in vlan %u)",
+                       p->network->name, mac, bridge, error->message, vid);
+}
+
+/*
+ * Detaches from libvirt, which waits for the hook's output to end: 1 in the
+ * child, 0 in the parent, -1 when there is no child.
+ */
+static int detach(void)
+{
+        pid_t pid = fork();
+        int null;
+
+        if (pid != 0)
+                return pid < 0 ? -1 : 0;
+        setsid();
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd <= 2 && null >= 0; fd++)
+                dup2(null, fd);
+        if (null > 2)
+                close(null);
+        return 1;
+}
+
+int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
+{
+        g_auto(VmnetLibvirtHookPort) port = { 0 };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *input = NULL;
+        const char *bridge;
+        gsize len;
+        guint vid;
+
+        if (!vmnet_cli_parse(cli, vmnet_cli_command("hook"), NULL, &argc, &argv))
+                return VMNET_EXIT_FAILURE;
+        if (argc < 5 || !g_str_equal(argv[1], "network")) {
+                fprintf(stderr, "vmnet hook: usage: vmnet hook network NETWORK OPERATION "
+                                "SUB-OPERATION [EXTRA] <hook-data (run by libvirt)\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        if (!g_str_equal(argv[3], "port-created") || !g_str_equal(argv[4], "begin"))
+                return VMNET_EXIT_OK;
+        {
+                g_autoptr(GIOChannel) in = g_io_channel_unix_new(STDIN_FILENO);
+
+                if (g_io_channel_read_to_end(in, &input, &len, &error) != G_IO_STATUS_NORMAL) {
+                        fprintf(stderr, "vmnet hook: reading the hook data: %s\n",
+                                error ? error->message : "failed");
+                        return VMNET_EXIT_FAILURE;
+                }
+        }
+        if (!vmnet_libvirt_hook_port_parse(input, &port, &error)) {
+                fprintf(stderr, "vmnet hook: network %s: %s\n", argv[2], error->message);
+                return VMNET_EXIT_FAILURE;
+        }
+        vid = vmnet_libvirt_network_port_vlan(port.network, port.group);
+        bridge = port.bridge ? port.bridge : port.network->bridge;
+        if (!vid || !bridge)
+                return VMNET_EXIT_OK;
+        switch (detach()) {
+        case -1:
+                /* libvirt then refuses the guest, and says why: better than a guest cut off. */
+                fprintf(stderr, "vmnet hook: network %s: cannot start the port's placer: %s\n",
+                        argv[2], g_strerror(errno));
+                return VMNET_EXIT_FAILURE;
+        case 0:
+                return VMNET_EXIT_OK;
+        }
+        openlog("vmnet-hook", LOG_PID, LOG_DAEMON);
+        place(&port, bridge, vid);
+        closelog();
+        _exit(0);
+}

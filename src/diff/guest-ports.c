@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <linux/if_bridge.h>
+
+#include "actions/kernel.h"
+#include "diff/guest-ports.h"
+
+#define PVID_UNTAGGED (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
+
+void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                               const VmnetHost *host, VmnetGuestPortFunc fn, gpointer data)
+{
+        for (guint i = 0; virt && i < virt->domains->len; i++) {
+                const VmnetLibvirtDomain *d = g_ptr_array_index(virt->domains, i);
+
+                for (guint j = 0; d->active && j < d->live->len; j++) {
+                        const VmnetLibvirtIface *f = g_ptr_array_index(d->live, j);
+                        g_autoptr(GArray) stray = NULL;
+                        VmnetGuestPort p = { .domain = d->name, .iface = f };
+
+                        if (!f->network || !f->target ||
+                            !(p.net = vmnet_plan_find_network(plan, f->network)) ||
+                            !(p.vid = vmnet_network_port_vlan(p.net, f->portgroup)) ||
+                            !(p.tap = vmnet_host_find_link(host, f->target)) ||
+                            g_strcmp0(p.tap->master_name, p.net->bridge) != 0)
+                                continue;
+                        stray = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
+                        for (guint k = 0; p.tap->bridge_vlans && k < p.tap->bridge_vlans->len; k++) {
+                                const VmnetHostBridgeVlan *v =
+                                        &g_array_index(p.tap->bridge_vlans, VmnetHostBridgeVlan, k);
+
+                                if (v->vid == p.vid && v->flags == PVID_UNTAGGED)
+                                        p.in_vid = TRUE;
+                                else if (v->vid != p.vid)
+                                        g_array_append_val(stray, *v);
+                        }
+                        p.stray = stray;
+                        fn(&p, data);
+                }
+        }
+}
+
+gboolean vmnet_guest_port_ok(const VmnetGuestPort *port)
+{
+        return port->in_vid && !port->stray->len;
+}
+
+static void repair(const VmnetGuestPort *p, gpointer data)
+{
+        GPtrArray *actions = data;
+
+        if (!p->in_vid)
+                g_ptr_array_add(actions, vmnet_action_bridge_vlan(p->tap->name, p->net->bridge, p->vid,
+                                                                  PVID_UNTAGGED, TRUE,
+                                                                  VMNET_IMPACT_SAFE));
+        /*
+         * Taking a guest out of a VLAN it was talking in cuts that
+         * conversation. The flags are the entry's own, for the undo.
+         */
+        for (guint i = 0; i < p->stray->len; i++) {
+                const VmnetHostBridgeVlan *v = &g_array_index(p->stray, VmnetHostBridgeVlan, i);
+
+                g_ptr_array_add(actions, vmnet_action_bridge_vlan(p->tap->name, p->net->bridge,
+                                                                  v->vid, v->flags, FALSE,
+                                                                  VMNET_IMPACT_DISRUPTIVE));
+        }
+}
+
+void vmnet_diff_guest_ports(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                            const VmnetHost *host, GPtrArray *actions)
+{
+        vmnet_guest_ports_foreach(plan, virt, host, repair, actions);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Guest ports of VLAN-aware bridges (vmnet-plan(5) VLANS). libvirt plugs a
+ * guest's tap into the bridge but cannot put it in a VLAN (it refuses <vlan>
+ * on a Linux bridge), so vmnet does: its network hook places every port
+ * libvirt creates (vmnet hook, src/cli/cmd-hook.c), the attach action places
+ * the interfaces vmnet attaches, and every apply looks at every running
+ * guest's port, whoever started the guest, and repairs it.
+ *
+ * One walk gives the verdict for the diff (apply, plan, status) and for
+ * doctor: a port is right when it is in exactly one VLAN, its network's (or
+ * port group's), untagged and PVID.
+ */
+
+#include "model/model.h"
+#include "observe/host.h"
+#include "observe/libvirt.h"
+
+typedef struct {
+        const char *domain;
+        const VmnetLibvirtIface *iface; /* running definition: network, portgroup, target */
+        const VmnetNetwork *net;        /* the plan's network the interface is on */
+        const VmnetHostLink *tap;       /* the port; never NULL */
+        guint vid;                      /* the VLAN it must be in */
+        gboolean in_vid;                /* in vid, untagged and PVID */
+        GArray *stray;                  /* VmnetHostBridgeVlan: the other VLANs it is in */
+} VmnetGuestPort;
+
+typedef void (*VmnetGuestPortFunc)(const VmnetGuestPort *port, gpointer data);
+
+/*
+ * Calls fn for every running guest's interface on a VLAN-aware network of
+ * plan whose tap is a port of that network's bridge, right or wrong.
+ * (A tap on no bridge or another one is the libvirt check's business.)
+ */
+void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                               const VmnetHost *host, VmnetGuestPortFunc fn, gpointer data);
+
+/* Is the port exactly where it must be? */
+gboolean vmnet_guest_port_ok(const VmnetGuestPort *port);
+
+/* Appends the actions that put every wrong guest port right: its VLAN first, then the strays out. */
+void vmnet_diff_guest_ports(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                            const VmnetHost *host, GPtrArray *actions);

@@ -1,0 +1,202 @@
+#!/bin/bash
+# t-vlan-guests: guest ports of VLAN-aware bridges are placed by vmnet
+# itself, whoever plugs them (vmnet-plan(5) VLANS, vmnet(8) HOOK), against a
+# real libvirtd with vmnet's network hook installed as `make install` does:
+#
+#   [e100] sw0.100 --.                          .-- vnet (g1, attached by vmnet apply)   VLAN 100
+#   [e200] sw0.200 ---[sw] sw0 ==trunk== up0 -- trunkbr -- vnet (g2, virsh start)   VLAN 200
+#   [e300] sw0.300 --'       (veth)      (VLAN-aware)  '-- vnet (g2, hot-plugged, port group) VLAN 300
+#                                                      '-- vnet (g3, started after a libvirtd restart)
+#
+# Each guest port must be in its VLAN, untagged and PVID, and in no other
+# (not the trunk's native VLAN 1): read back with `bridge -j vlan show`, and
+# proven with tagged broadcasts sent on the trunk, counted where they arrive
+# (the taps' transmit counters: what the bridge handed to each guest).
+# A port moved by hand is reported by plan and doctor and put back by apply.
+. "${0%/*}/lib.sh"
+. "$top_srcdir/tests/lib/jcheck.sh"
+modprobe 8021q 2>/dev/null
+
+W=$(mktemp -d /tmp/t-vlan-guests.XXXXXX)
+vm_on_exit rm -rf "$W"
+export VMNET_STATE_DIR=$W/state VMNET_RUN_DIR=$W/run
+
+# --- the hook, as make install puts it, running the binary under test -----------
+hook=$top_builddir/hooks/50-vmnet
+t_hook_installed() {
+        vm_assert test -x "$hook"
+        vm_assert grep -qx 'exec .*/vmnet hook network "$@"' "$hook"
+        mkdir -p /etc/libvirt/hooks/network.d
+        sed "s|^exec .*/vmnet |exec $VMNET |" "$hook" >/etc/libvirt/hooks/network.d/50-vmnet
+        chmod 755 /etc/libvirt/hooks/network.d/50-vmnet
+        vm_assert grep -q "exec $VMNET hook network" /etc/libvirt/hooks/network.d/50-vmnet
+}
+vm_test "the built hook script runs 'vmnet hook network', installed in libvirt's network.d" t_hook_installed
+
+# --- trunk and switch -------------------------------------------------------------
+sw=$(vm_netns_add sw)
+ip link add up0 type veth peer name sw0 netns "$sw"
+ip link set up0 up
+ip -n "$sw" link set sw0 up
+declare -A ep
+for v in 100 200 300; do
+        ep[$v]=$(vm_netns_add e$v)
+        ip -n "$sw" link add link sw0 name sw0.$v type vlan id $v
+        ip -n "$sw" link set sw0.$v netns "${ep[$v]}"
+        vm_ns "${ep[$v]}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip -n "${ep[$v]}" addr add 10.60.$((v / 100)).2/24 dev sw0.$v
+        ip -n "${ep[$v]}" link set sw0.$v up
+done
+vm_ns "$sw" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip -n "$sw" addr add 10.60.0.2/24 dev sw0 # the trunk's native (untagged) VLAN
+
+vm_libvirt_start
+
+cat >"$W/plan.xml" <<'XML'
+<plan xmlns="urn:vmnet:plan:1" name="t-vg">
+  <network name="v100" mode="bridged" bridge="trunkbr" vlan-aware="yes" stp="no">
+    <uplink dev="up0" vlan="100"/>
+  </network>
+  <network name="v200" mode="bridged" bridge="trunkbr" vlan-aware="yes" stp="no">
+    <uplink dev="up0" vlan="200"/>
+    <portgroup name="p300" vlan="300"/>
+  </network>
+  <domain name="g1">
+    <interface network="v100" mac="52:54:00:60:01:01"/>
+  </domain>
+</plan>
+XML
+
+nic() { # NETWORK MAC [PORTGROUP]: a guest interface on a network
+        echo "<interface type='network'><source network='$1'${3:+ portgroup='$3'}/><mac address='$2'/><model type='virtio'/></interface>"
+}
+tap_of() { # DOMAIN MAC: the tap libvirt made for it
+        vm_virsh domiflist "$1" | awk -v mac="$2" '$5 == mac { print $1 }'
+}
+# in_only_vlan TAP VID: the port is in VLAN VID, untagged and PVID, and in no other.
+in_only_vlan() {
+        [[ -n $1 ]] || return 1
+        jtrue --argjson v "$2" 'length == 1 and (.[0].vlans | length) == 1 and .[0].vlans[0].vlan == $v and (.[0].vlans[0].flags | sort) == ["Egress Untagged", "PVID"]' \
+                bridge -j vlan show dev "$1"
+}
+assert_in_only_vlan() { # DOMAIN MAC VID
+        local tap
+        tap=$(tap_of "$1" "$2")
+        [[ -n $tap ]] || vm_fail "domain $1 has no tap for $2"
+        # The hook places a port just after libvirt plugged it: wait for that, bounded.
+        vm_wait_until 60 in_only_vlan "$tap" "$3" || true
+        in_only_vlan "$tap" "$3" || vm_fail "$tap of $1 ($2) is not in vlan $3 alone: $(bridge -c vlan show dev "$tap" | tr '\n' ' ')"
+}
+
+vm_domain_start g1
+
+t_apply() {
+        vm_assert "$VMNET" apply --connect "$VM_LIBVIRT_URI" "$W/plan.xml"
+        jtrue '.[0].linkinfo.info_data.vlan_filtering == 1' ip -d -j link show trunkbr
+}
+vm_test "apply: one VLAN-aware bridge, g1's interface attached by vmnet" t_apply
+
+t_g1() { assert_in_only_vlan g1 52:54:00:60:01:01 100; }
+vm_test "g1 (attached by vmnet): its port is in VLAN 100 only, untagged + PVID" t_g1
+
+t_g2_start() {
+        vm_domain_start g2 "$(nic v200 52:54:00:60:02:01)"
+        assert_in_only_vlan g2 52:54:00:60:02:01 200
+}
+vm_test "g2 started by virsh after the apply: its port is in VLAN 200 only (network hook)" t_g2_start
+
+t_hotplug() {
+        nic v200 52:54:00:60:02:03 p300 >"$W/hot.xml"
+        vm_assert vm_virsh attach-device g2 "$W/hot.xml" --live
+        assert_in_only_vlan g2 52:54:00:60:02:03 300
+}
+vm_test "an interface hot-plugged into g2 in port group p300: its port is in VLAN 300 only" t_hotplug
+
+# restart_libvirtd: stop libvirtd (guests keep running), start it again and wait for it.
+restart_libvirtd() {
+        local pid
+        pid=$(</run/libvirtd.pid)
+        kill "$pid"
+        vm_wait_until 60 eval "! kill -0 $pid" || vm_fail "libvirtd ($pid) did not stop"
+        LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+        vm_wait_until 90 vm_virsh version || vm_fail "libvirtd did not come back"
+}
+t_restart() {
+        restart_libvirtd
+        vm_domain_start g3 "$(nic v100 52:54:00:60:03:01)"
+        assert_in_only_vlan g3 52:54:00:60:03:01 100
+        assert_in_only_vlan g1 52:54:00:60:01:01 100
+        assert_in_only_vlan g2 52:54:00:60:02:01 200
+}
+vm_test "after a libvirtd restart: g3 started in VLAN 100, the others untouched" t_restart
+
+# Tagged broadcasts from each VLAN's end of the trunk, counted where the bridge
+# hands them to each guest port: a bridge-family forward counter per tap
+# (the bridge checks a port's VLANs before that hook, br_forward.c
+# should_deliver()). The guests are disk-less, with no OS to count for us.
+t_traffic() {
+        local -A tap before after
+        tap[g1]=$(tap_of g1 52:54:00:60:01:01) tap[g2]=$(tap_of g2 52:54:00:60:02:01)
+        tap[g2b]=$(tap_of g2 52:54:00:60:02:03) tap[g3]=$(tap_of g3 52:54:00:60:03:01)
+        local -A want=([100]="g1 g3" [200]="g2" [300]="g2b" [1]="")
+        local v g ns dev out
+        nft add table bridge vgcount
+        nft add chain bridge vgcount toguest '{ type filter hook forward priority 0; }'
+        for g in "${!tap[@]}"; do
+                [[ -n ${tap[$g]} ]] || vm_fail "no tap for $g"
+                nft add counter bridge vgcount "$g"
+                nft add rule bridge vgcount toguest oifname "${tap[$g]}" counter name "$g"
+        done
+        count() { jread '[.nftables[] | select(.counter) | .counter.packets][0]' nft -j list counter bridge vgcount "$1"; }
+        for v in 100 200 300 1; do
+                for g in "${!tap[@]}"; do before[$g]=$(count "$g"); done
+                if ((v == 1)); then ns=$sw dev=sw0; else ns=${ep[$v]} dev=sw0.$v; fi
+                # Nobody answers 10.60.99.99: arping exits 1, having sent its 3 broadcasts.
+                out=$(vm_ns "$ns" busybox arping -c 3 -w 6 -I "$dev" 10.60.99.99 2>&1) || true
+                [[ $out == *"Sent 3 probe"* ]] || vm_fail "arping on $dev: $out"
+                for g in "${!tap[@]}"; do
+                        after[$g]=$(count "$g")
+                        if [[ " ${want[$v]} " == *" $g "* ]]; then
+                                ((after[$g] >= before[$g] + 3)) ||
+                                        vm_fail "VLAN $v: ${tap[$g]} ($g) got $((after[$g] - before[$g])) of 3 broadcasts"
+                        else
+                                ((after[$g] == before[$g])) ||
+                                        vm_fail "VLAN $v: ${tap[$g]} ($g) got $((after[$g] - before[$g])) frames of a VLAN it is not in"
+                        fi
+                done
+        done
+        nft delete table bridge vgcount
+}
+vm_test "broadcasts tagged 100/200/300 reach only their VLAN's guests; untagged (native VLAN 1) reach none" t_traffic
+
+t_noop() {
+        vm_assert "$VMNET" apply --detailed-exitcode --connect "$VM_LIBVIRT_URI" "$W/plan.xml"
+}
+vm_test "re-apply changes nothing" t_noop
+
+t_drift() {
+        local tap rc=0
+        tap=$(tap_of g2 52:54:00:60:02:01)
+        bridge vlan add dev "$tap" vid 1 pvid untagged
+        bridge vlan add dev "$tap" vid 100
+        "$VMNET" --json plan --detailed-exitcode --connect "$VM_LIBVIRT_URI" "$W/plan.xml" >"$W/plan.json" || rc=$?
+        vm_assert_eq 2 "$rc" "plan's exit status with a port moved"
+        jtrue --arg t "$tap" '[.actions[] | select(.object == "link \($t)") | .type] | sort == ["bridge-vlan-add", "bridge-vlan-del", "bridge-vlan-del"]' cat "$W/plan.json"
+        rc=0
+        "$VMNET" --json doctor --connect "$VM_LIBVIRT_URI" "$W/plan.xml" >"$W/doctor.json" || rc=$?
+        jtrue --arg t "$tap" '[.findings[] | select(.check == "guest-vlans" and .object == "link \($t)" and .severity == "error")] | length == 1' cat "$W/doctor.json"
+        vm_assert "$VMNET" apply --connect "$VM_LIBVIRT_URI" "$W/plan.xml"
+        in_only_vlan "$tap" 200 || vm_fail "apply did not put $tap back in VLAN 200 alone"
+        "$VMNET" --json doctor --connect "$VM_LIBVIRT_URI" "$W/plan.xml" >"$W/doctor2.json" || true
+        jtrue '[.findings[] | select(.check == "guest-vlans")] | length == 0' cat "$W/doctor2.json"
+}
+vm_test "a port moved to VLANs 1 and 100 by hand: plan and doctor report it, apply puts it back" t_drift
+
+t_destroy() {
+        vm_domain_remove g2
+        vm_domain_remove g3
+        vm_assert "$VMNET" destroy --connect "$VM_LIBVIRT_URI" "$W/plan.xml"
+        vm_assert_not ip link show trunkbr
+}
+vm_test "destroy" t_destroy
+vm_summary
