@@ -8,9 +8,9 @@
 base=$PLANS/base.xml
 changed=$PLANS/changed.xml
 
-# Nothing here races the clock: this test also runs under emulation on a
-# loaded machine (tests/vm/t-confirm.sh), where a command can take seconds.
-# Every check waits for an event (a record's state, the watchdog letting the
+# Nothing here races the clock: the test must pass on a loaded machine, and
+# under emulation (tests/vm/run-suite tests/netns/t-confirm.sh), where a
+# command can take seconds.  Every check waits for an event (a record's state, the watchdog letting the
 # lock go, a line of output, the clock passing a deadline the watchdog wrote)
 # within a generous bound, and an apply meant to be rolled back by its
 # deadline gets WINDOW seconds, far more than the few commands checked inside

@@ -191,7 +191,7 @@ vm_virsh() {
 # vm_libvirt_start: start virtlogd + libvirtd (in the current network
 # namespace) and wait until they answer.  Stopped when the script exits.
 vm_libvirt_start() {
-        local timeout=${VMNET_VM_LIBVIRT_TIMEOUT:-90}
+        local timeout=${VMNET_VM_LIBVIRT_TIMEOUT:-240}
         if [[ -S /run/libvirt/libvirt-sock ]] && vm_virsh version >/dev/null 2>&1; then
                 return 0
         fi

@@ -1,4 +1,0 @@
-#!/bin/bash
-# The same test make check runs in namespaces on the build machine, here on
-# the VM's stock kernel.
-exec bash "$top_srcdir/tests/netns/t-confirm.sh"
