@@ -62,6 +62,8 @@ typedef struct {
         int stp;            /* bridge; -1 = kernel default */
         int forward_delay;  /* bridge, seconds; -1 = kernel default */
         int vlan_filtering; /* bridge; -1 = kernel default */
+        int default_pvid;   /* bridge with vlan filtering: VLAN of a new port, 0 = none;
+                             * -1 = kernel default (1) */
         char *parent;       /* vlan */
         guint vlan_id;      /* vlan */
         char *master;       /* NULL = none */
@@ -83,13 +85,14 @@ typedef enum {
         VMNET_LINK_ATTR_STP,
         VMNET_LINK_ATTR_FORWARD_DELAY,
         VMNET_LINK_ATTR_VLAN_FILTERING,
+        VMNET_LINK_ATTR_DEFAULT_PVID,
         VMNET_LINK_ATTR_UP,
         VMNET_LINK_ATTR_MASTER,
 } VmnetLinkAttr;
 
 /*
- * One attribute value: num (mtu, stp, forward delay, vlan filtering, up),
- * mac, or str (alias, master; NULL = none).
+ * One attribute value: num (mtu, stp, forward delay, vlan filtering,
+ * default pvid, up), mac, or str (alias, master; NULL = none).
  */
 typedef struct {
         guint num;
@@ -118,9 +121,10 @@ VmnetAction *vmnet_action_link_set(const char *link, VmnetLinkAttr attr,
                                    const VmnetLinkValue *value, const VmnetLinkValue *old,
                                    gboolean foreign, VmnetImpact impact);
 
+/* A VLAN entry of a bridge port, or of the bridge itself ("self") when port is the bridge. */
 typedef struct {
         char *port;
-        char *bridge; /* for humans */
+        char *bridge; /* for humans, and to tell the bridge itself from a port */
         guint vid;
         guint16 flags; /* BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED; 0 = tagged */
 } VmnetBridgeVlanSpec;

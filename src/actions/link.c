@@ -44,6 +44,7 @@ VmnetLinkSpec *vmnet_link_spec_new(VmnetLinkKind kind, const char *name)
         s->stp = -1;
         s->forward_delay = -1;
         s->vlan_filtering = -1;
+        s->default_pvid = -1;
         s->up = TRUE;
         s->addrs = g_array_new(FALSE, TRUE, sizeof(VmnetAddrSpec));
         s->routes = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_route_spec_free);
@@ -63,6 +64,7 @@ VmnetLinkSpec *vmnet_link_spec_copy(const VmnetLinkSpec *src)
         s->stp = src->stp;
         s->forward_delay = src->forward_delay;
         s->vlan_filtering = src->vlan_filtering;
+        s->default_pvid = src->default_pvid;
         s->parent = g_strdup(src->parent);
         s->vlan_id = src->vlan_id;
         s->master = g_strdup(src->master);
@@ -110,6 +112,10 @@ static char *spec_summary(const VmnetLinkSpec *s)
         if (s->vlan_filtering >= 0)
                 g_ptr_array_add(parts, g_strdup_printf("vlan filtering %s",
                                                        s->vlan_filtering ? "on" : "off"));
+        if (s->default_pvid == 0)
+                g_ptr_array_add(parts, g_strdup("default pvid none"));
+        else if (s->default_pvid > 0)
+                g_ptr_array_add(parts, g_strdup_printf("default pvid %d", s->default_pvid));
         if (!parts->len)
                 return g_strdup("");
         g_ptr_array_add(parts, NULL);
@@ -213,7 +219,9 @@ static gboolean create_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError 
                 return FALSE;
         if (s->kind == VMNET_LINK_KIND_BRIDGE) {
                 VmnetNlBridgeOpts o = { .stp = s->stp, .forward_delay = s->forward_delay,
-                                        .vlan_filtering = s->vlan_filtering };
+                                        .vlan_filtering = s->vlan_filtering,
+                                        .has_default_pvid = s->default_pvid >= 0,
+                                        .default_pvid = (guint)MAX(s->default_pvid, 0) };
 
                 if (!vmnet_nl_bridge_create(sk, s->name, &o, s->has_mac ? &s->mac : NULL, error))
                         return FALSE;
@@ -318,6 +326,7 @@ static const char *const attr_names[] = {
         [VMNET_LINK_ATTR_STP] = "stp",
         [VMNET_LINK_ATTR_FORWARD_DELAY] = "forward delay",
         [VMNET_LINK_ATTR_VLAN_FILTERING] = "vlan filtering",
+        [VMNET_LINK_ATTR_DEFAULT_PVID] = "default pvid",
         [VMNET_LINK_ATTR_UP] = "up",
         [VMNET_LINK_ATTR_MASTER] = "master",
 };
@@ -330,6 +339,8 @@ static char *value_to_string(VmnetLinkAttr attr, const VmnetLinkValue *v)
                 return g_strdup_printf("%u", v->num);
         case VMNET_LINK_ATTR_MAC:
                 return vmnet_mac_to_string(&v->mac);
+        case VMNET_LINK_ATTR_DEFAULT_PVID:
+                return v->num ? g_strdup_printf("%u", v->num) : g_strdup("none");
         case VMNET_LINK_ATTR_STP:
         case VMNET_LINK_ATTR_VLAN_FILTERING:
                 return g_strdup(v->num ? "on" : "off");
@@ -411,6 +422,10 @@ static gboolean set_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **e
         case VMNET_LINK_ATTR_VLAN_FILTERING:
                 o.vlan_filtering = (int)s->value.num;
                 break;
+        case VMNET_LINK_ATTR_DEFAULT_PVID:
+                o.has_default_pvid = TRUE;
+                o.default_pvid = s->value.num;
+                break;
         }
         return vmnet_nl_bridge_change(sk, s->link, &o, error);
 }
@@ -470,12 +485,23 @@ static char *bvlan_flags(guint16 flags)
         return g_strdup("tagged");
 }
 
+static gboolean bvlan_self(const VmnetBridgeVlanSpec *s)
+{
+        return g_strcmp0(s->port, s->bridge) == 0;
+}
+
 static char *bvlan_describe(const VmnetAction *a)
 {
         const VmnetBridgeVlanSpec *s = a->data;
         g_autofree char *flags = bvlan_flags(s->flags);
         gboolean add = a->type == &vmnet_action_type_bridge_vlan_add;
 
+        if (bvlan_self(s))
+                return vmnet_action_tag_impact(a, g_strdup_printf("%s vlan %u (%s) %s bridge %s "
+                                                                  "itself",
+                                                                  add ? "add" : "remove", s->vid,
+                                                                  flags, add ? "to" : "from",
+                                                                  s->bridge));
         return vmnet_action_tag_impact(a, g_strdup_printf("%s vlan %u (%s) %s port %s of %s",
                                                           add ? "add" : "remove", s->vid, flags,
                                                           add ? "to" : "from", s->port,
@@ -486,9 +512,13 @@ static gboolean bvlan_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
 {
         const VmnetBridgeVlanSpec *s = a->data;
         struct nl_sock *sk = vmnet_action_ctx_nl(ctx, error);
+        gboolean add = a->type == &vmnet_action_type_bridge_vlan_add;
 
-        return sk && vmnet_nl_bridge_vlan(sk, s->port, s->vid, s->flags,
-                                          a->type == &vmnet_action_type_bridge_vlan_add, error);
+        if (!sk)
+                return FALSE;
+        if (bvlan_self(s))
+                return vmnet_nl_bridge_vlan_self(sk, s->bridge, s->vid, s->flags, add, error);
+        return vmnet_nl_bridge_vlan(sk, s->port, s->vid, s->flags, add, error);
 }
 
 static VmnetAction *bvlan_invert(const VmnetAction *a)

@@ -148,6 +148,7 @@ static void record_link_set(VmnetForeignState *st, const VmnetLinkSet *s)
                 [VMNET_LINK_ATTR_STP] = "stp",
                 [VMNET_LINK_ATTR_FORWARD_DELAY] = "forward-delay",
                 [VMNET_LINK_ATTR_VLAN_FILTERING] = "vlan-filtering",
+                [VMNET_LINK_ATTR_DEFAULT_PVID] = "default-pvid",
                 [VMNET_LINK_ATTR_UP] = "up",
         };
         g_autofree char *old = NULL, *value = NULL;
@@ -281,6 +282,7 @@ typedef struct {
         int stp;
         int forward_delay;
         int vlan_filtering;
+        int default_pvid; /* 0 on a VLAN-aware bridge: a new port joins no VLAN; -1: unmanaged */
         gboolean adopt;
         char *parent;
         guint vlan_id;
@@ -346,6 +348,9 @@ typedef struct {
         GHashTable *pending;
         GHashTable *migration_targets; /* bridges that receive an uplink's addresses */
         GHashTable *addrs_by_link;     /* link -> GPtrArray of its DesiredAddr (borrowed) */
+        /* bridge -> the default PVID this run takes away from it, which the kernel drops from
+         * the ports (and the bridge) where it is PVID and untagged */
+        GHashTable *pvid_dropped;
         GPtrArray *stage[N_STAGES];
 } Diff;
 
@@ -400,6 +405,7 @@ static void diff_init(Diff *d, const char *file, const char *plan_name, const Vm
         d->migration_targets = g_hash_table_new(g_str_hash, g_str_equal);
         d->addrs_by_link = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify)g_ptr_array_unref);
+        d->pvid_dropped = g_hash_table_new(g_str_hash, g_str_equal);
         for (int i = 0; i < N_STAGES; i++)
                 d->stage[i] = vmnet_action_list_new();
 }
@@ -415,6 +421,7 @@ static void diff_clear(Diff *d)
         g_hash_table_unref(d->pending);
         g_hash_table_unref(d->migration_targets);
         g_hash_table_unref(d->addrs_by_link);
+        g_hash_table_unref(d->pvid_dropped);
         g_ptr_array_unref(d->bridges);
         g_ptr_array_unref(d->vlans);
         g_ptr_array_unref(d->ports);
@@ -489,6 +496,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         br->stp = -1;
                         br->forward_delay = -1;
                         br->vlan_filtering = -1;
+                        br->default_pvid = -1;
                         g_ptr_array_add(d->bridges, br);
                         g_hash_table_insert(d->desired, br->name, br);
                 }
@@ -503,8 +511,11 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         br->stp = net->stp;
                 if (br->forward_delay < 0)
                         br->forward_delay = net->forward_delay;
-                if (net->vlan_aware)
+                /* Fail closed: a guest port joins no VLAN, rather than the trunk's native one. */
+                if (net->vlan_aware) {
                         br->vlan_filtering = 1;
+                        br->default_pvid = 0;
+                }
                 br->adopt |= net->adopt;
 
                 if (u && u->vlan && !net->vlan_aware) {
@@ -514,7 +525,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         v->name = g_strdup(u->ifname);
                         v->net = net;
                         v->mtu = net->mtu;
-                        v->stp = v->forward_delay = v->vlan_filtering = -1;
+                        v->stp = v->forward_delay = v->vlan_filtering = v->default_pvid = -1;
                         v->parent = g_strdup(u->dev);
                         v->vlan_id = u->vlan;
                         g_ptr_array_add(d->vlans, v);
@@ -763,6 +774,7 @@ static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
                 s->stp = l->stp_state;
                 s->forward_delay = l->forward_delay;
                 s->vlan_filtering = l->vlan_filtering == 1 ? 1 : -1;
+                s->default_pvid = l->vlan_filtering == 1 ? l->vlan_default_pvid : -1;
         } else {
                 s->parent = g_strdup(l->link_name);
                 s->vlan_id = l->vlan_id;
@@ -804,6 +816,7 @@ static VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
         s->stp = dl->stp;
         s->forward_delay = dl->forward_delay;
         s->vlan_filtering = dl->vlan_filtering;
+        s->default_pvid = dl->default_pvid;
         s->parent = g_strdup(dl->parent);
         s->vlan_id = dl->vlan_id;
         return s;
@@ -847,6 +860,83 @@ static char *owner_of(const VmnetHostLink *l)
                 return g_strdup_printf("it belongs to vmnet plan '%s'",
                                        l->alias + strlen(VMNET_ALIAS_PREFIX));
         return g_strdup_printf("its alias is \"%s\"", l->alias);
+}
+
+/* --- the trunk's native VLAN on a VLAN-aware bridge -------------------------------- */
+
+/*
+ * A VLAN-aware bridge vmnet manages gives a new port no VLAN at all (default
+ * PVID 0): a guest's tap plugged in by libvirt is in no VLAN until it is put
+ * in its own, instead of landing in VLAN 1 with the trunk's untagged frames
+ * and the host. Those stay in VLAN 1, as with the kernel's default, but
+ * explicitly: VLAN 1 PVID untagged on the trunk port and on the bridge itself.
+ */
+#define NATIVE_VID 1
+#define NATIVE_FLAGS (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
+
+/* The flags of VLAN vid on l (a bridge port, or a bridge itself); -1 when it has none. */
+static int vlan_flags(const VmnetHostLink *l, guint vid)
+{
+        for (guint i = 0; l && l->bridge_vlans && i < l->bridge_vlans->len; i++) {
+                const VmnetHostBridgeVlan *v =
+                        &g_array_index(l->bridge_vlans, VmnetHostBridgeVlan, i);
+
+                if (v->vid == vid)
+                        return v->flags;
+        }
+        return -1;
+}
+
+/*
+ * The same once this run has set the default PVID of bridge (l's master, or
+ * l itself): the kernel takes the old default PVID away from every port, and
+ * from the bridge, where it is the PVID and untagged.
+ */
+static int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge, guint vid)
+{
+        int flags = vlan_flags(l, vid);
+        guint dropped = GPOINTER_TO_UINT(g_hash_table_lookup(d->pvid_dropped, bridge));
+
+        return dropped == vid && flags == NATIVE_FLAGS ? -1 : flags;
+}
+
+/*
+ * VLAN 1, PVID untagged, on port (of bridge, or bridge itself) unless it
+ * will be there; l is the port as observed, NULL for a new membership.
+ */
+static void want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
+                        const char *bridge)
+{
+        if (l && vlan_flags_then(d, l, bridge, NATIVE_VID) == NATIVE_FLAGS)
+                return;
+        emit(d, stage, vmnet_action_bridge_vlan(port, bridge, NATIVE_VID, NATIVE_FLAGS, TRUE,
+                                                VMNET_IMPACT_SAFE));
+}
+
+/* l's master when the port steps run: none when this run deletes it. */
+static const char *master_then(const Diff *d, const VmnetHostLink *l)
+{
+        if (l && l->master_name && !g_hash_table_contains(d->deleted, l->master_name))
+                return l->master_name;
+        return NULL;
+}
+
+/*
+ * Right after the default PVID of an existing VLAN-aware bridge is set: the
+ * bridge and the trunk ports it keeps get VLAN 1 back at once (a trunk the
+ * run enslaves gets it in setup_ports()).
+ */
+static void bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
+{
+        want_native(d, S_BRIDGES, l, dl->name, dl->name);
+        for (guint i = 0; i < d->ports->len; i++) {
+                const DesiredPort *p = g_ptr_array_index(d->ports, i);
+                const VmnetHostLink *pl = live(d, p->name);
+
+                if (!p->owned && g_str_equal(p->bridge, dl->name) &&
+                    g_strcmp0(master_then(d, pl), dl->name) == 0)
+                        want_native(d, S_BRIDGES, pl, p->name, dl->name);
+        }
 }
 
 /* --- checks before any action ---------------------------------------------------- */
@@ -968,7 +1058,7 @@ static void teardown_bridge_vlans(Diff *d)
                 for (guint j = 0; j < l->bridge_vlans->len; j++) {
                         const VmnetHostBridgeVlan *v =
                                 &g_array_index(l->bridge_vlans, VmnetHostBridgeVlan, j);
-                        gboolean wanted = v->vid == 1; /* the kernel's default PVID */
+                        gboolean wanted = v->vid == NATIVE_VID;
 
                         for (guint k = 0; k < p->vids->len && !wanted; k++)
                                 wanted = g_array_index(p->vids, guint, k) == v->vid;
@@ -1164,6 +1254,7 @@ static void give_back(Diff *d, const VmnetHostLink *l)
         const VmnetForeignChange *alias = vmnet_foreign_state_find(d->rec, l->name, "alias");
         int mtu = recorded_num(d, l->name, "mtu");
         int vf = recorded_num(d, l->name, "vlan-filtering");
+        int pvid = recorded_num(d, l->name, "default-pvid");
         int up = recorded_num(d, l->name, "up");
         VmnetMac m;
 
@@ -1177,6 +1268,10 @@ static void give_back(Diff *d, const VmnetHostLink *l)
                 emit(d, T_UNADOPT, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v, &o, TRUE,
                                                          VMNET_IMPACT_SAFE));
         }
+        /* The kernel gives the default PVID back to the ports (and the bridge) without a VLAN 1. */
+        if (pvid >= 0 && pvid != l->vlan_default_pvid)
+                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_DEFAULT_PVID, (guint)pvid,
+                        (guint)MAX(l->vlan_default_pvid, 0), TRUE, VMNET_IMPACT_SAFE);
         if (vf >= 0 && vf != l->vlan_filtering)
                 set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_VLAN_FILTERING, (guint)vf,
                         l->vlan_filtering > 0, TRUE, VMNET_IMPACT_SAFE);
@@ -1227,14 +1322,14 @@ static void setup_bridges(Diff *d)
                 const VmnetHostLink *l = live(d, dl->name);
                 gboolean adopted;
 
-                if (!l) {
-                        emit(d, S_BRIDGES, vmnet_action_link_create(desired_spec(d, dl),
-                                                                    VMNET_IMPACT_SAFE));
-                        continue;
-                }
-                if (g_strcmp0(l->kind, "bridge") != 0) {
-                        /* check_names() let through only a link vmnet owns. */
-                        recreate(d, S_BRIDGES, l, desired_spec(d, dl));
+                if (!l || g_strcmp0(l->kind, "bridge") != 0) {
+                        if (!l)
+                                emit(d, S_BRIDGES, vmnet_action_link_create(desired_spec(d, dl),
+                                                                            VMNET_IMPACT_SAFE));
+                        else /* check_names() let through only a link vmnet owns. */
+                                recreate(d, S_BRIDGES, l, desired_spec(d, dl));
+                        if (dl->default_pvid == 0)
+                                want_native(d, S_BRIDGES, NULL, dl->name, dl->name);
                         continue;
                 }
                 /* Taken over now, or before: what it was is recorded, to give it back. */
@@ -1258,6 +1353,18 @@ static void setup_bridges(Diff *d)
                         set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
                                 (guint)dl->vlan_filtering, l->vlan_filtering > 0, adopted,
                                 VMNET_IMPACT_SAFE);
+                if (dl->default_pvid >= 0 && dl->default_pvid != l->vlan_default_pvid) {
+                        /* Unknown: a kernel without VLAN filtering; its default is 1. */
+                        guint cur = l->vlan_default_pvid >= 0 ? (guint)l->vlan_default_pvid : 1;
+
+                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_DEFAULT_PVID,
+                                (guint)dl->default_pvid, cur, adopted, VMNET_IMPACT_SAFE);
+                        if (cur)
+                                g_hash_table_insert(d->pvid_dropped, dl->name,
+                                                    GUINT_TO_POINTER(cur));
+                }
+                if (dl->default_pvid == 0)
+                        bridge_native(d, dl, l);
                 if (!l->up)
                         set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0, adopted,
                                 VMNET_IMPACT_SAFE);
@@ -1303,14 +1410,6 @@ static void setup_vlans(Diff *d)
                         set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
                                 VMNET_IMPACT_SAFE);
         }
-}
-
-static gboolean port_vlan_present(const VmnetHostLink *l, guint vid)
-{
-        for (guint i = 0; l && l->bridge_vlans && i < l->bridge_vlans->len; i++)
-                if (g_array_index(l->bridge_vlans, VmnetHostBridgeVlan, i).vid == vid)
-                        return TRUE;
-        return FALSE;
 }
 
 static char *describe_l3(const GArray *addrs, const GPtrArray *routes)
@@ -1384,8 +1483,7 @@ static gboolean setup_ports(Diff *d, GError **error)
                 if (!p->owned && !l)
                         continue; /* check_names() made sure it exists */
                 /* A master deleted earlier in this run has released the port. */
-                if (l && l->master_name && !g_hash_table_contains(d->deleted, l->master_name))
-                        cur = l->master_name;
+                cur = master_then(d, l);
                 enslave = g_strcmp0(cur, p->bridge) != 0;
                 if (!p->owned)
                         l3 = effective_l3(d, l, p->bridge);
@@ -1422,6 +1520,10 @@ static gboolean setup_ports(Diff *d, GError **error)
                         set_str(d, S_PORTS, p->name, VMNET_LINK_ATTR_MASTER, p->bridge, cur,
                                 !p->owned,
                                 p->owned ? VMNET_IMPACT_SAFE : VMNET_IMPACT_DISRUPTIVE);
+                /* A new port of a VLAN-aware bridge is in no VLAN: the native one first,
+                 * before the host's addresses move to the bridge. */
+                if (enslave && !p->owned && br->default_pvid == 0)
+                        want_native(d, S_PORTS, NULL, p->name, p->bridge);
                 if (!p->owned && p->migrate && (l3->addrs->len || l3->routes->len)) {
                         const VmnetHostLink *bl = live(d, p->bridge);
                         VmnetMigrateSpec *s = g_steal_pointer(&l3);
@@ -1441,7 +1543,10 @@ static gboolean setup_ports(Diff *d, GError **error)
                 for (guint j = 0; j < p->vids->len; j++) {
                         guint vid = g_array_index(p->vids, guint, j);
 
-                        if (!enslave && port_vlan_present(l, vid))
+                        /* VLAN 1 is the native VLAN, untagged: not also tagged. */
+                        if (vid == NATIVE_VID && br->default_pvid == 0)
+                                continue;
+                        if (!enslave && vlan_flags_then(d, l, p->bridge, vid) >= 0)
                                 continue;
                         emit(d, S_PORTS, vmnet_action_bridge_vlan(p->name, p->bridge, vid, 0, TRUE,
                                                                   VMNET_IMPACT_SAFE));

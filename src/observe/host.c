@@ -85,6 +85,7 @@ VmnetHostLink *vmnet_host_add_link(VmnetHost *host, int ifindex, const char *nam
         l->stp_state = -1;
         l->forward_delay = -1;
         l->vlan_filtering = -1;
+        l->vlan_default_pvid = -1;
         l->mtu = 1500;
         l->addrs = g_array_new(FALSE, TRUE, sizeof(VmnetHostAddr));
         l->routes = g_ptr_array_new();
@@ -411,6 +412,7 @@ static void parse_bridge_data(VmnetHostLink *l, struct nlattr *data)
 {
         struct nlattr *tb[IFLA_BR_MAX + 1];
         guint32 v;
+        guint16 pvid;
 
         nested_parse(tb, IFLA_BR_MAX, data);
         if (attr_u32(tb[IFLA_BR_STP_STATE], &v))
@@ -419,6 +421,9 @@ static void parse_bridge_data(VmnetHostLink *l, struct nlattr *data)
                 l->forward_delay = (int)((v + 50) / 100); /* USER_HZ */
         if (tb[IFLA_BR_VLAN_FILTERING] && attr_len(tb[IFLA_BR_VLAN_FILTERING]) >= 1)
                 l->vlan_filtering = *(guint8 *)attr_data(tb[IFLA_BR_VLAN_FILTERING]) ? 1 : 0;
+        /* Only a kernel with bridge VLAN filtering reports it. */
+        if (attr_u16(tb[IFLA_BR_VLAN_DEFAULT_PVID], &pvid))
+                l->vlan_default_pvid = pvid;
 }
 
 static void parse_vlan_data(VmnetHostLink *l, struct nlattr *data)
@@ -478,7 +483,11 @@ static void link_cb(struct nlmsghdr *nlh, void *arg)
         }
 }
 
-/* Ports of VLAN-filtering bridges: their VLAN entries (RTEXT_FILTER_BRVLAN). */
+/*
+ * VLAN entries (RTEXT_FILTER_BRVLAN) of the ports of VLAN-filtering bridges,
+ * and of each bridge itself: the dump has one message per port and one per
+ * bridge (its "self" entries), each under its own ifindex.
+ */
 static void bridge_vlan_cb(struct nlmsghdr *nlh, void *arg)
 {
         VmnetHost *host = arg;

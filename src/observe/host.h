@@ -42,11 +42,13 @@ typedef struct {
         int stp_state;        /* kind "bridge": 0/1, -1 = unknown */
         int forward_delay;    /* kind "bridge": seconds, -1 = unknown */
         int vlan_filtering;   /* kind "bridge": 0/1, -1 = unknown */
+        int vlan_default_pvid; /* kind "bridge": VLAN of a new port (0 none), -1 = unknown */
         GArray *addrs;        /* VmnetHostAddr, in dump order */
         GPtrArray *routes;    /* VmnetHostRoute* leaving through this link (first next hop), in
                                * dump order; borrowed from VmnetHost.routes, set by
                                * vmnet_host_resolve() */
-        GArray *bridge_vlans; /* VmnetHostBridgeVlan of a port of a VLAN-filtering bridge */
+        GArray *bridge_vlans; /* VmnetHostBridgeVlan of a port of a VLAN-filtering bridge, or of
+                               * the bridge itself ("self"); NULL when it has none */
 } VmnetHostLink;
 
 typedef struct {

@@ -476,7 +476,21 @@ static void case_vlan_aware(Input *in)
         in->host = host_base();
 }
 
-static void case_vlan_aware_reapply(Input *in)
+static void hvlans(VmnetHostLink *l, const VmnetHostBridgeVlan *v, guint n)
+{
+        l->bridge_vlans = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
+        g_array_append_vals(l->bridge_vlans, v, n);
+}
+
+static const VmnetHostBridgeVlan native[] = {
+        { 1, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED },
+};
+
+/*
+ * case_vlan_aware() applied by an earlier vmnet, default_pvid the bridge's
+ * (the kernel's default 1 when made by a vmnet from before 0 was set).
+ */
+static void vlan_aware_applied(Input *in, int default_pvid)
 {
         VmnetHostLink *br, *eno1;
         VmnetHostBridgeVlan v[] = { { 1, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED },
@@ -485,12 +499,83 @@ static void case_vlan_aware_reapply(Input *in)
         case_vlan_aware(in);
         br = hbridge(in->host, 30, "br-trunk", "vmnet:hv1", 9000, 0, 15);
         br->vlan_filtering = 1;
+        br->vlan_default_pvid = default_pvid;
+        hvlans(br, native, G_N_ELEMENTS(native));
         eno1 = vmnet_host_find_link(in->host, "eno1");
         eno1->master = 30;
         eno1->mtu = 9000;
-        eno1->bridge_vlans = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
-        g_array_append_vals(eno1->bridge_vlans, v, G_N_ELEMENTS(v));
+        hvlans(eno1, v, G_N_ELEMENTS(v));
         in->recorded = vmnet_foreign_state_new();
+        vmnet_foreign_state_set(in->recorded, "eno1", "master", NULL);
+        vmnet_foreign_state_set(in->recorded, "eno1", "mtu", "1500");
+}
+
+/* Only the VID nobody wants goes; VLAN 1 on the trunk and the bridge is the native VLAN. */
+static void case_vlan_aware_reapply(Input *in)
+{
+        vlan_aware_applied(in, 0);
+}
+
+/*
+ * A bridge made by an older vmnet gives each new port VLAN 1: its default
+ * PVID becomes 0, which takes VLAN 1 from the trunk and the bridge, and
+ * VLAN 1 is put back on both right after. A guest port that is in VLAN 1
+ * by default (vnet0) loses it and stays in no VLAN.
+ */
+static void case_vlan_aware_converge(Input *in)
+{
+        VmnetHostLink *tap;
+
+        vlan_aware_applied(in, 1);
+        tap = hlink(in->host, 40, "vnet0", "tun", NULL, 9000);
+        tap->master = 30;
+        hvlans(tap, native, G_N_ELEMENTS(native));
+}
+
+/* A network on VLAN 1 of a VLAN-aware bridge is the native VLAN: untagged on the trunk. */
+static void case_vlan_aware_native(Input *in)
+{
+        case_vlan_aware(in);
+        ((VmnetNetwork *)g_ptr_array_index(in->plan->networks, 0))->uplink->vlan = 1;
+}
+
+/* The VLAN-aware bridge exists, someone else's, without VLAN filtering: taken over. */
+static void case_vlan_aware_adopt(Input *in)
+{
+        VmnetHostLink *br;
+
+        case_vlan_aware(in);
+        ((VmnetNetwork *)g_ptr_array_index(in->plan->networks, 0))->adopt = TRUE;
+        br = hbridge(in->host, 30, "br-trunk", NULL, 1500, 0, 15);
+        br->vlan_default_pvid = 1;
+        hvlans(br, native, G_N_ELEMENTS(native));
+}
+
+/*
+ * Destroy after case_vlan_aware_adopt(): the trunk is released, and the
+ * bridge gets its default PVID and VLAN filtering back; the kernel puts
+ * VLAN 1 back on its remaining ports.
+ */
+static void case_vlan_aware_give_back(Input *in)
+{
+        VmnetHostLink *br, *eno1;
+        VmnetHostBridgeVlan v[] = { { 1, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED },
+                                    { 10, 0 }, { 20, 0 } };
+
+        in->host = host_base();
+        br = hbridge(in->host, 30, "br-trunk", "vmnet:hv1", 9000, 0, 15);
+        br->vlan_filtering = 1;
+        br->vlan_default_pvid = 0;
+        hvlans(br, native, G_N_ELEMENTS(native));
+        eno1 = vmnet_host_find_link(in->host, "eno1");
+        eno1->master = 30;
+        eno1->mtu = 9000;
+        hvlans(eno1, v, G_N_ELEMENTS(v));
+        in->recorded = vmnet_foreign_state_new();
+        vmnet_foreign_state_set(in->recorded, "br-trunk", "alias", NULL);
+        vmnet_foreign_state_set(in->recorded, "br-trunk", "mtu", "1500");
+        vmnet_foreign_state_set(in->recorded, "br-trunk", "vlan-filtering", "0");
+        vmnet_foreign_state_set(in->recorded, "br-trunk", "default-pvid", "1");
         vmnet_foreign_state_set(in->recorded, "eno1", "master", NULL);
         vmnet_foreign_state_set(in->recorded, "eno1", "mtu", "1500");
 }
@@ -556,6 +641,10 @@ static const Case cases[] = {
         { "uplink-foreign-master", case_uplink_foreign_master },
         { "vlan-aware", case_vlan_aware },
         { "vlan-aware-reapply", case_vlan_aware_reapply },
+        { "vlan-aware-converge", case_vlan_aware_converge },
+        { "vlan-aware-native", case_vlan_aware_native },
+        { "vlan-aware-adopt", case_vlan_aware_adopt },
+        { "vlan-aware-give-back", case_vlan_aware_give_back },
         { "destroy", case_destroy },
         { "destroy-migrated", case_destroy_migrated },
         { "uplink-dropped", case_uplink_dropped },
@@ -709,12 +798,15 @@ START_TEST(test_foreign_record_adopted)
                                                     TRUE, VMNET_IMPACT_SAFE));
         g_ptr_array_add(run1, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_UP, &on, &off, TRUE,
                                                     VMNET_IMPACT_SAFE));
+        g_ptr_array_add(run1, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_DEFAULT_PVID, &off,
+                                                    &on, TRUE, VMNET_IMPACT_SAFE));
         g_ptr_array_add(run1, vmnet_action_addr("vm-lab", &gw, 24, TRUE, VMNET_IMPACT_SAFE));
         g_ptr_array_add(run1, vmnet_action_route(&rs, TRUE, VMNET_IMPACT_SAFE));
         /* Not adopted (no alias record): an address vmnet adds to its own bridge is not recorded. */
         g_ptr_array_add(run1, vmnet_action_addr("vm-pub", &other, 24, TRUE, VMNET_IMPACT_SAFE));
         vmnet_foreign_state_record(st, run1);
-        ck_assert_uint_eq(st->changes->len, 6);
+        ck_assert_uint_eq(st->changes->len, 7);
+        ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "default-pvid")->value, "1");
         ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "forward-delay")->value, "15");
         ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "stp")->value, "0");
         ck_assert_str_eq(vmnet_foreign_state_find(st, "vm-lab", "up")->value, "0");
@@ -729,7 +821,7 @@ START_TEST(test_foreign_record_adopted)
         g_ptr_array_add(run2, vmnet_action_link_set("vm-lab", VMNET_LINK_ATTR_STP, &off, &on,
                                                     TRUE, VMNET_IMPACT_SAFE));
         vmnet_foreign_state_record(st, run2);
-        ck_assert_uint_eq(st->changes->len, 3);
+        ck_assert_uint_eq(st->changes->len, 4);
         ck_assert_ptr_null(vmnet_foreign_state_find(st, "vm-lab", "stp"));
         ck_assert_ptr_null(vmnet_foreign_state_find(st, "vm-lab", "address 192.168.50.1/24"));
         ck_assert_ptr_null(vmnet_foreign_state_find(st, "vm-lab", "route 10.30.0.0/16"));

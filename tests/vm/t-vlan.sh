@@ -9,6 +9,12 @@
 # Every VLAN carries the SAME subnet, each endpoint in a namespace of its own,
 # so reachability proves which VLAN a frame travelled on: g100 must reach
 # 10.50.0.2 (VLAN 100) and never 10.50.0.3 (VLAN 200).
+#
+# Then the same VLANs on one VLAN-aware bridge, trunkbr, made by vmnet,
+# converged from an older vmnet's, and adopted: it fails closed (a new port,
+# gvnew standing in for a guest's tap, is in no VLAN and receives none of the
+# trunk's frames) while the trunk's untagged frames stay in VLAN 1 on up0 and
+# on the bridge itself. Guests placed in their VLAN: t-vlan-guests.sh.
 . "$top_srcdir/tests/netns/lib.sh"
 modprobe 8021q 2>/dev/null
 
@@ -101,16 +107,94 @@ for v in 100 200 300; do
                 '[.[0].vlans[] | select(.vlan == $v and ((.flags // []) | index("Egress Untagged") == null))] | length == 1' \
                 ip netns exec "$host" bridge -j vlan show dev up0
 done
-# vmnet programs guest ports (taps) through libvirt; here the test plays that part
-g100=$(guest 100b trunkbr 10.50.0.10)
-ip netns exec "$host" bridge vlan del dev gv100b vid 1
-ip netns exec "$host" bridge vlan add dev gv100b vid 100 pvid untagged
-check "a guest in VLAN 100 of the VLAN-aware bridge reaches VLAN 100" pingable "$g100" 10.50.0.2
-check "and not VLAN 200" sh -c "! ip netns exec $g100 busybox ping -c 1 -W 1 10.50.0.3 >/dev/null 2>&1"
+# The bridge fails closed: a new port (a guest's tap, until vmnet puts it in
+# its VLAN) is in no VLAN at all, while the trunk's untagged frames stay in
+# VLAN 1, the native VLAN, on the trunk and on the bridge itself (the host).
+vlans() { # FILTER ARGS...: FILTER on `bridge -j vlan show ARGS`, each entry's flags sorted
+        local f=$1; shift
+        jtrue "map(.vlans = [(.vlans // [])[] | {vlan, flags: ((.flags // []) | sort)}]) | $f" \
+                ip netns exec "$host" bridge -j vlan show "$@"
+}
+aware_state() { # WHEN
+        check "$1: trunkbr gives a new port no VLAN (vlan_default_pvid 0)" \
+                jtrue '.[0].linkinfo.info_data.vlan_default_pvid == 0' ip -n "$host" -d -j link show trunkbr
+        check "$1: the trunk up0 is in VLAN 1 PVID untagged and in 100, 200, 300 tagged, no other" \
+                vlans '.[0].vlans == [{vlan: 1, flags: ["Egress Untagged", "PVID"]}, {vlan: 100, flags: []},
+                                      {vlan: 200, flags: []}, {vlan: 300, flags: []}]' dev up0
+        check "$1: the bridge itself is in VLAN 1 PVID untagged, no other" \
+                vlans '.[0].vlans == [{vlan: 1, flags: ["Egress Untagged", "PVID"]}]' dev trunkbr
+        # an address of the host's on the bridge (migrate-addresses puts it there)
+        ip -n "$host" addr add 10.60.0.1/24 dev trunkbr
+        ip -n "$sw" neigh flush dev sw0 # a bridge made again has another MAC
+        check "$1: the host, on the bridge, reaches the trunk's untagged LAN" pingable "$sw" 10.60.0.1
+        ip -n "$host" addr del 10.60.0.1/24 dev trunkbr
+}
+ip -n "$sw" addr add 10.60.0.2/24 dev sw0
+aware_state "after apply"
+# A stand-in for a guest's tap that libvirt plugs into the bridge.
+gnew=$(guest new trunkbr 10.50.0.10)
+check "a new port of trunkbr (gvnew) is in no VLAN" \
+        vlans '([.[] | select(.ifname == "up0")] | length == 1) and ([.[] | select(.ifname == "gvnew") | .vlans[]] | length == 0)'
+# The switch sends broadcasts untagged (sw0) and tagged 100 and 200 (its VLAN
+# endpoints). The stand-in guest counts what it receives, but for IPv6: its
+# veth's host end sends router solicitations and MLD reports of its own.
+rxp() { ip -n "$1" -s -j link show "$2" | jq '.[0].stats64.rx.packets'; }
+seen() {
+        ip netns exec "$gnew" nft -j list chain netdev rx in |
+                jq '[.nftables[].rule.expr[]?.counter.packets // empty] | add'
+}
+ip netns exec "$gnew" nft -f - <<'NFT'
+table netdev rx {
+        chain in { type filter hook ingress device eth0 priority 0; ether type != ip6 counter; }
+}
+NFT
+g0=$(seen) u0=$(rxp "$host" up0)
+ip netns exec "$sw" busybox arping -b -c 3 -I sw0 -s 10.60.0.2 10.60.0.99 >/dev/null 2>&1
+for v in 100 200; do
+        ip netns exec "vmnet-t$$-e$v" busybox arping -b -c 3 -I sw0.$v 10.50.0.99 >/dev/null 2>&1
+done
+g1=$(seen) u1=$(rxp "$host" up0)
+check "the trunk received the 9 broadcasts ($u0 -> $u1 packets on up0)" test "$u1" -ge $((u0 + 9))
+check "none reached the new port ($g0 -> $g1 frames received in its namespace, IPv6 aside)" \
+        test "$g0" = 0 -a "$g1" = 0
 vm "$host" --json apply --detailed-exitcode "$T/aware.xml"; rc=$?
 check "re-apply of the VLAN-aware plan changes nothing" test "$rc" = 0
-ip -n "$host" link del gv100b
+
+# A bridge made by an older vmnet has default PVID 1: every new port is in
+# VLAN 1 with the trunk's untagged frames. Apply converges it.
+ip -n "$host" link set trunkbr type bridge vlan_default_pvid 1
+check "(before) with default PVID 1, the new port is in VLAN 1" \
+        vlans '[.[] | select(.ifname == "gvnew") | .vlans[]] == [{vlan: 1, flags: ["Egress Untagged", "PVID"]}]'
+vm "$host" --json apply --detailed-exitcode "$T/aware.xml"; rc=$?
+check "apply converges a bridge with default PVID 1 (exit 2, changed)" test "$rc" = 2
+aware_state "after converging"
+check "after converging: the new port is in no VLAN" \
+        vlans '([.[] | select(.ifname == "up0")] | length == 1) and ([.[] | select(.ifname == "gvnew") | .vlans[]] | length == 0)'
+vm "$host" --json apply --detailed-exitcode "$T/aware.xml"; rc=$?
+check "re-apply after converging changes nothing" test "$rc" = 0
+ip -n "$host" link del gvnew
 check "destroy of the VLAN-aware plan" vm "$host" destroy "$T/aware.xml"
 snapshot "$host" "$T/after2"
 same "destroy leaves the host namespace as before" "$T/before" "$T/after2"
+
+# --- adopted: someone's plain bridge is made VLAN-aware, then given back ---------------
+# (a fixed MAC: the kernel would otherwise give the bridge its ports' MAC)
+ip -n "$host" link add trunkbr address 02:00:00:00:00:01 type bridge
+ip -n "$host" link set trunkbr up
+snapshot "$host" "$T/before3"
+jread . ip netns exec "$host" bridge -j vlan show >"$T/bv-before3"
+sed -e 's|vlan-aware="yes"|vlan-aware="yes" adopt="yes"|' "$T/aware.xml" >"$T/adopt.xml"
+check "apply adopting the plain bridge trunkbr" vm "$host" apply "$T/adopt.xml"
+aware_state "adopted"
+vm "$host" --json apply --detailed-exitcode "$T/adopt.xml"; rc=$?
+check "re-apply of the adopting plan changes nothing" test "$rc" = 0
+check "destroy of the adopting plan" vm "$host" destroy "$T/adopt.xml"
+check "trunkbr is given back with default PVID 1 and no VLAN filtering" \
+        jtrue '.[0].linkinfo.info_data | .vlan_default_pvid == 1 and .vlan_filtering == 0' \
+        ip -n "$host" -d -j link show trunkbr
+snapshot "$host" "$T/after3"
+same "destroy gives trunkbr back as it was found" "$T/before3" "$T/after3"
+jread . ip netns exec "$host" bridge -j vlan show >"$T/bv-after3"
+same "with the VLAN entries it had" "$T/bv-before3" "$T/bv-after3"
+ip -n "$host" link del trunkbr
 finish
