@@ -2,10 +2,11 @@
 # The README's second command (and CI's): install what is missing, build, and
 # run the whole test suite:
 #   1. make check          unit tests, CLI tests, fuzz corpus replay, namespace tests
-#   2. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
-#   3. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
-#   4. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
-#   5. make distcheck      the tarball builds and passes its own tests
+#   2. a mutant            vmnet built with one deliberate fault (no-forward): t-nat must fail
+#   3. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
+#   4. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
+#   5. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
+#   6. make distcheck      the tarball builds and passes its own tests
 # Each step prints its own summary; the script stops at the first failure.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,10 @@ step() { printf '\n==== %s ====\n' "$*"; }
 step "build and make check"
 BUILDDIR=$src/build sh build-aux/build.sh
 make -C build check -j"$(nproc)" || { cat build/test-suite.log; exit 1; }
+
+step "a mutant the tests must catch (tests/README, Mutants)"
+# vmnet with port forwards left out of the kernel's ruleset: t-nat must fail.
+bash tests/mutant/run-mutant.sh no-forward tests/netns/t-nat.sh
 
 step "the VM suite (stock kernel, libvirtd, guests)"
 make -C build check-vm
@@ -39,4 +44,4 @@ echo "distcheck: OK"
 
 # Every step above stops the script on failure, so reaching here means all passed.
 echo
-echo "steps: 5 passed, 0 failed"
+echo "steps: 6 passed, 0 failed"
