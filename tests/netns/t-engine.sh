@@ -25,7 +25,8 @@ check "static route of routed network" jtrue '.[0].gateway == "10.77.3.254" and 
 check "ip_forward on" test "$(ip netns exec "$ns" sysctl -n net.ipv4.ip_forward)" = 1
 check "nft table inet vmnet exists" ip netns exec "$ns" nft list table inet vmnet
 check "port forward in the map" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q '8080 : 10.77.1.10 . 80'"
-check "masquerade for 10.77.1.0/24" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q 'ip saddr 10.77.1.0/24.*masquerade'"
+# Not the hairpin rule (ct status dnat ... ip saddr 10.77.1.0/24 ... masquerade): the way out.
+check "masquerade for 10.77.1.0/24 out of the host" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q 'oifname != @bridges ip saddr 10.77.1.0/24 .*masquerade'"
 
 # --- re-apply is a no-op ---------------------------------------------------------
 snapshot "$ns" "$T/applied"
