@@ -14,18 +14,28 @@
  * Guest interface actions: virDomainAttachDeviceFlags,
  * virDomainDetachDeviceFlags and virDomainUpdateDeviceFlags with
  * VIR_DOMAIN_AFFECT_LIVE (the running guest) and/or
- * VIR_DOMAIN_AFFECT_CONFIG (its persistent definition). libvirt finds the
- * interface to detach or update by its MAC (and PCI address and alias when
- * given). An update can change the source network, the port group and the
- * bandwidth of a running guest (qemu driver qemuDomainChangeNet()); the
- * model, the driver queues and the MTU cannot change live, so the diff
- * replaces such an interface by a detach and an attach.
+ * VIR_DOMAIN_AFFECT_CONFIG (its persistent definition). A detach sends the
+ * interface without its PCI address, so libvirt finds it by MAC and
+ * vmnet's alias alone (the live and persistent slots can differ: the diff
+ * then makes one action per scope, each with that scope's own XML). An
+ * update can change the source network, the port group and the bandwidth
+ * of a running guest (qemu driver qemuDomainChangeNet()), and anything in
+ * the persistent definition; the model, the driver queues and the MTU of a
+ * running guest's NIC only change by a replug (IFACE_REPLUG).
+ *
+ * A live detach only asks the guest to release the device (ACPI
+ * hot-unplug): libvirt waits 5 s and returns, and the device stays until
+ * the guest OS acknowledges, maybe never (a guest without an OS). A replug
+ * therefore waits for libvirt's device-removed event (bounded:
+ * VMNET_UNPLUG_TIMEOUT seconds) before it plugs the new NIC, and changes
+ * the persistent definition by an update, never leaving it without the NIC.
  */
 
 typedef enum {
         IFACE_ATTACH,
         IFACE_DETACH,
         IFACE_UPDATE,
+        IFACE_REPLUG,
 } IfaceOp;
 
 typedef struct {
@@ -33,14 +43,16 @@ typedef struct {
         char *domain;
         char *mac;
         char *network;
-        char *xml;     /* ATTACH, UPDATE: to send; DETACH: the observed interface */
-        char *old_xml; /* UPDATE: the observed interface */
+        char *xml;     /* ATTACH, UPDATE, REPLUG: to send; DETACH: the observed interface */
+        char *old_xml; /* UPDATE, REPLUG: the observed interface (REPLUG: the running guest's) */
+        char *conf_xml;     /* REPLUG: the persistent definition's update, NULL = none */
+        char *conf_old_xml; /* REPLUG: the persistent definition's interface before */
         guint flags;
         char *detail;  /* UPDATE: what changes */
         guint vid;     /* ATTACH, UPDATE live: the VLAN its port joins, 0 = none */
 } IfaceData;
 
-static const VmnetActionType attach_type, detach_type, update_type;
+static const VmnetActionType attach_type, detach_type, update_type, replug_type;
 
 gboolean vmnet_action_is_pending_unplug(const VmnetAction *a)
 {
@@ -67,6 +79,8 @@ static void iface_data_free(gpointer p)
         g_free(d->network);
         g_free(d->xml);
         g_free(d->old_xml);
+        g_free(d->conf_xml);
+        g_free(d->conf_old_xml);
         g_free(d->detail);
         g_free(d);
 }
@@ -76,8 +90,9 @@ static VmnetAction *iface_action(const VmnetActionType *type, IfaceOp op, const 
                                  const char *old_xml, guint flags, const char *detail)
 {
         IfaceData *d = g_new0(IfaceData, 1);
-        /* Taking a NIC away from a running guest cuts what runs over it. */
-        VmnetImpact impact = op == IFACE_DETACH && (flags & VIR_DOMAIN_AFFECT_LIVE)
+        /* Taking a NIC away from a running guest (for good or to plug a new one) cuts what runs over it. */
+        VmnetImpact impact = (op == IFACE_DETACH || op == IFACE_REPLUG) &&
+                                             (flags & VIR_DOMAIN_AFFECT_LIVE)
                                      ? VMNET_IMPACT_DISRUPTIVE
                                      : VMNET_IMPACT_SAFE;
 
@@ -115,6 +130,22 @@ VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, cons
                             detail);
 }
 
+VmnetAction *vmnet_action_iface_replug(const char *domain, const char *mac, const char *network,
+                                       const char *xml, const char *old_xml,
+                                       const char *conf_old_xml, const char *detail)
+{
+        VmnetAction *a = iface_action(&replug_type, IFACE_REPLUG, domain, mac, network, xml,
+                                      old_xml, VIR_DOMAIN_AFFECT_LIVE, detail);
+        IfaceData *d = a->data;
+
+        if (conf_old_xml) {
+                d->flags |= VIR_DOMAIN_AFFECT_CONFIG;
+                d->conf_xml = g_strdup(xml);
+                d->conf_old_xml = g_strdup(conf_old_xml);
+        }
+        return a;
+}
+
 void vmnet_action_iface_place(VmnetAction *a, guint vid)
 {
         ((IfaceData *)a->data)->vid = vid;
@@ -136,6 +167,12 @@ static char *iface_describe(const VmnetAction *a)
         case IFACE_DETACH:
                 text = g_strdup_printf("detach interface %s from domain %s (%s%s)", d->mac,
                                        d->domain, net, affect);
+                break;
+        case IFACE_REPLUG:
+                text = g_strdup_printf("replug interface %s of domain %s (%s; %s: unplugged, "
+                                       "then plugged anew)",
+                                       d->mac, d->domain, d->detail ? d->detail : "definition",
+                                       affect);
                 break;
         default:
                 text = g_strdup_printf("update interface %s of domain %s (%s; %s)", d->mac,
@@ -188,10 +225,233 @@ static gboolean place_port(virDomainPtr dom, const IfaceData *d, VmnetApplyCtx *
         return TRUE;
 }
 
+/* The running guest's interface with mac, NULL when it has none (or on error). Caller frees. */
+static VmnetLibvirtIface *live_iface(virDomainPtr dom, const char *mac_text, GError **error)
+{
+        g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+        /* No free function: the one found is the caller's, the others are freed here. */
+        g_autoptr(GPtrArray) ifaces = g_ptr_array_new();
+        VmnetLibvirtIface *f = NULL;
+        VmnetMac mac;
+
+        if (!xml) {
+                vmnet_libvirt_set_error(error, "reading the XML of domain %s",
+                                        virDomainGetName(dom));
+                return NULL;
+        }
+        if (vmnet_libvirt_domain_parse_ifaces(xml, ifaces, error) &&
+            vmnet_mac_parse(mac_text, &mac))
+                f = vmnet_libvirt_ifaces_find_mac(ifaces, &mac);
+        for (guint i = 0; i < ifaces->len; i++)
+                if (g_ptr_array_index(ifaces, i) != f)
+                        vmnet_libvirt_iface_free(g_ptr_array_index(ifaces, i));
+        return f;
+}
+
+/* What the running guest has now with d's MAC, for messages. Caller frees. */
+static char *guest_has(virDomainPtr dom, const IfaceData *d)
+{
+        g_autoptr(GError) e = NULL;
+        g_autoptr(VmnetLibvirtIface) f = live_iface(dom, d->mac, &e);
+        g_autofree char *sum = NULL;
+
+        if (e)
+                return g_strdup_printf("what the running guest has could not be read (%s)",
+                                       e->message);
+        if (!f)
+                return g_strdup_printf("the running guest has no interface %s", d->mac);
+        sum = vmnet_libvirt_iface_summary(f);
+        return g_strdup_printf("the running guest has interface %s as %s", d->mac, sum);
+}
+
+static guint unplug_timeout(void)
+{
+        const char *env = g_getenv("VMNET_UNPLUG_TIMEOUT");
+        guint64 s = 30;
+
+        if (env && *env)
+                g_ascii_string_to_unsigned(env, 10, 0, 3600, &s, NULL);
+        return (guint)s;
+}
+
+typedef struct {
+        const char *alias;
+        gboolean removed;
+} RemovedWait;
+
+static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
+                              void *opaque)
+{
+        RemovedWait *w = opaque;
+
+        if (g_strcmp0(alias, w->alias) == 0)
+                w->removed = TRUE;
+}
+
+static void on_tick(int timer, void *opaque)
+{
+}
+
+/*
+ * libvirt delivers events only on connections opened after an event loop
+ * was registered, and a connection with an event loop gets keepalive
+ * pings that must be answered; so the run's own connection stays as it is
+ * and waiting opens a second one, alive only while the loop runs.
+ */
+static gboolean event_loop_ready(void)
+{
+        static gsize once;
+        static gboolean ok;
+
+        if (g_once_init_enter(&once)) {
+                ok = virEventRegisterDefaultImpl() == 0;
+                g_once_init_leave(&once, 1);
+        }
+        return ok;
+}
+
+/*
+ * Waits until the running guest no longer has d's interface: libvirt's
+ * device-removed event for its alias, or the running XML (read every half
+ * second, so that an event missed before the watch began is no hang) no
+ * longer showing its MAC. FALSE on timeout (error says what the guest has)
+ * or when the domain cannot be read.
+ */
+static gboolean wait_released(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
+                              const char *alias, GError **error)
+{
+        guint timeout = unplug_timeout();
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
+        g_autofree char *uri = NULL;
+        virConnectPtr econn = NULL;
+        virDomainPtr edom = NULL;
+        RemovedWait w = { alias, FALSE };
+        int cb = -1, timer = -1;
+        gboolean ok = FALSE;
+
+        if (event_loop_ready() && (uri = virConnectGetURI(ctx->virt)) &&
+            (econn = virConnectOpen(uri)) && (edom = virDomainLookupByName(econn, d->domain))) {
+                cb = virConnectDomainEventRegisterAny(econn, edom,
+                                                      VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                                      VIR_DOMAIN_EVENT_CALLBACK(on_device_removed),
+                                                      &w, NULL);
+                timer = cb >= 0 ? virEventAddTimeout(500, on_tick, NULL, NULL) : -1;
+        }
+        virResetLastError();
+        for (;;) {
+                g_autoptr(GError) e = NULL;
+                g_autoptr(VmnetLibvirtIface) f = NULL;
+
+                if (!w.removed) {
+                        f = live_iface(dom, d->mac, &e);
+                        if (e) {
+                                g_propagate_error(error, g_steal_pointer(&e));
+                                break;
+                        }
+                }
+                if (w.removed || !f) {
+                        ok = TRUE;
+                        break;
+                }
+                if (g_get_monotonic_time() >= deadline) {
+                        g_autofree char *sum = vmnet_libvirt_iface_summary(f);
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "the guest did not release interface %s within %u s "
+                                    "(VMNET_UNPLUG_TIMEOUT; a guest OS must acknowledge the "
+                                    "unplug, a guest without one never does): the running "
+                                    "guest still has it as %s, its unplug pending",
+                                    d->mac, timeout, sum);
+                        break;
+                }
+                if (timer >= 0)
+                        virEventRunDefaultImpl();
+                else
+                        g_usleep(G_USEC_PER_SEC / 2);
+        }
+        if (timer >= 0)
+                virEventRemoveTimeout(timer);
+        if (cb >= 0)
+                virConnectDomainEventDeregisterAny(econn, cb);
+        if (edom)
+                virDomainFree(edom);
+        if (econn)
+                virConnectClose(econn);
+        virResetLastError();
+        return ok;
+}
+
+/*
+ * IFACE_REPLUG: the persistent definition first, by an update (it never
+ * lacks the NIC), then the running guest: detach, wait for the guest's
+ * release, attach. Every way out says what the guest has.
+ */
+static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d, GError **error)
+{
+        g_autofree char *match = vmnet_libvirt_iface_xml_for_match(d->old_xml);
+        g_autoptr(VmnetLibvirtIface) old = vmnet_libvirt_iface_parse(d->old_xml, NULL);
+        g_autofree char *has = NULL;
+        g_autoptr(GError) e = NULL;
+
+        if (d->conf_xml && virDomainUpdateDeviceFlags(dom, d->conf_xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+                vmnet_libvirt_set_error(error, "updating interface %s in the persistent "
+                                               "definition of domain %s (nothing changed)",
+                                        d->mac, d->domain);
+                return FALSE;
+        }
+        if (virDomainDetachDeviceFlags(dom, match, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                vmnet_libvirt_set_error(&e, "detaching interface %s of domain %s (live)", d->mac,
+                                        d->domain);
+                /* Nothing happened to the running guest: the persistent definition goes back too. */
+                if (d->conf_xml &&
+                    virDomainUpdateDeviceFlags(dom, d->conf_old_xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+                        g_autoptr(GError) back = NULL;
+
+                        vmnet_libvirt_set_error(&back, "putting back its persistent definition");
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
+                                    "%s; %s; the persistent definition has the new interface",
+                                    e->message, back->message);
+                        return FALSE;
+                }
+                has = guest_has(dom, d);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT, "%s; %s", e->message, has);
+                return FALSE;
+        }
+        if (!wait_released(ctx, dom, d, old ? old->alias : NULL, &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "replugging interface %s of domain %s: %s; %s; apply again once the "
+                            "guest has released it or after it restarts",
+                            d->mac, d->domain, e->message,
+                            d->conf_xml ? "its persistent definition has the new interface, "
+                                          "which the guest gets at its next start"
+                                        : "it has no persistent definition");
+                return FALSE;
+        }
+        if (VMNET_MUTANT_IS(NO_ATTACH) ? 0 : virDomainAttachDeviceFlags(dom, d->xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                g_autofree char *why = NULL;
+
+                vmnet_libvirt_set_error(&e, "attaching interface %s to domain %s (live)", d->mac,
+                                        d->domain);
+                why = g_strdup(e->message);
+                /* The guest released its NIC: it gets the old one back rather than none. */
+                if (virDomainAttachDeviceFlags(dom, d->old_xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
+                        vmnet_libvirt_set_error(&e, "plugging its old interface back");
+                else
+                        g_clear_error(&e);
+                has = guest_has(dom, d);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT, "%s%s%s; %s", why,
+                            e ? "; " : "; its old interface was plugged back",
+                            e ? e->message : "", has);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)
 {
         const IfaceData *d = a->data;
         g_autoptr(VmnetVirDomain) dom = NULL;
+        g_autofree char *match = NULL;
         int rc;
 
         if (!ctx || !ctx->virt) {
@@ -208,18 +468,41 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
                 rc = VMNET_MUTANT_IS(NO_ATTACH) ? 0 : virDomainAttachDeviceFlags(dom, d->xml, d->flags);
                 break;
         case IFACE_DETACH:
-                rc = virDomainDetachDeviceFlags(dom, d->xml, d->flags);
+                match = vmnet_libvirt_iface_xml_for_match(d->xml);
+                rc = virDomainDetachDeviceFlags(dom, match, d->flags);
+                break;
+        case IFACE_REPLUG:
+                if (!replug(ctx, dom, d, error))
+                        return FALSE;
+                rc = 0;
                 break;
         default:
                 rc = virDomainUpdateDeviceFlags(dom, d->xml, d->flags);
                 break;
         }
         if (rc < 0) {
-                vmnet_libvirt_set_error(error, "%s interface %s of domain %s (%s)",
+                g_autoptr(GError) e = NULL;
+                g_autofree char *has = NULL;
+
+                vmnet_libvirt_set_error(&e, "%s interface %s of domain %s (%s)",
                                         d->op == IFACE_ATTACH   ? "attaching"
                                         : d->op == IFACE_DETACH ? "detaching"
                                                                 : "updating",
                                         d->mac, d->domain, vmnet_affect_to_string(d->flags));
+                if (!(d->flags & VIR_DOMAIN_AFFECT_LIVE) || virDomainIsActive(dom) != 1) {
+                        g_propagate_error(error, g_steal_pointer(&e));
+                        return FALSE;
+                }
+                /*
+                 * Say what the running guest has: an attach (a rollback's
+                 * too) fails while the guest has not released the same
+                 * interface from an earlier unplug.
+                 */
+                has = guest_has(dom, d);
+                g_set_error(error, VMNET_ERROR, e->code, "%s; %s%s", e->message, has,
+                            d->op == IFACE_ATTACH && !g_str_has_prefix(has, "the running guest has no")
+                                    ? " (its unplug is still pending: the guest has not released it)"
+                                    : "");
                 return FALSE;
         }
         if (d->vid && (d->flags & VIR_DOMAIN_AFFECT_LIVE) && !place_port(dom, d, ctx, error)) {
@@ -240,6 +523,16 @@ static VmnetAction *iface_invert(const VmnetAction *a)
                 return vmnet_action_iface_detach(d->domain, d->mac, d->network, d->xml, d->flags);
         case IFACE_DETACH:
                 return vmnet_action_iface_attach(d->domain, d->mac, d->network, d->xml, d->flags);
+        case IFACE_REPLUG: {
+                VmnetAction *inv = vmnet_action_iface_replug(d->domain, d->mac, d->network,
+                                                             d->old_xml, d->xml, NULL, "restore");
+                IfaceData *i = inv->data;
+
+                i->flags = d->flags;
+                i->conf_xml = g_strdup(d->conf_old_xml);
+                i->conf_old_xml = g_strdup(d->conf_xml);
+                return inv;
+        }
         default:
                 return vmnet_action_iface_update(d->domain, d->mac, d->network, d->old_xml, d->xml,
                                                  d->flags, "restore");
@@ -264,6 +557,14 @@ static const VmnetActionType detach_type = {
 
 static const VmnetActionType update_type = {
         .name = "domain-iface-update",
+        .describe = iface_describe,
+        .execute = iface_execute,
+        .invert = iface_invert,
+        .free_data = iface_data_free,
+};
+
+static const VmnetActionType replug_type = {
+        .name = "domain-iface-replug",
         .describe = iface_describe,
         .execute = iface_execute,
         .invert = iface_invert,

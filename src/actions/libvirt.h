@@ -90,6 +90,21 @@ VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, cons
                                        const char *detail);
 
 /*
+ * Replugs the running guest's interface (old_xml, as observed) as xml, for
+ * what cannot change on a plugged NIC (model, queues, MTU): when
+ * conf_old_xml is given, first updates the persistent definition's
+ * interface (conf_old_xml) to xml, so that it never lacks the NIC; then
+ * detaches the running one, waits for the guest to release it (libvirt's
+ * device-removed event, at most VMNET_UNPLUG_TIMEOUT seconds, default 30)
+ * and attaches xml. A guest that does not release it in time keeps the old
+ * NIC (and the persistent definition the new one): the action fails saying
+ * so. Impact DISRUPTIVE. The inverse replugs back.
+ */
+VmnetAction *vmnet_action_iface_replug(const char *domain, const char *mac, const char *network,
+                                       const char *xml, const char *old_xml,
+                                       const char *conf_old_xml, const char *detail);
+
+/*
  * After a live attach or update, puts the guest's port in VLAN vid of its
  * VLAN-aware bridge (0: it needs none), as the network hook does for ports
  * libvirt plugs by itself.

@@ -308,7 +308,7 @@ typedef struct {
         Todo todo;
         const VmnetLibvirtIface *obs;
         const char *old_xml; /* obs as it is sent back (resend_xml()) */
-        char *detail;        /* DO_UPDATE */
+        char *detail;        /* DO_UPDATE, DO_REPLACE: what changes */
 } Decision;
 
 /* The rate as libvirt stores it (kB/s, tc kbps), 0 = none. */
@@ -334,6 +334,7 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
         guint mtu = net ? net->mtu : 0;
         g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
         const VmnetLibvirtNetwork *lnet;
+        gboolean replug;
 
         out->obs = obs;
         out->detail = NULL;
@@ -345,12 +346,22 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
                 out->todo = DO_ATTACH;
                 return;
         }
-        /* What qemu cannot change on a plugged NIC. */
-        if (g_strcmp0(obs->type, "network") != 0 || g_strcmp0(obs->model, model) != 0 ||
-            obs->queues != queues || obs->mtu != mtu) {
-                out->todo = DO_REPLACE;
-                return;
-        }
+        /*
+         * What qemu cannot change on a plugged NIC: a running guest's is
+         * replugged, a persistent definition's is updated like the rest.
+         */
+        if (g_strcmp0(obs->type, "network") != 0)
+                g_ptr_array_add(changes, g_strdup_printf("type %s -> network",
+                                                         obs->type ? obs->type : "none"));
+        if (g_strcmp0(obs->model, model) != 0)
+                g_ptr_array_add(changes, g_strdup_printf("model %s -> %s",
+                                                         obs->model ? obs->model : "default",
+                                                         model));
+        if (obs->queues != queues)
+                g_ptr_array_add(changes, g_strdup_printf("queues %u -> %u", obs->queues, queues));
+        if (obs->mtu != mtu)
+                g_ptr_array_add(changes, g_strdup_printf("mtu %u -> %u", obs->mtu, mtu));
+        replug = changes->len > 0;
         if (g_strcmp0(obs->network, ifc->network) != 0)
                 g_ptr_array_add(changes, g_strdup_printf("network %s -> %s", obs->network,
                                                          ifc->network));
@@ -392,7 +403,7 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
                 return;
         }
         g_ptr_array_add(changes, NULL);
-        out->todo = DO_UPDATE;
+        out->todo = replug && live ? DO_REPLACE : DO_UPDATE;
         out->detail = g_strjoinv(", ", (char **)changes->pdata);
 }
 
@@ -422,11 +433,16 @@ static void domain_actions_flush(DomainActions *da, GPtrArray *actions)
         }
 }
 
-/* Emits the actions of one decision for the scopes in flags. */
+/*
+ * Emits the actions of one decision for the scopes in flags. A replug
+ * (DO_REPLACE, live) also updates the persistent definition when conf is
+ * its decision (DO_UPDATE), in the same action.
+ */
 static void emit(DomainActions *da, const char *domain, const char *mac, const char *network,
-                 const char *xml, const Decision *dec, guint flags, guint vid)
+                 const char *xml, const Decision *dec, guint flags, guint vid,
+                 const Decision *conf)
 {
-        GPtrArray *to = dec->todo == DO_UPDATE ? da->update : da->attach;
+        GPtrArray *to = dec->todo == DO_ATTACH ? da->attach : da->update;
 
         switch (dec->todo) {
         case DO_NOTHING:
@@ -441,16 +457,27 @@ static void emit(DomainActions *da, const char *domain, const char *mac, const c
                                                                       dec->detail));
                 break;
         case DO_REPLACE:
-                g_ptr_array_add(da->detach,
-                                vmnet_action_iface_detach(domain, mac, dec->obs->network,
-                                                          dec->old_xml, flags));
-                g_ptr_array_add(da->attach,
-                                vmnet_action_iface_attach(domain, mac, network, xml, flags));
+                /* After the detaches, which free PCI slots. */
+                g_ptr_array_add(da->update,
+                                vmnet_action_iface_replug(domain, mac, network, xml, dec->old_xml,
+                                                          conf ? conf->old_xml : NULL,
+                                                          dec->detail));
                 break;
         }
         /* The running guest's port, plugged by this action, goes into its VLAN. */
         if (dec->todo != DO_NOTHING && (flags & VIR_DOMAIN_AFFECT_LIVE))
                 vmnet_action_iface_place(g_ptr_array_index(to, to->len - 1), vid);
+}
+
+/*
+ * Can one action change the interface in both the running guest and its
+ * persistent definition? Only when both have it in the same PCI slot
+ * (or neither has it): libvirt looks for the XML's address in both, and
+ * an owner's config-only NIC can have moved the persistent one.
+ */
+static gboolean same_slot(const VmnetLibvirtIface *live, const VmnetLibvirtIface *conf)
+{
+        return !live || !conf || g_strcmp0(live->address, conf->address) == 0;
 }
 
 static gboolean foreign_conflict(const Diff *df, const VmnetDomain *d, const VmnetInterface *ifc,
@@ -500,10 +527,15 @@ static void diff_stale(const Diff *df, const VmnetLibvirtDomain *hd, const Vmnet
                                 continue;
                         if (s == 0 && scopes[1])
                                 in_config = vmnet_libvirt_ifaces_find_mac(scopes[1], &f->mac);
-                        if (s == 1 && scopes[0] &&
-                            vmnet_libvirt_ifaces_find_mac(scopes[0], &f->mac))
-                                continue; /* handled with the live one */
-                        if (in_config)
+                        /* Handled with the live one when both are in the same slot. */
+                        if (s == 1 && scopes[0]) {
+                                const VmnetLibvirtIface *l =
+                                        vmnet_libvirt_ifaces_find_mac(scopes[0], &f->mac);
+
+                                if (l && same_slot(l, f))
+                                        continue;
+                        }
+                        if (in_config && same_slot(f, in_config))
                                 fl |= VIR_DOMAIN_AFFECT_CONFIG;
                         mac = vmnet_mac_to_string(&f->mac);
                         g_ptr_array_add(da->detach,
@@ -549,17 +581,21 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                         decide(df, ifc, live, TRUE, &dl);
                 if (hd->persistent)
                         decide(df, ifc, conf, FALSE, &dc);
-                if (hd->active && hd->persistent && dl.todo == dc.todo &&
-                    g_strcmp0(dl.detail, dc.detail) == 0) {
+                if (hd->active && hd->persistent && dl.todo == DO_REPLACE &&
+                    dc.todo == DO_UPDATE) {
                         emit(&da, d->name, mac, ifc->network, xml, &dl,
-                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid);
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid, &dc);
+                } else if (hd->active && hd->persistent && dl.todo == dc.todo &&
+                           g_strcmp0(dl.detail, dc.detail) == 0 && same_slot(live, conf)) {
+                        emit(&da, d->name, mac, ifc->network, xml, &dl,
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid, NULL);
                 } else {
                         if (hd->active)
                                 emit(&da, d->name, mac, ifc->network, xml, &dl,
-                                     VIR_DOMAIN_AFFECT_LIVE, vid);
+                                     VIR_DOMAIN_AFFECT_LIVE, vid, NULL);
                         if (hd->persistent)
                                 emit(&da, d->name, mac, ifc->network, xml, &dc,
-                                     VIR_DOMAIN_AFFECT_CONFIG, vid);
+                                     VIR_DOMAIN_AFFECT_CONFIG, vid, NULL);
                 }
                 g_free(dl.detail);
                 g_free(dc.detail);

@@ -82,6 +82,7 @@ void vmnet_libvirt_iface_free(VmnetLibvirtIface *i)
         g_free(i->network);
         g_free(i->portgroup);
         g_free(i->model);
+        g_free(i->address);
         g_free(i->alias);
         g_free(i->target);
         g_free(i->xml);
@@ -296,6 +297,8 @@ static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
         i->mtu = (guint)prop_u64(child(node, "mtu"), "size");
         read_bandwidth(node, &i->inbound, &i->outbound);
         i->alias = prop(child(node, "alias"), "name");
+        if (child(node, "address"))
+                i->address = node_to_string(doc, child(node, "address"));
 
         /* Fit to send back: see VmnetLibvirtIface.xml. */
         if ((target = child(node, "target"))) {
@@ -325,6 +328,48 @@ gboolean vmnet_libvirt_domain_parse_ifaces(const char *xml, GPtrArray *out, GErr
                 if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, "interface"))
                         g_ptr_array_add(out, parse_iface(doc, c));
         return TRUE;
+}
+
+VmnetLibvirtIface *vmnet_libvirt_iface_parse(const char *xml, GError **error)
+{
+        g_autoptr(xmlDoc) doc = parse_xml(xml, "interface", error);
+        xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+        if (!doc)
+                return NULL;
+        if (!root || !g_str_equal((const char *)root->name, "interface")) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
+                            "the XML of an interface is not an <interface> element");
+                return NULL;
+        }
+        return parse_iface(doc, root);
+}
+
+char *vmnet_libvirt_iface_xml_for_match(const char *xml)
+{
+        g_autoptr(xmlDoc) doc = parse_xml(xml, "interface", NULL);
+        xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+        if (!root)
+                return g_strdup(xml);
+        for (xmlNode *a; (a = child(root, "address"));)
+                unlink_node(a);
+        return node_to_string(doc, root);
+}
+
+char *vmnet_libvirt_iface_summary(const VmnetLibvirtIface *f)
+{
+        GString *s = g_string_new(f->model ? f->model : "default model");
+
+        if (f->network)
+                g_string_append_printf(s, ", network %s", f->network);
+        if (f->portgroup)
+                g_string_append_printf(s, ", port group %s", f->portgroup);
+        if (f->mtu)
+                g_string_append_printf(s, ", mtu %u", f->mtu);
+        if (f->queues)
+                g_string_append_printf(s, ", %u queues", f->queues);
+        return g_string_free(s, FALSE);
 }
 
 gboolean vmnet_libvirt_hook_port_parse(const char *xml, VmnetLibvirtHookPort *out, GError **error)

@@ -59,6 +59,13 @@ typedef struct {
         guint mtu;       /* <mtu size=>, 0 when none */
         guint64 inbound; /* own <bandwidth>, kB/s, 0 = none */
         guint64 outbound;
+        /*
+         * The <address> element as libvirt formatted it, NULL when none: a
+         * running guest and its persistent definition can have the same
+         * interface in different PCI slots (an owner's config-only NIC took
+         * the slot), so each scope is detached or updated by its own XML.
+         */
+        char *address;
         char *alias;     /* <alias name=>, NULL when none */
         char *target;    /* <target dev=> of a running guest: its tap, NULL when none */
         /*
@@ -129,6 +136,19 @@ VmnetLibvirtNetwork *vmnet_libvirt_host_find_network(const VmnetLibvirtHost *hos
 VmnetLibvirtDomain *vmnet_libvirt_host_find_domain(const VmnetLibvirtHost *host,
                                                    const char *name);
 VmnetLibvirtIface *vmnet_libvirt_ifaces_find_mac(const GPtrArray *ifaces, const VmnetMac *mac);
+
+/* Parses one <interface> element (as libvirt formats it, or as vmnet sends it). Caller frees. */
+VmnetLibvirtIface *vmnet_libvirt_iface_parse(const char *xml, GError **error);
+
+/*
+ * The <interface> xml without its <address>, for a detach: libvirt then
+ * finds the device by its MAC and vmnet's alias alone, never by a PCI
+ * slot that may be another scope's or stale. Caller frees.
+ */
+char *vmnet_libvirt_iface_xml_for_match(const char *xml);
+
+/* "virtio, network lab, mtu 9000, 4 queues" (what a guest has), for messages. Caller frees. */
+char *vmnet_libvirt_iface_summary(const VmnetLibvirtIface *f);
 /*
  * The VLAN a guest port of network n in port group group (NULL: the
  * network's default group) joins, from vmnet's <metadata>; 0 when the

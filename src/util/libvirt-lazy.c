@@ -91,6 +91,19 @@ CALL(const char *, virGetLastErrorMessage, (void), (), return load_error ? load_
 CALL(int, virGetLastErrorCode, (void), (), return load_error ? VIR_ERR_INTERNAL_ERROR : VIR_ERR_OK)
 CALL_VOID(virResetLastError, (void), (), (void)0)
 CALL_VOID(virSetErrorFunc, (void *opaque, virErrorFunc handler), (opaque, handler), (void)0)
+CALL(int, virEventRegisterDefaultImpl, (void), (), return -1)
+
+/* The event loop (waiting for a guest to release a device). */
+CALL(int, virEventRunDefaultImpl, (void), (), BUG(virEventRunDefaultImpl))
+CALL(int, virEventAddTimeout, (int ms, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff),
+     (ms, cb, opaque, ff), BUG(virEventAddTimeout))
+CALL(int, virEventRemoveTimeout, (int timer), (timer), BUG(virEventRemoveTimeout))
+CALL(int, virConnectDomainEventRegisterAny,
+     (virConnectPtr c, virDomainPtr d, int id, virConnectDomainEventGenericCallback cb,
+      void *opaque, virFreeCallback ff),
+     (c, d, id, cb, opaque, ff), BUG(virConnectDomainEventRegisterAny))
+CALL(int, virConnectDomainEventDeregisterAny, (virConnectPtr c, int id), (c, id),
+     BUG(virConnectDomainEventDeregisterAny))
 
 /* Connections. */
 CALL(int, virConnectClose, (virConnectPtr c), (c), BUG(virConnectClose))

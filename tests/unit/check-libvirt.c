@@ -678,6 +678,98 @@ START_TEST(test_replug_decisions)
 }
 END_TEST
 
+/*
+ * A running guest whose persistent definition has vmnet's interface in
+ * another PCI slot (its owner added a config-only NIC, which took the
+ * slot): libvirt looks for a detach's or an update's address in both
+ * definitions, so each scope gets its own action with its own XML, and a
+ * detach is matched by MAC and vmnet's alias only. The host is built here:
+ * the test driver cannot attach devices.
+ */
+static VmnetLibvirtIface *parse_one(const char *xml)
+{
+        g_autoptr(GError) error = NULL;
+        VmnetLibvirtIface *f = vmnet_libvirt_iface_parse(xml, &error);
+
+        ck_assert_msg(f, "%s", error ? error->message : "");
+        return f;
+}
+
+#define SPLIT_IFACE(slot)                                                                          \
+        "<interface type='network'><mac address='52:54:00:60:00:77'/>"                             \
+        "<source network='lab'/><model type='virtio'/>"                                            \
+        "<alias name='ua-vmnet-hv1-525400600077'/>"                                                \
+        "<address type='pci' domain='0x0000' bus='0x00' slot='" slot "' function='0x0'/>"          \
+        "</interface>"
+
+START_TEST(test_split_slots)
+{
+        g_autoptr(VmnetPlan) same = vmnet_test_plan_from_string(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='bz'><interface network='lab' mac='52:54:00:60:00:77'/></domain>\n"
+                TAIL, "hv1.xml");
+        g_autoptr(VmnetPlan) rate = vmnet_test_plan_from_string(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='bz'><interface network='lab' mac='52:54:00:60:00:77'>"
+                "<bandwidth inbound='10mbit'/></interface></domain>\n" TAIL, "hv1.xml");
+        g_autoptr(VmnetPlan) model = vmnet_test_plan_from_string(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='bz'><interface network='lab' mac='52:54:00:60:00:77' "
+                "model='e1000e'/></domain>\n" TAIL, "hv1.xml");
+        g_autoptr(VmnetPlan) moved = vmnet_test_plan_from_string(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='bz'><interface network='lab' mac='52:54:00:60:00:78'/></domain>\n"
+                TAIL, "hv1.xml");
+        const VmnetPlan *plans[] = { same, rate, model, moved };
+        g_autoptr(VmnetLibvirtHost) host = NULL;
+        g_autoptr(GString) text = g_string_new(NULL);
+        VmnetLibvirtDomain *bz = g_new0(VmnetLibvirtDomain, 1);
+        g_autofree char *match = NULL;
+
+        converge_xml(HEAD LAB("nat", "vm-lab", PGS_V1) TAIL);
+        host = observe();
+        bz->name = g_strdup("bz");
+        bz->active = bz->persistent = TRUE;
+        bz->live = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        bz->config = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        g_ptr_array_add(bz->live, parse_one(SPLIT_IFACE("0x03")));
+        g_ptr_array_add(bz->config, parse_one("<interface type='network'>"
+                                              "<mac address='52:54:00:99:99:99'/>"
+                                              "<source network='default'/><model type='virtio'/>"
+                                              "<address type='pci' domain='0x0000' bus='0x00' "
+                                              "slot='0x03' function='0x0'/></interface>"));
+        g_ptr_array_add(bz->config, parse_one(SPLIT_IFACE("0x04")));
+        g_ptr_array_add(host->domains, bz);
+
+        for (guint i = 0; i < G_N_ELEMENTS(plans); i++) {
+                g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+                g_autoptr(GError) error = NULL;
+                g_autofree char *t = NULL;
+
+                ck_assert_msg(vmnet_diff_libvirt(plans[i], host, actions, NULL, &error), "%s",
+                              error ? error->message : "");
+                t = actions_text(actions);
+                g_string_append_printf(text, "%s--\n", t);
+        }
+        {
+                g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+                g_autoptr(GError) error = NULL;
+                g_autofree char *t = NULL;
+
+                ck_assert(vmnet_diff_libvirt_destroy("hv1", host, actions, NULL, &error));
+                t = actions_text(actions);
+                g_string_append(text, t);
+        }
+        vmnet_test_golden("actions-libvirt/split-slots.txt", text->str);
+
+        /* A detach names no slot: MAC and vmnet's alias find the device in either definition. */
+        match = vmnet_libvirt_iface_xml_for_match(SPLIT_IFACE("0x04"));
+        ck_assert_ptr_null(strstr(match, "<address"));
+        ck_assert_ptr_nonnull(strstr(match, "52:54:00:60:00:77"));
+        ck_assert_ptr_nonnull(strstr(match, "ua-vmnet-hv1-525400600077"));
+}
+END_TEST
+
 /* libvirtd formats a running guest's network interface with its port's type (seen in tests/vm). */
 START_TEST(test_parse_live_interface)
 {
@@ -927,6 +1019,7 @@ static Suite *libvirt_suite(void)
         tcase_add_test(dom, test_domain_interfaces_in_sync);
         tcase_add_test(dom, test_domain_missing_or_foreign_mac);
         tcase_add_test(dom, test_replug_decisions);
+        tcase_add_test(dom, test_split_slots);
         tcase_add_test(dom, test_parse_live_interface);
         tcase_add_test(dom, test_guest_addresses);
         tcase_add_test(dom, test_alias);
