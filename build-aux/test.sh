@@ -13,7 +13,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 sh build-aux/deps.sh
 
-step() { printf '\n==== %s ====\n' "$*"; }
+# Each step's header says how long the run has taken so far (the budget: 20 minutes).
+t0=$(date +%s)
+step() { printf '\n==== %s (at %ds) ====\n' "$*" $(($(date +%s) - t0)); }
 
 step "build and make check"
 BUILDDIR=$src/build sh build-aux/build.sh
@@ -44,4 +46,5 @@ echo "distcheck: OK"
 
 # Every step above stops the script on failure, so reaching here means all passed.
 echo
+echo "all steps took $(($(date +%s) - t0))s"
 echo "steps: 6 passed, 0 failed"
