@@ -31,8 +31,9 @@
  * is drift that `vmnet status` and `vmnet doctor` report and `vmnet apply`
  * repairs.
  *
- * Every other operation, and networks that are not vmnet's VLAN-aware
- * ones, exit 0 at once: a hook that fails makes libvirt refuse the guest.
+ * Every other operation, networks that are not vmnet's VLAN-aware ones,
+ * and hook data it cannot read exit 0 at once: a hook that fails makes
+ * libvirt refuse the guest.
  */
 
 #define PORT_WAIT_SECONDS 120
@@ -84,13 +85,29 @@ static int detach(void)
         return 1;
 }
 
+/* All of fd, NUL-terminated; NULL with errno set on a read error. */
+static char *read_all(int fd)
+{
+        g_autoptr(GString) buf = g_string_new(NULL);
+        char chunk[4096];
+        ssize_t n;
+
+        while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return NULL;
+                g_string_append_len(buf, chunk, n);
+        }
+        return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
 int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
 {
         g_auto(VmnetLibvirtHookPort) port = { 0 };
         g_autoptr(GError) error = NULL;
         g_autofree char *input = NULL;
         const char *bridge;
-        gsize len;
         guint vid;
 
         if (!vmnet_cli_parse(cli, vmnet_cli_command("hook"), NULL, &argc, &argv))
@@ -100,20 +117,25 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
                                 "SUB-OPERATION [EXTRA] <hook-data (run by libvirt)\n");
                 return VMNET_EXIT_FAILURE;
         }
+        /*
+         * Read whatever the operation: libvirt writes the hook data to the
+         * hook's standard input, and one that exits without reading it can
+         * fail that write (EPIPE).
+         */
+        if (!(input = read_all(STDIN_FILENO))) {
+                fprintf(stderr, "vmnet hook: reading the hook data: %s\n", g_strerror(errno));
+                return VMNET_EXIT_FAILURE;
+        }
         if (!g_str_equal(argv[3], "port-created") || !g_str_equal(argv[4], "begin"))
                 return VMNET_EXIT_OK;
-        {
-                g_autoptr(GIOChannel) in = g_io_channel_unix_new(STDIN_FILENO);
-
-                if (g_io_channel_read_to_end(in, &input, &len, &error) != G_IO_STATUS_NORMAL) {
-                        fprintf(stderr, "vmnet hook: reading the hook data: %s\n",
-                                error ? error->message : "failed");
-                        return VMNET_EXIT_FAILURE;
-                }
-        }
+        /*
+         * Data that does not parse fails no guest: the network may not be
+         * vmnet's at all, and a port of vmnet's left unplaced is in no VLAN
+         * until the next apply.
+         */
         if (!vmnet_libvirt_hook_port_parse(input, &port, &error)) {
-                fprintf(stderr, "vmnet hook: network %s: %s\n", argv[2], error->message);
-                return VMNET_EXIT_FAILURE;
+                syslog(LOG_WARNING, "vmnet hook: network %s: %s", argv[2], error->message);
+                return VMNET_EXIT_OK;
         }
         vid = vmnet_libvirt_network_port_vlan(port.network, port.group);
         bridge = port.bridge ? port.bridge : port.network->bridge;

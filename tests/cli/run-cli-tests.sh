@@ -79,5 +79,31 @@ expect "render --domain" 0 "$VMNET" render --domain "$dom" "$ex/mixed.xml"
 has "--domain prints interface XML" "$tmp/out" "<interface type='network'>"
 expect "render unknown domain" 1 "$VMNET" render --domain nope "$ex/mixed.xml"
 
+# libvirt's network hook (vmnet(8), command hook): it never fails a guest for
+# a network that is not vmnet's, nor for data it cannot read, returns at once
+# (its placer is a detached child), and is silent on stdout.
+hook_data() { # NETWORK_XML: what libvirt writes to the hook at port-created
+        printf '<hookData>%s<networkport><uuid>f325592d-45d7-4c4c-bf94-76a5aa5726d4</uuid>' "$1"
+        printf "<mac address='52:54:00:11:22:33'/><plug type='bridge' bridge='vmnet-nosuch-br'/></networkport></hookData>\n"
+}
+expect "hook without arguments exits 1" 1 "$VMNET" hook
+has "hook usage" "$tmp/err" 'usage: vmnet hook network NETWORK OPERATION'
+hook_data "<network><name>default</name><bridge name='virbr0'/></network>" >"$tmp/hook-foreign.xml"
+expect "hook: another's network is left alone" 0 timeout 10 sh -c "\"$VMNET\" hook network default port-created begin - <\"$tmp/hook-foreign.xml\""
+empty "hook: nothing on stdout" "$tmp/out"
+expect "hook: data it cannot read fails no guest" 0 timeout 10 sh -c "echo '<garbage' | \"$VMNET\" hook network default port-created begin -"
+expect "hook: other operations pass" 0 timeout 10 sh -c "\"$VMNET\" hook network default started begin - <\"$tmp/hook-foreign.xml\""
+"$VMNET" render --network dmz "$ex/vlan-aware.xml" >"$tmp/dmz.xml"
+hook_data "$(cat "$tmp/dmz.xml")" >"$tmp/hook-vmnet.xml"
+if [ "$(id -u)" = 0 ]; then
+        # In a private network namespace whose bridge the port never joins, the
+        # placer waits (120 s); the hook must return and close its output at once,
+        # as libvirt reads the hook's output until every writer has closed it.
+        expect "hook: a port of vmnet's VLAN-aware network: the hook returns at once, the placer is detached" 0 \
+                timeout 20 unshare -n sh -c "ip link add vmnet-nosuch-br type bridge &&
+                        \"$VMNET\" hook network dmz port-created begin - <\"$tmp/hook-vmnet.xml\" | cat"
+        pkill -f 'hook network dmz port-created begin' || true
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
