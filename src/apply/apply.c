@@ -161,7 +161,7 @@ int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error)
                             g_strerror(e));
                 return -1;
         }
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0) {
                 int e = errno;
 

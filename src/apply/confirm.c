@@ -469,7 +469,7 @@ static G_GNUC_NORETURN void watchdog_main(Watchdog *w)
         w->sock = fcntl(w->sock, F_DUPFD_CLOEXEC, 3);
         w->lock = fcntl(w->lock, F_DUPFD_CLOEXEC, 3);
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        log_fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        log_fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (null_fd >= 0)
                 dup2(null_fd, STDIN_FILENO);
         dup2(log_fd >= 0 ? log_fd : null_fd, STDOUT_FILENO);
@@ -825,7 +825,7 @@ gboolean vmnet_confirm_handoff(VmnetConfirm *c, VmnetApplyCtx *ctx, GError **err
         /* Killed: nothing would undo this apply if the admin is now cut off, so undo it here. */
         {
                 g_autofree char *logpath = sibling(c->base, ".log");
-                int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+                int logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
                 UndoResult res = { 0 };
                 g_autofree char *why = g_strdup_printf("the watchdog (pid %d) was gone; the "
                                                        "applying process undid the apply",
