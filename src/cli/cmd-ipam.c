@@ -53,10 +53,11 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
                 return VMNET_EXIT_FAILURE;
         if (netns && !vmnet_netns_enter(netns, &error))
                 return vmnet_cli_fail(cli, "ipam", error);
-        if (!(state = vmnet_state_load(plan->name, netns, &error)) ||
-            !vmnet_ipam_assign(plan, state, &ipam, &error))
-                return vmnet_cli_fail(cli, "ipam", error);
         leases = vmnet_dnsmasq_read_plan_leases(plan, netns);
+        if (!(state = vmnet_state_load(plan->name, netns, &error)) ||
+            !vmnet_ipam_assign_full(plan, state, leases, g_get_real_time() / G_USEC_PER_SEC, &ipam,
+                                    &error))
+                return vmnet_cli_fail(cli, "ipam", error);
         if (plan->domains->len &&
             vmnet_engine_connect_libvirt(&ctx, connect, netns, no_libvirt, &error) && ctx.virt) {
                 g_autoptr(GPtrArray) names = g_ptr_array_new();

@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "actions/libvirt.h"
 #include "apply/dnsmasq.h"
 #include "diff/dnsmasq.h"
 #include "render/render.h"
+
+static int vmnet_strv_cmp(const char *const *a, const char *const *b)
+{
+        return strcmp(*a, *b);
+}
 
 gboolean vmnet_network_wants_dnsmasq(const VmnetNetwork *net, const GPtrArray *hosts)
 {
@@ -20,6 +28,29 @@ gboolean vmnet_network_wants_dnsmasq(const VmnetNetwork *net, const GPtrArray *h
                         return TRUE;
         }
         return FALSE;
+}
+
+/*
+ * The same configuration, whatever the order of its lines: dnsmasq's
+ * options do not depend on it, and a file an older vmnet wrote in another
+ * order must not cost a restart.
+ */
+static gboolean same_config(const char *a, const char *b)
+{
+        g_auto(GStrv) x = NULL;
+        g_auto(GStrv) y = NULL;
+        guint n;
+
+        if (!a || !b)
+                return a == b;
+        x = g_strsplit(a, "\n", -1);
+        y = g_strsplit(b, "\n", -1);
+        n = g_strv_length(x);
+        if (n != g_strv_length(y))
+                return FALSE;
+        qsort(x, n, sizeof(char *), (int (*)(const void *, const void *))vmnet_strv_cmp);
+        qsort(y, n, sizeof(char *), (int (*)(const void *, const void *))vmnet_strv_cmp);
+        return g_strv_equal((const char *const *)x, (const char *const *)y);
 }
 
 /* Stops network's instance (if any is there) and removes its files. */
@@ -63,7 +94,7 @@ gboolean vmnet_diff_dnsmasq(const VmnetPlan *plan, const VmnetIpam *ipam, const 
                         return FALSE;
                 running = vmnet_dnsmasq_running_pid(p) != 0;
                 /* dnsmasq reads its configuration only when it starts: restart on any change. */
-                if (running && g_strcmp0(want, have) == 0)
+                if (running && same_config(want, have))
                         continue;
                 g_ptr_array_add(actions, vmnet_action_dnsmasq_start(p, net->bridge, want, have,
                                                                     running));

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "apply/dnsmasq.h"
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
 #include "diff/guest-ports.h"
@@ -83,6 +84,7 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
                            VmnetDiags *warnings, GError **error)
 {
         g_autoptr(VmnetNftIr) ir = NULL;
+        g_autoptr(GHashTable) leases = NULL;
 
         if (!check_table_owner(obs, error))
                 return FALSE;
@@ -108,7 +110,10 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
         if (obs->virt)
                 vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
         g_clear_pointer(&obs->ipam, vmnet_ipam_free);
-        if (!vmnet_ipam_assign(plan, obs->state, &obs->ipam, error))
+        /* No address goes to a new guest while a lease for it is live (dnsmasq's lease files). */
+        leases = vmnet_dnsmasq_read_plan_leases(plan, obs->netns);
+        if (!vmnet_ipam_assign_full(plan, obs->state, leases, g_get_real_time() / G_USEC_PER_SEC,
+                                    &obs->ipam, error))
                 return FALSE;
         return vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error);
 }

@@ -239,8 +239,38 @@ static gboolean allocatable(const VmnetNetwork *net, GHashTable *taken, const Vm
         return FALSE;
 }
 
-/* The lowest free address of net's IPv4 subnets, in plan order. */
-static gboolean allocate_lowest(const VmnetNetwork *net, GHashTable *taken, VmnetAddr *out)
+/*
+ * Addresses a new MAC must not get yet, per network: "ip" -> the MAC
+ * (string) that may still use it: a live lease of the lease file, or an
+ * allocation released less than a quarantine ago (the guest may keep
+ * using the address until its lease runs out).
+ */
+static gboolean held_by_other(GHashTable *held, const VmnetAddr *a, const VmnetMac *mac)
+{
+        g_autofree char *k = addr_key(a);
+        g_autofree char *m = vmnet_mac_to_string(mac);
+        const char *holder = held ? g_hash_table_lookup(held, k) : NULL;
+
+        return holder && !g_str_equal(holder, m);
+}
+
+/* An address held for mac (its own lease, or its own allocation in quarantine), or NULL. Caller frees. */
+static char *held_own(GHashTable *held, const VmnetMac *mac)
+{
+        g_autofree char *m = vmnet_mac_to_string(mac);
+        GHashTableIter it;
+        gpointer k, v;
+
+        g_hash_table_iter_init(&it, held);
+        while (g_hash_table_iter_next(&it, &k, &v))
+                if (g_str_equal(v, m))
+                        return g_strdup(k);
+        return NULL;
+}
+
+/* The lowest free address of net's IPv4 subnets, in plan order, that nobody else still holds. */
+static gboolean allocate_lowest(const VmnetNetwork *net, GHashTable *taken, GHashTable *held,
+                                const VmnetMac *mac, VmnetAddr *out)
 {
         for (guint i = 0; i < net->subnets->len; i++) {
                 const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
@@ -260,7 +290,8 @@ static gboolean allocate_lowest(const VmnetNetwork *net, GHashTable *taken, Vmne
                         if (!host_address_ok(s, &a))
                                 continue;
                         k = addr_key(&a);
-                        if (!g_hash_table_contains(taken, k) || VMNET_MUTANT_IS(IPAM_REUSE)) {
+                        if ((!g_hash_table_contains(taken, k) && !held_by_other(held, &a, mac)) ||
+                            VMNET_MUTANT_IS(IPAM_REUSE)) {
                                 *out = a;
                                 return TRUE;
                         }
@@ -304,9 +335,139 @@ static void set_exhausted_error(const VmnetPlan *plan, const Pending *p, GError 
                     p->dom->name, mac);
 }
 
+/* Pending allocations by network, then MAC: what a new interface gets never depends on plan order. */
+static gint pending_cmp(gconstpointer a, gconstpointer b)
+{
+        const Pending *x = a, *y = b;
+        int c = g_strcmp0(x->net->name, y->net->name);
+
+        return c ? c : memcmp(x->ifc->mac.b, y->ifc->mac.b, sizeof(x->ifc->mac.b));
+}
+
+/* How long a released address stays out of reach: the network's longest lease time, 1 h at least. */
+static gint64 quarantine_seconds(const VmnetNetwork *n)
+{
+        guint longest = 3600;
+
+        for (guint i = 0; n && i < n->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(n->subnets, i);
+
+                longest = MAX(longest, s->lease_seconds);
+        }
+        return longest;
+}
+
+/*
+ * The held table of network: live leases (leases: network -> VmnetLease*),
+ * then released addresses still in quarantine (state group "ipam-freed
+ * NETWORK": ip = "UNIXTIME MAC").
+ */
+static GHashTable *held_addresses(const VmnetNetwork *n, VmnetState *state, GHashTable *leases,
+                                  gint64 now)
+{
+        GHashTable *held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GPtrArray *ls = leases ? g_hash_table_lookup(leases, n->name) : NULL;
+        g_autofree char *group = g_strconcat(VMNET_IPAM_FREED_PREFIX, n->name, NULL);
+        g_auto(GStrv) keys = state ? g_key_file_get_keys(state->kf, group, NULL, NULL) : NULL;
+
+        for (guint i = 0; ls && i < ls->len; i++) {
+                const VmnetLease *l = g_ptr_array_index(ls, i);
+
+                if (l->expiry && l->expiry <= now)
+                        continue;
+                g_hash_table_replace(held, addr_key(&l->ip), vmnet_mac_to_string(&l->mac));
+        }
+        for (char **k = keys; k && *k; k++) {
+                g_autofree char *v = g_key_file_get_string(state->kf, group, *k, NULL);
+                g_auto(GStrv) f = v ? g_strsplit(g_strstrip(v), " ", 2) : NULL;
+                gint64 t;
+                VmnetAddr a;
+
+                if (!f || !f[0] || !f[1] || !vmnet_addr_parse(*k, &a) ||
+                    (t = g_ascii_strtoll(f[0], NULL, 10)) <= 0 ||
+                    t + quarantine_seconds(n) <= now)
+                        continue;
+                if (!g_hash_table_contains(held, *k))
+                        g_hash_table_insert(held, addr_key(&a), g_strdup(f[1]));
+        }
+        return held;
+}
+
+/*
+ * Rewrites the "ipam-freed" groups: the allocations of old (group -> key ->
+ * value of the "ipam" groups before this run) that are gone now start their
+ * quarantine; earlier ones stay until theirs ends, unless the address is
+ * allocated again.
+ */
+static void record_freed(const VmnetPlan *plan, VmnetState *state, GHashTable *old,
+                         const VmnetIpam *ipam, gint64 now)
+{
+        g_auto(GStrv) groups = g_key_file_get_groups(state->kf, NULL);
+        g_autoptr(GHashTable) now_used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        GHashTableIter it;
+        gpointer k, v;
+
+        for (guint i = 0; i < ipam->entries->len; i++) {
+                const VmnetIpamEntry *e = g_ptr_array_index(ipam->entries, i);
+                g_autofree char *ip = vmnet_addr_to_string(&e->ip);
+
+                g_hash_table_add(now_used, g_strdup_printf("%s/%s", e->network, ip));
+        }
+        /* Expired or re-allocated quarantines end. */
+        for (char **g = groups; *g; g++) {
+                const char *network = *g + strlen(VMNET_IPAM_FREED_PREFIX);
+                const VmnetNetwork *n;
+                g_auto(GStrv) keys = NULL;
+
+                if (!g_str_has_prefix(*g, VMNET_IPAM_FREED_PREFIX))
+                        continue;
+                n = vmnet_plan_find_network(plan, network);
+                keys = g_key_file_get_keys(state->kf, *g, NULL, NULL);
+                for (char **key = keys; key && *key; key++) {
+                        g_autofree char *val = g_key_file_get_string(state->kf, *g, *key, NULL);
+                        g_autofree char *used = g_strdup_printf("%s/%s", network, *key);
+                        gint64 t = val ? g_ascii_strtoll(val, NULL, 10) : 0;
+
+                        if (!n || t <= 0 || t + quarantine_seconds(n) <= now ||
+                            g_hash_table_contains(now_used, used))
+                                g_key_file_remove_key(state->kf, *g, *key, NULL);
+                }
+                g_strfreev(keys);
+                keys = g_key_file_get_keys(state->kf, *g, NULL, NULL);
+                if (!keys || !*keys)
+                        g_key_file_remove_group(state->kf, *g, NULL);
+        }
+        g_hash_table_iter_init(&it, old);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+                /* k: "NETWORK\nMAC", v: the address it had. */
+                g_auto(GStrv) nm = g_strsplit(k, "\n", 2);
+                g_autofree char *used = g_strdup_printf("%s/%s", nm[0], (char *)v);
+                g_autofree char *group = g_strconcat(VMNET_IPAM_FREED_PREFIX, nm[0], NULL);
+                g_autofree char *val = g_strdup_printf("%" G_GINT64_FORMAT " %s", now, nm[1]);
+                VmnetMac mac;
+
+                if (g_hash_table_contains(now_used, used) || !vmnet_mac_parse(nm[1], &mac) ||
+                    vmnet_ipam_lookup(ipam, nm[0], &mac))
+                        continue;
+                g_key_file_set_string(state->kf, group, v, val);
+        }
+}
+
 gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam **out,
                            GError **error)
 {
+        return vmnet_ipam_assign_full(plan, state, NULL, g_get_real_time() / G_USEC_PER_SEC, out,
+                                      error);
+}
+
+gboolean vmnet_ipam_assign_full(const VmnetPlan *plan, VmnetState *state, GHashTable *leases,
+                                gint64 now, VmnetIpam **out, GError **error)
+{
+        /* network name -> held table (held_addresses()) */
+        g_autoptr(GHashTable) held = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                           (GDestroyNotify)g_hash_table_unref);
+        /* "NETWORK\nMAC" -> address, of the allocations recorded before this run */
+        g_autoptr(GHashTable) old = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_autoptr(VmnetIpam) ipam = g_new0(VmnetIpam, 1);
         /* network name -> set of address strings nobody else may get */
         g_autoptr(GHashTable) taken = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
@@ -320,6 +481,7 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
                 GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
                 g_hash_table_insert(taken, n->name, set);
+                g_hash_table_insert(held, n->name, held_addresses(n, state, leases, now));
                 for (guint j = 0; j < n->subnets->len; j++) {
                         const VmnetSubnet *s = g_ptr_array_index(n->subnets, j);
 
@@ -371,6 +533,9 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
                 GHashTable *set = g_hash_table_lookup(taken, p->net->name);
                 VmnetAddr a;
 
+                /* Without a recorded allocation, the address it had before a release. */
+                if (!ip)
+                        ip = held_own(g_hash_table_lookup(held, p->net->name), &p->ifc->mac);
                 if (!ip || !vmnet_addr_parse(g_strstrip(ip), &a) ||
                     !allocatable(p->net, set, &a))
                         continue;
@@ -381,6 +546,7 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
                                           VMNET_IPAM_SOURCE_ALLOCATED));
                 p->done = TRUE;
         }
+        g_array_sort(pending, pending_cmp);
         for (guint i = 0; i < pending->len; i++) {
                 Pending *p = &g_array_index(pending, Pending, i);
                 GHashTable *set = g_hash_table_lookup(taken, p->net->name);
@@ -388,7 +554,8 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
 
                 if (p->done)
                         continue;
-                if (!allocate_lowest(p->net, set, &a)) {
+                if (!allocate_lowest(p->net, set, g_hash_table_lookup(held, p->net->name),
+                                     &p->ifc->mac, &a)) {
                         set_exhausted_error(plan, p, error);
                         return FALSE;
                 }
@@ -401,6 +568,21 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
         }
 
         if (state) {
+                g_auto(GStrv) groups = g_key_file_get_groups(state->kf, NULL);
+
+                for (char **g = groups; *g; g++) {
+                        g_auto(GStrv) keys = NULL;
+
+                        if (!g_str_has_prefix(*g, VMNET_IPAM_STATE_PREFIX))
+                                continue;
+                        keys = g_key_file_get_keys(state->kf, *g, NULL, NULL);
+                        for (char **k = keys; k && *k; k++)
+                                g_hash_table_insert(
+                                        old,
+                                        g_strdup_printf("%s\n%s",
+                                                        *g + strlen(VMNET_IPAM_STATE_PREFIX), *k),
+                                        g_strstrip(g_key_file_get_string(state->kf, *g, *k, NULL)));
+                }
                 vmnet_state_clear_prefix(state, VMNET_IPAM_STATE_PREFIX);
                 for (guint i = 0; i < ipam->entries->len; i++) {
                         const VmnetIpamEntry *e = g_ptr_array_index(ipam->entries, i);
@@ -415,6 +597,7 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
                         ip = vmnet_addr_to_string(&e->ip);
                         g_key_file_set_string(state->kf, group, mac, ip);
                 }
+                record_freed(plan, state, old, ipam, now);
         }
         *out = g_steal_pointer(&ipam);
         return TRUE;
@@ -426,6 +609,16 @@ static void dhcp_host_free(gpointer p)
 
         g_free(r->name);
         g_free(r);
+}
+
+/* dhcp-host= lines in address order: the configuration never depends on plan or allocation order. */
+static gint dhcp_host_cmp(gconstpointer a, gconstpointer b)
+{
+        const VmnetReservation *x = *(VmnetReservation *const *)a;
+        const VmnetReservation *y = *(VmnetReservation *const *)b;
+        int c = vmnet_addr_cmp(&x->ip, &y->ip);
+
+        return c ? c : memcmp(x->mac.b, y->mac.b, sizeof(x->mac.b));
 }
 
 GPtrArray *vmnet_ipam_dhcp_hosts(const VmnetIpam *ipam, const char *network)
@@ -445,6 +638,7 @@ GPtrArray *vmnet_ipam_dhcp_hosts(const VmnetIpam *ipam, const char *network)
                 r->name = g_strdup(e->hostname);
                 g_ptr_array_add(hosts, r);
         }
+        g_ptr_array_sort(hosts, dhcp_host_cmp);
         return hosts;
 }
 

@@ -33,6 +33,8 @@
 
 /* State groups: "ipam <network>". */
 #define VMNET_IPAM_STATE_PREFIX "ipam "
+/* State groups: "ipam-freed <network>", released addresses in quarantine. */
+#define VMNET_IPAM_FREED_PREFIX "ipam-freed "
 
 typedef enum {
         VMNET_IPAM_SOURCE_PLAN,      /* interface ip= or a <reservation> */
@@ -76,10 +78,24 @@ gboolean vmnet_ipam_assign(const VmnetPlan *plan, VmnetState *state, VmnetIpam *
                            GError **error);
 
 /*
+ * The same, at unix time now, never handing an address to a new MAC while
+ * another MAC may still use it: a live lease of leases (network name ->
+ * GPtrArray of VmnetLease*, as vmnet_dnsmasq_read_plan_leases() gives; may
+ * be NULL), or an allocation released less than a quarantine ago (the
+ * network's longest lease time, at least an hour), recorded in state:
+ *     [ipam-freed lab]
+ *     192.168.100.2=1767225600 52:54:00:12:34:56
+ * The MAC that had it may take it back. New allocations are made in MAC
+ * order, so they never depend on the order of the plan.
+ */
+gboolean vmnet_ipam_assign_full(const VmnetPlan *plan, VmnetState *state, GHashTable *leases,
+                                gint64 now, VmnetIpam **out, GError **error);
+
+/*
  * The static DHCP hosts dnsmasq must add for network (interface addresses,
  * not the network's own <reservation>s, which the renderer takes from the
  * model) as VmnetReservation* (mac, ip, name = the domain's name on its
- * first interface in that network). Caller frees the array.
+ * first interface in that network), in address order. Caller frees the array.
  */
 GPtrArray *vmnet_ipam_dhcp_hosts(const VmnetIpam *ipam, const char *network);
 
