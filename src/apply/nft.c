@@ -380,6 +380,20 @@ static void build_stmt(struct nftnl_rule *r, const VmnetNftIr *ir, const VmnetNf
                 nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, reg_for_offset(addr_len / 4));
                 add_expr(r, e);
                 return;
+        case VMNET_NFT_STMT_REJECT_TCP_RESET:
+        case VMNET_NFT_STMT_REJECT_ADMIN:
+                /* as nft 1.0.6 encodes "reject with tcp reset" / "with icmpx admin-prohibited" */
+                e = nftnl_expr_alloc("reject");
+                if (rule->stmt == VMNET_NFT_STMT_REJECT_TCP_RESET) {
+                        nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+                        nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+                } else {
+                        nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+                        nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+                                          NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+                }
+                add_expr(r, e);
+                return;
         }
         g_assert_not_reached();
 }

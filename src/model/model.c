@@ -29,6 +29,26 @@ gboolean vmnet_mode_has_host_address(VmnetMode m)
         return m == VMNET_MODE_NAT || m == VMNET_MODE_HOST_ONLY || m == VMNET_MODE_ROUTED;
 }
 
+gboolean vmnet_bridge_is_host_uplink(const VmnetPlan *plan, const char *bridge)
+{
+        for (guint n = 0; n < plan->networks->len; n++) {
+                const VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
+
+                if (net->mode == VMNET_MODE_BRIDGED && net->uplink &&
+                    net->uplink->migrate_addresses && g_strcmp0(net->bridge, bridge) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+gboolean vmnet_network_host_absent(const VmnetPlan *plan, const VmnetNetwork *net)
+{
+        if (net->mode == VMNET_MODE_ISOLATED)
+                return TRUE;
+        return net->mode == VMNET_MODE_BRIDGED && net->bridge &&
+               !vmnet_bridge_is_host_uplink(plan, net->bridge);
+}
+
 const char *vmnet_proto_to_string(VmnetProto p)
 {
         switch (p) {

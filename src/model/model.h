@@ -145,7 +145,8 @@ typedef struct {
 typedef struct {
         guint line;
         char *from;     /* network name */
-        char *to;       /* network name */
+        char *to;       /* network name; NULL with to_host */
+        gboolean to_host; /* <allow-host>: to the host itself */
         VmnetProto proto;
         guint16 port;   /* 0 = any (only with a proto) */
 } VmnetAllow;
@@ -176,6 +177,18 @@ VmnetUplink *vmnet_uplink_new(void);
 
 /* Look-ups by name; NULL when absent. Borrowed pointers. */
 VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name);
+/*
+ * Whether bridge is a bridged network's bridge that carries the host's own
+ * addresses (migrate-addresses="yes" on a network of it): the host's uplink.
+ */
+gboolean vmnet_bridge_is_host_uplink(const VmnetPlan *plan, const char *bridge);
+/*
+ * Whether the host must have no presence at all on net's bridge: isolated
+ * networks, and bridged ones whose bridge is not the host's uplink. The
+ * host then has no IPv6 address there, accepts no router advertisement,
+ * answers no ARP and routes nothing from or to it.
+ */
+gboolean vmnet_network_host_absent(const VmnetPlan *plan, const VmnetNetwork *net);
 VmnetDomain *vmnet_plan_find_domain(const VmnetPlan *plan, const char *name);
 VmnetPortgroup *vmnet_network_find_portgroup(const VmnetNetwork *net, const char *name);
 VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net);

@@ -605,21 +605,28 @@ static void conv_domain(Loader *l, xmlNode *n, VmnetPlan *plan)
 
 static void conv_policy(Loader *l, xmlNode *n, VmnetPlan *plan)
 {
-        FOREACH_CHILD(c, n, "allow")
-        {
+        /* <allow> and <allow-host> in document order: one list, told apart by to_host */
+        for (xmlNode *c = n->children; c; c = c->next) {
                 static const char *const protos[] = { "any", "tcp", "udp", NULL };
                 static const VmnetProto proto_values[] = { VMNET_PROTO_ANY, VMNET_PROTO_TCP,
                                                            VMNET_PROTO_UDP };
-                VmnetAllow *a = vmnet_allow_new();
+                gboolean host = is_el(c, "allow-host");
+                const char *what = host ? "policy allow-host" : "policy allow";
+                VmnetAllow *a;
                 guint64 port;
                 int p;
 
+                if (!host && !is_el(c, "allow"))
+                        continue;
+                a = vmnet_allow_new();
                 a->line = line_of(c);
-                a->from = req(l, c, "policy allow", "from");
-                a->to = req(l, c, "policy allow", "to");
-                p = conv_enum(l, c, "policy allow", "proto", protos, FALSE);
+                a->to_host = host;
+                a->from = req(l, c, what, "from");
+                if (!host)
+                        a->to = req(l, c, what, "to");
+                p = conv_enum(l, c, what, "proto", protos, FALSE);
                 a->proto = p >= 0 ? proto_values[p] : VMNET_PROTO_ANY;
-                if (conv_uint(l, c, "policy allow", "port", 1, 65535, &port))
+                if (conv_uint(l, c, what, "port", 1, 65535, &port))
                         a->port = (guint16)port;
                 g_ptr_array_add(plan->allows, a);
         }

@@ -361,7 +361,8 @@ void vmnet_nft_rule_match_lookup(VmnetNftRule *rule, const VmnetNftSelector *sel
 void vmnet_nft_rule_set_verdict(VmnetNftRule *rule, VmnetNftStmtKind stmt)
 {
         g_assert(stmt == VMNET_NFT_STMT_ACCEPT || stmt == VMNET_NFT_STMT_DROP ||
-                 stmt == VMNET_NFT_STMT_MASQUERADE);
+                 stmt == VMNET_NFT_STMT_MASQUERADE || stmt == VMNET_NFT_STMT_REJECT_TCP_RESET ||
+                 stmt == VMNET_NFT_STMT_REJECT_ADMIN);
         rule->stmt = stmt;
 }
 
@@ -385,8 +386,12 @@ void vmnet_nft_rule_set_dnat_map(VmnetNftRule *rule, int family, const VmnetNftS
  * carries dead rules.
  */
 #define SET_BRIDGES "bridges"
-#define SET_HOSTONLY "hostonly_bridges"
-#define SET_NAT "nat_bridges"
+#define SET_L2 "l2_bridges"
+#define SET_SAME "same_bridge"
+#define SET_HOST_SERVICES "host_services"
+#define SET_HOST_ALLOW "host_allow"
+#define SET_HOST_ALLOW_PROTO "host_allow_proto"
+#define SET_HOST_ALLOW_PORTS "host_allow_ports"
 #define SET_ALLOW_PAIRS "allow_pairs"
 #define SET_ALLOW_PROTO "allow_proto"
 #define SET_ALLOW_PORTS "allow_ports"
@@ -478,7 +483,7 @@ static void add_forward_maps(VmnetNftIr *ir, const VmnetPlan *plan)
         }
 }
 
-static void add_allow_sets(VmnetNftIr *ir, const VmnetPlan *plan, GPtrArray *bridges)
+static void add_allow_sets(VmnetNftIr *ir, const VmnetPlan *plan)
 {
         static const VmnetNftDatatype pair[] = { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IFNAME };
         static const VmnetNftDatatype proto[] = { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IFNAME,
@@ -487,37 +492,49 @@ static void add_allow_sets(VmnetNftIr *ir, const VmnetPlan *plan, GPtrArray *bri
                                                   VMNET_NFT_DT_INET_PROTO,
                                                   VMNET_NFT_DT_INET_SERVICE };
         VmnetNftSet *s_pairs = NULL, *s_proto = NULL, *s_ports = NULL;
-
-        /*
-         * Every bridge to itself: with br_netfilter loaded, frames between
-         * two guests of one network traverse the inet forward hook as
-         * "iifname vm-x oifname vm-x" and would otherwise hit the isolation
-         * drops below (libvirt's LIBVIRT_FWX chain does the same).
-         */
-        for (guint i = 0; i < bridges->len; i++) {
-                VmnetNftValue v[] = {
-                        vmnet_nft_value_ifname(g_ptr_array_index(bridges, i)),
-                        vmnet_nft_value_ifname(g_ptr_array_index(bridges, i)),
-                };
-
-                if (!s_pairs)
-                        s_pairs = vmnet_nft_ir_add_set(ir, SET_ALLOW_PAIRS, pair, 2, NULL, 0);
-                vmnet_nft_set_add_element(s_pairs, v);
-        }
+        VmnetNftSet *h_any = NULL, *h_proto = NULL, *h_ports = NULL;
 
         for (guint i = 0; plan->allows && i < plan->allows->len; i++) {
                 VmnetAllow *a = g_ptr_array_index(plan->allows, i);
                 VmnetNetwork *from = vmnet_plan_find_network(plan, a->from);
-                VmnetNetwork *to = vmnet_plan_find_network(plan, a->to);
+                VmnetNetwork *to = a->to_host ? NULL : vmnet_plan_find_network(plan, a->to);
                 VmnetNftValue v[] = {
                         vmnet_nft_value_ifname(from ? from->bridge : ""),
                         vmnet_nft_value_ifname(to ? to->bridge : ""),
                         vmnet_nft_value_proto(a->proto),
                         vmnet_nft_value_port(a->port),
                 };
+                /* the host as destination: the same keys without the outgoing interface */
+                VmnetNftValue h[] = { v[0], v[2], v[3] };
 
-                if (!from || !to || !from->bridge || !to->bridge)
-                        continue; /* the validator reports unknown networks */
+                if (!from || !from->bridge || !vmnet_mode_has_host_address(from->mode))
+                        continue; /* the validator reports unknown networks and wrong modes */
+                if (a->to_host) {
+                        if (a->proto == VMNET_PROTO_ANY) {
+                                if (!h_any)
+                                        h_any = vmnet_nft_ir_add_set(ir, SET_HOST_ALLOW, pair, 1,
+                                                                     NULL, 0);
+                                vmnet_nft_set_add_element(h_any, h);
+                        } else if (a->port == 0) {
+                                if (!h_proto)
+                                        h_proto = vmnet_nft_ir_add_set(ir, SET_HOST_ALLOW_PROTO,
+                                                                       proto + 1, 2, NULL, 0);
+                                vmnet_nft_set_add_element(h_proto, h);
+                        } else {
+                                static const VmnetNftDatatype hp[] = {
+                                        VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_INET_PROTO,
+                                        VMNET_NFT_DT_INET_SERVICE
+                                };
+
+                                if (!h_ports)
+                                        h_ports = vmnet_nft_ir_add_set(ir, SET_HOST_ALLOW_PORTS,
+                                                                       hp, 3, NULL, 0);
+                                vmnet_nft_set_add_element(h_ports, h);
+                        }
+                        continue;
+                }
+                if (!to || !to->bridge || !vmnet_mode_has_host_address(to->mode))
+                        continue;
                 if (a->proto == VMNET_PROTO_ANY) {
                         if (!s_pairs)
                                 s_pairs = vmnet_nft_ir_add_set(ir, SET_ALLOW_PAIRS, pair, 2, NULL,
@@ -534,6 +551,56 @@ static void add_allow_sets(VmnetNftIr *ir, const VmnetPlan *plan, GPtrArray *bri
                                                                0);
                         vmnet_nft_set_add_element(s_ports, v);
                 }
+        }
+}
+
+/*
+ * Every bridge to itself. With br_netfilter loaded, frames between two
+ * ports of one bridge (two guests, or a guest and a bridged network's
+ * uplink) traverse the inet forward hook as "iifname vm-x oifname vm-x";
+ * that is layer 2 inside one network, never routing, and is accepted
+ * before anything else, even conntrack's invalid state (libvirt's
+ * LIBVIRT_FWX chain does the same).
+ */
+static void add_same_bridge_set(VmnetNftIr *ir, GPtrArray *bridges)
+{
+        static const VmnetNftDatatype pair[] = { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IFNAME };
+        VmnetNftSet *set;
+
+        if (bridges->len == 0)
+                return;
+        set = vmnet_nft_ir_add_set(ir, SET_SAME, pair, 2, NULL, 0);
+        for (guint i = 0; i < bridges->len; i++) {
+                VmnetNftValue v[] = {
+                        vmnet_nft_value_ifname(g_ptr_array_index(bridges, i)),
+                        vmnet_nft_value_ifname(g_ptr_array_index(bridges, i)),
+                };
+
+                vmnet_nft_set_add_element(set, v);
+        }
+}
+
+/* What a guest may always reach on the host, where vmnet serves it: DNS, DHCP, DHCPv6. */
+static void add_host_services_set(VmnetNftIr *ir)
+{
+        static const VmnetNftDatatype key[] = { VMNET_NFT_DT_INET_PROTO,
+                                                VMNET_NFT_DT_INET_SERVICE };
+        static const struct {
+                guint8 proto;
+                guint16 port;
+        } services[] = {
+                { VMNET_PROTO_UDP, 53 },  /* DNS */
+                { VMNET_PROTO_TCP, 53 },  /* DNS, large answers */
+                { VMNET_PROTO_UDP, 67 },  /* DHCP */
+                { VMNET_PROTO_UDP, 547 }, /* DHCPv6 */
+        };
+        VmnetNftSet *set = vmnet_nft_ir_add_set(ir, SET_HOST_SERVICES, key, 2, NULL, 0);
+
+        for (guint i = 0; i < G_N_ELEMENTS(services); i++) {
+                VmnetNftValue v[] = { vmnet_nft_value_proto(services[i].proto),
+                                      vmnet_nft_value_port(services[i].port) };
+
+                vmnet_nft_set_add_element(set, v);
         }
 }
 
@@ -687,8 +754,44 @@ static void add_postrouting(VmnetNftIr *ir, const VmnetPlan *plan)
         }
 }
 
-static void add_forward(VmnetNftIr *ir)
+static void add_reject(VmnetNftChain *chain, const VmnetNftSelector *sel, const char *set)
 {
+        VmnetNftRule *r = vmnet_nft_chain_add_rule(chain);
+
+        if (sel)
+                vmnet_nft_rule_match_lookup(r, sel, 1, FALSE, set);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_REJECT_ADMIN);
+}
+
+/* "iifname|oifname BRIDGE [oifname OUT] ip|ip6 saddr|daddr PREFIX accept" */
+static void add_prefix_accept(VmnetNftChain *chain, VmnetNftSelector ifsel, const char *bridge,
+                              const char *out, gboolean dst, const VmnetPrefix *p)
+{
+        gboolean v6 = p->addr.family == AF_INET6;
+        VmnetNftSelector asel = dst ? (v6 ? VMNET_NFT_SEL_IP6_DADDR : VMNET_NFT_SEL_IP_DADDR)
+                                    : (v6 ? VMNET_NFT_SEL_IP6_SADDR : VMNET_NFT_SEL_IP_SADDR);
+        VmnetNftRule *r = vmnet_nft_chain_add_rule(chain);
+
+        vmnet_nft_rule_match_nfproto(r, p->addr.family);
+        vmnet_nft_rule_match_ifname(r, ifsel, FALSE, bridge);
+        if (out)
+                vmnet_nft_rule_match_ifname(r, VMNET_NFT_SEL_OIFNAME, FALSE, out);
+        vmnet_nft_rule_match_prefix(r, asel, FALSE, p);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+}
+
+/*
+ * The forward policy. Every vmnet bridge is in @bridges, whatever its
+ * mode, so nothing a guest sends through the host escapes it; what the
+ * host forwards for each mode is then said positively (NAT: from its
+ * subnets, out of out= when given; routed: its subnets and the prefixes
+ * routed behind its guests, both ways) and everything else from or to a
+ * vmnet bridge is rejected with ICMP administratively prohibited, as
+ * libvirt does, so a failure is visible at once.
+ */
+static void add_forward(VmnetNftIr *ir, const VmnetPlan *plan)
+{
+        static const VmnetNftSelector same[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME };
         static const VmnetNftSelector pair[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME };
         static const VmnetNftSelector proto[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME,
                                                   VMNET_NFT_SEL_L4PROTO };
@@ -710,8 +813,12 @@ static void add_forward(VmnetNftIr *ir)
         chain = vmnet_nft_ir_add_chain(ir, "forward", VMNET_NFT_CHAIN_FILTER,
                                        VMNET_NFT_HOOK_FORWARD, 0, FALSE);
 
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_lookup(r, same, 2, FALSE, SET_SAME);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
         /*
-         * Traffic that touches none of vmnet's routed bridges is not vmnet's
+         * Traffic that touches none of vmnet's bridges is not vmnet's
          * business: leave it to the host's other tables, so that even
          * "ct state invalid drop" only ever applies to vmnet's networks.
          */
@@ -728,6 +835,20 @@ static void add_forward(VmnetNftIr *ir)
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE, VMNET_NFT_CT_INVALID);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+
+        /*
+         * Isolated and bridged networks (without the host's own address):
+         * the host is not on them, so it is never a routing hop for them.
+         * What a guest there sends to the host's MAC is dropped without an
+         * answer (an ICMP error would show a host address where the host
+         * has none); what would be routed onto them is rejected.
+         */
+        if (vmnet_nft_ir_find_set(ir, SET_L2)) {
+                r = vmnet_nft_chain_add_rule(chain);
+                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_L2);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+                add_reject(chain, sel_oif, SET_L2);
+        }
 
         if (any_forward) {
                 r = vmnet_nft_chain_add_rule(chain);
@@ -755,24 +876,139 @@ static void add_forward(VmnetNftIr *ir)
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_BRIDGES);
         vmnet_nft_rule_match_lookup(r, sel_oif, 1, FALSE, SET_BRIDGES);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_REJECT_ADMIN);
+
+        /*
+         * NAT: out to the rest of the world from the network's own subnets
+         * only (a spoofed source would leave unmasqueraded), and only out
+         * of out= when the plan names it. Routed: its subnets and the
+         * prefixes routed behind its guests, both ways. Host-only gets
+         * nothing, nor does the other family of a network without a
+         * subnet of it.
+         */
+        for (guint n = 0; n < plan->networks->len; n++) {
+                VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
+                const char *out = net->nat_out;
+
+                if (!net->bridge || (net->mode != VMNET_MODE_NAT && net->mode != VMNET_MODE_ROUTED))
+                        continue;
+                for (guint i = 0; i < net->subnets->len; i++) {
+                        VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
+
+                        if (net->mode == VMNET_MODE_NAT)
+                                add_prefix_accept(chain, VMNET_NFT_SEL_IIFNAME, net->bridge, out,
+                                                  FALSE, &sub->cidr);
+                        else
+                                add_prefix_accept(chain, VMNET_NFT_SEL_IIFNAME, net->bridge, NULL,
+                                                  FALSE, &sub->cidr);
+                }
+                for (guint i = 0; net->mode == VMNET_MODE_ROUTED && i < net->routes->len; i++) {
+                        VmnetRoute *rt = g_ptr_array_index(net->routes, i);
+
+                        add_prefix_accept(chain, VMNET_NFT_SEL_IIFNAME, net->bridge, NULL, FALSE,
+                                          &rt->to);
+                }
+                if (net->mode != VMNET_MODE_ROUTED)
+                        continue;
+                for (guint i = 0; i < net->subnets->len; i++) {
+                        VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
+
+                        add_prefix_accept(chain, VMNET_NFT_SEL_OIFNAME, net->bridge, NULL, TRUE,
+                                          &sub->cidr);
+                }
+                for (guint i = 0; i < net->routes->len; i++) {
+                        VmnetRoute *rt = g_ptr_array_index(net->routes, i);
+
+                        add_prefix_accept(chain, VMNET_NFT_SEL_OIFNAME, net->bridge, NULL, TRUE,
+                                          &rt->to);
+                }
+        }
+        add_reject(chain, sel_iif, SET_BRIDGES);
+        add_reject(chain, sel_oif, SET_BRIDGES);
+}
+
+/*
+ * What guests may reach on the host itself: ICMP and ICMPv6 (neighbour
+ * discovery, router solicitations, ping, path MTU), DNS, DHCP and DHCPv6,
+ * and what the plan's <allow-host> rules add; every other connection is
+ * refused with a TCP reset or ICMP administratively prohibited (libvirt's
+ * firewalld zone admits a similar short list and rejects the rest).
+ * Nothing at all from isolated and bridged networks, where the host has
+ * no address. Interfaces that are not vmnet bridges are not vmnet's
+ * business.
+ */
+static void add_input(VmnetNftIr *ir)
+{
+        static const VmnetNftSelector svc[] = { VMNET_NFT_SEL_L4PROTO, VMNET_NFT_SEL_TH_DPORT };
+        static const VmnetNftSelector h_proto[] = { VMNET_NFT_SEL_IIFNAME,
+                                                    VMNET_NFT_SEL_L4PROTO };
+        static const VmnetNftSelector h_ports[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_L4PROTO,
+                                                    VMNET_NFT_SEL_TH_DPORT };
+        VmnetNftChain *chain;
+        VmnetNftRule *r;
+        VmnetNftValue v;
+
+        if (!vmnet_nft_ir_find_set(ir, SET_BRIDGES))
+                return;
+        chain = vmnet_nft_ir_add_chain(ir, "input", VMNET_NFT_CHAIN_FILTER, VMNET_NFT_HOOK_INPUT,
+                                       0, FALSE);
+
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_lookup(r, sel_iif, 1, TRUE, SET_BRIDGES);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+        if (vmnet_nft_ir_find_set(ir, SET_L2)) {
+                r = vmnet_nft_chain_add_rule(chain);
+                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_L2);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+        }
+        if (!vmnet_nft_ir_find_set(ir, SET_HOST_SERVICES))
+                return; /* only isolated and bridged networks */
+
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE,
+                                   VMNET_NFT_CT_ESTABLISHED | VMNET_NFT_CT_RELATED);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE, VMNET_NFT_CT_INVALID);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
 
-        /* Host-only: nothing beyond the host, either way. */
-        if (vmnet_nft_ir_find_set(ir, SET_HOSTONLY)) {
+        r = vmnet_nft_chain_add_rule(chain);
+        v = vmnet_nft_value_proto(1); /* icmp */
+        vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &v);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+        r = vmnet_nft_chain_add_rule(chain);
+        v = vmnet_nft_value_proto(58); /* ipv6-icmp */
+        vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &v);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_lookup(r, svc, 2, FALSE, SET_HOST_SERVICES);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+        if (vmnet_nft_ir_find_set(ir, SET_HOST_ALLOW)) {
                 r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_HOSTONLY);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_HOST_ALLOW);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+        }
+        if (vmnet_nft_ir_find_set(ir, SET_HOST_ALLOW_PROTO)) {
                 r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, sel_oif, 1, FALSE, SET_HOSTONLY);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+                vmnet_nft_rule_match_lookup(r, h_proto, 2, FALSE, SET_HOST_ALLOW_PROTO);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+        }
+        if (vmnet_nft_ir_find_set(ir, SET_HOST_ALLOW_PORTS)) {
+                r = vmnet_nft_chain_add_rule(chain);
+                vmnet_nft_rule_match_lookup(r, h_ports, 3, FALSE, SET_HOST_ALLOW_PORTS);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
         }
 
-        /* NAT: no unsolicited connection in (port forwards were accepted above). */
-        if (vmnet_nft_ir_find_set(ir, SET_NAT)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, sel_oif, 1, FALSE, SET_NAT);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
-        }
+        r = vmnet_nft_chain_add_rule(chain);
+        v = vmnet_nft_value_proto(VMNET_PROTO_TCP);
+        vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &v);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_REJECT_TCP_RESET);
+        add_reject(chain, NULL, NULL);
 }
 
 VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
@@ -780,36 +1016,37 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
         g_autofree char *comment = g_strdup_printf("managed by vmnet plan %s", plan->name);
         g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_new(comment);
         g_autoptr(GPtrArray) bridges = g_ptr_array_new();
-        g_autoptr(GPtrArray) hostonly = g_ptr_array_new();
-        g_autoptr(GPtrArray) nat = g_ptr_array_new();
+        g_autoptr(GPtrArray) l2 = g_ptr_array_new();
         g_autoptr(GHashTable) seen_bridges = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(GHashTable) seen_hostonly = g_hash_table_new(g_str_hash, g_str_equal);
-        g_autoptr(GHashTable) seen_nat = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) seen_l2 = g_hash_table_new(g_str_hash, g_str_equal);
+        gboolean any_host = FALSE;
         VmnetNftChain *chain;
 
         /*
-         * "bridges" holds the bridges the host routes for (nat, host-only,
-         * routed). Bridged networks are the LAN itself, possibly carrying
-         * the host's own uplink address: treating them as vmnet networks
-         * would stop NAT networks from being masqueraded onto the LAN.
-         * Isolated bridges carry no host address, so nothing is routed
-         * to or from them.
+         * "bridges" holds every bridge of the plan's guests, whatever the
+         * mode, except a bridged network's bridge that carries the host's
+         * own address (migrate-addresses): that one is the host's uplink,
+         * the LAN, where NAT networks are masqueraded to. "l2_bridges"
+         * holds those of them where the host has no presence (isolated,
+         * and bridged without the host's address).
          */
         for (guint n = 0; n < plan->networks->len; n++) {
                 VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
 
-                if (!vmnet_mode_has_host_address(net->mode) || !net->bridge)
+                if (!net->bridge || vmnet_bridge_is_host_uplink(plan, net->bridge))
                         continue;
                 add_name_once(bridges, seen_bridges, net->bridge);
-                if (net->mode == VMNET_MODE_HOST_ONLY)
-                        add_name_once(hostonly, seen_hostonly, net->bridge);
-                else if (net->mode == VMNET_MODE_NAT)
-                        add_name_once(nat, seen_nat, net->bridge);
+                if (!vmnet_mode_has_host_address(net->mode))
+                        add_name_once(l2, seen_l2, net->bridge);
+                else
+                        any_host = TRUE;
         }
         add_ifname_set(ir, SET_BRIDGES, bridges);
-        add_ifname_set(ir, SET_HOSTONLY, hostonly);
-        add_ifname_set(ir, SET_NAT, nat);
-        add_allow_sets(ir, plan, bridges);
+        add_ifname_set(ir, SET_L2, l2);
+        add_same_bridge_set(ir, bridges);
+        if (any_host)
+                add_host_services_set(ir);
+        add_allow_sets(ir, plan);
         add_forward_maps(ir, plan);
 
         if (vmnet_nft_ir_find_set(ir, "fwd4") || vmnet_nft_ir_find_set(ir, "fwd4_addr") ||
@@ -823,7 +1060,8 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
                 add_dnat_rules(ir, chain, TRUE);
         }
         add_postrouting(ir, plan);
-        add_forward(ir);
+        add_input(ir);
+        add_forward(ir, plan);
 
         return g_steal_pointer(&ir);
 }

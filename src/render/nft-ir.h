@@ -10,7 +10,8 @@
  *
  * The vocabulary is deliberately small: a handful of selectors (what a rule
  * looks at), four kinds of match (compare, prefix, flag test, set lookup)
- * and four statements (accept, drop, masquerade, dnat through a map). Each
+ * and six statements (accept, drop, masquerade, dnat through a map, and
+ * two rejects: tcp reset, icmpx admin-prohibited). Each
  * has exactly one textual form and one expression sequence, chosen to be
  * what nft 1.0.6 itself generates from that text, so a table applied
  * through netlink and the same table loaded with `nft -f` are identical in
@@ -97,6 +98,8 @@ typedef enum {
         VMNET_NFT_STMT_DROP,
         VMNET_NFT_STMT_MASQUERADE,
         VMNET_NFT_STMT_DNAT_MAP, /* dnat ip|ip6 to KEY map @MAP (data: address . port) */
+        VMNET_NFT_STMT_REJECT_TCP_RESET, /* reject with tcp reset: the rule must match l4proto tcp */
+        VMNET_NFT_STMT_REJECT_ADMIN,     /* reject with icmpx admin-prohibited */
 } VmnetNftStmtKind;
 
 typedef struct {

@@ -42,6 +42,10 @@ static void append_value(GString *out, const VmnetNftValue *v)
                         g_string_append(out, "tcp");
                 else if (v->num == VMNET_PROTO_UDP)
                         g_string_append(out, "udp");
+                else if (v->num == 1)
+                        g_string_append(out, "icmp");
+                else if (v->num == 58)
+                        g_string_append(out, "ipv6-icmp");
                 else
                         g_string_append_printf(out, "%u", v->num);
                 return;
@@ -175,6 +179,12 @@ static void append_rule_body(GString *out, const VmnetNftRule *r)
                                        r->nat_family == AF_INET6 ? "ip6" : "ip");
                 append_selectors(out, r->nat_key, r->n_nat_key);
                 g_string_append_printf(out, " map @%s", r->nat_map);
+                break;
+        case VMNET_NFT_STMT_REJECT_TCP_RESET:
+                g_string_append(out, "reject with tcp reset");
+                break;
+        case VMNET_NFT_STMT_REJECT_ADMIN:
+                g_string_append(out, "reject with icmpx admin-prohibited");
                 break;
         }
 }

@@ -1211,18 +1211,23 @@ static void check_policy(V *v)
         for (guint i = 0; i < v->plan->allows->len; i++) {
                 VmnetAllow *a = g_ptr_array_index(v->plan->allows, i);
                 VmnetNetwork *from = find_network(v, a->from);
-                VmnetNetwork *to = find_network(v, a->to);
+                VmnetNetwork *to = a->to_host ? NULL : find_network(v, a->to);
+                const char *what = a->to_host ? "policy allow-host" : "policy allow";
 
                 if (!from)
-                        ERR(v, a->line, "policy allow: from network '%s' does not exist in the plan",
+                        ERR(v, a->line, "%s: from network '%s' does not exist in the plan", what,
                             a->from);
-                if (!to)
+                if (!a->to_host && !to)
                         ERR(v, a->line, "policy allow: to network '%s' does not exist in the plan",
                             a->to);
                 if (from && to && from == to)
                         ERR(v, a->line, "policy allow: from and to are the same network '%s'",
                             a->from);
-                if (from && !vmnet_mode_has_host_address(from->mode))
+                if (a->to_host && from && !vmnet_mode_has_host_address(from->mode))
+                        ERR(v, a->line,
+                            "policy allow-host: network '%s' is %s; the host has an address only on nat, host-only and routed networks",
+                            a->from, vmnet_mode_to_string(from->mode));
+                else if (from && !vmnet_mode_has_host_address(from->mode))
                         ERR(v, a->line,
                             "policy allow: network '%s' is %s; the host routes only nat, host-only and routed networks",
                             a->from, vmnet_mode_to_string(from->mode));
@@ -1231,7 +1236,7 @@ static void check_policy(V *v)
                             "policy allow: network '%s' is %s; the host routes only nat, host-only and routed networks",
                             a->to, vmnet_mode_to_string(to->mode));
                 if (a->port && a->proto == VMNET_PROTO_ANY)
-                        ERR(v, a->line, "policy allow: port= needs proto tcp or udp");
+                        ERR(v, a->line, "%s: port= needs proto tcp or udp", what);
         }
 }
 

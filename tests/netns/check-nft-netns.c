@@ -660,7 +660,7 @@ START_TEST(test_snapshot_restore)
                 ck_assert_str_eq(inv->type->name, "nft-restore");
                 desc = vmnet_action_describe(inv);
                 ck_assert_str_eq(desc, "restore table inet vmnet to its earlier state "
-                                       "(18 rules)");
+                                       "(29 rules)");
                 run_action(inv, &ctx);
                 g_free(list);
                 list = nft_out("nft list table inet vmnet");
@@ -944,8 +944,11 @@ START_TEST(test_dataplane)
         assert_probe(g1, "198.51.100.1", 8080, "10.99.1.1");
         /* guests of one network talk directly */
         assert_probe(g1, "10.99.1.10", 80, "10.99.1.20");
-        /* host-only guests reach the host, nothing beyond */
+        /* host-only guests reach the host's service the plan allows (allow-host), nothing beyond */
         assert_probe(g3, "10.99.2.1", 5000, "10.99.2.20");
+        /* a guest of a network without <allow-host> does not reach it, on any host address */
+        assert_probe(g1, "10.99.1.1", 5000, none);
+        assert_probe(g1, "10.99.2.1", 5000, none);
         assert_probe(g3, "198.51.100.2", 9000, none);
         /* no forwarding between vmnet networks without <allow> */
         assert_probe(g3, "10.99.1.10", 80, none);

@@ -124,11 +124,15 @@ START_TEST(test_sample_lines)
         assert_line(text, "add table inet vmnet");
         assert_line(text, "delete table inet vmnet");
         assert_line(text, "comment \"managed by vmnet plan hv1\"");
-        /* only the routed-for bridges: br-lan (bridged) is the LAN, not a vmnet network */
+        /*
+         * every guest bridge, whatever its mode; br-lan (bridged, not the
+         * host's uplink) is also one where the host has no presence
+         */
         ck_assert_ptr_nonnull(strstr(text, "set bridges {\n\t\ttype ifname\n\t\telements = { "
                                            "\"vm-lab\",\n\t\t\t     \"vm-ho\",\n\t\t\t     "
-                                           "\"vm-rt\" }\n\t}\n"));
-        ck_assert_ptr_null(strstr(text, "br-lan"));
+                                           "\"vm-rt\",\n\t\t\t     \"br-lan\" }\n\t}\n"));
+        ck_assert_ptr_nonnull(strstr(text, "set l2_bridges {\n\t\ttype ifname\n\t\telements = { "
+                                           "\"br-lan\" }\n\t}\n"));
         assert_line(text, "elements = { \"vm-ho\" . \"vm-lab\" . tcp . 22 }");
         ck_assert_ptr_nonnull(strstr(text, "map fwd4 {\n\t\ttype inet_proto . inet_service : "
                                            "ipv4_addr . inet_service\n\t\telements = { tcp . "
@@ -144,17 +148,32 @@ START_TEST(test_sample_lines)
                           "!= 224.0.0.0/24 ip daddr != 255.255.255.255 masquerade");
         assert_line(text, "meta nfproto ipv4 ct status dnat ip saddr 192.168.50.0/24 ip daddr "
                           "192.168.50.0/24 masquerade");
+        assert_line(text, "iifname . oifname @same_bridge accept");
         assert_line(text, "iifname != @bridges oifname != @bridges accept");
         assert_line(text, "ct state established,related accept");
         assert_line(text, "ct state invalid drop");
+        assert_line(text, "iifname @l2_bridges drop");
+        assert_line(text, "oifname @l2_bridges reject with icmpx admin-prohibited");
         assert_line(text, "ct status dnat accept");
-        assert_line(text, "iifname . oifname @allow_pairs accept");
+        assert_no_line(text, "iifname . oifname @allow_pairs accept");
         assert_line(text, "iifname . oifname . meta l4proto . th dport @allow_ports accept");
         assert_no_line(text, "iifname . oifname . meta l4proto @allow_proto accept");
-        assert_line(text, "iifname @bridges oifname @bridges drop");
-        assert_line(text, "iifname @hostonly_bridges drop");
-        assert_line(text, "oifname @hostonly_bridges drop");
-        assert_line(text, "oifname @nat_bridges drop");
+        assert_line(text, "iifname @bridges oifname @bridges reject with icmpx admin-prohibited");
+        /* NAT: out of out= only, from its subnet only; host-only: nothing */
+        assert_line(text, "meta nfproto ipv4 iifname \"vm-lab\" oifname \"eno1\" ip saddr "
+                          "192.168.50.0/24 accept");
+        assert_no_line(text, "meta nfproto ipv4 iifname \"vm-ho\" ip saddr 172.16.0.0/24 accept");
+        assert_line(text, "meta nfproto ipv4 iifname \"vm-rt\" ip saddr 203.0.113.64/26 accept");
+        assert_line(text, "meta nfproto ipv4 oifname \"vm-rt\" ip daddr 203.0.113.64/26 accept");
+        assert_line(text, "iifname @bridges reject with icmpx admin-prohibited");
+        assert_line(text, "oifname @bridges reject with icmpx admin-prohibited");
+        /* the host: ICMP, DNS and DHCP, then a reset or admin-prohibited */
+        assert_line(text, "type filter hook input priority filter; policy accept;");
+        assert_line(text, "iifname != @bridges accept");
+        assert_line(text, "meta l4proto ipv6-icmp accept");
+        assert_line(text, "meta l4proto . th dport @host_services accept");
+        assert_line(text, "meta l4proto tcp reject with tcp reset");
+        assert_line(text, "reject with icmpx admin-prohibited");
 }
 END_TEST
 
@@ -182,24 +201,52 @@ START_TEST(test_exact_small)
                          "\t\telements = { \"vm-r\" }\n"
                          "\t}\n"
                          "\n"
-                         "\tset allow_pairs {\n"
+                         "\tset same_bridge {\n"
                          "\t\ttype ifname . ifname\n"
                          "\t\telements = { \"vm-r\" . \"vm-r\" }\n"
                          "\t}\n"
                          "\n"
+                         "\tset host_services {\n"
+                         "\t\ttype inet_proto . inet_service\n"
+                         "\t\telements = { udp . 53,\n"
+                         "\t\t\t     tcp . 53,\n"
+                         "\t\t\t     udp . 67,\n"
+                         "\t\t\t     udp . 547 }\n"
+                         "\t}\n"
+                         "\n"
+                         "\tchain input {\n"
+                         "\t\ttype filter hook input priority filter; policy accept;\n"
+                         "\t\tiifname != @bridges accept\n"
+                         "\t\tct state established,related accept\n"
+                         "\t\tct state invalid drop\n"
+                         "\t\tmeta l4proto icmp accept\n"
+                         "\t\tmeta l4proto ipv6-icmp accept\n"
+                         "\t\tmeta l4proto . th dport @host_services accept\n"
+                         "\t\tmeta l4proto tcp reject with tcp reset\n"
+                         "\t\treject with icmpx admin-prohibited\n"
+                         "\t}\n"
+                         "\n"
                          "\tchain forward {\n"
                          "\t\ttype filter hook forward priority filter; policy accept;\n"
+                         "\t\tiifname . oifname @same_bridge accept\n"
                          "\t\tiifname != @bridges oifname != @bridges accept\n"
                          "\t\tct state established,related accept\n"
                          "\t\tct state invalid drop\n"
-                         "\t\tiifname . oifname @allow_pairs accept\n"
-                         "\t\tiifname @bridges oifname @bridges drop\n"
+                         "\t\tiifname @bridges oifname @bridges reject with icmpx admin-prohibited\n"
+                         "\t\tmeta nfproto ipv4 iifname \"vm-r\" ip saddr 10.0.0.0/24 accept\n"
+                         "\t\tmeta nfproto ipv4 oifname \"vm-r\" ip daddr 10.0.0.0/24 accept\n"
+                         "\t\tiifname @bridges reject with icmpx admin-prohibited\n"
+                         "\t\toifname @bridges reject with icmpx admin-prohibited\n"
                          "\t}\n"
                          "}\n");
 }
 END_TEST
 
-/* Bridged and isolated networks only: the table holds nothing but its owner's name. */
+/*
+ * Bridged and isolated networks only: the host is on none of them, so
+ * nothing from them reaches the host or is routed, and nothing is routed
+ * onto them; frames inside each bridge pass (br_netfilter).
+ */
 START_TEST(test_l2_only_is_empty)
 {
         g_autoptr(VmnetPlan) plan = new_plan("l2");
@@ -208,9 +255,12 @@ START_TEST(test_l2_only_is_empty)
         vmnet_test_add_network(plan, "lan", VMNET_MODE_BRIDGED, "br-lan");
         vmnet_test_add_network(plan, "iso", VMNET_MODE_ISOLATED, "vm-iso");
         text = vmnet_render_nft(plan);
-        ck_assert(g_str_has_suffix(text, "table inet vmnet {\n"
-                                         "\tcomment \"managed by vmnet plan l2\"\n"
-                                         "}\n"));
+        assert_line(text, "elements = { \"br-lan\" . \"br-lan\",");
+        assert_line(text, "iifname . oifname @same_bridge accept");
+        assert_line(text, "iifname @l2_bridges drop");
+        assert_line(text, "oifname @l2_bridges reject with icmpx admin-prohibited");
+        assert_no_line(text, "meta l4proto icmp accept");
+        ck_assert_ptr_null(strstr(text, "host_services"));
 }
 END_TEST
 
@@ -348,8 +398,8 @@ START_TEST(test_actions)
 
         ck_assert_str_eq(replace->type->name, "nft-replace");
         ck_assert_str_eq(replace->object, "table inet vmnet");
-        ck_assert_str_eq(d1, "replace table inet vmnet (7 sets with 11 elements, 4 chains, "
-                             "16 rules)");
+        ck_assert_str_eq(d1, "replace table inet vmnet (7 sets with 16 elements, 5 chains, "
+                             "29 rules)");
         ck_assert_str_eq(d2, "delete table inet vmnet [disruptive]");
         /* nothing observed before: nothing to undo */
         ck_assert_ptr_null(replace->type->invert(replace));
