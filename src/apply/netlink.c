@@ -646,7 +646,9 @@ static char *sysctl_path(const char *key)
 {
         g_autofree char *rel = g_strdup(key);
 
-        g_strdelimit(rel, ".", '/');
+        /* sysctl(8)'s notation: '.' separates, a '/' stands for a '.' of a link name */
+        for (char *p = rel; *p; p++)
+                *p = *p == '.' ? '/' : *p == '/' ? '.' : *p;
         return g_build_filename("/proc/sys", rel, NULL);
 }
 

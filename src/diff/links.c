@@ -212,7 +212,9 @@ void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed
                 } else if (a->type == &vmnet_action_type_sysctl_set) {
                         const VmnetSysctlSet *s = a->data;
 
-                        record_value(st, s->key, "sysctl", s->old, s->value);
+                        /* no old value: a link this run made, which nobody needs back */
+                        if (s->old)
+                                record_value(st, s->key, "sysctl", s->old, s->value);
                 } else if (a->type == &vmnet_action_type_addr_migrate) {
                         const VmnetMigrateSpec *s = a->data;
                         const VmnetForeignChange *c = vmnet_foreign_state_find(st, s->to,
@@ -317,6 +319,7 @@ enum {
         T_MTU_RESTORE,
         T_UNADOPT,
         S_BRIDGES,
+        S_LINK_SYSCTL,
         S_FOREIGN_MTU,
         S_VLANS,
         S_PORTS,
@@ -342,6 +345,7 @@ typedef struct {
         GPtrArray *mtu_names;  /* foreign links whose MTU must be at least foreign_mtu[name] */
         GHashTable *foreign_mtu;
         gboolean want_sysctl[2]; /* ip_forward, all.forwarding */
+        GHashTable *link_sysctls; /* per-link sysctl key -> wanted value ("1") */
         GHashTable *deleted;   /* names of links deleted by this run */
         GHashTable *released;  /* foreign ports released by this run */
         /* dev -> VmnetMigrateSpec* moving addresses back to dev (borrowed from its action) */
@@ -405,6 +409,7 @@ static void diff_init(Diff *d, const char *file, const char *plan_name, const Vm
         d->migration_targets = g_hash_table_new(g_str_hash, g_str_equal);
         d->addrs_by_link = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify)g_ptr_array_unref);
+        d->link_sysctls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         d->pvid_dropped = g_hash_table_new(g_str_hash, g_str_equal);
         for (int i = 0; i < N_STAGES; i++)
                 d->stage[i] = vmnet_action_list_new();
@@ -421,6 +426,7 @@ static void diff_clear(Diff *d)
         g_hash_table_unref(d->pending);
         g_hash_table_unref(d->migration_targets);
         g_hash_table_unref(d->addrs_by_link);
+        g_hash_table_unref(d->link_sysctls);
         g_hash_table_unref(d->pvid_dropped);
         g_ptr_array_unref(d->bridges);
         g_ptr_array_unref(d->vlans);
@@ -1014,6 +1020,32 @@ static void teardown_sysctls(Diff *d)
                 if (!c || !c->value || d->want_sysctl[i] || !cur || g_str_equal(cur, c->value))
                         continue;
                 emit(d, T_SYSCTL, vmnet_action_sysctl(key, c->value, cur, VMNET_IMPACT_SAFE));
+        }
+}
+
+static gboolean is_host_sysctl_key(const char *key)
+{
+        for (guint i = 0; vmnet_host_sysctl_keys[i]; i++)
+                if (g_str_equal(key, vmnet_host_sysctl_keys[i]))
+                        return TRUE;
+        return FALSE;
+}
+
+/* Per-link sysctls vmnet set and the plan no longer wants: back to the recorded value. */
+static void teardown_link_sysctls(Diff *d)
+{
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+                const char *cur;
+
+                if (g_strcmp0(c->attr, "sysctl") != 0 || !c->value || is_host_sysctl_key(c->object) ||
+                    g_hash_table_contains(d->link_sysctls, c->object))
+                        continue;
+                /* gone with its link: nothing to restore */
+                cur = vmnet_host_sysctl(d->host, c->object);
+                if (!cur || g_str_equal(cur, c->value))
+                        continue;
+                emit(d, T_SYSCTL, vmnet_action_sysctl(c->object, c->value, cur, VMNET_IMPACT_SAFE));
         }
 }
 
@@ -1642,14 +1674,73 @@ static void setup_sysctls(Diff *d)
         }
 }
 
+/*
+ * Bridges where the host must have no presence (isolated networks, bridged
+ * ones that are not the host's uplink): no IPv6 at all, so no link-local
+ * address and no router advertisement taken from a guest or the LAN
+ * (disable_ipv6=1), and no ARP answer for any host address (arp_ignore=8),
+ * so a guest cannot find the host as a gateway. The forward and input
+ * chains drop what is sent to the host's MAC all the same.
+ */
+static void want_link_sysctls(Diff *d, const VmnetPlan *plan)
+{
+        static const struct {
+                const char *family, *knob, *value;
+        } knobs[] = {
+                { "ipv6", "disable_ipv6", "1" },
+                { "ipv4", "arp_ignore", "8" },
+        };
+
+        for (guint i = 0; i < plan->networks->len; i++) {
+                const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
+
+                if (!net->bridge || !vmnet_network_host_absent(plan, net))
+                        continue;
+                for (guint k = 0; k < G_N_ELEMENTS(knobs); k++)
+                        g_hash_table_insert(d->link_sysctls,
+                                            vmnet_link_sysctl_key(knobs[k].family, net->bridge,
+                                                                  knobs[k].knob),
+                                            (gpointer)knobs[k].value);
+        }
+}
+
+/*
+ * Right after the bridges are made, before any port joins. A bridge this
+ * run creates has no value to restore ("was unset": rollback deletes it);
+ * an existing one's value is recorded, and destroy puts it back.
+ */
+static void setup_link_sysctls(Diff *d)
+{
+        g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(d->link_sysctls),
+                                            (GCompareFunc)strcmp);
+
+        for (GList *k = keys; k; k = k->next) {
+                const char *key = k->data;
+                const char *want = g_hash_table_lookup(d->link_sysctls, key);
+                const char *cur = vmnet_host_sysctl(d->host, key);
+                g_auto(GStrv) parts = g_strsplit(key, ".", -1);
+                /* net.FAMILY.conf.LINK.KNOB: the link, its '.' written '/' */
+                g_autofree char *link = g_strdelimit(g_strdup(parts[3]), "/", '.');
+                gboolean exists = live(d, link) != NULL;
+
+                if (exists && (!cur || g_str_equal(cur, want)))
+                        continue; /* no IPv6 on this host, or already so */
+                emit(d, S_LINK_SYSCTL,
+                     vmnet_action_sysctl(key, want, exists ? cur : NULL, VMNET_IMPACT_SAFE));
+        }
+}
+
 static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError **error)
 {
-        if (plan)
+        if (plan) {
                 build_desired(d, plan);
+                want_link_sysctls(d, plan);
+        }
         collect_migration_targets(d);
         if (!check_names(d, error))
                 return FALSE;
         teardown_sysctls(d);
+        teardown_link_sysctls(d);
         teardown_l3(d);
         teardown_bridge_vlans(d);
         teardown_migrations(d);
@@ -1658,6 +1749,7 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
         teardown_foreign(d);
         teardown_adopted(d);
         setup_bridges(d);
+        setup_link_sysctls(d);
         setup_foreign_mtu(d);
         setup_vlans(d);
         if (!setup_ports(d, error))

@@ -6,6 +6,8 @@
 #include <linux/if_addr.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -438,6 +440,65 @@ static void parse_vlan_data(VmnetHostLink *l, struct nlattr *data)
                 l->vlan_protocol = ntohs(v);
 }
 
+char *vmnet_link_sysctl_key(const char *family, const char *ifname, const char *knob)
+{
+        g_autofree char *name = g_strdup(ifname);
+
+        /* sysctl(8)'s notation: a '.' of the name is written '/' */
+        g_strdelimit(name, ".", '/');
+        return g_strdup_printf("net.%s.conf.%s.%s", family, name, knob);
+}
+
+static void set_link_sysctl(VmnetHost *host, const char *family, const char *ifname,
+                            const char *knob, gint64 value)
+{
+        g_autofree char *key = vmnet_link_sysctl_key(family, ifname, knob);
+        g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, value);
+
+        vmnet_host_set_sysctl(host, key, v);
+}
+
+/*
+ * The per-link sysctls vmnet sets (vmnet_link_sysctl_key()), from the
+ * IFLA_AF_SPEC of the link dump rather than one /proc/sys read per link:
+ * AF_INET's IFLA_INET_CONF is a u32 array of IPV4_DEVCONF_* - 1,
+ * AF_INET6's IFLA_INET6_CONF an s32 array of DEVCONF_*. A link without
+ * IPv6 (IPv6 disabled at boot) has no AF_INET6 entry: no key, as
+ * /proc/sys would have no file.
+ */
+static void parse_af_spec(VmnetHost *host, const char *name, const struct nlattr *spec)
+{
+        const struct nlattr *a;
+        int rem;
+
+        nla_for_each_nested(a, spec, rem) {
+                struct nlattr *tb[IFLA_INET6_MAX + 1];
+                const struct nlattr *conf;
+
+                if (nla_type(a) == AF_INET) {
+                        struct nlattr *t4[IFLA_INET_MAX + 1];
+
+                        nested_parse(t4, IFLA_INET_MAX, a);
+                        conf = t4[IFLA_INET_CONF];
+                        if (conf && attr_len(conf) >= IPV4_DEVCONF_ARP_IGNORE * 4) {
+                                const guint32 *c = attr_data(conf);
+
+                                set_link_sysctl(host, "ipv4", name, "arp_ignore",
+                                                c[IPV4_DEVCONF_ARP_IGNORE - 1]);
+                        }
+                } else if (nla_type(a) == AF_INET6) {
+                        nested_parse(tb, IFLA_INET6_MAX, a);
+                        conf = tb[IFLA_INET6_CONF];
+                        if (conf && attr_len(conf) >= (DEVCONF_DISABLE_IPV6 + 1) * 4) {
+                                const gint32 *c = attr_data(conf);
+
+                                set_link_sysctl(host, "ipv6", name, "disable_ipv6",
+                                                c[DEVCONF_DISABLE_IPV6]);
+                        }
+                }
+        }
+}
+
 static void link_cb(struct nlmsghdr *nlh, void *arg)
 {
         VmnetHost *host = arg;
@@ -481,6 +542,8 @@ static void link_cb(struct nlmsghdr *nlh, void *arg)
                                 parse_vlan_data(l, li[IFLA_INFO_DATA]);
                 }
         }
+        if (tb[IFLA_AF_SPEC])
+                parse_af_spec(host, name, tb[IFLA_AF_SPEC]);
 }
 
 /*

@@ -75,6 +75,15 @@ typedef struct {
 extern const char *const vmnet_host_sysctl_keys[];
 
 /*
+ * The key of a per-link sysctl in sysctl(8)'s notation, a '.' of the name
+ * written '/': ("ipv6", "vm-a.b", "disable_ipv6") gives
+ * "net.ipv6.conf.vm-a/b.disable_ipv6". The observer fills in
+ * net.ipv4.conf.LINK.arp_ignore and net.ipv6.conf.LINK.disable_ipv6 for
+ * every link, in VmnetHost.sysctls. Caller frees.
+ */
+char *vmnet_link_sysctl_key(const char *family, const char *ifname, const char *knob);
+
+/*
  * Reads the links, addresses, main-table routes and sysctls of the current
  * network namespace. *out is the caller's (vmnet_host_free).
  */

@@ -151,10 +151,12 @@ same "killed after the apply, confirmed: stays" "$T/kc-applied" "$T/kc-later"
 # --- SIGKILL in the middle of the apply: undone at once, long before the deadline -------------
 ns=$(newns midway)
 snapshot "$ns" "$T/m-before"
-# The pause hook holds the apply before its step 7 until it is killed.
-VMNET_TEST_PAUSE_AT=7 "$VMNET" --netns "$ns" apply --confirm-within "$NEVER" "$base" >"$T/m-out" 2>&1 & paused_pid=$!
-at_step_7() { grep -q '\[7/' "$T/m-out"; }
-check "the apply pauses at its step 7" wait_for "$BOUND" at_step_7
+# The pause hook holds the apply before its step 11 (after the five bridges,
+# the four sysctls of the bridges without host presence and the enslaved
+# uplink) until it is killed.
+VMNET_TEST_PAUSE_AT=11 "$VMNET" --netns "$ns" apply --confirm-within "$NEVER" "$base" >"$T/m-out" 2>&1 & paused_pid=$!
+at_step_11() { grep -q '\[11/' "$T/m-out"; }
+check "the apply pauses at its step 11" wait_for "$BOUND" at_step_11
 check "paused in the middle with bridges made and the uplink enslaved" \
         jtrue '.[0].master == "vt-lan"' ip -n "$ns" -j link show vt-up0
 start=$(date +%s)
