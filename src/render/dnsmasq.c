@@ -240,6 +240,14 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
         }
         if (has_v6)
                 g_string_append(out, "enable-ra\n");
+        /*
+         * Host-only: the host is no router, in IPv6 as in IPv4 (no
+         * option:router below). A router lifetime of 0 keeps the prefix
+         * information (SLAAC, on-link) but tells guests not to use the
+         * host as a default router; 0 as the interval keeps dnsmasq's own.
+         */
+        if (has_v6 && net->mode == VMNET_MODE_HOST_ONLY)
+                g_string_append_printf(out, "ra-param=%s,0,0\n", bridge);
         g_string_append(out, "dhcp-no-override\n");
         g_string_append(out, "dhcp-authoritative\n");
         g_string_append_printf(out, "dhcp-lease-max=%" G_GUINT64_FORMAT "\n",
