@@ -188,3 +188,17 @@ extern const VmnetActionType vmnet_action_type_sysctl_set;
 
 VmnetAction *vmnet_action_sysctl(const char *key, const char *value, const char *old,
                                  VmnetImpact impact);
+
+/* --- guest taps (guest-tap.c) ------------------------------------------------ */
+
+extern const VmnetActionType vmnet_action_type_guest_tap_plug;
+
+/*
+ * Plugs a running guest's tap into bridge (NULL: releases it from
+ * old_master), and on a VLAN-aware bridge puts the port in VLAN vid
+ * (untagged, PVID; 0 = none). A tap gone by then is left alone. domain and
+ * mac only feed describe(). The inverse puts it back on old_master.
+ */
+VmnetAction *vmnet_action_guest_tap_plug(const char *tap, const char *bridge,
+                                         const char *old_master, const char *domain,
+                                         const char *mac, guint vid);

@@ -325,6 +325,7 @@ typedef struct {
         char *netns;
         char *connect; /* libvirt URI */
         int wait;
+        gboolean force; /* state=absent: destroy even what others use */
         gboolean check;
         gboolean diff;
 } ModArgs;
@@ -340,7 +341,7 @@ static void mod_args_clear(ModArgs *a)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ModArgs, mod_args_clear)
 
 static const char *const supported_args[] = {
-        "connect", "content", "netns", "plan", "state", "wait", NULL
+        "connect", "content", "force", "netns", "plan", "state", "wait", NULL
 };
 
 /* Ansible's "str" type: strings as they are, numbers as written (AnsibleModule does the same). */
@@ -421,6 +422,8 @@ static gboolean mod_args_parse(const char *text, gsize len, ModArgs *a, GError *
                         ok = arg_string(m, &a->connect, error);
                 else if (g_str_equal(m->key, "wait"))
                         ok = arg_string(m, &wait, error);
+                else if (g_str_equal(m->key, "force"))
+                        ok = arg_bool(m, &a->force, error);
                 else
                         g_string_append_printf(unsupported, "%s%s", unsupported->len ? ", " : "",
                                                m->key);
@@ -841,6 +844,7 @@ static int run_module(VmnetCli *cli, const char *args_path)
         ro.netns = r.netns;
         ro.connect = args.connect;
         ro.wait = (guint)args.wait;
+        ro.force = args.force;
         if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 goto failed;
         add_warnings_from(&r, run.warnings, 0);

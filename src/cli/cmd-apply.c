@@ -26,6 +26,7 @@ typedef struct {
         int confirm_within;
         char *connect;
         gboolean no_libvirt;
+        gboolean force;
 } Opts;
 
 typedef struct {
@@ -174,6 +175,13 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                   "Roll everything back after SECONDS unless 'vmnet confirm' runs", "SECONDS" },
                 G_OPTION_ENTRY_NULL
         };
+        /* destroy's own: the same, and --force. */
+        GOptionEntry destroy_entries[G_N_ELEMENTS(apply_entries) + 1] = {
+                { "force", 0, 0, G_OPTION_ARG_NONE, &o.force,
+                  "Remove vmnet's networks and bridges even when guests or libvirt networks that "
+                  "vmnet does not manage use them",
+                  NULL },
+        };
         g_autoptr(VmnetPlan) plan = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *netns = NULL;
@@ -187,7 +195,10 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         gint64 t0;
         guint n_warnings;
 
-        if (!vmnet_cli_parse(cli, cmd, apply_entries, &argc, &argv))
+        for (guint i = 0; i < G_N_ELEMENTS(apply_entries); i++)
+                destroy_entries[i + 1] = apply_entries[i];
+        if (!vmnet_cli_parse(cli, cmd, mode == MODE_DESTROY ? destroy_entries : apply_entries, &argc,
+                             &argv))
                 return VMNET_EXIT_FAILURE;
         netns = o.netns ? o.netns : g_strdup(cli->netns);
         o.netns = netns;
@@ -214,6 +225,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         ro.connect = connect;
         ro.no_libvirt = o.no_libvirt;
         ro.wait = (guint)o.wait;
+        ro.force = o.force;
 
         if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 return vmnet_cli_fail(cli, command, error);

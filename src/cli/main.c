@@ -18,7 +18,7 @@ static const VmnetCommand commands[] = {
           "print the actions apply would take, with their impact; change nothing", vmnet_cmd_plan },
         { "apply", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--confirm-within SECONDS]",
           "make the host match the plan; undo everything if a step fails", vmnet_cmd_apply },
-        { "destroy", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS]",
+        { "destroy", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--force]",
           "remove what vmnet created for the plan and undo its changes", vmnet_cmd_destroy },
         { "status", "[PLAN] [--netns NAME]",
           "what vmnet manages on this host, and drift against the plan", vmnet_cmd_status },

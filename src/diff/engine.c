@@ -7,6 +7,8 @@
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
 #include "diff/guest-ports.h"
+#include "diff/guest-taps.h"
+#include "diff/foreign-users.h"
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
@@ -80,6 +82,67 @@ static gboolean check_table_owner(const VmnetObserved *obs, GError **error)
         return TRUE;
 }
 
+/* Others' guests and networks on vmnet's networks and bridges: named, left alone. */
+static void warn_foreign_users(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                               VmnetDiags *warnings)
+{
+        g_autoptr(GPtrArray) bridges = vmnet_plan_bridges(plan);
+        g_autoptr(GArray) users = vmnet_foreign_users(plan->name, bridges, virt);
+
+        for (guint i = 0; i < users->len; i++) {
+                g_autofree char *d = vmnet_foreign_user_describe(
+                        &g_array_index(users, VmnetForeignUser, i));
+
+                vmnet_diags_add(warnings, "libvirt", 0,
+                                "%s, which vmnet does not manage: vmnet leaves it alone, and "
+                                "destroy refuses to remove what it uses (unless --force)",
+                                d);
+        }
+}
+
+/*
+ * destroy removes vmnet's libvirt networks and deletes its bridges: what
+ * others have on them would break. Refused unless force; then each is a
+ * warning.
+ */
+static gboolean check_destroy_users(const VmnetObserved *obs, const GPtrArray *actions,
+                                    gboolean force, VmnetDiags *warnings, GError **error)
+{
+        g_autoptr(GPtrArray) bridges = g_ptr_array_new();
+        g_autoptr(GArray) users = NULL;
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        if (!obs->virt)
+                return TRUE;
+        for (guint i = 0; i < actions->len; i++) {
+                const VmnetAction *a = g_ptr_array_index(actions, i);
+                const VmnetLinkSpec *spec = a->data;
+
+                if (a->type == &vmnet_action_type_link_delete && spec->kind == VMNET_LINK_KIND_BRIDGE)
+                        g_ptr_array_add(bridges, spec->name);
+        }
+        users = vmnet_foreign_users(obs->plan_name, bridges, obs->virt);
+        for (guint i = 0; i < users->len; i++) {
+                const VmnetForeignUser *u = &g_array_index(users, VmnetForeignUser, i);
+                g_autofree char *d = vmnet_foreign_user_describe(u);
+                g_autofree char *b = vmnet_foreign_user_breaks(u);
+
+                if (force)
+                        vmnet_diags_add(warnings, "libvirt", 0, "%s, which vmnet does not manage: "
+                                        "%s (--force)", d, b);
+                else
+                        g_string_append_printf(s, "\n  %s: %s", d, b);
+        }
+        if (!s->len)
+                return TRUE;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                    "destroy of plan '%s' would break what vmnet does not manage:%s\nmove them "
+                    "off vmnet's networks and bridges first (virsh detach-interface, virsh "
+                    "net-destroy), or run destroy --force",
+                    obs->plan_name, s->str);
+        return FALSE;
+}
+
 gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray *actions,
                            VmnetDiags *warnings, GError **error)
 {
@@ -107,6 +170,11 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
         /* libvirt networks and vmnet's dnsmasq need the bridges to exist. */
         if (obs->virt && !vmnet_diff_libvirt(plan, obs->virt, actions, warnings, error))
                 return FALSE;
+        if (obs->virt)
+                warn_foreign_users(plan, obs->virt, warnings);
+        /* Taps left on no bridge by a bridge deleted under them go back, then into their VLAN. */
+        if (obs->virt)
+                vmnet_diff_guest_taps(plan, obs->virt, obs->host, actions);
         if (obs->virt)
                 vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
         g_clear_pointer(&obs->ipam, vmnet_ipam_free);
@@ -251,7 +319,9 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
             !(run->obs = vmnet_engine_observe(&run->ctx, plan->name, o->netns, error)))
                 return FALSE;
         if (o->destroy)
-                return vmnet_engine_diff_destroy(run->obs, run->actions, run->warnings, error);
+                return vmnet_engine_diff_destroy(run->obs, run->actions, run->warnings, error) &&
+                       check_destroy_users(run->obs, run->actions, o->force, run->warnings,
+                                           error);
         if (!vmnet_engine_diff(plan, run->obs, run->actions, run->warnings, error))
                 return FALSE;
         vmnet_engine_warn_foreign_drops(&run->ctx, run->warnings);

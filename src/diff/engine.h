@@ -84,6 +84,7 @@ typedef struct {
         const char *connect; /* libvirt URI, NULL: the default (see vmnet_engine_connect_libvirt) */
         gboolean no_libvirt;
         guint wait;          /* seconds to wait for the lock */
+        gboolean force;      /* destroy even what others' guests and networks use */
 } VmnetRunOpts;
 
 /* A run in progress: the open sockets, the lock, what was observed and the actions. */

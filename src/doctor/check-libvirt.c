@@ -5,6 +5,8 @@
 
 #include <libvirt/virterror.h>
 
+#include "diff/foreign-users.h"
+#include "diff/guest-taps.h"
 #include "doctor/doctor.h"
 #include "observe/libvirt.h"
 #include "util/autoptr.h"
@@ -97,7 +99,7 @@ static const char *last_error(void)
 }
 
 static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInterface *ifc,
-                        const GPtrArray *ifaces, gboolean active)
+                        const GPtrArray *ifaces, gboolean active, GHashTable *unplugged)
 {
         const VmnetNetwork *net = vmnet_plan_find_network(doc->plan, ifc->network);
         g_autofree char *mac = vmnet_mac_to_string(&ifc->mac);
@@ -188,7 +190,9 @@ static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInter
                                             : ": the guest is plugged nowhere");
                 return;
         }
-        if (g_strcmp0(tap->master_name, net->bridge) != 0) {
+        /* Reported once, by the walk apply repairs with (report_tap()). */
+        if (g_strcmp0(tap->master_name, net->bridge) != 0 &&
+            !g_hash_table_contains(unplugged, tap->name)) {
                 g_autofree char *apply = vmnet_doctor_cmd_apply(doc);
                 g_autofree char *show = g_strdup_printf("virsh domiflist %s", d->name);
 
@@ -209,17 +213,71 @@ static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInter
         }
 }
 
+/* A running guest's tap that apply plugs back into its network's bridge (diff/guest-taps.c). */
+static void report_tap(const VmnetGuestTap *t, gpointer data)
+{
+        VmnetDoctor *doc = ((gpointer *)data)[0];
+        GHashTable *unplugged = ((gpointer *)data)[1];
+        g_autofree char *mac = t->iface->has_mac ? vmnet_mac_to_string(&t->iface->mac)
+                                                 : g_strdup("?");
+
+        g_hash_table_add(unplugged, g_strdup(t->tap->name));
+        vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup_printf("link %s", t->tap->name),
+                         vmnet_doctor_cmd_apply(doc),
+                         "tap %s of domain %s (interface %s) is %s%s, not of bridge %s of "
+                         "network '%s': the guest is cut off (the bridge was deleted under it, or "
+                         "the tap moved); apply plugs it back",
+                         t->tap->name, t->domain, mac,
+                         t->tap->master_name ? "a port of " : "on no bridge",
+                         t->tap->master_name ? t->tap->master_name : "", t->net->bridge,
+                         t->net->name);
+}
+
+/* Others' guests and libvirt networks on vmnet's networks and bridges (diff/foreign-users.c). */
+static void report_foreign_users(VmnetDoctor *doc, const VmnetLibvirtHost *virt)
+{
+        g_autoptr(GPtrArray) bridges = vmnet_plan_bridges(doc->plan);
+        g_autoptr(GArray) users = vmnet_foreign_users(doc->plan->name, bridges, virt);
+
+        for (guint i = 0; i < users->len; i++) {
+                const VmnetForeignUser *u = &g_array_index(users, VmnetForeignUser, i);
+                g_autofree char *d = vmnet_foreign_user_describe(u);
+                gboolean net = u->kind == VMNET_FOREIGN_USER_NETWORK;
+
+                vmnet_doctor_add(doc, net ? VMNET_SEVERITY_WARNING : VMNET_SEVERITY_INFO,
+                                 net ? g_strdup_printf("libvirt network %s", u->network)
+                                     : g_strdup_printf("domain %s", u->domain),
+                                 net ? g_strdup_printf("give libvirt network '%s' a bridge of its "
+                                                       "own (virsh net-edit %s)",
+                                                       u->network, u->network)
+                                     : NULL,
+                                 "%s, which vmnet does not manage: %s", d,
+                                 net ? "two networks share one bridge, and vmnet destroy would "
+                                       "delete it under that one (it refuses without --force)"
+                                     : "vmnet leaves it alone, and vmnet destroy refuses to "
+                                       "remove what it uses (unless --force)");
+        }
+}
+
 static gboolean run(VmnetDoctor *doc, char **skipped)
 {
+        g_autoptr(VmnetLibvirtHost) virt = NULL;
+        g_autoptr(GError) oerr = NULL;
+        g_autoptr(GHashTable) unplugged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                                 NULL);
+        gpointer walk[2] = { doc, unplugged };
         const char *uri = doc->libvirt_uri ? doc->libvirt_uri : "qemu:///system";
         g_autoptr(VmnetVirConnect) conn = NULL;
 
-        if (!doc->plan->domains->len) {
-                *skipped = g_strdup("the plan has no domains");
-                return FALSE;
-        }
         virSetErrorFunc(NULL, silent_error);
         conn = virConnectOpenReadOnly(uri);
+        /* Without domains only others' use of vmnet's networks is left to look at. */
+        if (!conn && !doc->plan->domains->len) {
+                *skipped = g_strdup_printf("the plan has no domains, and libvirt at %s is not "
+                                           "reachable",
+                                           uri);
+                return FALSE;
+        }
         if (!conn) {
                 vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup_printf("libvirt %s", uri),
                                  g_strdup("start libvirt (systemctl start libvirtd, or "
@@ -229,6 +287,15 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                                  "checked",
                                  uri, last_error());
                 return TRUE;
+        }
+        /* The observation apply makes: one verdict about every guest's tap and foreign user. */
+        if (!vmnet_libvirt_observe(conn, &virt, &oerr)) {
+                vmnet_doctor_add(doc, VMNET_SEVERITY_WARNING, g_strdup_printf("libvirt %s", uri),
+                                 NULL, "could not read libvirt's networks and domains: %s",
+                                 oerr->message);
+        } else {
+                vmnet_guest_taps_foreach(doc->plan, virt, doc->host, report_tap, walk);
+                report_foreign_users(doc, virt);
         }
         for (guint i = 0; i < doc->plan->domains->len; i++) {
                 const VmnetDomain *d = g_ptr_array_index(doc->plan->domains, i);
@@ -257,7 +324,8 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                 }
                 ifaces = parse_ifaces(xml);
                 for (guint j = 0; j < d->interfaces->len; j++)
-                        check_iface(doc, d, g_ptr_array_index(d->interfaces, j), ifaces, active == 1);
+                        check_iface(doc, d, g_ptr_array_index(d->interfaces, j), ifaces, active == 1,
+                                    unplugged);
         }
         return TRUE;
 }

@@ -85,6 +85,7 @@ void vmnet_libvirt_iface_free(VmnetLibvirtIface *i)
         g_free(i->address);
         g_free(i->alias);
         g_free(i->target);
+        g_free(i->bridge);
         g_free(i->xml);
         g_free(i->xml_no_bandwidth);
         g_free(i);
@@ -305,6 +306,9 @@ static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
                 i->target = prop(target, "dev");
                 unlink_node(target);
         }
+        /* <source bridge=>: a running network interface's bridge, or a type='bridge' one's. */
+        if (source)
+                i->bridge = prop(source, "bridge");
         if (source && g_strcmp0(i->type, "network") == 0) {
                 xmlUnsetProp(source, (const xmlChar *)"portid");
                 xmlUnsetProp(source, (const xmlChar *)"bridge");

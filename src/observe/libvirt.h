@@ -68,6 +68,8 @@ typedef struct {
         char *address;
         char *alias;     /* <alias name=>, NULL when none */
         char *target;    /* <target dev=> of a running guest: its tap, NULL when none */
+        char *bridge;    /* <source bridge=>: where a running guest's network interface is plugged,
+                          * or a type='bridge' interface's bridge; NULL when none */
         /*
          * The element as libvirt formatted it, made fit to send back
          * (attach after a detach, update): without <target> (a generated
