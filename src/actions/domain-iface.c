@@ -418,7 +418,7 @@ static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
                 return FALSE;
         }
         if (!wait_released(ctx, dom, d, old ? old->alias : NULL, &e)) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL,
                             "replugging interface %s of domain %s: %s; %s; apply again once the "
                             "guest has released it or after it restarts",
                             d->mac, d->domain, e->message,
@@ -439,11 +439,46 @@ static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
                 else
                         g_clear_error(&e);
                 has = guest_has(dom, d);
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT, "%s%s%s; %s", why,
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL, "%s%s%s; %s%s", why,
                             e ? "; " : "; its old interface was plugged back",
-                            e ? e->message : "", has);
+                            e ? e->message : "", has,
+                            d->conf_xml ? "; its persistent definition has the new interface"
+                                        : "");
                 return FALSE;
         }
+        return TRUE;
+}
+
+/*
+ * Before a live attach (a rollback re-attaching what an earlier step
+ * detached, typically): is the interface still in the running guest, an
+ * unplug it has not acknowledged? Then attaching it again cannot work
+ * (libvirt: "non unique alias"); the persistent definition gets it back
+ * alone, and error says what the guest has. TRUE when so (error set).
+ */
+static gboolean still_plugged(virDomainPtr dom, const IfaceData *d, GError **error)
+{
+        g_autoptr(GError) e = NULL;
+        g_autoptr(VmnetLibvirtIface) f = live_iface(dom, d->mac, &e);
+        g_autofree char *sum = NULL;
+        gboolean conf_ok = TRUE;
+
+        if (!f)
+                return FALSE; /* not there (or unreadable: the attach says why) */
+        if (d->flags & VIR_DOMAIN_AFFECT_CONFIG)
+                conf_ok = virDomainAttachDeviceFlags(dom, d->xml, VIR_DOMAIN_AFFECT_CONFIG) == 0;
+        if (!conf_ok)
+                vmnet_libvirt_set_error(&e, "and attaching it to the persistent definition failed");
+        sum = vmnet_libvirt_iface_summary(f);
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL,
+                    "interface %s of domain %s: the running guest still has it, as %s (an "
+                    "unplug requested earlier is pending: the guest has not released it, and "
+                    "may still do so), so it cannot be attached again%s%s",
+                    d->mac, d->domain, sum,
+                    !(d->flags & VIR_DOMAIN_AFFECT_CONFIG) ? ""
+                    : conf_ok ? "; its persistent definition has it again"
+                              : "; ",
+                    conf_ok ? "" : e->message);
         return TRUE;
 }
 
@@ -465,6 +500,9 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
         }
         switch (d->op) {
         case IFACE_ATTACH:
+                if ((d->flags & VIR_DOMAIN_AFFECT_LIVE) && virDomainIsActive(dom) == 1 &&
+                    still_plugged(dom, d, error))
+                        return FALSE;
                 rc = VMNET_MUTANT_IS(NO_ATTACH) ? 0 : virDomainAttachDeviceFlags(dom, d->xml, d->flags);
                 break;
         case IFACE_DETACH:

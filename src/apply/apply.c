@@ -87,6 +87,10 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                 g_set_error(error, VMNET_ERROR, first->code,
                             "%s\nrolling back did not complete; the host is partly changed:%s",
                             first->message, rollback_errors->str);
+        else if (g_error_matches(first, VMNET_ERROR, VMNET_ERROR_PARTIAL))
+                g_set_error(error, VMNET_ERROR, first->code,
+                            "%s\nevery step before it was undone; that step left what it says",
+                            first->message);
         else
                 g_set_error(error, VMNET_ERROR, first->code,
                             "%s\nevery completed step was undone: the host is as it was", first->message);

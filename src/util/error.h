@@ -24,6 +24,7 @@ typedef enum {
         VMNET_ERROR_LIBVIRT,     /* libvirt API failure */
         VMNET_ERROR_LOCKED,      /* another vmnet holds the host lock */
         VMNET_ERROR_UNSUPPORTED, /* the kernel or libvirt lacks a feature */
+        VMNET_ERROR_PARTIAL,     /* an action failed half way; its message says what it left */
 } VmnetErrorCode;
 
 /*
