@@ -9,6 +9,7 @@
 #include "diff/guest-ports.h"
 #include "diff/guest-taps.h"
 #include "diff/foreign-users.h"
+#include "diff/forwarding-users.h"
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
@@ -148,6 +149,7 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
 {
         g_autoptr(VmnetNftIr) ir = NULL;
         g_autoptr(GHashTable) leases = NULL;
+        g_autoptr(GPtrArray) bridges = NULL;
 
         if (!check_table_owner(obs, error))
                 return FALSE;
@@ -158,6 +160,9 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
                                  : NULL;
         if (!vmnet_diff_links(plan, obs->host, obs->foreign, actions, warnings, error))
                 return FALSE;
+        bridges = vmnet_plan_bridges(plan);
+        vmnet_keep_needed_forwarding(plan->name, bridges, obs->foreign, obs->host, obs->virt,
+                                     actions, warnings);
         /*
          * The table last: its rules name bridges, so it is loaded once they
          * exist. The comparison is against the kernel, not the state file, so
@@ -200,8 +205,12 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
         /* Rules, then the links they name. */
         if (obs->nft->exists)
                 g_ptr_array_add(actions, vmnet_action_nft_delete_new(obs->nft_snap));
-        return vmnet_diff_links_destroy(obs->plan_name, obs->host, obs->foreign, actions, warnings,
-                                        error);
+        if (!vmnet_diff_links_destroy(obs->plan_name, obs->host, obs->foreign, actions, warnings,
+                                      error))
+                return FALSE;
+        vmnet_keep_needed_forwarding(obs->plan_name, NULL, obs->foreign, obs->host, obs->virt,
+                                     actions, warnings);
+        return TRUE;
 }
 
 VmnetStateWrite *vmnet_engine_record_begin(VmnetObserved *obs, const GPtrArray *actions)
