@@ -6,7 +6,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -150,6 +152,45 @@ const char *vmnet_state_dir(void)
         return d && *d ? d : VMNET_LOCALSTATEDIR "/lib/vmnet";
 }
 
+/*
+ * The pid of the process holding an flock on fd's file, from /proc/locks,
+ * for when the holder has not written its pid yet (it does so right after
+ * taking the lock). 0 when not found.
+ */
+static int lock_holder(int fd)
+{
+        g_autofree char *text = NULL;
+        g_auto(GStrv) lines = NULL;
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !g_file_get_contents("/proc/locks", &text, NULL, NULL))
+                return 0;
+        lines = g_strsplit(text, "\n", -1);
+        for (char **l = lines; *l; l++) {
+                /* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" */
+                g_auto(GStrv) f = g_strsplit_set(*l, " ", -1);
+                g_autoptr(GPtrArray) w = g_ptr_array_new();
+                guint64 ino;
+
+                for (char **x = f; *x; x++)
+                        if (**x)
+                                g_ptr_array_add(w, *x);
+                if (w->len < 6 || !g_str_equal(g_ptr_array_index(w, 1), "FLOCK"))
+                        continue;
+                {
+                        const char *dev_ino = g_ptr_array_index(w, 5);
+                        const char *colon = strrchr(dev_ino, ':');
+
+                        if (!colon || !g_ascii_string_to_unsigned(colon + 1, 10, 0, G_MAXUINT64,
+                                                                  &ino, NULL) ||
+                            ino != (guint64)st.st_ino)
+                                continue;
+                }
+                return atoi(g_ptr_array_index(w, 4));
+        }
+        return 0;
+}
+
 int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error)
 {
         g_autofree char *name = g_strdup_printf("lock%s%s", netns ? ".netns-" : "", netns ? netns : "");
@@ -179,10 +220,16 @@ int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error)
                         n = pread(fd, pid, sizeof(pid) - 1, 0);
                         pid[MAX(n, 0)] = '\0';
                         g_strstrip(pid);
+                        if (!*pid) {
+                                int holder = lock_holder(fd);
+
+                                if (holder > 0)
+                                        g_snprintf(pid, sizeof(pid), "%d", holder);
+                        }
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_LOCKED,
-                                    "another vmnet (pid %s) is changing this host (lock %s); "
+                                    "another vmnet (%s%s) is changing this host (lock %s); "
                                     "try again when it has finished, or use --wait SECONDS",
-                                    *pid ? pid : "?", path);
+                                    *pid ? "pid " : "it is just starting", pid, path);
                         close(fd);
                         return -1;
                 }

@@ -121,6 +121,15 @@ static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *
 {
         if (cli->json) {
                 g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(VmnetDiags) own = NULL;
+                g_autofree char *who = g_strdup_printf("vmnet %s", command);
+
+                /* A failure that is no list of diagnostics is still one error, never []. */
+                if (error && vmnet_diags_count(diags) == 0) {
+                        own = vmnet_diags_new();
+                        vmnet_diags_add(own, who, 0, "%s", error->message);
+                        diags = own;
+                }
 
                 vmnet_json_begin_object(j);
                 vmnet_json_key(j, "command");
