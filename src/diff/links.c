@@ -1726,6 +1726,10 @@ static void setup_link_sysctls(Diff *d)
                 if (exists && (!cur || g_str_equal(cur, want)))
                         continue; /* no IPv6 on this host, or already so */
                 emit(d, S_LINK_SYSCTL,
+                /* a bridge still to be made, on a host without IPv6: no such file to write */
+                if (!exists && g_str_has_prefix(key, "net.ipv6.") &&
+                    !vmnet_host_sysctl(d->host, "net.ipv6.conf.all.forwarding"))
+                        continue;
                      vmnet_action_sysctl(key, want, exists ? cur : NULL, VMNET_IMPACT_SAFE));
         }
 }

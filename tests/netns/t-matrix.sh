@@ -360,4 +360,20 @@ tcp deny "port forward from an isolated guest (through the host's MAC)" giso gna
 vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
 check "re-apply with guests attached changes nothing" test "$rc" = 0
 check "destroy" vm "$P-host" destroy "$T/plan.xml"
+
+# --- an existing bridge (a '.' in its name) adopted as an isolated network gets
+# the settings, and destroy gives it its old values back
+ip -n "$P-host" link add br-ad.1 type bridge
+ip -n "$P-host" link set br-ad.1 up
+cat >"$T/adopt.xml" <<'XML'
+<plan xmlns="urn:vmnet:plan:1" name="t-matrix-adopt">
+  <network name="iso2" mode="isolated" bridge="br-ad.1" adopt="yes"/>
+</plan>
+XML
+ad() { x host sysctl -n net.ipv6.conf.br-ad/1.disable_ipv6 net.ipv4.conf.br-ad/1.arp_ignore | tr '\n' ' '; }
+check "br-ad.1 before: disable_ipv6=0, arp_ignore=0" test "$(ad)" = "0 0 "
+check "apply adopting br-ad.1 as an isolated network" vm "$P-host" apply "$T/adopt.xml"
+check "adopted br-ad.1: disable_ipv6=1, arp_ignore=8" test "$(ad)" = "1 8 "
+check "destroy of the adopting plan" vm "$P-host" destroy "$T/adopt.xml"
+check "destroy gave br-ad.1 its old values back" test "$(ad)" = "0 0 "
 finish
