@@ -11,7 +11,9 @@
 
 #include "actions/libvirt.h"
 #include "apply/apply.h"
+#include "diff/foreign-users.h"
 #include "diff/guest-ports.h"
+#include "diff/guest-taps.h"
 #include "diff/libvirt.h"
 #include "ipam/ipam.h"
 #include "observe/libvirt.h"
@@ -997,6 +999,122 @@ START_TEST(test_guest_port_repair)
 }
 END_TEST
 
+/* virt's libvirt network dmz on bridge, defined by vmnet for plan owner (NULL: someone else's). */
+static void add_dmz(VmnetLibvirtHost *virt, const char *owner, const char *bridge)
+{
+        VmnetLibvirtNetwork *n = g_new0(VmnetLibvirtNetwork, 1);
+
+        n->name = g_strdup("dmz");
+        n->owner_plan = g_strdup(owner);
+        n->bridge = g_strdup(bridge);
+        n->active = n->persistent = TRUE;
+        n->portgroups = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(virt->networks, n);
+}
+
+static char *guest_tap_actions(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                               const VmnetHost *host)
+{
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        GString *out = g_string_new(NULL);
+
+        vmnet_diff_guest_taps(plan, virt, host, actions);
+        for (guint i = 0; i < actions->len; i++) {
+                g_autofree char *d = vmnet_action_describe(g_ptr_array_index(actions, i));
+
+                g_string_append_printf(out, "%s\n", d);
+        }
+        return g_string_free(out, FALSE);
+}
+
+/*
+ * A running guest's tap that belongs on a bridge of the plan's libvirt
+ * network but is on none (the bridge was deleted under it): plugged back,
+ * into its VLAN, whoever's guest it is; nothing when it is there, when the
+ * network is not the plan's, or when its bridge is about to change (the
+ * re-create re-plugs).
+ */
+START_TEST(test_guest_tap_replug)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan("examples/vlan-aware.xml");
+        const guint16 pu = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED;
+        const guint16 right[][2] = { { 30, pu } };
+        g_autoptr(VmnetLibvirtHost) ours = guest_virt(NULL);
+        g_autoptr(VmnetLibvirtHost) mgmt = guest_virt("dmz-mgmt");
+        g_autoptr(VmnetLibvirtHost) others = guest_virt(NULL);
+        g_autoptr(VmnetLibvirtHost) moving = guest_virt(NULL);
+        struct {
+                VmnetLibvirtHost *virt;
+                VmnetHost *host;
+                const char *want;
+        } cases[] = {
+                { ours, guest_host(NULL, NULL, 0),
+                  "plug tap vnet7 of domain proxy1 (interface 52:54:00:77:00:01) into bridge "
+                  "br-trunk, port in vlan 30\n" },
+                { mgmt, guest_host(NULL, NULL, 0),
+                  "plug tap vnet7 of domain proxy1 (interface 52:54:00:77:00:01) into bridge "
+                  "br-trunk, port in vlan 31\n" },
+                { ours, guest_host("br-trunk", right, 1), "" },
+                { others, guest_host(NULL, NULL, 0), "" },
+                { moving, guest_host(NULL, NULL, 0), "" },
+        };
+
+        add_dmz(ours, plan->name, "br-trunk");
+        add_dmz(mgmt, plan->name, "br-trunk");
+        add_dmz(others, NULL, "br-trunk");
+        add_dmz(moving, plan->name, "br-old");
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *got = guest_tap_actions(plan, cases[i].virt, cases[i].host);
+
+                ck_assert_msg(g_str_equal(got, cases[i].want), "case %u:\n%s\nwanted:\n%s", i, got,
+                              cases[i].want);
+                vmnet_host_free(cases[i].host);
+        }
+}
+END_TEST
+
+/* A guest vmnet did not attach on the plan's network, and someone's network on its bridge. */
+START_TEST(test_foreign_users)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan("examples/vlan-aware.xml");
+        g_autoptr(VmnetLibvirtHost) virt = guest_virt(NULL);
+        g_autoptr(GPtrArray) bridges = vmnet_plan_bridges(plan);
+        g_autoptr(GArray) users = NULL;
+        VmnetLibvirtNetwork *other;
+        g_autofree char *d0 = NULL, *d1 = NULL, *b0 = NULL, *b1 = NULL;
+
+        add_dmz(virt, plan->name, "br-trunk");
+        add_dmz(virt, NULL, "br-trunk");
+        other = g_ptr_array_index(virt->networks, 1);
+        g_free(other->name);
+        other->name = g_strdup("other");
+        users = vmnet_foreign_users(plan->name, bridges, virt);
+        ck_assert_uint_eq(users->len, 2);
+        d0 = vmnet_foreign_user_describe(&g_array_index(users, VmnetForeignUser, 0));
+        b0 = vmnet_foreign_user_breaks(&g_array_index(users, VmnetForeignUser, 0));
+        d1 = vmnet_foreign_user_describe(&g_array_index(users, VmnetForeignUser, 1));
+        b1 = vmnet_foreign_user_breaks(&g_array_index(users, VmnetForeignUser, 1));
+        ck_assert_str_eq(d0, "libvirt network 'other' (active, persistent), not vmnet's, declares "
+                             "vmnet's bridge br-trunk");
+        ck_assert_str_eq(b0, "bridge br-trunk is deleted under it: its guests lose their network "
+                             "and it cannot start again");
+        ck_assert_str_eq(d1, "domain proxy1 (interface 52:54:00:77:00:01, running) is on vmnet's "
+                             "libvirt network 'dmz' (bridge br-trunk)");
+        ck_assert_str_eq(b1, "network 'dmz' is removed: the guest loses its network now");
+        /* Not a foreign user: an interface vmnet attached for this plan. */
+        {
+                VmnetLibvirtDomain *d = g_ptr_array_index(virt->domains, 0);
+                VmnetLibvirtIface *f = g_ptr_array_index(d->live, 0);
+                g_autoptr(GArray) mine = NULL;
+
+                f->alias = vmnet_render_iface_alias(plan->name, &f->mac);
+                ck_assert(vmnet_libvirt_alias_is_plan(f->alias, plan->name));
+                mine = vmnet_foreign_users(plan->name, bridges, virt);
+                ck_assert_uint_eq(mine->len, 1);
+        }
+}
+END_TEST
+
 static Suite *libvirt_suite(void)
 {
         Suite *s = suite_create("libvirt");
@@ -1025,6 +1143,8 @@ static Suite *libvirt_suite(void)
         tcase_add_test(dom, test_alias);
         tcase_add_test(dom, test_hook_port_vlan);
         tcase_add_test(dom, test_guest_port_repair);
+        tcase_add_test(dom, test_guest_tap_replug);
+        tcase_add_test(dom, test_foreign_users);
         suite_add_tcase(s, dom);
         return s;
 }
