@@ -9,7 +9,12 @@
 #  2. A change a plugged NIC cannot take (the model) on a disk-less guest,
 #     which never acknowledges an unplug: the persistent definition keeps
 #     the NIC (with the new model), the error says what the running guest
-#     has, and the first apply after the guest restarts has nothing left.
+#     has, and the first apply after the guest restarts has nothing left;
+#     a rollback that would re-attach a NIC whose unplug is still pending
+#     gives the persistent definition its NIC back and says so.
+#  3. A Linux guest of its own (the VM's kernel and a busybox initramfs,
+#     booted by libvirt), which acknowledges hot-unplug: an MTU change
+#     replugs its NIC and it ends with exactly one NIC, with the new MTU.
 #
 # Everything goes through the real vmnet binary; state is read back with
 # virsh, never through vmnet.  Unplug waits are events or bounded polls of
@@ -175,6 +180,116 @@ t_rollback_pending() {
         vm_assert_eq e1000 "$(iface_model dl "$DL_MAC")" "dl's running NIC (unplug pending)"
 }
 
+# --- a real Linux guest, which acknowledges hot-unplug -------------------------
+# The test VM's own kernel (vm-run puts it in /.vmnet/kernel) and an
+# initramfs of busybox and the virtio-net modules, booted by libvirt.  Its
+# init prints its NICs (MAC/MTU) on the serial console, a file here, every
+# second; the test waits for the lines it expects, never for a time.
+LX_MAC=52:54:00:60:00:31
+
+lx_initrd() {
+        local r=$W/lx-root m k mods=/lib/modules/$(uname -r)
+        mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/lib"
+        cp /bin/busybox "$r/bin/busybox"
+        for k in sh mount insmod cat sleep echo; do ln -s busybox "$r/bin/$k"; done
+        for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+                k=$(find "$mods/kernel" -name "$m.ko" | head -n 1)
+                [[ -n $k ]] || vm_fail "module $m not found in $mods"
+                cp "$k" "$r/lib/$m.ko"
+        done
+        cat >"$r/init" <<'EOF'
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+        insmod /lib/$m.ko
+done
+while :; do
+        n=0 s=
+        for d in /sys/class/net/*; do
+                [ "${d##*/}" = lo ] && continue
+                n=$((n + 1)) s="$s $(cat $d/address)/$(cat $d/mtu)"
+        done
+        echo "lx-nics $n:$s."
+        sleep 1
+done
+EOF
+        chmod 755 "$r/init"
+        (cd "$r" && find . | cpio -o -H newc --quiet) >"$W/lx-initrd.img"
+}
+
+# lx_wait LINE SECS: waits until the guest's latest report is LINE.
+lx_last() { grep -a '^lx-nics ' "$W/lx-console.log" 2>/dev/null | tail -n 1 | tr -d '\r'; }
+lx_is() { [[ $(lx_last) == "$1" ]]; }
+lx_wait() {
+        vm_wait_until "$2" lx_is "$1" || vm_fail "the guest did not report '$1' within $2 s; it last said '$(lx_last)'"
+}
+
+# write_lx_plan [MTU]: the plan of the real guest's test.
+write_lx_plan() {
+        local mtu=
+        [[ -z ${1:-} ]] || mtu=" mtu='$1'"
+        cat >"$W/plan.xml" <<EOF
+<plan xmlns="urn:vmnet:plan:1" name="lc">
+  <network name="lc" mode="isolated" bridge="vm-lc"$mtu/>
+  <domain name="lx">
+    <interface network="lc" mac="$LX_MAC"/>
+  </domain>
+</plan>
+EOF
+}
+
+t_lx_boot() {
+        [[ -r /.vmnet/kernel ]] || vm_fail "no /.vmnet/kernel: vm-run puts the VM's kernel there"
+        vm_domain_remove dl
+        lx_initrd
+        cat >"$W/lx.xml" <<EOF
+<domain type='qemu'>
+  <name>lx</name>
+  <memory unit='MiB'>192</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>/.vmnet/kernel</kernel>
+    <initrd>$W/lx-initrd.img</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 no_timer_check</cmdline>
+  </os>
+  <features><acpi/></features>
+  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='file'><source path='$W/lx-console.log'/><target port='0'/></serial>
+  </devices>
+</domain>
+EOF
+        vm_assert vm_virsh define "$W/lx.xml"
+        vm_on_exit vm_domain_remove lx
+        vm_assert vm_virsh start lx
+        # Booting a kernel under TCG nested in TCG: minutes on a loaded machine.
+        lx_wait "lx-nics 0:." 900
+}
+
+t_lx_attach() {
+        write_lx_plan ""
+        vmnet_run apply || vm_fail "apply failed"
+        lx_wait "lx-nics 1: $LX_MAC/1500." 120
+}
+
+t_lx_mtu_replug() {
+        write_lx_plan 9000
+        VMNET_UNPLUG_TIMEOUT=300 vmnet_run apply || vm_fail "apply failed"
+        vm_assert grep -q "replug interface $LX_MAC of domain lx (mtu 0 -> 9000" "$W/out"
+        # Exactly one NIC in the guest, with the new MTU.
+        lx_wait "lx-nics 1: $LX_MAC/9000." 120
+        vm_assert_match "<mtu size='9000'/>" "$(vm_virsh dumpxml lx)" "running definition"
+        vm_assert_match "<mtu size='9000'/>" "$(vm_virsh dumpxml --inactive lx)" "persistent definition"
+        vm_assert_eq 1 "$(vm_virsh dumpxml lx | grep -c "<mac address='$LX_MAC'/>")" "one NIC with the MAC in the running definition"
+        "$VMNET" --json plan --connect "$URI" "$W/plan.xml" >"$W/plan.json" 2>/dev/null
+        vm_assert_jq "$(cat "$W/plan.json")" '.actions | length == 0' "nothing left to do"
+}
+
 vm_test "libvirtd, two running disk-less guests" t_setup
 vm_test "split slots: vmnet's NIC live and persistent in different PCI slots" t_split_slots
 vm_test "split slots: a changed plan (another MAC) applies" t_split_change
@@ -183,4 +298,7 @@ vm_test "replug: a NIC on a disk-less guest" t_replug_setup
 vm_test "replug: the guest never releases the NIC; persistent definition kept, error says what it has" t_replug_unacknowledged
 vm_test "replug: after the guest restarts, one apply converges" t_replug_converges
 vm_test "rollback over a pending unplug: persistent NIC back, error says what the guest has" t_rollback_pending
+vm_test "real guest: a Linux guest boots (kernel + busybox initramfs)" t_lx_boot
+vm_test "real guest: its NIC attached" t_lx_attach
+vm_test "real guest: an MTU change replugs; one NIC with the new MTU" t_lx_mtu_replug
 vm_summary
