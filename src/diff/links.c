@@ -1694,7 +1694,8 @@ static void want_link_sysctls(Diff *d, const VmnetPlan *plan)
         for (guint i = 0; i < plan->networks->len; i++) {
                 const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
 
-                if (!net->bridge || !vmnet_network_host_absent(plan, net))
+                if (!net->bridge || !vmnet_network_host_absent(plan, net) ||
+                    VMNET_MUTANT_IS(HOST_PRESENT))
                         continue;
                 for (guint k = 0; k < G_N_ELEMENTS(knobs); k++)
                         g_hash_table_insert(d->link_sysctls,
@@ -1725,11 +1726,11 @@ static void setup_link_sysctls(Diff *d)
 
                 if (exists && (!cur || g_str_equal(cur, want)))
                         continue; /* no IPv6 on this host, or already so */
-                emit(d, S_LINK_SYSCTL,
                 /* a bridge still to be made, on a host without IPv6: no such file to write */
                 if (!exists && g_str_has_prefix(key, "net.ipv6.") &&
                     !vmnet_host_sysctl(d->host, "net.ipv6.conf.all.forwarding"))
                         continue;
+                emit(d, S_LINK_SYSCTL,
                      vmnet_action_sysctl(key, want, exists ? cur : NULL, VMNET_IMPACT_SAFE));
         }
 }

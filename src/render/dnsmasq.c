@@ -246,7 +246,7 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
          * information (SLAAC, on-link) but tells guests not to use the
          * host as a default router; 0 as the interval keeps dnsmasq's own.
          */
-        if (has_v6 && net->mode == VMNET_MODE_HOST_ONLY)
+        if (has_v6 && net->mode == VMNET_MODE_HOST_ONLY && !VMNET_MUTANT_IS(HOSTONLY_ROUTER))
                 g_string_append_printf(out, "ra-param=%s,0,0\n", bridge);
         g_string_append(out, "dhcp-no-override\n");
         g_string_append(out, "dhcp-authoritative\n");

@@ -948,7 +948,7 @@ static void add_input(VmnetNftIr *ir)
         VmnetNftRule *r;
         VmnetNftValue v;
 
-        if (!vmnet_nft_ir_find_set(ir, SET_BRIDGES))
+        if (!vmnet_nft_ir_find_set(ir, SET_BRIDGES) || VMNET_MUTANT_IS(HOST_OPEN))
                 return;
         chain = vmnet_nft_ir_add_chain(ir, "input", VMNET_NFT_CHAIN_FILTER, VMNET_NFT_HOOK_INPUT,
                                        0, FALSE);
@@ -1034,6 +1034,8 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
                 VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
 
                 if (!net->bridge || vmnet_bridge_is_host_uplink(plan, net->bridge))
+                        continue;
+                if (VMNET_MUTANT_IS(L2_HOP) && !vmnet_mode_has_host_address(net->mode))
                         continue;
                 add_name_once(bridges, seen_bridges, net->bridge);
                 if (!vmnet_mode_has_host_address(net->mode))

@@ -63,5 +63,17 @@
 #ifndef VMNET_MUTANT_NO_LIBVIRT_FALLBACK
 #define VMNET_MUTANT_NO_LIBVIRT_FALLBACK 0 /* util/libvirt-lazy.c: without libvirt.so.0 a call jumps to NULL */
 #endif
+#ifndef VMNET_MUTANT_L2_HOP
+#define VMNET_MUTANT_L2_HOP 0 /* render/nft-ir.c: isolated and bridged bridges are left out of the forward policy, as before issue 16 */
+#endif
+#ifndef VMNET_MUTANT_HOST_OPEN
+#define VMNET_MUTANT_HOST_OPEN 0 /* render/nft-ir.c: no input chain: guests reach every service of the host */
+#endif
+#ifndef VMNET_MUTANT_HOST_PRESENT
+#define VMNET_MUTANT_HOST_PRESENT 0 /* diff/links.c: isolated and bridged bridges keep IPv6 and ARP answers */
+#endif
+#ifndef VMNET_MUTANT_HOSTONLY_ROUTER
+#define VMNET_MUTANT_HOSTONLY_ROUTER 0 /* render/dnsmasq.c: host-only IPv6 advertises the host as default router */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
