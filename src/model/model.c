@@ -34,8 +34,14 @@ gboolean vmnet_bridge_is_host_uplink(const VmnetPlan *plan, const char *bridge)
         for (guint n = 0; n < plan->networks->len; n++) {
                 const VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
 
-                if (net->mode == VMNET_MODE_BRIDGED && net->uplink &&
-                    net->uplink->migrate_addresses && g_strcmp0(net->bridge, bridge) == 0)
+                /*
+                 * An adopted bridge is one the host had before vmnet, which
+                 * may well carry its management address: vmnet cannot tell
+                 * from the plan, and turning off the host's IPv6 and ARP
+                 * there (or dropping what it receives) would cut it off.
+                 */
+                if (net->mode == VMNET_MODE_BRIDGED && g_strcmp0(net->bridge, bridge) == 0 &&
+                    (net->adopt || (net->uplink && net->uplink->migrate_addresses)))
                         return TRUE;
         }
         return FALSE;

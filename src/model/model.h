@@ -178,8 +178,9 @@ VmnetUplink *vmnet_uplink_new(void);
 /* Look-ups by name; NULL when absent. Borrowed pointers. */
 VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name);
 /*
- * Whether bridge is a bridged network's bridge that carries the host's own
- * addresses (migrate-addresses="yes" on a network of it): the host's uplink.
+ * Whether bridge is a bridged network's bridge that carries, or may carry,
+ * the host's own addresses (migrate-addresses="yes" or adopt="yes" on a
+ * network of it): the host's uplink.
  */
 gboolean vmnet_bridge_is_host_uplink(const VmnetPlan *plan, const char *bridge);
 /*

@@ -243,6 +243,35 @@ START_TEST(test_exact_small)
 END_TEST
 
 /*
+ * A bridged network's bridge that carries, or may carry, the host's own
+ * address (migrate-addresses, or an adopted bridge) is the host's uplink:
+ * not a guest bridge of the policy, so the host's own traffic on it is left
+ * alone.
+ */
+START_TEST(test_host_uplink_bridges)
+{
+        g_autoptr(VmnetPlan) plan = new_plan("up");
+        VmnetNetwork *adopted = vmnet_test_add_network(plan, "lan", VMNET_MODE_BRIDGED, "br0");
+        VmnetNetwork *migrated = vmnet_test_add_network(plan, "lan2", VMNET_MODE_BRIDGED, "br1");
+        VmnetNetwork *prod = vmnet_test_add_network(plan, "prod", VMNET_MODE_BRIDGED, "br-prod");
+        g_autofree char *text = NULL;
+
+        adopted->adopt = TRUE;
+        migrated->uplink = vmnet_uplink_new();
+        migrated->uplink->dev = g_strdup("eno2");
+        migrated->uplink->migrate_addresses = TRUE;
+        text = vmnet_render_nft(plan);
+        ck_assert_ptr_null(strstr(text, "\"br0\""));
+        ck_assert_ptr_null(strstr(text, "\"br1\""));
+        assert_line(text, "elements = { \"br-prod\" }");
+        ck_assert(vmnet_bridge_is_host_uplink(plan, "br0"));
+        ck_assert(!vmnet_network_host_absent(plan, adopted));
+        ck_assert(!vmnet_network_host_absent(plan, migrated));
+        ck_assert(vmnet_network_host_absent(plan, prod));
+}
+END_TEST
+
+/*
  * Bridged and isolated networks only: the host is on none of them, so
  * nothing from them reaches the host or is routed, and nothing is routed
  * onto them; frames inside each bridge pass (br_netfilter).
@@ -505,6 +534,7 @@ static Suite *nft_suite(void)
         tcase_add_test(tc, test_sample_lines);
         tcase_add_test(tc, test_exact_small);
         tcase_add_test(tc, test_l2_only_is_empty);
+        tcase_add_test(tc, test_host_uplink_bridges);
         tcase_add_test(tc, test_ipv6_and_prefixes);
         tcase_add_test(tc, test_deterministic);
         tcase_add_test(tc, test_duplicate_elements);
