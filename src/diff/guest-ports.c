@@ -5,40 +5,44 @@
 
 #include "actions/kernel.h"
 #include "diff/guest-ports.h"
+#include "diff/guest-taps.h"
 
 #define PVID_UNTAGGED (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
+
+typedef struct {
+        VmnetGuestPortFunc fn;
+        gpointer data;
+} Walk;
+
+/* A NIC of the shared walk (diff/guest-taps.c) plugged into its VLAN-aware bridge. */
+static void if_on_vlan_aware(const VmnetGuestTap *t, gpointer data)
+{
+        const Walk *w = data;
+        g_autoptr(GArray) stray = NULL;
+        VmnetGuestPort p = { .domain = t->domain, .iface = t->iface, .net = t->net, .tap = t->tap,
+                             .vid = t->vid };
+
+        if (!p.vid || g_strcmp0(p.tap->master_name, p.net->bridge) != 0)
+                return;
+        stray = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
+        for (guint k = 0; p.tap->bridge_vlans && k < p.tap->bridge_vlans->len; k++) {
+                const VmnetHostBridgeVlan *v = &g_array_index(p.tap->bridge_vlans, VmnetHostBridgeVlan, k);
+
+                if (v->vid == p.vid && v->flags == PVID_UNTAGGED)
+                        p.in_vid = TRUE;
+                else if (v->vid != p.vid)
+                        g_array_append_val(stray, *v);
+        }
+        p.stray = stray;
+        w->fn(&p, w->data);
+}
 
 void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
                                const VmnetHost *host, VmnetGuestPortFunc fn, gpointer data)
 {
-        for (guint i = 0; virt && i < virt->domains->len; i++) {
-                const VmnetLibvirtDomain *d = g_ptr_array_index(virt->domains, i);
+        Walk w = { fn, data };
 
-                for (guint j = 0; d->active && j < d->live->len; j++) {
-                        const VmnetLibvirtIface *f = g_ptr_array_index(d->live, j);
-                        g_autoptr(GArray) stray = NULL;
-                        VmnetGuestPort p = { .domain = d->name, .iface = f };
-
-                        if (!f->network || !f->target ||
-                            !(p.net = vmnet_plan_find_network(plan, f->network)) ||
-                            !(p.vid = vmnet_network_port_vlan(p.net, f->portgroup)) ||
-                            !(p.tap = vmnet_host_find_link(host, f->target)) ||
-                            g_strcmp0(p.tap->master_name, p.net->bridge) != 0)
-                                continue;
-                        stray = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
-                        for (guint k = 0; p.tap->bridge_vlans && k < p.tap->bridge_vlans->len; k++) {
-                                const VmnetHostBridgeVlan *v =
-                                        &g_array_index(p.tap->bridge_vlans, VmnetHostBridgeVlan, k);
-
-                                if (v->vid == p.vid && v->flags == PVID_UNTAGGED)
-                                        p.in_vid = TRUE;
-                                else if (v->vid != p.vid)
-                                        g_array_append_val(stray, *v);
-                        }
-                        p.stray = stray;
-                        fn(&p, data);
-                }
-        }
+        vmnet_guest_nics_foreach(plan, virt, host, if_on_vlan_aware, &w);
 }
 
 gboolean vmnet_guest_port_ok(const VmnetGuestPort *port)

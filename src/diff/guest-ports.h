@@ -32,8 +32,10 @@ typedef void (*VmnetGuestPortFunc)(const VmnetGuestPort *port, gpointer data);
 
 /*
  * Calls fn for every running guest's interface on a VLAN-aware network of
- * plan whose tap is a port of that network's bridge, right or wrong.
- * (A tap on no bridge or another one is the libvirt check's business.)
+ * plan whose tap is a port of that network's bridge, right or wrong: the
+ * NICs of vmnet_guest_nics_foreach() (diff/guest-taps.h) that are plugged
+ * in; a tap on no bridge or another one is plugged back first
+ * (vmnet_diff_guest_taps(), which also places it).
  */
 void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
                                const VmnetHost *host, VmnetGuestPortFunc fn, gpointer data);

@@ -4,7 +4,7 @@
 #include "actions/kernel.h"
 #include "diff/guest-taps.h"
 
-void vmnet_guest_taps_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+void vmnet_guest_nics_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
                               const VmnetHost *host, VmnetGuestTapFunc fn, gpointer data)
 {
         for (guint i = 0; virt && i < virt->domains->len; i++) {
@@ -20,13 +20,33 @@ void vmnet_guest_taps_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *vir
                             !(ln = vmnet_libvirt_host_find_network(virt, f->network)) ||
                             g_strcmp0(ln->owner_plan, plan->name) != 0 ||
                             g_strcmp0(ln->bridge, t.net->bridge) != 0 ||
-                            !(t.tap = vmnet_host_find_link(host, f->target)) ||
-                            g_strcmp0(t.tap->master_name, t.net->bridge) == 0)
+                            !(t.tap = vmnet_host_find_link(host, f->target)))
                                 continue;
                         t.vid = vmnet_network_port_vlan(t.net, f->portgroup);
                         fn(&t, data);
                 }
         }
+}
+
+typedef struct {
+        VmnetGuestTapFunc fn;
+        gpointer data;
+} Unplugged;
+
+static void if_unplugged(const VmnetGuestTap *t, gpointer data)
+{
+        const Unplugged *u = data;
+
+        if (g_strcmp0(t->tap->master_name, t->net->bridge) != 0)
+                u->fn(t, u->data);
+}
+
+void vmnet_guest_taps_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                              const VmnetHost *host, VmnetGuestTapFunc fn, gpointer data)
+{
+        Unplugged u = { fn, data };
+
+        vmnet_guest_nics_foreach(plan, virt, host, if_unplugged, &u);
 }
 
 static void plug(const VmnetGuestTap *t, gpointer data)

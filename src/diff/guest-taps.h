@@ -29,6 +29,15 @@ typedef void (*VmnetGuestTapFunc)(const VmnetGuestTap *tap, gpointer data);
 
 /*
  * Calls fn for every running guest's interface on a libvirt network that
+ * plan owns (by its metadata, on the plan's bridge) whose tap exists here,
+ * wherever the tap is plugged: the one walk the checks of guests' taps
+ * (below) and of their VLANs (diff/guest-ports.h) share.
+ */
+void vmnet_guest_nics_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                              const VmnetHost *host, VmnetGuestTapFunc fn, gpointer data);
+
+/*
+ * Calls fn for every running guest's interface on a libvirt network that
  * plan owns whose tap exists here and is on no bridge or on another one than
  * the network's. Skipped: a network whose bridge changes in this run (its
  * re-create re-plugs the guests), taps that are not in this namespace.

@@ -923,6 +923,19 @@ static VmnetHost *guest_host(const char *master, const guint16 (*vlans)[2], guin
         return host;
 }
 
+/* vmnet's network dmz as libvirt has it (owner NULL: someone else's of that name). */
+static void add_dmz(VmnetLibvirtHost *virt, const char *owner, const char *bridge)
+{
+        VmnetLibvirtNetwork *n = g_new0(VmnetLibvirtNetwork, 1);
+
+        n->name = g_strdup("dmz");
+        n->owner_plan = g_strdup(owner);
+        n->bridge = g_strdup(bridge);
+        n->active = n->persistent = TRUE;
+        n->portgroups = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(virt->networks, n);
+}
+
 static VmnetLibvirtHost *guest_virt(const char *group)
 {
         VmnetLibvirtHost *virt = vmnet_libvirt_host_new("test:///guest-ports");
@@ -967,6 +980,7 @@ START_TEST(test_guest_port_repair)
         const guint16 moved[][2] = { { 1, pu }, { 30, BRIDGE_VLAN_INFO_UNTAGGED }, { 20, 0 } };
         g_autoptr(VmnetLibvirtHost) virt = guest_virt(NULL);
         g_autoptr(VmnetLibvirtHost) mgmt = guest_virt("dmz-mgmt");
+        g_autoptr(VmnetLibvirtHost) others = guest_virt(NULL);
         struct {
                 VmnetLibvirtHost *virt;
                 VmnetHost *host;
@@ -987,8 +1001,13 @@ START_TEST(test_guest_port_repair)
                 { mgmt, guest_host("br-trunk", right, 1),
                   "add vlan 31 (pvid, untagged) to port vnet7 of br-trunk\n"
                   "remove vlan 30 (pvid, untagged) from port vnet7 of br-trunk [disruptive]\n" },
+                /* A network of that name that is not vmnet's: its guests are not vmnet's to move. */
+                { others, guest_host("br-trunk", default_vlan, 1), "" },
         };
 
+        add_dmz(virt, plan->name, "br-trunk");
+        add_dmz(mgmt, plan->name, "br-trunk");
+        add_dmz(others, NULL, "br-trunk");
         for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autofree char *got = guest_port_actions(plan, cases[i].virt, cases[i].host);
 
@@ -1000,18 +1019,6 @@ START_TEST(test_guest_port_repair)
 END_TEST
 
 /* virt's libvirt network dmz on bridge, defined by vmnet for plan owner (NULL: someone else's). */
-static void add_dmz(VmnetLibvirtHost *virt, const char *owner, const char *bridge)
-{
-        VmnetLibvirtNetwork *n = g_new0(VmnetLibvirtNetwork, 1);
-
-        n->name = g_strdup("dmz");
-        n->owner_plan = g_strdup(owner);
-        n->bridge = g_strdup(bridge);
-        n->active = n->persistent = TRUE;
-        n->portgroups = g_ptr_array_new_with_free_func(g_free);
-        g_ptr_array_add(virt->networks, n);
-}
-
 static char *guest_tap_actions(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
                                const VmnetHost *host)
 {
