@@ -253,7 +253,7 @@ t_lx_boot() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>/.vmnet/kernel</kernel>
     <initrd>$W/lx-initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 no_timer_check</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 no_timer_check lpj=4000000 nokaslr mitigations=off</cmdline>
   </os>
   <features><acpi/></features>
   <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
