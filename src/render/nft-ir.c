@@ -754,6 +754,19 @@ static void add_postrouting(VmnetNftIr *ir, const VmnetPlan *plan)
         }
 }
 
+/* "SELECTORS @set accept", when the plan made the set (it exists only with elements). */
+static void add_set_accept(VmnetNftIr *ir, VmnetNftChain *chain, const VmnetNftSelector *sel,
+                           guint n_sel, const char *set)
+{
+        VmnetNftRule *r;
+
+        if (!vmnet_nft_ir_find_set(ir, set))
+                return;
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_lookup(r, sel, n_sel, FALSE, set);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+}
+
 static void add_reject(VmnetNftChain *chain, const VmnetNftSelector *sel, const char *set)
 {
         VmnetNftRule *r = vmnet_nft_chain_add_rule(chain);
@@ -856,21 +869,9 @@ static void add_forward(VmnetNftIr *ir, const VmnetPlan *plan)
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
         }
 
-        if (vmnet_nft_ir_find_set(ir, SET_ALLOW_PAIRS)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, pair, 2, FALSE, SET_ALLOW_PAIRS);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-        }
-        if (vmnet_nft_ir_find_set(ir, SET_ALLOW_PROTO)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, proto, 3, FALSE, SET_ALLOW_PROTO);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-        }
-        if (vmnet_nft_ir_find_set(ir, SET_ALLOW_PORTS)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, ports, 4, FALSE, SET_ALLOW_PORTS);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-        }
+        add_set_accept(ir, chain, pair, 2, SET_ALLOW_PAIRS);
+        add_set_accept(ir, chain, proto, 3, SET_ALLOW_PROTO);
+        add_set_accept(ir, chain, ports, 4, SET_ALLOW_PORTS);
 
         /* Isolation between vmnet networks. */
         r = vmnet_nft_chain_add_rule(chain);
@@ -988,21 +989,9 @@ static void add_input(VmnetNftIr *ir)
         vmnet_nft_rule_match_lookup(r, svc, 2, FALSE, SET_HOST_SERVICES);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
-        if (vmnet_nft_ir_find_set(ir, SET_HOST_ALLOW)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_HOST_ALLOW);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-        }
-        if (vmnet_nft_ir_find_set(ir, SET_HOST_ALLOW_PROTO)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, h_proto, 2, FALSE, SET_HOST_ALLOW_PROTO);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-        }
-        if (vmnet_nft_ir_find_set(ir, SET_HOST_ALLOW_PORTS)) {
-                r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, h_ports, 3, FALSE, SET_HOST_ALLOW_PORTS);
-                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-        }
+        add_set_accept(ir, chain, sel_iif, 1, SET_HOST_ALLOW);
+        add_set_accept(ir, chain, h_proto, 2, SET_HOST_ALLOW_PROTO);
+        add_set_accept(ir, chain, h_ports, 3, SET_HOST_ALLOW_PORTS);
 
         r = vmnet_nft_chain_add_rule(chain);
         v = vmnet_nft_value_proto(VMNET_PROTO_TCP);
