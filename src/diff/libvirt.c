@@ -577,6 +577,24 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                         domain_actions_flush(&da, NULL);
                         return FALSE;
                 }
+                char tap[VMNET_IFNAMSIZ];
+                gboolean live_named;
+                g_autofree char *xml_untargeted = NULL;
+
+                /*
+                 * A running NIC plugged under another tap name (vnetN,
+                 * before vmnet named taps) is not replugged just for the
+                 * name: libvirt refuses to rename a running tap, so a live
+                 * update leaves <target> out, and the port stays outside
+                 * the anti-spoofing sets until its next replug or restart
+                 * (doctor reports it). Its persistent definition gets the
+                 * name whenever vmnet updates it anyway.
+                 */
+                vmnet_tap_name(&ifc->mac, tap);
+                live_named = !live || g_strcmp0(live->target, tap) == 0;
+                if (!live_named)
+                        xml_untargeted = vmnet_render_domain_interface_full(df->plan, d, ifc,
+                                                                            FALSE);
                 if (hd->active)
                         decide(df, ifc, live, TRUE, &dl);
                 if (hd->persistent)
@@ -586,13 +604,15 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                         emit(&da, d->name, mac, ifc->network, xml, &dl,
                              VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid, &dc);
                 } else if (hd->active && hd->persistent && dl.todo == dc.todo &&
+                           (live_named || dl.todo != DO_UPDATE) &&
                            g_strcmp0(dl.detail, dc.detail) == 0 && same_slot(live, conf)) {
                         emit(&da, d->name, mac, ifc->network, xml, &dl,
                              VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid, NULL);
                 } else {
                         if (hd->active)
-                                emit(&da, d->name, mac, ifc->network, xml, &dl,
-                                     VIR_DOMAIN_AFFECT_LIVE, vid, NULL);
+                                emit(&da, d->name, mac, ifc->network,
+                                     dl.todo == DO_UPDATE && xml_untargeted ? xml_untargeted : xml,
+                                     &dl, VIR_DOMAIN_AFFECT_LIVE, vid, NULL);
                         if (hd->persistent)
                                 emit(&da, d->name, mac, ifc->network, xml, &dc,
                                      VIR_DOMAIN_AFFECT_CONFIG, vid, NULL);

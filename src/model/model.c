@@ -299,6 +299,50 @@ guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup)
         return pg && pg->vlan ? pg->vlan : net->uplink->vlan;
 }
 
+const char *vmnet_sec_knob_name(VmnetSecKnob k)
+{
+        static const char *const names[VMNET_SEC_LAST] = {
+                [VMNET_SEC_MAC] = "mac-spoofing",
+                [VMNET_SEC_IP] = "ip-spoofing",
+                [VMNET_SEC_DHCP] = "dhcp-server",
+                [VMNET_SEC_RA] = "router-advertisement",
+        };
+
+        return k < VMNET_SEC_LAST ? names[k] : "?";
+}
+
+gboolean vmnet_interface_sec_allowed(const VmnetNetwork *net, const VmnetInterface *ifc,
+                                     VmnetSecKnob k)
+{
+        const VmnetPortgroup *pg = NULL;
+
+        if (ifc->security.v[k] != VMNET_SEC_UNSET)
+                return ifc->security.v[k] == VMNET_SEC_ALLOW;
+        if (!net)
+                return FALSE;
+        pg = ifc->portgroup ? vmnet_network_find_portgroup(net, ifc->portgroup)
+                            : vmnet_network_default_portgroup(net);
+        if (pg && pg->security.v[k] != VMNET_SEC_UNSET)
+                return pg->security.v[k] == VMNET_SEC_ALLOW;
+        return net->security.v[k] == VMNET_SEC_ALLOW;
+}
+
+void vmnet_tap_name(const VmnetMac *mac, char *buf)
+{
+        g_snprintf(buf, VMNET_IFNAMSIZ, VMNET_TAP_PREFIX "%02x%02x%02x%02x%02x%02x", mac->b[0],
+                   mac->b[1], mac->b[2], mac->b[3], mac->b[4], mac->b[5]);
+}
+
+gboolean vmnet_is_tap_name(const char *name)
+{
+        if (!name || !g_str_has_prefix(name, VMNET_TAP_PREFIX) || strlen(name) != 15)
+                return FALSE;
+        for (const char *p = name + 3; *p; p++)
+                if (!g_ascii_isxdigit(*p))
+                        return FALSE;
+        return TRUE;
+}
+
 VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family)
 {
         for (guint i = 0; i < net->subnets->len; i++) {

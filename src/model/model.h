@@ -39,6 +39,34 @@ typedef enum {
 const char *vmnet_proto_to_string(VmnetProto p);
 int vmnet_proto_from_string(const char *s); /* -1 when unknown */
 
+/*
+ * <security>: what a guest port may send (anti-spoofing). Each knob is
+ * "unset" where the element does not say it; the effective value is the
+ * interface's, else its port group's, else its network's, else deny
+ * (vmnet_interface_security()).
+ */
+typedef enum {
+        VMNET_SEC_UNSET = 0,
+        VMNET_SEC_DENY,
+        VMNET_SEC_ALLOW,
+} VmnetSecValue;
+
+typedef enum {
+        VMNET_SEC_MAC,    /* mac-spoofing: frames with a source MAC other than the port's */
+        VMNET_SEC_IP,     /* ip-spoofing: IPv4/IPv6/ARP from addresses the plan does not give */
+        VMNET_SEC_DHCP,   /* dhcp-server: DHCPv4/DHCPv6 server replies */
+        VMNET_SEC_RA,     /* router-advertisement: ICMPv6 router advertisements and redirects */
+        VMNET_SEC_LAST
+} VmnetSecKnob;
+
+typedef struct {
+        guint line; /* of <security>, 0 when absent */
+        VmnetSecValue v[VMNET_SEC_LAST];
+} VmnetSecurity;
+
+/* The attribute name of a knob ("mac-spoofing", ...). */
+const char *vmnet_sec_knob_name(VmnetSecKnob k);
+
 /* Rates in bits per second; 0 = not set. */
 typedef struct {
         guint line;
@@ -97,6 +125,7 @@ typedef struct {
         guint vlan; /* only on vlan-aware bridges; 0 = the network's VLAN */
         gboolean has_bandwidth;
         VmnetBandwidth bandwidth;
+        VmnetSecurity security;
 } VmnetPortgroup;
 
 typedef struct {
@@ -120,6 +149,7 @@ typedef struct {
         guint nat_line;
         char *nat_out;          /* egress interface for masquerade, NULL = any but vmnet's bridges */
         GPtrArray *forwards;    /* VmnetPortForward* */
+        VmnetSecurity security;
 } VmnetNetwork;
 
 typedef struct {
@@ -134,6 +164,7 @@ typedef struct {
         VmnetAddr ip;    /* IPAM: becomes a DHCP reservation */
         gboolean has_bandwidth;
         VmnetBandwidth bandwidth;
+        VmnetSecurity security;
 } VmnetInterface;
 
 typedef struct {
@@ -203,6 +234,26 @@ guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup);
 VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family);
 /* The subnet of net that contains addr, NULL when none. */
 VmnetSubnet *vmnet_network_subnet_for(const VmnetNetwork *net, const VmnetAddr *addr);
+
+/*
+ * Whether knob k is allowed on ifc's port: the interface's <security>,
+ * else its port group's (the named one, else the network's default
+ * group), else the network's, else deny. net may be NULL (then only the
+ * interface counts).
+ */
+gboolean vmnet_interface_sec_allowed(const VmnetNetwork *net, const VmnetInterface *ifc,
+                                     VmnetSecKnob k);
+
+/*
+ * The name of the tap vmnet gives a guest NIC it attaches:
+ * "vmn" + the 12 hex digits of the MAC (15 characters, IFNAMSIZ - 1).
+ * Libvirt keeps a user-given target name; the bridge table keys its
+ * anti-spoofing sets on it. buf must hold VMNET_IFNAMSIZ bytes.
+ */
+#define VMNET_TAP_PREFIX "vmn"
+void vmnet_tap_name(const VmnetMac *mac, char *buf);
+/* Whether name has that shape ("vmn" + 12 lower-case hex digits). */
+gboolean vmnet_is_tap_name(const char *name);
 
 /*
  * Fills in defaults that depend on more than one element: the bridge name,

@@ -419,6 +419,25 @@ static gboolean conv_bandwidth(Loader *l, xmlNode *parent, const char *what, Vmn
         return found;
 }
 
+/* <security mac-spoofing= ip-spoofing= dhcp-server= router-advertisement=/>; each deny|allow. */
+static void conv_security(Loader *l, xmlNode *parent, const char *what, VmnetSecurity *sec)
+{
+        static const char *const values[] = { "deny", "allow", NULL };
+
+        FOREACH_CHILD(n, parent, "security")
+        {
+                g_autofree char *swhat = g_strdup_printf("%s security", what);
+
+                sec->line = line_of(n);
+                for (int k = 0; k < VMNET_SEC_LAST; k++) {
+                        int v = conv_enum(l, n, swhat, vmnet_sec_knob_name(k), values, FALSE);
+
+                        if (v >= 0)
+                                sec->v[k] = v == 0 ? VMNET_SEC_DENY : VMNET_SEC_ALLOW;
+                }
+        }
+}
+
 static guint conv_vlan(Loader *l, xmlNode *n, const char *what)
 {
         guint64 v = 0;
@@ -553,6 +572,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                         g_ptr_array_add(net->forwards, pf);
                 }
         }
+        conv_security(l, n, what, &net->security);
         FOREACH_CHILD(c, n, "portgroup")
         {
                 VmnetPortgroup *pg = vmnet_portgroup_new();
@@ -565,6 +585,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 pg->is_default = b == 1;
                 pg->vlan = conv_vlan(l, c, pgwhat);
                 pg->has_bandwidth = conv_bandwidth(l, c, pgwhat, &pg->bandwidth);
+                conv_security(l, c, pgwhat, &pg->security);
                 g_ptr_array_add(net->portgroups, pg);
         }
 }
@@ -599,6 +620,7 @@ static void conv_domain(Loader *l, xmlNode *n, VmnetPlan *plan)
                         ifc->queues = (guint)q;
                 conv_addr(l, c, what, "ip", &ifc->ip, &ifc->has_ip);
                 ifc->has_bandwidth = conv_bandwidth(l, c, what, &ifc->bandwidth);
+                conv_security(l, c, what, &ifc->security);
                 g_ptr_array_add(dom->interfaces, ifc);
         }
 }

@@ -60,12 +60,18 @@ char *vmnet_render_iface_alias(const char *plan_name, const VmnetMac *mac)
         return g_string_free(out, FALSE);
 }
 
+char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
+                                    const VmnetInterface *ifc)
+{
+        return vmnet_render_domain_interface_full(plan, dom, ifc, TRUE);
+}
+
 /*
  * Renders interface ifc of domain dom as libvirt <interface> XML. Returns a
  * newly allocated string the caller frees.
  */
-char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
-                                    const VmnetInterface *ifc)
+char *vmnet_render_domain_interface_full(const VmnetPlan *plan, const VmnetDomain *dom,
+                                         const VmnetInterface *ifc, gboolean target)
 {
         g_autoptr(GString) out = g_string_new(NULL);
         const VmnetNetwork *net;
@@ -92,6 +98,20 @@ char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *do
         if (ifc->portgroup)
                 append_attr(out, "portgroup", ifc->portgroup);
         g_string_append(out, "/>\n");
+        /*
+         * The tap's name, so the bridge table's anti-spoofing sets can be
+         * keyed on it (nft-ir.c). libvirt keeps a target dev it was given
+         * (only vnet*, vif* and macvtap* names are regenerated) in both the
+         * running and the persistent definition.
+         */
+        if (target && ifc->has_mac) {
+                char tap[VMNET_IFNAMSIZ];
+
+                vmnet_tap_name(&ifc->mac, tap);
+                g_string_append(out, "  <target");
+                append_attr(out, "dev", tap);
+                g_string_append(out, "/>\n");
+        }
         g_string_append(out, "  <model");
         append_attr(out, "type", model);
         g_string_append(out, "/>\n");

@@ -25,7 +25,20 @@ static const DatatypeInfo datatypes[] = {
         [VMNET_NFT_DT_FIB_ADDRTYPE] = { "fib_addrtype", 38, 4 },
         [VMNET_NFT_DT_CT_STATE] = { "ct_state", 26, 4 },
         [VMNET_NFT_DT_CT_STATUS] = { "ct_status", 28, 4 },
+        [VMNET_NFT_DT_ETHER_ADDR] = { "ether_addr", 9, 6 },
+        [VMNET_NFT_DT_ETHER_TYPE] = { "ether_type", 10, 2 },
+        [VMNET_NFT_DT_ICMPV6_TYPE] = { "icmpv6_type", 29, 1 },
 };
+
+const char *vmnet_nft_family_name(VmnetNftFamily f)
+{
+        return f == VMNET_NFT_FAMILY_BRIDGE ? "bridge" : "inet";
+}
+
+guint32 vmnet_nft_family_nfproto(VmnetNftFamily f)
+{
+        return f == VMNET_NFT_FAMILY_BRIDGE ? 7 /* NFPROTO_BRIDGE */ : 1 /* NFPROTO_INET */;
+}
 
 guint vmnet_nft_datatype_len(VmnetNftDatatype type)
 {
@@ -58,6 +71,13 @@ static const struct {
         [VMNET_NFT_SEL_CT_STATE] = { "ct state", VMNET_NFT_DT_CT_STATE },
         [VMNET_NFT_SEL_CT_STATUS] = { "ct status", VMNET_NFT_DT_CT_STATUS },
         [VMNET_NFT_SEL_FIB_DADDR_TYPE] = { "fib daddr type", VMNET_NFT_DT_FIB_ADDRTYPE },
+        [VMNET_NFT_SEL_IBRNAME] = { "meta ibrname", VMNET_NFT_DT_IFNAME },
+        [VMNET_NFT_SEL_ETHER_SADDR] = { "ether saddr", VMNET_NFT_DT_ETHER_ADDR },
+        [VMNET_NFT_SEL_ETHER_TYPE] = { "ether type", VMNET_NFT_DT_ETHER_TYPE },
+        [VMNET_NFT_SEL_ARP_SHA] = { "arp saddr ether", VMNET_NFT_DT_ETHER_ADDR },
+        [VMNET_NFT_SEL_ARP_SPA] = { "arp saddr ip", VMNET_NFT_DT_IPV4_ADDR },
+        [VMNET_NFT_SEL_TH_SPORT] = { "th sport", VMNET_NFT_DT_INET_SERVICE },
+        [VMNET_NFT_SEL_ICMPV6_TYPE] = { "icmpv6 type", VMNET_NFT_DT_ICMPV6_TYPE },
 };
 
 VmnetNftDatatype vmnet_nft_selector_datatype(VmnetNftSelector sel)
@@ -88,9 +108,14 @@ void vmnet_nft_value_bytes(const VmnetNftValue *v, guint8 *buf)
                 break;
         case VMNET_NFT_DT_INET_PROTO:
         case VMNET_NFT_DT_NFPROTO:
+        case VMNET_NFT_DT_ICMPV6_TYPE:
                 buf[0] = (guint8)v->num;
                 break;
+        case VMNET_NFT_DT_ETHER_ADDR:
+                memcpy(buf, v->mac.b, 6);
+                break;
         case VMNET_NFT_DT_INET_SERVICE:
+        case VMNET_NFT_DT_ETHER_TYPE:
                 port = htons((guint16)v->num);
                 memcpy(buf, &port, 2);
                 break;
@@ -136,6 +161,27 @@ VmnetNftValue vmnet_nft_value_port(guint16 port)
         return v;
 }
 
+VmnetNftValue vmnet_nft_value_mac(const VmnetMac *mac)
+{
+        VmnetNftValue v = { .type = VMNET_NFT_DT_ETHER_ADDR, .mac = *mac };
+
+        return v;
+}
+
+VmnetNftValue vmnet_nft_value_ether_type(guint16 type)
+{
+        VmnetNftValue v = { .type = VMNET_NFT_DT_ETHER_TYPE, .num = type };
+
+        return v;
+}
+
+VmnetNftValue vmnet_nft_value_icmpv6_type(guint8 type)
+{
+        VmnetNftValue v = { .type = VMNET_NFT_DT_ICMPV6_TYPE, .num = type };
+
+        return v;
+}
+
 /* --- the containers --- */
 
 static void match_clear(gpointer p)
@@ -151,6 +197,7 @@ static void rule_free(gpointer p)
 
         g_array_unref(r->matches);
         g_free(r->nat_map);
+        g_free(r->comment);
         g_free(r);
 }
 
@@ -175,8 +222,14 @@ static void set_free(gpointer p)
 
 VmnetNftIr *vmnet_nft_ir_new(const char *comment)
 {
+        return vmnet_nft_ir_new_family(VMNET_NFT_FAMILY_INET, comment);
+}
+
+VmnetNftIr *vmnet_nft_ir_new_family(VmnetNftFamily family, const char *comment)
+{
         VmnetNftIr *ir = g_new0(VmnetNftIr, 1);
 
+        ir->family = family;
         ir->comment = g_strdup(comment);
         ir->sets = g_ptr_array_new_with_free_func(set_free);
         ir->chains = g_ptr_array_new_with_free_func(chain_free);
@@ -190,6 +243,7 @@ void vmnet_nft_ir_free(VmnetNftIr *ir)
         g_free(ir->comment);
         g_ptr_array_unref(ir->sets);
         g_ptr_array_unref(ir->chains);
+        vmnet_nft_ir_free(ir->bridge);
         g_free(ir);
 }
 
@@ -376,6 +430,13 @@ void vmnet_nft_rule_set_dnat_map(VmnetNftRule *rule, int family, const VmnetNftS
         rule->n_nat_key = n_key;
         g_free(rule->nat_map);
         rule->nat_map = g_strdup(map);
+}
+
+void vmnet_nft_rule_set_counter(VmnetNftRule *rule, const char *comment)
+{
+        rule->counter = TRUE;
+        g_free(rule->comment);
+        rule->comment = g_strdup(comment);
 }
 
 /* --- from the plan --- */
@@ -1000,6 +1061,363 @@ static void add_input(VmnetNftIr *ir)
         add_reject(chain, NULL, NULL);
 }
 
+/*
+ * table bridge vmnet: anti-spoofing per guest port (<security>, the model's
+ * VmnetSecurity). The inet family never sees frames a bridge forwards
+ * between its ports, so this lives in the bridge family, at prerouting,
+ * before the bridge decides anything. The cost per frame is fixed, however
+ * many guests there are: every rule is a lookup in a set keyed on the
+ * port's name (the tap vmnet names "vmn" + MAC, vmnet_tap_name()):
+ *
+ *   guest_ports                 every guest port of the plan
+ *   mac_deny ip4_deny ip6_deny  the ports each check applies to
+ *   dhcp_deny ra_deny
+ *   ip6_net_N                   ports of network N (plan order) limited to its IPv6 subnets
+ *   vlan_deny                   ports with any IP-level check (tagged frames would pass them)
+ *   port_mac   ifname . ether_addr   the port's own MAC
+ *   port_ip4   ifname . ipv4_addr    the IPv4 addresses the plan gives it
+ *
+ * What the plan does not know cannot be checked: a port whose interface
+ * has no IPv4 address in the plan (ip=, a <reservation> of its MAC) is
+ * not in ip4_deny. The plan gives guests no IPv6 address (DHCPv6 does not
+ * identify clients by MAC, so the validator refuses IPv6 ip=): a port's
+ * IPv6 sources are limited to link-local, :: for ICMPv6 (duplicate
+ * address detection) and its network's IPv6 subnets (ip6_net_N, one rule
+ * per such subnet); on a network without an IPv6 subnet they are not
+ * checked. Frames of other ports
+ * (uplinks, foreign guests) are accepted at once. Each drop counts what
+ * it drops, under a comment "vmnet antispoof WHAT".
+ */
+#define BSET_MAC_DENY "mac_deny"
+#define BSET_IP4_DENY "ip4_deny"
+#define BSET_IP6_DENY "ip6_deny"
+#define BSET_IP6_NET "ip6_net_" /* + the network's index in the plan */
+#define BSET_DHCP_DENY "dhcp_deny"
+#define BSET_RA_DENY "ra_deny"
+#define BSET_VLAN_DENY "vlan_deny"
+#define BSET_PORT_MAC "port_mac"
+#define BSET_PORT_IP4 "port_ip4"
+
+typedef struct {
+        VmnetNftIr *ir;
+        GHashTable *sets; /* name -> VmnetNftSet*, created on first element */
+} BridgeSets;
+
+static void bset_add(BridgeSets *b, const char *name, const VmnetNftValue *v, guint n)
+{
+        VmnetNftSet *set = g_hash_table_lookup(b->sets, name);
+
+        if (!set) {
+                VmnetNftDatatype key[VMNET_NFT_MAX_CONCAT];
+
+                for (guint i = 0; i < n; i++)
+                        key[i] = v[i].type;
+                set = vmnet_nft_ir_add_set(b->ir, name, key, n, NULL, 0);
+                g_hash_table_insert(b->sets, set->name, set);
+        }
+        vmnet_nft_set_add_element(set, v);
+}
+
+static void bset_add_port(BridgeSets *b, const char *name, const char *tap)
+{
+        VmnetNftValue v = vmnet_nft_value_ifname(tap);
+
+        bset_add(b, name, &v, 1);
+}
+
+/* The addresses of family the plan gives ifc: ip=, and <reservation>s of its MAC (IPv4 only today). */
+static void plan_addresses(const VmnetNetwork *net, const VmnetInterface *ifc, int family,
+                           GArray *out)
+{
+        if (ifc->has_ip && ifc->ip.family == family)
+                g_array_append_val(out, ifc->ip);
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
+
+                for (guint j = 0; j < sub->reservations->len; j++) {
+                        const VmnetReservation *r = g_ptr_array_index(sub->reservations, j);
+
+                        if (r->ip.family == family && vmnet_mac_equal(&r->mac, &ifc->mac))
+                                g_array_append_val(out, r->ip);
+                }
+        }
+}
+
+static char *ip6_net_set(guint net_index)
+{
+        return g_strdup_printf(BSET_IP6_NET "%u", net_index);
+}
+
+static void bridge_port(BridgeSets *b, const VmnetNetwork *net, guint net_index,
+                        const VmnetInterface *ifc, GArray *ip6_nets)
+{
+        char tap[VMNET_IFNAMSIZ];
+        gboolean any_l3 = FALSE;
+
+        vmnet_tap_name(&ifc->mac, tap);
+        bset_add_port(b, VMNET_NFT_SET_GUEST_PORTS, tap);
+        {
+                VmnetNftValue v[] = { vmnet_nft_value_ifname(tap), vmnet_nft_value_mac(&ifc->mac) };
+
+                bset_add(b, BSET_PORT_MAC, v, 2);
+        }
+        if (!vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_MAC))
+                bset_add_port(b, BSET_MAC_DENY, tap);
+        if (!vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_IP)) {
+                g_autoptr(GArray) v4 = g_array_new(FALSE, FALSE, sizeof(VmnetAddr));
+
+                plan_addresses(net, ifc, AF_INET, v4);
+                for (guint i = 0; i < v4->len; i++) {
+                        VmnetNftValue v[] = { vmnet_nft_value_ifname(tap),
+                                              vmnet_nft_value_addr(&g_array_index(v4, VmnetAddr, i)) };
+
+                        bset_add(b, BSET_PORT_IP4, v, 2);
+                }
+                if (v4->len) {
+                        bset_add_port(b, BSET_IP4_DENY, tap);
+                        any_l3 = TRUE;
+                }
+                if (vmnet_network_first_subnet(net, AF_INET6)) {
+                        g_autofree char *name = ip6_net_set(net_index);
+
+                        if (!vmnet_nft_ir_find_set(b->ir, name))
+                                g_array_append_val(ip6_nets, net_index);
+                        bset_add_port(b, name, tap);
+                        bset_add_port(b, BSET_IP6_DENY, tap);
+                        any_l3 = TRUE;
+                }
+        }
+        if (!vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_DHCP)) {
+                bset_add_port(b, BSET_DHCP_DENY, tap);
+                any_l3 = TRUE;
+        }
+        if (!vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_RA)) {
+                bset_add_port(b, BSET_RA_DENY, tap);
+                any_l3 = TRUE;
+        }
+        if (any_l3)
+                bset_add_port(b, BSET_VLAN_DENY, tap);
+}
+
+/* A new rule "[ether type T] iifname @ports ..." in chain, or NULL when ports does not exist. */
+static VmnetNftRule *port_rule(VmnetNftIr *ir, VmnetNftChain *chain, int ether_type,
+                               const char *ports)
+{
+        VmnetNftRule *r;
+
+        if (!vmnet_nft_ir_find_set(ir, ports))
+                return NULL;
+        r = vmnet_nft_chain_add_rule(chain);
+        if (ether_type) {
+                VmnetNftValue t = vmnet_nft_value_ether_type((guint16)ether_type);
+
+                vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ETHER_TYPE, FALSE, &t);
+        }
+        vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, ports);
+        return r;
+}
+
+static void drop_counted(VmnetNftRule *r, const char *what)
+{
+        g_autofree char *comment = g_strconcat(VMNET_NFT_ANTISPOOF_COMMENT, what, NULL);
+
+        vmnet_nft_rule_set_counter(r, comment);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+}
+
+static void match_l4(VmnetNftRule *r, guint8 proto, VmnetNftSelector port_sel, guint16 port)
+{
+        VmnetNftValue p = vmnet_nft_value_proto(proto), n = vmnet_nft_value_port(port);
+
+        vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &p);
+        vmnet_nft_rule_match_cmp(r, port_sel, FALSE, &n);
+}
+
+static void host_prefix(VmnetPrefix *p, int family, const guint8 *bytes, guint plen)
+{
+        memset(p, 0, sizeof(*p));
+        p->addr.family = family;
+        memcpy(p->addr.bytes, bytes, family == AF_INET6 ? 16 : 4);
+        p->prefix = plen;
+}
+
+static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_nets)
+{
+        static const VmnetNftSelector port_mac[] = { VMNET_NFT_SEL_IIFNAME,
+                                                     VMNET_NFT_SEL_ETHER_SADDR };
+        static const VmnetNftSelector arp_mac[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_ARP_SHA };
+        static const VmnetNftSelector arp_ip[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_ARP_SPA };
+        static const VmnetNftSelector ip4[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_IP_SADDR };
+        static const guint8 zero[16] = { 0 }, bcast[4] = { 255, 255, 255, 255 };
+        static const guint8 ll[16] = { 0xfe, 0x80 };
+        VmnetNftChain *chain;
+        VmnetNftRule *r;
+        VmnetPrefix p;
+
+        chain = vmnet_nft_ir_add_chain(ir, "prerouting", VMNET_NFT_CHAIN_FILTER,
+                                       VMNET_NFT_HOOK_PREROUTING, -200, FALSE);
+
+        /* Uplinks and ports vmnet did not name are none of this table's business. */
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_lookup(r, sel_iif, 1, TRUE, VMNET_NFT_SET_GUEST_PORTS);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+        /* A tagged frame would pass every check below on its inner type. */
+        if ((r = port_rule(ir, chain, 0x8100, BSET_VLAN_DENY)))
+                drop_counted(r, "vlan-tagged");
+        if ((r = port_rule(ir, chain, 0x88a8, BSET_VLAN_DENY)))
+                drop_counted(r, "vlan-tagged");
+
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_MAC) && (r = port_rule(ir, chain, 0, BSET_MAC_DENY))) {
+                vmnet_nft_rule_match_lookup(r, port_mac, 2, TRUE, BSET_PORT_MAC);
+                drop_counted(r, "mac-spoofing");
+        }
+        if ((r = port_rule(ir, chain, 0x0806, BSET_MAC_DENY))) {
+                vmnet_nft_rule_match_lookup(r, arp_mac, 2, TRUE, BSET_PORT_MAC);
+                drop_counted(r, "arp-mac");
+        }
+        /* An ARP probe's sender address is 0.0.0.0 (RFC 5227). */
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IP) && (r = port_rule(ir, chain, 0x0806, BSET_IP4_DENY))) {
+                VmnetNftValue any = { .type = VMNET_NFT_DT_IPV4_ADDR, .addr = { .family = AF_INET } };
+
+                vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ARP_SPA, TRUE, &any);
+                vmnet_nft_rule_match_lookup(r, arp_ip, 2, TRUE, BSET_PORT_IP4);
+                drop_counted(r, "arp-ip");
+        }
+
+        if ((r = port_rule(ir, chain, 0x0800, BSET_DHCP_DENY))) {
+                match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 67);
+                drop_counted(r, "dhcp-server");
+        }
+        if ((r = port_rule(ir, chain, 0x86dd, BSET_DHCP_DENY))) {
+                match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 547);
+                drop_counted(r, "dhcpv6-server");
+        }
+        for (guint i = 0; i < 2; i++) {
+                VmnetNftValue icmp = vmnet_nft_value_proto(58);
+                VmnetNftValue type = vmnet_nft_value_icmpv6_type(i == 0 ? 134 : 137);
+
+                if (!(r = port_rule(ir, chain, 0x86dd, BSET_RA_DENY)))
+                        break;
+                vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &icmp);
+                vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ICMPV6_TYPE, FALSE, &type);
+                drop_counted(r, i == 0 ? "router-advertisement" : "redirect");
+        }
+
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IP) && vmnet_nft_ir_find_set(ir, BSET_IP4_DENY)) {
+                /* A DHCP client has no address yet: 0.0.0.0:68 -> 255.255.255.255:67. */
+                r = port_rule(ir, chain, 0x0800, BSET_IP4_DENY);
+                host_prefix(&p, AF_INET, zero, 32);
+                vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_SADDR, FALSE, &p);
+                host_prefix(&p, AF_INET, bcast, 32);
+                vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_DADDR, FALSE, &p);
+                match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 68);
+                {
+                        VmnetNftValue d = vmnet_nft_value_port(67);
+
+                        vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_TH_DPORT, FALSE, &d);
+                }
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+                r = port_rule(ir, chain, 0x0800, BSET_IP4_DENY);
+                vmnet_nft_rule_match_lookup(r, ip4, 2, TRUE, BSET_PORT_IP4);
+                drop_counted(r, "ip-spoofing");
+        }
+
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IP) && vmnet_nft_ir_find_set(ir, BSET_IP6_DENY)) {
+                VmnetNftValue icmp = vmnet_nft_value_proto(58);
+
+                /* Duplicate address detection and MLD before an address: ICMPv6 from ::. */
+                r = port_rule(ir, chain, 0x86dd, BSET_IP6_DENY);
+                host_prefix(&p, AF_INET6, zero, 128);
+                vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP6_SADDR, FALSE, &p);
+                vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &icmp);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+                r = port_rule(ir, chain, 0x86dd, BSET_IP6_DENY);
+                host_prefix(&p, AF_INET6, ll, 10);
+                vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP6_SADDR, FALSE, &p);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
+                /* One rule per IPv6 subnet of a network with checked ports. */
+                for (guint n = 0; n < ip6_nets->len; n++) {
+                        guint idx = g_array_index(ip6_nets, guint, n);
+                        const VmnetNetwork *net = g_ptr_array_index(plan->networks, idx);
+                        g_autofree char *name = ip6_net_set(idx);
+
+                        for (guint i = 0; i < net->subnets->len; i++) {
+                                const VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
+
+                                if (sub->cidr.addr.family != AF_INET6)
+                                        continue;
+                                r = port_rule(ir, chain, 0x86dd, name);
+                                vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP6_SADDR, FALSE,
+                                                            &sub->cidr);
+                                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+                        }
+                }
+                r = port_rule(ir, chain, 0x86dd, BSET_IP6_DENY);
+                drop_counted(r, "ipv6-spoofing");
+        }
+}
+
+static guint bset_rank(const char *const *order, const char *name)
+{
+        guint k = 0;
+
+        while (order[k] && !g_str_equal(order[k], name))
+                k++;
+        /* ip6_net_N last, in the order of N */
+        if (!order[k] && g_str_has_prefix(name, BSET_IP6_NET))
+                return 1000 + (guint)g_ascii_strtoull(name + strlen(BSET_IP6_NET), NULL, 10);
+        return k;
+}
+
+static gint cmp_bset_order(gconstpointer a, gconstpointer b, gpointer order)
+{
+        const VmnetNftSet *x = *(VmnetNftSet *const *)a, *y = *(VmnetNftSet *const *)b;
+
+        return (gint)bset_rank(order, x->name) - (gint)bset_rank(order, y->name);
+}
+
+static VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const char *comment)
+{
+        g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_new_family(VMNET_NFT_FAMILY_BRIDGE, comment);
+        g_autoptr(GHashTable) sets = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GArray) ip6_nets = g_array_new(FALSE, FALSE, sizeof(guint));
+        BridgeSets b = { .ir = ir, .sets = sets };
+        static const char *const order[] = {
+                VMNET_NFT_SET_GUEST_PORTS, BSET_MAC_DENY, BSET_IP4_DENY, BSET_IP6_DENY,
+                BSET_DHCP_DENY, BSET_RA_DENY, BSET_VLAN_DENY, BSET_PORT_MAC,
+                BSET_PORT_IP4, NULL,
+        };
+
+        for (guint d = 0; d < plan->domains->len; d++) {
+                const VmnetDomain *dom = g_ptr_array_index(plan->domains, d);
+
+                for (guint i = 0; i < dom->interfaces->len; i++) {
+                        const VmnetInterface *ifc = g_ptr_array_index(dom->interfaces, i);
+                        guint n;
+
+                        for (n = 0; n < plan->networks->len; n++)
+                                if (g_strcmp0(((VmnetNetwork *)g_ptr_array_index(plan->networks,
+                                                                                 n))->name,
+                                              ifc->network) == 0)
+                                        break;
+                        if (n == plan->networks->len || !ifc->has_mac ||
+                            !((VmnetNetwork *)g_ptr_array_index(plan->networks, n))->bridge)
+                                continue;
+                        bridge_port(&b, g_ptr_array_index(plan->networks, n), n, ifc, ip6_nets);
+                }
+        }
+        if (!vmnet_nft_ir_find_set(ir, VMNET_NFT_SET_GUEST_PORTS))
+                return NULL;
+        /* Sets in a fixed order, whatever the plan's order. */
+        g_ptr_array_sort_with_data(ir->sets, cmp_bset_order, (gpointer)order);
+        add_bridge_rules(ir, plan, ip6_nets);
+        return g_steal_pointer(&ir);
+}
+
 VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
 {
         g_autofree char *comment = g_strdup_printf("managed by vmnet plan %s", plan->name);
@@ -1053,6 +1471,7 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
         add_postrouting(ir, plan);
         add_input(ir);
         add_forward(ir, plan);
+        ir->bridge = bridge_ir_from_plan(plan, comment);
 
         return g_steal_pointer(&ir);
 }

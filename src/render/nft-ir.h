@@ -2,8 +2,11 @@
 #pragma once
 
 /*
- * The nftables IR: the one description of `table inet vmnet` that both
- * outputs are made from.
+ * The nftables IR: the one description of vmnet's tables that both
+ * outputs are made from: `table inet vmnet` (forward, input and NAT policy)
+ * and, when the plan has guest ports, `table bridge vmnet` (anti-spoofing
+ * per guest port: the inet family never sees bridged frames). The bridge
+ * table is the inet IR's `bridge` member, so one IR is one transaction.
  *
  *   plan --vmnet_nft_ir_from_plan()--> IR --vmnet_nft_ir_to_text()--> `nft -f` script
  *                                        \--src/apply/nft.c---------> libnftnl batch
@@ -27,7 +30,17 @@
 #include "model/model.h"
 #include "util/addr.h"
 
-#define VMNET_NFT_TABLE "vmnet"  /* table inet vmnet: the only table vmnet touches */
+#define VMNET_NFT_TABLE "vmnet"  /* table inet vmnet and table bridge vmnet: the only tables vmnet touches */
+
+typedef enum {
+        VMNET_NFT_FAMILY_INET,
+        VMNET_NFT_FAMILY_BRIDGE,
+} VmnetNftFamily;
+
+/* "inet" / "bridge" */
+const char *vmnet_nft_family_name(VmnetNftFamily f);
+/* NFPROTO_INET / NFPROTO_BRIDGE */
+guint32 vmnet_nft_family_nfproto(VmnetNftFamily f);
 #define VMNET_NFT_MAX_CONCAT 4   /* most fields in one concatenation */
 
 /* Value types of set keys, map data and compared values, as nft names them. */
@@ -41,13 +54,18 @@ typedef enum {
         VMNET_NFT_DT_FIB_ADDRTYPE, /* fib ... type: 4 bytes host order (RTN_*) */
         VMNET_NFT_DT_CT_STATE,     /* ct state bits: 4 bytes host order */
         VMNET_NFT_DT_CT_STATUS,    /* ct status bits: 4 bytes host order */
+        VMNET_NFT_DT_ETHER_ADDR,   /* "ether_addr": 6 bytes */
+        VMNET_NFT_DT_ETHER_TYPE,   /* "ether_type": 2 bytes, network order */
+        VMNET_NFT_DT_ICMPV6_TYPE,  /* "icmpv6_type": 1 byte */
 } VmnetNftDatatype;
 
 typedef struct {
         VmnetNftDatatype type;
         char ifname[VMNET_IFNAMSIZ]; /* IFNAME */
         VmnetAddr addr;              /* IPV4_ADDR / IPV6_ADDR */
-        guint32 num;                 /* INET_PROTO (6/17), INET_SERVICE (host order), NFPROTO (2/10), FIB_ADDRTYPE (RTN_*) */
+        VmnetMac mac;                /* ETHER_ADDR */
+        guint32 num;                 /* INET_PROTO (6/17), INET_SERVICE (host order), NFPROTO (2/10), FIB_ADDRTYPE (RTN_*),
+                                        ETHER_TYPE (host order), ICMPV6_TYPE */
 } VmnetNftValue;
 
 /* What a rule looks at. */
@@ -64,6 +82,14 @@ typedef enum {
         VMNET_NFT_SEL_CT_STATE,       /* ct state */
         VMNET_NFT_SEL_CT_STATUS,      /* ct status */
         VMNET_NFT_SEL_FIB_DADDR_TYPE, /* fib daddr type */
+        /* bridge family */
+        VMNET_NFT_SEL_IBRNAME,        /* meta ibrname: the bridge a port belongs to */
+        VMNET_NFT_SEL_ETHER_SADDR,    /* ether saddr */
+        VMNET_NFT_SEL_ETHER_TYPE,     /* ether type */
+        VMNET_NFT_SEL_ARP_SHA,        /* arp saddr ether (Ethernet/IPv4 ARP) */
+        VMNET_NFT_SEL_ARP_SPA,        /* arp saddr ip */
+        VMNET_NFT_SEL_TH_SPORT,       /* th sport */
+        VMNET_NFT_SEL_ICMPV6_TYPE,    /* icmpv6 type */
         VMNET_NFT_SEL_LAST
 } VmnetNftSelector;
 
@@ -109,6 +135,8 @@ typedef struct {
         VmnetNftSelector nat_key[VMNET_NFT_MAX_CONCAT];
         guint n_nat_key;
         char *nat_map;   /* DNAT_MAP, owned */
+        gboolean counter; /* "counter" before the statement */
+        char *comment;   /* rule comment, owned; NULL = none */
 } VmnetNftRule;
 
 typedef enum {
@@ -144,23 +172,43 @@ typedef struct {
         GHashTable *keys; /* GBytes of each element's key, to refuse duplicates quickly */
 } VmnetNftSet;
 
-typedef struct {
+typedef struct _VmnetNftIr VmnetNftIr;
+
+struct _VmnetNftIr {
+        VmnetNftFamily family;
         char *comment;    /* table comment: who owns the table */
         GPtrArray *sets;   /* VmnetNftSet*, in declaration order */
         GPtrArray *chains; /* VmnetNftChain*, in declaration order */
-} VmnetNftIr;
+        /*
+         * In the inet IR only: table bridge vmnet, NULL when the plan has
+         * no guest port (then no bridge table exists). Owned.
+         */
+        VmnetNftIr *bridge;
+};
 
+/* An empty table inet vmnet. */
 VmnetNftIr *vmnet_nft_ir_new(const char *comment);
+/* An empty table of that family. */
+VmnetNftIr *vmnet_nft_ir_new_family(VmnetNftFamily family, const char *comment);
 void vmnet_nft_ir_free(VmnetNftIr *ir);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftIr, vmnet_nft_ir_free)
 
 /*
- * The table for a validated, finalized plan. Deterministic: the same plan
- * always gives the same IR. Caller owns the result.
+ * The tables for a validated, finalized plan (table inet vmnet, with table
+ * bridge vmnet as its bridge member when the plan has guest ports).
+ * Deterministic: the same plan always gives the same IR. Caller owns the
+ * result.
  */
 VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan);
 
-/* The IR as an `nft -f` script that atomically replaces the table. Caller frees. */
+/*
+ * Names of the bridge table's anti-spoofing sets and of the comments on
+ * its drop rules (what doctor and tests read the counters by).
+ */
+#define VMNET_NFT_SET_GUEST_PORTS "guest_ports"
+#define VMNET_NFT_ANTISPOOF_COMMENT "vmnet antispoof "
+
+/* The IR as an `nft -f` script that atomically replaces the table(s). Caller frees. */
 char *vmnet_nft_ir_to_text(const VmnetNftIr *ir);
 /* One rule as nft text ("iifname @bridges oifname @bridges drop"), for messages. Caller frees. */
 char *vmnet_nft_rule_to_text(const VmnetNftRule *rule);
@@ -202,6 +250,8 @@ void vmnet_nft_rule_match_lookup(VmnetNftRule *rule, const VmnetNftSelector *sel
 void vmnet_nft_rule_set_verdict(VmnetNftRule *rule, VmnetNftStmtKind stmt);
 void vmnet_nft_rule_set_dnat_map(VmnetNftRule *rule, int family, const VmnetNftSelector *key,
                                  guint n_key, const char *map);
+/* Counts what the rule matches ("counter"), with a comment naming the rule (may be NULL). */
+void vmnet_nft_rule_set_counter(VmnetNftRule *rule, const char *comment);
 
 /* --- facts about the vocabulary, shared by both outputs --- */
 
@@ -221,3 +271,6 @@ VmnetNftValue vmnet_nft_value_ifname(const char *ifname);
 VmnetNftValue vmnet_nft_value_addr(const VmnetAddr *addr);
 VmnetNftValue vmnet_nft_value_proto(guint8 proto);
 VmnetNftValue vmnet_nft_value_port(guint16 port);
+VmnetNftValue vmnet_nft_value_mac(const VmnetMac *mac);
+VmnetNftValue vmnet_nft_value_ether_type(guint16 type);
+VmnetNftValue vmnet_nft_value_icmpv6_type(guint8 type);

@@ -18,6 +18,13 @@ char *vmnet_render_libvirt_network(const VmnetPlan *plan, const VmnetNetwork *ne
 /* libvirt <interface> XML for one domain interface (virDomainAttachDeviceFlags input). */
 char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
                                     const VmnetInterface *ifc);
+/*
+ * The same; target FALSE leaves out <target dev='vmn...'/>: what a live
+ * update of a NIC plugged under another tap name sends, since libvirt
+ * refuses to rename a running NIC's tap.
+ */
+char *vmnet_render_domain_interface_full(const VmnetPlan *plan, const VmnetDomain *dom,
+                                         const VmnetInterface *ifc, gboolean target);
 
 /*
  * The libvirt user alias marking an interface vmnet attached for plan_name:

@@ -75,5 +75,11 @@
 #ifndef VMNET_MUTANT_HOSTONLY_ROUTER
 #define VMNET_MUTANT_HOSTONLY_ROUTER 0 /* render/dnsmasq.c: host-only IPv6 advertises the host as default router */
 #endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_MAC
+#define VMNET_MUTANT_NO_ANTISPOOF_MAC 0 /* render/nft-ir.c: the bridge table does not drop frames from a port with another source MAC */
+#endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_IP
+#define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* render/nft-ir.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

@@ -95,6 +95,21 @@ static void check_ifname(V *v, guint line, const char *what, const char *field, 
         }
 }
 
+/*
+ * "vmn" + 12 hex digits is the shape of the taps vmnet names for guest NICs
+ * (vmnet_tap_name()); a bridge or uplink of that name would be taken for a
+ * guest port by the bridge table and by doctor.
+ */
+static void check_not_tap_name(V *v, guint line, const char *what, const char *field,
+                               const char *name)
+{
+        if (vmnet_is_tap_name(name))
+                ERR(v, line,
+                    "%s: %s '%s' has the shape of a guest tap name (vmn + 12 hex digits), which "
+                    "vmnet reserves for the guest NICs it attaches",
+                    what, field, name);
+}
+
 static void check_mac(V *v, guint line, const char *what, const char *field, const VmnetMac *m)
 {
         /* Formatted only for a message: this runs for every MAC in the plan. */
@@ -332,6 +347,7 @@ static void check_network(V *v, const VmnetNetwork *n)
         check_name(v, n->line, "network", n->name);
         check_mode_rules(v, n, what);
         check_ifname(v, n->line, what, "bridge", n->bridge);
+        check_not_tap_name(v, n->line, what, "bridge", n->bridge);
         if (n->uplink && n->uplink->ifname && g_strcmp0(n->uplink->ifname, n->uplink->dev) != 0 &&
             (!n->uplink->vlan || n->vlan_aware))
                 ERR(v, n->uplink->line,
@@ -346,6 +362,9 @@ static void check_network(V *v, const VmnetNetwork *n)
                 gboolean dev_ok = !vmnet_ifname_invalid_reason(dev);
 
                 check_ifname(v, n->uplink->line, what, "uplink dev", dev);
+                check_not_tap_name(v, n->uplink->line, what, "uplink dev", dev);
+                if (link && g_strcmp0(link, dev) != 0)
+                        check_not_tap_name(v, n->uplink->line, what, "uplink link name", link);
                 /* "dev.vlan" derived from a bad dev: the error on dev is enough. */
                 if (link && g_strcmp0(link, dev) != 0 &&
                     (dev_ok || !dev || !g_str_has_prefix(link, dev) || link[strlen(dev)] != '.'))

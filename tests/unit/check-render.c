@@ -489,6 +489,7 @@ START_TEST(test_interface_exact)
         ck_assert_str_eq(xml, "<interface type='network'>\n"
                               "  <mac address='52:54:00:12:34:56'/>\n"
                               "  <source network='lab' portgroup='web'/>\n"
+                              "  <target dev='vmn525400123456'/>\n"
                               "  <model type='virtio'/>\n"
                               "  <driver name='vhost' queues='2'/>\n"
                               "  <bandwidth>\n"
