@@ -6,7 +6,8 @@
 #include "apply/nft.h"
 
 /*
- * The nftables actions. There is only ever one object, table inet vmnet,
+ * The nftables actions. There is only ever one object, table inet vmnet
+ * with table bridge vmnet beside it (src/apply/nft.c handles both as one),
  * and every change to it is one transaction, so the undo of any of them is
  * simply "put back the table the diff saw": the snapshot taken before
  * anything changed, shared (by reference) between an action and its inverse.
@@ -46,20 +47,30 @@ static void count_ir(const VmnetNftIr *ir, guint *elements, guint *rules)
 
 /* --- nft-replace --- */
 
+/* "table inet vmnet (2 sets with 4 elements, 3 chains, 12 rules)" */
+static void describe_ir(GString *out, const VmnetNftIr *ir)
+{
+        guint elements, rules;
+
+        count_ir(ir, &elements, &rules);
+        g_string_append_printf(out, "table %s %s (%u set%s with %u element%s, %u chain%s, %u rule%s)",
+                               vmnet_nft_family_name(ir->family), VMNET_NFT_TABLE, ir->sets->len,
+                               ir->sets->len == 1 ? "" : "s", elements, elements == 1 ? "" : "s",
+                               ir->chains->len, ir->chains->len == 1 ? "" : "s", rules,
+                               rules == 1 ? "" : "s");
+}
+
 static char *replace_describe(const VmnetAction *a)
 {
         const NftData *d = a->data;
-        guint elements, rules;
+        GString *out = g_string_new("replace ");
 
-        count_ir(d->ir, &elements, &rules);
-        return vmnet_action_tag_impact(
-                a, g_strdup_printf("replace table inet %s (%u set%s with %u element%s, "
-                                   "%u chain%s, %u rule%s)",
-                                   VMNET_NFT_TABLE, d->ir->sets->len,
-                                   d->ir->sets->len == 1 ? "" : "s", elements,
-                                   elements == 1 ? "" : "s", d->ir->chains->len,
-                                   d->ir->chains->len == 1 ? "" : "s", rules,
-                                   rules == 1 ? "" : "s"));
+        describe_ir(out, d->ir);
+        if (d->ir->bridge) {
+                g_string_append(out, " and ");
+                describe_ir(out, d->ir->bridge);
+        }
+        return vmnet_action_tag_impact(a, g_string_free(out, FALSE));
 }
 
 static gboolean replace_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)
@@ -94,6 +105,11 @@ const VmnetActionType vmnet_action_type_nft_replace = {
 
 static char *delete_describe(const VmnetAction *a)
 {
+        const NftData *d = a->data;
+
+        if (d->snap && vmnet_nft_snapshot_n_bridge_rules(d->snap) >= 0)
+                return vmnet_action_tag_impact(a, g_strdup("delete table inet " VMNET_NFT_TABLE
+                                                           " and table bridge " VMNET_NFT_TABLE));
         return vmnet_action_tag_impact(a, g_strdup("delete table inet " VMNET_NFT_TABLE));
 }
 
@@ -127,11 +143,18 @@ static char *restore_describe(const VmnetAction *a)
 {
         const NftData *d = a->data;
         guint rules = vmnet_nft_snapshot_n_rules(d->snap);
+        int bridge = vmnet_nft_snapshot_n_bridge_rules(d->snap);
 
         if (!vmnet_nft_snapshot_exists(d->snap))
                 return vmnet_action_tag_impact(
                         a, g_strdup("restore table inet " VMNET_NFT_TABLE
                                     " to its earlier state: absent"));
+        if (bridge >= 0)
+                return vmnet_action_tag_impact(
+                        a, g_strdup_printf("restore table inet %s to its earlier state (%u rule%s; "
+                                           "table bridge %s: %d rule%s)",
+                                           VMNET_NFT_TABLE, rules, rules == 1 ? "" : "s",
+                                           VMNET_NFT_TABLE, bridge, bridge == 1 ? "" : "s"));
         return vmnet_action_tag_impact(
                 a, g_strdup_printf("restore table inet %s to its earlier state (%u rule%s)",
                                    VMNET_NFT_TABLE, rules, rules == 1 ? "" : "s"));

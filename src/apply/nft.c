@@ -38,6 +38,11 @@
  *                          nat dnat ip addr_min reg 1 proto_min reg <after the address>
  *   accept / drop          immediate reg 0 accept|drop
  *   masquerade             masq
+ *   counter                counter (packets and bytes start at 0)
+ *   comment "x"            rule userdata: NFTNL_UDATA_RULE_COMMENT, "x" with its NUL
+ *   ether saddr / type     payload load 6b / 2b @ link header + 6 / + 12
+ *   arp saddr ether / ip   payload load 6b / 4b @ network header + 8 / + 14
+ *   th sport / icmpv6 type payload load 2b / 1b @ transport header + 0
  *
  * Register numbers follow nft's netlink_put_register(): a 32-bit register
  * offset that is a multiple of 4 is written as the legacy 128-bit register
@@ -58,6 +63,15 @@
 #define BYTEORDER_HOST 1
 #define BYTEORDER_BIG 2
 #define EXPR_CONCAT 13 /* nft's enum expr_types value for a concatenation */
+
+/*
+ * vmnet's tables, in the order every operation handles them: table inet
+ * vmnet (the policy) and table bridge vmnet (anti-spoofing per guest port,
+ * the inet IR's bridge member). Replacing, deleting and restoring them is
+ * one transaction for both; reading them is one consistent dump of both.
+ */
+#define N_TABLES 2
+static const guint32 table_family[N_TABLES] = { NFPROTO_INET, NFPROTO_BRIDGE };
 
 static const char *family_name(guint32 family)
 {
@@ -102,6 +116,7 @@ static void hex_append(GString *out, const void *data, guint32 len)
 /* Objects: the nftnl form of a table, built from an IR or read from the kernel */
 
 typedef struct {
+        guint32 family;            /* NFPROTO_INET or NFPROTO_BRIDGE */
         struct nftnl_table *table; /* NULL: no table */
         GPtrArray *chains;         /* struct nftnl_chain* */
         GPtrArray *sets;           /* struct nftnl_set*, elements attached */
@@ -118,8 +133,9 @@ static void objs_clear(NftObjs *o)
         g_clear_pointer(&o->rule_what, g_ptr_array_unref);
 }
 
-static void objs_init(NftObjs *o)
+static void objs_init(NftObjs *o, guint32 family)
 {
+        o->family = family;
         o->table = NULL;
         o->chains = g_ptr_array_new_with_free_func((GDestroyNotify)nftnl_chain_free);
         o->sets = g_ptr_array_new_with_free_func((GDestroyNotify)nftnl_set_free);
@@ -239,6 +255,22 @@ static void load_selector(struct nftnl_rule *r, VmnetNftSelector sel, guint32 le
                 nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
                 add_expr(r, e);
                 return;
+        case VMNET_NFT_SEL_ETHER_SADDR:
+                expr_payload(r, NFT_PAYLOAD_LL_HEADER, 6, len, dreg);
+                return;
+        case VMNET_NFT_SEL_ETHER_TYPE:
+                expr_payload(r, NFT_PAYLOAD_LL_HEADER, 12, len, dreg);
+                return;
+        case VMNET_NFT_SEL_ARP_SHA:
+                expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, len, dreg);
+                return;
+        case VMNET_NFT_SEL_ARP_SPA:
+                expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, len, dreg);
+                return;
+        case VMNET_NFT_SEL_TH_SPORT:
+        case VMNET_NFT_SEL_ICMPV6_TYPE:
+                expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, len, dreg);
+                return;
         case VMNET_NFT_SEL_LAST:
                 break;
         }
@@ -355,6 +387,12 @@ static void build_stmt(struct nftnl_rule *r, const VmnetNftIr *ir, const VmnetNf
         struct nftnl_expr *e;
         guint addr_len;
 
+        if (rule->counter) {
+                e = nftnl_expr_alloc("counter");
+                nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, 0);
+                nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, 0);
+                add_expr(r, e);
+        }
         switch (rule->stmt) {
         case VMNET_NFT_STMT_NONE:
                 return;
@@ -472,13 +510,14 @@ static void concat_bytes(const VmnetNftValue *v, const VmnetNftDatatype *t, guin
 
 static struct nftnl_set *build_set(const VmnetNftIr *ir, const VmnetNftSet *set, guint32 id)
 {
+        guint32 family = vmnet_nft_family_nfproto(ir->family);
         struct nftnl_set *s = nftnl_set_alloc();
         guint klen, dlen = 0;
         guint32 ktype = concat_type(set->key, set->n_key, &klen);
 
         nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
         nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
-        nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+        nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
         nftnl_set_set_u32(s, NFTNL_SET_FLAGS, set->n_data ? NFT_SET_MAP : 0);
         nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
         nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
@@ -512,13 +551,27 @@ static struct nftnl_set *build_set(const VmnetNftIr *ir, const VmnetNftSet *set,
         return s;
 }
 
+/* The rule comment as nft writes it: one TLV, the text with its NUL. */
+static void rule_comment(struct nftnl_rule *r, const char *comment)
+{
+        struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+        nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment);
+        nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+                            nftnl_udata_buf_len(ud));
+        nftnl_udata_buf_free(ud);
+}
+
+/* One table of ir (not its bridge member). */
 static void objs_from_ir(NftObjs *o, const VmnetNftIr *ir)
 {
-        objs_init(o);
+        guint32 family = vmnet_nft_family_nfproto(ir->family);
+
+        objs_init(o, family);
 
         o->table = nftnl_table_alloc();
         nftnl_table_set_str(o->table, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
-        nftnl_table_set_u32(o->table, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+        nftnl_table_set_u32(o->table, NFTNL_TABLE_FAMILY, family);
         nftnl_table_set_u32(o->table, NFTNL_TABLE_FLAGS, 0);
         if (ir->comment) {
                 struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
@@ -535,7 +588,7 @@ static void objs_from_ir(NftObjs *o, const VmnetNftIr *ir)
 
                 nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, VMNET_NFT_TABLE);
                 nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, c->name);
-                nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+                nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, family);
                 nftnl_chain_set_str(nc, NFTNL_CHAIN_TYPE,
                                     c->type == VMNET_NFT_CHAIN_NAT ? "nat" : "filter");
                 nftnl_chain_set_u32(nc, NFTNL_CHAIN_HOOKNUM, c->hook);
@@ -555,15 +608,21 @@ static void objs_from_ir(NftObjs *o, const VmnetNftIr *ir)
                         struct nftnl_rule *r = nftnl_rule_alloc();
                         g_autofree char *text = vmnet_nft_rule_to_text(rule);
 
-                        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+                        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
                         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_NFT_TABLE);
                         nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, c->name);
                         for (guint k = 0; k < rule->matches->len; k++)
                                 build_match(r, ir, &g_array_index(rule->matches, VmnetNftMatch, k));
                         build_stmt(r, ir, rule);
+                        if (rule->comment)
+                                rule_comment(r, rule->comment);
                         g_ptr_array_add(o->rules, r);
                         g_ptr_array_add(o->rule_what,
-                                        g_strdup_printf("rule %u of chain %s (%s)", j + 1, c->name,
+                                        g_strdup_printf("rule %u of chain %s%s (%s)", j + 1,
+                                                        c->name,
+                                                        ir->family == VMNET_NFT_FAMILY_BRIDGE
+                                                                ? " of table bridge " VMNET_NFT_TABLE
+                                                                : "",
                                                         text));
                 }
         }
@@ -675,6 +734,9 @@ static void expr_canon(GString *out, const struct nftnl_expr *e)
                                        reg_norm(pmin),
                                        reg_norm(expr_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, pmin)),
                                        flags);
+        } else if (g_str_equal(name, "counter")) {
+                /* its packets and bytes change without the ruleset changing */
+                g_string_append(out, "counter");
         } else if (g_str_equal(name, "masq")) {
                 guint32 pmin = expr_u32(e, NFTNL_EXPR_MASQ_REG_PROTO_MIN, 0);
 
@@ -888,14 +950,43 @@ static char *objs_digest(const NftObjs *o)
         return g_string_free(out, FALSE);
 }
 
+/* Both tables' digests, one after the other ("" for a table that does not exist). */
+static char *tables_digest(const NftObjs *o)
+{
+        GString *out = g_string_new(NULL);
+
+        for (guint t = 0; t < N_TABLES; t++) {
+                g_autofree char *d = objs_digest(&o[t]);
+
+                g_string_append(out, d);
+        }
+        return g_string_free(out, FALSE);
+}
+
+/* Objects for both tables of ir: bridge table absent (no table) when ir has none. */
+static void tables_from_ir(NftObjs *o, const VmnetNftIr *ir)
+{
+        objs_from_ir(&o[0], ir);
+        if (ir->bridge)
+                objs_from_ir(&o[1], ir->bridge);
+        else
+                objs_init(&o[1], table_family[1]);
+}
+
+static void tables_clear(NftObjs *o)
+{
+        for (guint t = 0; t < N_TABLES; t++)
+                objs_clear(&o[t]);
+}
+
 char *vmnet_nft_ir_digest(const VmnetNftIr *ir)
 {
-        NftObjs o;
+        NftObjs o[N_TABLES];
         char *digest;
 
-        objs_from_ir(&o, ir);
-        digest = objs_digest(&o);
-        objs_clear(&o);
+        tables_from_ir(o, ir);
+        digest = tables_digest(o);
+        tables_clear(o);
         return digest;
 }
 
@@ -1001,18 +1092,24 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
+typedef struct {
+        GPtrArray *out;
+        gboolean only_vmnet; /* keep only table FAMILY vmnet's objects */
+        guint32 family;
+} ListCb;
+
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
-        GPtrArray *sets = data;
+        ListCb *l = data;
         struct nftnl_set *s = nftnl_set_alloc();
 
         if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
                 nftnl_set_free(s);
                 return MNL_CB_ERROR;
         }
-        if (nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET &&
+        if (nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == l->family &&
             g_strcmp0(nftnl_set_get_str(s, NFTNL_SET_TABLE), VMNET_NFT_TABLE) == 0)
-                g_ptr_array_add(sets, s);
+                g_ptr_array_add(l->out, s);
         else
                 nftnl_set_free(s);
         return MNL_CB_OK;
@@ -1023,11 +1120,6 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
         return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-typedef struct {
-        GPtrArray *out;
-        gboolean only_vmnet; /* keep only table inet vmnet's objects */
-} ListCb;
-
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
         ListCb *l = data;
@@ -1037,7 +1129,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
                 nftnl_chain_free(c);
                 return MNL_CB_ERROR;
         }
-        if (!l->only_vmnet || (nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_INET &&
+        if (!l->only_vmnet || (nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == l->family &&
                                g_strcmp0(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
                                          VMNET_NFT_TABLE) == 0))
                 g_ptr_array_add(l->out, c);
@@ -1055,7 +1147,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
                 nftnl_rule_free(r);
                 return MNL_CB_ERROR;
         }
-        if (!l->only_vmnet || (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_INET &&
+        if (!l->only_vmnet || (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == l->family &&
                                g_strcmp0(nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
                                          VMNET_NFT_TABLE) == 0))
                 g_ptr_array_add(l->out, r);
@@ -1064,25 +1156,29 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
-/* One attempt at reading table inet vmnet; -EINTR when it changed meanwhile. */
-static int read_table_once(struct mnl_socket *nl, NftObjs *o)
+/*
+ * One attempt at reading table FAMILY vmnet; -EINTR when it changed
+ * meanwhile. A family the kernel does not support (no bridge family in
+ * nf_tables) holds no table.
+ */
+static int read_table_once(struct mnl_socket *nl, NftObjs *o, guint32 family)
 {
         g_autofree char *buf = g_malloc0(MNL_SOCKET_BUFFER_SIZE);
         struct nlmsghdr *nlh;
         ListCb l;
         int ret;
 
-        objs_init(o);
+        objs_init(o, family);
 
         {
                 g_autoptr(VmnetNftnlTable) t = nftnl_table_alloc();
 
                 nftnl_table_set_str(t, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK,
                                             next_seq());
                 nftnl_table_nlmsg_build_payload(nlh, t);
                 ret = talk(nl, nlh, table_cb, &o->table);
-                if (ret == -ENOENT) {
+                if (ret == -ENOENT || ret == -EAFNOSUPPORT) {
                         g_clear_pointer(&o->table, nftnl_table_free);
                         return 0;
                 }
@@ -1094,10 +1190,10 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o)
                 g_autoptr(VmnetNftnlChain) c = nftnl_chain_alloc();
 
                 nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, VMNET_NFT_TABLE);
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP,
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_DUMP,
                                             next_seq());
                 nftnl_chain_nlmsg_build_payload(nlh, c);
-                l = (ListCb){ o->chains, TRUE };
+                l = (ListCb){ o->chains, TRUE, family };
                 if ((ret = talk(nl, nlh, chain_cb, &l)) < 0)
                         return ret;
         }
@@ -1106,17 +1202,18 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o)
                 g_autoptr(VmnetNftnlSet) s = nftnl_set_alloc();
 
                 nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP,
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_DUMP,
                                             next_seq());
                 nftnl_set_nlmsg_build_payload(nlh, s);
-                if ((ret = talk(nl, nlh, set_cb, o->sets)) < 0)
+                l = (ListCb){ o->sets, TRUE, family };
+                if ((ret = talk(nl, nlh, set_cb, &l)) < 0)
                         return ret;
         }
 
         for (guint i = 0; i < o->sets->len; i++) {
                 struct nftnl_set *s = g_ptr_array_index(o->sets, i);
 
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP,
                                             next_seq());
                 nftnl_set_elems_nlmsg_build_payload(nlh, s);
                 if ((ret = talk(nl, nlh, elems_cb, s)) < 0)
@@ -1127,18 +1224,18 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o)
                 g_autoptr(VmnetNftnlRule) r = nftnl_rule_alloc();
 
                 nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_NFT_TABLE);
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP,
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP,
                                             next_seq());
                 nftnl_rule_nlmsg_build_payload(nlh, r);
-                l = (ListCb){ o->rules, TRUE };
+                l = (ListCb){ o->rules, TRUE, family };
                 if ((ret = talk(nl, nlh, rule_cb, &l)) < 0)
                         return ret;
         }
         return 0;
 }
 
-/* Reads table inet vmnet consistently: retried when the generation moved. */
-static gboolean read_table(struct mnl_socket *nl, NftObjs *o, GError **error)
+/* Reads both of vmnet's tables consistently: retried when the generation moved. */
+static gboolean read_tables(struct mnl_socket *nl, NftObjs *o, GError **error)
 {
         int ret = 0;
 
@@ -1148,11 +1245,15 @@ static gboolean read_table(struct mnl_socket *nl, NftObjs *o, GError **error)
 
                 if ((ret = get_genid(nl, &gen_before)) < 0)
                         break;
-                ret = read_table_once(nl, o);
+                ret = read_table_once(nl, &o[0], table_family[0]);
+                if (ret == 0)
+                        ret = read_table_once(nl, &o[1], table_family[1]);
+                else
+                        objs_init(&o[1], table_family[1]);
                 if (ret == 0 && (ret = get_genid(nl, &gen_after)) == 0 &&
                     gen_before == gen_after)
                         return TRUE;
-                objs_clear(o);
+                tables_clear(o);
                 if (ret != 0 && ret != -EINTR)
                         break;
                 ret = -EINTR;
@@ -1168,6 +1269,7 @@ static gboolean read_table(struct mnl_socket *nl, NftObjs *o, GError **error)
 
 typedef struct {
         struct nftnl_batch *batch;
+        guint32 family; /* of the messages batch_msg() starts */
         guint32 first_seq;
         guint32 seq;
         GPtrArray *what; /* char*: what message first_seq + i does, for errors */
@@ -1176,6 +1278,7 @@ typedef struct {
 static void batch_init(Batch *b)
 {
         b->batch = nftnl_batch_alloc(BATCH_PAGE_SIZE, NLMSG_MAXSIZE);
+        b->family = NFPROTO_INET;
         b->seq = next_seq();
         b->first_seq = b->seq;
         b->what = g_ptr_array_new_with_free_func(g_free);
@@ -1200,7 +1303,7 @@ static struct nlmsghdr *batch_msg(Batch *b, guint16 type, guint16 flags, char *w
          */
         memset(nftnl_batch_buffer(b->batch), 0, NLMSG_MAXSIZE);
         g_ptr_array_add(b->what, what);
-        return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type, NFPROTO_INET,
+        return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type, b->family,
                                      flags | NLM_F_ACK, b->seq++);
 }
 
@@ -1212,25 +1315,33 @@ static void batch_table(Batch *b, struct nftnl_table *t, guint16 type, guint16 f
         nftnl_batch_update(b->batch);
 }
 
-/* add table (no-op when present) + delete table: whatever was there is gone after commit. */
-static void batch_drop_table(Batch *b)
+/*
+ * add table (no-op when present) + delete table: whatever was there is
+ * gone after commit.
+ */
+static void batch_drop_table(Batch *b, guint32 family)
 {
         g_autoptr(VmnetNftnlTable) t = nftnl_table_alloc();
+        const char *fam = family_name(family);
 
+        b->family = family;
         nftnl_table_set_str(t, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
-        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
         nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
         batch_table(b, t, NFT_MSG_NEWTABLE, NLM_F_CREATE,
-                    g_strdup("adding table inet " VMNET_NFT_TABLE));
-        batch_table(b, t, NFT_MSG_DELTABLE, 0, g_strdup("deleting table inet " VMNET_NFT_TABLE));
+                    g_strdup_printf("adding table %s " VMNET_NFT_TABLE, fam));
+        batch_table(b, t, NFT_MSG_DELTABLE, 0,
+                    g_strdup_printf("deleting table %s " VMNET_NFT_TABLE, fam));
 }
 
 static void batch_objs(Batch *b, const NftObjs *o, guint16 table_flags)
 {
         struct nlmsghdr *nlh;
 
+        b->family = o->family;
         batch_table(b, o->table, NFT_MSG_NEWTABLE, NLM_F_CREATE | table_flags,
-                    g_strdup("creating table inet " VMNET_NFT_TABLE));
+                    g_strdup_printf("creating table %s " VMNET_NFT_TABLE,
+                                    family_name(o->family)));
 
         /* Same order as nft -f (chains, sets, rules), so even the handles match. */
         for (guint i = 0; i < o->chains->len; i++) {
@@ -1404,14 +1515,32 @@ static gboolean batch_send(struct mnl_socket *nl, Batch *b, const char *doing, G
         return TRUE;
 }
 
+/*
+ * Whether table FAMILY vmnet exists now. Only asked where a transaction
+ * would otherwise add and delete a bridge table just in case: on a kernel
+ * without the bridge family that would fail the whole transaction.
+ */
+static gboolean table_exists(struct mnl_socket *nl, guint32 family)
+{
+        NftObjs o;
+        gboolean exists;
+
+        drain(nl);
+        read_table_once(nl, &o, family);
+        exists = o.table != NULL;
+        objs_clear(&o);
+        return exists;
+}
+
 gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, gboolean absent,
                            GError **error)
 {
         Batch b;
-        NftObjs o;
-        gboolean ok;
+        NftObjs o[N_TABLES];
+        gboolean ok, drop_bridge;
 
-        objs_from_ir(&o, ir);
+        drop_bridge = !absent && (ir->bridge || table_exists(nl, NFPROTO_BRIDGE));
+        tables_from_ir(o, ir);
         batch_init(&b);
         /*
          * A transaction that deletes a table makes the kernel wait for an
@@ -1420,12 +1549,17 @@ gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, gboolean
          * created exclusively instead: one that appeared since then fails
          * the transaction (EEXIST) rather than being merged into.
          */
+        /* the order of vmnet_nft_ir_to_text()'s script, so even the handles match */
         if (!absent)
-                batch_drop_table(&b);
-        batch_objs(&b, &o, absent ? NLM_F_EXCL : 0);
+                batch_drop_table(&b, NFPROTO_INET);
+        if (drop_bridge)
+                batch_drop_table(&b, NFPROTO_BRIDGE);
+        batch_objs(&b, &o[0], absent ? NLM_F_EXCL : 0);
+        if (o[1].table)
+                batch_objs(&b, &o[1], absent ? NLM_F_EXCL : 0);
         ok = batch_send(nl, &b, "replacing table inet " VMNET_NFT_TABLE, error);
         batch_clear(&b);
-        objs_clear(&o);
+        tables_clear(o);
         return ok;
 }
 
@@ -1435,7 +1569,9 @@ gboolean vmnet_nft_delete_table(struct mnl_socket *nl, GError **error)
         gboolean ok;
 
         batch_init(&b);
-        batch_drop_table(&b);
+        batch_drop_table(&b, NFPROTO_INET);
+        if (table_exists(nl, NFPROTO_BRIDGE))
+                batch_drop_table(&b, NFPROTO_BRIDGE);
         ok = batch_send(nl, &b, "deleting table inet " VMNET_NFT_TABLE, error);
         batch_clear(&b);
         return ok;
@@ -1446,7 +1582,7 @@ gboolean vmnet_nft_delete_table(struct mnl_socket *nl, GError **error)
 
 struct _VmnetNftSnapshot {
         gint ref;
-        NftObjs objs;
+        NftObjs objs[N_TABLES];
         char *comment;
         char *digest;
 };
@@ -1456,13 +1592,15 @@ VmnetNftSnapshot *vmnet_nft_snapshot_take(struct mnl_socket *nl, GError **error)
         VmnetNftSnapshot *snap = g_new0(VmnetNftSnapshot, 1);
 
         snap->ref = 1;
-        if (!read_table(nl, &snap->objs, error)) {
+        if (!read_tables(nl, snap->objs, error)) {
                 g_free(snap);
                 return NULL;
         }
-        snap->digest = objs_digest(&snap->objs);
-        if (snap->objs.table)
-                snap->comment = table_comment(snap->objs.table);
+        snap->digest = tables_digest(snap->objs);
+        /* the owner's comment: the inet table's, else the bridge table's */
+        for (guint t = 0; t < N_TABLES && !snap->comment; t++)
+                if (snap->objs[t].table)
+                        snap->comment = table_comment(snap->objs[t].table);
         return snap;
 }
 
@@ -1477,7 +1615,7 @@ void vmnet_nft_snapshot_unref(VmnetNftSnapshot *snap)
 {
         if (!snap || !g_atomic_int_dec_and_test(&snap->ref))
                 return;
-        objs_clear(&snap->objs);
+        tables_clear(snap->objs);
         g_free(snap->comment);
         g_free(snap->digest);
         g_free(snap);
@@ -1485,7 +1623,7 @@ void vmnet_nft_snapshot_unref(VmnetNftSnapshot *snap)
 
 gboolean vmnet_nft_snapshot_exists(const VmnetNftSnapshot *snap)
 {
-        return snap->objs.table != NULL;
+        return snap->objs[0].table != NULL || snap->objs[1].table != NULL;
 }
 
 const char *vmnet_nft_snapshot_comment(const VmnetNftSnapshot *snap)
@@ -1500,7 +1638,14 @@ const char *vmnet_nft_snapshot_digest(const VmnetNftSnapshot *snap)
 
 guint vmnet_nft_snapshot_n_rules(const VmnetNftSnapshot *snap)
 {
-        return snap->objs.rules ? snap->objs.rules->len : 0;
+        return snap->objs[0].rules ? snap->objs[0].rules->len : 0;
+}
+
+int vmnet_nft_snapshot_n_bridge_rules(const VmnetNftSnapshot *snap)
+{
+        if (!snap->objs[1].table)
+                return -1;
+        return snap->objs[1].rules ? (int)snap->objs[1].rules->len : 0;
 }
 
 static int elem_copy_cb(struct nftnl_set_elem *e, void *data)
@@ -1543,13 +1688,13 @@ static int elem_copy_cb(struct nftnl_set_elem *e, void *data)
  * NFTA_LIST_ELEM). Per-element expressions (counters) are not copied:
  * vmnet never creates them.
  */
-static struct nftnl_set *set_copy(struct nftnl_set *src)
+static struct nftnl_set *set_copy(struct nftnl_set *src, guint32 family)
 {
         struct nftnl_set *dst = nftnl_set_alloc();
         g_autofree char *buf = g_malloc0(NLMSG_MAXSIZE);
         struct nlmsghdr *nlh;
 
-        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, NFPROTO_INET, 0, 0);
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, family, 0, 0);
         nftnl_set_nlmsg_build_payload(nlh, src);
         nftnl_set_nlmsg_parse(nlh, dst);
         nftnl_set_elem_foreach(src, elem_copy_cb, dst);
@@ -1562,7 +1707,7 @@ static struct nftnl_set *set_copy(struct nftnl_set *src)
  */
 static void objs_for_restore(NftObjs *dst, const NftObjs *src)
 {
-        objs_init(dst);
+        objs_init(dst, src->family);
         g_clear_pointer(&dst->rule_what, g_ptr_array_unref);
         if (!src->table)
                 return;
@@ -1570,7 +1715,7 @@ static void objs_for_restore(NftObjs *dst, const NftObjs *src)
         dst->table = nftnl_table_alloc();
         nftnl_table_set_str(dst->table, NFTNL_TABLE_NAME,
                             nftnl_table_get_str(src->table, NFTNL_TABLE_NAME));
-        nftnl_table_set_u32(dst->table, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+        nftnl_table_set_u32(dst->table, NFTNL_TABLE_FAMILY, src->family);
         nftnl_table_set_u32(dst->table, NFTNL_TABLE_FLAGS,
                             nftnl_table_get_u32(src->table, NFTNL_TABLE_FLAGS));
         if (nftnl_table_is_set(src->table, NFTNL_TABLE_USERDATA)) {
@@ -1614,7 +1759,7 @@ static void objs_for_restore(NftObjs *dst, const NftObjs *src)
         }
 
         for (guint i = 0; i < src->sets->len; i++) {
-                struct nftnl_set *s = set_copy(g_ptr_array_index(src->sets, i));
+                struct nftnl_set *s = set_copy(g_ptr_array_index(src->sets, i), src->family);
 
                 nftnl_set_unset(s, NFTNL_SET_HANDLE);
                 nftnl_set_set_u32(s, NFTNL_SET_ID, i + 1);
@@ -1631,14 +1776,14 @@ static void objs_for_restore(NftObjs *dst, const NftObjs *src)
                  * libnftnl has no rule clone: round-trip it through a
                  * netlink message, then drop what must not be sent.
                  */
-                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET, 0, 0);
+                nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, src->family, 0, 0);
                 nftnl_rule_nlmsg_build_payload(nlh, r);
                 nftnl_rule_nlmsg_parse(nlh, n);
                 g_free(buf);
                 nftnl_rule_unset(n, NFTNL_RULE_HANDLE);
                 nftnl_rule_unset(n, NFTNL_RULE_POSITION);
                 nftnl_rule_unset(n, NFTNL_RULE_ID);
-                nftnl_rule_set_u32(n, NFTNL_RULE_FAMILY, NFPROTO_INET);
+                nftnl_rule_set_u32(n, NFTNL_RULE_FAMILY, src->family);
                 g_ptr_array_add(dst->rules, n);
         }
 }
@@ -1646,17 +1791,22 @@ static void objs_for_restore(NftObjs *dst, const NftObjs *src)
 gboolean vmnet_nft_restore(struct mnl_socket *nl, const VmnetNftSnapshot *snap, GError **error)
 {
         Batch b;
-        NftObjs o;
+        NftObjs o[N_TABLES];
         gboolean ok;
 
-        objs_for_restore(&o, &snap->objs);
+        for (guint t = 0; t < N_TABLES; t++)
+                objs_for_restore(&o[t], &snap->objs[t]);
         batch_init(&b);
-        batch_drop_table(&b);
-        if (o.table)
-                batch_objs(&b, &o, 0);
+        batch_drop_table(&b, NFPROTO_INET);
+        if (o[1].table || table_exists(nl, NFPROTO_BRIDGE))
+                batch_drop_table(&b, NFPROTO_BRIDGE);
+        if (o[0].table)
+                batch_objs(&b, &o[0], 0);
+        if (o[1].table)
+                batch_objs(&b, &o[1], 0);
         ok = batch_send(nl, &b, "restoring table inet " VMNET_NFT_TABLE, error);
         batch_clear(&b);
-        objs_clear(&o);
+        tables_clear(o);
         return ok;
 }
 
@@ -1767,13 +1917,13 @@ GPtrArray *vmnet_nft_foreign_drops(struct mnl_socket *nl, GError **error)
                 g_ptr_array_set_size(rules, 0);
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP,
                                             next_seq());
-                l = (ListCb){ chains, FALSE };
+                l = (ListCb){ chains, FALSE, NFPROTO_UNSPEC };
                 ret = talk(nl, nlh, chain_cb, &l);
                 if (ret < 0)
                         continue;
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NLM_F_DUMP,
                                             next_seq());
-                l = (ListCb){ rules, FALSE };
+                l = (ListCb){ rules, FALSE, NFPROTO_UNSPEC };
                 ret = talk(nl, nlh, rule_cb, &l);
         }
         if (ret < 0) {

@@ -3,7 +3,9 @@
 
 /*
  * nftables through libnftnl + libmnl: the only code that changes the
- * kernel's ruleset, and only ever `table inet vmnet`.
+ * kernel's ruleset, and only ever vmnet's two tables: `table inet vmnet`
+ * and `table bridge vmnet` (the IR's bridge member, anti-spoofing per
+ * guest port), always together: "the table" below means both.
  *
  * Every change is one netlink batch, i.e. one nftables transaction: the
  * kernel applies all of it or none of it, so no packet ever sees half a
@@ -28,21 +30,25 @@
 struct mnl_socket *vmnet_nft_socket_open(GError **error);
 
 /*
- * Replaces table inet vmnet by ir in one transaction:
- * add table (a no-op when it exists), delete table, add table, chains,
- * sets, elements, rules. Other tables are never touched. absent: the caller
- * saw no table (its snapshot), so the table is created with NLM_F_EXCL and
- * nothing is deleted; a table that appeared since fails the transaction.
+ * Replaces table inet vmnet and table bridge vmnet by ir in one
+ * transaction: add table (a no-op when it exists), delete table, for both,
+ * then each table's chains, sets, elements, rules. A bridge table is only
+ * added and deleted when ir has one or it exists (a kernel without the
+ * bridge family then still works for plans without guest ports). Other
+ * tables are never touched. absent: the caller saw neither table (its
+ * snapshot), so the tables are created with NLM_F_EXCL and nothing is
+ * deleted; a table that appeared since fails the transaction.
  */
 gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, gboolean absent,
                            GError **error);
 
-/* Deletes table inet vmnet; succeeds when it does not exist. */
+/* Deletes table inet vmnet and table bridge vmnet; succeeds when they do not exist. */
 gboolean vmnet_nft_delete_table(struct mnl_socket *nl, GError **error);
 
 /*
- * What the kernel holds in table inet vmnet, read once, consistently.
- * The digest is a canonical text of the table (comment, sets and their
+ * What the kernel holds in vmnet's tables, read once, consistently.
+ * exists: either table exists; comment: the inet table's, else the
+ * bridge table's. The digest is a canonical text of both tables (comment, sets and their
  * elements, chains, rules as expressions; no handles, no counters). Two
  * tables have the same digest exactly when nft would list them the same
  * way, whether they were loaded with `nft -f` or through netlink.
@@ -86,8 +92,9 @@ VmnetNftObserved *vmnet_nft_observed_from_snapshot(const VmnetNftSnapshot *snap)
 /* Borrowed; same format as VmnetNftObserved. */
 const char *vmnet_nft_snapshot_comment(const VmnetNftSnapshot *snap);
 const char *vmnet_nft_snapshot_digest(const VmnetNftSnapshot *snap);
-/* Counts for descriptions. */
+/* Counts for descriptions: rules of table inet vmnet; of table bridge vmnet, -1 when it does not exist. */
 guint vmnet_nft_snapshot_n_rules(const VmnetNftSnapshot *snap);
+int vmnet_nft_snapshot_n_bridge_rules(const VmnetNftSnapshot *snap);
 
 /*
  * Puts the table back as it was in snap, in one transaction: deletes

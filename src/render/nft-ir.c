@@ -71,7 +71,6 @@ static const struct {
         [VMNET_NFT_SEL_CT_STATE] = { "ct state", VMNET_NFT_DT_CT_STATE },
         [VMNET_NFT_SEL_CT_STATUS] = { "ct status", VMNET_NFT_DT_CT_STATUS },
         [VMNET_NFT_SEL_FIB_DADDR_TYPE] = { "fib daddr type", VMNET_NFT_DT_FIB_ADDRTYPE },
-        [VMNET_NFT_SEL_IBRNAME] = { "meta ibrname", VMNET_NFT_DT_IFNAME },
         [VMNET_NFT_SEL_ETHER_SADDR] = { "ether saddr", VMNET_NFT_DT_ETHER_ADDR },
         [VMNET_NFT_SEL_ETHER_TYPE] = { "ether type", VMNET_NFT_DT_ETHER_TYPE },
         [VMNET_NFT_SEL_ARP_SHA] = { "arp saddr ether", VMNET_NFT_DT_ETHER_ADDR },
@@ -1305,18 +1304,17 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
         }
 
         if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IP) && vmnet_nft_ir_find_set(ir, BSET_IP4_DENY)) {
-                /* A DHCP client has no address yet: 0.0.0.0:68 -> 255.255.255.255:67. */
+                /*
+                 * A DHCP client has no address yet: 0.0.0.0 -> 255.255.255.255,
+                 * udp to port 67 (not also "th sport 68": nft would merge the
+                 * two ports into one 4-byte compare, which the IR does not say).
+                 */
                 r = port_rule(ir, chain, 0x0800, BSET_IP4_DENY);
                 host_prefix(&p, AF_INET, zero, 32);
                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_SADDR, FALSE, &p);
                 host_prefix(&p, AF_INET, bcast, 32);
                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_DADDR, FALSE, &p);
-                match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 68);
-                {
-                        VmnetNftValue d = vmnet_nft_value_port(67);
-
-                        vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_TH_DPORT, FALSE, &d);
-                }
+                match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_DPORT, 67);
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
                 r = port_rule(ir, chain, 0x0800, BSET_IP4_DENY);

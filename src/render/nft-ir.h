@@ -83,7 +83,6 @@ typedef enum {
         VMNET_NFT_SEL_CT_STATUS,      /* ct status */
         VMNET_NFT_SEL_FIB_DADDR_TYPE, /* fib daddr type */
         /* bridge family */
-        VMNET_NFT_SEL_IBRNAME,        /* meta ibrname: the bridge a port belongs to */
         VMNET_NFT_SEL_ETHER_SADDR,    /* ether saddr */
         VMNET_NFT_SEL_ETHER_TYPE,     /* ether type */
         VMNET_NFT_SEL_ARP_SHA,        /* arp saddr ether (Ethernet/IPv4 ARP) */

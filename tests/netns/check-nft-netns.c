@@ -123,7 +123,12 @@ static int capture(const char *dir, const char *prefix)
         g_autofree char *cmd = g_strdup_printf(
                 "nft list table inet vmnet > %1$s/%2$s.list && "
                 "nft -j list table inet vmnet > %1$s/%2$s.json && "
-                "nft --debug=netlink list table inet vmnet | LC_ALL=C sort > %1$s/%2$s.nl",
+                "nft --debug=netlink list table inet vmnet | LC_ALL=C sort > %1$s/%2$s.nl && "
+                /* table bridge vmnet, when the plan has guest ports */
+                "{ ! nft list table bridge vmnet >/dev/null 2>&1 || "
+                "{ nft list table bridge vmnet >> %1$s/%2$s.list && "
+                "nft -j list table bridge vmnet >> %1$s/%2$s.json && "
+                "nft --debug=netlink list table bridge vmnet | LC_ALL=C sort >> %1$s/%2$s.nl; }; }",
                 dir, prefix);
         g_autofree char *dig = g_strdup_printf("%s/%s.dig", dir, prefix);
         struct mnl_socket *nl;
@@ -659,8 +664,9 @@ START_TEST(test_snapshot_restore)
                 ck_assert_ptr_nonnull(inv);
                 ck_assert_str_eq(inv->type->name, "nft-restore");
                 desc = vmnet_action_describe(inv);
+                /* mixed.xml has guests: both tables come back */
                 ck_assert_str_eq(desc, "restore table inet vmnet to its earlier state "
-                                       "(29 rules)");
+                                       "(29 rules; table bridge vmnet: 12 rules)");
                 run_action(inv, &ctx);
                 g_free(list);
                 list = nft_out("nft list table inet vmnet");
