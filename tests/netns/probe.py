@@ -9,6 +9,14 @@
 #   probe.py tcp ADDR PORT TOKEN [SRC]      prints open, refused (a TCP reset),
 #                                           unreachable (ICMP), timeout or error:...
 #   probe.py dns ADDR                       one DNS query over UDP: prints answer or none
+#   probe.py userve LOG READY ADDR:PORT...  a UDP listener: logs "TOKEN PEER PORT" per datagram
+#   probe.py udp DST PORT TOKEN [SRC [SPORT [IFACE]]]
+#                                           one datagram (to a broadcast address too, out of IFACE)
+#   probe.py arp IFACE SENDER_MAC SENDER_IP TARGET_IP
+#                                           one ARP request, broadcast, with that sender (a raw frame)
+#   probe.py ra IFACE PREFIX                one router advertisement to ff02::1: default router,
+#                                           PREFIX/64 for address autoconfiguration
+# (tests/netns/t-spoof.sh: what a hostile guest sends, whatever its own addresses)
 # The listener runs until it is killed, and stops by itself after an hour.
 import errno
 import os
@@ -74,6 +82,86 @@ def client(addr, port, token, src=None):
         s.close()
 
 
+def userve(log, ready, specs):
+    socks = []
+    for spec in specs:
+        addr, port = spec.rsplit(":", 1)
+        addr = addr.strip("[]")
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.bind((addr, int(port)))
+        socks.append(s)
+    with open(ready, "w") as f:
+        f.write("ready\n")
+    end = time.monotonic() + 3600
+    with open(log, "a") as out:
+        while time.monotonic() < end:
+            r, _, _ = select.select(socks, [], [], 5)
+            for s in r:
+                data, peer = s.recvfrom(512)
+                out.write("%s %s %s\n" % (data.decode(errors="replace").strip(), peer[0],
+                                          s.getsockname()[1]))
+                out.flush()
+
+
+def udp(dst, port, token, src=None, sport=None, iface=None):
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    if iface:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+    if src or sport:
+        s.bind((src or ("::" if fam == socket.AF_INET6 else "0.0.0.0"), int(sport or 0)))
+    try:
+        s.sendto(token.encode() + b"\n", (dst, int(port)))
+        print("sent")
+    except OSError as e:
+        print("error:%s" % errno.errorcode.get(e.errno, e.errno))
+    finally:
+        s.close()
+
+
+def mac_bytes(mac):
+    return bytes(int(b, 16) for b in mac.split(":"))
+
+
+def arp(iface, sender_mac, sender_ip, target_ip):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    sha = mac_bytes(sender_mac)
+    frame = (b"\xff" * 6 + sha + b"\x08\x06"              # Ethernet: broadcast, ARP
+             + bytes.fromhex("0001080006040001")          # Ethernet/IPv4, request
+             + sha + socket.inet_aton(sender_ip)
+             + b"\x00" * 6 + socket.inet_aton(target_ip))
+    s.send(frame + b"\x00" * (60 - len(frame)))
+    s.close()
+    print("sent")
+
+
+def ra(iface, prefix):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+    # type 134, code 0, checksum (the kernel's), hop limit 64, flags 0,
+    # router lifetime 1800 s, reachable 0, retransmit 0; then a prefix
+    # information option: /64, on-link and autonomous, valid 86400 s,
+    # preferred 14400 s
+    msg = (bytes.fromhex("8600000040000708") + b"\x00" * 8
+           + bytes.fromhex("030440c0000151800000384000000000")
+           + socket.inet_pton(socket.AF_INET6, prefix))
+    s.sendto(msg, ("ff02::1", 0, 0, socket.if_nametoindex(iface)))
+    s.close()
+    print("sent")
+
+
 def dns(addr):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -95,5 +183,13 @@ if __name__ == "__main__":
         serve(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif sys.argv[1] == "dns":
         dns(sys.argv[2])
+    elif sys.argv[1] == "userve":
+        userve(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] == "udp":
+        udp(*sys.argv[2:])
+    elif sys.argv[1] == "arp":
+        arp(*sys.argv[2:])
+    elif sys.argv[1] == "ra":
+        ra(*sys.argv[2:])
     else:
         client(*sys.argv[2:])

@@ -27,24 +27,8 @@
 # do not know, so the same walk can run against an older vmnet
 # (VMNET=/path/to/old/vmnet): it must fail there.
 . "$top_srcdir/tests/netns/lib.sh"
+. "$top_srcdir/tests/netns/standin.sh"
 
-PROBE=$top_srcdir/tests/netns/probe.py
-# Debian's interpreter (python3-minimal), not whatever wrapper PATH finds first
-PY=/usr/bin/python3
-P=vmnet-t$$
-ns_new() { # NAME: an empty namespace with lo up
-        ip netns add "$P-$1" || return 1
-        track_ns "$P-$1"
-        ip -n "$P-$1" link set lo up
-        # guests and peers take no router advertisement unless they ask
-        ip netns exec "$P-$1" sysctl -qw net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0
-}
-wire() { # NS_A IF_A NS_B IF_B: a veth between two namespaces, both ends up
-        ip -n "$P-$1" link add "$2" type veth peer name "$4" netns "$P-$3"
-        ip -n "$P-$1" link set "$2" up
-        ip -n "$P-$3" link set "$4" up
-}
-x() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
 
 ns_new host; ns_new up; ns_new up2; ns_new lan
 wire host wan0 up eth0
@@ -142,11 +126,6 @@ guest gbr vm-br 192.0.2.10/24 10.99.1.1 2001:db8:2::10/64 fd99:1::1 "$brmac"
 ip -n "$P-gnat" addr add 198.18.0.9/32 dev eth0
 
 # Listeners: the host's service on 0.0.0.0 and [::], every guest and peer on port 80 (and 81).
-listen() { # NS ADDR:PORT...
-        local ns=$1; shift
-        x "$ns" timeout 3600 "$PY" "$PROBE" serve "$T/log-$ns" "$T/ready-$ns" "$@" \
-                >/dev/null 2>"$T/listen-$ns.err" &
-}
 listen host 0.0.0.0:2222 [::]:2222
 for g in gnat gnat2 gho grt giso2 gbr up up2 lan; do listen "$g" 0.0.0.0:80 [::]:80 0.0.0.0:81 [::]:81; done
 for ns in host gnat gnat2 gho grt giso2 gbr up up2 lan; do
@@ -154,45 +133,6 @@ for ns in host gnat gnat2 gho grt giso2 gbr up up2 lan; do
         [ -s "$T/ready-$ns" ] || { ko "listener in $ns did not start"; cat "$T/listen-$ns.err"; }
 done
 
-n=0
-tcp() { # allow|deny DESCRIPTION FROM RECEIVER ADDR PORT [SRC]: one TCP connection
-        local want=$1 desc=$2 from=$3 rcv=$4 addr=$5 port=$6 src=${7:-} got token
-        n=$((n + 1)); token=c$n
-        got=$(x "$from" "$PY" "$PROBE" tcp "$addr" "$port" "$token" $src)
-        if grep -q "^$token " "$T/log-$rcv" 2>/dev/null; then arrived=yes; else arrived=no; fi
-        if [ "$want" = allow ]; then
-                check "$desc: tcp $from -> $addr:$port passes ($got)" test "$got/$arrived" = open/yes
-        else
-                check "$desc: tcp $from -> $addr:$port never reaches $rcv ($got, arrived: $arrived)" \
-                        test "$got/$arrived" != open/yes -a "$arrived" = no
-        fi
-}
-echoes() { # NS 4|6: the namespace's ICMP echo requests received so far
-        if [ "$2" = 6 ]; then
-                x "$1" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6
-        else
-                x "$1" awk '$1 == "Icmp:" && $2 !~ /^[0-9]/ { for (i = 2; i <= NF; i++) if ($i == "InEchos") f = i }
-                    $1 == "Icmp:" && $2 ~ /^[0-9]/ { print $f }' /proc/net/snmp
-        fi
-}
-icmp() { # allow|deny DESCRIPTION FROM RECEIVER ADDR [SRC]: one echo request
-        local want=$1 desc=$2 from=$3 rcv=$4 addr=$5 src=${6:-} fam=4 before after rc=0
-        case $addr in *:*) fam=6 ;; esac
-        before=$(echoes "$rcv" $fam)
-        x "$from" busybox ping -c 1 -W 1 ${src:+-I $src} "$addr" >/dev/null 2>&1 || rc=$?
-        after=$(echoes "$rcv" $fam)
-        if [ "$want" = allow ]; then
-                check "$desc: ping $from -> $addr answered ($rcv received $((after - before)))" \
-                        test "$rc" = 0 -a "$after" -gt "$before"
-        else
-                check "$desc: ping $from -> $addr never reaches $rcv ($rcv received $((after - before)))" \
-                        test "$rc" != 0 -a "$after" = "$before"
-        fi
-}
-both() { # allow|deny DESCRIPTION FROM RECEIVER ADDR [PORT]: TCP and ICMP
-        tcp "$1" "$2" "$3" "$4" "$5" "${6:-80}"
-        icmp "$1" "$2" "$3" "$4" "$5"
-}
 
 # --- the host has no presence on isolated and bridged networks (findings 1, 2)
 for br in vm-iso vm-br; do

@@ -1,0 +1,237 @@
+#!/bin/bash
+# Anti-spoofing per guest port (issue 16 point 3, vmnet-plan(5) SECURITY),
+# with real frames between stand-in guests on one NAT network:
+#
+#   host: vs-lan 10.77.1.1 fd77:1::1, vmnet's dnsmasq
+#     port vmn525400770001  g1      10.77.1.10  the hostile guest (all four knobs deny)
+#     port vmn525400770002  g2      10.77.1.11  a guest whose identity g1 steals
+#     port vmn525400770003  g3      10.77.1.12  the victim: listens, reads RAs, keeps an ARP table
+#     port vmn525400770004  grouter 10.77.1.13  port group "routers": ip-spoofing="allow"
+#     port vmn525400770005  gfree   10.77.1.14  <security> allows all four on its interface
+#
+# Each port is a veth named as vmnet names a guest's tap ("vmn" + MAC). What
+# is denied must not arrive: the victim's UDP listener never logs the token,
+# its ARP table and addresses do not change; to know that the packet had
+# its chance, the same sender then sends a marker that is allowed, and the
+# check waits (bounded) for the marker at the receiver first. What is
+# allowed (gfree, grouter's addresses) must arrive.
+. "$top_srcdir/tests/netns/lib.sh"
+. "$top_srcdir/tests/netns/standin.sh"
+
+ns_new host
+cat >"$T/plan.xml" <<'XML'
+<plan xmlns="urn:vmnet:plan:1" name="t-spoof">
+  <network name="lan" mode="nat" bridge="vs-lan">
+    <subnet cidr="10.77.1.0/24" gateway="10.77.1.1">
+      <dhcp start="10.77.1.100" end="10.77.1.150"/>
+    </subnet>
+    <subnet cidr="fd77:1::/64" gateway="fd77:1::1"/>
+    <portgroup name="plain" default="yes"/>
+    <portgroup name="routers">
+      <security ip-spoofing="allow"/>
+    </portgroup>
+  </network>
+  <domain name="g1"><interface network="lan" mac="52:54:00:77:00:01" ip="10.77.1.10"/></domain>
+  <domain name="g2"><interface network="lan" mac="52:54:00:77:00:02" ip="10.77.1.11"/></domain>
+  <domain name="g3"><interface network="lan" mac="52:54:00:77:00:03" ip="10.77.1.12"/></domain>
+  <domain name="grouter">
+    <interface network="lan" portgroup="routers" mac="52:54:00:77:00:04" ip="10.77.1.13"/>
+  </domain>
+  <domain name="gfree">
+    <interface network="lan" mac="52:54:00:77:00:05" ip="10.77.1.14">
+      <security mac-spoofing="allow" ip-spoofing="allow" dhcp-server="allow"
+                router-advertisement="allow"/>
+    </interface>
+  </domain>
+</plan>
+XML
+if ! vm "$P-host" apply "$T/plan.xml"; then
+        ko "apply of the anti-spoofing plan"; cat "$T/err"; finish; exit 1
+fi
+ok "apply of the anti-spoofing plan"
+
+declare -A IDX=([g1]=1 [g2]=2 [g3]=3 [grouter]=4 [gfree]=5)
+mac_of() { echo "52:54:00:77:00:0$1"; }
+port_of() { echo "vmn52540077000$1"; }
+sguest() { # NAME N: a stand-in guest on port vmn52540077000N, MAC 52:54:00:77:00:0N, .9+N and ::9+N
+        local g=$1 i=$2
+        ns_new "$g"
+        ip -n "$P-host" link add "$(port_of "$i")" type veth peer name eth0 netns "$P-$g"
+        ip -n "$P-host" link set "$(port_of "$i")" master vs-lan up
+        ip -n "$P-$g" link set eth0 address "$(mac_of "$i")" up
+        ip -n "$P-$g" addr add "10.77.1.$((9 + i))/24" dev eth0
+        ip -n "$P-$g" addr add "fd77:1::$((9 + i))/64" dev eth0 nodad
+        # addresses on lo are for spoofing only: never answer ARP for them on eth0
+        x "$g" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+}
+sguest g1 1; sguest g2 2; sguest g3 3; sguest grouter 4; sguest gfree 5
+# The senders know the victim without ARP or ND (whose own sender fields are checked too).
+for g in g1 grouter gfree; do
+        ip -n "$P-$g" neigh replace 10.77.1.12 lladdr "$(mac_of 3)" dev eth0 nud permanent
+        ip -n "$P-$g" -6 neigh replace fd77:1::12 lladdr "$(mac_of 3)" dev eth0 nud permanent
+done
+# Addresses the hostile guests will claim: g2's, made-up ones, and outside fd77:1::/64.
+for g in g1 grouter gfree; do
+        ip -n "$P-$g" addr add 10.77.1.11/32 dev lo
+        ip -n "$P-$g" addr add 10.77.1.99/32 dev lo
+        ip -n "$P-$g" addr add 2001:db8:99::1/128 dev lo nodad
+done
+
+check "the bridge table's guest ports are the plan's taps" \
+        jtrue '[.nftables[] | .set? | select(.name == "guest_ports") | .elem[]] | sort ==
+               ["vmn525400770001", "vmn525400770002", "vmn525400770003", "vmn525400770004", "vmn525400770005"]' \
+        x host nft -j list table bridge vmnet
+check "gfree's port is in none of the deny sets, grouter's not in ip4_deny" \
+        jtrue '[.nftables[] | .set? | select(.name and (.name | endswith("_deny"))) |
+                select(.elem | index("vmn525400770005")) ] == [] and
+               ([.nftables[] | .set? | select(.name == "ip4_deny") | .elem[]] | index("vmn525400770004") == null)' \
+        x host nft -j list table bridge vmnet
+
+ulisten g3 0.0.0.0:9999 [::]:9999 0.0.0.0:68 [::]:546
+ready "$T/uready-g3" || { cat "$T/ulisten-g3.err"; finish; exit 1; }
+
+arrived() { # TOKEN: waits (bounded) until the victim logged TOKEN
+        for _ in $(seq 60); do
+                grep -q "^$1 " "$T/ulog-g3" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        return 1
+}
+udp() { # allow|deny DESCRIPTION FROM DST PORT SRC [SPORT [IFACE]]: one datagram, then a marker
+        local want=$1 desc=$2 from=$3 dst=$4 port=$5 src=$6 sport=${7:-} dev=${8:-} tok mark own
+        n=$((n + 1)); tok=u$n; mark=m$n
+        case $dst in
+        *:*) own=fd77:1::$((9 + IDX[$from])) ;;
+        *) own=10.77.1.$((9 + IDX[$from])) ;;
+        esac
+        x "$from" "$PY" "$PROBE" udp "$dst" "$port" "$tok" "$src" "$sport" $dev >/dev/null
+        # the marker: the same sender, its own address, a port nothing filters
+        x "$from" "$PY" "$PROBE" udp "$dst" "$port" "$mark" "$own" "" $dev >/dev/null
+        if ! arrived "$mark"; then
+                ko "$desc: the marker from $from ($own) did not reach g3: the check proves nothing"
+                return
+        fi
+        if [ "$want" = allow ]; then
+                check "$desc: $from -> $dst:$port from $src${sport:+:$sport} arrives" arrived "$tok"
+        else
+                check "$desc: $from -> $dst:$port from $src${sport:+:$sport} never reaches g3" \
+                        sh -c "! grep -q '^$tok ' '$T/ulog-g3'"
+        fi
+}
+
+# --- baseline: every sender's own traffic passes
+for g in g1 grouter gfree; do
+        udp allow "own addresses" $g 10.77.1.12 9999 10.77.1.$((9 + IDX[$g]))
+done
+udp allow "own addresses" g1 fd77:1::12 9999 fd77:1::10
+
+# --- MAC spoofing: another guest's MAC, a made-up one
+spoof_mac() { # allow|deny DESCRIPTION FROM MAC
+        local own
+        own=$(mac_of "${IDX[$3]}")
+        ip -n "$P-$3" link set eth0 address "$4"
+        n=$((n + 1))
+        x "$3" "$PY" "$PROBE" udp 10.77.1.12 9999 "u$n" >/dev/null
+        ip -n "$P-$3" link set eth0 address "$own"
+        x "$3" "$PY" "$PROBE" udp 10.77.1.12 9999 "m$n" >/dev/null
+        if ! arrived "m$n"; then ko "$2: the marker from $3 did not reach g3"; return; fi
+        if [ "$1" = allow ]; then
+                check "$2: $3 sending as $4 arrives" arrived "u$n"
+        else
+                check "$2: $3 sending as $4 never reaches g3" sh -c "! grep -q '^u$n ' '$T/ulog-g3'"
+        fi
+}
+spoof_mac deny "mac-spoofing deny: another guest's MAC" g1 "$(mac_of 2)"
+spoof_mac deny "mac-spoofing deny: a made-up MAC" g1 02:00:00:77:00:99
+spoof_mac deny "mac-spoofing deny, inherited by the routers port group" grouter 02:00:00:77:00:98
+spoof_mac allow "mac-spoofing allow on the interface" gfree 02:00:00:77:00:97
+
+# --- IP spoofing: another guest's address, a made-up one, outside the IPv6 subnet
+udp deny "ip-spoofing deny: another guest's IPv4 address" g1 10.77.1.12 9999 10.77.1.11
+udp deny "ip-spoofing deny: a made-up IPv4 address" g1 10.77.1.12 9999 10.77.1.99
+udp deny "ip-spoofing deny: an IPv6 address outside the network's subnets" g1 fd77:1::12 9999 2001:db8:99::1
+udp allow "ip-spoofing allow from the port group" grouter 10.77.1.12 9999 10.77.1.99
+udp allow "ip-spoofing allow from the port group" grouter fd77:1::12 9999 2001:db8:99::1
+udp allow "ip-spoofing allow on the interface" gfree 10.77.1.12 9999 10.77.1.11
+
+# --- a DHCP client has no address yet: the deny guest still gets its lease
+lease() { x "$1" busybox udhcpc -i eth0 -n -q -t 8 -T 1 -s /bin/true >/dev/null 2>&1; }
+check "g2 (ip-spoofing deny) gets a DHCP lease from the host's dnsmasq" lease g2
+
+# --- ARP: claiming the gateway's or another guest's address
+neigh_mac() { # NS DEV ADDR: the MAC the namespace's ARP table has for ADDR, "none" without one
+        local m
+        m=$(ip -n "$1" -j neigh show "$3" dev "$2" 2>/dev/null | jq -r '.[0].lladdr // empty' 2>/dev/null)
+        echo "${m:-none}"
+}
+neigh_known() { # NS DEV ADDR MAC: waits (bounded) until ADDR is at MAC in the namespace's table
+        for _ in $(seq 60); do
+                [ "$(neigh_mac "$1" "$2" "$3")" = "$4" ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+ip -n "$P-g3" neigh flush dev eth0
+x g1 "$PY" "$PROBE" arp eth0 "$(mac_of 1)" 10.77.1.1 10.77.1.12 >/dev/null
+x g1 "$PY" "$PROBE" arp eth0 "$(mac_of 1)" 10.77.1.10 10.77.1.12 >/dev/null
+if neigh_known "$P-g3" eth0 10.77.1.10 "$(mac_of 1)"; then
+        check "arp deny: g1 claiming the gateway 10.77.1.1 did not poison g3 ($(neigh_mac "$P-g3" eth0 10.77.1.1))" \
+                test "$(neigh_mac "$P-g3" eth0 10.77.1.1)" != "$(mac_of 1)"
+else
+        ko "arp: g1's own ARP request did not reach g3: the check proves nothing"
+fi
+x g1 "$PY" "$PROBE" arp eth0 "$(mac_of 1)" 10.77.1.11 10.77.1.1 >/dev/null
+x g1 "$PY" "$PROBE" arp eth0 "$(mac_of 1)" 10.77.1.10 10.77.1.1 >/dev/null
+if neigh_known "$P-host" vs-lan 10.77.1.10 "$(mac_of 1)"; then
+        check "arp deny: g1 claiming g2's 10.77.1.11 did not poison the host ($(neigh_mac "$P-host" vs-lan 10.77.1.11))" \
+                test "$(neigh_mac "$P-host" vs-lan 10.77.1.11)" != "$(mac_of 1)"
+else
+        ko "arp: g1's own ARP request did not reach the host: the check proves nothing"
+fi
+x gfree "$PY" "$PROBE" arp eth0 "$(mac_of 5)" 10.77.1.1 10.77.1.12 >/dev/null
+check "arp allow: gfree claiming the gateway is believed by g3" \
+        neigh_known "$P-g3" eth0 10.77.1.1 "$(mac_of 5)"
+
+# --- DHCP servers: a rogue offer (udp 67 -> 68, broadcast) and a DHCPv6 reply (547 -> 546)
+udp deny "dhcp-server deny: an offer" g1 255.255.255.255 68 10.77.1.10 67 eth0
+udp deny "dhcp-server deny: a DHCPv6 reply" g1 fd77:1::12 546 fd77:1::10 547
+udp allow "dhcp-server allow on the interface: an offer" gfree 255.255.255.255 68 10.77.1.14 67 eth0
+udp allow "dhcp-server allow on the interface: a DHCPv6 reply" gfree fd77:1::12 546 fd77:1::14 547
+
+# --- router advertisements: g3 configures itself from what reaches it
+slaac() { # NS PREFIX: waits (bounded) for an address a router advertisement gave
+        for _ in $(seq 150); do
+                jtrue --arg p "$2" '[.[].addr_info[] | select(.dynamic == true and (.local | startswith($p)))] | length > 0' \
+                        ip -n "$P-$1" -j addr show dev eth0 2>/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+x g3 sysctl -qw net.ipv6.conf.eth0.accept_ra=2
+x g1 "$PY" "$PROBE" ra eth0 2001:db8:bad:: >/dev/null
+x gfree "$PY" "$PROBE" ra eth0 2001:db8:900d:: >/dev/null
+check "router-advertisement allow on the interface: g3 took gfree's prefix" slaac g3 2001:db8:900d:
+check "router-advertisement deny: g3 has no address from g1's prefix" \
+        jtrue '[.[].addr_info[] | select(.local | startswith("2001:db8:bad:"))] == []' \
+        ip -n "$P-g3" -j addr show dev eth0
+check "router-advertisement deny: g1 is not g3's router" \
+        sh -c "! ip -n $P-g3 -6 route show default | grep -q 'fe80::5054:ff:fe77:1 '"
+
+# --- the drops are counted where doctor and tests can read them
+for what in mac-spoofing ip-spoofing ipv6-spoofing arp-ip dhcp-server dhcpv6-server router-advertisement; do
+        check "the bridge table counted drops of $what" \
+                jtrue --arg c "vmnet antispoof $what" \
+                '[.nftables[] | .rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets] | add > 0' \
+                x host nft -j list table bridge vmnet
+done
+
+# --- the table is still what apply made (counters are not drift); drift is repaired
+vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
+check "re-apply after the traffic changes nothing" test "$rc" = 0
+x host nft delete table bridge vmnet
+vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
+check "a deleted bridge table is drift that apply repairs" test "$rc" = 2
+check "... and it is back" x host nft list set bridge vmnet guest_ports
+check "destroy" vm "$P-host" destroy "$T/plan.xml"
+check "destroy removes table bridge vmnet" sh -c "! ip netns exec $P-host nft list table bridge vmnet >/dev/null 2>&1"
+finish
