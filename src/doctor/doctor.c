@@ -21,6 +21,7 @@ const VmnetDoctorCheck *const vmnet_doctor_checks[] = {
         &vmnet_doctor_check_dhcp,
         &vmnet_doctor_check_libvirt,
         &vmnet_doctor_check_guest_vlans,
+        &vmnet_doctor_check_antispoof,
         &vmnet_doctor_check_confirm,
         NULL,
 };

@@ -152,4 +152,5 @@ extern const VmnetDoctorCheck vmnet_doctor_check_br_netfilter;
 extern const VmnetDoctorCheck vmnet_doctor_check_dhcp;
 extern const VmnetDoctorCheck vmnet_doctor_check_libvirt;
 extern const VmnetDoctorCheck vmnet_doctor_check_guest_vlans;
+extern const VmnetDoctorCheck vmnet_doctor_check_antispoof;
 extern const VmnetDoctorCheck vmnet_doctor_check_confirm;

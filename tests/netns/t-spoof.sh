@@ -225,6 +225,31 @@ for what in mac-spoofing ip-spoofing ipv6-spoofing arp-ip dhcp-server dhcpv6-ser
                 x host nft -j list table bridge vmnet
 done
 
+# --- doctor: a running guest's NIC plugged under another tap name is not covered
+# (libvirt's test driver holds the domains; oldtap7 stands in for g2's old tap: the
+# test driver, like libvirt, would rename a vnetN target)
+{
+        echo '<node>'
+        "$VMNET" render --libvirt --network lan "$T/plan.xml"
+        echo "<domain type='test'><name>g2</name><memory>65536</memory><os><type>hvm</type></os>"
+        echo "<devices><interface type='network'><mac address='$(mac_of 2)'/><source network='lan'/>"
+        echo "<target dev='oldtap7'/></interface></devices></domain>"
+        echo "<domain type='test'><name>g3</name><memory>65536</memory><os><type>hvm</type></os>"
+        echo "<devices><interface type='network'><mac address='$(mac_of 3)'/><source network='lan'/>"
+        echo "<target dev='$(port_of 3)'/></interface></devices></domain>"
+        echo '</node>'
+} >"$T/node.xml"
+ip -n "$P-host" link add oldtap7 type veth peer name oldtap7p
+ip -n "$P-host" link set oldtap7 master vs-lan up
+"$VMNET" --netns "$P-host" --json doctor --connect "test://$T/node.xml" "$T/plan.xml" >"$T/doctor.json" 2>"$T/doctor.err"
+check "doctor: g2's port oldtap7 is not covered by anti-spoofing, with the fix" \
+        jtrue '[.findings[] | select(.check == "antispoof" and .object == "link oldtap7" and
+                (.message | contains("domain g2")) and (.fix | contains("virsh start g2")))] | length == 1' \
+        cat "$T/doctor.json"
+check "doctor: g3's port (named by vmnet) is covered" \
+        jtrue '[.findings[] | select(.check == "antispoof" and (.message | contains("domain g3")))] == []' \
+        cat "$T/doctor.json"
+
 # --- the table is still what apply made (counters are not drift); drift is repaired
 vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
 check "re-apply after the traffic changes nothing" test "$rc" = 0
