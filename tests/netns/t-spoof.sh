@@ -65,11 +65,13 @@ sguest() { # NAME N: a stand-in guest on port vmn52540077000N, MAC 52:54:00:77:0
         x "$g" sysctl -qw net.ipv4.conf.all.arp_ignore=1
 }
 sguest g1 1; sguest g2 2; sguest g3 3; sguest grouter 4; sguest gfree 5
-# The senders know the victim without ARP or ND (whose own sender fields are checked too).
-for g in g1 grouter gfree; do
-        ip -n "$P-$g" neigh replace 10.77.1.12 lladdr "$(mac_of 3)" dev eth0 nud permanent
-        ip -n "$P-$g" -6 neigh replace fd77:1::12 lladdr "$(mac_of 3)" dev eth0 nud permanent
-done
+# The senders know the victim without ARP or ND (whose own sender fields are
+# checked too); a change of the sender's MAC flushes its neighbours, even these.
+know_victim() {
+        ip -n "$P-$1" neigh replace 10.77.1.12 lladdr "$(mac_of 3)" dev eth0 nud permanent
+        ip -n "$P-$1" -6 neigh replace fd77:1::12 lladdr "$(mac_of 3)" dev eth0 nud permanent
+}
+for g in g1 grouter gfree; do know_victim $g; done
 # Addresses the hostile guests will claim: g2's, made-up ones, and outside fd77:1::/64.
 for g in g1 grouter gfree; do
         ip -n "$P-$g" addr add 10.77.1.11/32 dev lo
@@ -130,9 +132,11 @@ spoof_mac() { # allow|deny DESCRIPTION FROM MAC
         local own
         own=$(mac_of "${IDX[$3]}")
         ip -n "$P-$3" link set eth0 address "$4"
+        know_victim "$3"
         n=$((n + 1))
         x "$3" "$PY" "$PROBE" udp 10.77.1.12 9999 "u$n" >/dev/null
         ip -n "$P-$3" link set eth0 address "$own"
+        know_victim "$3"
         x "$3" "$PY" "$PROBE" udp 10.77.1.12 9999 "m$n" >/dev/null
         if ! arrived "m$n"; then ko "$2: the marker from $3 did not reach g3"; return; fi
         if [ "$1" = allow ]; then

@@ -15,6 +15,7 @@ vm_on_exit rm -rf "$W"
 export VMNET_STATE_DIR=$W/state VMNET_RUN_DIR=$W/run
 MAC=52:54:00:50:00:21
 ALIAS=ua-vmnet-lvt-525400500021
+TAP=vmn525400500021 # the tap name vmnet gives the interface: vmn + MAC
 
 # write_plan RATE [MODE [BRIDGE]]: the plan, with port group web at RATE inbound.
 write_plan() {
@@ -86,6 +87,14 @@ t_apply() {
         vm_assert test -n "$tap"
         vm_assert_jq "$(ip -j link show dev "$tap")" '.[0].master == "vm-lab"' "$tap enslaved to vm-lab"
         vm_assert_jq "$(bridge -j link show)" "[.[] | select(.ifname == \"$tap\" and .master == \"vm-lab\")] | length == 1" "bridge link"
+        # libvirt kept the name vmnet gave the tap, in the persistent definition too,
+        # and the port is in the anti-spoofing sets of table bridge vmnet.
+        vm_assert_eq "$TAP" "$tap" "tap named by vmnet"
+        vm_assert_match "<target dev='$TAP'/>" "$(vm_virsh dumpxml --inactive web1)" "persistent target dev"
+        for set in guest_ports mac_deny dhcp_deny ra_deny; do
+                vm_assert_jq "$(nft -j list set bridge vmnet $set)" \
+                        "[.nftables[] | .set? | select(.) | .elem[]] | index(\"$TAP\") != null" "$TAP in $set"
+        done
         # Persistent too, with vmnet's mark.
         vm_assert_match "$MAC" "$(vm_virsh dumpxml --inactive web1)" "in the persistent definition"
         vm_assert_match "$ALIAS" "$(vm_virsh dumpxml --inactive web1)" "vmnet's alias"
@@ -158,6 +167,7 @@ t_recreate_bridge() {
         vm_assert_match "<bridge name='vm-lab2'/>" "$(vm_virsh net-dumpxml lab)" "new bridge"
         tap=$(tap_of_guest)
         vm_assert test -n "$tap"
+        vm_assert_eq "$TAP" "$tap" "the re-plugged tap keeps vmnet's name"
         vm_assert_jq "$(ip -j link show dev "$tap")" '.[0].master == "vm-lab2"' "$tap re-plugged into vm-lab2"
         vm_assert_match 'rate 200Mbit' "$(tap_rates "$tap")" "tap rate kept"
         vm_assert pgrep -f "conf-file=$VMNET_STATE_DIR/dnsmasq/lvt/lab.conf"
@@ -183,6 +193,7 @@ t_destroy() {
         vm_assert_eq running "$(vm_domain_state web1)" "web1 still runs"
         vm_assert_not ip link show dev vm-lab2
         vm_assert_not ip link show dev vm-iso
+        vm_assert_not nft list table bridge vmnet
 }
 
 vm_test "libvirtd, bridges, a running guest" t_setup
