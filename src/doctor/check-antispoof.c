@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <libvirt/virterror.h>
-
 #include "diff/guest-taps.h"
 #include "doctor/doctor.h"
 #include "observe/libvirt.h"
-#include "util/autoptr.h"
 
 /*
  * What the anti-spoofing of table bridge vmnet (vmnet-plan(5) SECURITY)
@@ -115,26 +112,15 @@ static void report_unknown_addresses(VmnetDoctor *doc)
         }
 }
 
-static void silent_error(G_GNUC_UNUSED void *data, G_GNUC_UNUSED virErrorPtr err)
-{
-}
-
 static gboolean run(VmnetDoctor *doc, char **skipped)
 {
-        const char *uri = doc->libvirt_uri ? doc->libvirt_uri : "qemu:///system";
-        g_autoptr(VmnetVirConnect) conn = NULL;
         g_autoptr(VmnetLibvirtHost) virt = NULL;
-        g_autoptr(GError) error = NULL;
 
         report_unknown_addresses(doc);
         if (doc->netns && !doc->libvirt_uri)
                 return TRUE; /* libvirt is not used inside a namespace without --connect */
-        virSetErrorFunc(NULL, silent_error);
-        if (!(conn = virConnectOpenReadOnly(uri)) || !vmnet_libvirt_observe(conn, &virt, &error)) {
-                *skipped = g_strdup_printf("libvirt at %s: %s", uri,
-                                           error ? error->message : virGetLastErrorMessage());
+        if (!(virt = vmnet_doctor_libvirt_observe(doc, skipped)))
                 return FALSE;
-        }
         vmnet_guest_nics_foreach(doc->plan, virt, doc->host, report_tap, doc);
         return TRUE;
 }

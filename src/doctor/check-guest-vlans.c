@@ -3,12 +3,9 @@
 
 #include <unistd.h>
 
-#include <libvirt/virterror.h>
-
 #include "diff/guest-ports.h"
 #include "doctor/doctor.h"
 #include "observe/libvirt.h"
-#include "util/autoptr.h"
 
 /*
  * Guest ports of the plan's VLAN-aware bridges: each running guest's tap
@@ -25,10 +22,6 @@ static gboolean plan_has_vlan_aware(const VmnetPlan *plan)
                 if (((const VmnetNetwork *)g_ptr_array_index(plan->networks, i))->vlan_aware)
                         return TRUE;
         return FALSE;
-}
-
-static void silent_error(G_GNUC_UNUSED void *data, G_GNUC_UNUSED virErrorPtr err)
-{
 }
 
 static void report(const VmnetGuestPort *p, gpointer data)
@@ -53,10 +46,7 @@ static void report(const VmnetGuestPort *p, gpointer data)
 
 static gboolean run(VmnetDoctor *doc, char **skipped)
 {
-        const char *uri = doc->libvirt_uri ? doc->libvirt_uri : "qemu:///system";
-        g_autoptr(VmnetVirConnect) conn = NULL;
         g_autoptr(VmnetLibvirtHost) virt = NULL;
-        g_autoptr(GError) error = NULL;
 
         if (!plan_has_vlan_aware(doc->plan)) {
                 *skipped = g_strdup("the plan has no VLAN-aware bridge");
@@ -73,12 +63,8 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                                  "vmnet's libvirt network hook is not installed: a guest that "
                                  "libvirt starts or hot-plugs on a VLAN-aware bridge stays in no "
                                  "VLAN until the next vmnet apply");
-        virSetErrorFunc(NULL, silent_error);
-        if (!(conn = virConnectOpenReadOnly(uri)) || !vmnet_libvirt_observe(conn, &virt, &error)) {
-                *skipped = g_strdup_printf("libvirt at %s: %s", uri,
-                                           error ? error->message : virGetLastErrorMessage());
+        if (!(virt = vmnet_doctor_libvirt_observe(doc, skipped)))
                 return FALSE;
-        }
         vmnet_guest_ports_foreach(doc->plan, virt, doc->host, report, doc);
         return TRUE;
 }

@@ -4,9 +4,12 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <libvirt/virterror.h>
+
 #include "apply/apply.h"
 #include "diff/links.h"
 #include "doctor/doctor.h"
+#include "util/autoptr.h"
 
 /* Order: from the guest's link outwards, then what filters, then the services. */
 const VmnetDoctorCheck *const vmnet_doctor_checks[] = {
@@ -179,6 +182,26 @@ char *vmnet_doctor_cmd_vmnet(const VmnetDoctor *doc, const char *args)
         if (doc->netns)
                 return g_strdup_printf("vmnet --netns %s %s", doc->netns, args);
         return g_strdup_printf("vmnet %s", args);
+}
+
+static void silent_error(G_GNUC_UNUSED void *data, G_GNUC_UNUSED virErrorPtr err)
+{
+}
+
+VmnetLibvirtHost *vmnet_doctor_libvirt_observe(const VmnetDoctor *doc, char **skipped)
+{
+        const char *uri = doc->libvirt_uri ? doc->libvirt_uri : "qemu:///system";
+        g_autoptr(VmnetVirConnect) conn = NULL;
+        g_autoptr(GError) error = NULL;
+        VmnetLibvirtHost *virt = NULL;
+
+        virSetErrorFunc(NULL, silent_error);
+        if (!(conn = virConnectOpenReadOnly(uri)) || !vmnet_libvirt_observe(conn, &virt, &error)) {
+                *skipped = g_strdup_printf("libvirt at %s: %s", uri,
+                                           error ? error->message : virGetLastErrorMessage());
+                return NULL;
+        }
+        return virt;
 }
 
 char *vmnet_doctor_cmd_apply(const VmnetDoctor *doc)

@@ -19,6 +19,7 @@
 
 #include "model/model.h"
 #include "observe/host.h"
+#include "observe/libvirt.h"
 #include "apply/nft.h"
 #include "util/error.h"
 
@@ -108,6 +109,13 @@ gboolean vmnet_doctor_healthy(const VmnetDoctor *doc);
 /* Adds a finding of the running check; takes object and fix (fix may be NULL). */
 void vmnet_doctor_add(VmnetDoctor *doc, VmnetSeverity severity, char *object, char *fix,
                       const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+/*
+ * libvirt (doc->libvirt_uri, else qemu:///system) read once, read-only,
+ * for the checks of guests' NICs; NULL with *skipped (caller frees) saying
+ * why when it cannot be read. Caller owns the result.
+ */
+VmnetLibvirtHost *vmnet_doctor_libvirt_observe(const VmnetDoctor *doc, char **skipped);
 
 /* "vmnet [--netns NS] ARGS": a vmnet command line for a fix. Caller frees. */
 char *vmnet_doctor_cmd_vmnet(const VmnetDoctor *doc, const char *args);

@@ -26,19 +26,31 @@ import sys
 import time
 
 
-def serve(log, ready, specs):
+def bound(specs, kind):
+    """One socket of kind per ADDR:PORT ([::]:P is IPv6 only), bound (and listening for TCP)."""
     socks = []
     for spec in specs:
         addr, port = spec.rsplit(":", 1)
         addr = addr.strip("[]")
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_STREAM)
+        s = socket.socket(fam, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        elif kind == socket.SOCK_DGRAM:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         s.bind((addr, int(port)))
-        s.listen(64)
+        if kind == socket.SOCK_STREAM:
+            s.listen(64)
         socks.append(s)
+    return socks
+
+
+def listen_loop(log, ready, socks, take):
+    """
+    Says it is ready, then for an hour logs what take(sock) returns,
+    (data, peer, after) or None, and only then calls after() (if any).
+    """
     with open(ready, "w") as f:
         f.write("ready\n")
     end = time.monotonic() + 3600
@@ -46,16 +58,34 @@ def serve(log, ready, specs):
         while time.monotonic() < end:
             r, _, _ = select.select(socks, [], [], 5)
             for s in r:
-                c, peer = s.accept()
-                c.settimeout(5)
-                try:
-                    data = c.recv(256).decode(errors="replace").strip()
-                    out.write("%s %s %s\n" % (data, peer[0], s.getsockname()[1]))
+                got = take(s)
+                if got:
+                    out.write("%s %s %s\n" % (got[0], got[1], s.getsockname()[1]))
                     out.flush()
-                    c.sendall(b"ok\n")
-                except OSError:
-                    pass
-                c.close()
+                    if got[2]:
+                        got[2]()
+
+
+def serve(log, ready, specs):
+    def answer(c):
+        try:
+            c.sendall(b"ok\n")
+        except OSError:
+            pass
+        c.close()
+
+    def take(s):
+        # the answer follows the log line: a client that got it knows it is written
+        c, peer = s.accept()
+        c.settimeout(5)
+        try:
+            data = c.recv(256).decode(errors="replace").strip()
+        except OSError:
+            c.close()
+            return None
+        return (data, peer[0], lambda: answer(c))
+
+    listen_loop(log, ready, bound(specs, socket.SOCK_STREAM), take)
 
 
 def client(addr, port, token, src=None):
@@ -83,30 +113,11 @@ def client(addr, port, token, src=None):
 
 
 def userve(log, ready, specs):
-    socks = []
-    for spec in specs:
-        addr, port = spec.rsplit(":", 1)
-        addr = addr.strip("[]")
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if fam == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        else:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        s.bind((addr, int(port)))
-        socks.append(s)
-    with open(ready, "w") as f:
-        f.write("ready\n")
-    end = time.monotonic() + 3600
-    with open(log, "a") as out:
-        while time.monotonic() < end:
-            r, _, _ = select.select(socks, [], [], 5)
-            for s in r:
-                data, peer = s.recvfrom(512)
-                out.write("%s %s %s\n" % (data.decode(errors="replace").strip(), peer[0],
-                                          s.getsockname()[1]))
-                out.flush()
+    def take(s):
+        data, peer = s.recvfrom(512)
+        return (data.decode(errors="replace").strip(), peer[0], None)
+
+    listen_loop(log, ready, bound(specs, socket.SOCK_DGRAM), take)
 
 
 def udp(dst, port, token, src=None, sport=None, iface=None):

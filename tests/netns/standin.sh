@@ -19,6 +19,20 @@ wire() { # NS_A IF_A NS_B IF_B: a veth between two namespaces, both ends up
         ip -n "$P-$3" link set "$4" up
 }
 x() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
+slaac() { # NS PREFIX: waits (bounded) for an address a router advertisement gave
+        for _ in $(seq 150); do
+                jtrue --arg p "$2" '[.[].addr_info[] | select(.dynamic == true and (.local | startswith($p)))] | length > 0' \
+                        ip -n "$P-$1" -j addr show dev eth0 2>/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+apply_or_stop() { # WHAT: vmnet apply of $T/plan.xml in $P-host; the test stops when it fails
+        if ! vm "$P-host" apply "$T/plan.xml"; then
+                ko "apply of $1"; cat "$T/err"; finish; exit 1
+        fi
+        ok "apply of $1"
+}
 
 # listen NS ADDR:PORT...: a TCP listener logging to $T/log-NS (ready: $T/ready-NS)
 listen() { # NS ADDR:PORT...

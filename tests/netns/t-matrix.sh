@@ -89,10 +89,7 @@ cat >"$T/plan.xml" <<XML
   </policy>
 </plan>
 XML
-if ! vm "$P-host" apply "$T/plan.xml"; then
-        ko "apply of the matrix plan"; cat "$T/err"; finish; exit 1
-fi
-ok "apply of the matrix plan"
+apply_or_stop "the matrix plan"
 
 
 guest() { # NAME BRIDGE [ADDR4/LEN GW4 ADDR6/LEN GW6 [MAC-OF-GATEWAY]]
@@ -155,14 +152,6 @@ ra_guest() { # NAME BRIDGE: a guest that configures itself from router advertise
         x "$1" sysctl -qw net.ipv6.conf.eth0.accept_ra=2
         # a router solicitation now, when the link comes up again
         ip -n "$P-$1" link set eth0 down; ip -n "$P-$1" link set eth0 up
-}
-slaac() { # NS PREFIX: waits (bounded) for an address a router advertisement gave
-        for _ in $(seq 150); do
-                jtrue --arg p "$2" '[.[].addr_info[] | select(.dynamic == true and (.local | startswith($p)))] | length > 0' \
-                        ip -n "$P-$1" -j addr show dev eth0 2>/dev/null && return 0
-                sleep 0.1
-        done
-        return 1
 }
 ra_guest grao vm-nat; ra_guest grah vm-ho
 check "NAT network: the RA gave the guest an address" slaac grao fd99:1:

@@ -45,10 +45,7 @@ cat >"$T/plan.xml" <<'XML'
   </domain>
 </plan>
 XML
-if ! vm "$P-host" apply "$T/plan.xml"; then
-        ko "apply of the anti-spoofing plan"; cat "$T/err"; finish; exit 1
-fi
-ok "apply of the anti-spoofing plan"
+apply_or_stop "the anti-spoofing plan"
 
 declare -A IDX=([g1]=1 [g2]=2 [g3]=3 [grouter]=4 [gfree]=5)
 mac_of() { echo "52:54:00:77:00:0$1"; }
@@ -203,14 +200,6 @@ udp allow "dhcp-server allow on the interface: an offer" gfree 255.255.255.255 6
 udp allow "dhcp-server allow on the interface: a DHCPv6 reply" gfree fd77:1::12 546 fd77:1::14 547
 
 # --- router advertisements: g3 configures itself from what reaches it
-slaac() { # NS PREFIX: waits (bounded) for an address a router advertisement gave
-        for _ in $(seq 150); do
-                jtrue --arg p "$2" '[.[].addr_info[] | select(.dynamic == true and (.local | startswith($p)))] | length > 0' \
-                        ip -n "$P-$1" -j addr show dev eth0 2>/dev/null && return 0
-                sleep 0.1
-        done
-        return 1
-}
 x g3 sysctl -qw net.ipv6.conf.eth0.accept_ra=2
 x g1 "$PY" "$PROBE" ra eth0 2001:db8:bad:: >/dev/null
 x gfree "$PY" "$PROBE" ra eth0 2001:db8:900d:: >/dev/null
