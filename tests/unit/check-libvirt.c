@@ -606,6 +606,34 @@ START_TEST(test_domain_interfaces_in_sync)
 }
 END_TEST
 
+/*
+ * A running guest whose NIC was plugged before vmnet named taps (its tap is
+ * the hypervisor's vnetN or the test driver's testnetN, not vmn + MAC): the
+ * name alone is no reason to replug it (doctor's antispoof check reports it).
+ */
+START_TEST(test_domain_old_tap_name_kept)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(HEAD LAB("nat", "vm-lab", PGS_V1)
+                                                      "  <domain name='web1'>\n"
+                                                      "    <interface network='lab' mac='52:54:00:00:00:01'/>\n"
+                                                      "  </domain>\n" TAIL, "hv1.xml");
+        const VmnetDomain *d = g_ptr_array_index(plan->domains, 0);
+        g_autofree char *xml = vmnet_render_domain_interface_full(plan, d,
+                                                                  g_ptr_array_index(d->interfaces, 0),
+                                                                  FALSE);
+        g_autofree char *named = vmnet_render_domain_interface(plan, d,
+                                                               g_ptr_array_index(d->interfaces, 0));
+        g_autoptr(GPtrArray) actions = NULL;
+
+        ck_assert_ptr_null(strstr(xml, "<target"));
+        ck_assert_ptr_nonnull(strstr(named, "<target dev='vmn525400000001'/>"));
+        converge_xml(HEAD LAB("nat", "vm-lab", PGS_V1) TAIL);
+        define_domain("web1", xml, TRUE);
+        actions = diff_ok(plan);
+        ck_assert_uint_eq(actions->len, 0);
+}
+END_TEST
+
 START_TEST(test_domain_missing_or_foreign_mac)
 {
         g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(
@@ -1142,6 +1170,7 @@ static Suite *libvirt_suite(void)
         tcase_add_checked_fixture(dom, setup, teardown);
         tcase_add_test(dom, test_domain_interfaces_decisions);
         tcase_add_test(dom, test_domain_interfaces_in_sync);
+        tcase_add_test(dom, test_domain_old_tap_name_kept);
         tcase_add_test(dom, test_domain_missing_or_foreign_mac);
         tcase_add_test(dom, test_replug_decisions);
         tcase_add_test(dom, test_split_slots);
