@@ -508,6 +508,119 @@ static void concat_bytes(const VmnetNftValue *v, const VmnetNftDatatype *t, guin
         *len = off;
 }
 
+/*
+ * An interval set's element as the range [lo, hi] of its key: each address
+ * field from its prefix's first to its last address, every other field
+ * itself.
+ */
+static void range_bytes(const VmnetNftSet *set, const VmnetNftValue *v, guint8 *lo, guint8 *hi,
+                        guint *len)
+{
+        guint off = 0;
+
+        for (guint i = 0; i < set->n_key; i++) {
+                guint flen = round4(vmnet_nft_datatype_len(set->key[i]));
+                guint8 b[16];
+
+                vmnet_nft_value_bytes(&v[i], b);
+                memcpy(lo + off, b, flen);
+                if (v[i].type == VMNET_NFT_DT_IPV4_ADDR || v[i].type == VMNET_NFT_DT_IPV6_ADDR) {
+                        VmnetPrefix p = { .addr = v[i].addr, .prefix = v[i].prefix };
+                        VmnetAddr last;
+
+                        vmnet_prefix_last(&p, &last);
+                        memcpy(hi + off, last.bytes, flen);
+                } else {
+                        memcpy(hi + off, b, flen);
+                }
+                off += flen;
+        }
+        *len = off;
+}
+
+static struct nftnl_set_elem *elem_new(const guint8 *key, guint len, guint32 flags)
+{
+        struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+        if (flags)
+                nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+        return e;
+}
+
+typedef struct {
+        guint8 lo[16], hi[16];
+} Range;
+
+static gint cmp_range(gconstpointer a, gconstpointer b)
+{
+        return memcmp(((const Range *)a)->lo, ((const Range *)b)->lo, 16);
+}
+
+/*
+ * The elements of an interval set, as nft 1.0.6 sends them (its
+ * src/segtree.c and netlink.c). A concatenation (the kernel's pipapo set):
+ * one element per range, its first key and NFTA_SET_ELEM_KEY_END. A single
+ * field (the rbtree set): the ranges in order, each as its first key and,
+ * flagged as an interval end, the key after its last (none after the top
+ * of the address space: the start says "open" in its userdata), after an
+ * end at zero when the first range does not start there.
+ */
+static void add_interval_elems(struct nftnl_set *s, const VmnetNftSet *set)
+{
+        guint n = vmnet_nft_set_n_elements(set);
+        g_autoptr(GArray) ranges = NULL;
+        guint8 zero[16] = { 0 };
+        guint len = 0;
+
+        if (set->n_key > 1) {
+                for (guint i = 0; i < n; i++) {
+                        guint8 lo[VMNET_NFT_MAX_CONCAT * 16], hi[VMNET_NFT_MAX_CONCAT * 16];
+                        struct nftnl_set_elem *e;
+
+                        range_bytes(set, vmnet_nft_set_element(set, i), lo, hi, &len);
+                        e = elem_new(lo, len, 0);
+                        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, hi, len);
+                        nftnl_set_elem_add(s, e);
+                }
+                return;
+        }
+        ranges = g_array_sized_new(FALSE, TRUE, sizeof(Range), n);
+        for (guint i = 0; i < n; i++) {
+                Range r;
+
+                memset(&r, 0, sizeof(r));
+
+                range_bytes(set, vmnet_nft_set_element(set, i), r.lo, r.hi, &len);
+                g_array_append_val(ranges, r);
+        }
+        g_array_sort(ranges, cmp_range);
+        for (guint i = 0; i < ranges->len; i++) {
+                Range *r = &g_array_index(ranges, Range, i);
+                gboolean open = TRUE;
+                struct nftnl_set_elem *start;
+
+                if (i == 0 && memcmp(r->lo, zero, len) != 0)
+                        nftnl_set_elem_add(s, elem_new(zero, len, NFT_SET_ELEM_INTERVAL_END));
+                start = elem_new(r->lo, len, 0);
+                /* hi + 1, big endian; open when it wraps */
+                for (int b = (int)len - 1; b >= 0 && open; b--)
+                        open = ++r->hi[b] == 0;
+                if (open) {
+                        struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+                        nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_ELEM_FLAGS,
+                                            NFTNL_SET_ELEM_F_INTERVAL_OPEN);
+                        nftnl_set_elem_set(start, NFTNL_SET_ELEM_USERDATA,
+                                           nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+                        nftnl_udata_buf_free(ud);
+                }
+                nftnl_set_elem_add(s, start);
+                if (!open)
+                        nftnl_set_elem_add(s, elem_new(r->hi, len, NFT_SET_ELEM_INTERVAL_END));
+        }
+}
+
 static struct nftnl_set *build_set(const VmnetNftIr *ir, const VmnetNftSet *set, guint32 id)
 {
         guint32 family = vmnet_nft_family_nfproto(ir->family);
@@ -518,7 +631,10 @@ static struct nftnl_set *build_set(const VmnetNftIr *ir, const VmnetNftSet *set,
         nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
         nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
         nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
-        nftnl_set_set_u32(s, NFTNL_SET_FLAGS, set->n_data ? NFT_SET_MAP : 0);
+        nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+                          (set->n_data ? NFT_SET_MAP : 0) |
+                                  (set->interval ? NFT_SET_INTERVAL : 0) |
+                                  (set->interval && set->n_key > 1 ? NFT_SET_CONCAT : 0));
         nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
         nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
         if (set->n_data) {
@@ -527,8 +643,20 @@ static struct nftnl_set *build_set(const VmnetNftIr *ir, const VmnetNftSet *set,
                 nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, dtype);
                 nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, dlen);
         }
+        if (set->interval && set->n_key > 1) {
+                /* the field lengths the kernel's pipapo set needs */
+                guint8 field_len[VMNET_NFT_MAX_CONCAT];
+
+                for (guint i = 0; i < set->n_key; i++)
+                        field_len[i] = (guint8)vmnet_nft_datatype_len(set->key[i]);
+                nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, field_len, set->n_key);
+        }
         nftnl_set_set_u32(s, NFTNL_SET_ID, id);
         set_userdata(s, set);
+        if (set->interval) {
+                add_interval_elems(s, set);
+                return s;
+        }
 
         for (guint i = 0; i < vmnet_nft_set_n_elements(set); i++) {
                 const VmnetNftValue *v = vmnet_nft_set_element(set, i);

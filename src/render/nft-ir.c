@@ -141,8 +141,17 @@ VmnetNftValue vmnet_nft_value_addr(const VmnetAddr *addr)
         VmnetNftValue v = {
                 .type = addr->family == AF_INET6 ? VMNET_NFT_DT_IPV6_ADDR : VMNET_NFT_DT_IPV4_ADDR,
                 .addr = *addr,
+                .prefix = vmnet_addr_len(addr) * 8,
         };
 
+        return v;
+}
+
+VmnetNftValue vmnet_nft_value_prefix(const VmnetPrefix *prefix)
+{
+        VmnetNftValue v = vmnet_nft_value_addr(&prefix->addr);
+
+        v.prefix = prefix->prefix;
         return v;
 }
 
@@ -265,6 +274,15 @@ VmnetNftSet *vmnet_nft_ir_add_set(VmnetNftIr *ir, const char *name, const VmnetN
         return s;
 }
 
+VmnetNftSet *vmnet_nft_ir_add_interval_set(VmnetNftIr *ir, const char *name,
+                                           const VmnetNftDatatype *key, guint n_key)
+{
+        VmnetNftSet *s = vmnet_nft_ir_add_set(ir, name, key, n_key, NULL, 0);
+
+        s->interval = TRUE;
+        return s;
+}
+
 VmnetNftSet *vmnet_nft_ir_find_set(const VmnetNftIr *ir, const char *name)
 {
         for (guint i = 0; i < ir->sets->len; i++) {
@@ -286,13 +304,16 @@ const VmnetNftValue *vmnet_nft_set_element(const VmnetNftSet *set, guint i)
         return &g_array_index(set->elements, VmnetNftValue, i * (set->n_key + set->n_data));
 }
 
+/* An interval set's key is a range: the prefix lengths are part of it. */
 static GBytes *key_bytes(const VmnetNftSet *set, const VmnetNftValue *v)
 {
-        guint8 buf[VMNET_NFT_MAX_CONCAT * 16];
+        guint8 buf[VMNET_NFT_MAX_CONCAT * 17];
 
-        for (guint k = 0; k < set->n_key; k++)
-                vmnet_nft_value_bytes(&v[k], buf + 16 * k);
-        return g_bytes_new(buf, 16 * set->n_key);
+        for (guint k = 0; k < set->n_key; k++) {
+                vmnet_nft_value_bytes(&v[k], buf + 17 * k);
+                buf[17 * k + 16] = set->interval ? (guint8)v[k].prefix : 0;
+        }
+        return g_bytes_new(buf, 17 * set->n_key);
 }
 
 gboolean vmnet_nft_set_add_element(VmnetNftSet *set, const VmnetNftValue *values)
@@ -728,11 +749,81 @@ static gboolean subnet_has_forward_target(const VmnetNetwork *net, const VmnetSu
         return FALSE;
 }
 
+/*
+ * The interval set called name, made on first use. Sets are declared in the
+ * order they were made: declare_sets() makes a group in a fixed order first,
+ * prune_sets() removes those of them that stayed empty.
+ */
+static VmnetNftSet *interval_set(VmnetNftIr *ir, const char *name, const VmnetNftDatatype *key,
+                                 guint n_key)
+{
+        VmnetNftSet *s = vmnet_nft_ir_find_set(ir, name);
+
+        return s ? s : vmnet_nft_ir_add_interval_set(ir, name, key, n_key);
+}
+
+typedef struct {
+        const char *name;
+        VmnetNftDatatype key[VMNET_NFT_MAX_CONCAT];
+        guint n_key;
+} IntervalSetDecl;
+
+static void declare_sets(VmnetNftIr *ir, const IntervalSetDecl *decl, guint n)
+{
+        for (guint i = 0; i < n; i++)
+                interval_set(ir, decl[i].name, decl[i].key, decl[i].n_key);
+}
+
+/* Removes the sets from index first on that have no element. */
+static void prune_sets(VmnetNftIr *ir, guint first)
+{
+        for (guint i = ir->sets->len; i > first; i--)
+                if (vmnet_nft_set_n_elements(g_ptr_array_index(ir->sets, i - 1)) == 0)
+                        g_ptr_array_remove_index(ir->sets, i - 1);
+}
+
+static VmnetNftSelector saddr_sel(gboolean v6)
+{
+        return v6 ? VMNET_NFT_SEL_IP6_SADDR : VMNET_NFT_SEL_IP_SADDR;
+}
+
+static VmnetNftSelector daddr_sel(gboolean v6)
+{
+        return v6 ? VMNET_NFT_SEL_IP6_DADDR : VMNET_NFT_SEL_IP_DADDR;
+}
+
+static VmnetNftDatatype addr_type(gboolean v6)
+{
+        return v6 ? VMNET_NFT_DT_IPV6_ADDR : VMNET_NFT_DT_IPV4_ADDR;
+}
+
+/*
+ * The sets of the postrouting chain, so that it has the same six rules
+ * whatever the number of NAT networks (index 0: IPv4, 1: IPv6):
+ *   masq4      ip saddr                  the subnets of NAT networks without out=
+ *   masq_via4  oifname . ip saddr        out= and the subnets of those with it
+ *   hairpin4   ip saddr . ip daddr       each subnet a port forward lands in, twice
+ * Subnets never overlap (the validator refuses it), so neither do elements.
+ */
+static const char *const set_masq[] = { "masq4", "masq6" };
+static const char *const set_masq_via[] = { "masq_via4", "masq_via6" };
+static const char *const set_hairpin[] = { "hairpin4", "hairpin6" };
+
 static void add_postrouting(VmnetNftIr *ir, const VmnetPlan *plan)
 {
-        VmnetNftChain *chain = NULL;
+        static const IntervalSetDecl decl[] = {
+                { "masq4", { VMNET_NFT_DT_IPV4_ADDR }, 1 },
+                { "masq_via4", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV4_ADDR }, 2 },
+                { "hairpin4", { VMNET_NFT_DT_IPV4_ADDR, VMNET_NFT_DT_IPV4_ADDR }, 2 },
+                { "masq6", { VMNET_NFT_DT_IPV6_ADDR }, 1 },
+                { "masq_via6", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV6_ADDR }, 2 },
+                { "hairpin6", { VMNET_NFT_DT_IPV6_ADDR, VMNET_NFT_DT_IPV6_ADDR }, 2 },
+        };
+        guint first = ir->sets->len;
+        VmnetNftChain *chain;
 
-        /* Masquerade what leaves the NAT subnets towards the outside. */
+        declare_sets(ir, decl, G_N_ELEMENTS(decl));
+
         for (guint n = 0; n < plan->networks->len; n++) {
                 VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
 
@@ -740,25 +831,60 @@ static void add_postrouting(VmnetNftIr *ir, const VmnetPlan *plan)
                         continue;
                 for (guint i = 0; i < net->subnets->len; i++) {
                         VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
-                        int family = sub->cidr.addr.family;
-                        gboolean v6 = family == AF_INET6;
+                        gboolean v6 = sub->cidr.addr.family == AF_INET6;
+                        VmnetNftDatatype a = addr_type(v6);
+                        VmnetNftValue v[] = { vmnet_nft_value_prefix(&sub->cidr),
+                                              vmnet_nft_value_prefix(&sub->cidr) };
+
+                        if (net->nat_out) {
+                                VmnetNftDatatype key[] = { VMNET_NFT_DT_IFNAME, a };
+                                VmnetNftValue via[] = { vmnet_nft_value_ifname(net->nat_out),
+                                                        v[0] };
+
+                                vmnet_nft_set_add_element(
+                                        interval_set(ir, set_masq_via[v6], key, 2), via);
+                        } else {
+                                vmnet_nft_set_add_element(interval_set(ir, set_masq[v6], &a, 1),
+                                                          v);
+                        }
+                        if (subnet_has_forward_target(net, sub)) {
+                                VmnetNftDatatype key[] = { a, a };
+
+                                vmnet_nft_set_add_element(
+                                        interval_set(ir, set_hairpin[v6], key, 2), v);
+                        }
+                }
+        }
+        prune_sets(ir, first);
+        if (!vmnet_nft_ir_find_set(ir, set_masq[0]) && !vmnet_nft_ir_find_set(ir, set_masq[1]) &&
+            !vmnet_nft_ir_find_set(ir, set_masq_via[0]) &&
+            !vmnet_nft_ir_find_set(ir, set_masq_via[1]))
+                return;
+        chain = vmnet_nft_ir_add_chain(ir, "postrouting", VMNET_NFT_CHAIN_NAT,
+                                       VMNET_NFT_HOOK_POSTROUTING, 100, FALSE);
+
+        /* Masquerade what leaves the NAT subnets towards the outside. */
+        for (int via = 0; via <= 1; via++) {
+                for (int v6 = 0; v6 <= 1; v6++) {
+                        static const VmnetNftSelector oif_saddr4[] = { VMNET_NFT_SEL_OIFNAME,
+                                                                       VMNET_NFT_SEL_IP_SADDR };
+                        static const VmnetNftSelector oif_saddr6[] = { VMNET_NFT_SEL_OIFNAME,
+                                                                       VMNET_NFT_SEL_IP6_SADDR };
+                        VmnetNftSelector saddr = saddr_sel(v6);
+                        const char *set = via ? set_masq_via[v6] : set_masq[v6];
                         VmnetNftRule *r;
 
-                        if (!chain)
-                                chain = vmnet_nft_ir_add_chain(ir, "postrouting",
-                                                               VMNET_NFT_CHAIN_NAT,
-                                                               VMNET_NFT_HOOK_POSTROUTING, 100,
-                                                               FALSE);
+                        if (!vmnet_nft_ir_find_set(ir, set))
+                                continue;
                         r = vmnet_nft_chain_add_rule(chain);
-                        vmnet_nft_rule_match_nfproto(r, family);
-                        if (net->nat_out)
-                                vmnet_nft_rule_match_ifname(r, VMNET_NFT_SEL_OIFNAME, FALSE,
-                                                            net->nat_out);
-                        else
+                        vmnet_nft_rule_match_nfproto(r, v6 ? AF_INET6 : AF_INET);
+                        if (via) {
+                                vmnet_nft_rule_match_lookup(r, v6 ? oif_saddr6 : oif_saddr4, 2,
+                                                            FALSE, set);
+                        } else {
                                 vmnet_nft_rule_match_lookup(r, sel_oif, 1, TRUE, SET_BRIDGES);
-                        vmnet_nft_rule_match_prefix(r, v6 ? VMNET_NFT_SEL_IP6_SADDR
-                                                          : VMNET_NFT_SEL_IP_SADDR,
-                                                    FALSE, &sub->cidr);
+                                vmnet_nft_rule_match_lookup(r, &saddr, 1, FALSE, set);
+                        }
                         if (!v6) {
                                 /*
                                  * As libvirt: never masquerade local
@@ -787,30 +913,17 @@ static void add_postrouting(VmnetNftIr *ir, const VmnetPlan *plan)
          * the target would answer the client directly, and the client would
          * drop a reply from an address it never talked to.
          */
-        for (guint n = 0; chain && n < plan->networks->len; n++) {
-                VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
+        for (int v6 = 0; v6 <= 1; v6++) {
+                VmnetNftSelector sel[] = { saddr_sel(v6), daddr_sel(v6) };
+                VmnetNftRule *r;
 
-                if (net->mode != VMNET_MODE_NAT)
+                if (!vmnet_nft_ir_find_set(ir, set_hairpin[v6]))
                         continue;
-                for (guint i = 0; i < net->subnets->len; i++) {
-                        VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
-                        gboolean v6 = sub->cidr.addr.family == AF_INET6;
-                        VmnetNftRule *r;
-
-                        if (!subnet_has_forward_target(net, sub))
-                                continue;
-                        r = vmnet_nft_chain_add_rule(chain);
-                        vmnet_nft_rule_match_nfproto(r, sub->cidr.addr.family);
-                        vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATUS,
-                                                   VMNET_NFT_CT_STATUS_DNAT);
-                        vmnet_nft_rule_match_prefix(r, v6 ? VMNET_NFT_SEL_IP6_SADDR
-                                                          : VMNET_NFT_SEL_IP_SADDR,
-                                                    FALSE, &sub->cidr);
-                        vmnet_nft_rule_match_prefix(r, v6 ? VMNET_NFT_SEL_IP6_DADDR
-                                                          : VMNET_NFT_SEL_IP_DADDR,
-                                                    FALSE, &sub->cidr);
-                        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_MASQUERADE);
-                }
+                r = vmnet_nft_chain_add_rule(chain);
+                vmnet_nft_rule_match_nfproto(r, v6 ? AF_INET6 : AF_INET);
+                vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATUS, VMNET_NFT_CT_STATUS_DNAT);
+                vmnet_nft_rule_match_lookup(r, sel, 2, FALSE, set_hairpin[v6]);
+                vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_MASQUERADE);
         }
 }
 
@@ -836,20 +949,108 @@ static void add_reject(VmnetNftChain *chain, const VmnetNftSelector *sel, const 
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_REJECT_ADMIN);
 }
 
-/* "iifname|oifname BRIDGE [oifname OUT] ip|ip6 saddr|daddr PREFIX accept" */
-static void add_prefix_accept(VmnetNftChain *chain, VmnetNftSelector ifsel, const char *bridge,
-                              const char *out, gboolean dst, const VmnetPrefix *p)
+/*
+ * TRUE when the route i of a routed network lies inside another of its
+ * routes (nested routes are allowed; subnets overlap nothing): the outer
+ * element already covers it, and an interval set refuses overlaps.
+ */
+static gboolean route_nested(const VmnetNetwork *net, guint i)
+{
+        const VmnetRoute *ri = g_ptr_array_index(net->routes, i);
+
+        for (guint j = 0; j < net->routes->len; j++) {
+                const VmnetRoute *rj = g_ptr_array_index(net->routes, j);
+
+                if (j == i || rj->to.addr.family != ri->to.addr.family ||
+                    !vmnet_prefix_overlaps(&rj->to, &ri->to))
+                        continue;
+                if (rj->to.prefix < ri->to.prefix || (rj->to.prefix == ri->to.prefix && j < i))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/*
+ * What NAT and routed networks forward, as sets keyed on the bridge and
+ * the prefix, so the forward chain has the same six rules whatever the
+ * number of networks (index 0: IPv4, 1: IPv6):
+ *   out4      iifname . ip saddr            NAT without out=: its subnets; routed: its
+ *                                           subnets and the prefixes routed behind its
+ *                                           guests; out to anything but a vmnet bridge
+ *   out_via4  iifname . oifname . ip saddr  NAT with out=: its subnets, out of out= only
+ *   in4       oifname . ip daddr            routed: the same prefixes, inwards
+ */
+static const char *const set_out[] = { "out4", "out6" };
+static const char *const set_out_via[] = { "out_via4", "out_via6" };
+static const char *const set_in[] = { "in4", "in6" };
+
+static void add_forward_prefix(VmnetNftIr *ir, const VmnetNetwork *net, const VmnetPrefix *p)
 {
         gboolean v6 = p->addr.family == AF_INET6;
-        VmnetNftSelector asel = dst ? (v6 ? VMNET_NFT_SEL_IP6_DADDR : VMNET_NFT_SEL_IP_DADDR)
-                                    : (v6 ? VMNET_NFT_SEL_IP6_SADDR : VMNET_NFT_SEL_IP_SADDR);
-        VmnetNftRule *r = vmnet_nft_chain_add_rule(chain);
+        VmnetNftDatatype a = addr_type(v6);
+        VmnetNftValue br = vmnet_nft_value_ifname(net->bridge);
+        VmnetNftValue pv = vmnet_nft_value_prefix(p);
+        VmnetNftDatatype key[] = { VMNET_NFT_DT_IFNAME, a };
+        VmnetNftValue v[] = { br, pv };
 
-        vmnet_nft_rule_match_nfproto(r, p->addr.family);
-        vmnet_nft_rule_match_ifname(r, ifsel, FALSE, bridge);
-        if (out)
-                vmnet_nft_rule_match_ifname(r, VMNET_NFT_SEL_OIFNAME, FALSE, out);
-        vmnet_nft_rule_match_prefix(r, asel, FALSE, p);
+        if (net->mode == VMNET_MODE_NAT && net->nat_out) {
+                VmnetNftDatatype key3[] = { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IFNAME, a };
+                VmnetNftValue v3[] = { br, vmnet_nft_value_ifname(net->nat_out), pv };
+
+                vmnet_nft_set_add_element(interval_set(ir, set_out_via[v6], key3, 3), v3);
+                return;
+        }
+        vmnet_nft_set_add_element(interval_set(ir, set_out[v6], key, 2), v);
+        if (net->mode == VMNET_MODE_ROUTED)
+                vmnet_nft_set_add_element(interval_set(ir, set_in[v6], key, 2), v);
+}
+
+static void add_forward_sets(VmnetNftIr *ir, const VmnetPlan *plan)
+{
+        static const IntervalSetDecl decl[] = {
+                { "out4", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV4_ADDR }, 2 },
+                { "out_via4", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV4_ADDR },
+                  3 },
+                { "in4", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV4_ADDR }, 2 },
+                { "out6", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV6_ADDR }, 2 },
+                { "out_via6", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV6_ADDR },
+                  3 },
+                { "in6", { VMNET_NFT_DT_IFNAME, VMNET_NFT_DT_IPV6_ADDR }, 2 },
+        };
+        guint first = ir->sets->len;
+
+        declare_sets(ir, decl, G_N_ELEMENTS(decl));
+        for (guint n = 0; n < plan->networks->len; n++) {
+                VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
+
+                if (!net->bridge || (net->mode != VMNET_MODE_NAT && net->mode != VMNET_MODE_ROUTED))
+                        continue;
+                for (guint i = 0; i < net->subnets->len; i++) {
+                        VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
+
+                        add_forward_prefix(ir, net, &sub->cidr);
+                }
+                for (guint i = 0; net->mode == VMNET_MODE_ROUTED && i < net->routes->len; i++) {
+                        VmnetRoute *rt = g_ptr_array_index(net->routes, i);
+
+                        if (!route_nested(net, i))
+                                add_forward_prefix(ir, net, &rt->to);
+                }
+        }
+        prune_sets(ir, first);
+}
+
+/* "meta nfproto ipv4|ipv6 SELECTORS @set accept", when the plan made the set. */
+static void add_family_set_accept(VmnetNftIr *ir, VmnetNftChain *chain, gboolean v6,
+                                  const VmnetNftSelector *sel, guint n_sel, const char *set)
+{
+        VmnetNftRule *r;
+
+        if (!vmnet_nft_ir_find_set(ir, set))
+                return;
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_nfproto(r, v6 ? AF_INET6 : AF_INET);
+        vmnet_nft_rule_match_lookup(r, sel, n_sel, FALSE, set);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 }
 
@@ -862,7 +1063,7 @@ static void add_prefix_accept(VmnetNftChain *chain, VmnetNftSelector ifsel, cons
  * vmnet bridge is rejected with ICMP administratively prohibited, as
  * libvirt does, so a failure is visible at once.
  */
-static void add_forward(VmnetNftIr *ir, const VmnetPlan *plan)
+static void add_forward(VmnetNftIr *ir)
 {
         static const VmnetNftSelector same[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME };
         static const VmnetNftSelector pair[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME };
@@ -945,44 +1146,17 @@ static void add_forward(VmnetNftIr *ir, const VmnetPlan *plan)
          * of out= when the plan names it. Routed: its subnets and the
          * prefixes routed behind its guests, both ways. Host-only gets
          * nothing, nor does the other family of a network without a
-         * subnet of it.
+         * subnet of it. One lookup each, whatever the number of networks.
          */
-        for (guint n = 0; n < plan->networks->len; n++) {
-                VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
-                const char *out = net->nat_out;
+        for (int v6 = 0; v6 <= 1; v6++) {
+                VmnetNftSelector out[] = { VMNET_NFT_SEL_IIFNAME, saddr_sel(v6) };
+                VmnetNftSelector via[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME,
+                                           saddr_sel(v6) };
+                VmnetNftSelector in[] = { VMNET_NFT_SEL_OIFNAME, daddr_sel(v6) };
 
-                if (!net->bridge || (net->mode != VMNET_MODE_NAT && net->mode != VMNET_MODE_ROUTED))
-                        continue;
-                for (guint i = 0; i < net->subnets->len; i++) {
-                        VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
-
-                        if (net->mode == VMNET_MODE_NAT)
-                                add_prefix_accept(chain, VMNET_NFT_SEL_IIFNAME, net->bridge, out,
-                                                  FALSE, &sub->cidr);
-                        else
-                                add_prefix_accept(chain, VMNET_NFT_SEL_IIFNAME, net->bridge, NULL,
-                                                  FALSE, &sub->cidr);
-                }
-                for (guint i = 0; net->mode == VMNET_MODE_ROUTED && i < net->routes->len; i++) {
-                        VmnetRoute *rt = g_ptr_array_index(net->routes, i);
-
-                        add_prefix_accept(chain, VMNET_NFT_SEL_IIFNAME, net->bridge, NULL, FALSE,
-                                          &rt->to);
-                }
-                if (net->mode != VMNET_MODE_ROUTED)
-                        continue;
-                for (guint i = 0; i < net->subnets->len; i++) {
-                        VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
-
-                        add_prefix_accept(chain, VMNET_NFT_SEL_OIFNAME, net->bridge, NULL, TRUE,
-                                          &sub->cidr);
-                }
-                for (guint i = 0; i < net->routes->len; i++) {
-                        VmnetRoute *rt = g_ptr_array_index(net->routes, i);
-
-                        add_prefix_accept(chain, VMNET_NFT_SEL_OIFNAME, net->bridge, NULL, TRUE,
-                                          &rt->to);
-                }
+                add_family_set_accept(ir, chain, v6, out, 2, set_out[v6]);
+                add_family_set_accept(ir, chain, v6, via, 3, set_out_via[v6]);
+                add_family_set_accept(ir, chain, v6, in, 2, set_in[v6]);
         }
         add_reject(chain, sel_iif, SET_BRIDGES);
         add_reject(chain, sel_oif, SET_BRIDGES);
@@ -1467,8 +1641,9 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
                 add_dnat_rules(ir, chain, TRUE);
         }
         add_postrouting(ir, plan);
+        add_forward_sets(ir, plan);
         add_input(ir);
-        add_forward(ir, plan);
+        add_forward(ir);
         ir->bridge = bridge_ir_from_plan(plan, comment);
 
         return g_steal_pointer(&ir);

@@ -63,6 +63,8 @@ typedef struct {
         VmnetNftDatatype type;
         char ifname[VMNET_IFNAMSIZ]; /* IFNAME */
         VmnetAddr addr;              /* IPV4_ADDR / IPV6_ADDR */
+        guint prefix;                /* IPV4_ADDR / IPV6_ADDR: addr/prefix, a range in an interval set's key;
+                                      * else the whole address */
         VmnetMac mac;                /* ETHER_ADDR */
         guint32 num;                 /* INET_PROTO (6/17), INET_SERVICE (host order), NFPROTO (2/10), FIB_ADDRTYPE (RTN_*),
                                         ETHER_TYPE (host order), ICMPV6_TYPE */
@@ -167,6 +169,7 @@ typedef struct {
         guint n_key;
         VmnetNftDatatype data[VMNET_NFT_MAX_CONCAT];
         guint n_data;     /* 0 = a set, else a map */
+        gboolean interval; /* flags interval: address fields of the key are prefixes */
         GArray *elements; /* VmnetNftValue, n_key + n_data consecutive values per element */
         GHashTable *keys; /* GBytes of each element's key, to refuse duplicates quickly */
 } VmnetNftSet;
@@ -217,6 +220,14 @@ char *vmnet_nft_rule_to_text(const VmnetNftRule *rule);
 /* Adds an empty set (n_data 0) or map; returns it (owned by ir). */
 VmnetNftSet *vmnet_nft_ir_add_set(VmnetNftIr *ir, const char *name, const VmnetNftDatatype *key,
                                   guint n_key, const VmnetNftDatatype *data, guint n_data);
+/*
+ * Adds an empty `flags interval` set (never a map): its key's address fields
+ * hold prefixes (vmnet_nft_value_prefix()), so one element covers a subnet.
+ * The caller adds no two elements that overlap (the kernel refuses them):
+ * within one element's other fields, prefixes are disjoint.
+ */
+VmnetNftSet *vmnet_nft_ir_add_interval_set(VmnetNftIr *ir, const char *name,
+                                           const VmnetNftDatatype *key, guint n_key);
 /* Borrowed; NULL when absent. */
 VmnetNftSet *vmnet_nft_ir_find_set(const VmnetNftIr *ir, const char *name);
 /*
@@ -268,6 +279,8 @@ void vmnet_nft_value_bytes(const VmnetNftValue *v, guint8 *buf);
 
 VmnetNftValue vmnet_nft_value_ifname(const char *ifname);
 VmnetNftValue vmnet_nft_value_addr(const VmnetAddr *addr);
+/* A prefix, for an interval set's key. */
+VmnetNftValue vmnet_nft_value_prefix(const VmnetPrefix *prefix);
 VmnetNftValue vmnet_nft_value_proto(guint8 proto);
 VmnetNftValue vmnet_nft_value_port(guint16 port);
 VmnetNftValue vmnet_nft_value_mac(const VmnetMac *mac);

@@ -14,7 +14,8 @@
  * transaction, like vmnet_nft_replace() does.
  */
 
-static void append_value(GString *out, const VmnetNftValue *v)
+/* interval: the value is part of an interval set's key, where addresses are prefixes. */
+static void append_value(GString *out, const VmnetNftValue *v, gboolean interval)
 {
         g_autofree char *s = NULL;
 
@@ -36,6 +37,8 @@ static void append_value(GString *out, const VmnetNftValue *v)
         case VMNET_NFT_DT_IPV6_ADDR:
                 s = vmnet_addr_to_string(&v->addr);
                 g_string_append(out, s);
+                if (interval && v->prefix < vmnet_addr_len(&v->addr) * 8)
+                        g_string_append_printf(out, "/%u", v->prefix);
                 return;
         case VMNET_NFT_DT_INET_PROTO:
                 if (v->num == VMNET_PROTO_TCP)
@@ -90,12 +93,12 @@ static void append_value(GString *out, const VmnetNftValue *v)
         }
 }
 
-static void append_values(GString *out, const VmnetNftValue *v, guint n)
+static void append_values(GString *out, const VmnetNftValue *v, guint n, gboolean interval)
 {
         for (guint i = 0; i < n; i++) {
                 if (i)
                         g_string_append(out, " . ");
-                append_value(out, &v[i]);
+                append_value(out, &v[i], interval);
         }
 }
 
@@ -155,7 +158,7 @@ static void append_match(GString *out, const VmnetNftMatch *m)
         case VMNET_NFT_MATCH_CMP:
                 g_string_append_printf(out, "%s %s", vmnet_nft_selector_text(m->sel[0]),
                                        m->negate ? "!= " : "");
-                append_value(out, &m->value);
+                append_value(out, &m->value, FALSE);
                 return;
         case VMNET_NFT_MATCH_PREFIX:
                 s = vmnet_addr_to_string(&m->prefix.addr);
@@ -276,16 +279,18 @@ static void append_set(GString *out, const VmnetNftSet *s)
                 append_types(out, s->data, s->n_data);
         }
         g_string_append_c(out, '\n');
+        if (s->interval)
+                g_string_append(out, "\t\tflags interval\n");
         if (n > 0) {
                 g_string_append(out, "\t\telements = {");
                 for (guint i = 0; i < n; i++) {
                         const VmnetNftValue *v = vmnet_nft_set_element(s, i);
 
                         g_string_append(out, i ? ",\n\t\t\t     " : " ");
-                        append_values(out, v, s->n_key);
+                        append_values(out, v, s->n_key, s->interval);
                         if (s->n_data) {
                                 g_string_append(out, " : ");
-                                append_values(out, v + s->n_key, s->n_data);
+                                append_values(out, v + s->n_key, s->n_data, FALSE);
                         }
                 }
                 g_string_append(out, " }\n");

@@ -25,8 +25,10 @@ check "static route of routed network" jtrue '.[0].gateway == "10.77.3.254" and 
 check "ip_forward on" test "$(ip netns exec "$ns" sysctl -n net.ipv4.ip_forward)" = 1
 check "nft table inet vmnet exists" ip netns exec "$ns" nft list table inet vmnet
 check "port forward in the map" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q '8080 : 10.77.1.10 . 80'"
-# Not the hairpin rule (ct status dnat ... ip saddr 10.77.1.0/24 ... masquerade): the way out.
-check "masquerade for 10.77.1.0/24 out of the host" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q 'oifname != @bridges ip saddr 10.77.1.0/24 .*masquerade'"
+# Not the hairpin rule (ct status dnat ip saddr . ip daddr @hairpin4 masquerade): the way out,
+# one rule for every NAT network, whose subnets are the elements of @masq4.
+check "masquerade for @masq4 out of the host" sh -c "ip netns exec $ns nft list table inet vmnet | grep -q 'oifname != @bridges ip saddr @masq4 .*masquerade'"
+check "10.77.1.0/24 in @masq4" jtrue '[.nftables[].set? // empty | .elem[] | select(.prefix.addr == "10.77.1.0" and .prefix.len == 24)] | length == 1' ip netns exec "$ns" nft -j list set inet vmnet masq4
 
 # --- re-apply is a no-op ---------------------------------------------------------
 snapshot "$ns" "$T/applied"

@@ -144,10 +144,15 @@ START_TEST(test_sample_lines)
         assert_line(text, "meta nfproto ipv4 ip daddr != 127.0.0.0/8 fib daddr type local dnat "
                           "ip to meta l4proto . th dport map @fwd4");
         assert_line(text, "type nat hook output priority -100; policy accept;");
-        assert_line(text, "meta nfproto ipv4 oifname \"eno1\" ip saddr 192.168.50.0/24 ip daddr "
+        /* per-network rules are set elements: the chains do not grow with networks */
+        assert_line(text, "meta nfproto ipv4 oifname . ip saddr @masq_via4 ip daddr "
                           "!= 224.0.0.0/24 ip daddr != 255.255.255.255 masquerade");
-        assert_line(text, "meta nfproto ipv4 ct status dnat ip saddr 192.168.50.0/24 ip daddr "
-                          "192.168.50.0/24 masquerade");
+        ck_assert_ptr_nonnull(strstr(text, "set masq_via4 {\n\t\ttype ifname . ipv4_addr\n"
+                                           "\t\tflags interval\n\t\telements = { \"eno1\" . "
+                                           "192.168.50.0/24 }\n"));
+        assert_line(text, "meta nfproto ipv4 ct status dnat ip saddr . ip daddr @hairpin4 "
+                          "masquerade");
+        assert_line(text, "elements = { 192.168.50.0/24 . 192.168.50.0/24 }");
         assert_line(text, "iifname . oifname @same_bridge accept");
         assert_line(text, "iifname != @bridges oifname != @bridges accept");
         assert_line(text, "ct state established,related accept");
@@ -160,11 +165,17 @@ START_TEST(test_sample_lines)
         assert_no_line(text, "iifname . oifname . meta l4proto @allow_proto accept");
         assert_line(text, "iifname @bridges oifname @bridges reject with icmpx admin-prohibited");
         /* NAT: out of out= only, from its subnet only; host-only: nothing */
-        assert_line(text, "meta nfproto ipv4 iifname \"vm-lab\" oifname \"eno1\" ip saddr "
-                          "192.168.50.0/24 accept");
-        assert_no_line(text, "meta nfproto ipv4 iifname \"vm-ho\" ip saddr 172.16.0.0/24 accept");
-        assert_line(text, "meta nfproto ipv4 iifname \"vm-rt\" ip saddr 203.0.113.64/26 accept");
-        assert_line(text, "meta nfproto ipv4 oifname \"vm-rt\" ip daddr 203.0.113.64/26 accept");
+        assert_line(text, "meta nfproto ipv4 iifname . oifname . ip saddr @out_via4 accept");
+        assert_line(text, "elements = { \"vm-lab\" . \"eno1\" . 192.168.50.0/24 }");
+        ck_assert_ptr_null(strstr(text, "172.16.0.0/24"));
+        assert_line(text, "meta nfproto ipv4 iifname . ip saddr @out4 accept");
+        ck_assert_ptr_nonnull(strstr(text, "set out4 {\n\t\ttype ifname . ipv4_addr\n"
+                                           "\t\tflags interval\n\t\telements = { \"vm-rt\" . "
+                                           "203.0.113.64/26 }\n"));
+        assert_line(text, "meta nfproto ipv4 oifname . ip daddr @in4 accept");
+        ck_assert_ptr_nonnull(strstr(text, "set in4 {\n\t\ttype ifname . ipv4_addr\n"
+                                           "\t\tflags interval\n\t\telements = { \"vm-rt\" . "
+                                           "203.0.113.64/26 }\n"));
         assert_line(text, "iifname @bridges reject with icmpx admin-prohibited");
         assert_line(text, "oifname @bridges reject with icmpx admin-prohibited");
         /* the host: ICMP, DNS and DHCP, then a reset or admin-prohibited */
@@ -214,6 +225,18 @@ START_TEST(test_exact_small)
                          "\t\t\t     udp . 547 }\n"
                          "\t}\n"
                          "\n"
+                         "\tset out4 {\n"
+                         "\t\ttype ifname . ipv4_addr\n"
+                         "\t\tflags interval\n"
+                         "\t\telements = { \"vm-r\" . 10.0.0.0/24 }\n"
+                         "\t}\n"
+                         "\n"
+                         "\tset in4 {\n"
+                         "\t\ttype ifname . ipv4_addr\n"
+                         "\t\tflags interval\n"
+                         "\t\telements = { \"vm-r\" . 10.0.0.0/24 }\n"
+                         "\t}\n"
+                         "\n"
                          "\tchain input {\n"
                          "\t\ttype filter hook input priority filter; policy accept;\n"
                          "\t\tiifname != @bridges accept\n"
@@ -233,8 +256,8 @@ START_TEST(test_exact_small)
                          "\t\tct state established,related accept\n"
                          "\t\tct state invalid drop\n"
                          "\t\tiifname @bridges oifname @bridges reject with icmpx admin-prohibited\n"
-                         "\t\tmeta nfproto ipv4 iifname \"vm-r\" ip saddr 10.0.0.0/24 accept\n"
-                         "\t\tmeta nfproto ipv4 oifname \"vm-r\" ip daddr 10.0.0.0/24 accept\n"
+                         "\t\tmeta nfproto ipv4 iifname . ip saddr @out4 accept\n"
+                         "\t\tmeta nfproto ipv4 oifname . ip daddr @in4 accept\n"
                          "\t\tiifname @bridges reject with icmpx admin-prohibited\n"
                          "\t\toifname @bridges reject with icmpx admin-prohibited\n"
                          "\t}\n"
@@ -312,15 +335,18 @@ START_TEST(test_ipv6_and_prefixes)
         assert_line(text, "elements = { 2001:db8::7 . tcp . 22 : fd00:20::11 . 22 }");
         assert_line(text, "meta nfproto ipv6 ip6 daddr != ::1 fib daddr type local dnat ip6 to "
                           "meta l4proto . th dport map @fwd6");
-        assert_line(text, "meta nfproto ipv4 oifname != @bridges ip saddr 10.20.16.0/20 ip daddr "
+        assert_line(text, "meta nfproto ipv4 oifname != @bridges ip saddr @masq4 ip daddr "
                           "!= 224.0.0.0/24 ip daddr != 255.255.255.255 masquerade");
-        assert_line(text, "meta nfproto ipv6 oifname != @bridges ip6 saddr fd00:20::/64 "
-                          "masquerade");
+        ck_assert_ptr_nonnull(strstr(text, "set masq4 {\n\t\ttype ipv4_addr\n\t\tflags "
+                                           "interval\n\t\telements = { 10.20.16.0/20 }\n"));
+        assert_line(text, "meta nfproto ipv6 oifname != @bridges ip6 saddr @masq6 masquerade");
+        ck_assert_ptr_nonnull(strstr(text, "set masq6 {\n\t\ttype ipv6_addr\n\t\tflags "
+                                           "interval\n\t\telements = { fd00:20::/64 }\n"));
         /* hairpin only where a forward lands */
-        assert_line(text, "meta nfproto ipv6 ct status dnat ip6 saddr fd00:20::/64 ip6 daddr "
-                          "fd00:20::/64 masquerade");
-        assert_no_line(text, "meta nfproto ipv4 ct status dnat ip saddr 10.20.16.0/20 ip daddr "
-                             "10.20.16.0/20 masquerade");
+        assert_line(text, "meta nfproto ipv6 ct status dnat ip6 saddr . ip6 daddr @hairpin6 "
+                          "masquerade");
+        assert_line(text, "elements = { fd00:20::/64 . fd00:20::/64 }");
+        ck_assert_ptr_null(strstr(text, "hairpin4"));
         ck_assert_ptr_null(strstr(text, "fwd4"));
 }
 END_TEST
@@ -427,7 +453,7 @@ START_TEST(test_actions)
 
         ck_assert_str_eq(replace->type->name, "nft-replace");
         ck_assert_str_eq(replace->object, "table inet vmnet");
-        ck_assert_str_eq(d1, "replace table inet vmnet (7 sets with 16 elements, 5 chains, "
+        ck_assert_str_eq(d1, "replace table inet vmnet (12 sets with 21 elements, 5 chains, "
                              "29 rules)");
         ck_assert_str_eq(d2, "delete table inet vmnet [disruptive]");
         /* nothing observed before: nothing to undo */
