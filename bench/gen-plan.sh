@@ -3,11 +3,39 @@
 #   vlan N: N bridged networks, each a VLAN subinterface of the trunk bt0 enslaved to its own bridge
 #   veth N: N bridged networks, each enslaving the existing link bu$i as its uplink
 #   nat  N: one NAT network with N port forwards
+#   nat-nets N, routed-nets N: N NAT (routed) networks, bridge fb$i, subnets
+#       of 256 addresses (more with PORTS) one after the other from
+#       10.100.0.0, gateway .1; the forwarding benchmark's guest is 10.100.0.10
+#       on fb1 (bench/run-fwd.sh)
+#   PORTS=P (with nat-nets and routed-nets): P guest ports as well, one
+#       interface each with its MAC and IPv4 address (from .20 on), spread over
+#       the networks, so a renderer that keys per-port rules on them
+#       (anti-spoofing) has P entries to load; 0 by default
 set -eu
 kind=$1 n=$2
+ports=${PORTS:-0}
 echo '<?xml version="1.0" encoding="UTF-8"?>'
 echo "<plan xmlns=\"urn:vmnet:plan:1\" name=\"bench-$kind-$n\">"
 case $kind in
+nat-nets | routed-nets)
+        mode=${kind%-nets}
+        awk -v n="$n" -v mode="$mode" -v ports="$ports" '
+        function ip(x) { return sprintf("%d.%d.%d.%d", int(x / 16777216), int(x / 65536) % 256, int(x / 256) % 256, x % 256) }
+        BEGIN {
+                size = 256; plen = 24
+                while (size < int((ports + n - 1) / n) + 32) { size *= 2; plen-- }
+                base = 10 * 16777216 + 100 * 65536
+                for (i = 1; i <= n; i++) {
+                        net = base + (i - 1) * size
+                        printf "  <network name=\"f%d\" mode=\"%s\" bridge=\"fb%d\"><subnet cidr=\"%s/%d\" gateway=\"%s\"/></network>\n", i, mode, i, ip(net), plen, ip(net + 1)
+                }
+                # port p: network 1 + p % n, address 20 + p / n of its subnet
+                for (p = 0; p < ports; p++) {
+                        i = 1 + p % n
+                        printf "  <domain name=\"g%d\"><interface network=\"f%d\" mac=\"52:54:00:%02x:%02x:%02x\" ip=\"%s\"/></domain>\n", p, i, int(p / 65536) % 256, int(p / 256) % 256, p % 256, ip(base + (i - 1) * size + 20 + int(p / n))
+                }
+        }'
+        ;;
 vlan)
         i=1
         while [ "$i" -le "$n" ]; do
