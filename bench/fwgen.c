@@ -82,12 +82,19 @@ static int wait_readable(int fd, int ms)
         return r > 0;
 }
 
-static void report(unsigned long long count, double secs, const struct sockaddr_in *peer)
+/* The window [t0, t] must have lasted (nearly) secs: else the traffic stopped early. */
+static int report(unsigned long long count, double t0, double t, double secs,
+                  const struct sockaddr_in *peer, const char *what)
 {
         char addr[INET_ADDRSTRLEN] = "-";
 
+        if (t0 == 0 || t - t0 < secs * 0.9) {
+                fprintf(stderr, "fwgen: the %s stopped after %.3f s\n", what, t0 ? t - t0 : 0);
+                return 1;
+        }
         inet_ntop(AF_INET, &peer->sin_addr, addr, sizeof(addr));
-        printf("%llu %.6f %s\n", count, secs, addr);
+        printf("%llu %.6f %s\n", count, t - t0, addr);
+        return 0;
 }
 
 static int tcp_recv(const char *port, double secs, const char *ready)
@@ -124,12 +131,7 @@ static int tcp_recv(const char *port, double secs, const char *ready)
         }
         close(fd);
         close(lfd);
-        if (t0 == 0 || t - t0 < secs * 0.9) {
-                fprintf(stderr, "fwgen: the stream stopped after %.3f s\n", t0 ? t - t0 : 0);
-                return 1;
-        }
-        report(bytes, t - t0, &peer);
-        return 0;
+        return report(bytes, t0, t, secs, &peer, "stream");
 }
 
 static int udp_recv(const char *port, double secs, const char *ready)
@@ -173,12 +175,7 @@ static int udp_recv(const char *port, double secs, const char *ready)
                         break;
         }
         close(fd);
-        if (t0 == 0 || t - t0 < secs * 0.9) {
-                fprintf(stderr, "fwgen: the datagrams stopped after %.3f s\n", t0 ? t - t0 : 0);
-                return 1;
-        }
-        report(count, t - t0, &peer);
-        return 0;
+        return report(count, t0, t, secs, &peer, "datagrams");
 }
 
 static int connected(int type, const char *addr, const char *port)
