@@ -4,13 +4,14 @@
 #   veth N: N bridged networks, each enslaving the existing link bu$i as its uplink
 #   nat  N: one NAT network with N port forwards
 #   nat-nets N, routed-nets N: N NAT (routed) networks, bridge fb$i, subnets
-#       of 256 addresses (more with PORTS) one after the other from
-#       10.100.0.0, gateway .1; the forwarding benchmark's guest is 10.100.0.10
-#       on fb1 (bench/run-fwd.sh)
-#   PORTS=P (with nat-nets and routed-nets): P guest ports as well, one
-#       interface each with its MAC and IPv4 address (from .20 on), spread over
-#       the networks, so a renderer that keys per-port rules on them
-#       (anti-spoofing) has P entries to load; 0 by default
+#       one after the other from 10.100.0.0, gateway .1: 256 addresses each,
+#       more for the first with PORTS; the forwarding benchmark's guest is .10
+#       of the last network (bench/run-fwd.sh)
+#   PORTS=P (with nat-nets and routed-nets): P guest ports on the first
+#       network as well, one interface each with its MAC and IPv4 address
+#       (from .20 on), so a renderer that keys per-port rules on them
+#       (anti-spoofing) has P entries to load; 0 by default. (The addresses
+#       are DHCP reservations: vmnet then runs dnsmasq for that network.)
 set -eu
 kind=$1 n=$2
 ports=${PORTS:-0}
@@ -23,17 +24,14 @@ nat-nets | routed-nets)
         function ip(x) { return sprintf("%d.%d.%d.%d", int(x / 16777216), int(x / 65536) % 256, int(x / 256) % 256, x % 256) }
         BEGIN {
                 size = 256; plen = 24
-                while (size < int((ports + n - 1) / n) + 32) { size *= 2; plen-- }
+                while (size < ports + 32) { size *= 2; plen-- }
                 base = 10 * 16777216 + 100 * 65536
                 for (i = 1; i <= n; i++) {
-                        net = base + (i - 1) * size
-                        printf "  <network name=\"f%d\" mode=\"%s\" bridge=\"fb%d\"><subnet cidr=\"%s/%d\" gateway=\"%s\"/></network>\n", i, mode, i, ip(net), plen, ip(net + 1)
+                        net = i == 1 ? base : base + size + (i - 2) * 256
+                        printf "  <network name=\"f%d\" mode=\"%s\" bridge=\"fb%d\"><subnet cidr=\"%s/%d\" gateway=\"%s\"/></network>\n", i, mode, i, ip(net), i == 1 ? plen : 24, ip(net + 1)
                 }
-                # port p: network 1 + p % n, address 20 + p / n of its subnet
-                for (p = 0; p < ports; p++) {
-                        i = 1 + p % n
-                        printf "  <domain name=\"g%d\"><interface network=\"f%d\" mac=\"52:54:00:%02x:%02x:%02x\" ip=\"%s\"/></domain>\n", p, i, int(p / 65536) % 256, int(p / 256) % 256, p % 256, ip(base + (i - 1) * size + 20 + int(p / n))
-                }
+                for (p = 0; p < ports; p++)
+                        printf "  <domain name=\"g%d\"><interface network=\"f1\" mac=\"52:54:00:%02x:%02x:%02x\" ip=\"%s\"/></domain>\n", p, int(p / 65536) % 256, int(p / 256) % 256, p % 256, ip(base + 20 + p)
         }'
         ;;
 vlan)

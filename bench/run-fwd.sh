@@ -43,8 +43,10 @@ P=vmnet-fwd-$$
 declare -a NSES=() KIDS=()
 declare -A GUEST=()
 cleanup() {
-        local k ns
+        local k ns f
         for k in "${KIDS[@]}"; do kill "$k" 2>/dev/null || true; done
+        # the dnsmasq vmnet started for guest ports' reservations (PORTS)
+        for f in $(find "$T/run" -name '*.pid' 2>/dev/null); do kill "$(cat "$f")" 2>/dev/null || true; done
         for ns in "${NSES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
         rm -rf "$T"
 }
@@ -99,9 +101,14 @@ use() { # MODE N vmnet|floor: puts that table alone in the host namespace
                 ip netns exec "$h" nft delete table inet floor 2>/dev/null || true
                 "$VMNET" --netns "$h" --quiet apply "$T/$1-$2.xml" || die "vmnet apply of $1-$2 failed"
                 got=$(tables "$h")
-                [ "$got" = "inet vmnet" ] || die "$1-$2: tables '$got', expected only inet vmnet"
+                # with anti-spoofing, vmnet also has a table in the bridge family
+                case $got in
+                "inet vmnet" | "inet vmnet,bridge vmnet" | "bridge vmnet,inet vmnet") ;;
+                *) die "$1-$2: tables '$got', expected only vmnet's" ;;
+                esac
         else
                 ip netns exec "$h" nft delete table inet vmnet 2>/dev/null || true
+                ip netns exec "$h" nft delete table bridge vmnet 2>/dev/null || true
                 ip netns exec "$h" nft -f "$T/floor-$1.nft"
                 got=$(tables "$h")
                 [ "$got" = "inet floor" ] || die "$1-$2: tables '$got', expected only inet floor"
@@ -141,9 +148,10 @@ for mode in $MODES; do
                 setup "$mode" "$n"
                 combos+=("$mode $n")
                 use "$mode" "$n" vmnet
-                rules=$(ip netns exec "$P-$mode-$n-h" nft -j list table inet vmnet | jq '[.nftables[].rule? // empty] | length')
-                sets=$(ip netns exec "$P-$mode-$n-h" nft -j list table inet vmnet | jq '[.nftables[].set? // empty] | length')
-                echo "  $mode, $n networks: table inet vmnet holds $rules rules, $sets sets (nft -j)"
+                for fam in inet bridge; do
+                        ip netns exec "$P-$mode-$n-h" nft -j list table "$fam" vmnet >"$T/table.json" 2>/dev/null || continue
+                        echo "  $mode, $n networks: table $fam vmnet holds $(jq -r '"\([.nftables[].rule? // empty] | length) rules, \([.nftables[].set? // empty] | length) sets and maps with \([.nftables[].set? // empty | .elem // [] | length] | add // 0) elements"' "$T/table.json") (nft -j)"
+                done
         done
 done
 
