@@ -10,8 +10,10 @@
 #   PORTS=P (with nat-nets and routed-nets): P guest ports on the first
 #       network as well, one interface each with its MAC and IPv4 address
 #       (from .20 on), so a renderer that keys per-port rules on them
-#       (anti-spoofing) has P entries to load; 0 by default. (The addresses
-#       are DHCP reservations: vmnet then runs dnsmasq for that network.)
+#       (anti-spoofing) has P entries to load; 0 by default. The benchmark's
+#       guest is then a declared port too: domain "bench", MAC
+#       52:54:00:ff:ff:ff, .10 of the last network. (The addresses are DHCP
+#       reservations: vmnet then runs dnsmasq for those networks.)
 set -eu
 kind=$1 n=$2
 ports=${PORTS:-0}
@@ -30,6 +32,8 @@ nat-nets | routed-nets)
                         net = i == 1 ? base : base + size + (i - 2) * 256
                         printf "  <network name=\"f%d\" mode=\"%s\" bridge=\"fb%d\"><subnet cidr=\"%s/%d\" gateway=\"%s\"/></network>\n", i, mode, i, ip(net), i == 1 ? plen : 24, ip(net + 1)
                 }
+                if (ports > 0)
+                        printf "  <domain name=\"bench\"><interface network=\"f%d\" mac=\"52:54:00:ff:ff:ff\" ip=\"%s\"/></domain>\n", n, ip((n == 1 ? base : base + size + (n - 2) * 256) + 10)
                 for (p = 0; p < ports; p++)
                         printf "  <domain name=\"g%d\"><interface network=\"f1\" mac=\"52:54:00:%02x:%02x:%02x\" ip=\"%s\"/></domain>\n", p, int(p / 65536) % 256, int(p / 256) % 256, p % 256, ip(base + 20 + p)
         }'

@@ -76,8 +76,15 @@ setup() { # MODE N
         cidr=$(sed -n "s|.*name=\"f$n\" .*cidr=\"\([0-9./]*\)\" gateway=\"\([0-9.]*\)\".*|\1 \2|p" "$T/$mode-$n.xml")
         gw=${cidr#* }; cidr=${cidr% *}
         GUEST[$mode-$n]=$(echo "$cidr" | awk -F'[./]' '{ printf "%d.%d.%d.%d", $1, $2, $3, $4 + 10 }')
-        ip -n "$h" link add gv0 type veth peer name eth0 netns "$g"
-        ip -n "$h" link set gv0 master "fb$n" up
+        # with PORTS the guest is the plan's port "bench": its MAC, and its
+        # host side named as vmnet names a guest's tap ("vmn" + the MAC)
+        if [ "$PORTS" -gt 0 ]; then
+                ip -n "$h" link add vmn525400ffffff type veth peer name eth0 netns "$g" address 52:54:00:ff:ff:ff
+                ip -n "$h" link set vmn525400ffffff master "fb$n" up
+        else
+                ip -n "$h" link add gv0 type veth peer name eth0 netns "$g"
+                ip -n "$h" link set gv0 master "fb$n" up
+        fi
         ip -n "$g" addr add "${GUEST[$mode-$n]}/${cidr#*/}" dev eth0
         ip -n "$g" link set eth0 up
         ip -n "$g" route add default via "$gw"
@@ -150,6 +157,10 @@ for mode in $MODES; do
                 use "$mode" "$n" vmnet
                 for fam in inet bridge; do
                         ip netns exec "$P-$mode-$n-h" nft -j list table "$fam" vmnet >"$T/table.json" 2>/dev/null || continue
+                        if [ "$fam" = bridge ] && [ "$PORTS" -gt 0 ]; then
+                                jq -e '[.nftables[].set? // empty | select(.name == "guest_ports") | .elem[] | select(. == "vmn525400ffffff")] | length == 1' "$T/table.json" >/dev/null ||
+                                        die "$mode-$n: the guest's port vmn525400ffffff is not in @guest_ports"
+                        fi
                         echo "  $mode, $n networks: table $fam vmnet holds $(jq -r '"\([.nftables[].rule? // empty] | length) rules, \([.nftables[].set? // empty] | length) sets and maps with \([.nftables[].set? // empty | .elem // [] | length] | add // 0) elements"' "$T/table.json") (nft -j)"
                 done
         done
