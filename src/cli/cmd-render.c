@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "diff/engine.h"
 #include "render/render.h"
 
 typedef struct {
@@ -49,6 +50,8 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                 G_OPTION_ENTRY_NULL
         };
         g_autoptr(VmnetPlan) plan = NULL;
+        g_autoptr(VmnetIpam) ipam = NULL;
+        g_autoptr(GError) error = NULL;
         g_autofree char *network = NULL, *domain = NULL;
         gboolean all, headers;
         int selected;
@@ -77,6 +80,12 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
         o.libvirt |= network != NULL;
         all = !o.libvirt && !o.nft && !domain;
         selected = !!o.libvirt + !!o.nft + !!domain;
+        /*
+         * The bridge table binds the addresses vmnet's IPAM keeps (its state,
+         * dnsmasq's leases) to guest ports: the same as apply would load.
+         */
+        if ((all || o.nft) && !vmnet_engine_ipam(plan, NULL, cli->netns, &ipam, &error))
+                return vmnet_cli_fail(cli, "render", error);
         /* One kind of output alone is printed bare, so it can be piped into virsh or nft -f. */
         headers = all || selected > 1 || (o.libvirt && !network && plan->networks->len > 1);
 
@@ -106,7 +115,7 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                         vmnet_json_end_object(j);
                 }
                 if (all || o.nft) {
-                        g_autofree char *nft = vmnet_render_nft(plan);
+                        g_autofree char *nft = vmnet_render_nft(plan, ipam);
 
                         vmnet_json_key(j, "nft");
                         vmnet_json_string(j, nft);
@@ -141,7 +150,7 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                 }
         }
         if (all || o.nft) {
-                g_autofree char *nft = vmnet_render_nft(plan);
+                g_autofree char *nft = vmnet_render_nft(plan, ipam);
 
                 section(cli, headers, "nftables table inet vmnet", nft);
         }

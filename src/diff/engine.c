@@ -144,11 +144,39 @@ static gboolean check_destroy_users(const VmnetObserved *obs, const GPtrArray *a
         return FALSE;
 }
 
+gboolean vmnet_engine_ipam(const VmnetPlan *plan, VmnetState *state, const char *netns,
+                           VmnetIpam **out, GError **error)
+{
+        g_autoptr(VmnetState) own = NULL;
+        /* No address goes to a new guest while a lease for it is live (dnsmasq's lease files). */
+        g_autoptr(GHashTable) leases = vmnet_dnsmasq_read_plan_leases(plan, netns);
+
+        if (!state && !(state = own = vmnet_state_load(plan->name, netns, error)))
+                return FALSE;
+        return vmnet_ipam_assign_full(plan, state, leases, g_get_real_time() / G_USEC_PER_SEC, out,
+                                      error);
+}
+
+/* Guest ports whose IPv4 sources table bridge vmnet cannot check, and why (for `vmnet plan`). */
+static void warn_unbound_ports(const VmnetPlan *plan, const VmnetIpam *ipam, VmnetDiags *warnings)
+{
+        g_autoptr(GArray) unbound = vmnet_nft_unbound_ip4_ports(plan, ipam);
+
+        for (guint i = 0; i < unbound->len; i++) {
+                const VmnetUnboundPort *u = &g_array_index(unbound, VmnetUnboundPort, i);
+                g_autofree char *mac = vmnet_mac_to_string(&u->iface->mac);
+
+                vmnet_diags_add(warnings, plan->file, u->iface->line,
+                                "interface %s of domain %s on network '%s': ip-spoofing is denied "
+                                "but its IPv4 and ARP sources are not checked: %s",
+                                mac, u->domain->name, u->network->name, u->why);
+        }
+}
+
 gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray *actions,
                            VmnetDiags *warnings, GError **error)
 {
         g_autoptr(VmnetNftIr) ir = NULL;
-        g_autoptr(GHashTable) leases = NULL;
         g_autoptr(GPtrArray) bridges = NULL;
 
         if (!check_table_owner(obs, error))
@@ -168,7 +196,11 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
          * exist. The comparison is against the kernel, not the state file, so
          * `nft flush ruleset` or a hand edit is drift that apply repairs.
          */
-        ir = vmnet_nft_ir_from_plan(plan);
+        g_clear_pointer(&obs->ipam, vmnet_ipam_free);
+        if (!vmnet_engine_ipam(plan, obs->state, obs->netns, &obs->ipam, error))
+                return FALSE;
+        warn_unbound_ports(plan, obs->ipam, warnings);
+        ir = vmnet_nft_ir_from_plan(plan, obs->ipam);
         if (!vmnet_nft_observed_matches(obs->nft, ir))
                 g_ptr_array_add(actions, vmnet_action_nft_replace_new(g_steal_pointer(&ir),
                                                                       obs->nft_snap));
@@ -182,12 +214,6 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
                 vmnet_diff_guest_taps(plan, obs->virt, obs->host, actions);
         if (obs->virt)
                 vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
-        g_clear_pointer(&obs->ipam, vmnet_ipam_free);
-        /* No address goes to a new guest while a lease for it is live (dnsmasq's lease files). */
-        leases = vmnet_dnsmasq_read_plan_leases(plan, obs->netns);
-        if (!vmnet_ipam_assign_full(plan, obs->state, leases, g_get_real_time() / G_USEC_PER_SEC,
-                                    &obs->ipam, error))
-                return FALSE;
         return vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error);
 }
 

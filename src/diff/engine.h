@@ -50,6 +50,18 @@ VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, c
                                     GError **error);
 
 /*
+ * The address of every guest interface of plan, as apply keeps it: the
+ * plan's, or vmnet's allocations (recorded in state, or in the state of
+ * plan in netns when state is NULL), never one a live lease of dnsmasq's
+ * holds for another MAC (vmnet_ipam_assign_full() now). The one
+ * computation behind the DHCP hosts and the addresses table bridge vmnet
+ * binds to guest ports, for apply, doctor and `render --nft` alike. *out is
+ * the caller's.
+ */
+gboolean vmnet_engine_ipam(const VmnetPlan *plan, VmnetState *state, const char *netns,
+                           VmnetIpam **out, GError **error);
+
+/*
  * Appends the actions that make the host match plan, in execution order.
  * Warnings (things vmnet cannot fix, such as another table's drop policy)
  * go to warnings. An empty list means the host already matches.

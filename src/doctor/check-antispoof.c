@@ -4,6 +4,7 @@
 #include "diff/guest-taps.h"
 #include "doctor/doctor.h"
 #include "observe/libvirt.h"
+#include "render/nft-ir.h"
 
 /*
  * What the anti-spoofing of table bridge vmnet (vmnet-plan(5) SECURITY)
@@ -12,8 +13,9 @@
  *    named vmn + MAC (plugged before vmnet named taps, or by someone
  *    else): the table's sets are keyed on that name, so none of its checks
  *    apply; vmnet does not replug a running NIC for its name alone;
- *  - a plan interface with ip-spoofing denied but no IPv4 address in the
- *    plan: its IPv4 and ARP sources are not checked (info).
+ *  - a plan interface with ip-spoofing denied but no IPv4 address, from
+ *    the plan or vmnet's IPAM: its IPv4 and ARP sources are not checked
+ *    (info, with vmnet_nft_port_ip4()'s reason).
  * The table itself (present, exactly as planned) is check nft-table's.
  */
 
@@ -67,56 +69,33 @@ static void report_tap(const VmnetGuestTap *t, gpointer data)
                          t->tap->name, t->domain, t->net->bridge, mac, want);
 }
 
-static gboolean has_ipv4(const VmnetNetwork *net, const VmnetInterface *ifc)
+static void report_unknown_addresses(VmnetDoctor *doc, const VmnetIpam *ipam)
 {
-        if (ifc->has_ip && ifc->ip.family == AF_INET)
-                return TRUE;
-        for (guint i = 0; i < net->subnets->len; i++) {
-                const VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
+        g_autoptr(GArray) unbound = vmnet_nft_unbound_ip4_ports(doc->plan, ipam);
 
-                for (guint j = 0; j < sub->reservations->len; j++) {
-                        const VmnetReservation *r = g_ptr_array_index(sub->reservations, j);
+        for (guint i = 0; i < unbound->len; i++) {
+                const VmnetUnboundPort *u = &g_array_index(unbound, VmnetUnboundPort, i);
+                g_autofree char *mac = vmnet_mac_to_string(&u->iface->mac);
 
-                        if (r->ip.family == AF_INET && vmnet_mac_equal(&r->mac, &ifc->mac))
-                                return TRUE;
-                }
-        }
-        return FALSE;
-}
-
-static void report_unknown_addresses(VmnetDoctor *doc)
-{
-        for (guint d = 0; d < doc->plan->domains->len; d++) {
-                const VmnetDomain *dom = g_ptr_array_index(doc->plan->domains, d);
-
-                for (guint i = 0; i < dom->interfaces->len; i++) {
-                        const VmnetInterface *ifc = g_ptr_array_index(dom->interfaces, i);
-                        const VmnetNetwork *net = vmnet_plan_find_network(doc->plan, ifc->network);
-                        g_autofree char *mac = NULL;
-
-                        if (!net || vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_IP) ||
-                            has_ipv4(net, ifc))
-                                continue;
-                        mac = vmnet_mac_to_string(&ifc->mac);
-                        vmnet_doctor_add(doc, VMNET_SEVERITY_INFO,
-                                         g_strdup_printf("interface %s of domain %s", mac,
-                                                         dom->name),
-                                         g_strdup_printf("%s:%u: give the interface ip= (or a "
-                                                         "<reservation> of its MAC)",
-                                                         doc->plan->file, ifc->line),
-                                         "the IPv4 and ARP sources of domain %s's interface %s "
-                                         "on network '%s' are not checked (ip-spoofing deny): "
-                                         "the plan gives it no IPv4 address",
-                                         dom->name, mac, net->name);
-                }
+                vmnet_doctor_add(doc, VMNET_SEVERITY_INFO,
+                                 g_strdup_printf("interface %s of domain %s", mac, u->domain->name),
+                                 g_strdup_printf("%s:%u: give the interface ip= (or a "
+                                                 "<reservation> of its MAC)",
+                                                 doc->plan->file, u->iface->line),
+                                 "the IPv4 and ARP sources of domain %s's interface %s on "
+                                 "network '%s' are not checked (ip-spoofing deny): %s",
+                                 u->domain->name, mac, u->network->name, u->why);
         }
 }
 
 static gboolean run(VmnetDoctor *doc, char **skipped)
 {
         g_autoptr(VmnetLibvirtHost) virt = NULL;
+        const VmnetIpam *ipam = vmnet_doctor_ipam(doc, skipped);
 
-        report_unknown_addresses(doc);
+        if (!ipam)
+                return FALSE;
+        report_unknown_addresses(doc, ipam);
         if (doc->netns && !doc->libvirt_uri)
                 return TRUE; /* libvirt is not used inside a namespace without --connect */
         if (!(virt = vmnet_doctor_libvirt_observe(doc, skipped)))

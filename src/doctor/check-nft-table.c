@@ -30,20 +30,27 @@ static char *owner_prefix(const VmnetNftIr *ir, const char *plan_name)
         return g_strdup("managed by vmnet plan ");
 }
 
-static void with_plan(VmnetDoctor *doc)
+static gboolean with_plan(VmnetDoctor *doc, char **skipped)
 {
-        g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_from_plan(doc->plan);
-        g_autofree char *prefix = owner_prefix(ir, doc->plan->name);
-        const char *owner = owner_of(doc->nft->comment, prefix);
-        g_autofree char *list = vmnet_doctor_cmd_in_ns(doc, "nft list table inet vmnet");
+        /* What the plan renders depends on its addresses. */
+        const VmnetIpam *ipam = vmnet_doctor_ipam(doc, skipped);
+        g_autoptr(VmnetNftIr) ir = NULL;
+        g_autofree char *prefix = NULL, *list = NULL;
+        const char *owner;
 
+        if (!ipam)
+                return FALSE;
+        ir = vmnet_nft_ir_from_plan(doc->plan, ipam);
+        prefix = owner_prefix(ir, doc->plan->name);
+        owner = owner_of(doc->nft->comment, prefix);
+        list = vmnet_doctor_cmd_in_ns(doc, "nft list table inet vmnet");
         if (!doc->nft->exists) {
                 vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup("table inet vmnet"),
                                  vmnet_doctor_cmd_apply(doc),
                                  "vmnet's nftables table is missing (after `nft flush ruleset` or a "
                                  "restart of nftables.service or a firewall?): guests lose NAT, "
                                  "port forwards and the accepts for DHCP and DNS");
-                return;
+                return TRUE;
         }
         if (owner && !g_str_equal(owner, doc->plan->name)) {
                 g_autofree char *destroy = g_strdup_printf("destroy the plan '%s' first (%s) or use "
@@ -55,7 +62,7 @@ static void with_plan(VmnetDoctor *doc)
                                  "table inet vmnet belongs to plan '%s', not '%s': one plan per "
                                  "host (or network namespace)",
                                  owner, doc->plan->name);
-                return;
+                return TRUE;
         }
         if (!vmnet_nft_observed_matches(doc->nft, ir)) {
                 g_autofree char *apply = vmnet_doctor_cmd_apply(doc);
@@ -66,6 +73,7 @@ static void with_plan(VmnetDoctor *doc)
                                  "hand or by another tool): rules guests rely on may be gone",
                                  doc->plan->name);
         }
+        return TRUE;
 }
 
 static void without_plan(VmnetDoctor *doc)
@@ -102,12 +110,11 @@ static void without_plan(VmnetDoctor *doc)
         }
 }
 
-static gboolean run(VmnetDoctor *doc, G_GNUC_UNUSED char **skipped)
+static gboolean run(VmnetDoctor *doc, char **skipped)
 {
         if (doc->plan)
-                with_plan(doc);
-        else
-                without_plan(doc);
+                return with_plan(doc, skipped);
+        without_plan(doc);
         return TRUE;
 }
 

@@ -7,6 +7,7 @@
 #include <libvirt/virterror.h>
 
 #include "apply/apply.h"
+#include "diff/engine.h"
 #include "diff/links.h"
 #include "doctor/doctor.h"
 #include "util/autoptr.h"
@@ -96,9 +97,25 @@ void vmnet_doctor_free(VmnetDoctor *doc)
         if (doc->foreign_drops)
                 g_ptr_array_unref(doc->foreign_drops);
         g_free(doc->foreign_drops_error);
+        vmnet_ipam_free(doc->ipam);
+        g_free(doc->ipam_error);
         g_ptr_array_unref(doc->findings);
         g_array_unref(doc->results);
         g_free(doc);
+}
+
+const VmnetIpam *vmnet_doctor_ipam(VmnetDoctor *doc, char **skipped)
+{
+        if (!doc->ipam && !doc->ipam_error) {
+                g_autoptr(GError) e = NULL;
+
+                if (!vmnet_engine_ipam(doc->plan, NULL, doc->netns, &doc->ipam, &e))
+                        doc->ipam_error = g_strdup_printf("the plan's addresses (IPAM): %s",
+                                                          e->message);
+        }
+        if (!doc->ipam && skipped)
+                *skipped = g_strdup(doc->ipam_error);
+        return doc->ipam;
 }
 
 gboolean vmnet_doctor_observe(VmnetDoctor *doc, struct mnl_socket *nft, GError **error)

@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <libmnl/libmnl.h>
 
+#include "ipam/ipam.h"
 #include "model/model.h"
 #include "observe/host.h"
 #include "observe/libvirt.h"
@@ -69,6 +70,8 @@ typedef struct {
         GArray *results;            /* VmnetCheckResult, in table order */
         /* private */
         const char *current;
+        VmnetIpam *ipam;            /* vmnet_doctor_ipam(), once */
+        char *ipam_error;
 } VmnetDoctor;
 
 typedef struct {
@@ -116,6 +119,13 @@ void vmnet_doctor_add(VmnetDoctor *doc, VmnetSeverity severity, char *object, ch
  * why when it cannot be read. Caller owns the result.
  */
 VmnetLibvirtHost *vmnet_doctor_libvirt_observe(const VmnetDoctor *doc, char **skipped);
+
+/*
+ * The plan's addresses as apply keeps them (vmnet_engine_ipam(): the state,
+ * dnsmasq's leases), computed once for every check; NULL with *skipped
+ * (caller frees) saying why when they cannot be. Borrowed.
+ */
+const VmnetIpam *vmnet_doctor_ipam(VmnetDoctor *doc, char **skipped);
 
 /* "vmnet [--netns NS] ARGS": a vmnet command line for a fix. Caller frees. */
 char *vmnet_doctor_cmd_vmnet(const VmnetDoctor *doc, const char *args);

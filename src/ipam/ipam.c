@@ -96,7 +96,7 @@ void vmnet_ipam_report_free(VmnetIpamReport *r)
 /* ------------------------------------------------------------ helpers */
 
 /* Networks where vmnet's dnsmasq hands addresses out. */
-static gboolean network_serves_dhcp(const VmnetNetwork *n)
+gboolean vmnet_ipam_network_allocates(const VmnetNetwork *n)
 {
         return n->mode == VMNET_MODE_NAT || n->mode == VMNET_MODE_HOST_ONLY ||
                n->mode == VMNET_MODE_ROUTED;
@@ -518,7 +518,7 @@ gboolean vmnet_ipam_assign_full(const VmnetPlan *plan, VmnetState *state, GHashT
                                                           &ifc->ip, VMNET_IPAM_SOURCE_PLAN));
                                 g_hash_table_add(g_hash_table_lookup(taken, n->name),
                                                  addr_key(&ifc->ip));
-                        } else if (network_serves_dhcp(n) && has_ipv4_subnet(n)) {
+                        } else if (vmnet_ipam_network_allocates(n) && has_ipv4_subnet(n)) {
                                 g_array_append_val(pending, p);
                         }
                 }

@@ -99,6 +99,13 @@ gboolean vmnet_ipam_assign_full(const VmnetPlan *plan, VmnetState *state, GHashT
  */
 GPtrArray *vmnet_ipam_dhcp_hosts(const VmnetIpam *ipam, const char *network);
 
+/*
+ * Whether vmnet allocates addresses on n (it serves DHCP there: nat,
+ * host-only, routed). An interface there without ip= or a <reservation>
+ * still needs an IPv4 subnet to get one.
+ */
+gboolean vmnet_ipam_network_allocates(const VmnetNetwork *n);
+
 /* The entry for mac in network, NULL when none. Borrowed. */
 const VmnetIpamEntry *vmnet_ipam_lookup(const VmnetIpam *ipam, const char *network,
                                         const VmnetMac *mac);

@@ -1250,9 +1250,9 @@ static void add_input(VmnetNftIr *ir)
  *   port_mac   ifname . ether_addr   the port's own MAC
  *   port_ip4   ifname . ipv4_addr    the IPv4 addresses the plan gives it
  *
- * What the plan does not know cannot be checked: a port whose interface
- * has no IPv4 address in the plan (ip=, a <reservation> of its MAC) is
- * not in ip4_deny. The plan gives guests no IPv6 address (DHCPv6 does not
+ * What vmnet does not know cannot be checked: a port whose interface has
+ * no IPv4 address in the plan (ip=, a <reservation> of its MAC) nor one
+ * vmnet's IPAM allocated it is not in ip4_deny (vmnet_nft_port_ip4()). The plan gives guests no IPv6 address (DHCPv6 does not
  * identify clients by MAC, so the validator refuses IPv6 ip=): a port's
  * IPv6 sources are limited to link-local, :: for ICMPv6 (duplicate
  * address detection) and its network's IPv6 subnets (ip6_net_N, one rule
@@ -1298,11 +1298,13 @@ static void bset_add_port(BridgeSets *b, const char *name, const char *tap)
         bset_add(b, name, &v, 1);
 }
 
-/* The addresses of family the plan gives ifc: ip=, and <reservation>s of its MAC (IPv4 only today). */
-static void plan_addresses(const VmnetNetwork *net, const VmnetInterface *ifc, int family,
-                           GArray *out)
+void vmnet_nft_port_ip4(const VmnetNetwork *net, const VmnetInterface *ifc,
+                        const VmnetIpam *ipam, GArray *out, const char **why)
 {
-        if (ifc->has_ip && ifc->ip.family == family)
+        const VmnetIpamEntry *e = ipam ? vmnet_ipam_lookup(ipam, net->name, &ifc->mac) : NULL;
+        guint before = out->len;
+
+        if (ifc->has_ip && ifc->ip.family == AF_INET)
                 g_array_append_val(out, ifc->ip);
         for (guint i = 0; i < net->subnets->len; i++) {
                 const VmnetSubnet *sub = g_ptr_array_index(net->subnets, i);
@@ -1310,10 +1312,65 @@ static void plan_addresses(const VmnetNetwork *net, const VmnetInterface *ifc, i
                 for (guint j = 0; j < sub->reservations->len; j++) {
                         const VmnetReservation *r = g_ptr_array_index(sub->reservations, j);
 
-                        if (r->ip.family == family && vmnet_mac_equal(&r->mac, &ifc->mac))
+                        if (r->ip.family == AF_INET && vmnet_mac_equal(&r->mac, &ifc->mac))
                                 g_array_append_val(out, r->ip);
                 }
         }
+        /* Plan addresses are IPAM entries too; only an allocation is new here. */
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IPAM) && e &&
+            e->source == VMNET_IPAM_SOURCE_ALLOCATED && e->ip.family == AF_INET)
+                g_array_append_val(out, e->ip);
+        if (!why || out->len > before)
+                return;
+        if (!vmnet_network_first_subnet(net, AF_INET))
+                *why = "its network has no IPv4 subnet";
+        else if (!vmnet_ipam_network_allocates(net))
+                *why = "the plan gives it no IPv4 address (ip=, or a <reservation> of its MAC), "
+                       "and vmnet allocates none on a bridged or isolated network (it serves no "
+                       "DHCP there)";
+        else
+                *why = "vmnet's IPAM gave it no IPv4 address";
+}
+
+/* The network of ifc whose port table bridge vmnet covers (a bridge, a MAC), or NULL. */
+static const VmnetNetwork *port_network(const VmnetPlan *plan, const VmnetInterface *ifc,
+                                        guint *index)
+{
+        for (guint n = 0; n < plan->networks->len; n++) {
+                const VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
+
+                if (g_strcmp0(net->name, ifc->network) != 0)
+                        continue;
+                if (!ifc->has_mac || !net->bridge)
+                        return NULL;
+                if (index)
+                        *index = n;
+                return net;
+        }
+        return NULL;
+}
+
+GArray *vmnet_nft_unbound_ip4_ports(const VmnetPlan *plan, const VmnetIpam *ipam)
+{
+        GArray *out = g_array_new(FALSE, TRUE, sizeof(VmnetUnboundPort));
+
+        for (guint d = 0; d < plan->domains->len; d++) {
+                const VmnetDomain *dom = g_ptr_array_index(plan->domains, d);
+
+                for (guint i = 0; i < dom->interfaces->len; i++) {
+                        const VmnetInterface *ifc = g_ptr_array_index(dom->interfaces, i);
+                        const VmnetNetwork *net = port_network(plan, ifc, NULL);
+                        g_autoptr(GArray) v4 = g_array_new(FALSE, FALSE, sizeof(VmnetAddr));
+                        VmnetUnboundPort u = { .domain = dom, .network = net, .iface = ifc };
+
+                        if (!net || vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_IP))
+                                continue;
+                        vmnet_nft_port_ip4(net, ifc, ipam, v4, &u.why);
+                        if (!v4->len)
+                                g_array_append_val(out, u);
+                }
+        }
+        return out;
 }
 
 static char *ip6_net_set(guint net_index)
@@ -1322,7 +1379,7 @@ static char *ip6_net_set(guint net_index)
 }
 
 static void bridge_port(BridgeSets *b, const VmnetNetwork *net, guint net_index,
-                        const VmnetInterface *ifc, GArray *ip6_nets)
+                        const VmnetInterface *ifc, const VmnetIpam *ipam, GArray *ip6_nets)
 {
         char tap[VMNET_IFNAMSIZ];
         gboolean any_l3 = FALSE;
@@ -1339,7 +1396,7 @@ static void bridge_port(BridgeSets *b, const VmnetNetwork *net, guint net_index,
         if (!vmnet_interface_sec_allowed(net, ifc, VMNET_SEC_IP)) {
                 g_autoptr(GArray) v4 = g_array_new(FALSE, FALSE, sizeof(VmnetAddr));
 
-                plan_addresses(net, ifc, AF_INET, v4);
+                vmnet_nft_port_ip4(net, ifc, ipam, v4, NULL);
                 for (guint i = 0; i < v4->len; i++) {
                         VmnetNftValue v[] = { vmnet_nft_value_ifname(tap),
                                               vmnet_nft_value_addr(&g_array_index(v4, VmnetAddr, i)) };
@@ -1436,16 +1493,16 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
         /* A tagged frame would pass every check below on its inner type. */
-        if ((r = port_rule(ir, chain, 0x8100, BSET_VLAN_DENY)))
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_VLAN) && (r = port_rule(ir, chain, 0x8100, BSET_VLAN_DENY)))
                 drop_counted(r, "vlan-tagged");
-        if ((r = port_rule(ir, chain, 0x88a8, BSET_VLAN_DENY)))
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_VLAN) && (r = port_rule(ir, chain, 0x88a8, BSET_VLAN_DENY)))
                 drop_counted(r, "vlan-tagged");
 
         if (!VMNET_MUTANT_IS(NO_ANTISPOOF_MAC) && (r = port_rule(ir, chain, 0, BSET_MAC_DENY))) {
                 vmnet_nft_rule_match_lookup(r, port_mac, 2, TRUE, BSET_PORT_MAC);
                 drop_counted(r, "mac-spoofing");
         }
-        if ((r = port_rule(ir, chain, 0x0806, BSET_MAC_DENY))) {
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_ARP_MAC) && (r = port_rule(ir, chain, 0x0806, BSET_MAC_DENY))) {
                 vmnet_nft_rule_match_lookup(r, arp_mac, 2, TRUE, BSET_PORT_MAC);
                 drop_counted(r, "arp-mac");
         }
@@ -1458,11 +1515,11 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
                 drop_counted(r, "arp-ip");
         }
 
-        if ((r = port_rule(ir, chain, 0x0800, BSET_DHCP_DENY))) {
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_DHCP) && (r = port_rule(ir, chain, 0x0800, BSET_DHCP_DENY))) {
                 match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 67);
                 drop_counted(r, "dhcp-server");
         }
-        if ((r = port_rule(ir, chain, 0x86dd, BSET_DHCP_DENY))) {
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_DHCP) && (r = port_rule(ir, chain, 0x86dd, BSET_DHCP_DENY))) {
                 match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 547);
                 drop_counted(r, "dhcpv6-server");
         }
@@ -1470,7 +1527,7 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
                 VmnetNftValue icmp = vmnet_nft_value_proto(58);
                 VmnetNftValue type = vmnet_nft_value_icmpv6_type(i == 0 ? 134 : 137);
 
-                if (!(r = port_rule(ir, chain, 0x86dd, BSET_RA_DENY)))
+                if (VMNET_MUTANT_IS(NO_ANTISPOOF_RA) || !(r = port_rule(ir, chain, 0x86dd, BSET_RA_DENY)))
                         break;
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &icmp);
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ICMPV6_TYPE, FALSE, &type);
@@ -1552,7 +1609,8 @@ static gint cmp_bset_order(gconstpointer a, gconstpointer b, gpointer order)
         return (gint)bset_rank(order, x->name) - (gint)bset_rank(order, y->name);
 }
 
-static VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const char *comment)
+static VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam,
+                                       const char *comment)
 {
         g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_new_family(VMNET_NFT_FAMILY_BRIDGE, comment);
         g_autoptr(GHashTable) sets = g_hash_table_new(g_str_hash, g_str_equal);
@@ -1569,17 +1627,11 @@ static VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const char *commen
 
                 for (guint i = 0; i < dom->interfaces->len; i++) {
                         const VmnetInterface *ifc = g_ptr_array_index(dom->interfaces, i);
-                        guint n;
+                        guint n = 0;
+                        const VmnetNetwork *net = port_network(plan, ifc, &n);
 
-                        for (n = 0; n < plan->networks->len; n++)
-                                if (g_strcmp0(((VmnetNetwork *)g_ptr_array_index(plan->networks,
-                                                                                 n))->name,
-                                              ifc->network) == 0)
-                                        break;
-                        if (n == plan->networks->len || !ifc->has_mac ||
-                            !((VmnetNetwork *)g_ptr_array_index(plan->networks, n))->bridge)
-                                continue;
-                        bridge_port(&b, g_ptr_array_index(plan->networks, n), n, ifc, ip6_nets);
+                        if (net)
+                                bridge_port(&b, net, n, ifc, ipam, ip6_nets);
                 }
         }
         if (!vmnet_nft_ir_find_set(ir, VMNET_NFT_SET_GUEST_PORTS))
@@ -1590,7 +1642,7 @@ static VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const char *commen
         return g_steal_pointer(&ir);
 }
 
-VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
+VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam)
 {
         g_autofree char *comment = g_strdup_printf("managed by vmnet plan %s", plan->name);
         g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_new(comment);
@@ -1644,7 +1696,7 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan)
         add_forward_sets(ir, plan);
         add_input(ir);
         add_forward(ir);
-        ir->bridge = bridge_ir_from_plan(plan, comment);
+        ir->bridge = bridge_ir_from_plan(plan, ipam, comment);
 
         return g_steal_pointer(&ir);
 }

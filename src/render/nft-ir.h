@@ -27,6 +27,7 @@
 
 #include <glib.h>
 
+#include "ipam/ipam.h"
 #include "model/model.h"
 #include "util/addr.h"
 
@@ -197,11 +198,37 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetNftIr, vmnet_nft_ir_free)
 
 /*
  * The tables for a validated, finalized plan (table inet vmnet, with table
- * bridge vmnet as its bridge member when the plan has guest ports).
- * Deterministic: the same plan always gives the same IR. Caller owns the
- * result.
+ * bridge vmnet as its bridge member when the plan has guest ports), with
+ * ipam's allocations bound to their guests' ports (ipam may be NULL: plan
+ * addresses only; apply, doctor and render pass vmnet_engine_ipam()'s).
+ * Deterministic: the same plan and IPAM always give the same IR. Caller
+ * owns the result.
  */
-VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan);
+VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam);
+
+/*
+ * The IPv4 sources table bridge vmnet lets ifc's port (on net) use under
+ * ip-spoofing deny, appended to out (VmnetAddr): ip=, the <reservation>s
+ * of its MAC, and the address ipam (may be NULL) allocated it. When none,
+ * *why (when why is not NULL) says why, a static string for messages.
+ */
+void vmnet_nft_port_ip4(const VmnetNetwork *net, const VmnetInterface *ifc,
+                        const VmnetIpam *ipam, GArray *out, const char **why);
+
+/* A guest port with ip-spoofing denied whose IPv4 sources are not checked. */
+typedef struct {
+        const VmnetDomain *domain;
+        const VmnetNetwork *network;
+        const VmnetInterface *iface;
+        const char *why; /* vmnet_nft_port_ip4()'s reason */
+} VmnetUnboundPort;
+
+/*
+ * The plan's guest ports (interfaces with a MAC on a network with a
+ * bridge) with ip-spoofing denied and no IPv4 source to bind, in plan
+ * order (VmnetUnboundPort, borrowed from plan). Caller frees the array.
+ */
+GArray *vmnet_nft_unbound_ip4_ports(const VmnetPlan *plan, const VmnetIpam *ipam);
 
 /*
  * Names of the bridge table's anti-spoofing sets and of the comments on

@@ -364,9 +364,9 @@ char *vmnet_nft_ir_to_text(const VmnetNftIr *ir)
         return g_string_free(out, FALSE);
 }
 
-char *vmnet_render_nft(const VmnetPlan *plan)
+char *vmnet_render_nft(const VmnetPlan *plan, const VmnetIpam *ipam)
 {
-        g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_from_plan(plan);
+        g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_from_plan(plan, ipam);
 
         return vmnet_nft_ir_to_text(ir);
 }

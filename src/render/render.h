@@ -7,6 +7,7 @@
  * the caller frees; output is deterministic so it can be golden-tested.
  */
 
+#include "ipam/ipam.h"
 #include "model/model.h"
 
 /* The XML namespace vmnet puts in <metadata> of what it defines in libvirt. */
@@ -44,5 +45,8 @@ char *vmnet_render_iface_alias(const char *plan_name, const VmnetMac *mac);
 char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const GPtrArray *hosts,
                            const char *lease_file, const char *pid_file, GError **error);
 
-/* The whole nftables table vmnet owns, as an `nft -f` script. */
-char *vmnet_render_nft(const VmnetPlan *plan);
+/*
+ * The nftables tables vmnet owns, as an `nft -f` script, with ipam's
+ * allocations bound to guest ports (may be NULL; vmnet_nft_ir_from_plan()).
+ */
+char *vmnet_render_nft(const VmnetPlan *plan, const VmnetIpam *ipam);

@@ -81,5 +81,20 @@
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IP
 #define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* render/nft-ir.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
 #endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_IPAM
+#define VMNET_MUTANT_NO_ANTISPOOF_IPAM 0 /* render/nft-ir.c: an address vmnet's IPAM allocated is not bound to its guest's port (as before) */
+#endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_DHCP
+#define VMNET_MUTANT_NO_ANTISPOOF_DHCP 0 /* render/nft-ir.c: the bridge table does not drop DHCP and DHCPv6 server replies from a port */
+#endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_RA
+#define VMNET_MUTANT_NO_ANTISPOOF_RA 0 /* render/nft-ir.c: the bridge table does not drop router advertisements and redirects from a port */
+#endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_VLAN
+#define VMNET_MUTANT_NO_ANTISPOOF_VLAN 0 /* render/nft-ir.c: the bridge table does not drop 802.1Q/802.1ad-tagged frames from a checked port */
+#endif
+#ifndef VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC
+#define VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC 0 /* render/nft-ir.c: the bridge table does not check an ARP packet's sender MAC */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

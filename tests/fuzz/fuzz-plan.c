@@ -21,6 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_autoptr(GError) error = NULL;
         g_autoptr(VmnetPlan) plan = vmnet_plan_load_data((const char *)data, size, "fuzz.xml",
                                                          diags, &error);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        VmnetState st = { .kf = kf };
+        g_autoptr(VmnetIpam) ipam = NULL;
 
         if (!plan || !vmnet_plan_validate(plan, diags))
                 return 0;
@@ -33,6 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         g_free(vmnet_render_domain_interface(plan, d,
                                                              g_ptr_array_index(d->interfaces, k)));
         }
-        g_free(vmnet_render_nft(plan));
+        /* With what a first apply allocates bound to guest ports (none when IPAM fails). */
+        if (!vmnet_ipam_assign(plan, &st, &ipam, NULL))
+                g_clear_pointer(&ipam, vmnet_ipam_free);
+        g_free(vmnet_render_nft(plan, ipam));
         return 0;
 }

@@ -50,8 +50,9 @@ static char **plans; /* the .xml files of examples/, then of tests/data/nft/ */
 static VmnetNftIr *load_ir(const char *relpath)
 {
         g_autoptr(VmnetPlan) plan = vmnet_test_load_plan(relpath);
+        g_autoptr(VmnetIpam) ipam = vmnet_test_fresh_ipam(plan);
 
-        return vmnet_nft_ir_from_plan(plan);
+        return vmnet_nft_ir_from_plan(plan, ipam);
 }
 
 static struct mnl_socket *open_nl(void)

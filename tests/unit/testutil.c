@@ -71,6 +71,18 @@ VmnetPlan *vmnet_test_load_plan(const char *relpath)
         return checked(plan, diags, error, relpath);
 }
 
+VmnetIpam *vmnet_test_fresh_ipam(const VmnetPlan *plan)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        VmnetState st = { .path = NULL, .kf = kf };
+        g_autoptr(GError) error = NULL;
+        VmnetIpam *ipam = NULL;
+
+        ck_assert_msg(vmnet_ipam_assign(plan, &st, &ipam, &error), "%s: IPAM: %s", plan->file,
+                      error ? error->message : "");
+        return ipam;
+}
+
 VmnetPlan *vmnet_test_plan_from_string(const char *xml, const char *name)
 {
         g_autoptr(VmnetDiags) diags = vmnet_diags_new();

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <glib.h>
 
+#include "ipam/ipam.h"
 #include "model/model.h"
 
 /* $(abs_top_srcdir)/relpath. Caller frees. */
@@ -19,6 +20,12 @@ void vmnet_test_golden(const char *relpath, const char *actual);
 
 /* Loads, finalizes and validates a plan (path relative to the source tree); fails the test on any error. */
 VmnetPlan *vmnet_test_load_plan(const char *relpath);
+
+/*
+ * What vmnet's IPAM gives plan's interfaces on a first apply (nothing
+ * recorded, no leases); fails the test when it cannot. Caller frees.
+ */
+VmnetIpam *vmnet_test_fresh_ipam(const VmnetPlan *plan);
 
 /* Loads, finalizes and validates a plan from text (named name in messages); fails the test on any error. */
 VmnetPlan *vmnet_test_plan_from_string(const char *xml, const char *name);
