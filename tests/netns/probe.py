@@ -12,10 +12,16 @@
 #   probe.py userve LOG READY ADDR:PORT...  a UDP listener: logs "TOKEN PEER PORT" per datagram
 #   probe.py udp DST PORT TOKEN [SRC [SPORT [IFACE]]]
 #                                           one datagram (to a broadcast address too, out of IFACE)
-#   probe.py arp IFACE SENDER_MAC SENDER_IP TARGET_IP
-#                                           one ARP request, broadcast, with that sender (a raw frame)
+#   probe.py arp IFACE SENDER_MAC SENDER_IP TARGET_IP [ETH_SRC]
+#                                           one ARP request, broadcast, with that sender (a raw frame;
+#                                           its Ethernet source is SENDER_MAC unless ETH_SRC is given)
 #   probe.py ra IFACE PREFIX                one router advertisement to ff02::1: default router,
 #                                           PREFIX/64 for address autoconfiguration
+#   probe.py frame IFACE SRC_MAC DST_MAC TOKEN [VLAN]
+#                                           one raw frame of type 0x88b5 (local experimental) carrying
+#                                           TOKEN, 802.1Q-tagged with VLAN when given
+#   probe.py fserve LOG READY IFACE         logs "TOKEN frame PROTO" for each frame on IFACE carrying
+#                                           a token (probe.py frame), tagged or not
 # (tests/netns/t-spoof.sh: what a hostile guest sends, whatever its own addresses)
 # The listener runs until it is killed, and stops by itself after an hour.
 import errno
@@ -143,17 +149,45 @@ def mac_bytes(mac):
     return bytes(int(b, 16) for b in mac.split(":"))
 
 
-def arp(iface, sender_mac, sender_ip, target_ip):
+def arp(iface, sender_mac, sender_ip, target_ip, eth_src=None):
+    """An ARP request; the Ethernet source is sender_mac unless eth_src is given."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     sha = mac_bytes(sender_mac)
-    frame = (b"\xff" * 6 + sha + b"\x08\x06"              # Ethernet: broadcast, ARP
+    src = mac_bytes(eth_src) if eth_src else sha
+    frame = (b"\xff" * 6 + src + b"\x08\x06"              # Ethernet: broadcast, ARP
              + bytes.fromhex("0001080006040001")          # Ethernet/IPv4, request
              + sha + socket.inet_aton(sender_ip)
              + b"\x00" * 6 + socket.inet_aton(target_ip))
     s.send(frame + b"\x00" * (60 - len(frame)))
     s.close()
     print("sent")
+
+
+FRAME_MAGIC = b"VMNT:"
+
+
+def frame(iface, src_mac, dst_mac, token, vlan=None):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    tag = b"\x81\x00" + int(vlan).to_bytes(2, "big") if vlan else b""
+    f = mac_bytes(dst_mac) + mac_bytes(src_mac) + tag + b"\x88\xb5" + FRAME_MAGIC + token.encode() + b"\n"
+    s.send(f + b"\x00" * max(0, 60 - len(f)))
+    s.close()
+    print("sent")
+
+
+def fserve(log, ready, iface):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))  # ETH_P_ALL
+    s.bind((iface, 0))
+
+    def take(sock):
+        data = sock.recv(2048)
+        i = data.find(FRAME_MAGIC)
+        if i < 0:
+            return None
+        return (data[i + len(FRAME_MAGIC):].split(b"\n")[0].decode(errors="replace"), "frame", None)
+    listen_loop(log, ready, [s], take)
 
 
 def ra(iface, prefix):
@@ -200,6 +234,10 @@ if __name__ == "__main__":
         udp(*sys.argv[2:])
     elif sys.argv[1] == "arp":
         arp(*sys.argv[2:])
+    elif sys.argv[1] == "frame":
+        frame(*sys.argv[2:])
+    elif sys.argv[1] == "fserve":
+        fserve(*sys.argv[2:])
     elif sys.argv[1] == "ra":
         ra(*sys.argv[2:])
     else:

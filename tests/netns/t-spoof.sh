@@ -8,6 +8,9 @@
 #     port vmn525400770003  g3      10.77.1.12  the victim: listens, reads RAs, keeps an ARP table
 #     port vmn525400770004  grouter 10.77.1.13  port group "routers": ip-spoofing="allow"
 #     port vmn525400770005  gfree   10.77.1.14  <security> allows all four on its interface
+#     port vmn525400770006  gipam   (IPAM)      no ip=: vmnet allocates its address, binds it
+#   vs-side (isolated, no subnet)
+#     port vmn525400770007  gside   -           nothing to bind: `vmnet plan` says so
 #
 # Each port is a veth named as vmnet names a guest's tap ("vmn" + MAC). What
 # is denied must not arrive: the victim's UDP listener never logs the token,
@@ -37,6 +40,9 @@ cat >"$T/plan.xml" <<'XML'
   <domain name="grouter">
     <interface network="lan" portgroup="routers" mac="52:54:00:77:00:04" ip="10.77.1.13"/>
   </domain>
+  <network name="side" mode="isolated" bridge="vs-side"/>
+  <domain name="gipam"><interface network="lan" mac="52:54:00:77:00:06"/></domain>
+  <domain name="gside"><interface network="side" mac="52:54:00:77:00:07"/></domain>
   <domain name="gfree">
     <interface network="lan" mac="52:54:00:77:00:05" ip="10.77.1.14">
       <security mac-spoofing="allow" ip-spoofing="allow" dhcp-server="allow"
@@ -45,9 +51,26 @@ cat >"$T/plan.xml" <<'XML'
   </domain>
 </plan>
 XML
+# `vmnet plan` names the guest ports whose IPv4 sources cannot be checked, and why
+vm "$P-host" --json plan "$T/plan.xml"
+check "plan: gside's interface (isolated, nothing to bind) is named as unchecked, with the reason" \
+        jtrue '[.warnings[] | select((.message | contains("interface 52:54:00:77:00:07 of domain gside"))
+                and (.message | contains("not checked")) and (.message | contains("no IPv4 subnet"))
+                and .line > 0)] | length == 1' cat "$T/out"
+check "plan: no other port is named (gipam's address comes from IPAM)" \
+        jtrue '[.warnings[] | select(.message | contains("not checked"))] | length == 1' cat "$T/out"
 apply_or_stop "the anti-spoofing plan"
 
-declare -A IDX=([g1]=1 [g2]=2 [g3]=3 [grouter]=4 [gfree]=5)
+# gipam's address, as the kernel's bridge table binds it, and as dnsmasq leases it
+ipam4=$(ip netns exec "$P-host" nft -j list set bridge vmnet port_ip4 |
+        jq -r '.nftables[] | .set? | select(.) | .elem[] | .concat? | select(.[0] == "vmn525400770006") | .[1]')
+check "gipam's port is bound to one IPv4 address, in the subnet and outside the DHCP range ($ipam4)" \
+        sh -c "echo '$ipam4' | grep -qxE '10\.77\.1\.([2-9]|[1-9][0-9])'"
+[ -n "$ipam4" ] || ipam4=10.77.1.254 # the checks below then fail, not the script
+
+declare -A IDX=([g1]=1 [g2]=2 [g3]=3 [grouter]=4 [gfree]=5 [gipam]=6)
+declare -A OWN4=([g1]=10.77.1.10 [g2]=10.77.1.11 [g3]=10.77.1.12 [grouter]=10.77.1.13
+                 [gfree]=10.77.1.14 [gipam]=$ipam4)
 mac_of() { echo "52:54:00:77:00:0$1"; }
 port_of() { echo "vmn52540077000$1"; }
 sguest() { # NAME N: a stand-in guest on port vmn52540077000N, MAC 52:54:00:77:00:0N, .9+N and ::9+N
@@ -56,21 +79,21 @@ sguest() { # NAME N: a stand-in guest on port vmn52540077000N, MAC 52:54:00:77:0
         ip -n "$P-host" link add "$(port_of "$i")" type veth peer name eth0 netns "$P-$g"
         ip -n "$P-host" link set "$(port_of "$i")" master vs-lan up
         ip -n "$P-$g" link set eth0 address "$(mac_of "$i")" up
-        ip -n "$P-$g" addr add "10.77.1.$((9 + i))/24" dev eth0
+        ip -n "$P-$g" addr add "${OWN4[$g]}/24" dev eth0
         ip -n "$P-$g" addr add "fd77:1::$((9 + i))/64" dev eth0 nodad
         # addresses on lo are for spoofing only: never answer ARP for them on eth0
         x "$g" sysctl -qw net.ipv4.conf.all.arp_ignore=1
 }
-sguest g1 1; sguest g2 2; sguest g3 3; sguest grouter 4; sguest gfree 5
+sguest g1 1; sguest g2 2; sguest g3 3; sguest grouter 4; sguest gfree 5; sguest gipam 6
 # The senders know the victim without ARP or ND (whose own sender fields are
 # checked too); a change of the sender's MAC flushes its neighbours, even these.
 know_victim() {
         ip -n "$P-$1" neigh replace 10.77.1.12 lladdr "$(mac_of 3)" dev eth0 nud permanent
         ip -n "$P-$1" -6 neigh replace fd77:1::12 lladdr "$(mac_of 3)" dev eth0 nud permanent
 }
-for g in g1 grouter gfree; do know_victim $g; done
+for g in g1 grouter gfree gipam; do know_victim $g; done
 # Addresses the hostile guests will claim: g2's, made-up ones, and outside fd77:1::/64.
-for g in g1 grouter gfree; do
+for g in g1 grouter gfree gipam; do
         ip -n "$P-$g" addr add 10.77.1.11/32 dev lo
         ip -n "$P-$g" addr add 10.77.1.99/32 dev lo
         ip -n "$P-$g" addr add 2001:db8:99::1/128 dev lo nodad
@@ -78,7 +101,8 @@ done
 
 check "the bridge table's guest ports are the plan's taps" \
         jtrue '[.nftables[] | .set? | select(.name == "guest_ports") | .elem[]] | sort ==
-               ["vmn525400770001", "vmn525400770002", "vmn525400770003", "vmn525400770004", "vmn525400770005"]' \
+               ["vmn525400770001", "vmn525400770002", "vmn525400770003", "vmn525400770004",
+                "vmn525400770005", "vmn525400770006", "vmn525400770007"]' \
         x host nft -j list table bridge vmnet
 check "gfree's port is in none of the deny sets, grouter's not in ip4_deny" \
         jtrue '[.nftables[] | .set? | select(.name and (.name | endswith("_deny"))) |
@@ -101,7 +125,7 @@ udp() { # allow|deny DESCRIPTION FROM DST PORT SRC [SPORT [IFACE]]: one datagram
         n=$((n + 1)); tok=u$n; mark=m$n
         case $dst in
         *:*) own=fd77:1::$((9 + IDX[$from])) ;;
-        *) own=10.77.1.$((9 + IDX[$from])) ;;
+        *) own=${OWN4[$from]} ;;
         esac
         x "$from" "$PY" "$PROBE" udp "$dst" "$port" "$tok" "$src" "$sport" $dev >/dev/null
         # the marker: the same sender, its own address, a port nothing filters
@@ -119,8 +143,8 @@ udp() { # allow|deny DESCRIPTION FROM DST PORT SRC [SPORT [IFACE]]: one datagram
 }
 
 # --- baseline: every sender's own traffic passes
-for g in g1 grouter gfree; do
-        udp allow "own addresses" $g 10.77.1.12 9999 10.77.1.$((9 + IDX[$g]))
+for g in g1 grouter gfree gipam; do
+        udp allow "own addresses" $g 10.77.1.12 9999 "${OWN4[$g]}"
 done
 udp allow "own addresses" g1 fd77:1::12 9999 fd77:1::10
 
@@ -151,6 +175,8 @@ spoof_mac allow "mac-spoofing allow on the interface" gfree 02:00:00:77:00:97
 udp deny "ip-spoofing deny: another guest's IPv4 address" g1 10.77.1.12 9999 10.77.1.11
 udp deny "ip-spoofing deny: a made-up IPv4 address" g1 10.77.1.12 9999 10.77.1.99
 udp deny "ip-spoofing deny: an IPv6 address outside the network's subnets" g1 fd77:1::12 9999 2001:db8:99::1
+udp deny "ip-spoofing deny, IPAM's address bound: another guest's IPv4 address" gipam 10.77.1.12 9999 10.77.1.11
+udp deny "ip-spoofing deny, IPAM's address bound: a made-up IPv4 address" gipam 10.77.1.12 9999 10.77.1.99
 udp allow "ip-spoofing allow from the port group" grouter 10.77.1.12 9999 10.77.1.99
 udp allow "ip-spoofing allow from the port group" grouter fd77:1::12 9999 2001:db8:99::1
 udp allow "ip-spoofing allow on the interface" gfree 10.77.1.12 9999 10.77.1.11
@@ -158,6 +184,9 @@ udp allow "ip-spoofing allow on the interface" gfree 10.77.1.12 9999 10.77.1.11
 # --- a DHCP client has no address yet: the deny guest still gets its lease
 lease() { x "$1" busybox udhcpc -i eth0 -n -q -t 8 -T 1 -s /bin/true >/dev/null 2>&1; }
 check "g2 (ip-spoofing deny) gets a DHCP lease from the host's dnsmasq" lease g2
+check "gipam's DHCP lease from the host's dnsmasq is the address its port is bound to ($ipam4)" \
+        sh -c "ip netns exec $P-gipam busybox udhcpc -i eth0 -n -q -t 8 -T 1 -s /bin/true 2>&1 |
+               grep -q 'lease of $ipam4 obtained'"
 
 # --- ARP: claiming the gateway's or another guest's address
 neigh_mac() { # NS DEV ADDR: the MAC the namespace's ARP table has for ADDR, "none" without one
@@ -193,6 +222,56 @@ x gfree "$PY" "$PROBE" arp eth0 "$(mac_of 5)" 10.77.1.1 10.77.1.12 >/dev/null
 check "arp allow: gfree claiming the gateway is believed by g3" \
         neigh_known "$P-g3" eth0 10.77.1.1 "$(mac_of 5)"
 
+# --- ARP whose sender MAC is not the frame's source (the frame's own MAC is g1's):
+# g3 learns 10.77.1.10 from it only if it arrives; the marker, a datagram from
+# g1 after it, says it had its chance
+arp_sha() { # allow|deny DESCRIPTION FROM SENDER-MAC
+        local from=$3 own
+        own=${OWN4[$from]}
+        n=$((n + 1))
+        ip -n "$P-g3" neigh flush dev eth0
+        x "$from" "$PY" "$PROBE" arp eth0 "$4" "$own" 10.77.1.12 "$(mac_of "${IDX[$from]}")" >/dev/null
+        x "$from" "$PY" "$PROBE" udp 10.77.1.12 9999 "m$n" "$own" >/dev/null
+        if ! arrived "m$n"; then ko "$2: the marker from $from did not reach g3"; return; fi
+        if [ "$1" = allow ]; then
+                check "$2: g3 believes $own is at $4" neigh_known "$P-g3" eth0 "$own" "$4"
+        else
+                check "$2: g3 never believes $own is at $4 ($(neigh_mac "$P-g3" eth0 "$own"))" \
+                        test "$(neigh_mac "$P-g3" eth0 "$own")" != "$4"
+        fi
+}
+arp_sha deny "arp deny: g1's ARP with g2's MAC as sender, from g1's own MAC" g1 "$(mac_of 2)"
+arp_sha allow "arp allow (mac-spoofing allow): gfree's ARP with a made-up sender MAC" gfree 02:00:00:77:00:96
+
+# --- 802.1Q-tagged frames would pass every check keyed on the ether type: g1
+# and gfree send one to g3 (raw frames, their own MACs), then an untagged one as
+# the marker; g3 logs every frame carrying a token (tagged or not: its kernel
+# needs no VLAN support for that)
+x g3 timeout 3600 "$PY" "$PROBE" fserve "$T/flog-g3" "$T/fready-g3" eth0 >/dev/null 2>"$T/fserve.err" &
+ready "$T/fready-g3" || cat "$T/fserve.err"
+farrived() { # TOKEN: waits (bounded) until g3's frame listener logged TOKEN
+        for _ in $(seq 60); do
+                grep -q "^$1 " "$T/flog-g3" 2>/dev/null && return 0
+                sleep 0.05
+        done
+        return 1
+}
+tagged() { # allow|deny DESCRIPTION FROM
+        local from=$3 mac
+        mac=$(mac_of "${IDX[$from]}")
+        n=$((n + 1))
+        x "$from" "$PY" "$PROBE" frame eth0 "$mac" "$(mac_of 3)" "t$n" 5 >/dev/null
+        x "$from" "$PY" "$PROBE" frame eth0 "$mac" "$(mac_of 3)" "m$n" >/dev/null
+        if ! farrived "m$n"; then ko "$2: the untagged marker from $from did not reach g3"; return; fi
+        if [ "$1" = allow ]; then
+                check "$2: $from's frame tagged VLAN 5 arrives" farrived "t$n"
+        else
+                check "$2: $from's frame tagged VLAN 5 never reaches g3" sh -c "! grep -q '^t$n ' '$T/flog-g3'"
+        fi
+}
+tagged deny "vlan-tagged deny (a checked port)" g1
+tagged allow "vlan-tagged allow (gfree: no check applies)" gfree
+
 # --- DHCP servers: a rogue offer (udp 67 -> 68, broadcast) and a DHCPv6 reply (547 -> 546)
 udp deny "dhcp-server deny: an offer" g1 255.255.255.255 68 10.77.1.10 67 eth0
 udp deny "dhcp-server deny: a DHCPv6 reply" g1 fd77:1::12 546 fd77:1::10 547
@@ -211,7 +290,8 @@ check "router-advertisement deny: g1 is not g3's router" \
         sh -c "! ip -n $P-g3 -6 route show default | grep -q 'fe80::5054:ff:fe77:1 '"
 
 # --- the drops are counted where doctor and tests can read them
-for what in mac-spoofing ip-spoofing ipv6-spoofing arp-ip dhcp-server dhcpv6-server router-advertisement; do
+for what in mac-spoofing ip-spoofing ipv6-spoofing arp-ip arp-mac vlan-tagged dhcp-server dhcpv6-server \
+        router-advertisement; do
         check "the bridge table counted drops of $what" \
                 jtrue --arg c "vmnet antispoof $what" \
                 '[.nftables[] | .rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets] | add > 0' \
