@@ -111,6 +111,8 @@ check "gfree's port is in none of the deny sets, grouter's not in ip4_deny" \
         x host nft -j list table bridge vmnet
 
 ulisten g3 0.0.0.0:9999 [::]:9999 0.0.0.0:68 [::]:546
+# g3's listeners go with the test, not an hour later: every process in its namespace is the test's
+trap 'kill $(ip netns pids "$P-g3" 2>/dev/null) 2>/dev/null; cleanup' EXIT
 ready "$T/uready-g3" || { cat "$T/ulisten-g3.err"; finish; exit 1; }
 
 arrived() { # TOKEN: waits (bounded) until the victim logged TOKEN
