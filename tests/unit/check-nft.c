@@ -471,6 +471,66 @@ static char *golden_name(const char *plan_path)
         return g_strdup_printf("nft/%.*s.nft", (int)(strlen(base) - 4), base);
 }
 
+/* A plan whose nat guests get their IPv4 from IPAM, domains in the given order. */
+static VmnetPlan *ipam_plan(gboolean reversed)
+{
+        const char *a = "  <domain name=\"a\"><interface network=\"lan\" mac=\"52:54:00:00:00:01\"/></domain>\n";
+        const char *b = "  <domain name=\"b\"><interface network=\"lan\" mac=\"52:54:00:00:00:02\"/>"
+                        "<interface network=\"l2\" mac=\"52:54:00:00:00:03\"/>"
+                        "<interface network=\"bare\" mac=\"52:54:00:00:00:04\"/></domain>\n";
+        g_autofree char *xml = g_strdup_printf(
+                "<plan xmlns=\"urn:vmnet:plan:1\" name=\"ipam\">\n"
+                "  <network name=\"lan\" mode=\"nat\" bridge=\"vi-lan\">\n"
+                "    <subnet cidr=\"10.9.0.0/24\" gateway=\"10.9.0.1\">"
+                "<dhcp start=\"10.9.0.100\" end=\"10.9.0.150\"/></subnet>\n"
+                "  </network>\n"
+                "  <network name=\"l2\" mode=\"bridged\" bridge=\"vi-l2\">\n"
+                "    <uplink dev=\"eth9\"/><subnet cidr=\"10.9.1.0/24\" gateway=\"10.9.1.1\"/>\n"
+                "  </network>\n"
+                "  <network name=\"bare\" mode=\"isolated\" bridge=\"vi-bare\"/>\n"
+                "%s%s</plan>\n",
+                reversed ? b : a, reversed ? a : b);
+
+        return vmnet_test_plan_from_string(xml, "ipam.xml");
+}
+
+/* issue 16 point 3: what IPAM allocates is bound, in MAC order whatever the plan's order. */
+START_TEST(test_ipam_bound)
+{
+        g_autoptr(VmnetPlan) plan = ipam_plan(FALSE);
+        g_autoptr(VmnetPlan) rev = ipam_plan(TRUE);
+        g_autoptr(VmnetIpam) ipam = vmnet_test_fresh_ipam(plan);
+        g_autoptr(VmnetIpam) ipam_rev = vmnet_test_fresh_ipam(rev);
+        g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_from_plan(plan, ipam);
+        g_autoptr(VmnetNftIr) ir_rev = vmnet_nft_ir_from_plan(rev, ipam_rev);
+        g_autofree char *text = vmnet_nft_ir_to_text(ir->bridge);
+        g_autofree char *text_rev = vmnet_nft_ir_to_text(ir_rev->bridge);
+        g_autofree char *bare = vmnet_render_nft(plan, NULL);
+        g_autoptr(GArray) unbound = vmnet_nft_unbound_ip4_ports(plan, ipam);
+        const VmnetUnboundPort *u;
+
+        /* Elements follow the plan's order; the addresses do not. */
+        for (guint i = 0; i < 2; i++) {
+                const char *t = i ? text_rev : text;
+
+                ck_assert_msg(strstr(t, "\"vmn525400000001\" . 10.9.0.2") &&
+                                      strstr(t, "\"vmn525400000002\" . 10.9.0.3"),
+                              "port_ip4 lacks IPAM's addresses (plan %s):\n%s",
+                              i ? "reversed" : "in order", t);
+        }
+        /* Without IPAM nothing is known: no port is checked for IPv4. */
+        ck_assert_msg(!strstr(bare, "port_ip4"), "%s", bare);
+        /* The two ports nothing is bound to, and why. */
+        ck_assert_uint_eq(unbound->len, 2);
+        u = &g_array_index(unbound, VmnetUnboundPort, 0);
+        ck_assert_str_eq(u->network->name, "l2");
+        ck_assert_msg(strstr(u->why, "bridged or isolated"), "%s", u->why);
+        u = &g_array_index(unbound, VmnetUnboundPort, 1);
+        ck_assert_str_eq(u->network->name, "bare");
+        ck_assert_msg(strstr(u->why, "no IPv4 subnet"), "%s", u->why);
+}
+END_TEST
+
 START_TEST(test_plans_exist)
 {
         guint examples = 0;
@@ -569,6 +629,7 @@ static Suite *nft_suite(void)
         tcase_add_test(tc, test_value_bytes);
         tcase_add_test(tc, test_rule_to_text);
         tcase_add_test(tc, test_actions);
+        tcase_add_test(tc, test_ipam_bound);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("golden");
