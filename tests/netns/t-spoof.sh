@@ -324,6 +324,19 @@ check "doctor: g2's port oldtap7 is not covered by anti-spoofing, with the fix" 
 check "doctor: g3's port (named by vmnet) is covered" \
         jtrue '[.findings[] | select(.check == "antispoof" and (.message | contains("domain g3")))] == []' \
         cat "$T/doctor.json"
+check "doctor: gside's interface is named as unchecked, with the reason; gipam's is not" \
+        jtrue '[.findings[] | select(.check == "antispoof" and (.message | contains("not checked")))] as $u |
+               ($u | length == 1) and ($u[0].object == "interface 52:54:00:77:00:07 of domain gside") and
+               ($u[0].message | contains("no IPv4 subnet"))' \
+        cat "$T/doctor.json"
+# apply, doctor and render --nft compute the addresses once, the same way: one table
+check "doctor: the tables are what the plan renders (IPAM's address bound in both)" \
+        jtrue '(.checks | map(select(.name == "nft-table" and .status == "ok")) | length == 1) and
+               ([.findings[] | select(.check == "nft-table")] == [])' \
+        cat "$T/doctor.json"
+"$VMNET" --netns "$P-host" render --nft "$T/plan.xml" >"$T/render.nft" 2>"$T/render.err"
+check "render --nft binds gipam's port to the address the kernel's table has ($ipam4)" \
+        grep -qF "\"vmn525400770006\" . $ipam4" "$T/render.nft"
 
 # --- the table is still what apply made (counters are not drift); drift is repaired
 vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
