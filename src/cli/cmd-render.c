@@ -84,8 +84,19 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
          * The bridge table binds the addresses vmnet's IPAM keeps (its state,
          * dnsmasq's leases) to guest ports: the same as apply would load.
          */
-        if ((all || o.nft) && !vmnet_engine_ipam(plan, NULL, cli->netns, &ipam, &error))
-                return vmnet_cli_fail(cli, "render", error);
+        if ((all || o.nft) && !vmnet_engine_ipam(plan, NULL, cli->netns, &ipam, &error)) {
+                /*
+                 * render needs no privilege: without the record (a user who
+                 * cannot read /var/lib/vmnet) it renders what a first apply
+                 * would allocate, and says so.
+                 */
+                g_printerr("warning: %s; guest addresses are rendered as a first apply "
+                           "would allocate them\n",
+                           error->message);
+                g_clear_error(&error);
+                if (!vmnet_engine_ipam_fresh(plan, &ipam, &error))
+                        return vmnet_cli_fail(cli, "render", error);
+        }
         /* One kind of output alone is printed bare, so it can be piped into virsh or nft -f. */
         headers = all || selected > 1 || (o.libvirt && !network && plan->networks->len > 1);
 

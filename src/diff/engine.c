@@ -157,6 +157,14 @@ gboolean vmnet_engine_ipam(const VmnetPlan *plan, VmnetState *state, const char 
                                       error);
 }
 
+gboolean vmnet_engine_ipam_fresh(const VmnetPlan *plan, VmnetIpam **out, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        VmnetState empty = { .path = NULL, .kf = kf };
+
+        return vmnet_ipam_assign(plan, &empty, out, error);
+}
+
 /* Guest ports whose IPv4 sources table bridge vmnet cannot check, and why (for `vmnet plan`). */
 static void warn_unbound_ports(const VmnetPlan *plan, const VmnetIpam *ipam, VmnetDiags *warnings)
 {

@@ -62,6 +62,12 @@ gboolean vmnet_engine_ipam(const VmnetPlan *plan, VmnetState *state, const char 
                            VmnetIpam **out, GError **error);
 
 /*
+ * What a first apply would allocate: no record, no leases. For output that
+ * must not fail when the record cannot be read (render, tests).
+ */
+gboolean vmnet_engine_ipam_fresh(const VmnetPlan *plan, VmnetIpam **out, GError **error);
+
+/*
  * Appends the actions that make the host match plan, in execution order.
  * Warnings (things vmnet cannot fix, such as another table's drop policy)
  * go to warnings. An empty list means the host already matches.

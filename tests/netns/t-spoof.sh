@@ -337,6 +337,13 @@ check "doctor: the tables are what the plan renders (IPAM's address bound in bot
 "$VMNET" --netns "$P-host" render --nft "$T/plan.xml" >"$T/render.nft" 2>"$T/render.err"
 check "render --nft binds gipam's port to the address the kernel's table has ($ipam4)" \
         grep -qF "\"vmn525400770006\" . $ipam4" "$T/render.nft"
+# render needs no privilege: a user who cannot read the record gets a first apply's addresses
+chmod 700 "$VMNET_STATE_DIR"; chmod 711 "$T"; chmod 644 "$T/plan.xml"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$VMNET" render --nft "$T/plan.xml" \
+        >"$T/render-nobody.nft" 2>"$T/render-nobody.err"; rc=$?
+check "render --nft by a user who cannot read the record succeeds (rc $rc: $(head -c 300 "$T/render-nobody.err"))" test "$rc" = 0
+check "  and says its addresses are a first apply's" grep -q 'as a first apply would allocate' "$T/render-nobody.err"
+check "  and still binds every guest port" grep -q '"vmn525400770006" \. ' "$T/render-nobody.nft"
 
 # --- the table is still what apply made (counters are not drift); drift is repaired
 vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?

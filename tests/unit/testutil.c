@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "diff/engine.h"
 #include "plan/plan.h"
 #include "tests/unit/testutil.h"
 #include "validate/validate.h"
@@ -73,12 +74,10 @@ VmnetPlan *vmnet_test_load_plan(const char *relpath)
 
 VmnetIpam *vmnet_test_fresh_ipam(const VmnetPlan *plan)
 {
-        g_autoptr(GKeyFile) kf = g_key_file_new();
-        VmnetState st = { .path = NULL, .kf = kf };
         g_autoptr(GError) error = NULL;
         VmnetIpam *ipam = NULL;
 
-        ck_assert_msg(vmnet_ipam_assign(plan, &st, &ipam, &error), "%s: IPAM: %s", plan->file,
+        ck_assert_msg(vmnet_engine_ipam_fresh(plan, &ipam, &error), "%s: IPAM: %s", plan->file,
                       error ? error->message : "");
         return ipam;
 }
