@@ -9,6 +9,7 @@
 #include "apply/netlink.h"
 #include "observe/libvirt.h"
 #include "util/mutant.h"
+#include "util/testhook.h"
 
 /*
  * Guest interface actions: virDomainAttachDeviceFlags,
@@ -27,7 +28,7 @@
  * hot-unplug): libvirt waits 5 s and returns, and the device stays until
  * the guest OS acknowledges, maybe never (a guest without an OS). A replug
  * therefore waits for libvirt's device-removed event (bounded:
- * VMNET_UNPLUG_TIMEOUT seconds) before it plugs the new NIC, and changes
+ * --unplug-timeout seconds) before it plugs the new NIC, and changes
  * the persistent definition by an update, never leaving it without the NIC.
  */
 
@@ -264,13 +265,16 @@ static char *guest_has(virDomainPtr dom, const IfaceData *d)
         return g_strdup_printf("the running guest has interface %s as %s", d->mac, sum);
 }
 
-static guint unplug_timeout(void)
+/* --unplug-timeout; else, in a test build, VMNET_UNPLUG_TIMEOUT; else 30 s. */
+static guint unplug_timeout(const VmnetApplyCtx *ctx)
 {
-        const char *env = g_getenv("VMNET_UNPLUG_TIMEOUT");
-        guint64 s = 30;
+        const char *env = vmnet_test_hook(VMNET_HOOK_UNPLUG_TIMEOUT);
+        guint64 s = VMNET_UNPLUG_TIMEOUT_DEFAULT;
 
-        if (env && *env)
-                g_ascii_string_to_unsigned(env, 10, 0, 3600, &s, NULL);
+        if (ctx->unplug_timeout)
+                return ctx->unplug_timeout;
+        if (env)
+                g_ascii_string_to_unsigned(env, 10, 0, VMNET_UNPLUG_TIMEOUT_MAX, &s, NULL);
         return (guint)s;
 }
 
@@ -320,7 +324,7 @@ static gboolean event_loop_ready(void)
 static gboolean wait_released(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
                               const char *alias, GError **error)
 {
-        guint timeout = unplug_timeout();
+        guint timeout = unplug_timeout(ctx);
         gint64 deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
         g_autofree char *uri = NULL;
         virConnectPtr econn = NULL;
@@ -358,7 +362,7 @@ static gboolean wait_released(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceD
 
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
                                     "the guest did not release interface %s within %u s "
-                                    "(VMNET_UNPLUG_TIMEOUT; a guest OS must acknowledge the "
+                                    "(--unplug-timeout; a guest OS must acknowledge the "
                                     "unplug, a guest without one never does): the running "
                                     "guest still has it as %s, its unplug pending",
                                     d->mac, timeout, sum);

@@ -95,7 +95,7 @@ VmnetAction *vmnet_action_iface_update(const char *domain, const char *mac, cons
  * conf_old_xml is given, first updates the persistent definition's
  * interface (conf_old_xml) to xml, so that it never lacks the NIC; then
  * detaches the running one, waits for the guest to release it (libvirt's
- * device-removed event, at most VMNET_UNPLUG_TIMEOUT seconds, default 30)
+ * device-removed event, at most ctx->unplug_timeout seconds, default 30)
  * and attaches xml. A guest that does not release it in time keeps the old
  * NIC (and the persistent definition the new one): the action fails saying
  * so. Impact DISRUPTIVE. The inverse replugs back.

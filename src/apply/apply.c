@@ -15,6 +15,7 @@
 
 #include "apply/apply.h"
 #include "util/mutant.h"
+#include "util/testhook.h"
 
 gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                    VmnetApplyProgress progress, gpointer user_data,
@@ -23,7 +24,7 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
 {
         g_autoptr(GPtrArray) undo = vmnet_action_list_new();
         g_autoptr(GError) first = NULL;
-        const char *fail_at_env = g_getenv("VMNET_TEST_FAIL_AT");
+        const char *fail_at_env = vmnet_test_hook(VMNET_HOOK_FAIL_AT);
         guint64 fail_at = 0;
         g_autoptr(GString) rollback_errors = g_string_new(NULL);
 
@@ -110,12 +111,8 @@ gboolean vmnet_netns_enter(const char *name, GError **error)
         g_autofree char *path = NULL;
         int fd;
 
-        if (!name || !*name || strchr(name, '/') || g_str_equal(name, ".") ||
-            g_str_equal(name, "..")) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                            "invalid network namespace name '%s'", name ? name : "");
+        if (!vmnet_netns_name_check(name, error))
                 return FALSE;
-        }
         path = g_build_filename("/run/netns", name, NULL);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -138,18 +135,31 @@ gboolean vmnet_netns_enter(const char *name, GError **error)
         return TRUE;
 }
 
+gboolean vmnet_netns_name_check(const char *name, GError **error)
+{
+        const char *why = vmnet_netns_name_invalid_reason(name);
+
+        if (!why)
+                return TRUE;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID,
+                    "network namespace name '%s' %s (allowed: 1 to %d of A-Z a-z 0-9 _ . -, "
+                    "not starting with '.' or '-')",
+                    name ? name : "", why, VMNET_NETNS_NAME_MAX);
+        return FALSE;
+}
+
 const char *vmnet_run_dir(void)
 {
-        const char *d = g_getenv("VMNET_RUN_DIR");
+        const char *d = vmnet_test_hook(VMNET_HOOK_RUN_DIR);
 
-        return d && *d ? d : VMNET_RUNSTATEDIR "/vmnet";
+        return d ? d : VMNET_RUNSTATEDIR "/vmnet";
 }
 
 const char *vmnet_state_dir(void)
 {
-        const char *d = g_getenv("VMNET_STATE_DIR");
+        const char *d = vmnet_test_hook(VMNET_HOOK_STATE_DIR);
 
-        return d && *d ? d : VMNET_LOCALSTATEDIR "/lib/vmnet";
+        return d ? d : VMNET_LOCALSTATEDIR "/lib/vmnet";
 }
 
 /*

@@ -19,8 +19,9 @@ typedef gboolean (*VmnetApplyGate)(gpointer data, GError **error);
  * *done is the number of actions that completed and stayed applied: all of
  * them, or after a failure those whose undo failed too.
  *
- * Testing hook: with VMNET_TEST_FAIL_AT=N in the environment, action N
- * (1-based) fails instead of running, to prove rollback from every step.
+ * Testing hook (a test build only, util/testhook.h): with
+ * VMNET_TEST_FAIL_AT=N in the environment, action N (1-based) fails instead
+ * of running, to prove rollback from every step.
  */
 gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                    VmnetApplyProgress progress, gpointer user_data,
@@ -30,7 +31,13 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
 gboolean vmnet_apply_actions(VmnetApplyCtx *ctx, GPtrArray *actions, VmnetApplyProgress progress,
                              gpointer user_data, guint *done, GError **error);
 
-/* Enters the network namespace /run/netns/NAME for the rest of the process. */
+/*
+ * Is name a network namespace name vmnet accepts (util/addr.h,
+ * vmnet_netns_name_invalid_reason())? FALSE with error saying why not.
+ */
+gboolean vmnet_netns_name_check(const char *name, GError **error);
+
+/* Enters the network namespace /run/netns/NAME (a name vmnet accepts) for the rest of the process. */
 gboolean vmnet_netns_enter(const char *name, GError **error);
 
 /*
@@ -40,6 +47,6 @@ gboolean vmnet_netns_enter(const char *name, GError **error);
  */
 int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error);
 
-/* The run and state directories; VMNET_RUN_DIR / VMNET_STATE_DIR override them (tests). */
+/* The run and state directories; in a test build VMNET_RUN_DIR / VMNET_STATE_DIR override them. */
 const char *vmnet_run_dir(void);
 const char *vmnet_state_dir(void);

@@ -20,6 +20,7 @@
 #include "apply/confirm.h"
 #include "observe/libvirt.h"
 #include "util/mutant.h"
+#include "util/testhook.h"
 
 #define GROUP "confirm"
 /* How long the applying process waits for the watchdog to answer, and `vmnet
@@ -56,6 +57,7 @@ struct _VmnetConfirm {
         char *plan;
         char *plan_file;
         char *virt_uri;      /* the caller's libvirt connection, re-opened by the watchdog */
+        guint unplug_timeout; /* the caller's, for the replugs an undo makes */
 };
 
 /* ------------------------------------------------------------------ paths */
@@ -376,7 +378,7 @@ static G_GNUC_NORETURN void watchdog_undo(Watchdog *w, guint count, const char *
 {
         VmnetConfirm *c = w->c;
         g_autofree char *rollback = sibling(c->base, ".rollback");
-        VmnetApplyCtx ctx = { .plan = w->plan };
+        VmnetApplyCtx ctx = { .plan = w->plan, .unplug_timeout = c->unplug_timeout };
         g_autoptr(GError) e = NULL;
         sigset_t set = watched_set();
         UndoResult res = { 0 };
@@ -664,7 +666,7 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
         g_autoptr(VmnetConfirmInfo) old = NULL;
         g_autoptr(GError) e = NULL;
         g_autofree char *line = NULL;
-        const char *pause = g_getenv("VMNET_TEST_PAUSE_AT");
+        const char *pause = vmnet_test_hook(VMNET_HOOK_PAUSE_AT);
         int sv[2];
         gboolean eof;
         pid_t child;
@@ -682,6 +684,7 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
                                                              : g_canonicalize_filename(ctx->plan->file, NULL);
         if (pause)
                 g_ascii_string_to_unsigned(pause, 10, 1, G_MAXUINT, &c->pause_at, NULL);
+        c->unplug_timeout = ctx->unplug_timeout;
         if (ctx->virt) {
                 char *uri = virConnectGetURI(ctx->virt);
 

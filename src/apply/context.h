@@ -10,11 +10,16 @@
 #include "model/model.h"
 #include "util/autoptr.h"
 
+/* --unplug-timeout (vmnet(8)): the default and the largest value, in seconds. */
+#define VMNET_UNPLUG_TIMEOUT_DEFAULT 30
+#define VMNET_UNPLUG_TIMEOUT_MAX 3600
+
 struct _VmnetApplyCtx {
         const VmnetPlan *plan;
         struct nl_sock *nl;      /* NETLINK_ROUTE (libnl), NULL until opened */
         struct mnl_socket *nft;  /* NETLINK_NETFILTER (libmnl), NULL until opened */
         virConnectPtr virt;      /* libvirt, NULL when not used */
+        guint unplug_timeout;    /* seconds a replug waits for the guest's release; 0: the default */
 };
 
 /* Opens the netlink sockets in the current network namespace. */

@@ -12,6 +12,7 @@
 
 #include "apply/apply.h"
 #include "apply/dnsmasq.h"
+#include "util/testhook.h"
 
 #define DNSMASQ_DEFAULT "/usr/sbin/dnsmasq"
 
@@ -85,9 +86,9 @@ char **vmnet_dnsmasq_list_networks(const char *plan_name, const char *netns)
 
 const char *vmnet_dnsmasq_binary(void)
 {
-        const char *b = g_getenv("VMNET_DNSMASQ");
+        const char *b = vmnet_test_hook(VMNET_HOOK_DNSMASQ);
 
-        return b && *b ? b : DNSMASQ_DEFAULT;
+        return b ? b : DNSMASQ_DEFAULT;
 }
 
 /* Is pid a process that has not exited (a zombie has)? */

@@ -40,7 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetDnsmasqPaths, vmnet_dnsmasq_paths_free)
 /* The names of the networks that have a configuration file for plan_name, sorted. Caller frees. */
 char **vmnet_dnsmasq_list_networks(const char *plan_name, const char *netns);
 
-/* The dnsmasq binary: $VMNET_DNSMASQ, else /usr/sbin/dnsmasq. */
+/* The dnsmasq binary: /usr/sbin/dnsmasq (a test build: $VMNET_DNSMASQ when set). */
 const char *vmnet_dnsmasq_binary(void);
 
 /* The pid of the dnsmasq running with p's configuration, 0 when none. */

@@ -5,7 +5,7 @@
  * vmnet's record of what it did to a host, kept across runs and reboots:
  *   $(localstatedir)/lib/vmnet/<plan>.state          (root network namespace)
  *   $(localstatedir)/lib/vmnet/netns-<ns>/<plan>.state (with --netns)
- * (VMNET_STATE_DIR overrides the directory, for tests.)
+ * (In a test build VMNET_STATE_DIR overrides the directory.)
  *
  * It is a GKeyFile: each part of the engine owns its own groups
  * ("foreign-link <name>", "sysctl", "nft", "ipam <network>", ...) and reads

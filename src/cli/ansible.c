@@ -325,6 +325,7 @@ typedef struct {
         char *netns;
         char *connect; /* libvirt URI */
         int wait;
+        guint unplug_timeout; /* 0: the default */
         gboolean force; /* state=absent: destroy even what others use */
         gboolean check;
         gboolean diff;
@@ -341,7 +342,7 @@ static void mod_args_clear(ModArgs *a)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ModArgs, mod_args_clear)
 
 static const char *const supported_args[] = {
-        "connect", "content", "force", "netns", "plan", "state", "wait", NULL
+        "connect", "content", "force", "netns", "plan", "state", "unplug_timeout", "wait", NULL
 };
 
 /* Ansible's "str" type: strings as they are, numbers as written (AnsibleModule does the same). */
@@ -391,6 +392,7 @@ static gboolean mod_args_parse(const char *text, gsize len, ModArgs *a, GError *
         g_autoptr(GString) unsupported = g_string_new(NULL);
         g_autofree char *state = NULL;
         g_autofree char *wait = NULL;
+        g_autofree char *unplug = NULL;
 
         if (!root)
                 return FALSE;
@@ -422,6 +424,8 @@ static gboolean mod_args_parse(const char *text, gsize len, ModArgs *a, GError *
                         ok = arg_string(m, &a->connect, error);
                 else if (g_str_equal(m->key, "wait"))
                         ok = arg_string(m, &wait, error);
+                else if (g_str_equal(m->key, "unplug_timeout"))
+                        ok = arg_string(m, &unplug, error);
                 else if (g_str_equal(m->key, "force"))
                         ok = arg_bool(m, &a->force, error);
                 else
@@ -467,6 +471,17 @@ static gboolean mod_args_parse(const char *text, gsize len, ModArgs *a, GError *
                         return FALSE;
                 }
                 a->wait = (int)v;
+        }
+        if (unplug) {
+                guint64 v;
+
+                if (!g_ascii_string_to_unsigned(unplug, 10, 1, VMNET_UNPLUG_TIMEOUT_MAX, &v, NULL)) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID,
+                                    "argument 'unplug_timeout' must be 1 to %d seconds, got: %s",
+                                    VMNET_UNPLUG_TIMEOUT_MAX, unplug);
+                        return FALSE;
+                }
+                a->unplug_timeout = (guint)v;
         }
         return TRUE;
 }
@@ -833,6 +848,11 @@ static int run_module(VmnetCli *cli, const char *args_path)
                 goto out;
         }
         r.netns = args.netns ? args.netns : cli->netns;
+        if (r.netns && !vmnet_netns_name_check(r.netns, &error)) {
+                g_prefix_error(&error, "argument 'netns': ");
+                rc = fail(&r, error->message);
+                goto out;
+        }
         if (!(plan = load_plan(&args, diags, &load_msg))) {
                 r.errors = diags;
                 rc = fail(&r, load_msg);
@@ -844,6 +864,7 @@ static int run_module(VmnetCli *cli, const char *args_path)
         ro.netns = r.netns;
         ro.connect = args.connect;
         ro.wait = (guint)args.wait;
+        ro.unplug_timeout = args.unplug_timeout;
         ro.force = args.force;
         if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 goto failed;

@@ -53,6 +53,13 @@ VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *p
 /* Prints an error (stderr, or JSON on stdout with --json) and returns VMNET_EXIT_FAILURE. */
 int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error);
 
+/*
+ * TRUE when netns is NULL or a network namespace name vmnet accepts; else
+ * prints the error (as vmnet_cli_fail() does) and returns FALSE. Every
+ * command checks its --netns before using it.
+ */
+gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netns);
+
 /* Writes diagnostics as a JSON array member "key". */
 void vmnet_cli_json_diags(VmnetJson *j, const char *key, const VmnetDiags *diags);
 

@@ -27,6 +27,7 @@ typedef struct {
         char *connect;
         gboolean no_libvirt;
         gboolean force;
+        int unplug_timeout;
 } Opts;
 
 typedef struct {
@@ -157,7 +158,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         static const char *const names[] = { "plan", "apply", "destroy" };
         const char *command = names[mode];
         const VmnetCommand *cmd = vmnet_cli_command(command);
-        Opts o = { .wait = 0 };
+        Opts o = { .wait = 0, .unplug_timeout = -1 };
         const GOptionEntry apply_entries[] = {
                 { "check", 0, 0, G_OPTION_ARG_NONE, &o.check, "Report what would change; change nothing",
                   NULL },
@@ -173,6 +174,10 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                   "Manage only the kernel side: bridges, VLANs, addresses, nftables, dnsmasq", NULL },
                 { "confirm-within", 0, 0, G_OPTION_ARG_INT, &o.confirm_within,
                   "Roll everything back after SECONDS unless 'vmnet confirm' runs", "SECONDS" },
+                { "unplug-timeout", 0, 0, G_OPTION_ARG_INT, &o.unplug_timeout,
+                  "Wait up to SECONDS for a running guest to release a NIC vmnet replugs "
+                  "(default 30)",
+                  "SECONDS" },
                 G_OPTION_ENTRY_NULL
         };
         /* destroy's own: the same, and --force. */
@@ -202,6 +207,8 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 return VMNET_EXIT_FAILURE;
         netns = o.netns ? o.netns : g_strdup(cli->netns);
         o.netns = netns;
+        if (!vmnet_cli_netns_ok(cli, command, netns))
+                return VMNET_EXIT_FAILURE;
         connect = o.connect;
         if (mode == MODE_PLAN)
                 o.check = TRUE;
@@ -218,6 +225,12 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 fprintf(stderr, "vmnet %s: --confirm-within takes a number of seconds\n", command);
                 return VMNET_EXIT_FAILURE;
         }
+        if (o.unplug_timeout != -1 &&
+            (o.unplug_timeout < 1 || o.unplug_timeout > VMNET_UNPLUG_TIMEOUT_MAX)) {
+                fprintf(stderr, "vmnet %s: --unplug-timeout takes 1 to %d seconds\n", command,
+                        VMNET_UNPLUG_TIMEOUT_MAX);
+                return VMNET_EXIT_FAILURE;
+        }
         plan = vmnet_cli_load_plan(cli, command, argv[1]);
         if (!plan)
                 return VMNET_EXIT_FAILURE;
@@ -226,6 +239,7 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         ro.no_libvirt = o.no_libvirt;
         ro.wait = (guint)o.wait;
         ro.force = o.force;
+        ro.unplug_timeout = o.unplug_timeout > 0 ? (guint)o.unplug_timeout : 0;
 
         if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 return vmnet_cli_fail(cli, command, error);

@@ -82,6 +82,8 @@ int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
         netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        if (!vmnet_cli_netns_ok(cli, "confirm", netns))
+                return VMNET_EXIT_FAILURE;
         if (argc != 1) {
                 fprintf(stderr, "vmnet confirm: takes no arguments\n");
                 return VMNET_EXIT_FAILURE;

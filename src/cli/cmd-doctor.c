@@ -142,6 +142,8 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
         netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        if (!vmnet_cli_netns_ok(cli, "doctor", netns))
+                return VMNET_EXIT_FAILURE;
         uri_owned = uri;
         if (argc > 2) {
                 fprintf(stderr, "vmnet doctor: expected at most one PLAN\n");

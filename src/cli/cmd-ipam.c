@@ -44,6 +44,8 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
         netns = netns_opt ? netns_opt : g_strdup(cli->netns);
+        if (!vmnet_cli_netns_ok(cli, "ipam", netns))
+                return VMNET_EXIT_FAILURE;
         connect = uri;
         if (argc != 2) {
                 fprintf(stderr, "vmnet ipam: expected exactly one PLAN (or '-' for standard input)\n");

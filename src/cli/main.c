@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply/apply.h"
 #include "cli/cli.h"
 #include "plan/plan.h"
+#include "util/addr.h"
+#include "util/testhook.h"
 #include "validate/validate.h"
 
 static const VmnetCommand commands[] = {
@@ -16,9 +19,9 @@ static const VmnetCommand commands[] = {
           "print the libvirt XML and nftables ruleset the plan produces", vmnet_cmd_render },
         { "plan", "PLAN [--netns NAME] [--detailed-exitcode]",
           "print the actions apply would take, with their impact; change nothing", vmnet_cmd_plan },
-        { "apply", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--confirm-within SECONDS]",
+        { "apply", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--confirm-within SECONDS] [--unplug-timeout SECONDS]",
           "make the host match the plan; undo everything if a step fails", vmnet_cmd_apply },
-        { "destroy", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--force]",
+        { "destroy", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--unplug-timeout SECONDS] [--force]",
           "remove what vmnet created for the plan and undo its changes", vmnet_cmd_destroy },
         { "status", "[PLAN] [--netns NAME]",
           "what vmnet manages on this host, and drift against the plan", vmnet_cmd_status },
@@ -162,6 +165,17 @@ int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error)
         return VMNET_EXIT_FAILURE;
 }
 
+gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netns)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (!netns || vmnet_netns_name_check(netns, &error))
+                return TRUE;
+        g_prefix_error(&error, "--netns: ");
+        vmnet_cli_fail(cli, command, error);
+        return FALSE;
+}
+
 VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *path)
 {
         g_autoptr(VmnetDiags) diags = vmnet_diags_new();
@@ -188,16 +202,19 @@ int main(int argc, char **argv)
         /* The character set only: no translations to load, and numbers in
          * messages and JSON must not follow LC_NUMERIC ("0,004 s"). */
         setlocale(LC_CTYPE, "");
+        vmnet_test_hooks_warn_ignored();
         if (vmnet_ansible_invoked_as_module(argv[0]))
                 return vmnet_ansible_main(argc, argv);
         for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
                 if (g_str_equal(argv[i], "--version")) {
+                        printf("vmnet %s", PACKAGE_VERSION);
+                        if (VMNET_TEST_HOOKS)
+                                printf(" (test build: obeys the test switches in its "
+                                       "environment, never install it)");
 #ifdef VMNET_MUTANT
-                        printf("vmnet %s (mutant %s: broken on purpose, tests only)\n",
-                               PACKAGE_VERSION, VMNET_MUTANT);
-#else
-                        printf("vmnet %s\n", PACKAGE_VERSION);
+                        printf(" (mutant %s: broken on purpose, tests only)", VMNET_MUTANT);
 #endif
+                        printf("\n");
                         return VMNET_EXIT_OK;
                 } else if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
                         usage(stdout);
@@ -219,6 +236,8 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return VMNET_EXIT_FAILURE;
         }
+        if (!vmnet_cli_netns_ok(&cli, argv[i], cli.netns))
+                return VMNET_EXIT_FAILURE;
         for (gsize c = 0; c < G_N_ELEMENTS(commands); c++)
                 if (g_str_equal(argv[i], commands[c].name))
                         return commands[c].run(&cli, argc - i, argv + i);

@@ -350,6 +350,7 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
                               GError **error)
 {
         run->ctx.plan = plan;
+        run->ctx.unplug_timeout = o->unplug_timeout;
         run->actions = vmnet_action_list_new();
         run->warnings = vmnet_diags_new();
         if (o->netns && !vmnet_netns_enter(o->netns, error))

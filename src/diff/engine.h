@@ -103,6 +103,7 @@ typedef struct {
         gboolean no_libvirt;
         guint wait;          /* seconds to wait for the lock */
         gboolean force;      /* destroy even what others' guests and networks use */
+        guint unplug_timeout; /* seconds a replug waits for the guest (0: the default) */
 } VmnetRunOpts;
 
 /* A run in progress: the open sockets, the lock, what was observed and the actions. */

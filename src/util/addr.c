@@ -282,6 +282,26 @@ const char *vmnet_ifname_invalid_reason(const char *name)
         return NULL;
 }
 
+const char *vmnet_netns_name_invalid_reason(const char *name)
+{
+        if (!name || !*name)
+                return "is empty";
+        if (strlen(name) > VMNET_NETNS_NAME_MAX)
+                return "is longer than 64 characters";
+        if (name[0] == '.')
+                return "starts with '.'";
+        if (name[0] == '-')
+                return "starts with '-'";
+        for (const char *p = name; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+
+                if (g_ascii_isalnum(c) || c == '_' || c == '.' || c == '-')
+                        continue;
+                return contains(c);
+        }
+        return NULL;
+}
+
 const char *vmnet_dns_name_invalid_reason(const char *name, gboolean underscore)
 {
         gsize len, label = 0;

@@ -68,6 +68,17 @@ gboolean vmnet_mac_equal(const VmnetMac *a, const VmnetMac *b);
 const char *vmnet_ifname_invalid_reason(const char *name);
 
 /*
+ * A network namespace name vmnet accepts (--netns): 1..VMNET_NETNS_NAME_MAX
+ * characters of A-Z a-z 0-9 _ . -, not starting with '.' or '-'. The name
+ * is a file under /run/netns and part of vmnet's own file names
+ * (lock.netns-NAME, netns-NAME/): no separators, no "." or "..", nothing a
+ * shell or ip(8) would take for something else. NULL when valid, else a
+ * static string saying why not.
+ */
+#define VMNET_NETNS_NAME_MAX 64
+const char *vmnet_netns_name_invalid_reason(const char *name);
+
+/*
  * A DNS name that may be written into dnsmasq's configuration: labels of
  * A-Z a-z 0-9 and '-' (and '_' when underscore, as in domain names such as
  * _tcp.lab), not starting or ending with '-', 1-63 characters each, separated
