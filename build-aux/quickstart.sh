@@ -10,10 +10,10 @@ sh "$src/build-aux/build.sh"
 vmnet=${BUILDDIR:-$src/build}/vmnet
 plan=$src/examples/quickstart.xml
 ns=vmnet-quickstart-$$
-state=$(mktemp -d)
-# Keep the demo's state and lock out of /var/lib/vmnet and /run/vmnet.
-export VMNET_STATE_DIR=$state/state VMNET_RUN_DIR=$state/run
-trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$state"' EXIT
+# vmnet keeps the namespace's state and lock where it always does (vmnet(8),
+# FILES), under netns-NAME: the demo removes them with its namespace.
+trap 'ip netns del "$ns" 2>/dev/null
+rm -rf "/var/lib/vmnet/netns-$ns" "/run/vmnet/netns-$ns" "/run/vmnet/lock.netns-$ns"' EXIT
 ip netns add "$ns"
 
 show() { printf '\n$ %s\n' "$*"; "$@"; }

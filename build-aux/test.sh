@@ -2,11 +2,13 @@
 # The README's second command (and CI's): install what is missing, build, and
 # run the whole test suite:
 #   1. make check          unit tests, CLI tests, fuzz corpus replay, namespace tests
+#                          (a test build: --enable-test-hooks, tests/README)
 #   2. a mutant            vmnet built with one deliberate fault (no-forward): t-nat must fail
-#   3. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
-#   4. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
-#   5. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
-#   6. make distcheck      the tarball builds and passes its own tests
+#   3. production build    a build without test hooks ignores every test switch
+#   4. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
+#   5. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
+#   6. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
+#   7. make distcheck      the tarball builds and passes its own tests
 # Each step prints its own summary; the script stops at the first failure.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,18 +20,24 @@ t0=$(date +%s)
 step() { printf '\n==== %s (at %ds) ====\n' "$*" $(($(date +%s) - t0)); }
 
 step "build and make check"
-BUILDDIR=$src/build sh build-aux/build.sh
+# A test build: the suite steers vmnet through switches only it reads (tests/README).
+BUILDDIR=$src/build sh build-aux/build.sh --enable-test-hooks
 make -C build check -j"$(nproc)" || { cat build/test-suite.log; exit 1; }
 
 step "a mutant the tests must catch (tests/README, Mutants)"
 # vmnet with port forwards left out of the kernel's ruleset: t-nat must fail.
 bash tests/mutant/run-mutant.sh no-forward tests/netns/t-nat.sh
 
+step "the production build reads no test switch (tests/netns/t-production.sh)"
+# A plain build (what is installed), in its own directory, reused when there.
+BUILDDIR=$src/build-prod sh build-aux/build.sh
+top_srcdir=$src VMNET=$src/build-prod/vmnet bash tests/netns/t-production.sh
+
 step "the VM suite (stock kernel, libvirtd, guests)"
 make -C build check-vm
 
 step "make check under AddressSanitizer + UBSan"
-BUILDDIR=$src/build-asan sh build-aux/build.sh --enable-sanitizers CFLAGS="-O1 -g"
+BUILDDIR=$src/build-asan sh build-aux/build.sh --enable-test-hooks --enable-sanitizers CFLAGS="-O1 -g"
 # Check forks each test by default; in-process runs let LeakSanitizer see leaks.
 CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         make -C build-asan check -j"$(nproc)" || { cat build-asan/test-suite.log; exit 1; }
@@ -47,4 +55,4 @@ echo "distcheck: OK"
 # Every step above stops the script on failure, so reaching here means all passed.
 echo
 echo "all steps took $(($(date +%s) - t0))s"
-echo "steps: 6 passed, 0 failed"
+echo "steps: 7 passed, 0 failed"

@@ -6,8 +6,8 @@
 #
 # TEST is a test file as make check names it: tests/netns/t-nat.sh,
 # tests/unit/check-ipam (a Check program), tests/fuzz/replay-corpus.sh, ...
-# Builds in $MUTANT_BUILDDIR (default build-mutant-MUTANT in the checkout)
-# only what the tests need, runs each test natively with make check's
+# Builds in $MUTANT_BUILDDIR (default build-mutant-MUTANT in the checkout),
+# a test build (--enable-test-hooks), only what the tests need, runs each test natively with make check's
 # environment, and prints for each "mutant M caught by T" (T failed) or
 # "mutant M NOT caught by T" (T passed or skipped), then "N passed, N failed"
 # where a caught mutant counts as passed. Exits 0 only if every test caught
@@ -46,7 +46,7 @@ echo "run-mutant: building vmnet with mutant $mutant in $builddir"
 start=$SECONDS
 mkdir -p "$builddir"
 blog=$builddir/mutant-build.log
-if ! BUILDDIR=$builddir sh "$src/build-aux/build.sh" --enable-mutant="$mutant" "${conf[@]}" >"$blog" 2>&1 ||
+if ! BUILDDIR=$builddir sh "$src/build-aux/build.sh" --enable-test-hooks --enable-mutant="$mutant" "${conf[@]}" >"$blog" 2>&1 ||
         ! make -C "$builddir" -j"$(nproc)" "${targets[@]}" >>"$blog" 2>&1; then
         tail -20 "$blog"
         echo "run-mutant: the build with mutant $mutant failed"
