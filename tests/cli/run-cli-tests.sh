@@ -79,6 +79,47 @@ expect "render --domain" 0 "$VMNET" render --domain "$dom" "$ex/mixed.xml"
 has "--domain prints interface XML" "$tmp/out" "<interface type='network'>"
 expect "render unknown domain" 1 "$VMNET" render --domain nope "$ex/mixed.xml"
 
+# --netns names become file names (lock.netns-NAME, netns-NAME/): only an
+# allow-list passes, before anything is read or changed (vmnet(8), --netns).
+long=$(printf 'n%.0s' $(seq 65))
+while IFS='|' read -r name why; do
+        expect "--netns '$name' is refused" 1 "$VMNET" --netns "$name" plan "$ex/nat.xml"
+        has "--netns '$name': the error says why" "$tmp/err" \
+                "^vmnet plan: --netns: network namespace name '.*' $why \(allowed: 1 to 64 of A-Z a-z 0-9 _ \. -"
+        empty "--netns '$name': nothing on stdout" "$tmp/out"
+done <<EOF
+..|starts with '\.'
+.hidden|starts with '\.'
+../etc|starts with '\.'
+a/b|contains '/'
+a b|contains a space
+a,b|contains ','
+a*|contains '\*'
+-x|starts with '-'
+$long|is longer than 64 characters
+|is empty
+EOF
+expect "--netns of a command is checked too" 1 "$VMNET" confirm --netns "x/../../y"
+has "confirm --netns: the error" "$tmp/err" "^vmnet confirm: --netns: network namespace name 'x/\.\./\.\./y' contains '/'"
+for c in apply destroy status ipam doctor; do
+        expect "$c --netns 'a;b' is refused" 1 "$VMNET" "$c" --netns 'a;b' "$ex/nat.xml"
+        has "$c --netns 'a;b': the error" "$tmp/err" "^vmnet $c: --netns: network namespace name 'a;b' contains ';'"
+done
+expect "--json: a refused --netns is a JSON failure" 1 "$VMNET" --json --netns 'a b' apply "$ex/nat.xml"
+json "--json --netns error document" "$tmp/out" '.failed == true and .changed == false and (.msg | test("network namespace name .a b. contains a space"))'
+expect "--netns 'ok_name-1.2' passes the check (plan then fails: no such namespace)" 1 "$VMNET" --netns ok_name-1.2 plan "$ex/nat.xml"
+has "--netns 'ok_name-1.2': no name error" "$tmp/err" "network namespace 'ok_name-1.2': No such file"
+printf '{"plan": "%s", "netns": "../x"}' "$ex/nat.xml" >"$tmp/args.json"
+expect "ansible netns '../x' is refused" 1 "$VMNET" ansible "$tmp/args.json"
+json "ansible netns: failed, the message says why" "$tmp/out" '.failed == true and (.msg | test("argument .netns.: network namespace name .[.][.]/x. starts with"))'
+printf '{"plan": "%s", "unplug_timeout": "0"}' "$ex/nat.xml" >"$tmp/args.json"
+expect "ansible unplug_timeout 0 is refused" 1 "$VMNET" ansible "$tmp/args.json"
+json "ansible unplug_timeout: the message" "$tmp/out" '.failed == true and (.msg | test("unplug_timeout. must be 1 to 3600 seconds"))'
+for v in 0 3601 -5; do
+        expect "apply --unplug-timeout $v is refused" 1 "$VMNET" apply --unplug-timeout "$v" "$ex/nat.xml"
+        has "apply --unplug-timeout $v: the error" "$tmp/err" "^vmnet apply: --unplug-timeout takes 1 to 3600 seconds"
+done
+
 # libvirt's network hook (vmnet(8), command hook): it never fails a guest for
 # a network that is not vmnet's, nor for data it cannot read, returns at once
 # (its placer is a detached child), and is silent on stdout.
