@@ -162,6 +162,89 @@ const char *vmnet_state_dir(void)
         return d ? d : VMNET_LOCALSTATEDIR "/lib/vmnet";
 }
 
+/* Is dir base, or below it? */
+static gboolean is_under(const char *dir, const char *base)
+{
+        gsize n = strlen(base);
+
+        return strncmp(dir, base, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+gboolean vmnet_own_dir(const char *dir, GError **error)
+{
+        const char *base = is_under(dir, vmnet_state_dir()) ? vmnet_state_dir()
+                           : is_under(dir, vmnet_run_dir()) ? vmnet_run_dir()
+                                                             : NULL;
+        g_autofree char *parent = NULL;
+        g_autofree char *top = NULL;
+        g_autofree char *rel = NULL;
+        g_auto(GStrv) parts = NULL;
+        g_autoptr(GString) at = NULL;
+        int fd;
+
+        if (!base) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO,
+                            "%s: not under %s or %s, where vmnet keeps its files", dir,
+                            vmnet_state_dir(), vmnet_run_dir());
+                return FALSE;
+        }
+        parent = g_path_get_dirname(base);
+        top = g_path_get_basename(base);
+        rel = g_strconcat(top, dir + strlen(base), NULL);
+        if (g_mkdir_with_parents(parent, 0755) < 0 ||
+            (fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+                int e = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", parent, g_strerror(e));
+                return FALSE;
+        }
+        at = g_string_new(g_str_equal(parent, "/") ? "" : parent);
+        parts = g_strsplit(rel, "/", -1);
+        for (char **p = parts; *p; p++) {
+                struct stat st;
+                int next;
+
+                if (!**p)
+                        continue;
+                g_string_append_printf(at, "/%s", *p);
+                if (mkdirat(fd, *p, 0700) < 0 && errno != EEXIST) {
+                        int e = errno;
+
+                        close(fd);
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", at->str,
+                                    g_strerror(e));
+                        return FALSE;
+                }
+                next = openat(fd, *p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                close(fd);
+                if (next < 0) {
+                        int e = errno;
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO,
+                                    "%s: %s%s", at->str, g_strerror(e),
+                                    e == ELOOP || e == ENOTDIR
+                                            ? " (a symbolic link or no directory: vmnet writes "
+                                              "only in directories of its own; remove it)"
+                                            : "");
+                        return FALSE;
+                }
+                fd = next;
+                if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+                    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+                        close(fd);
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO,
+                                    "%s: owned by uid %u with mode %04o: vmnet writes only in "
+                                    "directories of its own that no one else may write to "
+                                    "(give it to uid %u with mode 0700, or remove it)",
+                                    at->str, (guint)st.st_uid, (guint)(st.st_mode & 07777),
+                                    (guint)geteuid());
+                        return FALSE;
+                }
+        }
+        close(fd);
+        return TRUE;
+}
+
 /*
  * The pid of the process holding an flock on fd's file, from /proc/locks,
  * for when the holder has not written its pid yet (it does so right after
@@ -209,13 +292,8 @@ int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error)
         char pid[32];
         int fd;
 
-        if (g_mkdir_with_parents(vmnet_run_dir(), 0755) < 0) {
-                int e = errno;
-
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", vmnet_run_dir(),
-                            g_strerror(e));
+        if (!vmnet_own_dir(vmnet_run_dir(), error))
                 return -1;
-        }
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0) {
                 int e = errno;

@@ -50,3 +50,15 @@ int vmnet_lock_take(const char *netns, guint wait_seconds, GError **error);
 /* The run and state directories; in a test build VMNET_RUN_DIR / VMNET_STATE_DIR override them. */
 const char *vmnet_run_dir(void);
 const char *vmnet_state_dir(void);
+
+/*
+ * Makes dir exist as vmnet's own before vmnet writes in it. dir is
+ * vmnet_state_dir(), vmnet_run_dir() or a directory below one of them;
+ * each component from that base down is created with mode 0700 when
+ * missing, and opened without following a symbolic link (openat,
+ * O_NOFOLLOW): it must be a directory owned by vmnet's user that no one
+ * else may write to, so no one else can plant a link or a file where vmnet
+ * writes. The base's parents (/var/lib, /run) are the system's, taken as
+ * they are. FALSE with error naming the offending directory.
+ */
+gboolean vmnet_own_dir(const char *dir, GError **error);

@@ -692,11 +692,8 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
                 free(uri);
         }
 
-        if (g_mkdir_with_parents(vmnet_run_dir(), 0755) < 0) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", vmnet_run_dir(),
-                            g_strerror(errno));
+        if (!vmnet_own_dir(vmnet_run_dir(), error))
                 goto fail;
-        }
         /* We hold the lock, so a record left behind is stale (its watchdog was killed). */
         old = vmnet_confirm_read_pending(netns);
         if (old && old->alive) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -169,12 +170,8 @@ gboolean vmnet_dnsmasq_write_file(const char *path, const char *content, GError 
                 }
                 return TRUE;
         }
-        if (g_mkdir_with_parents(dir, 0755) < 0) {
-                int err = errno;
-
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", dir, g_strerror(err));
+        if (!vmnet_own_dir(dir, error))
                 return FALSE;
-        }
         if (!g_file_set_contents_full(path, content, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
                                       &e)) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "writing %s: %s", path,
@@ -184,14 +181,22 @@ gboolean vmnet_dnsmasq_write_file(const char *path, const char *content, GError 
         return TRUE;
 }
 
+/*
+ * The directory of a file dnsmasq writes, as vmnet's own; and no link at the
+ * file itself, which dnsmasq would follow (it opens its lease file with
+ * fopen(); its pid file it removes first and creates with O_EXCL).
+ */
 static gboolean mkdir_for(const char *path, GError **error)
 {
         g_autofree char *dir = g_path_get_dirname(path);
+        struct stat st;
 
-        if (g_mkdir_with_parents(dir, 0755) < 0) {
-                int err = errno;
-
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", dir, g_strerror(err));
+        if (!vmnet_own_dir(dir, error))
+                return FALSE;
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO,
+                            "%s: %s, which dnsmasq would write through; remove it", path,
+                            S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
                 return FALSE;
         }
         return TRUE;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 
@@ -25,7 +26,15 @@ static gboolean load_key_file(const char *path, GKeyFile *kf, char **before, gsi
                               GError **error)
 {
         g_autoptr(GError) e = NULL;
+        struct stat st;
 
+        /* vmnet never makes one: a link there was put by someone else. */
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO,
+                            "%s: %s, not a file vmnet wrote; remove it", path,
+                            S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+                return FALSE;
+        }
         if ((g_file_get_contents(path, before, before_len, &e) &&
              g_key_file_load_from_data(kf, *before, *before_len, G_KEY_FILE_KEEP_COMMENTS, &e)) ||
             g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -55,16 +64,15 @@ static gboolean replace_file(const char *path, const char *data, gsize len, gboo
         g_autofree char *dir = g_path_get_dirname(path);
         g_autoptr(GError) e = NULL;
 
-        if (g_mkdir_with_parents(dir, 0755) < 0) {
-                int err = errno;
-
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "%s: %s", dir, g_strerror(err));
+        if (!vmnet_own_dir(dir, error))
                 return FALSE;
-        }
+        /*
+         * Always a new file renamed over path (CONSISTENT), never written in
+         * place: that would follow a symbolic link left at path.
+         */
         if (!g_file_set_contents_full(path, data, (gssize)len,
-                                      durable ? G_FILE_SET_CONTENTS_CONSISTENT |
-                                                        G_FILE_SET_CONTENTS_DURABLE
-                                              : G_FILE_SET_CONTENTS_NONE,
+                                      G_FILE_SET_CONTENTS_CONSISTENT |
+                                              (durable ? G_FILE_SET_CONTENTS_DURABLE : 0),
                                       0644, &e)) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "writing state file %s: %s", path,
                             e->message);

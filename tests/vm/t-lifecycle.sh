@@ -53,9 +53,9 @@ EOF
 }
 
 # vmnet_run CMD: runs vmnet CMD on the plan, output (both streams) in $W/out; its exit status.
-vmnet_run() {
+vmnet_run() { # COMMAND [OPTION...]
         local rc=0
-        "$VMNET" "$1" --connect "$URI" "$W/plan.xml" >"$W/out" 2>&1 || rc=$?
+        "$VMNET" "$1" --connect "$URI" "${@:2}" "$W/plan.xml" >"$W/out" 2>&1 || rc=$?
         sed 's/^/    | /' "$W/out"
         return "$rc"
 }
@@ -136,7 +136,7 @@ t_replug_unacknowledged() {
         write_plan "" e1000
         "$VMNET" plan --connect "$URI" "$W/plan.xml" >"$W/plan.out" 2>&1
         sed 's/^/    | /' "$W/plan.out"
-        VMNET_UNPLUG_TIMEOUT=5 vmnet_run apply || rc=$?
+        vmnet_run apply --unplug-timeout 5 || rc=$?
         # The persistent definition never lost the NIC, and has the new model.
         vm_assert_eq e1000 "$(iface_model dl "$DL_MAC" --inactive)" "dl's persistent NIC"
         # The running guest still has the old one (its unplug pending).
@@ -279,7 +279,7 @@ t_lx_attach() {
 
 t_lx_mtu_replug() {
         write_lx_plan 9000
-        VMNET_UNPLUG_TIMEOUT=300 vmnet_run apply || vm_fail "apply failed"
+        vmnet_run apply --unplug-timeout 300 || vm_fail "apply failed"
         vm_assert grep -q "replug interface $LX_MAC of domain lx (mtu 0 -> 9000" "$W/out"
         # Exactly one NIC in the guest, with the new MTU.
         lx_wait "lx-nics 1: $LX_MAC/9000." 120
