@@ -255,6 +255,19 @@ static const char *contains(unsigned char c)
         return g_intern_string(why);
 }
 
+/* Why name has a character other than A-Z a-z 0-9 _ . -, or NULL. */
+static const char *outside_name_chars(const char *name)
+{
+        for (const char *p = name; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+
+                if (g_ascii_isalnum(c) || c == '_' || c == '.' || c == '-')
+                        continue;
+                return contains(c);
+        }
+        return NULL;
+}
+
 const char *vmnet_ifname_invalid_reason(const char *name)
 {
         size_t len;
@@ -272,14 +285,7 @@ const char *vmnet_ifname_invalid_reason(const char *name)
          * and '#' starts a comment), nftables' iifname (where a trailing '*'
          * is a wildcard in the text form) and paths.
          */
-        for (const char *p = name; *p; p++) {
-                unsigned char c = (unsigned char)*p;
-
-                if (g_ascii_isalnum(c) || c == '_' || c == '.' || c == '-')
-                        continue;
-                return contains(c);
-        }
-        return NULL;
+        return outside_name_chars(name);
 }
 
 const char *vmnet_netns_name_invalid_reason(const char *name)
@@ -292,14 +298,7 @@ const char *vmnet_netns_name_invalid_reason(const char *name)
                 return "starts with '.'";
         if (name[0] == '-')
                 return "starts with '-'";
-        for (const char *p = name; *p; p++) {
-                unsigned char c = (unsigned char)*p;
-
-                if (g_ascii_isalnum(c) || c == '_' || c == '.' || c == '-')
-                        continue;
-                return contains(c);
-        }
-        return NULL;
+        return outside_name_chars(name);
 }
 
 const char *vmnet_dns_name_invalid_reason(const char *name, gboolean underscore)
