@@ -5,10 +5,11 @@
 #                          (a test build: --enable-test-hooks, tests/README)
 #   2. a mutant            vmnet built with one deliberate fault (no-forward): t-nat must fail
 #   3. production build    a build without test hooks ignores every test switch
-#   4. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
-#   5. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
-#   6. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
-#   7. make distcheck      the tarball builds and passes its own tests
+#   4. make check-deb      the Debian package: built from the tarball's files, lintian, installed
+#   5. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
+#   6. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
+#   7. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
+#   8. make distcheck      the tarball builds and passes its own tests
 # Each step prints its own summary; the script stops at the first failure.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +33,9 @@ step "the production build reads no test switch (tests/netns/t-production.sh)"
 # A plain build (what is installed), in its own directory, reused when there.
 BUILDDIR=$src/build-prod sh build-aux/build.sh
 top_srcdir=$src VMNET=$src/build-prod/vmnet bash tests/netns/t-production.sh
+step "the Debian package (dpkg-buildpackage, lintian, dpkg --root)"
+# Built outside the checkout from the files make dist ships (tests/deb/run.sh).
+make -C build check-deb
 
 step "the VM suite (stock kernel, libvirtd, guests)"
 make -C build check-vm

@@ -60,6 +60,8 @@ cmd valgrind build-aux/deps.sh (the unit tests' leak checks)
 cmd libvirtd tests/vm/lib.sh (vm_libvirt_start)
 cmd virtlogd tests/vm/lib.sh (vm_libvirt_start)
 cmd ansible-playbook tests/ansible/run.sh
+cmd dh debian/rules (dh $@, dh_auto_test), tests/deb/run.sh (dpkg-buildpackage runs debian/rules)
+cmd dh_autoreconf debian/rules (dh's sequence of debhelper-compat 13)
 file /usr/bin/python3 tests/ansible/run.sh (ansible.cfg interpreter_python; ansible-playbook's #!)
 python json tests/ansible/callback_plugins/vmnet_json.py
 python ansible.plugins.callback tests/ansible/callback_plugins/vmnet_json.py

@@ -58,8 +58,8 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
         }
         if (access(VMNET_LIBVIRT_HOOK, X_OK) != 0)
                 vmnet_doctor_add(doc, VMNET_SEVERITY_WARNING, g_strdup_printf("file %s", VMNET_LIBVIRT_HOOK),
-                                 g_strdup("make install (it installs the hook), then systemctl "
-                                          "restart libvirtd"),
+                                 g_strdup("install vmnet (the Debian package or make install: either "
+                                          "installs the hook), then systemctl restart libvirtd"),
                                  "vmnet's libvirt network hook is not installed: a guest that "
                                  "libvirt starts or hot-plugs on a VLAN-aware bridge stays in no "
                                  "VLAN until the next vmnet apply");

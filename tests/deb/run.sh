@@ -1,0 +1,196 @@
+#!/bin/bash
+# The Debian package (README, "Debian package"), built and installed as a
+# user would, away from the checkout:
+#   1. the files `make distdir` puts in the tarball are copied to a temporary
+#      directory (so a file debian/ needs but the tarball lacks fails here),
+#      and `dpkg-buildpackage -us -uc -b` builds the package there (its
+#      dh_auto_test runs the unit and CLI tests);
+#   2. lintian on the .changes (the .deb, its -dbgsym and the .buildinfo):
+#      no error or warning; the info and pedantic tags are printed;
+#   3. the control fields: the version is configure's, Depends names
+#      dnsmasq-base, nftables and libvirt0 (which vmnet dlopen()s: no shlibs
+#      entry finds it) besides the linked libraries, and this machine's
+#      installed packages satisfy it; the hook is a conffile; every
+#      Build-Depends is a package build-aux/deps.sh installs;
+#   4. `dpkg --root` installs it into a throwaway root: every file dpkg
+#      lists is there, every path vmnet(8) FILES names under /usr or /etc is
+#      there, the program is /usr/sbin/vmnet, the schema and the examples are
+#      the source's, the hook runs /usr/sbin/vmnet; and the installed
+#      `vmnet --version` and `vmnet validate` of an installed example run.
+# Nothing is written to the checkout or the build tree but make distdir's
+# built sources. Prints "N passed, N failed"; exits 0 only if all passed.
+#
+# Environment: top_srcdir, top_builddir (a configured build tree).
+# VMNET_DEB_FAULT=NAME breaks the copy on purpose, to see the checks fail
+# (tests/README, "Mutants"): bin (vmnet in /usr/bin, as before), no-libvirt-dep
+# (libvirt0 left out of Depends), man-adjust (vmnet-plan(5)'s tables
+# justified again: groff warns, so lintian does), no-examples (make install
+# without the example plans).
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+for t in dpkg-buildpackage dh lintian dpkg dpkg-deb dpkg-query perl; do
+        command -v "$t" >/dev/null || { echo "SKIP: needs $t (sh build-aux/deps.sh installs it)"; exit 77; }
+done
+[ -f "$top_builddir/Makefile" ] || { echo "FAIL: $top_builddir is not a configured build tree"; exit 1; }
+version=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
+[ -n "$version" ] || { echo "FAIL: no PACKAGE_VERSION in $top_builddir/Makefile"; exit 1; }
+
+pass=0 fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmnet-deb.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+ok() { pass=$((pass + 1)); echo "PASS: $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL: $1"; }
+check() { # NAME CMD...: PASS when CMD succeeds
+        local name=$1
+        shift
+        if "$@"; then ok "$name"; else ko "$name"; fi
+}
+finish() {
+        echo "$pass passed, $fail failed"
+        [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+        exit
+}
+t0=$(date +%s)
+
+# --- 1. build, from a copy of the tarball's files --------------------------------
+src=$tmp/vmnet-$version
+if ! make -s -C "$top_builddir" distdir distdir="$src" >"$tmp/distdir.log" 2>&1; then
+        ko "make distdir into $src"
+        tail -20 "$tmp/distdir.log"
+        finish
+fi
+case ${VMNET_DEB_FAULT:-} in
+"") ;;
+bin) sed -i 's/^sbin_PROGRAMS = vmnet$/bin_PROGRAMS = vmnet/; s|$(sbindir)/vmnet hook|$(bindir)/vmnet hook|' "$src/Makefile.am" ;;
+no-libvirt-dep) sed -i '/^ *libvirt0 (>= [0-9.]*),$/d' "$src/debian/control" ;;
+man-adjust) sed -i '/^\.na$/d' "$src/man/vmnet-plan.5" ;;
+no-examples) sed -i '/examples\/\*\.xml/d' "$src/Makefile.am" ;;
+*) echo "FAIL: unknown VMNET_DEB_FAULT '$VMNET_DEB_FAULT'"; exit 1 ;;
+esac
+[ -n "${VMNET_DEB_FAULT:-}" ] && echo "note: VMNET_DEB_FAULT=$VMNET_DEB_FAULT: the copy is broken on purpose"
+if (cd "$src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+        ok "dpkg-buildpackage -us -uc -b builds the package from the tarball's files ($(($(date +%s) - t0))s)"
+else
+        ko "dpkg-buildpackage -us -uc -b (the log's end:)"
+        tail -25 "$tmp/build.log" | sed 's/^/  | /'
+        finish
+fi
+grep -E '^(PASS|FAIL|SKIP|ERROR|# TOTAL)' "$tmp/build.log" | sed 's/^/  dh_auto_test: /'
+deb=$tmp/vmnet_${version}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
+changes=${deb%.deb}.changes
+check "the package is $(basename "$deb")" test -f "$deb"
+[ -f "$deb" ] || finish
+
+# --- 2. lintian --------------------------------------------------------------------
+# --fail-on error,warning: an I: or P: tag is printed (README says which
+# are left and why) but does not fail.
+if lintian -I --pedantic --fail-on error,warning "$changes" >"$tmp/lintian.out" 2>"$tmp/lintian.err"; then
+        ok "lintian: no error, no warning ($(grep -c '^[IP]: ' "$tmp/lintian.out") info/pedantic tags)"
+else
+        ko "lintian: errors or warnings"
+fi
+sed 's/^/  lintian: /' "$tmp/lintian.out"
+grep -v 'running with root privileges' "$tmp/lintian.err" | sed 's/^/  lintian (stderr): /'
+
+# --- 3. the control fields -----------------------------------------------------------
+field() { dpkg-deb -f "$deb" "$1"; }
+check "Package: vmnet" test "$(field Package)" = vmnet
+check "Version: $version, configure's (debian/changelog follows configure.ac)" test "$(field Version)" = "$version"
+depends=$(field Depends)
+echo "  Depends: $depends"
+for p in dnsmasq-base nftables libvirt0 libglib2.0-0 libxml2; do
+        check "Depends names $p" grep -qE "(^|, )$p( |,|$)" <<<"$depends"
+done
+substituted() { ! grep -qF '${' <<<"$depends"; }
+check "Depends has no unsubstituted \${...}" substituted
+# Dpkg::Deps against dpkg's database: what is left of Depends once the
+# installed packages are taken out (nothing, if this machine satisfies it).
+unmet=$(perl - "$depends" <<'PERL'
+use strict;
+use warnings;
+use Dpkg::Deps;
+my $facts = Dpkg::Deps::KnownFacts->new();
+open(my $q, '-|', 'dpkg-query', '-W', '-f',
+     '${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Multi-Arch}\n') or die "dpkg-query: $!\n";
+while (<$q>) {
+        chomp;
+        my ($st, $p, $v, $a, $m) = split /\t/;
+        $facts->add_installed_package($p, $v, $a, $m || 'no') if $st =~ /^ii/;
+}
+close($q) or die "dpkg-query failed\n";
+my $dep = deps_parse($ARGV[0]) or die "cannot parse Depends\n";
+$dep->simplify_deps($facts);
+print $dep->output(), "\n";
+PERL
+) || unmet="(the check failed)"
+check "this machine's packages satisfy Depends${unmet:+ (unmet: $unmet)}" test -z "$unmet"
+dpkg-deb -e "$deb" "$tmp/control"
+check "conffiles: /etc/libvirt/hooks/network.d/50-vmnet" grep -qx /etc/libvirt/hooks/network.d/50-vmnet "$tmp/control/conffiles"
+builddeps=$(cd "$src" && perl -MDpkg::Control::Info -MDpkg::Deps -e '
+        my $dep = deps_parse(Dpkg::Control::Info->new("debian/control")->get_source()->{"Build-Depends"},
+                             build_dep => 1, reduce_profiles => 0) or die "cannot parse Build-Depends\n";
+        deps_iterate($dep, sub { print $_[0]->{package}, "\n"; 1 });') || builddeps=
+check "Build-Depends parsed" test -n "$builddeps"
+deps=$(sh "$top_srcdir/build-aux/deps.sh" --list)
+for p in $builddeps; do
+        [ "$p" = debhelper-compat ] && p=debhelper # a virtual package of debhelper's
+        check "Build-Depends $p is in build-aux/deps.sh" grep -qx "$p" <<<"$deps"
+done
+
+# --- 4. installed into a throwaway root ------------------------------------------------
+root=$tmp/root
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+: >"$root/var/lib/dpkg/status"
+# --force-depends: the root has no other package (Depends is checked above).
+if dpkg --root="$root" --force-depends --force-not-root -i "$deb" >"$tmp/dpkg.log" 2>&1; then
+        ok "dpkg --root installs it"
+else
+        ko "dpkg --root installs it"
+        sed 's/^/  | /' "$tmp/dpkg.log"
+        finish
+fi
+check "dpkg: vmnet install ok installed" \
+        test "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Status}' vmnet)" = "install ok installed"
+missing=0
+while read -r f; do
+        [ -e "$root$f" ] || { missing=$((missing + 1)); echo "  not in the root: $f"; }
+done < <(dpkg --root="$root" -L vmnet | grep -v '^/\.$')
+check "every file dpkg lists is in the root ($(dpkg --root="$root" -L vmnet | wc -l) paths)" test "$missing" = 0
+
+# in_root PATH: the installed file, PATH or PATH.gz (dh_compress).
+in_root() { [ -e "$root$1" ] || [ -e "$root$1.gz" ]; }
+# The paths under /usr or /etc in the tags of vmnet(8) FILES (the line after
+# each .TP), as the man page spells them.
+files=$(awk '/^\.SH FILES/ { f = 1; next } /^\.SH / { f = 0 } f && tp { print } { tp = f && /^\.TP/ }' \
+        "$top_srcdir/man/vmnet.8" | sed 's/\\-/-/g' | grep -o '/\(usr\|etc\)/[^ "]*')
+check "vmnet(8) FILES names paths under /usr and /etc" test -n "$files"
+for f in $files; do
+        check "vmnet(8) FILES: $f is installed" in_root "$f"
+done
+check "the program is /usr/sbin/vmnet, executable" test -x "$root/usr/sbin/vmnet"
+check "nothing in /usr/bin" test ! -e "$root/usr/bin"
+check "the schema is the source's" cmp -s "$root/usr/share/vmnet/schemas/vmnet-plan.rng" "$top_srcdir/schemas/vmnet-plan.rng"
+check "vmnet(8) and vmnet-plan(5)" test -f "$root/usr/share/man/man8/vmnet.8.gz" -a -f "$root/usr/share/man/man5/vmnet-plan.5.gz"
+check "the copyright file (DEP-5)" grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \
+        "$root/usr/share/doc/vmnet/copyright"
+for x in "$top_srcdir"/examples/*.xml; do
+        check "example $(basename "$x"), uncompressed, the source's" \
+                cmp -s "$x" "$root/usr/share/doc/vmnet/examples/$(basename "$x")"
+done
+hook=$root/etc/libvirt/hooks/network.d/50-vmnet
+check "the hook is executable" test -x "$hook"
+check "the hook runs /usr/sbin/vmnet" grep -qx 'exec /usr/sbin/vmnet hook network "$@"' "$hook"
+
+out=$("$root/usr/sbin/vmnet" --version 2>&1)
+check "the installed vmnet --version says vmnet $version (it said: $out)" grep -qx "vmnet $version" <<<"$out"
+check "the installed vmnet validates the installed quickstart.xml" \
+        "$root/usr/sbin/vmnet" --quiet validate "$root/usr/share/doc/vmnet/examples/quickstart.xml"
+# The installed hook, pointed at the installed program: an operation it
+# does not act on exits 0 (a failing hook would make libvirt refuse a guest).
+sed "s|/usr/sbin/vmnet|$root/usr/sbin/vmnet|" "$hook" >"$tmp/hook"
+check "the installed hook runs the installed vmnet (exit 0)" sh "$tmp/hook" default started begin - </dev/null
+
+echo "  took $(($(date +%s) - t0))s"
+finish
