@@ -60,7 +60,7 @@ counters=$(ip netns exec "$up" nft -j list table inet probe | jq -c '[.nftables[
 check "the upstream saw the host's address, never the guest's ($counters)" test "$counters" = "[2,0]"
 
 serve() { # NS FILE: one TCP connection on port 80, its bytes into FILE; returns once it listens
-        ip netns exec "$1" timeout 30 busybox nc -l -p 80 >"$2" 2>/dev/null &
+        ip netns exec "$1" timeout 60 busybox nc -l -p 80 >"$2" 2>/dev/null &
         for _ in $(seq 300); do
                 ip netns exec "$1" ss -Htln 'sport = :80' | grep -q . && return 0
                 sleep 0.1
@@ -68,7 +68,7 @@ serve() { # NS FILE: one TCP connection on port 80, its bytes into FILE; returns
         echo "listener in $1 never came up" >&2
 }
 send() { # NS TEXT: to the host's address, port 8080 (the listener's wait reads the result)
-        echo "$2" | ip netns exec "$1" timeout 5 busybox nc -w 2 203.0.113.1 8080 >/dev/null 2>&1
+        echo "$2" | ip netns exec "$1" timeout 30 busybox nc -w 10 203.0.113.1 8080 >/dev/null 2>&1
 }
 serve "$g1" "$T/got1"; send "$up" "from-upstream"; wait
 check "a port forward of the host's address reaches the guest from the upstream" grep -q from-upstream "$T/got1"
