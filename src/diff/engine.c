@@ -10,10 +10,12 @@
 #include "diff/guest-taps.h"
 #include "diff/foreign-users.h"
 #include "diff/forwarding-users.h"
+#include "diff/subnet-conflicts.h"
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
 #include "render/nft-ir.h"
+#include "util/mutant.h"
 
 #define STATE_GROUP "vmnet"
 /* The table comment vmnet_nft_ir_from_plan() writes. */
@@ -181,6 +183,36 @@ static void warn_unbound_ports(const VmnetPlan *plan, const VmnetIpam *ipam, Vmn
         }
 }
 
+/*
+ * A plan subnet that an active libvirt network of someone else's already
+ * has: refused before anything changes; an inactive one is a warning
+ * (diff/subnet-conflicts.h).
+ */
+static gboolean check_subnet_conflicts(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
+                                       VmnetDiags *warnings, GError **error)
+{
+        g_autoptr(GArray) conflicts = vmnet_subnet_conflicts(plan, virt);
+        g_autoptr(GString) s = g_string_new(NULL);
+        const char *file = plan->file ? plan->file : "plan";
+
+        for (guint i = 0; i < conflicts->len; i++) {
+                const VmnetSubnetConflict *c = &g_array_index(conflicts, VmnetSubnetConflict, i);
+                g_autofree char *d = vmnet_subnet_conflict_describe(c, file);
+                g_autofree char *fix = vmnet_subnet_conflict_fix(c, file);
+
+                if (!c->other->active) {
+                        if (warnings)
+                                vmnet_diags_add(warnings, "libvirt", 0, "%s; %s", d, fix);
+                        continue;
+                }
+                g_string_append_printf(s, "%s%s; %s", s->len ? "\n" : "", d, fix);
+        }
+        if (!s->len || VMNET_MUTANT_IS(LIBVIRT_SUBNET))
+                return TRUE;
+        g_set_error_literal(error, VMNET_ERROR, VMNET_ERROR_CONFLICT, s->str);
+        return FALSE;
+}
+
 gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray *actions,
                            VmnetDiags *warnings, GError **error)
 {
@@ -188,6 +220,8 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
         g_autoptr(GPtrArray) bridges = NULL;
 
         if (!check_table_owner(obs, error))
+                return FALSE;
+        if (obs->virt && !check_subnet_conflicts(plan, obs->virt, warnings, error))
                 return FALSE;
         g_free(obs->plan_file);
         /* Only a real file: not "<stdin>", nor the Ansible module's "<content>". */

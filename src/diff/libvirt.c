@@ -6,6 +6,7 @@
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
 #include "render/render.h"
+#include "util/mutant.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -309,7 +310,63 @@ typedef struct {
         const VmnetLibvirtIface *obs;
         const char *old_xml; /* obs as it is sent back (resend_xml()) */
         char *detail;        /* DO_UPDATE, DO_REPLACE: what changes */
+        gboolean resubnet;   /* live: moved to a network of another subnet */
 } Decision;
+
+/*
+ * The subnets of network name (VmnetPrefix, caller frees): the plan's, or a
+ * libvirt network's own <ip> when the plan does not have it; NULL when
+ * unknown (one of vmnet's networks the plan dropped, whose libvirt
+ * definition carries no address).
+ */
+static GArray *network_subnets(const Diff *df, const char *name)
+{
+        const VmnetNetwork *net = vmnet_plan_find_network(df->plan, name);
+        const VmnetLibvirtNetwork *l = net ? NULL : vmnet_libvirt_host_find_network(df->host, name);
+        GArray *out = g_array_new(FALSE, TRUE, sizeof(VmnetPrefix));
+
+        for (guint i = 0; net && i < net->subnets->len; i++)
+                g_array_append_val(out, ((const VmnetSubnet *)g_ptr_array_index(net->subnets, i))->cidr);
+        for (guint i = 0; l && l->ips && i < l->ips->len; i++)
+                g_array_append_val(out, g_array_index(l->ips, VmnetLibvirtIp, i).subnet);
+        if (!out->len) {
+                g_array_unref(out);
+                return NULL;
+        }
+        return out;
+}
+
+static gboolean has_prefix(const GArray *set, const VmnetPrefix *p)
+{
+        for (guint i = 0; i < set->len; i++) {
+                const VmnetPrefix *q = &g_array_index(set, VmnetPrefix, i);
+
+                if (q->prefix == p->prefix && vmnet_addr_equal(&q->addr, &p->addr))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/*
+ * Does a guest moved from network a to network b keep an address that is
+ * wrong on b? Only not when both are known to have the same subnets: the
+ * guest keeps its lease until it renews it, and a static address never
+ * changes.
+ */
+static gboolean another_subnet(const Diff *df, const char *a, const char *b)
+{
+        g_autoptr(GArray) sa = network_subnets(df, a);
+        g_autoptr(GArray) sb = network_subnets(df, b);
+
+        if (VMNET_MUTANT_IS(MOVE_SAFE))
+                return FALSE;
+        if (!sa || !sb || sa->len != sb->len)
+                return TRUE;
+        for (guint i = 0; i < sa->len; i++)
+                if (!has_prefix(sb, &g_array_index(sa, VmnetPrefix, i)))
+                        return TRUE;
+        return FALSE;
+}
 
 /* The rate as libvirt stores it (kB/s, tc kbps), 0 = none. */
 static guint64 kib(gboolean has, guint64 bps)
@@ -362,9 +419,12 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
         if (obs->mtu != mtu)
                 g_ptr_array_add(changes, g_strdup_printf("mtu %u -> %u", obs->mtu, mtu));
         replug = changes->len > 0;
-        if (g_strcmp0(obs->network, ifc->network) != 0)
+        out->resubnet = FALSE;
+        if (g_strcmp0(obs->network, ifc->network) != 0) {
+                out->resubnet = another_subnet(df, obs->network, ifc->network);
                 g_ptr_array_add(changes, g_strdup_printf("network %s -> %s", obs->network,
                                                          ifc->network));
+        }
         /*
          * No portgroup= means the network's default group, which is what
          * an interface naming the default group explicitly gets too.
@@ -451,11 +511,22 @@ static void emit(DomainActions *da, const char *domain, const char *mac, const c
                 g_ptr_array_add(da->attach,
                                 vmnet_action_iface_attach(domain, mac, network, xml, flags));
                 break;
-        case DO_UPDATE:
+        case DO_UPDATE: {
+                /* What a running guest experiences: its address no longer fits. */
+                gboolean cut = dec->resubnet && (flags & VIR_DOMAIN_AFFECT_LIVE);
+                g_autofree char *detail =
+                        cut ? g_strdup_printf("%s; another subnet: the running guest keeps its old "
+                                              "address until it renews its lease",
+                                              dec->detail)
+                            : g_strdup(dec->detail);
+
                 g_ptr_array_add(da->update, vmnet_action_iface_update(domain, mac, network, xml,
-                                                                      dec->old_xml, flags,
-                                                                      dec->detail));
+                                                                      dec->old_xml, flags, detail));
+                if (cut)
+                        ((VmnetAction *)g_ptr_array_index(da->update, da->update->len - 1))
+                                ->impact = VMNET_IMPACT_DISRUPTIVE;
                 break;
+        }
         case DO_REPLACE:
                 /* After the detaches, which free PCI slots. */
                 g_ptr_array_add(da->update,

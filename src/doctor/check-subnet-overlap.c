@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "diff/subnet-conflicts.h"
 #include "doctor/doctor.h"
 
 /*
@@ -11,6 +12,10 @@
  * network the plan shadows. The default route overlaps everything and is
  * not a conflict; nor are routes through the plan's own bridges. Bridged
  * networks are skipped: their subnet is the LAN's, which the uplink routes.
+ *
+ * A libvirt network of someone else's that declares an overlapping subnet
+ * is the conflict apply refuses (diff/subnet-conflicts.h): reported once,
+ * naming the network, and its bridge's route is not reported again.
  */
 
 static gboolean is_plan_bridge(const VmnetPlan *plan, const char *name)
@@ -24,7 +29,20 @@ static gboolean is_plan_bridge(const VmnetPlan *plan, const char *name)
         return FALSE;
 }
 
-static void check_subnet(VmnetDoctor *doc, const VmnetNetwork *net, const VmnetSubnet *s)
+/* Is name the bridge of a libvirt network reported as conflicting with s? */
+static gboolean conflict_bridge(const GArray *conflicts, const VmnetSubnet *s, const char *name)
+{
+        for (guint i = 0; name && conflicts && i < conflicts->len; i++) {
+                const VmnetSubnetConflict *c = &g_array_index(conflicts, VmnetSubnetConflict, i);
+
+                if (c->subnet == s && c->other->active && g_strcmp0(c->other->bridge, name) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static void check_subnet(VmnetDoctor *doc, const VmnetNetwork *net, const VmnetSubnet *s,
+                         const GArray *conflicts)
 {
         for (guint i = 0; i < doc->host->routes->len; i++) {
                 const VmnetHostRoute *r = g_ptr_array_index(doc->host->routes, i);
@@ -38,7 +56,8 @@ static void check_subnet(VmnetDoctor *doc, const VmnetNetwork *net, const VmnetS
 
                 if (r->dst.addr.family != s->cidr.addr.family || r->dst.prefix == 0)
                         continue;
-                if (is_plan_bridge(doc->plan, r->oif_name))
+                if (is_plan_bridge(doc->plan, r->oif_name) ||
+                    conflict_bridge(conflicts, s, r->oif_name))
                         continue;
                 if (!vmnet_prefix_overlaps(&r->dst, &s->cidr))
                         continue;
@@ -73,13 +92,28 @@ static void check_subnet(VmnetDoctor *doc, const VmnetNetwork *net, const VmnetS
 
 static gboolean run(VmnetDoctor *doc, G_GNUC_UNUSED char **skipped)
 {
+        const VmnetLibvirtHost *virt = vmnet_doctor_libvirt(doc, NULL);
+        g_autoptr(GArray) conflicts = virt ? vmnet_subnet_conflicts(doc->plan, virt) : NULL;
+        g_autofree char *file = vmnet_doctor_plan_where(doc, 0);
+
+        for (guint i = 0; conflicts && i < conflicts->len; i++) {
+                const VmnetSubnetConflict *c = &g_array_index(conflicts, VmnetSubnetConflict, i);
+                g_autofree char *cidr = vmnet_prefix_to_string(&c->subnet->cidr);
+                g_autofree char *d = vmnet_subnet_conflict_describe(c, file);
+
+                vmnet_doctor_add(doc,
+                                 c->other->active ? VMNET_SEVERITY_ERROR : VMNET_SEVERITY_WARNING,
+                                 g_strdup_printf("subnet %s", cidr),
+                                 vmnet_subnet_conflict_fix(c, file), "%s%s", d,
+                                 c->other->active ? " (vmnet apply refuses the plan)" : "");
+        }
         for (guint i = 0; i < doc->plan->networks->len; i++) {
                 const VmnetNetwork *net = g_ptr_array_index(doc->plan->networks, i);
 
                 if (net->mode == VMNET_MODE_BRIDGED)
                         continue;
                 for (guint j = 0; j < net->subnets->len; j++)
-                        check_subnet(doc, net, g_ptr_array_index(net->subnets, j));
+                        check_subnet(doc, net, g_ptr_array_index(net->subnets, j), conflicts);
         }
         return TRUE;
 }

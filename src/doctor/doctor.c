@@ -12,6 +12,7 @@
 #include "doctor/doctor.h"
 #include "util/autoptr.h"
 
+
 /* Order: from the guest's link outwards, then what filters, then the services. */
 const VmnetDoctorCheck *const vmnet_doctor_checks[] = {
         &vmnet_doctor_check_links,
@@ -99,6 +100,8 @@ void vmnet_doctor_free(VmnetDoctor *doc)
         g_free(doc->foreign_drops_error);
         vmnet_ipam_free(doc->ipam);
         g_free(doc->ipam_error);
+        vmnet_libvirt_host_free(doc->virt);
+        g_free(doc->virt_error);
         g_ptr_array_unref(doc->findings);
         g_array_unref(doc->results);
         g_free(doc);
@@ -270,6 +273,21 @@ char *vmnet_doctor_plan_where(const VmnetDoctor *doc, guint line)
         if (line)
                 return g_strdup_printf("%s:%u", file, line);
         return g_strdup(file);
+}
+
+const VmnetLibvirtHost *vmnet_doctor_libvirt(VmnetDoctor *doc, const char **why)
+{
+        if (!doc->virt_read) {
+                doc->virt_read = TRUE;
+                if (doc->netns && !doc->libvirt_uri)
+                        doc->virt_error = g_strdup("libvirt is not used inside a network namespace "
+                                                   "without --connect");
+                else
+                        doc->virt = vmnet_doctor_libvirt_observe(doc, &doc->virt_error);
+        }
+        if (why)
+                *why = doc->virt_error;
+        return doc->virt;
 }
 
 GPtrArray *vmnet_doctor_bridges(const VmnetDoctor *doc)

@@ -65,6 +65,9 @@ typedef struct {
         VmnetNftObserved *nft;
         GPtrArray *foreign_drops;   /* VmnetNftForeignChain*; NULL when unreadable */
         char *foreign_drops_error;  /* why foreign_drops is NULL */
+        VmnetLibvirtHost *virt;     /* libvirt as apply sees it, read once on first use */
+        char *virt_error;           /* why virt is NULL once read */
+        gboolean virt_read;
         /* Results. */
         GPtrArray *findings;        /* VmnetFinding*, in check order */
         GArray *results;            /* VmnetCheckResult, in table order */
@@ -119,6 +122,13 @@ void vmnet_doctor_add(VmnetDoctor *doc, VmnetSeverity severity, char *object, ch
  * why when it cannot be read. Caller owns the result.
  */
 VmnetLibvirtHost *vmnet_doctor_libvirt_observe(const VmnetDoctor *doc, char **skipped);
+/*
+ * The same, read once for the checks that judge what apply judges (the
+ * observation apply makes) and kept in doc. NULL (and *why, borrowed) when
+ * libvirt is not reachable, or not used: inside a namespace without
+ * --connect, as apply does.
+ */
+const VmnetLibvirtHost *vmnet_doctor_libvirt(VmnetDoctor *doc, const char **why);
 
 /*
  * The plan's addresses as apply keeps them (vmnet_engine_ipam(): the state,
@@ -144,6 +154,7 @@ char *vmnet_doctor_cmd_ip(const VmnetDoctor *doc, const char *args);
 char *vmnet_doctor_cmd_in_ns(const VmnetDoctor *doc, const char *args);
 /* "FILE:LINE" of a plan element, for fixes that change the plan. Caller frees. */
 char *vmnet_doctor_plan_where(const VmnetDoctor *doc, guint line);
+
 
 /* The bridges vmnet manages here: the plan's, or without one those carrying a vmnet alias. Caller frees (char* elements owned). */
 GPtrArray *vmnet_doctor_bridges(const VmnetDoctor *doc);

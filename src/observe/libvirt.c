@@ -71,6 +71,8 @@ void vmnet_libvirt_network_free(VmnetLibvirtNetwork *n)
         g_free(n->forward_mode);
         g_free(n->bridge);
         g_ptr_array_unref(n->portgroups);
+        if (n->ips)
+                g_array_unref(n->ips);
         g_free(n);
 }
 
@@ -191,6 +193,69 @@ static void unlink_node(xmlNode *node)
         xmlFreeNode(node);
 }
 
+/* The prefix length of a netmask (255.255.252.0: 22); -1 when it is not one. */
+static int netmask_prefix(const VmnetAddr *mask)
+{
+        guint len = vmnet_addr_len(mask), n = 0;
+        gboolean ended = FALSE;
+
+        for (guint i = 0; i < len; i++) {
+                for (int b = 7; b >= 0; b--) {
+                        gboolean set = (mask->bytes[i] >> b) & 1;
+
+                        if (set && ended)
+                                return -1;
+                        if (set)
+                                n++;
+                        else
+                                ended = TRUE;
+                }
+        }
+        return (int)n;
+}
+
+/*
+ * One <ip address= (prefix=|netmask=)>. libvirt takes an IPv4 address
+ * without either by its class (virSocketAddrGetIPPrefix()); an address it
+ * would refuse is skipped.
+ */
+static gboolean parse_ip(xmlNode *node, VmnetLibvirtIp *out)
+{
+        g_autofree char *address = prop(node, "address");
+        g_autofree char *prefix = prop(node, "prefix");
+        g_autofree char *netmask = prop(node, "netmask");
+        guint64 len = 0;
+
+        memset(out, 0, sizeof(*out));
+        if (!address || !vmnet_addr_parse(address, &out->address))
+                return FALSE;
+        if (prefix) {
+                if (!g_ascii_string_to_unsigned(prefix, 10, 0, vmnet_addr_len(&out->address) * 8,
+                                                &len, NULL))
+                        return FALSE;
+        } else if (netmask) {
+                VmnetAddr mask;
+                int n;
+
+                if (!vmnet_addr_parse(netmask, &mask) || mask.family != out->address.family ||
+                    (n = netmask_prefix(&mask)) < 0)
+                        return FALSE;
+                len = (guint64)n;
+        } else if (out->address.family == AF_INET) {
+                guint8 first = out->address.bytes[0];
+
+                len = first < 128 ? 8 : first < 192 ? 16 : first < 224 ? 24 : 0;
+                if (!len)
+                        return FALSE;
+        } else {
+                len = 64;
+        }
+        out->subnet.addr = out->address;
+        out->subnet.prefix = (guint)len;
+        vmnet_addr_mask(&out->subnet.addr, out->subnet.prefix);
+        return TRUE;
+}
+
 VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error)
 {
         g_autoptr(xmlDoc) doc = parse_xml(xml, "network", error);
@@ -212,6 +277,14 @@ VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error
         if (child(root, "forward") && !n->forward_mode)
                 n->forward_mode = g_strdup("nat");
         n->bridge = prop(child(root, "bridge"), "name");
+        n->ips = g_array_new(FALSE, TRUE, sizeof(VmnetLibvirtIp));
+        for (xmlNode *c = root->children; c; c = c->next) {
+                VmnetLibvirtIp ip;
+
+                if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, "ip") &&
+                    parse_ip(c, &ip))
+                        g_array_append_val(n->ips, ip);
+        }
 
         ctx = xmlXPathNewContext(doc);
         xmlXPathRegisterNs(ctx, (const xmlChar *)"vmnet", (const xmlChar *)VMNET_LIBVIRT_METADATA_NS);

@@ -46,7 +46,18 @@ typedef struct {
         char *forward_mode; /* NULL when there is no <forward> */
         char *bridge;       /* <bridge name=>, NULL when none */
         GPtrArray *portgroups; /* VmnetLibvirtPortgroup* */
+        /*
+         * Its <ip> elements: the host's address on the network's bridge and
+         * the subnet (VmnetLibvirtIp), in document order. vmnet's own
+         * networks have none (their addresses are vmnet's, on its bridge).
+         */
+        GArray *ips;
 } VmnetLibvirtNetwork;
+
+typedef struct {
+        VmnetAddr address; /* <ip address=>: the host's address, the guests' gateway */
+        VmnetPrefix subnet; /* with prefix= or netmask= (IPv4 without either: its class) */
+} VmnetLibvirtIp;
 
 typedef struct {
         char *type;      /* <interface type=>: "network", "bridge", ... */

@@ -150,6 +150,11 @@ CALL(int, virDomainGetUUIDString, (virDomainPtr d, char *buf), (d, buf),
      BUG(virDomainGetUUIDString))
 CALL(int, virDomainIsActive, (virDomainPtr d), (d), BUG(virDomainIsActive))
 CALL(int, virDomainIsPersistent, (virDomainPtr d), (d), BUG(virDomainIsPersistent))
+CALL(unsigned int, virDomainGetID, (virDomainPtr d), (d), BUG(virDomainGetID))
+CALL(int, virDomainGetState, (virDomainPtr d, int *state, int *reason, unsigned int flags),
+     (d, state, reason, flags), BUG(virDomainGetState))
+CALL(int, virDomainGetAutostart, (virDomainPtr d, int *autostart), (d, autostart),
+     BUG(virDomainGetAutostart))
 CALL(int, virDomainCreate, (virDomainPtr d), (d), BUG(virDomainCreate))
 CALL(int, virDomainDestroy, (virDomainPtr d), (d), BUG(virDomainDestroy))
 CALL(int, virDomainUndefine, (virDomainPtr d), (d), BUG(virDomainUndefine))

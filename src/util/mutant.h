@@ -96,5 +96,14 @@
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC
 #define VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC 0 /* render/nft-ir.c: the bridge table does not check an ARP packet's sender MAC */
 #endif
+#ifndef VMNET_MUTANT_LIBVIRT_SUBNET
+#define VMNET_MUTANT_LIBVIRT_SUBNET 0 /* diff/engine.c: a plan subnet an active libvirt network already has applies anyway (issue 17, point 7) */
+#endif
+#ifndef VMNET_MUTANT_MOVE_SAFE
+#define VMNET_MUTANT_MOVE_SAFE 0 /* diff/libvirt.c: a running guest's NIC moved to another subnet is marked safe (issue 17, point 7) */
+#endif
+#ifndef VMNET_MUTANT_UNPLUG_REISSUE
+#define VMNET_MUTANT_UNPLUG_REISSUE 0 /* diff/engine.c: an unplug the guest never acknowledged is requested again on every run (issue 17, point 7) */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

@@ -15,6 +15,7 @@
 #include "diff/guest-ports.h"
 #include "diff/guest-taps.h"
 #include "diff/libvirt.h"
+#include "diff/subnet-conflicts.h"
 #include "ipam/ipam.h"
 #include "observe/libvirt.h"
 #include "plan/plan.h"
@@ -584,6 +585,90 @@ START_TEST(test_domain_interfaces_decisions)
         ck_assert(!vmnet_apply_actions(&ctx, actions, NULL, NULL, NULL, &error));
         ck_assert(g_error_matches(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT));
         ck_assert_msg(strstr(error->message, "not supported"), "%s", error->message);
+}
+END_TEST
+
+/*
+ * A running guest's NIC moved to another network keeps its address of the
+ * old subnet until it renews its lease: disruptive, unless both networks
+ * have the same subnet. A shut-off guest's is only its definition: safe.
+ */
+START_TEST(test_network_move_impact)
+{
+        static const char *nets = HEAD LAB("nat", "vm-lab", PGS_V1) ISO
+                "  <network name='lab2' mode='nat' bridge='vm-lab2'>\n"
+                "    <subnet cidr='192.168.122.0/24' gateway='192.168.122.254'/></network>\n";
+        g_autofree char *plan_xml = g_strconcat(
+                nets,
+                "  <domain name='web1'><interface network='lab' mac='52:54:00:00:00:01'/></domain>\n"
+                "  <domain name='web2'><interface network='lab' mac='52:54:00:00:00:04'/></domain>\n"
+                "  <domain name='web3'><interface network='lab2' mac='52:54:00:00:00:05'/></domain>\n",
+                TAIL, NULL);
+        g_autofree char *nets_xml = g_strconcat(nets, TAIL, NULL);
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(plan_xml, "hv1.xml");
+        g_autofree char *on_iso1 = iface_xml("52:54:00:00:00:01", "iso", NULL, "hv1", "virtio");
+        g_autofree char *on_iso4 = iface_xml("52:54:00:00:00:04", "iso", NULL, "hv1", "virtio");
+        /* The test driver's own 'default' is 192.168.122.0/24, as lab2. */
+        g_autofree char *on_default = iface_xml("52:54:00:00:00:05", "default", NULL, "hv1", "virtio");
+        g_autoptr(GPtrArray) actions = NULL;
+        g_autofree char *text = NULL;
+
+        converge_xml(nets_xml);
+        define_domain("web1", on_iso1, TRUE);    /* running: iso (no subnet) -> lab */
+        define_domain("web2", on_iso4, FALSE);   /* shut off: its definition only */
+        define_domain("web3", on_default, TRUE); /* running: the same subnet */
+        actions = diff_ok(plan);
+        text = actions_text(actions);
+        vmnet_test_golden("actions-libvirt/move.txt", text);
+}
+END_TEST
+
+/*
+ * A plan subnet that a libvirt network of someone else's has: the test
+ * driver's own 'default' (active, 192.168.122.1 netmask 255.255.255.0 on
+ * virbr0), and a stopped one of prefix= form. Bridged networks (the LAN's
+ * subnet) and vmnet's own networks are no conflict.
+ */
+START_TEST(test_subnet_conflicts)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(
+                HEAD
+                "  <network name='lab' mode='nat' bridge='vm-lab'>\n"
+                "    <subnet cidr='192.168.122.0/24' gateway='192.168.122.254'/></network>\n"
+                "  <network name='lan' mode='bridged' bridge='br-lan'><uplink dev='eth9'/>\n"
+                "    <subnet cidr='10.8.9.0/24' gateway='10.8.9.1'/></network>\n"
+                "  <network name='rt' mode='routed' bridge='vm-rt'>\n"
+                "    <subnet cidr='10.8.5.0/24' gateway='10.8.5.1'/></network>\n" TAIL,
+                "hv1.xml");
+        g_autoptr(VmnetLibvirtHost) host = NULL;
+        g_autoptr(GArray) conflicts = NULL;
+        g_autoptr(VmnetVirNetwork) stopped = virNetworkDefineXML(
+                conn, "<network><name>old</name><bridge name='virbr9'/>"
+                      "<ip address='10.8.0.1' prefix='16'/></network>");
+        const VmnetSubnetConflict *c;
+        g_autofree char *d0 = NULL, *d1 = NULL, *fix = NULL;
+
+        ck_assert_msg(stopped, "%s", virGetLastErrorMessage());
+        host = observe();
+        conflicts = vmnet_subnet_conflicts(plan, host);
+        ck_assert_uint_eq(conflicts->len, 2);
+        c = &g_array_index(conflicts, VmnetSubnetConflict, 0);
+        d0 = vmnet_subnet_conflict_describe(c, plan->file);
+        fix = vmnet_subnet_conflict_fix(c, plan->file);
+        ck_assert_str_eq(d0, "hv1.xml:3: network 'lab': subnet 192.168.122.0/24 (gateway "
+                             "192.168.122.254) overlaps libvirt network 'default' (active, not "
+                             "vmnet's) on bridge virbr0, subnet 192.168.122.0/24 (host address "
+                             "192.168.122.1): the host routes the subnet to one bridge only, so "
+                             "the guests of one network cannot reach their gateway");
+        ck_assert_msg(strstr(fix, "virsh net-destroy default") && strstr(fix, "hv1.xml:3"), "%s",
+                      fix);
+        c = &g_array_index(conflicts, VmnetSubnetConflict, 1);
+        ck_assert(!c->other->active);
+        d1 = vmnet_subnet_conflict_describe(c, plan->file);
+        ck_assert_msg(strstr(d1, "network 'rt': subnet 10.8.5.0/24 (gateway 10.8.5.1) overlaps "
+                                 "libvirt network 'old' (inactive, not vmnet's) on bridge virbr9, "
+                                 "subnet 10.8.0.0/16 (host address 10.8.0.1): it cannot start"),
+                      "%s", d1);
 }
 END_TEST
 
@@ -1171,6 +1256,8 @@ static Suite *libvirt_suite(void)
         tcase_add_test(dom, test_domain_interfaces_decisions);
         tcase_add_test(dom, test_domain_interfaces_in_sync);
         tcase_add_test(dom, test_domain_old_tap_name_kept);
+        tcase_add_test(dom, test_network_move_impact);
+        tcase_add_test(dom, test_subnet_conflicts);
         tcase_add_test(dom, test_domain_missing_or_foreign_mac);
         tcase_add_test(dom, test_replug_decisions);
         tcase_add_test(dom, test_split_slots);
