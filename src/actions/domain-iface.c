@@ -55,6 +55,19 @@ typedef struct {
 
 static const VmnetActionType attach_type, detach_type, update_type, replug_type;
 
+gboolean vmnet_action_iface_unplug_target(const VmnetAction *a, const char **domain,
+                                          const char **mac)
+{
+        const IfaceData *d = a->data;
+
+        if ((a->type != &detach_type && a->type != &replug_type) ||
+            d->flags != VIR_DOMAIN_AFFECT_LIVE)
+                return FALSE;
+        *domain = d->domain;
+        *mac = d->mac;
+        return TRUE;
+}
+
 gboolean vmnet_action_is_pending_unplug(const VmnetAction *a)
 {
         const IfaceData *d = a->data;
@@ -422,6 +435,7 @@ static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
                 return FALSE;
         }
         if (!wait_released(ctx, dom, d, old ? old->alias : NULL, &e)) {
+                vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac, virDomainGetID(dom));
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL,
                             "replugging interface %s of domain %s: %s; %s; apply again once the "
                             "guest has released it or after it restarts",
@@ -546,6 +560,13 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
                                     ? " (its unplug is still pending: the guest has not released it)"
                                     : "");
                 return FALSE;
+        }
+        /* libvirt returns after a few seconds whether or not the guest let go. */
+        if (d->op == IFACE_DETACH && (d->flags & VIR_DOMAIN_AFFECT_LIVE)) {
+                g_autoptr(VmnetLibvirtIface) still = live_iface(dom, d->mac, NULL);
+
+                if (still)
+                        vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac, virDomainGetID(dom));
         }
         if (d->vid && (d->flags & VIR_DOMAIN_AFFECT_LIVE) && !place_port(dom, d, ctx, error)) {
                 /* Not left half done: a guest plugged in no VLAN is taken out again. */

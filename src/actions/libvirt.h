@@ -121,6 +121,21 @@ const char *vmnet_affect_to_string(guint flags);
  */
 gboolean vmnet_action_is_pending_unplug(const VmnetAction *a);
 
+/*
+ * Is a an unplug of a running guest's interface alone (a live-only detach,
+ * or a live-only replug)? Then *domain and *mac (borrowed) say whose.
+ */
+gboolean vmnet_action_iface_unplug_target(const VmnetAction *a, const char **domain,
+                                          const char **mac);
+
+/* --- domains (domain-start.c) ------------------------------------------------ */
+
+/*
+ * Starts domain, an autostarted guest whose start failed while vmnet's
+ * bridge (for messages) was missing. The inverse stops it again.
+ */
+VmnetAction *vmnet_action_domain_start(const char *domain, const char *bridge);
+
 /* --- dnsmasq (dnsmasq.c) ----------------------------------------------------- */
 
 /*

@@ -34,5 +34,28 @@ void vmnet_apply_ctx_close(VmnetApplyCtx *ctx)
                 return;
         g_clear_pointer(&ctx->nl, nl_socket_free);
         g_clear_pointer(&ctx->nft, mnl_socket_close);
+        g_clear_pointer(&ctx->unplugs, g_ptr_array_unref);
         /* ctx->virt belongs to whoever connected it (the libvirt backend). */
+}
+
+static void unplug_request_free(gpointer p)
+{
+        VmnetUnplugRequest *r = p;
+
+        g_free(r->domain);
+        g_free(r->mac);
+        g_free(r);
+}
+
+void vmnet_apply_ctx_note_unplug(VmnetApplyCtx *ctx, const char *domain, const char *mac,
+                                 guint id)
+{
+        VmnetUnplugRequest *r = g_new0(VmnetUnplugRequest, 1);
+
+        if (!ctx->unplugs)
+                ctx->unplugs = g_ptr_array_new_with_free_func(unplug_request_free);
+        r->domain = g_strdup(domain);
+        r->mac = g_strdup(mac);
+        r->id = id;
+        g_ptr_array_add(ctx->unplugs, r);
 }

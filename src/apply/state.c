@@ -251,3 +251,108 @@ void vmnet_pending_free(VmnetPending *p)
                 g_hash_table_unref(p->names);
         g_free(p);
 }
+
+/* ------------------------------------------------------------ unplugs */
+
+#define UNPLUG_GROUP "unplug "
+
+VmnetUnplugs *vmnet_unplugs_load(const char *plan_name, const char *netns, GError **error)
+{
+        g_autoptr(VmnetUnplugs) u = g_new0(VmnetUnplugs, 1);
+        g_autofree char *before = NULL;
+        gsize len = 0;
+
+        u->path = plan_path(vmnet_run_dir(), netns, plan_name, "unplugs");
+        u->kf = g_key_file_new();
+        if (!load_key_file(u->path, u->kf, &before, &len, error))
+                return NULL;
+        return g_steal_pointer(&u);
+}
+
+static char *unplug_group(const char *domain, const char *mac)
+{
+        return g_strconcat(UNPLUG_GROUP, domain, " ", mac, NULL);
+}
+
+gint64 vmnet_unplugs_requested(const VmnetUnplugs *u, const char *domain, const char *mac,
+                               guint id)
+{
+        g_autofree char *g = unplug_group(domain, mac);
+
+        if (!g_key_file_has_group(u->kf, g) ||
+            (guint)g_key_file_get_uint64(u->kf, g, "domain-id", NULL) != id)
+                return 0;
+        return g_key_file_get_int64(u->kf, g, "requested", NULL);
+}
+
+void vmnet_unplugs_note(VmnetUnplugs *u, const char *domain, const char *mac, guint id,
+                        gint64 when)
+{
+        g_autofree char *g = unplug_group(domain, mac);
+
+        if (vmnet_unplugs_requested(u, domain, mac, id))
+                return;
+        g_key_file_remove_group(u->kf, g, NULL);
+        g_key_file_set_string(u->kf, g, "domain", domain);
+        g_key_file_set_string(u->kf, g, "mac", mac);
+        g_key_file_set_uint64(u->kf, g, "domain-id", id);
+        g_key_file_set_int64(u->kf, g, "requested", when);
+}
+
+void vmnet_unplugs_prune(VmnetUnplugs *u,
+                         gboolean (*keep)(const char *domain, const char *mac, guint id,
+                                          gpointer data),
+                         gpointer data)
+{
+        g_auto(GStrv) groups = g_key_file_get_groups(u->kf, NULL);
+
+        for (char **g = groups; *g; g++) {
+                g_autofree char *domain = g_key_file_get_string(u->kf, *g, "domain", NULL);
+                g_autofree char *mac = g_key_file_get_string(u->kf, *g, "mac", NULL);
+                guint id = (guint)g_key_file_get_uint64(u->kf, *g, "domain-id", NULL);
+
+                if (!g_str_has_prefix(*g, UNPLUG_GROUP) || !domain || !mac ||
+                    !keep(domain, mac, id, data))
+                        g_key_file_remove_group(u->kf, *g, NULL);
+        }
+}
+
+void vmnet_unplugs_foreach(const VmnetUnplugs *u,
+                           void (*fn)(const char *domain, const char *mac, guint id,
+                                      gint64 requested, gpointer data),
+                           gpointer data)
+{
+        g_auto(GStrv) groups = g_key_file_get_groups(u->kf, NULL);
+
+        for (char **g = groups; *g; g++) {
+                g_autofree char *domain = g_key_file_get_string(u->kf, *g, "domain", NULL);
+                g_autofree char *mac = g_key_file_get_string(u->kf, *g, "mac", NULL);
+
+                if (g_str_has_prefix(*g, UNPLUG_GROUP) && domain && mac)
+                        fn(domain, mac, (guint)g_key_file_get_uint64(u->kf, *g, "domain-id", NULL),
+                           g_key_file_get_int64(u->kf, *g, "requested", NULL), data);
+        }
+}
+
+gboolean vmnet_unplugs_save(VmnetUnplugs *u, GError **error)
+{
+        g_auto(GStrv) groups = g_key_file_get_groups(u->kf, NULL);
+        g_autofree char *data = NULL;
+        gsize len;
+
+        /* Not durable: the guests it names do not outlive a reboot. */
+        if (!groups[0])
+                return put_back(u->path, NULL, 0, FALSE, error);
+        data = g_key_file_to_data(u->kf, &len, NULL);
+        return replace_file(u->path, data, len, FALSE, error);
+}
+
+void vmnet_unplugs_free(VmnetUnplugs *u)
+{
+        if (!u)
+                return;
+        g_free(u->path);
+        if (u->kf)
+                g_key_file_free(u->kf);
+        g_free(u);
+}

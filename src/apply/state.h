@@ -85,3 +85,41 @@ gboolean vmnet_pending_done(VmnetPending *pending, gboolean settled, gboolean un
                             GError **error);
 void vmnet_pending_free(VmnetPending *pending);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetPending, vmnet_pending_free)
+
+/*
+ * Unplugs of running guests' interfaces that vmnet requested and the guest
+ * had not acknowledged (a live detach only asks the guest OS; a guest
+ * without one never answers), listed in the run directory:
+ *   $(runstatedir)/vmnet/[netns-<ns>/]<plan>.unplugs
+ * Each is the domain, the interface's MAC, the domain's id when asked (a
+ * restarted guest has another id, and the interface is gone from it) and
+ * the time. While the same running guest still has the interface, vmnet
+ * does not ask again on every run: plan, apply and status say it is
+ * pending, doctor too. Under /run: guests do not outlive a reboot.
+ */
+typedef struct {
+        char *path;
+        GKeyFile *kf;
+} VmnetUnplugs;
+
+VmnetUnplugs *vmnet_unplugs_load(const char *plan_name, const char *netns, GError **error);
+/* When the unplug of domain's (running as id) interface mac was requested; 0 when not recorded. */
+gint64 vmnet_unplugs_requested(const VmnetUnplugs *u, const char *domain, const char *mac,
+                               guint id);
+/* Records (or keeps the earlier time of) a request; vmnet_unplugs_save() writes it. */
+void vmnet_unplugs_note(VmnetUnplugs *u, const char *domain, const char *mac, guint id,
+                        gint64 when);
+/* Drops the records keep(domain, mac, id, data) says are over (the guest released it, restarted). */
+void vmnet_unplugs_prune(VmnetUnplugs *u,
+                         gboolean (*keep)(const char *domain, const char *mac, guint id,
+                                          gpointer data),
+                         gpointer data);
+/* Calls fn for each record. */
+void vmnet_unplugs_foreach(const VmnetUnplugs *u,
+                           void (*fn)(const char *domain, const char *mac, guint id,
+                                      gint64 requested, gpointer data),
+                           gpointer data);
+/* Writes the list (removes the file when it is empty). */
+gboolean vmnet_unplugs_save(VmnetUnplugs *u, GError **error);
+void vmnet_unplugs_free(VmnetUnplugs *u);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetUnplugs, vmnet_unplugs_free)

@@ -7,6 +7,7 @@
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
 #include "diff/guest-ports.h"
+#include "diff/guest-starts.h"
 #include "diff/guest-taps.h"
 #include "diff/foreign-users.h"
 #include "diff/forwarding-users.h"
@@ -37,6 +38,9 @@ void vmnet_observed_free(VmnetObserved *obs)
         vmnet_pending_free(obs->pending);
         vmnet_libvirt_host_free(obs->virt);
         vmnet_ipam_free(obs->ipam);
+        vmnet_unplugs_free(obs->unplugs);
+        if (obs->held)
+                g_ptr_array_unref(obs->held);
         g_free(obs);
 }
 
@@ -63,6 +67,9 @@ VmnetObserved *vmnet_engine_observe(VmnetApplyCtx *ctx, const char *plan_name, c
                 obs->foreign->interrupted = g_hash_table_ref(obs->pending->names);
         if (ctx->virt && !vmnet_libvirt_observe(ctx->virt, &obs->virt, error))
                 return NULL;
+        if (!(obs->unplugs = vmnet_unplugs_load(plan_name, netns, error)))
+                return NULL;
+        obs->held = g_ptr_array_new_with_free_func(g_free);
         return g_steal_pointer(&obs);
 }
 
@@ -183,6 +190,91 @@ static void warn_unbound_ports(const VmnetPlan *plan, const VmnetIpam *ipam, Vmn
         }
 }
 
+static char *iso_time(gint64 t)
+{
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+
+        return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+}
+
+/*
+ * An unplug vmnet already asked of this running guest, which has not
+ * released the interface: not asked again (a guest without an OS never
+ * answers, one with an OS has it queued), and no change left for vmnet;
+ * each is said instead, in obs->held.
+ */
+static void hold_pending_unplugs(VmnetObserved *obs, GPtrArray *actions)
+{
+        for (guint i = 0; obs->virt && i < actions->len;) {
+                const VmnetAction *a = g_ptr_array_index(actions, i);
+                const VmnetLibvirtDomain *d;
+                const char *domain, *mac;
+                g_autofree char *at = NULL;
+                gboolean replug;
+                gint64 t;
+
+                if (VMNET_MUTANT_IS(UNPLUG_REISSUE) ||
+                    !vmnet_action_iface_unplug_target(a, &domain, &mac) ||
+                    !(d = vmnet_libvirt_host_find_domain(obs->virt, domain)) || !d->active ||
+                    !(t = vmnet_unplugs_requested(obs->unplugs, domain, mac, d->id))) {
+                        i++;
+                        continue;
+                }
+                replug = !vmnet_action_is_pending_unplug(a);
+                at = iso_time(t);
+                g_ptr_array_add(obs->held,
+                                g_strdup_printf("interface %s of domain %s: unplug requested at %s, "
+                                                "the guest has not released it; %s (not requested "
+                                                "again: nothing for vmnet to do until then)",
+                                                mac, domain, at,
+                                                replug ? "the guest gets the new interface when it "
+                                                         "restarts (its persistent definition has "
+                                                         "it), or at the next apply once it "
+                                                         "releases the old one"
+                                                       : "it goes when the guest restarts or "
+                                                         "acknowledges"));
+                g_ptr_array_remove_index(actions, i);
+        }
+}
+
+/* Does the running guest (still the same) have the interface whose unplug was recorded? */
+static gboolean unplug_still_pending(const char *domain, const char *mac, guint id, gpointer data)
+{
+        const VmnetLibvirtHost *virt = data;
+        const VmnetLibvirtDomain *d = vmnet_libvirt_host_find_domain(virt, domain);
+        VmnetMac m;
+
+        return d && d->active && d->id == id && vmnet_mac_parse(mac, &m) &&
+               vmnet_libvirt_ifaces_find_mac(d->live, &m);
+}
+
+/*
+ * After the steps ran (whether or not they all stood): the unplugs they
+ * asked that guests had not acknowledged are recorded, the records of
+ * those that are over dropped. Best effort: without the record, the next
+ * run asks again.
+ */
+static void record_unplugs(VmnetRun *run)
+{
+        VmnetObserved *obs = run->obs;
+        GPtrArray *reqs = run->ctx.unplugs;
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        g_autoptr(GError) e = NULL;
+
+        if (!obs->virt)
+                return;
+        vmnet_unplugs_prune(obs->unplugs, unplug_still_pending, obs->virt);
+        for (guint i = 0; reqs && i < reqs->len; i++) {
+                const VmnetUnplugRequest *r = g_ptr_array_index(reqs, i);
+
+                vmnet_unplugs_note(obs->unplugs, r->domain, r->mac, r->id, now);
+        }
+        if (!vmnet_unplugs_save(obs->unplugs, &e))
+                vmnet_diags_add(run->warnings, "libvirt", 0,
+                                "could not record the unplugs guests have not acknowledged: %s",
+                                e->message);
+}
+
 /*
  * A plan subnet that an active libvirt network of someone else's already
  * has: refused before anything changes; an inactive one is a warning
@@ -257,6 +349,22 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
         if (obs->virt)
                 vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
         return vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error);
+        hold_pending_unplugs(obs, actions);
+        for (guint i = 0; warnings && i < obs->held->len; i++)
+                vmnet_diags_add(warnings, "libvirt", 0, "%s",
+                                (const char *)g_ptr_array_index(obs->held, i));
+        g_clear_pointer(&obs->ipam, vmnet_ipam_free);
+        /* No address goes to a new guest while a lease for it is live (dnsmasq's lease files). */
+        leases = vmnet_dnsmasq_read_plan_leases(plan, obs->netns);
+        if (!vmnet_ipam_assign_full(plan, obs->state, leases, g_get_real_time() / G_USEC_PER_SEC,
+                                    &obs->ipam, error))
+                return FALSE;
+        if (!vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error))
+                return FALSE;
+        /* Last: guests whose autostart failed on a missing bridge start with everything there. */
+        if (obs->virt)
+                vmnet_diff_guest_starts(plan, obs->virt, actions, warnings);
+        return TRUE;
 }
 
 gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, VmnetDiags *warnings,
@@ -268,6 +376,10 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
         if (obs->virt && !vmnet_diff_libvirt_destroy(obs->plan_name, obs->virt, actions, warnings,
                                                      error))
                 return FALSE;
+        hold_pending_unplugs(obs, actions);
+        for (guint i = 0; warnings && i < obs->held->len; i++)
+                vmnet_diags_add(warnings, "libvirt", 0, "%s",
+                                (const char *)g_ptr_array_index(obs->held, i));
         if (!vmnet_diff_dnsmasq_destroy(obs->plan_name, obs->netns, actions, error))
                 return FALSE;
         /* Rules, then the links they name. */
@@ -308,6 +420,10 @@ VmnetObserved *vmnet_engine_verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, co
         if (!(destroyed ? vmnet_engine_diff_destroy(obs, left, ignored, error)
                         : vmnet_engine_diff(plan, obs, left, ignored, error)))
                 return NULL;
+        /* What this run asked and the guests have not done yet: said, not a failure. */
+        for (guint i = 0; i < obs->held->len; i++)
+                vmnet_diags_add(warnings, "libvirt", 0, "%s",
+                                (const char *)g_ptr_array_index(obs->held, i));
         for (guint i = 0; i < left->len; i++) {
                 const VmnetAction *a = g_ptr_array_index(left, i);
                 g_autofree char *d = vmnet_action_describe(a);
@@ -455,6 +571,7 @@ gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRu
                                        record ? record_written : NULL, record, &done, error);
         /* Best effort: a list left over only names links whose mark is there or that are gone. */
         vmnet_pending_done(run->obs->pending, ok, !ok && !done, NULL);
+        record_unplugs(run);
         if (!ok) {
                 g_autoptr(GError) e = NULL;
 

@@ -32,6 +32,8 @@ typedef struct {
         VmnetPending *pending;       /* links an interrupted run was creating */
         VmnetLibvirtHost *virt;      /* NULL when libvirt is not used (no connection) */
         VmnetIpam *ipam;             /* set by vmnet_engine_diff() */
+        VmnetUnplugs *unplugs;       /* unplugs requested that guests had not acknowledged */
+        GPtrArray *held;             /* char*: what the diff did not ask again, and why */
 } VmnetObserved;
 
 void vmnet_observed_free(VmnetObserved *obs);

@@ -6,7 +6,9 @@
 #include <libvirt/virterror.h>
 
 #include "diff/foreign-users.h"
+#include "diff/guest-starts.h"
 #include "diff/guest-taps.h"
+#include "apply/state.h"
 #include "doctor/doctor.h"
 #include "observe/libvirt.h"
 #include "util/autoptr.h"
@@ -259,6 +261,49 @@ static void report_foreign_users(VmnetDoctor *doc, const VmnetLibvirtHost *virt)
         }
 }
 
+/* An autostarted guest whose start failed on vmnet's missing bridge (diff/guest-starts.c). */
+static void report_start(const VmnetGuestStart *s, gpointer data)
+{
+        VmnetDoctor *doc = data;
+        const char *name = s->domain->name;
+
+        vmnet_doctor_add(doc, s->planned ? VMNET_SEVERITY_ERROR : VMNET_SEVERITY_WARNING,
+                         g_strdup_printf("domain %s", name),
+                         s->planned ? vmnet_doctor_cmd_apply(doc)
+                                    : g_strdup_printf("virsh start %s", name),
+                         "domain %s%s is autostarted but shut off: its last start failed (its "
+                         "interface needs vmnet's bridge %s, missing at boot until vmnet made "
+                         "it); %s",
+                         name, s->planned ? "" : ", which vmnet does not manage,", s->bridge,
+                         s->planned ? "vmnet apply starts it" : "vmnet does not start others' guests");
+}
+
+/* An unplug vmnet requested that the running guest has not acknowledged (apply/state.h). */
+static void report_unplug(const char *domain, const char *mac, guint id, gint64 requested,
+                          gpointer data)
+{
+        VmnetDoctor *doc = ((gpointer *)data)[0];
+        const VmnetLibvirtHost *virt = ((gpointer *)data)[1];
+        const VmnetLibvirtDomain *d = vmnet_libvirt_host_find_domain(virt, domain);
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(requested);
+        g_autofree char *at = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+        VmnetMac m;
+
+        if (!d || !d->active || d->id != id || !vmnet_mac_parse(mac, &m) ||
+            !vmnet_libvirt_ifaces_find_mac(d->live, &m))
+                return;
+        vmnet_doctor_add(doc, VMNET_SEVERITY_WARNING,
+                         g_strdup_printf("domain %s interface %s", domain, mac),
+                         g_strdup_printf("restart the guest (virsh shutdown %s; virsh start %s), "
+                                         "or let its OS acknowledge the unplug (hot-plug support: "
+                                         "ACPI, the pciehp/acpiphp driver)",
+                                         domain, domain),
+                         "interface %s of domain %s: unplug requested at %s, the guest has not "
+                         "released it; it goes when the guest restarts or acknowledges (vmnet "
+                         "does not request it again)",
+                         mac, domain, at);
+}
+
 static gboolean run(VmnetDoctor *doc, char **skipped)
 {
         g_autoptr(VmnetLibvirtHost) virt = NULL;
@@ -294,8 +339,15 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                                  NULL, "could not read libvirt's networks and domains: %s",
                                  oerr->message);
         } else {
+                g_autoptr(VmnetUnplugs) unplugs = vmnet_unplugs_load(doc->plan->name, doc->netns,
+                                                                     NULL);
+                gpointer pair[2] = { doc, virt };
+
                 vmnet_guest_taps_foreach(doc->plan, virt, doc->host, report_tap, walk);
                 report_foreign_users(doc, virt);
+                vmnet_guest_starts_foreach(doc->plan, virt, report_start, doc);
+                if (unplugs)
+                        vmnet_unplugs_foreach(unplugs, report_unplug, pair);
         }
         for (guint i = 0; i < doc->plan->domains->len; i++) {
                 const VmnetDomain *d = g_ptr_array_index(doc->plan->domains, i);

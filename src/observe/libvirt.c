@@ -535,6 +535,18 @@ static gboolean observe_domain(virDomainPtr dom, VmnetLibvirtHost *host, GError 
         }
         d->active = active;
         d->persistent = persistent;
+        if (active)
+                d->id = virDomainGetID(dom);
+        if (persistent) {
+                int autostart = 0, state = 0, reason = 0;
+
+                if (virDomainGetAutostart(dom, &autostart) == 0)
+                        d->autostart = autostart;
+                if (!active && virDomainGetState(dom, &state, &reason, 0) == 0)
+                        d->start_failed = state == VIR_DOMAIN_SHUTOFF &&
+                                          reason == VIR_DOMAIN_SHUTOFF_FAILED;
+                virResetLastError();
+        }
         if (active) {
                 g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
 

@@ -101,6 +101,9 @@ typedef struct {
         char *name;
         gboolean active;
         gboolean persistent;
+        guint id;              /* while it runs: its id, another at each start */
+        gboolean autostart;    /* started with libvirtd (at boot) */
+        gboolean start_failed; /* shut off because its last start failed (reason "failed") */
         GPtrArray *live;   /* VmnetLibvirtIface* of the running definition; empty when shut off */
         GPtrArray *config; /* VmnetLibvirtIface* of the persistent definition; empty when transient */
 } VmnetLibvirtDomain;

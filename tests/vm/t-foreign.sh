@@ -8,6 +8,14 @@
 #  - a reboot simulation (the bridge deleted, libvirtd restarted, the guests
 #    still running): one apply brings every guest's NIC back on its bridge,
 #    and status, doctor and apply agree before and after;
+#  - a plan whose subnet libvirt's active 'default' already has (with
+#    another gateway) is refused before anything changes, naming the
+#    network, its bridge and subnet and the plan's line; status refuses
+#    the same, doctor reports it (issue 17, point 7);
+#  - a real reboot (guests stopped, libvirt's run state gone, the bridge
+#    deleted, libvirtd started again): the autostarted guests' start fails
+#    on the missing bridge; one apply makes the bridge and starts the
+#    plan's guest, names the foreign one; a second apply has nothing to do;
 #  - destroy refuses to pull the network and the bridge from under the
 #    others and says what would break; --force does it, and IP forwarding,
 #    which vmnet turned on, stays on for libvirt's NAT network.
@@ -144,6 +152,91 @@ t_replug() {
         vm_assert jtrue '[.findings[] | select(.message | test("on no bridge"))] | length == 0' cat "$W/out"
 }
 
+# A plan subnet libvirt's active 'default' (192.168.122.0/24 on virbr0) has.
+t_default_subnet() {
+        local rc=0
+        cat >"$W/clash.xml" <<'XML'
+<plan xmlns="urn:vmnet:plan:1" name="tfo">
+  <network name="lab" mode="nat" bridge="vm-lab">
+    <subnet cidr="192.168.60.0/24" gateway="192.168.60.1">
+      <dhcp start="192.168.60.100" end="192.168.60.150"/>
+    </subnet>
+  </network>
+  <network name="clash" mode="nat" bridge="vm-clash">
+    <subnet cidr="192.168.122.0/24" gateway="192.168.122.254"/>
+  </network>
+</plan>
+XML
+        vm_assert_match 'Active: +yes' "$(vm_virsh net-info default)" "default active"
+        "$VMNET" apply --connect "$URI" "$W/clash.xml" >"$W/out" 2>"$W/err" || rc=$?
+        show
+        vm_assert_eq 1 "$rc" "apply refused"
+        vm_assert grep -q "clash.xml:8: network 'clash': subnet 192.168.122.0/24 (gateway 192.168.122.254) overlaps libvirt network 'default' (active.*) on bridge virbr0, subnet 192.168.122.0/24 (host address 192.168.122.1)" "$W/err"
+        # Nothing changed.
+        vm_assert_not ip link show dev vm-clash
+        vm_assert_not grep -qx clash <<<"$(vm_virsh net-list --all --name)"
+        rc=0
+        "$VMNET" status --connect "$URI" "$W/clash.xml" >"$W/out" 2>"$W/err" || rc=$?
+        vm_assert_eq 1 "$rc" "status refuses the same"
+        vm_assert grep -q "overlaps libvirt network 'default'" "$W/err"
+        "$VMNET" --json doctor --connect "$URI" "$W/clash.xml" >"$W/out" 2>"$W/err" || true
+        vm_assert jtrue '[.findings[] | select(.check == "subnet-overlap" and .severity == "error" and (.message | test("overlaps libvirt network .default. .* on bridge virbr0")))] | length == 1' cat "$W/out"
+}
+
+# A reboot as a host has it: the guests are stopped, libvirt's run state
+# goes, and libvirtd starts the autostarted networks and guests before
+# anything made vmnet's bridge.
+t_boot() {
+        local pid
+        vm_assert vm_virsh autostart b1
+        vm_assert vm_virsh autostart f1
+        vm_assert vm_virsh net-autostart default
+        vm_assert vm_virsh destroy b1
+        vm_assert vm_virsh destroy f1
+        # Its bridge goes with the reboot too; it comes back by its autostart.
+        vm_assert vm_virsh net-destroy default
+        [[ ! -f $VMNET_RUN_DIR/dnsmasq/tfo/lab.pid ]] || kill "$(cat "$VMNET_RUN_DIR/dnsmasq/tfo/lab.pid")" 2>/dev/null || true
+        pid=$(cat /run/libvirtd.pid)
+        kill "$pid"
+        vm_assert vm_wait_until 60 sh -c "! kill -0 $pid"
+        ip link del vm-lab
+        rm -f /run/libvirt/network/*.xml /run/libvirt/network/autostarted \
+                /run/libvirt/qemu/*.xml /run/libvirt/qemu/autostarted
+        LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+        vm_assert vm_wait_until 240 vm_virsh version
+        # libvirtd autostarts before it answers; its failure is in its log.
+        vm_assert vm_wait_until 120 grep -q "Failed to autostart VM 'f1'" /var/log/libvirt/libvirtd.log
+        vm_assert vm_wait_until 120 grep -q "Failed to autostart VM 'b1'" /var/log/libvirt/libvirtd.log
+        grep "Failed to autostart" /var/log/libvirt/libvirtd.log | sed 's/^/    | /'
+        vm_assert_match 'Active: +yes' "$(vm_virsh net-info lab)" "lab autostarted without its bridge"
+        vm_assert_match 'Active: +yes' "$(vm_virsh net-info default)" "default autostarted"
+        vm_assert_eq "shut off (failed)" "$(vm_virsh domstate --reason b1)" "b1"
+        vm_assert_eq "shut off (failed)" "$(vm_virsh domstate --reason f1)" "f1"
+        "$VMNET" --json status --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vm_assert jtrue '.in_sync == false and ([.drift[] | select(test("start domain b1"))] | length) == 1' cat "$W/out"
+        "$VMNET" --json doctor --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vm_assert jtrue '[.findings[] | select(.object == "domain b1" and .severity == "error" and (.message | test("last start failed")))] | length == 1' cat "$W/out"
+        vm_assert jtrue '[.findings[] | select(.object == "domain f1" and (.fix == "virsh start f1"))] | length == 1' cat "$W/out"
+}
+
+t_boot_apply() {
+        vmnet apply || { show; return 1; }
+        show
+        vm_assert_match "start domain b1" "$(cat "$W/out")"
+        vm_assert_match "domain f1, which vmnet does not manage, is autostarted but shut off.*virsh start f1" "$(cat "$W/err")"
+        vm_assert_eq running "$(vm_domain_state b1)" "b1 runs"
+        vm_assert_eq "shut off" "$(vm_domain_state f1)" "f1 left to its owner"
+        vm_assert_eq vm-lab "$(master_of "$(tap_of b1 "$MAC")")" "b1's NIC on vm-lab"
+        vm_assert jtrue "[.[] | select(.ifname == \"$(tap_of b1 "$MAC")\" and .master == \"vm-lab\")] | length == 1" bridge -j link show
+        vm_assert_match "<mac address='$MAC'/>" "$(vm_virsh dumpxml b1)" "b1's live XML has its NIC"
+        # A second apply: nothing left.
+        "$VMNET" apply --detailed-exitcode --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || { show; vm_fail "second apply not a no-op"; }
+        show
+        # Its owner starts f1: libvirt plugs it into the bridge vmnet made.
+        vm_assert vm_virsh start f1
+        vm_assert_eq vm-lab "$(master_of "$(tap_of f1 "$FMAC")")" "f1's NIC on vm-lab"
+}
+
 t_destroy_refused() {
         if vmnet destroy; then
                 show
@@ -176,6 +269,9 @@ vm_test "apply; then others' guest and network on vmnet's" t_apply
 vm_test "plan and doctor name them" t_named
 vm_test "reboot: the bridge gone, libvirtd restarted" t_reboot
 vm_test "one apply plugs every guest back" t_replug
+vm_test "a subnet libvirt's active 'default' has: refused, nothing changed" t_default_subnet
+vm_test "boot: guests stopped, run state gone, bridge deleted, libvirtd started" t_boot
+vm_test "boot: one apply makes the bridge and starts the plan's guest" t_boot_apply
 vm_test "destroy refuses, says what would break" t_destroy_refused
 vm_test "destroy --force; forwarding stays for 'default'" t_destroy_force
 vm_summary

@@ -12,6 +12,10 @@
 #     has, and the first apply after the guest restarts has nothing left;
 #     a rollback that would re-attach a NIC whose unplug is still pending
 #     gives the persistent definition its NIC back and says so.
+#  2b. Unplugs such a guest never acknowledges are requested once: the
+#     next runs do not ask again, say since when it is pending, and have
+#     nothing left to do (--detailed-exitcode 0); status and doctor say
+#     the same (issue 17, point 7).
 #  3. A Linux guest of its own (the VM's kernel and a busybox initramfs,
 #     booted by libvirt), which acknowledges hot-unplug: an MTU change
 #     replugs its NIC and it ends with exactly one NIC, with the new MTU.
@@ -122,6 +126,24 @@ t_split_destroy() {
         vm_assert_eq running "$(vm_domain_state bz)" "bz still runs"
 }
 
+# Point 7: bz never released the NICs detached by the changed plan and by
+# destroy (a disk-less guest has no OS to acknowledge): a second destroy
+# does not request them again, and says they are pending.
+t_unplug_held() {
+        local rc=0
+        vm_assert has_iface bz "$BZ_MAC"
+        vm_assert has_iface bz "$BZ_MAC2"
+        "$VMNET" destroy --detailed-exitcode --connect "$URI" "$W/plan.xml" >"$W/out" 2>&1 || rc=$?
+        sed 's/^/    | /' "$W/out"
+        vm_assert_eq 0 "$rc" "destroy --detailed-exitcode (nothing left for vmnet)"
+        vm_assert_not grep -q 'detach interface' "$W/out"
+        vm_assert grep -q "interface $BZ_MAC of domain bz: unplug requested at 20[0-9-]*T[0-9:]*Z, the guest has not released it; it goes when the guest restarts or acknowledges" "$W/out"
+        vm_assert grep -q "interface $BZ_MAC2 of domain bz: unplug requested at" "$W/out"
+        # The guest still has both: pending, as said.
+        vm_assert has_iface bz "$BZ_MAC"
+        vm_assert has_iface bz "$BZ_MAC2"
+}
+
 # Point 2: a replug the guest never acknowledges (bz, its NICs still pending, is left out).
 t_replug_setup() {
         vm_assert vm_virsh destroy bz
@@ -150,6 +172,23 @@ t_replug_unacknowledged() {
         vm_assert grep -q "every step before it was undone; that step left what it says" "$W/out"
         # One action, which says what the guest goes through.
         vm_assert grep -Eq "\\[disruptive\\] replug interface $DL_MAC of domain dl \\(model virtio -> e1000; live\\+config" "$W/plan.out"
+}
+
+# The replug left pending above is not asked again: apply has nothing to
+# do, and apply, status and doctor say what the guest has.
+t_replug_held() {
+        local rc=0
+        VMNET_UNPLUG_TIMEOUT=5 "$VMNET" apply --detailed-exitcode --connect "$URI" "$W/plan.xml" >"$W/out" 2>&1 || rc=$?
+        sed 's/^/    | /' "$W/out"
+        vm_assert_eq 0 "$rc" "apply --detailed-exitcode"
+        vm_assert_not grep -q 'replug interface' "$W/out"
+        vm_assert grep -q "interface $DL_MAC of domain dl: unplug requested at .*, the guest has not released it; the guest gets the new interface when it restarts" "$W/out"
+        vm_assert_eq virtio "$(iface_model dl "$DL_MAC")" "dl's running NIC (its unplug still pending)"
+        vm_assert_eq e1000 "$(iface_model dl "$DL_MAC" --inactive)" "dl's persistent NIC"
+        "$VMNET" --json status --connect "$URI" "$W/plan.xml" >"$W/status.json" 2>/dev/null || true
+        vm_assert jtrue ".in_sync == true and ([.warnings[] | select(.message | test(\"interface $DL_MAC of domain dl: unplug requested at\"))] | length) == 1" cat "$W/status.json"
+        "$VMNET" --json doctor --connect "$URI" "$W/plan.xml" >"$W/doctor.json" 2>/dev/null || true
+        vm_assert jtrue "[.findings[] | select(.check == \"libvirt\" and .severity == \"warning\" and (.message | test(\"interface $DL_MAC of domain dl: unplug requested at\")))] | length == 1" cat "$W/doctor.json"
 }
 
 t_replug_converges() {
@@ -294,8 +333,10 @@ vm_test "libvirtd, two running disk-less guests" t_setup
 vm_test "split slots: vmnet's NIC live and persistent in different PCI slots" t_split_slots
 vm_test "split slots: a changed plan (another MAC) applies" t_split_change
 vm_test "split slots: destroy detaches vmnet's NIC, keeps the owner's" t_split_destroy
+vm_test "unplugs never acknowledged: not requested again, said pending, exit 0" t_unplug_held
 vm_test "replug: a NIC on a disk-less guest" t_replug_setup
 vm_test "replug: the guest never releases the NIC; persistent definition kept, error says what it has" t_replug_unacknowledged
+vm_test "replug pending: not requested again; apply, status and doctor say so" t_replug_held
 vm_test "replug: after the guest restarts, one apply converges" t_replug_converges
 vm_test "rollback over a pending unplug: persistent NIC back, error says what the guest has" t_rollback_pending
 vm_test "real guest: a Linux guest boots (kernel + busybox initramfs)" t_lx_boot
