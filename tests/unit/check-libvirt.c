@@ -13,6 +13,7 @@
 #include "apply/apply.h"
 #include "diff/foreign-users.h"
 #include "diff/guest-ports.h"
+#include "diff/guest-starts.h"
 #include "diff/guest-taps.h"
 #include "diff/libvirt.h"
 #include "diff/subnet-conflicts.h"
@@ -672,6 +673,79 @@ START_TEST(test_subnet_conflicts)
 }
 END_TEST
 
+static void add_net(VmnetLibvirtHost *virt, const char *name, const char *owner, const char *bridge)
+{
+        g_autofree char *xml = g_strdup_printf("<network><name>%s</name><forward mode='bridge'/>"
+                                               "<bridge name='%s'/></network>",
+                                               name, bridge);
+        VmnetLibvirtNetwork *n = vmnet_libvirt_network_parse(xml, NULL);
+
+        ck_assert_ptr_nonnull(n);
+        n->owner_plan = g_strdup(owner);
+        n->active = n->persistent = TRUE;
+        g_ptr_array_add(virt->networks, n);
+}
+
+/* A shut-off domain as libvirt has it after a failed autostart (or not), with one interface. */
+static void add_stopped(VmnetLibvirtHost *virt, const char *name, const char *iface,
+                        gboolean autostart, gboolean failed)
+{
+        VmnetLibvirtDomain *d = g_new0(VmnetLibvirtDomain, 1);
+        g_autofree char *xml = g_strdup_printf("<domain><devices>%s</devices></domain>", iface);
+
+        d->name = g_strdup(name);
+        d->persistent = TRUE;
+        d->autostart = autostart;
+        d->start_failed = failed;
+        d->live = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        d->config = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        ck_assert(vmnet_libvirt_domain_parse_ifaces(xml, d->config, NULL));
+        g_ptr_array_add(virt->domains, d);
+}
+
+/*
+ * After a reboot: autostarted guests whose start failed on vmnet's missing
+ * bridge. The plan's is started again (last); someone else's is named with
+ * the command; one that was not autostarted, one that failed for no bridge
+ * of vmnet's, and one shut off on purpose are left alone.
+ */
+START_TEST(test_guest_starts)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(
+                HEAD LAB("nat", "vm-lab", PGS_V1)
+                "  <domain name='b1'><interface network='lab' mac='52:54:00:00:00:01'/></domain>\n" TAIL,
+                "hv1.xml");
+        g_autoptr(VmnetLibvirtHost) virt = vmnet_libvirt_host_new("test:///starts");
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
+        g_autofree char *text = NULL;
+        g_autofree char *w = NULL;
+        const char *on_lab = "<interface type='network'><mac address='52:54:00:00:00:01'/>"
+                             "<source network='lab'/></interface>";
+        const char *on_default = "<interface type='network'><mac address='52:54:00:00:00:09'/>"
+                                 "<source network='default'/></interface>";
+        const char *on_bridge = "<interface type='bridge'><mac address='52:54:00:00:00:02'/>"
+                                "<source bridge='vm-lab'/></interface>";
+
+        add_net(virt, "default", NULL, "virbr0");
+        add_net(virt, "lab", "hv1", "vm-lab");
+        add_stopped(virt, "b1", on_lab, TRUE, TRUE);
+        add_stopped(virt, "f1", on_bridge, TRUE, TRUE);
+        add_stopped(virt, "manual", on_lab, FALSE, TRUE);
+        add_stopped(virt, "elsewhere", on_default, TRUE, TRUE);
+        add_stopped(virt, "stopped", on_lab, TRUE, FALSE);
+        vmnet_diff_guest_starts(plan, virt, actions, warnings);
+        text = actions_text(actions);
+        ck_assert_str_eq(text, "domain-start safe: start domain b1 (autostarted, its start failed "
+                               "while vmnet's bridge vm-lab was missing)\n");
+        ck_assert_uint_eq(warnings->items->len, 1);
+        w = vmnet_diag_format(g_ptr_array_index(warnings->items, 0));
+        ck_assert_msg(strstr(w, "domain f1, which vmnet does not manage, is autostarted but shut off") &&
+                              strstr(w, "virsh start f1"),
+                      "%s", w);
+}
+END_TEST
+
 START_TEST(test_domain_interfaces_in_sync)
 {
         g_autoptr(VmnetPlan) plan = vmnet_test_plan_from_string(HEAD LAB("nat", "vm-lab", PGS_V1)
@@ -1258,6 +1332,7 @@ static Suite *libvirt_suite(void)
         tcase_add_test(dom, test_domain_old_tap_name_kept);
         tcase_add_test(dom, test_network_move_impact);
         tcase_add_test(dom, test_subnet_conflicts);
+        tcase_add_test(dom, test_guest_starts);
         tcase_add_test(dom, test_domain_missing_or_foreign_mac);
         tcase_add_test(dom, test_replug_decisions);
         tcase_add_test(dom, test_split_slots);
