@@ -500,6 +500,20 @@ static gboolean still_plugged(virDomainPtr dom, const IfaceData *d, GError **err
         return TRUE;
 }
 
+virDomainPtr vmnet_action_ctx_domain(VmnetApplyCtx *ctx, const char *name, GError **error)
+{
+        virDomainPtr dom;
+
+        if (!ctx || !ctx->virt) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "internal error: no libvirt connection");
+                return NULL;
+        }
+        if (!(dom = virDomainLookupByName(ctx->virt, name)))
+                vmnet_libvirt_set_error(error, "domain %s", name);
+        return dom;
+}
+
 static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)
 {
         const IfaceData *d = a->data;
@@ -507,15 +521,8 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
         g_autofree char *match = NULL;
         int rc;
 
-        if (!ctx || !ctx->virt) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                            "internal error: no libvirt connection");
+        if (!(dom = vmnet_action_ctx_domain(ctx, d->domain, error)))
                 return FALSE;
-        }
-        if (!(dom = virDomainLookupByName(ctx->virt, d->domain))) {
-                vmnet_libvirt_set_error(error, "domain %s", d->domain);
-                return FALSE;
-        }
         switch (d->op) {
         case IFACE_ATTACH:
                 if ((d->flags & VIR_DOMAIN_AFFECT_LIVE) && virDomainIsActive(dom) == 1 &&

@@ -35,15 +35,8 @@ static gboolean start_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
         g_autoptr(VmnetVirDomain) dom = NULL;
         int active;
 
-        if (!ctx || !ctx->virt) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                            "internal error: no libvirt connection");
+        if (!(dom = vmnet_action_ctx_domain(ctx, d->domain, error)))
                 return FALSE;
-        }
-        if (!(dom = virDomainLookupByName(ctx->virt, d->domain))) {
-                vmnet_libvirt_set_error(error, "domain %s", d->domain);
-                return FALSE;
-        }
         active = virDomainIsActive(dom);
         /* Already as wanted (someone was quicker): nothing to do. */
         if (active == (d->stop ? 0 : 1))

@@ -15,6 +15,8 @@
  * " [disruptive]" when the impact is not SAFE.
  */
 
+#include <libvirt/libvirt.h>
+
 #include "actions/action.h"
 #include "apply/dnsmasq.h"
 
@@ -110,6 +112,9 @@ VmnetAction *vmnet_action_iface_replug(const char *domain, const char *mac, cons
  * libvirt plugs by itself.
  */
 void vmnet_action_iface_place(VmnetAction *a, guint vid);
+
+/* The domain name through ctx's libvirt connection (virDomainFree), NULL with error set. */
+virDomainPtr vmnet_action_ctx_domain(VmnetApplyCtx *ctx, const char *name, GError **error);
 
 /* "live+config", "live" or "config". */
 const char *vmnet_affect_to_string(guint flags);

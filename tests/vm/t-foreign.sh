@@ -70,9 +70,21 @@ vmnet() {
         "$VMNET" "$cmd" --connect "$URI" "$@" "$W/plan.xml" >"$W/out" 2>"$W/err"
 }
 show() { sed 's/^/    | /' "$W/out" "$W/err"; }
+# vmnet_json CMD [PLAN]: vmnet --json CMD on PLAN (default the plan), whatever it exits; stdout $W/out.
+vmnet_json() { "$VMNET" --json "$1" --connect "$URI" "${2:-$W/plan.xml}" >"$W/out" 2>"$W/err" || true; }
 tap_of() { vm_virsh domiflist "$1" | awk -v mac="$2" '$5 == mac { print $1 }'; }
 master_of() { ip -j link show dev "$1" | jq -r '.[0].master // "none"'; }
 fwd() { sysctl -n net.ipv4.ip_forward; }
+libvirtd_stop() {
+        local pid
+        pid=$(cat /run/libvirtd.pid)
+        kill "$pid"
+        vm_assert vm_wait_until 60 sh -c "! kill -0 $pid"
+}
+libvirtd_start() {
+        LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+        vm_assert vm_wait_until 240 vm_virsh version
+}
 
 t_setup() {
         vm_libvirt_start
@@ -108,7 +120,7 @@ t_named() {
         show
         vm_assert_match "domain f1 \\(interface $FMAC, running and persistent\\) is on vmnet's libvirt network 'lab'" "$(cat "$W/err")" "plan names the foreign guest"
         vm_assert_match "libvirt network 'other' \\(active, persistent\\), not vmnet's, declares vmnet's bridge vm-lab" "$(cat "$W/err")" "plan names the foreign network"
-        "$VMNET" --json doctor --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json doctor
         vm_assert jtrue '[.findings[] | select(.check == "libvirt" and .object == "domain f1")] | length == 1' cat "$W/out"
         vm_assert jtrue '[.findings[] | select(.check == "libvirt" and .object == "libvirt network other" and .severity == "warning")] | length == 1' cat "$W/out"
 }
@@ -116,21 +128,17 @@ t_named() {
 # A reboot as far as the network goes: the bridge gone, libvirtd started
 # again; the guests keep running (autostarted again, on a real host).
 t_reboot() {
-        local pid
         ip link del vm-lab
-        pid=$(cat /run/libvirtd.pid)
-        kill "$pid"
-        vm_assert vm_wait_until 60 sh -c "! kill -0 $pid"
-        LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
-        vm_assert vm_wait_until 240 vm_virsh version
+        libvirtd_stop
+        libvirtd_start
         vm_assert_eq running "$(vm_domain_state b1)" "b1 still runs"
         vm_assert_eq running "$(vm_domain_state f1)" "f1 still runs"
         vm_assert_eq none "$(master_of "$(tap_of b1 "$MAC")")" "b1's tap on no bridge"
         vm_assert_eq none "$(master_of "$(tap_of f1 "$FMAC")")" "f1's tap on no bridge"
         # One verdict before the repair: status sees drift, doctor says apply fixes it.
-        "$VMNET" --json status --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json status
         vm_assert jtrue '.in_sync == false' cat "$W/out"
-        "$VMNET" --json doctor --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json doctor
         vm_assert jtrue '[.findings[] | select(.message | test("tap .* of domain b1 .* on no bridge"))] | length == 1' cat "$W/out"
         vm_assert jtrue '[.findings[] | select(.message | test("tap .* of domain f1 .* on no bridge"))] | length == 1' cat "$W/out"
 }
@@ -146,9 +154,9 @@ t_replug() {
         # One verdict after: nothing left for apply, status or doctor.
         "$VMNET" --json plan --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err"
         vm_assert jtrue '(.actions | length) == 0' cat "$W/out"
-        "$VMNET" --json status --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json status
         vm_assert jtrue '.in_sync == true' cat "$W/out"
-        "$VMNET" --json doctor --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json doctor
         vm_assert jtrue '[.findings[] | select(.message | test("on no bridge"))] | length == 0' cat "$W/out"
 }
 
@@ -179,7 +187,7 @@ XML
         "$VMNET" status --connect "$URI" "$W/clash.xml" >"$W/out" 2>"$W/err" || rc=$?
         vm_assert_eq 1 "$rc" "status refuses the same"
         vm_assert grep -q "overlaps libvirt network 'default'" "$W/err"
-        "$VMNET" --json doctor --connect "$URI" "$W/clash.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json doctor "$W/clash.xml"
         vm_assert jtrue '[.findings[] | select(.check == "subnet-overlap" and .severity == "error" and (.message | test("overlaps libvirt network .default. .* on bridge virbr0")))] | length == 1' cat "$W/out"
 }
 
@@ -187,7 +195,6 @@ XML
 # goes, and libvirtd starts the autostarted networks and guests before
 # anything made vmnet's bridge.
 t_boot() {
-        local pid
         vm_assert vm_virsh autostart b1
         vm_assert vm_virsh autostart f1
         vm_assert vm_virsh net-autostart default
@@ -196,14 +203,11 @@ t_boot() {
         # Its bridge goes with the reboot too; it comes back by its autostart.
         vm_assert vm_virsh net-destroy default
         [[ ! -f $VMNET_RUN_DIR/dnsmasq/tfo/lab.pid ]] || kill "$(cat "$VMNET_RUN_DIR/dnsmasq/tfo/lab.pid")" 2>/dev/null || true
-        pid=$(cat /run/libvirtd.pid)
-        kill "$pid"
-        vm_assert vm_wait_until 60 sh -c "! kill -0 $pid"
+        libvirtd_stop
         ip link del vm-lab
         rm -f /run/libvirt/network/*.xml /run/libvirt/network/autostarted \
                 /run/libvirt/qemu/*.xml /run/libvirt/qemu/autostarted
-        LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
-        vm_assert vm_wait_until 240 vm_virsh version
+        libvirtd_start
         # libvirtd autostarts before it answers; its failure is in its log.
         vm_assert vm_wait_until 120 grep -q "Failed to autostart VM 'f1'" /var/log/libvirt/libvirtd.log
         vm_assert vm_wait_until 120 grep -q "Failed to autostart VM 'b1'" /var/log/libvirt/libvirtd.log
@@ -212,9 +216,9 @@ t_boot() {
         vm_assert_match 'Active: +yes' "$(vm_virsh net-info default)" "default autostarted"
         vm_assert_eq "shut off (failed)" "$(vm_virsh domstate --reason b1)" "b1"
         vm_assert_eq "shut off (failed)" "$(vm_virsh domstate --reason f1)" "f1"
-        "$VMNET" --json status --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json status
         vm_assert jtrue '.in_sync == false and ([.drift[] | select(test("start domain b1"))] | length) == 1' cat "$W/out"
-        "$VMNET" --json doctor --connect "$URI" "$W/plan.xml" >"$W/out" 2>"$W/err" || true
+        vmnet_json doctor
         vm_assert jtrue '[.findings[] | select(.object == "domain b1" and .severity == "error" and (.message | test("last start failed")))] | length == 1' cat "$W/out"
         vm_assert jtrue '[.findings[] | select(.object == "domain f1" and (.fix == "virsh start f1"))] | length == 1' cat "$W/out"
 }
