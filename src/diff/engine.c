@@ -213,8 +213,7 @@ static void hold_pending_unplugs(VmnetObserved *obs, GPtrArray *actions)
                 gboolean replug;
                 gint64 t;
 
-                if (VMNET_MUTANT_IS(UNPLUG_REISSUE) ||
-                    !vmnet_action_iface_unplug_target(a, &domain, &mac) ||
+                if (!vmnet_action_iface_unplug_target(a, &domain, &mac) ||
                     !(d = vmnet_libvirt_host_find_domain(obs->virt, domain)) || !d->active ||
                     !(t = vmnet_unplugs_requested(obs->unplugs, domain, mac, d->id))) {
                         i++;

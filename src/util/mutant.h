@@ -102,8 +102,5 @@
 #ifndef VMNET_MUTANT_MOVE_SAFE
 #define VMNET_MUTANT_MOVE_SAFE 0 /* diff/libvirt.c: a running guest's NIC moved to another subnet is marked safe (issue 17, point 7) */
 #endif
-#ifndef VMNET_MUTANT_UNPLUG_REISSUE
-#define VMNET_MUTANT_UNPLUG_REISSUE 0 /* diff/engine.c: an unplug the guest never acknowledged is requested again on every run (issue 17, point 7) */
-#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
