@@ -347,17 +347,10 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
                 vmnet_diff_guest_taps(plan, obs->virt, obs->host, actions);
         if (obs->virt)
                 vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
-        return vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error);
         hold_pending_unplugs(obs, actions);
         for (guint i = 0; warnings && i < obs->held->len; i++)
                 vmnet_diags_add(warnings, "libvirt", 0, "%s",
                                 (const char *)g_ptr_array_index(obs->held, i));
-        g_clear_pointer(&obs->ipam, vmnet_ipam_free);
-        /* No address goes to a new guest while a lease for it is live (dnsmasq's lease files). */
-        leases = vmnet_dnsmasq_read_plan_leases(plan, obs->netns);
-        if (!vmnet_ipam_assign_full(plan, obs->state, leases, g_get_real_time() / G_USEC_PER_SEC,
-                                    &obs->ipam, error))
-                return FALSE;
         if (!vmnet_diff_dnsmasq(plan, obs->ipam, obs->netns, actions, error))
                 return FALSE;
         /* Last: guests whose autostart failed on a missing bridge start with everything there. */
