@@ -68,14 +68,15 @@ serve() { # NS FILE: one TCP connection on port 80, its bytes into FILE; returns
         echo "listener in $1 never came up" >&2
 }
 send() { # NS TEXT: to the host's address, port 8080 (the listener's wait reads the result)
-        echo "$2" | ip netns exec "$1" timeout 30 busybox nc -w 10 203.0.113.1 8080 >/dev/null 2>&1
+        echo "$2" | ip netns exec "$1" timeout 30 busybox nc -w 10 203.0.113.1 8080 >/dev/null 2>"$T/send.err"
+        sent="nc exit $?$( [ -s "$T/send.err" ] && printf ', %s' "$(head -c 200 "$T/send.err")")"
 }
 serve "$g1" "$T/got1"; send "$up" "from-upstream"; wait
 check "a port forward of the host's address reaches the guest from the upstream" grep -q from-upstream "$T/got1"
 serve "$g1" "$T/got2"; send "$g2" "from-g2"; wait
 check "hairpin: another guest of the same network reaches the port forward" grep -q from-g2 "$T/got2"
 serve "$g1" "$T/got3"; send "$host" "from-host"; wait
-check "the host itself reaches the port forward" grep -q from-host "$T/got3"
+check "the host itself reaches the port forward ($sent; listener got: $(head -c 80 "$T/got3"))" grep -q from-host "$T/got3"
 
 # The guest is not reachable from outside except through the forward.
 ip -n "$up" route add 10.99.1.0/24 via 203.0.113.1
