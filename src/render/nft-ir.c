@@ -1041,8 +1041,10 @@ static void add_forward_sets(VmnetNftIr *ir, const VmnetPlan *plan)
 }
 
 /* "meta nfproto ipv4|ipv6 SELECTORS @set accept", when the plan made the set. */
+/* "meta nfproto F OTHER != @bridges SEL @set accept": OTHER is the side SEL does not key on. */
 static void add_family_set_accept(VmnetNftIr *ir, VmnetNftChain *chain, gboolean v6,
-                                  const VmnetNftSelector *sel, guint n_sel, const char *set)
+                                  const VmnetNftSelector *other, const VmnetNftSelector *sel,
+                                  guint n_sel, const char *set)
 {
         VmnetNftRule *r;
 
@@ -1050,6 +1052,7 @@ static void add_family_set_accept(VmnetNftIr *ir, VmnetNftChain *chain, gboolean
                 return;
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_nfproto(r, v6 ? AF_INET6 : AF_INET);
+        vmnet_nft_rule_match_lookup(r, other, 1, TRUE, SET_BRIDGES);
         vmnet_nft_rule_match_lookup(r, sel, n_sel, FALSE, set);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 }
@@ -1087,6 +1090,15 @@ static void add_forward(VmnetNftIr *ir)
         chain = vmnet_nft_ir_add_chain(ir, "forward", VMNET_NFT_CHAIN_FILTER,
                                        VMNET_NFT_HOOK_FORWARD, 0, FALSE);
 
+        /*
+         * Established and related first: every rule that used to precede
+         * it accepted too, so this only shortens the path of most packets.
+         */
+        r = vmnet_nft_chain_add_rule(chain);
+        vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE,
+                                   VMNET_NFT_CT_ESTABLISHED | VMNET_NFT_CT_RELATED);
+        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
+
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_lookup(r, same, 2, FALSE, SET_SAME);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
@@ -1102,13 +1114,35 @@ static void add_forward(VmnetNftIr *ir)
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
         r = vmnet_nft_chain_add_rule(chain);
-        vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE,
-                                   VMNET_NFT_CT_ESTABLISHED | VMNET_NFT_CT_RELATED);
-        vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
-
-        r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE, VMNET_NFT_CT_INVALID);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
+
+        /*
+         * NAT: out to the rest of the world from the network's own subnets
+         * only (a spoofed source would leave unmasqueraded), and only out
+         * of out= when the plan names it. Routed: its subnets and the
+         * prefixes routed behind its guests, both ways. Host-only gets
+         * nothing, nor does the other family of a network without a
+         * subnet of it. One lookup each, whatever the number of networks.
+         *
+         * These come before the rules below, so that a new packet from a
+         * guest to the outside (one-way UDP: every datagram) stops after
+         * four lookups, and they say "the other side is not a vmnet
+         * bridge", which keeps them disjoint from everything below: the
+         * L2 drops (out4, in4, ... hold only NAT and routed bridges) and
+         * the isolation reject (both sides bridges). What they accept,
+         * they accepted after those rules as well.
+         */
+        for (int v6 = 0; v6 <= 1; v6++) {
+                VmnetNftSelector out[] = { VMNET_NFT_SEL_IIFNAME, saddr_sel(v6) };
+                VmnetNftSelector via[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME,
+                                           saddr_sel(v6) };
+                VmnetNftSelector in[] = { VMNET_NFT_SEL_OIFNAME, daddr_sel(v6) };
+
+                add_family_set_accept(ir, chain, v6, sel_oif, out, 2, set_out[v6]);
+                add_family_set_accept(ir, chain, v6, sel_oif, via, 3, set_out_via[v6]);
+                add_family_set_accept(ir, chain, v6, sel_iif, in, 2, set_in[v6]);
+        }
 
         /*
          * Isolated and bridged networks (without the host's own address):
@@ -1140,24 +1174,6 @@ static void add_forward(VmnetNftIr *ir)
         vmnet_nft_rule_match_lookup(r, sel_oif, 1, FALSE, SET_BRIDGES);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_REJECT_ADMIN);
 
-        /*
-         * NAT: out to the rest of the world from the network's own subnets
-         * only (a spoofed source would leave unmasqueraded), and only out
-         * of out= when the plan names it. Routed: its subnets and the
-         * prefixes routed behind its guests, both ways. Host-only gets
-         * nothing, nor does the other family of a network without a
-         * subnet of it. One lookup each, whatever the number of networks.
-         */
-        for (int v6 = 0; v6 <= 1; v6++) {
-                VmnetNftSelector out[] = { VMNET_NFT_SEL_IIFNAME, saddr_sel(v6) };
-                VmnetNftSelector via[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME,
-                                           saddr_sel(v6) };
-                VmnetNftSelector in[] = { VMNET_NFT_SEL_OIFNAME, daddr_sel(v6) };
-
-                add_family_set_accept(ir, chain, v6, out, 2, set_out[v6]);
-                add_family_set_accept(ir, chain, v6, via, 3, set_out_via[v6]);
-                add_family_set_accept(ir, chain, v6, in, 2, set_in[v6]);
-        }
         add_reject(chain, sel_iif, SET_BRIDGES);
         add_reject(chain, sel_oif, SET_BRIDGES);
 }
@@ -1429,9 +1445,15 @@ static void bridge_port(BridgeSets *b, const VmnetNetwork *net, guint net_index,
                 bset_add_port(b, BSET_VLAN_DENY, tap);
 }
 
-/* A new rule "[ether type T] iifname @ports ..." in chain, or NULL when ports does not exist. */
-static VmnetNftRule *port_rule(VmnetNftIr *ir, VmnetNftChain *chain, int ether_type,
-                               const char *ports)
+/*
+ * A new rule "[ether type T] ..." in chain, or NULL when the port set
+ * ports does not exist; the caller adds its compares, then port_match().
+ * Compares are cheaper than a set lookup, and most frames fail one of
+ * them (an IPv4 datagram is not a DHCP offer), so they go first: a frame
+ * pays for the lookup only when the rest of the rule matches.
+ */
+static VmnetNftRule *port_rule_open(VmnetNftIr *ir, VmnetNftChain *chain, int ether_type,
+                                    const char *ports)
 {
         VmnetNftRule *r;
 
@@ -1443,7 +1465,23 @@ static VmnetNftRule *port_rule(VmnetNftIr *ir, VmnetNftChain *chain, int ether_t
 
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ETHER_TYPE, FALSE, &t);
         }
+        return r;
+}
+
+/* "iifname @ports" on r. */
+static void port_match(VmnetNftRule *r, const char *ports)
+{
         vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, ports);
+}
+
+/* A new rule "[ether type T] iifname @ports ..." in chain, or NULL when ports does not exist. */
+static VmnetNftRule *port_rule(VmnetNftIr *ir, VmnetNftChain *chain, int ether_type,
+                               const char *ports)
+{
+        VmnetNftRule *r = port_rule_open(ir, chain, ether_type, ports);
+
+        if (r)
+                port_match(r, ports);
         return r;
 }
 
@@ -1507,30 +1545,38 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
                 drop_counted(r, "arp-mac");
         }
         /* An ARP probe's sender address is 0.0.0.0 (RFC 5227). */
-        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IP) && (r = port_rule(ir, chain, 0x0806, BSET_IP4_DENY))) {
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_IP) &&
+            (r = port_rule_open(ir, chain, 0x0806, BSET_IP4_DENY))) {
                 VmnetNftValue any = { .type = VMNET_NFT_DT_IPV4_ADDR, .addr = { .family = AF_INET } };
 
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ARP_SPA, TRUE, &any);
+                port_match(r, BSET_IP4_DENY);
                 vmnet_nft_rule_match_lookup(r, arp_ip, 2, TRUE, BSET_PORT_IP4);
                 drop_counted(r, "arp-ip");
         }
 
-        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_DHCP) && (r = port_rule(ir, chain, 0x0800, BSET_DHCP_DENY))) {
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_DHCP) &&
+            (r = port_rule_open(ir, chain, 0x0800, BSET_DHCP_DENY))) {
                 match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 67);
+                port_match(r, BSET_DHCP_DENY);
                 drop_counted(r, "dhcp-server");
         }
-        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_DHCP) && (r = port_rule(ir, chain, 0x86dd, BSET_DHCP_DENY))) {
+        if (!VMNET_MUTANT_IS(NO_ANTISPOOF_DHCP) &&
+            (r = port_rule_open(ir, chain, 0x86dd, BSET_DHCP_DENY))) {
                 match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_SPORT, 547);
+                port_match(r, BSET_DHCP_DENY);
                 drop_counted(r, "dhcpv6-server");
         }
         for (guint i = 0; i < 2; i++) {
                 VmnetNftValue icmp = vmnet_nft_value_proto(58);
                 VmnetNftValue type = vmnet_nft_value_icmpv6_type(i == 0 ? 134 : 137);
 
-                if (VMNET_MUTANT_IS(NO_ANTISPOOF_RA) || !(r = port_rule(ir, chain, 0x86dd, BSET_RA_DENY)))
+                if (VMNET_MUTANT_IS(NO_ANTISPOOF_RA) ||
+                    !(r = port_rule_open(ir, chain, 0x86dd, BSET_RA_DENY)))
                         break;
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &icmp);
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_ICMPV6_TYPE, FALSE, &type);
+                port_match(r, BSET_RA_DENY);
                 drop_counted(r, i == 0 ? "router-advertisement" : "redirect");
         }
 
@@ -1540,12 +1586,13 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
                  * udp to port 67 (not also "th sport 68": nft would merge the
                  * two ports into one 4-byte compare, which the IR does not say).
                  */
-                r = port_rule(ir, chain, 0x0800, BSET_IP4_DENY);
+                r = port_rule_open(ir, chain, 0x0800, BSET_IP4_DENY);
                 host_prefix(&p, AF_INET, zero, 32);
                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_SADDR, FALSE, &p);
                 host_prefix(&p, AF_INET, bcast, 32);
                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP_DADDR, FALSE, &p);
                 match_l4(r, VMNET_PROTO_UDP, VMNET_NFT_SEL_TH_DPORT, 67);
+                port_match(r, BSET_IP4_DENY);
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
                 r = port_rule(ir, chain, 0x0800, BSET_IP4_DENY);
@@ -1557,15 +1604,17 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
                 VmnetNftValue icmp = vmnet_nft_value_proto(58);
 
                 /* Duplicate address detection and MLD before an address: ICMPv6 from ::. */
-                r = port_rule(ir, chain, 0x86dd, BSET_IP6_DENY);
+                r = port_rule_open(ir, chain, 0x86dd, BSET_IP6_DENY);
                 host_prefix(&p, AF_INET6, zero, 128);
                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP6_SADDR, FALSE, &p);
                 vmnet_nft_rule_match_cmp(r, VMNET_NFT_SEL_L4PROTO, FALSE, &icmp);
+                port_match(r, BSET_IP6_DENY);
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
-                r = port_rule(ir, chain, 0x86dd, BSET_IP6_DENY);
+                r = port_rule_open(ir, chain, 0x86dd, BSET_IP6_DENY);
                 host_prefix(&p, AF_INET6, ll, 10);
                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP6_SADDR, FALSE, &p);
+                port_match(r, BSET_IP6_DENY);
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
                 /* One rule per IPv6 subnet of a network with checked ports. */
@@ -1579,9 +1628,10 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
 
                                 if (sub->cidr.addr.family != AF_INET6)
                                         continue;
-                                r = port_rule(ir, chain, 0x86dd, name);
+                                r = port_rule_open(ir, chain, 0x86dd, name);
                                 vmnet_nft_rule_match_prefix(r, VMNET_NFT_SEL_IP6_SADDR, FALSE,
                                                             &sub->cidr);
+                                port_match(r, name);
                                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
                         }
                 }
