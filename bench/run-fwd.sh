@@ -27,6 +27,9 @@
 # PORTS=P adds P guest ports (domains with a MAC and an address each) to
 # every plan, for a renderer that loads per-port entries (anti-spoofing):
 # bench/gen-plan.sh. SECS is the length of one measurement window (2 s).
+# BASE=path/to/another/vmnet measures that build's ruleset as a third table
+# ("base") in the same rounds, for a before/after in one invocation.
+# TRAFFIC=udp (or tcp) measures only that traffic.
 # Never touches the machine's own namespace.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +39,8 @@ SIZES=${SIZES:-1 100 1000}
 MODES=${MODES:-nat routed}
 RUNS=${RUNS:-10}
 SECS=${SECS:-2}
+BASE=${BASE:-}
+TRAFFIC=${TRAFFIC:-tcp udp}
 export PORTS=${PORTS:-0}
 T=$(mktemp -d)
 export VMNET_STATE_DIR=$T/state VMNET_RUN_DIR=$T/run
@@ -54,6 +59,7 @@ trap cleanup EXIT
 die() { echo "run-fwd.sh: $*" >&2; exit 1; }
 [ -x "$FWGEN" ] || die "no $FWGEN (make -C build bench/fwgen)"
 [ -x "$VMNET" ] || die "no $VMNET"
+[ -z "$BASE" ] || [ -x "$BASE" ] || die "no $BASE"
 
 newns() { ip netns add "$1"; NSES+=("$1"); ip -n "$1" link set lo up; }
 
@@ -102,17 +108,25 @@ setup() { # MODE N
         esac
 }
 
-use() { # MODE N vmnet|floor: puts that table alone in the host namespace
-        local h=$P-$1-$2-h got
-        if [ "$3" = vmnet ]; then
+declare -A SUM=()
+use() { # MODE N vmnet|base|floor: puts that table alone in the host namespace
+        local h=$P-$1-$2-h got bin=$VMNET other=base sum
+        if [ "$3" != floor ]; then
+                [ "$3" = base ] && bin=$BASE other=vmnet
                 ip netns exec "$h" nft delete table inet floor 2>/dev/null || true
-                "$VMNET" --netns "$h" --quiet apply "$T/$1-$2.xml" || die "vmnet apply of $1-$2 failed"
+                "$bin" --netns "$h" --quiet apply "$T/$1-$2.xml" || die "$3 apply of $1-$2 failed"
                 got=$(tables "$h")
                 # with anti-spoofing, vmnet also has a table in the bridge family
                 case $got in
                 "inet vmnet" | "inet vmnet,bridge vmnet" | "bridge vmnet,inet vmnet") ;;
                 *) die "$1-$2: tables '$got', expected only vmnet's" ;;
                 esac
+                # vmnet and base must have loaded different rulesets (rules, not elements)
+                sum=$( (ip netns exec "$h" nft list chain inet vmnet forward
+                        ip netns exec "$h" nft list chain bridge vmnet prerouting 2>/dev/null || true) | md5sum)
+                [ -z "${SUM[$1-$2-$other]:-}" ] || [ "${SUM[$1-$2-$other]}" != "$sum" ] ||
+                        die "$1-$2: vmnet and base loaded the same rules"
+                SUM[$1-$2-$3]=$sum
         else
                 ip netns exec "$h" nft delete table inet vmnet 2>/dev/null || true
                 ip netns exec "$h" nft delete table bridge vmnet 2>/dev/null || true
@@ -148,7 +162,7 @@ measure() { # MODE N tcp|udp
 }
 
 echo "forwarding benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS rounds of ${SECS}s windows; ports per plan: $PORTS"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS rounds of ${SECS}s windows; ports per plan: $PORTS; traffic: $TRAFFIC${BASE:+; base: $BASE}"
 combos=()
 for mode in $MODES; do
         for n in $SIZES; do
@@ -172,10 +186,16 @@ for r in $(seq "$RUNS"); do
         for c in "${combos[@]}"; do
                 # shellcheck disable=SC2086
                 set -- $c
-                if [ $(((r + k) % 2)) = 0 ]; then order="vmnet floor"; else order="floor vmnet"; fi
+                if [ -n "$BASE" ]; then
+                        case $(((r + k) % 3)) in
+                        0) order="vmnet base floor" ;;
+                        1) order="base floor vmnet" ;;
+                        *) order="floor vmnet base" ;;
+                        esac
+                elif [ $(((r + k) % 2)) = 0 ]; then order="vmnet floor"; else order="floor vmnet"; fi
                 for v in $order; do
                         use "$1" "$2" "$v"
-                        for t in tcp udp; do
+                        for t in $TRAFFIC; do
                                 x=$(measure "$1" "$2" "$t") || exit 1
                                 echo "$1 $2 $t $v $r $x" >>"$T/results"
                         done
@@ -188,7 +208,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "${FWD_RESULTS:-}" ] && cp "$T/results" "$FWD_RESULTS"
 
 # Medians, ratios and growth, from the lines "MODE N TEST TABLE ROUND VALUE".
-awk -v sizes="$SIZES" '
+awk -v sizes="$SIZES" -v rulesets="vmnet${BASE:+ base}" '
 function median(key,   n, i, j, t, a) {
         n = cnt[key]
         for (i = 1; i <= n; i++) a[i] = val[key, i]
@@ -205,7 +225,10 @@ function median(key,   n, i, j, t, a) {
 }
 END {
         ns = split(sizes, sz, " ")
-        printf "\n%-7s %-5s %6s %-10s %10s %10s %12s %14s\n", "mode", "test", "nets", "unit", "vmnet", "floor", "vmnet/floor", "paired median"
+        nrs = split(rulesets, rsl, " ")
+        for (q = 1; q <= nrs; q++) {
+        rs = rsl[q]
+        printf "\n%-7s %-5s %6s %-10s %10s %10s %12s %14s\n", "mode", "test", "nets", "unit", rs, "floor", rs "/floor", "paired median"
         for (m = 1; m <= 2; m++) {
                 mode = m == 1 ? "nat" : "routed"
                 for (t = 1; t <= 2; t++) {
@@ -213,17 +236,18 @@ END {
                         if (!((mode SUBSEP test) in seen)) continue
                         for (s = 1; s <= ns; s++) {
                                 n = sz[s]
-                                v = median(mode SUBSEP n SUBSEP test SUBSEP "vmnet")
+                                v = median(mode SUBSEP n SUBSEP test SUBSEP rs)
                                 f = median(mode SUBSEP n SUBSEP test SUBSEP "floor")
                                 k = 0; cnt["p"] = 0
-                                for (r in rounds) if ((mode, n, test, r, "vmnet") in pair) {
-                                        cnt["p"] = ++k; val["p", k] = pair[mode, n, test, r, "vmnet"] / pair[mode, n, test, r, "floor"]
+                                for (r in rounds) if ((mode, n, test, r, rs) in pair) {
+                                        cnt["p"] = ++k; val["p", k] = pair[mode, n, test, r, rs] / pair[mode, n, test, r, "floor"]
                                 }
                                 pm = median("p")
                                 printf "%-7s %-5s %6s %-10s %10.2f %10.2f %12.3f %14.3f\n", mode, test, n, test == "tcp" ? "Gbit/s" : "kpps", v, f, v / f, pm
                                 vm[s] = v; fl[s] = f
                         }
-                        printf "%-7s %-5s growth %s -> %s networks: vmnet x%.3f, floor x%.3f\n", mode, test, sz[1], sz[ns], vm[ns] / vm[1], fl[ns] / fl[1]
+                        printf "%-7s %-5s growth %s -> %s networks: %s x%.3f, floor x%.3f\n", mode, test, sz[1], sz[ns], rs, vm[ns] / vm[1], fl[ns] / fl[1]
                 }
+        }
         }
 }' "$T/results"
