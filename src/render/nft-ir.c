@@ -1041,7 +1041,10 @@ static void add_forward_sets(VmnetNftIr *ir, const VmnetPlan *plan)
 }
 
 /* "meta nfproto ipv4|ipv6 SELECTORS @set accept", when the plan made the set. */
-/* "meta nfproto F OTHER != @bridges SEL @set accept": OTHER is the side SEL does not key on. */
+/*
+ * "meta nfproto F ct state new,untracked OTHER != @bridges SEL @set accept":
+ * OTHER is the side SEL does not key on.
+ */
 static void add_family_set_accept(VmnetNftIr *ir, VmnetNftChain *chain, gboolean v6,
                                   const VmnetNftSelector *other, const VmnetNftSelector *sel,
                                   guint n_sel, const char *set)
@@ -1052,7 +1055,10 @@ static void add_family_set_accept(VmnetNftIr *ir, VmnetNftChain *chain, gboolean
                 return;
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_nfproto(r, v6 ? AF_INET6 : AF_INET);
-        vmnet_nft_rule_match_lookup(r, other, 1, TRUE, SET_BRIDGES);
+        vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE,
+                                   VMNET_NFT_CT_NEW | VMNET_NFT_CT_UNTRACKED);
+        if (!VMNET_MUTANT_IS(FWD_OUT_ANY))
+                vmnet_nft_rule_match_lookup(r, other, 1, TRUE, SET_BRIDGES);
         vmnet_nft_rule_match_lookup(r, sel, n_sel, FALSE, set);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 }
@@ -1099,6 +1105,36 @@ static void add_forward(VmnetNftIr *ir)
                                    VMNET_NFT_CT_ESTABLISHED | VMNET_NFT_CT_RELATED);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
+        /*
+         * NAT: out to the rest of the world from the network's own subnets
+         * only (a spoofed source would leave unmasqueraded), and only out
+         * of out= when the plan names it. Routed: its subnets and the
+         * prefixes routed behind its guests, both ways. Host-only gets
+         * nothing, nor does the other family of a network without a
+         * subnet of it. One lookup each, whatever the number of networks.
+         *
+         * These come first after the established accept, so that a new
+         * packet from a guest to the outside (one-way UDP: every datagram)
+         * stops after two set lookups. Each says "not invalid" (new or
+         * untracked: established and related are gone) and "the other
+         * side is not a vmnet bridge", which keeps it disjoint from every
+         * rule it used to follow: same_bridge and "neither side" (one side
+         * is a bridge, the other not), ct state invalid drop, the L2 drops
+         * (out4, in4, ... hold only NAT and routed bridges) and the
+         * isolation reject (both sides bridges). So it accepts exactly
+         * what it accepted after them.
+         */
+        for (int v6 = 0; v6 <= 1; v6++) {
+                VmnetNftSelector out[] = { VMNET_NFT_SEL_IIFNAME, saddr_sel(v6) };
+                VmnetNftSelector via[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME,
+                                           saddr_sel(v6) };
+                VmnetNftSelector in[] = { VMNET_NFT_SEL_OIFNAME, daddr_sel(v6) };
+
+                add_family_set_accept(ir, chain, v6, sel_oif, out, 2, set_out[v6]);
+                add_family_set_accept(ir, chain, v6, sel_oif, via, 3, set_out_via[v6]);
+                add_family_set_accept(ir, chain, v6, sel_iif, in, 2, set_in[v6]);
+        }
+
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_lookup(r, same, 2, FALSE, SET_SAME);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
@@ -1116,33 +1152,6 @@ static void add_forward(VmnetNftIr *ir)
         r = vmnet_nft_chain_add_rule(chain);
         vmnet_nft_rule_match_flags(r, VMNET_NFT_SEL_CT_STATE, VMNET_NFT_CT_INVALID);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
-
-        /*
-         * NAT: out to the rest of the world from the network's own subnets
-         * only (a spoofed source would leave unmasqueraded), and only out
-         * of out= when the plan names it. Routed: its subnets and the
-         * prefixes routed behind its guests, both ways. Host-only gets
-         * nothing, nor does the other family of a network without a
-         * subnet of it. One lookup each, whatever the number of networks.
-         *
-         * These come before the rules below, so that a new packet from a
-         * guest to the outside (one-way UDP: every datagram) stops after
-         * four lookups, and they say "the other side is not a vmnet
-         * bridge", which keeps them disjoint from everything below: the
-         * L2 drops (out4, in4, ... hold only NAT and routed bridges) and
-         * the isolation reject (both sides bridges). What they accept,
-         * they accepted after those rules as well.
-         */
-        for (int v6 = 0; v6 <= 1; v6++) {
-                VmnetNftSelector out[] = { VMNET_NFT_SEL_IIFNAME, saddr_sel(v6) };
-                VmnetNftSelector via[] = { VMNET_NFT_SEL_IIFNAME, VMNET_NFT_SEL_OIFNAME,
-                                           saddr_sel(v6) };
-                VmnetNftSelector in[] = { VMNET_NFT_SEL_OIFNAME, daddr_sel(v6) };
-
-                add_family_set_accept(ir, chain, v6, sel_oif, out, 2, set_out[v6]);
-                add_family_set_accept(ir, chain, v6, sel_oif, via, 3, set_out_via[v6]);
-                add_family_set_accept(ir, chain, v6, sel_iif, in, 2, set_in[v6]);
-        }
 
         /*
          * Isolated and bridged networks (without the host's own address):

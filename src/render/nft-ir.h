@@ -100,6 +100,7 @@ typedef enum {
 #define VMNET_NFT_CT_ESTABLISHED 0x02u
 #define VMNET_NFT_CT_RELATED     0x04u
 #define VMNET_NFT_CT_NEW         0x08u
+#define VMNET_NFT_CT_UNTRACKED   0x40u
 #define VMNET_NFT_CT_STATUS_DNAT 0x20u /* IPS_DST_NAT */
 
 typedef enum {

@@ -27,6 +27,9 @@
 #ifndef VMNET_MUTANT_NO_FORWARD
 #define VMNET_MUTANT_NO_FORWARD 0 /* apply/nft.c: port forwards (map elements) are not sent to the kernel */
 #endif
+#ifndef VMNET_MUTANT_FWD_OUT_ANY
+#define VMNET_MUTANT_FWD_OUT_ANY 0 /* render/nft-ir.c: the early out4/in4/... forward accepts lack "the other side is not a vmnet bridge" */
+#endif
 #ifndef VMNET_MUTANT_NO_MASQUERADE
 #define VMNET_MUTANT_NO_MASQUERADE 0 /* render/nft-ir.c: a NAT subnet gets no masquerade rule */
 #endif

@@ -165,14 +165,14 @@ START_TEST(test_sample_lines)
         assert_no_line(text, "iifname . oifname . meta l4proto @allow_proto accept");
         assert_line(text, "iifname @bridges oifname @bridges reject with icmpx admin-prohibited");
         /* NAT: out of out= only, from its subnet only; host-only: nothing */
-        assert_line(text, "meta nfproto ipv4 oifname != @bridges iifname . oifname . ip saddr @out_via4 accept");
+        assert_line(text, "meta nfproto ipv4 ct state new,untracked oifname != @bridges iifname . oifname . ip saddr @out_via4 accept");
         assert_line(text, "elements = { \"vm-lab\" . \"eno1\" . 192.168.50.0/24 }");
         ck_assert_ptr_null(strstr(text, "172.16.0.0/24"));
-        assert_line(text, "meta nfproto ipv4 oifname != @bridges iifname . ip saddr @out4 accept");
+        assert_line(text, "meta nfproto ipv4 ct state new,untracked oifname != @bridges iifname . ip saddr @out4 accept");
         ck_assert_ptr_nonnull(strstr(text, "set out4 {\n\t\ttype ifname . ipv4_addr\n"
                                            "\t\tflags interval\n\t\telements = { \"vm-rt\" . "
                                            "203.0.113.64/26 }\n"));
-        assert_line(text, "meta nfproto ipv4 iifname != @bridges oifname . ip daddr @in4 accept");
+        assert_line(text, "meta nfproto ipv4 ct state new,untracked iifname != @bridges oifname . ip daddr @in4 accept");
         ck_assert_ptr_nonnull(strstr(text, "set in4 {\n\t\ttype ifname . ipv4_addr\n"
                                            "\t\tflags interval\n\t\telements = { \"vm-rt\" . "
                                            "203.0.113.64/26 }\n"));
@@ -252,11 +252,13 @@ START_TEST(test_exact_small)
                          "\tchain forward {\n"
                          "\t\ttype filter hook forward priority filter; policy accept;\n"
                          "\t\tct state established,related accept\n"
+                         "\t\tmeta nfproto ipv4 ct state new,untracked oifname != @bridges "
+                         "iifname . ip saddr @out4 accept\n"
+                         "\t\tmeta nfproto ipv4 ct state new,untracked iifname != @bridges "
+                         "oifname . ip daddr @in4 accept\n"
                          "\t\tiifname . oifname @same_bridge accept\n"
                          "\t\tiifname != @bridges oifname != @bridges accept\n"
                          "\t\tct state invalid drop\n"
-                         "\t\tmeta nfproto ipv4 oifname != @bridges iifname . ip saddr @out4 accept\n"
-                         "\t\tmeta nfproto ipv4 iifname != @bridges oifname . ip daddr @in4 accept\n"
                          "\t\tiifname @bridges oifname @bridges reject with icmpx admin-prohibited\n"
                          "\t\tiifname @bridges reject with icmpx admin-prohibited\n"
                          "\t\toifname @bridges reject with icmpx admin-prohibited\n"
