@@ -22,7 +22,7 @@
 #
 # One-way UDP is the costly case for a ruleset: conntrack never sees a reply,
 # so every datagram is "new" and walks the forward chain to the rule that
-# accepts it (TCP data is "established" by the third rule).
+# accepts it (TCP data is "established" by the first rule).
 #
 # PORTS=P adds P guest ports (domains with a MAC and an address each) to
 # every plan, for a renderer that loads per-port entries (anti-spoofing):
