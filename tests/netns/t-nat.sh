@@ -59,8 +59,14 @@ check "a guest reaches the upstream through the masquerade" ip netns exec "$g1" 
 counters=$(ip netns exec "$up" nft -j list table inet probe | jq -c '[.nftables[] | .rule? | select(.) | .expr[] | .counter? | select(.) | .packets]')
 check "the upstream saw the host's address, never the guest's ($counters)" test "$counters" = "[2,0]"
 
+# busybox nc -l quits as soon as its stdin ends: from /dev/null (a background
+# job's) it accepted the connection and left before the data came, so the
+# forward checks failed whenever the sender was slower than the accept. Its
+# stdin is a FIFO this shell holds open (fd 9) until the connection is over.
+mkfifo "$T/hold"
+exec 9<>"$T/hold"
 serve() { # NS FILE: one TCP connection on port 80, its bytes into FILE; returns once it listens
-        ip netns exec "$1" timeout 60 busybox nc -l -p 80 >"$2" 2>/dev/null &
+        ip netns exec "$1" timeout 60 busybox nc -l -p 80 <"$T/hold" >"$2" 2>/dev/null &
         for _ in $(seq 300); do
                 ip netns exec "$1" ss -Htln 'sport = :80' | grep -q . && return 0
                 sleep 0.1
