@@ -9,8 +9,11 @@ T=$(mktemp -d)
 export VMNET_STATE_DIR=$T/state VMNET_RUN_DIR=$T/run
 # Namespaces to delete at exit; a file, because newns runs in $(...) subshells.
 track_ns() { echo "$1" >>"$T/namespaces"; }
+# Background processes to stop at exit (they outlive their namespace's name).
+track_pid() { echo "$1" >>"$T/pids"; }
 cleanup() {
-        local ns
+        local ns pid
+        [ -f "$T/pids" ] && while read -r pid; do kill "$pid" 2>/dev/null; done <"$T/pids"
         [ -f "$T/namespaces" ] && while read -r ns; do ip netns del "$ns" 2>/dev/null; done <"$T/namespaces"
         rm -rf "$T"
 }

@@ -27,21 +27,15 @@
 # do not know, so the same walk can run against an older vmnet
 # (VMNET=/path/to/old/vmnet): it must fail there.
 . "$top_srcdir/tests/netns/lib.sh"
-. "$top_srcdir/tests/netns/standin.sh"
+. "$top_srcdir/tests/lib/standin.sh"
 
-
-ns_new host; ns_new up; ns_new up2; ns_new lan
-wire host wan0 up eth0
+host_and_outside
+ns_new up2; ns_new lan
 wire host wan1 up2 eth0
 ip -n "$P-lan" link add eth0 type veth peer name lan0 netns "$P-host"
 ip -n "$P-lan" link set eth0 up
 ip -n "$P-host" link set lan0 up
-# nodad: addresses usable at once, no wait on duplicate address detection
-ip -n "$P-host" addr add 203.0.113.1/24 dev wan0
-ip -n "$P-host" addr add 2001:db8:ff::1/64 dev wan0 nodad
 ip -n "$P-host" addr add 198.51.100.1/24 dev wan1
-ip -n "$P-up" addr add 203.0.113.2/24 dev eth0
-ip -n "$P-up" addr add 2001:db8:ff::2/64 dev eth0 nodad
 ip -n "$P-up2" addr add 198.51.100.2/24 dev eth0
 ip -n "$P-lan" addr add 192.0.2.2/24 dev eth0
 ip -n "$P-lan" addr add 2001:db8:2::2/64 dev eth0 nodad
@@ -59,16 +53,7 @@ host_allow='<allow-host from="ho" proto="tcp" port="2222"/>'
 [ "${VMNET_MATRIX_BASE:-0}" = 1 ] && host_allow=
 cat >"$T/plan.xml" <<XML
 <plan xmlns="urn:vmnet:plan:1" name="t-matrix">
-  <network name="nat" mode="nat" bridge="vm-nat">
-    <subnet cidr="10.99.1.0/24" gateway="10.99.1.1">
-      <dhcp start="10.99.1.100" end="10.99.1.150"/>
-    </subnet>
-    <subnet cidr="fd99:1::/64" gateway="fd99:1::1"/>
-    <nat out="wan0">
-      <port-forward proto="tcp" host-port="8080" to="10.99.1.10" to-port="80"/>
-      <port-forward proto="tcp" host-port="8086" to="fd99:1::10" to-port="80"/>
-    </nat>
-  </network>
+$(nat_network)
   <network name="ho" mode="host-only" bridge="vm-ho">
     <subnet cidr="10.99.2.0/24" gateway="10.99.2.1">
       <dhcp start="10.99.2.100" end="10.99.2.150"/>
@@ -91,24 +76,6 @@ cat >"$T/plan.xml" <<XML
 XML
 apply_or_stop "the matrix plan"
 
-
-guest() { # NAME BRIDGE [ADDR4/LEN GW4 ADDR6/LEN GW6 [MAC-OF-GATEWAY]]
-        local g=$1 br=$2
-        ns_new "$g"
-        ip -n "$P-host" link add "v-$g" type veth peer name eth0 netns "$P-$g"
-        ip -n "$P-host" link set "v-$g" master "$br" up
-        ip -n "$P-$g" link set eth0 up
-        [ $# -gt 2 ] || return 0
-        ip -n "$P-$g" addr add "$3" dev eth0
-        ip -n "$P-$g" addr add "$5" dev eth0 nodad
-        if [ -n "${7:-}" ]; then
-                # the host's MAC on this bridge as the gateway's, without ARP or ND
-                ip -n "$P-$g" neigh replace "$4" lladdr "$7" dev eth0 nud permanent
-                ip -n "$P-$g" -6 neigh replace "$6" lladdr "$7" dev eth0 nud permanent
-        fi
-        ip -n "$P-$g" route add default via "$4" dev eth0 onlink
-        ip -n "$P-$g" -6 route add default via "$6" dev eth0 onlink
-}
 guest gnat vm-nat 10.99.1.10/24 10.99.1.1 fd99:1::10/64 fd99:1::1
 guest gnat2 vm-nat 10.99.1.11/24 10.99.1.1 fd99:1::11/64 fd99:1::1
 guest gho vm-ho 10.99.2.10/24 10.99.2.1 fd99:2::10/64 fd99:2::1
@@ -125,11 +92,7 @@ ip -n "$P-gnat" addr add 198.18.0.9/32 dev eth0
 # Listeners: the host's service on 0.0.0.0 and [::], every guest and peer on port 80 (and 81).
 listen host 0.0.0.0:2222 [::]:2222
 for g in gnat gnat2 gho grt giso2 gbr up up2 lan; do listen "$g" 0.0.0.0:80 [::]:80 0.0.0.0:81 [::]:81; done
-for ns in host gnat gnat2 gho grt giso2 gbr up up2 lan; do
-        for _ in $(seq 100); do [ -s "$T/ready-$ns" ] && break; sleep 0.05; done
-        [ -s "$T/ready-$ns" ] || { ko "listener in $ns did not start"; cat "$T/listen-$ns.err"; }
-done
-
+listening host gnat gnat2 gho grt giso2 gbr up up2 lan
 
 # --- the host has no presence on isolated and bridged networks (findings 1, 2)
 for br in vm-iso vm-br; do
@@ -147,12 +110,6 @@ for g in giso gbr; do
 done
 
 # --- host-only IPv6 advertises no router (finding 4); NAT does
-ra_guest() { # NAME BRIDGE: a guest that configures itself from router advertisements
-        guest "$1" "$2"
-        x "$1" sysctl -qw net.ipv6.conf.eth0.accept_ra=2
-        # a router solicitation now, when the link comes up again
-        ip -n "$P-$1" link set eth0 down; ip -n "$P-$1" link set eth0 up
-}
 ra_guest grao vm-nat; ra_guest grah vm-ho
 check "NAT network: the RA gave the guest an address" slaac grao fd99:1:
 check "NAT network: ... and the host as default router" test -n "$(ip -n "$P-grao" -6 route show default)"

@@ -19,7 +19,7 @@
 # check waits (bounded) for the marker at the receiver first. What is
 # allowed (gfree, grouter's addresses) must arrive.
 . "$top_srcdir/tests/netns/lib.sh"
-. "$top_srcdir/tests/netns/standin.sh"
+. "$top_srcdir/tests/lib/standin.sh"
 
 ns_new host
 cat >"$T/plan.xml" <<'XML'

@@ -1,13 +1,18 @@
 #!/usr/bin/python3
-# A TCP listener and client for tests/netns/t-matrix.sh, where a denied cell
-# must be proven at the receiving side: the listener logs every connection
-# (the token it received and the peer's address) before it answers, so a
-# client that got the answer knows the log line is written, and a token that
-# is not in the log never reached the service.
+# Listeners and senders for the traffic tests (tests/lib/standin.sh:
+# tests/netns/t-matrix.sh, tests/netns/t-spoof.sh, tests/vm/t-matrix-vlan.sh),
+# where a denied cell must be proven at the receiving side: the listener logs
+# every connection (the token it received and the peer's address) before it
+# answers, so a client that got the answer knows the log line is written, and
+# a token that is not in the log never reached the service.
 #
 #   probe.py serve LOG READY ADDR:PORT...   ([::]:2222 is IPv6 only; 0.0.0.0:2222 IPv4)
 #   probe.py tcp ADDR PORT TOKEN [SRC]      prints open, refused (a TCP reset),
 #                                           unreachable (ICMP), timeout or error:...
+#   probe.py tcp-many ADDR,PORT,TOKEN[,SRC]...
+#                                           the same connections at once (one
+#                                           interpreter: it is slow to start in
+#                                           the VM), a line "TOKEN RESULT" each
 #   probe.py dns ADDR                       one DNS query over UDP: prints answer or none
 #   probe.py userve LOG READY ADDR:PORT...  a UDP listener: logs "TOKEN PEER PORT" per datagram
 #   probe.py udp DST PORT TOKEN [SRC [SPORT [IFACE]]]
@@ -29,6 +34,7 @@ import os
 import select
 import socket
 import sys
+import threading
 import time
 
 
@@ -95,27 +101,48 @@ def serve(log, ready, specs):
 
 
 def client(addr, port, token, src=None):
+    print(connect(addr, port, token, src))
+
+
+def connect(addr, port, token, src=None):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(2)
     try:
         if src:
             s.bind((src, 0))
-        s.connect((addr, int(port)))
+        # through getaddrinfo: a (host, port) pair would lose the scope of
+        # "fe80::1%eth0" (scope id 0), and the kernel refuses that (EINVAL)
+        s.connect(socket.getaddrinfo(addr, int(port), fam, socket.SOCK_STREAM)[0][4])
         s.sendall(token.encode() + b"\n")
         got = s.recv(16)
-        print("open" if got.startswith(b"ok") else "error:answer")
+        return "open" if got.startswith(b"ok") else "error:answer"
     except ConnectionRefusedError:
-        print("refused")
+        return "refused"
     except socket.timeout:
-        print("timeout")
+        return "timeout"
     except OSError as e:
         if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM):
-            print("unreachable")
-        else:
-            print("error:%s" % errno.errorcode.get(e.errno, e.errno))
+            return "unreachable"
+        return "error:%s" % errno.errorcode.get(e.errno, e.errno)
     finally:
         s.close()
+
+
+def connect_many(specs):
+    out = {}
+
+    def one(spec):
+        a = spec.split(",")
+        out[a[2]] = connect(*a)
+
+    threads = [threading.Thread(target=one, args=(spec,)) for spec in specs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for token, got in out.items():
+        print(token, got)
 
 
 def userve(log, ready, specs):
@@ -226,6 +253,8 @@ def dns(addr):
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] == "tcp-many":
+        connect_many(sys.argv[2:])
     elif sys.argv[1] == "dns":
         dns(sys.argv[2])
     elif sys.argv[1] == "userve":
