@@ -29,6 +29,10 @@ wire() { # NS_A IF_A NS_B IF_B: a veth between two namespaces, both ends up
         ip -n "$P-$3" link set "$4" up
 }
 x() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
+host_absent() { # BRIDGE: a check that the host takes no part on BRIDGE (no IPv6, answers no ARP)
+        check "$1: disable_ipv6=1, arp_ignore=8" \
+                test "$(x host sysctl -n net.ipv6.conf.$1.disable_ipv6 net.ipv4.conf.$1.arp_ignore | tr '\n' ' ')" = "1 8 "
+}
 apply_or_stop() { # WHAT: vmnet apply of $T/plan.xml in $P-host; the test stops when it fails
         if ! vm "$P-host" apply "$T/plan.xml"; then
                 ko "apply of $1"; cat "$T/err"; finish; exit 1
