@@ -136,7 +136,9 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
                 vmnet_json_end_object(j);
                 vmnet_cli_json_print(j);
         } else if (!cli->quiet) {
-                if (!changed)
+                if (!changed && g_str_equal(command, "destroy"))
+                        printf("no changes: nothing of plan '%s' is left on the host\n", plan->name);
+                else if (!changed)
                         printf("no changes: the host matches plan '%s'\n", plan->name);
                 else if (!executed) {
                         printf("%s would take %u actions (%u disruptive):\n",

@@ -70,6 +70,10 @@ check "changed plan re-applied is a no-op" test "$rc" = 0
 check "destroy succeeds" vm "$ns" destroy "$changed"
 snapshot "$ns" "$T/destroyed"
 same "destroy leaves the namespace as before apply" "$T/before" "$T/destroyed"
+vm "$ns" destroy --detailed-exitcode "$changed"; rc=$?
+check "a second destroy changes nothing (exit 0 with --detailed-exitcode)" test "$rc" = 0
+check "a second destroy says nothing is left, not that the host matches the plan" \
+        grep -qx "no changes: nothing of plan 't-engine' is left on the host" "$T/out"
 
 # --- an adopted bridge is given back as it was found ------------------------------------
 # Someone's bridge, STP off, with an address and a route of its own.
