@@ -4,6 +4,7 @@
 #include "actions/kernel.h"
 #include "apply/context.h"
 #include "apply/nft.h"
+#include "diff/nft-review.h"
 
 /*
  * The nftables actions. There is only ever one object, table inet vmnet
@@ -201,4 +202,16 @@ VmnetAction *vmnet_action_nft_restore_new(VmnetNftSnapshot *snap)
 {
         g_return_val_if_fail(snap != NULL, NULL);
         return nft_action(&vmnet_action_type_nft_restore, NULL, snap, VMNET_IMPACT_SAFE);
+}
+
+GPtrArray *vmnet_action_nft_changes(const VmnetAction *a)
+{
+        const NftData *d = a->data;
+        g_autofree char *after = NULL;
+
+        if (a->type != &vmnet_action_type_nft_replace)
+                return NULL;
+        after = vmnet_nft_ir_digest(d->ir);
+        return vmnet_nft_review_diff(d->snap ? vmnet_nft_snapshot_digest(d->snap) : "", after,
+                                     d->ir);
 }

@@ -156,3 +156,10 @@ extern const VmnetActionType vmnet_action_type_nft_restore;
 VmnetAction *vmnet_action_nft_replace_new(VmnetNftIr *ir, VmnetNftSnapshot *before);
 VmnetAction *vmnet_action_nft_delete_new(VmnetNftSnapshot *before);
 VmnetAction *vmnet_action_nft_restore_new(VmnetNftSnapshot *snap);
+
+/*
+ * What an nft-replace action changes in the firewall, entry by entry
+ * (diff/nft-review.h: VmnetNftChange*, caller unrefs); NULL for any other
+ * action.
+ */
+GPtrArray *vmnet_action_nft_changes(const VmnetAction *a);

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "actions/action.h"
 #include "model/model.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -90,7 +91,10 @@ void vmnet_cli_confirm_status(VmnetJson *j, const char *netns);
 /* Writes actions (NULL: none) as a JSON array member "key": type, object, impact, description. */
 void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions);
 
-/* Numbered list of actions with their impact, on stdout. */
+/* An nft-replace action's firewall changes, one "+ entry" or "- entry" line each, on stdout. */
+void vmnet_cli_print_changes(const VmnetAction *a);
+
+/* Numbered list of actions with their impact (and firewall changes), on stdout. */
 void vmnet_cli_print_actions(const GPtrArray *actions);
 
 /*

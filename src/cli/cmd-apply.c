@@ -7,6 +7,8 @@
 
 #include "apply/apply.h"
 #include "apply/confirm.h"
+#include "apply/nft.h"
+#include "diff/nft-review.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
 
@@ -36,6 +38,41 @@ typedef struct {
         guint total;
 } Progress;
 
+/* An nft-replace action's firewall changes: "changes": [{"change", "kind", "text"}]. */
+static void json_changes(VmnetJson *j, const VmnetAction *a)
+{
+        g_autoptr(GPtrArray) changes = vmnet_action_nft_changes(a);
+
+        if (!changes)
+                return;
+        vmnet_json_key(j, "changes");
+        vmnet_json_begin_array(j);
+        for (guint i = 0; i < changes->len; i++) {
+                const VmnetNftChange *c = g_ptr_array_index(changes, i);
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "change");
+                vmnet_json_string(j, c->added ? "add" : "remove");
+                vmnet_json_key(j, "kind");
+                vmnet_json_string(j, c->kind);
+                vmnet_json_key(j, "text");
+                vmnet_json_string(j, c->text);
+                vmnet_json_end_object(j);
+        }
+        vmnet_json_end_array(j);
+}
+
+void vmnet_cli_print_changes(const VmnetAction *a)
+{
+        g_autoptr(GPtrArray) changes = vmnet_action_nft_changes(a);
+
+        for (guint i = 0; changes && i < changes->len; i++) {
+                const VmnetNftChange *c = g_ptr_array_index(changes, i);
+
+                printf("         %c %s\n", c->added ? '+' : '-', c->text);
+        }
+}
+
 void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions)
 {
         vmnet_json_key(j, key);
@@ -53,6 +90,7 @@ void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *acti
                 vmnet_json_string(j, vmnet_impact_to_string(a->impact));
                 vmnet_json_key(j, "description");
                 vmnet_json_string(j, d);
+                json_changes(j, a);
                 vmnet_json_end_object(j);
         }
         vmnet_json_end_array(j);
@@ -69,6 +107,7 @@ void vmnet_cli_print_actions(const GPtrArray *actions)
                 if (g_str_has_suffix(d, tag))
                         d[strlen(d) - strlen(tag)] = '\0';
                 printf("  %3u. [%s] %s\n", i + 1, vmnet_impact_to_string(a->impact), d);
+                vmnet_cli_print_changes(a);
         }
 }
 

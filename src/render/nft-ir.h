@@ -240,6 +240,8 @@ GArray *vmnet_nft_unbound_ip4_ports(const VmnetPlan *plan, const VmnetIpam *ipam
 
 /* The IR as an `nft -f` script that atomically replaces the table(s). Caller frees. */
 char *vmnet_nft_ir_to_text(const VmnetNftIr *ir);
+/* Values as nft writes them in a set element ("tcp . 8080", "10.0.0.0/24" in an interval set). Caller frees. */
+char *vmnet_nft_values_to_text(const VmnetNftValue *v, guint n, gboolean interval);
 /* One rule as nft text ("iifname @bridges oifname @bridges drop"), for messages. Caller frees. */
 char *vmnet_nft_rule_to_text(const VmnetNftRule *rule);
 

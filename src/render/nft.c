@@ -226,6 +226,14 @@ static void append_rule(GString *out, const VmnetNftRule *r)
         g_string_append_c(out, '\n');
 }
 
+char *vmnet_nft_values_to_text(const VmnetNftValue *v, guint n, gboolean interval)
+{
+        GString *out = g_string_new(NULL);
+
+        append_values(out, v, n, interval);
+        return g_string_free(out, FALSE);
+}
+
 char *vmnet_nft_rule_to_text(const VmnetNftRule *rule)
 {
         GString *out = g_string_new(NULL);

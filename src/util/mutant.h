@@ -105,5 +105,8 @@
 #ifndef VMNET_MUTANT_MOVE_SAFE
 #define VMNET_MUTANT_MOVE_SAFE 0 /* diff/libvirt.c: a running guest's NIC moved to another subnet is marked safe (issue 17, point 7) */
 #endif
+#ifndef VMNET_MUTANT_REVIEW_NO_REMOVED
+#define VMNET_MUTANT_REVIEW_NO_REMOVED 0 /* diff/nft-review.c: the firewall review shows what is added, never what is removed (issue 13, point 2) */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
