@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "actions/action.h"
+#include "diff/engine.h"
 #include "model/model.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -91,18 +92,16 @@ void vmnet_cli_confirm_status(VmnetJson *j, const char *netns);
 /* Writes actions (NULL: none) as a JSON array member "key": type, object, impact, description. */
 void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions);
 
+/*
+ * What plan manages, as observed in obs, one fact a line (links, addresses,
+ * routes, sysctls, the firewall entry by entry, rule texts from ir, which
+ * may be NULL): what `apply --diff` compares before and after. Caller frees.
+ */
+char *vmnet_cli_state_text(const VmnetObserved *obs, const VmnetPlan *plan, const VmnetNftIr *ir);
+
 /* An nft-replace action's firewall changes, one "+ entry" or "- entry" line each, on stdout. */
 void vmnet_cli_print_changes(const VmnetAction *a);
 
 /* Numbered list of actions with their impact (and firewall changes), on stdout. */
 void vmnet_cli_print_actions(const GPtrArray *actions);
 
-/*
- * The Ansible module (src/cli/ansible.c). Ansible runs a binary module as
- * "<module file> <args file>"; vmnet copied or linked as vmnet_<name> (e.g.
- * library/vmnet_network) is recognised by that name and runs as the module.
- */
-gboolean vmnet_ansible_invoked_as_module(const char *argv0);
-/* Runs as the module (argv[1] is the arguments file); prints one JSON object, returns the exit status. */
-int vmnet_ansible_main(int argc, char **argv);
-int vmnet_cmd_ansible(VmnetCli *cli, int argc, char **argv);

@@ -22,6 +22,7 @@ typedef enum { MODE_PLAN, MODE_APPLY, MODE_DESTROY } Mode;
 
 typedef struct {
         gboolean check;
+        gboolean diff;
         gboolean detailed;
         int wait;
         char *netns;
@@ -135,9 +136,23 @@ static void print_warnings(VmnetCli *cli, const VmnetDiags *warnings, guint from
         }
 }
 
+/* The lines of before that after lacks ("-") and of after that before lacks ("+"). */
+static void print_text_diff(const char *before, const char *after)
+{
+        g_auto(GStrv) b = g_strsplit(before, "\n", -1);
+        g_auto(GStrv) a = g_strsplit(after, "\n", -1);
+
+        for (char **l = b; *l; l++)
+                if (**l && !g_strv_contains((const char *const *)a, *l))
+                        printf("  - %s\n", *l);
+        for (char **l = a; *l; l++)
+                if (**l && !g_strv_contains((const char *const *)b, *l))
+                        printf("  + %s\n", *l);
+}
+
 static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, const Opts *o,
                   const GPtrArray *actions, gboolean executed, const VmnetDiags *warnings,
-                  gdouble seconds)
+                  gdouble seconds, const char *before, const char *after)
 {
         gboolean changed = actions->len > 0;
         guint disruptive = 0;
@@ -163,6 +178,15 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
                 vmnet_json_string(j, o->netns);
                 vmnet_cli_json_actions(j, "actions", actions);
                 vmnet_cli_json_diags(j, "warnings", warnings);
+                if (before && after) {
+                        vmnet_json_key(j, "diff");
+                        vmnet_json_begin_object(j);
+                        vmnet_json_key(j, "before");
+                        vmnet_json_string(j, before);
+                        vmnet_json_key(j, "after");
+                        vmnet_json_string(j, after);
+                        vmnet_json_end_object(j);
+                }
                 vmnet_json_key(j, "msg");
                 if (!changed)
                         vmnet_json_string(j, "no changes");
@@ -187,6 +211,8 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
                 } else {
                         printf("%s: %u actions done (%u disruptive) in %.3f s\n", command, actions->len,
                                disruptive, seconds);
+                        if (before && after)
+                                print_text_diff(before, after);
                 }
         }
         if (o->detailed && changed)
@@ -202,6 +228,10 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         Opts o = { .wait = 0, .unplug_timeout = -1 };
         const GOptionEntry apply_entries[] = {
                 { "check", 0, 0, G_OPTION_ARG_NONE, &o.check, "Report what would change; change nothing",
+                  NULL },
+                { "diff", 0, 0, G_OPTION_ARG_NONE, &o.diff,
+                  "After a change, show what it changed: links, addresses, routes, sysctls and "
+                  "the firewall entry by entry (with --json: a \"diff\" member)",
                   NULL },
                 { "detailed-exitcode", 0, 0, G_OPTION_ARG_NONE, &o.detailed,
                   "Exit 2 when something changed (or would, with --check), 0 when nothing did", NULL },
@@ -238,6 +268,9 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         VmnetRunOpts ro = { .destroy = mode == MODE_DESTROY };
         Progress p = { .cli = cli };
         gboolean executed;
+        g_autoptr(VmnetNftIr) ir = NULL;
+        g_autofree char *before = NULL;
+        g_autofree char *after = NULL;
         gint64 t0;
         guint n_warnings;
 
@@ -286,7 +319,12 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 return vmnet_cli_fail(cli, command, error);
         print_warnings(cli, run.warnings, 0);
         if (o.check || !run.actions->len)
-                return finish(cli, command, plan, &o, run.actions, FALSE, run.warnings, 0);
+                return finish(cli, command, plan, &o, run.actions, FALSE, run.warnings, 0, NULL,
+                              NULL);
+        if (o.diff) {
+                ir = vmnet_nft_ir_from_plan(plan, run.obs->ipam);
+                before = vmnet_cli_state_text(run.obs, plan, ir);
+        }
 
         p.total = run.actions->len;
         n_warnings = run.warnings->items->len;
@@ -305,10 +343,12 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                 return vmnet_cli_fail(cli, command, error);
         }
         print_warnings(cli, run.warnings, n_warnings);
+        if (o.diff && run.after)
+                after = vmnet_cli_state_text(run.after, plan, ir);
         if (confirm && !vmnet_confirm_handoff(confirm, &run.ctx, &error))
                 return vmnet_cli_fail(cli, command, error);
         rc = finish(cli, command, plan, &o, run.actions, TRUE, run.warnings,
-                    (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+                    (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, before, after);
         if (confirm)
                 vmnet_cli_confirm_notice(cli, confirm, netns);
         return rc;

@@ -33,8 +33,6 @@ static const VmnetCommand commands[] = {
         { "confirm", "[--netns NAME]",
           "keep an apply made with --confirm-within (otherwise it is rolled back)",
           vmnet_cmd_confirm },
-        { "ansible", "ARGSFILE", "run as an Ansible module (README: Using vmnet from Ansible)",
-          vmnet_cmd_ansible },
         { "hook", "network NETWORK OPERATION SUB-OPERATION [EXTRA]",
           "libvirt's network hook: puts guest ports of VLAN-aware bridges in their VLAN",
           vmnet_cmd_hook },
@@ -203,8 +201,6 @@ int main(int argc, char **argv)
          * messages and JSON must not follow LC_NUMERIC ("0,004 s"). */
         setlocale(LC_CTYPE, "");
         vmnet_test_hooks_warn_ignored();
-        if (vmnet_ansible_invoked_as_module(argv[0]))
-                return vmnet_ansible_main(argc, argv);
         for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
                 if (g_str_equal(argv[i], "--version")) {
                         printf("vmnet %s", PACKAGE_VERSION);
