@@ -60,6 +60,9 @@ cmd valgrind build-aux/deps.sh (the unit tests' leak checks)
 cmd libvirtd tests/vm/lib.sh (vm_libvirt_start)
 cmd virtlogd tests/vm/lib.sh (vm_libvirt_start)
 cmd ansible-playbook tests/ansible/run.sh
+cmd ansible-galaxy tests/ansible/run.sh (collection build, install), Makefile.am (ansible-collection)
+cmd ansible-doc tests/ansible/run.sh
+cmd ansible-test tests/ansible/sanity.sh
 cmd dh debian/rules (dh $@, dh_auto_test), tests/deb/run.sh (dpkg-buildpackage runs debian/rules)
 cmd dh_autoreconf debian/rules (dh's sequence of debhelper-compat 13)
 file /usr/bin/python3 tests/ansible/run.sh (ansible.cfg interpreter_python; ansible-playbook's #!)
@@ -68,8 +71,10 @@ python ansible.plugins.callback tests/ansible/callback_plugins/vmnet_json.py
 python ansible.plugins.callback.default tests/ansible/run.sh (play default: the default stdout callback)
 python ansible.plugins.connection.local tests/ansible/run.sh (ansible_connection: local)
 python ansible.modules.command examples/ansible/command.yml (ansible.builtin.command)
-python ansible.plugins.action.debug examples/ansible/site.yml, command.yml (ansible.builtin.debug)
-python ansible.plugins.lookup.template examples/ansible/site.yml, tests/ansible/finish.yml (lookup template)
+python ansible.plugins.action.debug ansible/roles/hypervisor/tasks/main.yml, examples/ansible/command.yml (ansible.builtin.debug)
+python ansible.plugins.lookup.template ansible/roles/hypervisor/tasks/main.yml, tests/ansible/finish.yml (lookup template)
+python ansible.module_utils.basic ansible/plugins/modules/network.py (AnsibleModule)
+python ansible.modules.validate_argument_spec ansible/roles/hypervisor/meta/argument_specs.yml (the role's argument validation)
 ignore /nonexistent/command tests/lib/check-jcheck.sh (a command that is not there, on purpose)
 LIST
 
