@@ -283,9 +283,10 @@ static void element_entry(Reader *r, const char *hexkey, const GByteArray *first
             (data && (!r->is_map || (g_string_append(t, " : "), !fields_text(t, &r->data, data,
                                                                               NULL))))) {
                 /* Types vmnet does not know: the element as the digest has it. */
+                g_autofree char *raw = g_strstrip(g_strdup(line));
+
                 g_string_truncate(t, 0);
-                g_string_append_printf(t, "%s %s@%s: %s", r->set_kind, where(r), r->set,
-                                       g_strstrip(g_strdup(line)));
+                g_string_append_printf(t, "%s %s@%s: %s", r->set_kind, where(r), r->set, raw);
         }
         add_entry(r, r->set_kind, g_strdup_printf("%s set %s elem %s", r->family, r->set, hexkey),
                   g_string_free(t, FALSE));
@@ -407,8 +408,12 @@ static void read_elem(Reader *r, const char *line)
                 r->open_hex = g_steal_pointer(&hexkey);
                 return;
         }
-        element_entry(r, colon || flags ? g_strstrip(g_strdup(p)) : hexkey, first, last, data,
-                      line);
+        /* with data or flags, the whole element is its identity */
+        if (colon || flags) {
+                g_free(hexkey);
+                hexkey = g_strstrip(g_strdup(p));
+        }
+        element_entry(r, hexkey, first, last, data, line);
 }
 
 static void read_chain(Reader *r, const char *line)
