@@ -12,12 +12,15 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "apply/confirm.h"
+#include "apply/journal.h"
+#include "apply/saved-plan.h"
 #include "observe/libvirt.h"
 #include "util/mutant.h"
 #include "util/testhook.h"
@@ -205,6 +208,27 @@ VmnetConfirmInfo *vmnet_confirm_read_last(const char *netns)
 
 /* ------------------------------------------------------------------- undo */
 
+/*
+ * The watchdog's plan and namespace, for its journal entries (the applying
+ * process writes none here: its steps are journaled by the command). The
+ * applying process has written nothing to the journal when it forks the
+ * watchdog, so glib's journal socket is opened by the watchdog itself, after
+ * it has closed the descriptors it does not own.
+ */
+static const VmnetConfirm *journal_of;
+
+static void journal_watchdog(const char *outcome, const char *msg)
+{
+        VmnetEventFields f = { .command = "watchdog", .outcome = outcome };
+
+        if (!journal_of)
+                return;
+        f.plan = journal_of->plan;
+        f.netns = journal_of->netns;
+        vmnet_journal_event(VMNET_EVENT_WATCHDOG, outcome ? LOG_NOTICE : LOG_INFO, &f,
+                            "vmnet-confirm: %s", msg);
+}
+
 static void log_line(int fd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void log_line(int fd, const char *fmt, ...)
 {
@@ -219,6 +243,7 @@ static void log_line(int fd, const char *fmt, ...)
         va_start(ap, fmt);
         msg = g_strdup_vprintf(fmt, ap);
         va_end(ap);
+        journal_watchdog(NULL, msg);
         line = g_strdup_printf("%s vmnet-confirm[%d]: %s\n", stamp, (int)getpid(), msg);
         if (write(fd, line, strlen(line)) < 0) {
                 /* Nowhere else to say it. */
@@ -295,6 +320,7 @@ static void save_last(const VmnetConfirm *c, const char *outcome, const char *re
         };
 
         info_save(&info, 0, path);
+        journal_watchdog(outcome, reason ? reason : outcome);
 }
 
 /* ---------------------------------------------------------------- watchdog */
@@ -374,6 +400,16 @@ static G_GNUC_NORETURN void watchdog_exit(Watchdog *w, int status)
         _exit(status);
 }
 
+/* Confirmed: the plan is kept now (vmnet(8), SAVED PLANS), never before. */
+static void keep_plan(Watchdog *w)
+{
+        g_autoptr(GError) e = NULL;
+
+        if (!vmnet_saved_plan_store(w->plan, w->c->netns, &e))
+                log_line(STDERR_FILENO, "%s", e->message);
+        journal_watchdog("confirmed", "confirmed: the apply stays");
+}
+
 static G_GNUC_NORETURN void watchdog_undo(Watchdog *w, guint count, const char *reason)
 {
         VmnetConfirm *c = w->c;
@@ -389,6 +425,7 @@ static G_GNUC_NORETURN void watchdog_undo(Watchdog *w, guint count, const char *
         if (rename(c->base, rollback) < 0) {
                 if (errno == ENOENT) {
                         log_line(STDERR_FILENO, "confirmed; nothing to undo");
+                        keep_plan(w);
                         watchdog_exit(w, 0);
                 }
                 log_line(STDERR_FILENO, "renaming %s: %s (undoing anyway)", c->base, g_strerror(errno));
@@ -467,6 +504,7 @@ static G_GNUC_NORETURN void watchdog_main(Watchdog *w)
 
         set_handlers();
         sigprocmask(SIG_BLOCK, &set, NULL);
+        journal_of = c;
         /* Out of the way of 0, 1, 2, which become /dev/null and the log. */
         w->sock = fcntl(w->sock, F_DUPFD_CLOEXEC, 3);
         w->lock = fcntl(w->lock, F_DUPFD_CLOEXEC, 3);
@@ -580,6 +618,7 @@ static G_GNUC_NORETURN void watchdog_main(Watchdog *w)
 
                                 if (sig == SIGUSR1 && !g_file_test(c->base, G_FILE_TEST_EXISTS)) {
                                         log_line(STDERR_FILENO, "confirmed");
+                                        keep_plan(w);
                                         watchdog_exit(w, 0);
                                 }
                                 if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {

@@ -68,6 +68,30 @@ void vmnet_cli_json_diags(VmnetJson *j, const char *key, const VmnetDiags *diags
 /* Prints a finished JSON document (and a newline) on stdout. */
 void vmnet_cli_json_print(VmnetJson *j);
 
+/* The options of apply and destroy (and reapply, which applies saved plans). */
+typedef struct {
+        gboolean check;
+        gboolean diff; /* apply --diff: the managed state before and after */
+        gboolean detailed;
+        int wait;
+        char *netns;
+        int confirm_within;
+        char *connect;
+        gboolean no_libvirt;
+        gboolean force;
+        int unplug_timeout; /* -1: not given */
+} VmnetApplyOpts;
+
+/* FALSE after printing why, when an option's value is out of range. */
+gboolean vmnet_cli_apply_opts_ok(const char *command, const VmnetApplyOpts *o);
+/*
+ * Applies (command "apply" or "reapply") or destroys ("destroy") plan as the
+ * apply and destroy commands do: prints, journals, keeps or forgets the
+ * saved plan. Returns the exit status.
+ */
+int vmnet_cli_apply_plan(VmnetCli *cli, const char *command, const VmnetApplyOpts *o,
+                         const VmnetPlan *plan);
+
 int vmnet_cmd_validate(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_plan(VmnetCli *cli, int argc, char **argv);
@@ -78,6 +102,7 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_reapply(VmnetCli *cli, int argc, char **argv);
 
 /* After `apply --confirm-within`: how to confirm, and until when (stderr). */
 typedef struct _VmnetConfirm VmnetConfirm;

@@ -7,7 +7,9 @@
 
 #include "apply/apply.h"
 #include "apply/confirm.h"
+#include "apply/journal.h"
 #include "apply/nft.h"
+#include "apply/saved-plan.h"
 #include "diff/nft-review.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
@@ -20,23 +22,14 @@
 
 typedef enum { MODE_PLAN, MODE_APPLY, MODE_DESTROY } Mode;
 
-typedef struct {
-        gboolean check;
-        gboolean diff;
-        gboolean detailed;
-        int wait;
-        char *netns;
-        int confirm_within;
-        char *connect;
-        gboolean no_libvirt;
-        gboolean force;
-        int unplug_timeout;
-} Opts;
+typedef VmnetApplyOpts Opts;
 
 typedef struct {
         VmnetCli *cli;
         guint n;
         guint total;
+        VmnetJournalRun *journal;
+        VmnetConfirm *confirm;
 } Progress;
 
 /* An nft-replace action's firewall changes: "changes": [{"change", "kind", "text"}]. */
@@ -112,7 +105,7 @@ void vmnet_cli_print_actions(const GPtrArray *actions)
         }
 }
 
-static void progress(const VmnetAction *a, gboolean undo, gpointer user_data)
+static void print_progress(const VmnetAction *a, gboolean undo, gpointer user_data)
 {
         Progress *p = user_data;
         g_autofree char *d = vmnet_action_describe(a);
@@ -124,6 +117,18 @@ static void progress(const VmnetAction *a, gboolean undo, gpointer user_data)
         else
                 printf("  [%u/%u] %s\n", ++p->n, p->total, d);
         fflush(stdout);
+}
+
+/* Every step goes to the journal, then to the watchdog (which prints) or the terminal. */
+static void progress(const VmnetAction *a, gboolean undo, gpointer user_data)
+{
+        Progress *p = user_data;
+
+        vmnet_journal_run_progress(a, undo, p->journal);
+        if (p->confirm)
+                vmnet_confirm_progress(a, undo, p->confirm);
+        else
+                print_progress(a, undo, p);
 }
 
 /* Prints the warnings from index `from` on (those not printed yet). */
@@ -259,20 +264,8 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                   NULL },
         };
         g_autoptr(VmnetPlan) plan = NULL;
-        g_autoptr(GError) error = NULL;
         g_autofree char *netns = NULL;
         g_autofree char *connect = NULL;
-        g_autoptr(VmnetConfirm) confirm = NULL;
-        g_auto(VmnetRun) run = { .lock = -1 };
-        int rc;
-        VmnetRunOpts ro = { .destroy = mode == MODE_DESTROY };
-        Progress p = { .cli = cli };
-        gboolean executed;
-        g_autoptr(VmnetNftIr) ir = NULL;
-        g_autofree char *before = NULL;
-        g_autofree char *after = NULL;
-        gint64 t0;
-        guint n_warnings;
 
         for (guint i = 0; i < G_N_ELEMENTS(apply_entries); i++)
                 destroy_entries[i + 1] = apply_entries[i];
@@ -291,66 +284,110 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
                         command);
                 return VMNET_EXIT_FAILURE;
         }
-        if (o.wait < 0) {
-                fprintf(stderr, "vmnet %s: --wait takes a number of seconds\n", command);
+        if (!vmnet_cli_apply_opts_ok(command, &o))
                 return VMNET_EXIT_FAILURE;
-        }
-        if (o.confirm_within < 0) {
-                fprintf(stderr, "vmnet %s: --confirm-within takes a number of seconds\n", command);
-                return VMNET_EXIT_FAILURE;
-        }
-        if (o.unplug_timeout != -1 &&
-            (o.unplug_timeout < 1 || o.unplug_timeout > VMNET_UNPLUG_TIMEOUT_MAX)) {
-                fprintf(stderr, "vmnet %s: --unplug-timeout takes 1 to %d seconds\n", command,
-                        VMNET_UNPLUG_TIMEOUT_MAX);
-                return VMNET_EXIT_FAILURE;
-        }
         plan = vmnet_cli_load_plan(cli, command, argv[1]);
         if (!plan)
                 return VMNET_EXIT_FAILURE;
-        ro.netns = netns;
-        ro.connect = connect;
-        ro.no_libvirt = o.no_libvirt;
-        ro.wait = (guint)o.wait;
-        ro.force = o.force;
-        ro.unplug_timeout = o.unplug_timeout > 0 ? (guint)o.unplug_timeout : 0;
+        return vmnet_cli_apply_plan(cli, command, &o, plan);
+}
+
+gboolean vmnet_cli_apply_opts_ok(const char *command, const VmnetApplyOpts *o)
+{
+        if (o->wait < 0) {
+                fprintf(stderr, "vmnet %s: --wait takes a number of seconds\n", command);
+                return FALSE;
+        }
+        if (o->confirm_within < 0) {
+                fprintf(stderr, "vmnet %s: --confirm-within takes a number of seconds\n", command);
+                return FALSE;
+        }
+        if (o->unplug_timeout != -1 &&
+            (o->unplug_timeout < 1 || o->unplug_timeout > VMNET_UNPLUG_TIMEOUT_MAX)) {
+                fprintf(stderr, "vmnet %s: --unplug-timeout takes 1 to %d seconds\n", command,
+                        VMNET_UNPLUG_TIMEOUT_MAX);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+int vmnet_cli_apply_plan(VmnetCli *cli, const char *command, const VmnetApplyOpts *o,
+                         const VmnetPlan *plan)
+{
+        gboolean destroy = g_str_equal(command, "destroy");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetConfirm) confirm = NULL;
+        g_autoptr(VmnetJournalRun) journal = NULL;
+        g_auto(VmnetRun) run = { .lock = -1 };
+        int rc;
+        VmnetRunOpts ro = { .destroy = destroy };
+        Progress p = { .cli = cli };
+        gboolean executed;
+        g_autoptr(VmnetNftIr) ir = NULL;
+        g_autofree char *before = NULL;
+        g_autofree char *after = NULL;
+        gint64 t0;
+        guint n_warnings;
+
+        ro.netns = o->netns;
+        ro.connect = o->connect;
+        ro.no_libvirt = o->no_libvirt;
+        ro.wait = (guint)o->wait;
+        ro.force = o->force;
+        ro.unplug_timeout = o->unplug_timeout > 0 ? (guint)o->unplug_timeout : 0;
 
         if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 return vmnet_cli_fail(cli, command, error);
         print_warnings(cli, run.warnings, 0);
-        if (o.check || !run.actions->len)
-                return finish(cli, command, plan, &o, run.actions, FALSE, run.warnings, 0, NULL,
+        if (o->check)
+                return finish(cli, command, plan, o, run.actions, FALSE, run.warnings, 0, NULL,
                               NULL);
-        if (o.diff) {
+        journal = vmnet_journal_run_new(command, plan->name, o->netns);
+        if (!run.actions->len) {
+                /* Nothing to do: the host is the plan, which is kept all the same
+                 * (applied before saved plans existed, or given anew). */
+                vmnet_journal_run_end(journal, TRUE, 0, NULL);
+                if (!vmnet_saved_plan_follow(plan, o->netns, destroy, &error))
+                        return vmnet_cli_fail(cli, command, error);
+                return finish(cli, command, plan, o, run.actions, FALSE, run.warnings, 0, NULL,
+                              NULL);
+        }
+        if (o->diff) {
                 ir = vmnet_nft_ir_from_plan(plan, run.obs->ipam);
                 before = vmnet_cli_state_text(run.obs, plan, ir);
         }
 
         p.total = run.actions->len;
+        p.journal = journal;
         n_warnings = run.warnings->items->len;
         /* --confirm-within: a watchdog, armed before the first step, undoes it all unless confirmed. */
-        if (o.confirm_within > 0 &&
-            !(confirm = vmnet_confirm_arm(&run.ctx, netns, run.actions, run.obs->state, run.lock,
-                                          (guint)o.confirm_within, progress, &p, &error)))
+        if (o->confirm_within > 0 &&
+            !(confirm = vmnet_confirm_arm(&run.ctx, o->netns, run.actions, run.obs->state, run.lock,
+                                          (guint)o->confirm_within, print_progress, &p, &error)))
                 return vmnet_cli_fail(cli, command, error);
+        p.confirm = confirm;
         t0 = g_get_monotonic_time();
-        if (!vmnet_engine_commit(&run, plan, &ro, confirm ? vmnet_confirm_progress : progress,
-                                 confirm ? (gpointer)confirm : &p, &executed, &error)) {
+        if (!vmnet_engine_commit(&run, plan, &ro, progress, &p, &executed, &error)) {
+                vmnet_journal_run_end(journal, FALSE, run.actions->len, error);
                 /* A failed step undid itself: the watchdog has nothing to do. After a
                  * failed record or verify it rolls the host back when this process exits. */
                 if (!executed)
                         vmnet_confirm_abort(confirm);
                 return vmnet_cli_fail(cli, command, error);
         }
+        vmnet_journal_run_end(journal, TRUE, run.actions->len, NULL);
         print_warnings(cli, run.warnings, n_warnings);
-        if (o.diff && run.after)
+        if (o->diff && run.after)
                 after = vmnet_cli_state_text(run.after, plan, ir);
+        /* A safe apply's plan is kept by its watchdog once confirmed. */
+        if (!confirm && !vmnet_saved_plan_follow(plan, o->netns, destroy, &error))
+                return vmnet_cli_fail(cli, command, error);
         if (confirm && !vmnet_confirm_handoff(confirm, &run.ctx, &error))
                 return vmnet_cli_fail(cli, command, error);
-        rc = finish(cli, command, plan, &o, run.actions, TRUE, run.warnings,
+        rc = finish(cli, command, plan, o, run.actions, TRUE, run.warnings,
                     (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, before, after);
         if (confirm)
-                vmnet_cli_confirm_notice(cli, confirm, netns);
+                vmnet_cli_confirm_notice(cli, confirm, o->netns);
         return rc;
 }
 

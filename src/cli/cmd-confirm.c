@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <syslog.h>
 
 #include "apply/confirm.h"
+#include "apply/journal.h"
 #include "cli/cli.h"
 
 /*
@@ -92,6 +94,14 @@ int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv)
         info = vmnet_confirm_commit(netns, &error);
         if (!info)
                 last = vmnet_confirm_read_last(netns);
+        {
+                VmnetEventFields f = { .plan = info ? info->plan : last ? last->plan : NULL,
+                                       .netns = netns, .command = "confirm",
+                                       .outcome = info ? "confirmed" : "too-late" };
+
+                vmnet_journal_event(VMNET_EVENT_CONFIRM, info ? LOG_NOTICE : LOG_WARNING, &f,
+                                    "confirm: %s", info ? "the safe apply stays" : error->message);
+        }
 
         if (cli->json) {
                 g_autoptr(VmnetJson) j = vmnet_json_new();

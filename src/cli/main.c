@@ -21,6 +21,8 @@ static const VmnetCommand commands[] = {
           "print the actions apply would take, with their impact; change nothing", vmnet_cmd_plan },
         { "apply", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--confirm-within SECONDS] [--unplug-timeout SECONDS]",
           "make the host match the plan; undo everything if a step fails", vmnet_cmd_apply },
+        { "reapply", "[PLAN-NAME...] [--netns NAME] [--wait SECONDS] [--wait-uplinks SECONDS] [--watch]",
+          "apply the saved plans again (all, or those named), without their files", vmnet_cmd_reapply },
         { "destroy", "PLAN [--netns NAME] [--check] [--detailed-exitcode] [--wait SECONDS] [--unplug-timeout SECONDS] [--force]",
           "remove what vmnet created for the plan and undo its changes", vmnet_cmd_destroy },
         { "status", "[PLAN] [--netns NAME]",

@@ -174,6 +174,7 @@ void vmnet_plan_free(VmnetPlan *plan)
         if (!plan)
                 return;
         g_free(plan->file);
+        g_clear_pointer(&plan->source, g_bytes_unref);
         g_free(plan->name);
         g_ptr_array_unref(plan->networks);
         g_ptr_array_unref(plan->domains);

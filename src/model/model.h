@@ -184,6 +184,7 @@ typedef struct {
 
 typedef struct {
         char *file;  /* as given on the command line; "-" reads as "<stdin>" */
+        GBytes *source; /* the text it was read from (kept by a successful apply); NULL when built */
         char *name;  /* the plan's name: ownership tag "vmnet:<name>" */
         guint line;  /* of <plan> */
         GPtrArray *networks; /* VmnetNetwork* */

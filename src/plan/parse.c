@@ -879,6 +879,7 @@ VmnetPlan *vmnet_plan_load_data(const char *data, gsize len, const char *filenam
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID, "%s: invalid plan", file);
                 return NULL;
         }
+        plan->source = g_bytes_new(data, len);
         return g_steal_pointer(&plan);
 }
 

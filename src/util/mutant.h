@@ -108,5 +108,14 @@
 #ifndef VMNET_MUTANT_REVIEW_NO_REMOVED
 #define VMNET_MUTANT_REVIEW_NO_REMOVED 0 /* diff/nft-review.c: the firewall review shows what is added, never what is removed (issue 13, point 2) */
 #endif
+#ifndef VMNET_MUTANT_JOURNAL_NO_ROLLBACK
+#define VMNET_MUTANT_JOURNAL_NO_ROLLBACK 0 /* apply/journal.c: undo steps of a rollback are not logged to the journal (issue 12, point 5) */
+#endif
+#ifndef VMNET_MUTANT_SAVED_KEEP_ON_DESTROY
+#define VMNET_MUTANT_SAVED_KEEP_ON_DESTROY 0 /* apply/saved-plan.c: destroy leaves the saved plan, so reapply brings it back (issue 12, point 3) */
+#endif
+#ifndef VMNET_MUTANT_WATCH_DEAF
+#define VMNET_MUTANT_WATCH_DEAF 0 /* cli/cmd-reapply.c: reapply --watch does not re-apply when table vmnet is deleted (issue 12, point 4) */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "apply/apply.h"
+#include "apply/journal.h"
+#include "apply/netlink.h"
+#include "apply/nft-watch.h"
+#include "apply/saved-plan.h"
+#include "apply/systemd.h"
+#include "cli/cli.h"
+#include "util/autoptr.h"
+#include "util/mutant.h"
+
+/*
+ * vmnet reapply: applies the saved plans again (vmnet(8), SAVED PLANS), at
+ * boot from vmnet.service, and with --watch whenever nftables loses
+ * vmnet's tables (`nft flush ruleset`, `systemctl restart nftables`) or on
+ * SIGHUP (`systemctl reload vmnet`, nftables.service reloaded).
+ */
+
+typedef struct {
+        VmnetApplyOpts o;
+        int wait_uplinks;
+        gboolean watch;
+        char **names; /* given on the command line; NULL: every saved plan */
+} Reapply;
+
+/* A name the validator accepts for a plan (so, a file name of the saved plans' directory). */
+static gboolean plan_name_ok(const char *name)
+{
+        gsize len = strlen(name);
+
+        if (len == 0 || len > 64 || g_str_equal(name, ".") || g_str_equal(name, ".."))
+                return FALSE;
+        for (const char *p = name; *p; p++)
+                if (!g_ascii_isalnum(*p) && *p != '_' && *p != '.' && *p != '-')
+                        return FALSE;
+        return TRUE;
+}
+
+/* Waits (bounded) until every uplink NIC the plan names exists: at boot they may come late. */
+static void wait_uplinks(const VmnetPlan *plan, int seconds)
+{
+        gint64 deadline = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+        g_autoptr(VmnetNlSock) sk = vmnet_nl_open(NULL);
+
+        while (sk) {
+                const char *missing = NULL;
+
+                for (guint i = 0; !missing && i < plan->networks->len; i++) {
+                        const VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+                        gboolean exists = FALSE;
+
+                        if (n->uplink && vmnet_nl_link_exists(sk, n->uplink->dev, &exists, NULL) &&
+                            !exists)
+                                missing = n->uplink->dev;
+                }
+                if (!missing)
+                        return;
+                if (g_get_monotonic_time() >= deadline) {
+                        fprintf(stderr, "vmnet reapply: plan '%s': uplink %s still missing after %d s; "
+                                        "applying anyway\n",
+                                plan->name, missing, seconds);
+                        return;
+                }
+                g_usleep(200 * 1000);
+        }
+}
+
+/* Applies each saved plan; the worst exit status. */
+static int reapply_all(VmnetCli *cli, const Reapply *r, const char *why)
+{
+        g_auto(GStrv) saved = r->names ? NULL : vmnet_saved_plan_list(r->o.netns);
+        char **names = r->names ? r->names : saved;
+        VmnetEventFields f = { .netns = r->o.netns, .command = "reapply" };
+        int worst = VMNET_EXIT_OK;
+
+        if (!names[0] && !cli->quiet && !cli->json)
+                printf("vmnet reapply: no saved plans\n");
+        for (char **name = names; *name; name++) {
+                g_autofree char *path = vmnet_saved_plan_path(*name, r->o.netns);
+                g_autoptr(VmnetPlan) plan = NULL;
+                int rc;
+
+                f.plan = *name;
+                f.outcome = "started";
+                vmnet_journal_event(VMNET_EVENT_REAPPLY, LOG_NOTICE, &f, "reapply %s: %s", *name, why);
+                if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+                        fprintf(stderr, "vmnet reapply: no saved plan '%s' (%s): a plan is saved by its "
+                                        "first successful apply\n",
+                                *name, path);
+                        worst = VMNET_EXIT_FAILURE;
+                        continue;
+                }
+                if (!(plan = vmnet_cli_load_plan(cli, "reapply", path))) {
+                        worst = VMNET_EXIT_FAILURE;
+                        continue;
+                }
+                if (r->wait_uplinks > 0)
+                        wait_uplinks(plan, r->wait_uplinks);
+                rc = vmnet_cli_apply_plan(cli, "reapply", &r->o, plan);
+                if (rc == VMNET_EXIT_FAILURE || worst == VMNET_EXIT_OK)
+                        worst = rc;
+        }
+        return worst;
+}
+
+/* Reads what is waiting; TRUE when vmnet's table went away. */
+static gboolean table_gone(VmnetNftWatch *w)
+{
+        g_autoptr(GError) e = NULL;
+        gboolean gone = FALSE;
+
+        if (!vmnet_nft_watch_read(w, &gone, &e)) {
+                fprintf(stderr, "vmnet reapply: %s\n", e->message);
+                return FALSE;
+        }
+        return gone && !VMNET_MUTANT_IS(WATCH_DEAF);
+}
+
+/* Until the events stop coming for a moment: a ruleset reload is a burst of them. */
+static void settle(VmnetNftWatch *w)
+{
+        struct pollfd p = { vmnet_nft_watch_fd(w), POLLIN, 0 };
+
+        for (int i = 0; i < 50 && poll(&p, 1, 200) > 0; i++)
+                table_gone(w);
+}
+
+static int watch(VmnetCli *cli, const Reapply *r)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetNftWatch) w = NULL;
+        sigset_t set;
+        int sigfd, rc;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+        /* Subscribed before the first run, so that no flush between the two is missed. */
+        if (sigfd < 0 || (r->o.netns && !vmnet_netns_enter(r->o.netns, &error)) ||
+            !(w = vmnet_nft_watch_open(&error))) {
+                if (!error)
+                        g_set_error(&error, VMNET_ERROR, VMNET_ERROR_FAILED, "signalfd: %s",
+                                    g_strerror(errno));
+                return vmnet_cli_fail(cli, "reapply", error);
+        }
+        rc = reapply_all(cli, r, "started");
+        settle(w); /* our own changes */
+        vmnet_systemd_notify(rc == VMNET_EXIT_FAILURE
+                                     ? "READY=1\nSTATUS=a saved plan failed to apply; watching nftables"
+                                     : "READY=1\nSTATUS=saved plans applied; watching nftables");
+        if (!cli->quiet && !cli->json)
+                printf("vmnet reapply: watching nftables for the loss of table %s\n", "vmnet");
+        fflush(stdout);
+        for (;;) {
+                struct pollfd p[2] = { { sigfd, POLLIN, 0 }, { vmnet_nft_watch_fd(w), POLLIN, 0 } };
+                const char *why = NULL;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+
+                        if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+                                continue;
+                        if (si.ssi_signo != SIGHUP)
+                                break;
+                        why = "reload requested (SIGHUP)";
+                }
+                if ((p[1].revents & POLLIN) && table_gone(w)) {
+                        settle(w);
+                        why = "table vmnet was deleted (nft flush ruleset, nftables restarted)";
+                }
+                if (!why)
+                        continue;
+                if (!cli->quiet && !cli->json)
+                        printf("vmnet reapply: %s: applying the saved plans again\n", why);
+                fflush(stdout);
+                vmnet_systemd_notify("RELOADING=1");
+                reapply_all(cli, r, why);
+                settle(w); /* our own changes */
+                vmnet_systemd_notify("READY=1");
+        }
+        vmnet_systemd_notify("STOPPING=1");
+        close(sigfd);
+        return VMNET_EXIT_OK;
+}
+
+int vmnet_cmd_reapply(VmnetCli *cli, int argc, char **argv)
+{
+        Reapply r = { .o = { .unplug_timeout = -1 } };
+        const GOptionEntry entries[] = {
+                { "netns", 0, 0, G_OPTION_ARG_STRING, &r.o.netns,
+                  "The plans saved for the network namespace /run/netns/NAME", "NAME" },
+                { "wait", 0, 0, G_OPTION_ARG_INT, &r.o.wait,
+                  "Wait up to SECONDS for another vmnet to finish (default: fail at once)", "SECONDS" },
+                { "connect", 'c', 0, G_OPTION_ARG_STRING, &r.o.connect,
+                  "libvirt URI (default qemu:///system; not used with --netns unless given)", "URI" },
+                { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &r.o.no_libvirt,
+                  "Manage only the kernel side: bridges, VLANs, addresses, nftables, dnsmasq", NULL },
+                { "unplug-timeout", 0, 0, G_OPTION_ARG_INT, &r.o.unplug_timeout,
+                  "Wait up to SECONDS for a running guest to release a NIC vmnet replugs "
+                  "(default 30)",
+                  "SECONDS" },
+                { "wait-uplinks", 0, 0, G_OPTION_ARG_INT, &r.wait_uplinks,
+                  "Wait up to SECONDS for each plan's uplink NICs to exist (default: not at all)",
+                  "SECONDS" },
+                { "watch", 0, 0, G_OPTION_ARG_NONE, &r.watch,
+                  "Stay: apply again whenever nftables loses table vmnet, and on SIGHUP", NULL },
+                G_OPTION_ENTRY_NULL
+        };
+        g_autofree char *netns = NULL;
+        g_autofree char *connect = NULL;
+
+        if (!vmnet_cli_parse(cli, vmnet_cli_command("reapply"), entries, &argc, &argv))
+                return VMNET_EXIT_FAILURE;
+        netns = r.o.netns ? r.o.netns : g_strdup(cli->netns);
+        r.o.netns = netns;
+        connect = r.o.connect;
+        if (!vmnet_cli_netns_ok(cli, "reapply", netns) || !vmnet_cli_apply_opts_ok("reapply", &r.o))
+                return VMNET_EXIT_FAILURE;
+        if (r.wait_uplinks < 0) {
+                fprintf(stderr, "vmnet reapply: --wait-uplinks takes a number of seconds\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        for (int i = 1; i < argc; i++)
+                if (!plan_name_ok(argv[i])) {
+                        fprintf(stderr, "vmnet reapply: '%s' is no plan name\n", argv[i]);
+                        return VMNET_EXIT_FAILURE;
+                }
+        r.names = argc > 1 ? argv + 1 : NULL;
+        return r.watch ? watch(cli, &r) : reapply_all(cli, &r, "requested");
+}
