@@ -18,14 +18,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 # also when VMNET_NO_VM=1 leaves out deps-vm.txt.
 # Package: debhelper (dh, with dh-autoreconf and dpkg-dev's dpkg-buildpackage
 # named for the commands they own), libdpkg-perl (its Dpkg::Deps reads the
-# control fields) and lintian, for tests/deb/run.sh.
+# control fields), lintian and systemd (systemd-analyze verify of the unit),
+# for tests/deb/run.sh.
 pkgs="build-essential make gcc autoconf automake libtool pkg-config pkgconf
 libglib2.0-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
 man-db groff-base util-linux ansible-core python3-minimal libpython3.11-stdlib
 dnsmasq-base busybox-static strace procps kmod
-debhelper dh-autoreconf dpkg-dev libdpkg-perl lintian"
+debhelper dh-autoreconf dpkg-dev libdpkg-perl lintian systemd"
 # --list: print every package this script can install (the VM's included),
 # one a line, and exit: tests/check-deps.sh reads the list from here.
 if [ "${1:-}" = --list ]; then

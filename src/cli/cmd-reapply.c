@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "apply/dnsmasq.h"
 #include "apply/journal.h"
 #include "apply/netlink.h"
 #include "apply/nft-watch.h"
@@ -23,8 +25,9 @@
 /*
  * vmnet reapply: applies the saved plans again (vmnet(8), SAVED PLANS), at
  * boot from vmnet.service, and with --watch whenever nftables loses
- * vmnet's tables (`nft flush ruleset`, `systemctl restart nftables`) or on
- * SIGHUP (`systemctl reload vmnet`, nftables.service reloaded).
+ * vmnet's tables (`nft flush ruleset`, `systemctl restart nftables`), a
+ * dnsmasq of a saved plan exits, or on SIGHUP (`systemctl reload vmnet`,
+ * nftables.service reloaded).
  */
 
 typedef struct {
@@ -114,6 +117,60 @@ static int reapply_all(VmnetCli *cli, const Reapply *r, const char *why)
         return worst;
 }
 
+/* A dnsmasq of a saved plan, watched through a pidfd (Linux 5.3) for its exit. */
+typedef struct {
+        int fd;
+        char *what; /* "dnsmasq of network N of plan P (pid X)" */
+} Watched;
+
+static void watched_clear(GArray *w)
+{
+        for (guint i = 0; i < w->len; i++) {
+                Watched *x = &g_array_index(w, Watched, i);
+
+                close(x->fd);
+                g_free(x->what);
+        }
+        g_array_set_size(w, 0);
+}
+
+/*
+ * The running dnsmasq instances of the saved plans, as they are now. Those
+ * watched until now that exited meanwhile (during a round, after the round
+ * had seen them running) are returned as the reason for another round;
+ * NULL when none did.
+ */
+static char *watch_dnsmasq(GArray *w, const Reapply *r)
+{
+        g_auto(GStrv) saved = r->names ? NULL : vmnet_saved_plan_list(r->o.netns);
+        char **names = r->names ? r->names : saved;
+        char *exited = NULL;
+
+        for (guint i = 0; !exited && i < w->len; i++) {
+                struct pollfd p = { g_array_index(w, Watched, i).fd, POLLIN, 0 };
+
+                if (poll(&p, 1, 0) > 0 && !VMNET_MUTANT_IS(WATCH_DEAF))
+                        exited = g_strdup(g_array_index(w, Watched, i).what);
+        }
+        watched_clear(w);
+        for (char **plan = names; *plan; plan++) {
+                g_auto(GStrv) nets = vmnet_dnsmasq_list_networks(*plan, r->o.netns);
+
+                for (char **net = nets; *net; net++) {
+                        g_autoptr(VmnetDnsmasqPaths) p = vmnet_dnsmasq_paths(*plan, r->o.netns, *net);
+                        int pid = vmnet_dnsmasq_running_pid(p);
+                        Watched x;
+
+                        if (!pid || (x.fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+                                continue;
+                        x.what = g_strdup_printf("dnsmasq of network %s of plan %s (pid %d) exited",
+                                                 *net, *plan, pid);
+                        g_array_append_val(w, x);
+                }
+        }
+        return exited;
+}
+
 /* Reads what is waiting; TRUE when vmnet's table went away. */
 static gboolean table_gone(VmnetNftWatch *w)
 {
@@ -140,6 +197,9 @@ static int watch(VmnetCli *cli, const Reapply *r)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(VmnetNftWatch) w = NULL;
+        g_autoptr(GArray) dnsmasq = g_array_new(FALSE, FALSE, sizeof(Watched));
+        g_autofree char *dnsmasq_why = NULL;
+        gint64 last_dnsmasq_round = 0;
         sigset_t set;
         int sigfd, rc;
 
@@ -159,6 +219,7 @@ static int watch(VmnetCli *cli, const Reapply *r)
         }
         rc = reapply_all(cli, r, "started");
         settle(w); /* our own changes */
+        g_free(watch_dnsmasq(dnsmasq, r));
         vmnet_systemd_notify(rc == VMNET_EXIT_FAILURE
                                      ? "READY=1\nSTATUS=a saved plan failed to apply; watching nftables"
                                      : "READY=1\nSTATUS=saved plans applied; watching nftables");
@@ -166,10 +227,14 @@ static int watch(VmnetCli *cli, const Reapply *r)
                 printf("vmnet reapply: watching nftables for the loss of table %s\n", "vmnet");
         fflush(stdout);
         for (;;) {
-                struct pollfd p[2] = { { sigfd, POLLIN, 0 }, { vmnet_nft_watch_fd(w), POLLIN, 0 } };
-                const char *why = NULL;
+                g_autofree struct pollfd *p = g_new0(struct pollfd, 2 + dnsmasq->len);
+                const char *why = dnsmasq_why; /* one exited during the last round */
 
-                if (poll(p, 2, -1) < 0) {
+                p[0] = (struct pollfd){ sigfd, POLLIN, 0 };
+                p[1] = (struct pollfd){ vmnet_nft_watch_fd(w), POLLIN, 0 };
+                for (guint i = 0; i < dnsmasq->len; i++)
+                        p[2 + i] = (struct pollfd){ g_array_index(dnsmasq, Watched, i).fd, POLLIN, 0 };
+                if (poll(p, 2 + dnsmasq->len, why ? 0 : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
@@ -181,23 +246,41 @@ static int watch(VmnetCli *cli, const Reapply *r)
                                 continue;
                         if (si.ssi_signo != SIGHUP)
                                 break;
-                        why = "reload requested (SIGHUP)";
+                        if (!why)
+                                why = "reload requested (SIGHUP)";
                 }
                 if ((p[1].revents & POLLIN) && table_gone(w)) {
                         settle(w);
-                        why = "table vmnet was deleted (nft flush ruleset, nftables restarted)";
+                        if (!why)
+                                why = "table vmnet was deleted (nft flush ruleset, nftables restarted)";
                 }
+                for (guint i = 0; !why && i < dnsmasq->len; i++)
+                        if ((p[2 + i].revents & POLLIN) && !VMNET_MUTANT_IS(WATCH_DEAF)) {
+                                g_free(dnsmasq_why);
+                                why = dnsmasq_why = g_strdup(g_array_index(dnsmasq, Watched, i).what);
+                        }
                 if (!why)
                         continue;
+                /* A dnsmasq that keeps dying is restarted every 5 s at most, not in a loop. */
+                if (dnsmasq_why && why == dnsmasq_why) {
+                        gint64 wait = last_dnsmasq_round + 5 * G_USEC_PER_SEC - g_get_monotonic_time();
+
+                        if (last_dnsmasq_round && wait > 0)
+                                g_usleep((gulong)wait);
+                        last_dnsmasq_round = g_get_monotonic_time();
+                }
                 if (!cli->quiet && !cli->json)
                         printf("vmnet reapply: %s: applying the saved plans again\n", why);
                 fflush(stdout);
                 vmnet_systemd_notify("RELOADING=1");
                 reapply_all(cli, r, why);
                 settle(w); /* our own changes */
+                g_free(dnsmasq_why);
+                dnsmasq_why = watch_dnsmasq(dnsmasq, r);
                 vmnet_systemd_notify("READY=1");
         }
         vmnet_systemd_notify("STOPPING=1");
+        watched_clear(dnsmasq);
         close(sigfd);
         return VMNET_EXIT_OK;
 }
@@ -222,7 +305,9 @@ int vmnet_cmd_reapply(VmnetCli *cli, int argc, char **argv)
                   "Wait up to SECONDS for each plan's uplink NICs to exist (default: not at all)",
                   "SECONDS" },
                 { "watch", 0, 0, G_OPTION_ARG_NONE, &r.watch,
-                  "Stay: apply again whenever nftables loses table vmnet, and on SIGHUP", NULL },
+                  "Stay: apply again whenever nftables loses table vmnet or a dnsmasq exits, and "
+                  "on SIGHUP",
+                  NULL },
                 G_OPTION_ENTRY_NULL
         };
         g_autofree char *netns = NULL;

@@ -115,7 +115,7 @@
 #define VMNET_MUTANT_SAVED_KEEP_ON_DESTROY 0 /* apply/saved-plan.c: destroy leaves the saved plan, so reapply brings it back (issue 12, point 3) */
 #endif
 #ifndef VMNET_MUTANT_WATCH_DEAF
-#define VMNET_MUTANT_WATCH_DEAF 0 /* cli/cmd-reapply.c: reapply --watch does not re-apply when table vmnet is deleted (issue 12, point 4) */
+#define VMNET_MUTANT_WATCH_DEAF 0 /* cli/cmd-reapply.c: reapply --watch does not re-apply when table vmnet is deleted or a dnsmasq exits (issue 12, point 4) */
 #endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

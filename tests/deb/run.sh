@@ -12,25 +12,30 @@
 #      entry finds it) besides the linked libraries, and this machine's
 #      installed packages satisfy it; the hook is a conffile; every
 #      Build-Depends is a package build-aux/deps.sh installs;
-#   4. `dpkg --root` installs it into a throwaway root: every file dpkg
+#   4. `dpkg --root --unpack` installs it into a throwaway root: every file dpkg
 #      lists is there, every path vmnet(8) FILES names under /usr or /etc is
 #      there, the program is /usr/sbin/vmnet, the schema and the examples are
 #      the source's, the hook runs /usr/sbin/vmnet; and the installed
-#      `vmnet --version` and `vmnet validate` of an installed example run.
+#      `vmnet --version` and `vmnet validate` of an installed example run;
+#   5. the systemd unit: installed, enabled and started by the maintainer
+#      scripts, and `systemd-analyze verify` finds nothing to say about it,
+#      alone and in a boot transaction with libvirtd, libvirt-guests and
+#      nftables (an ordering cycle would be reported there).
 # Nothing is written to the checkout or the build tree but make distdir's
 # built sources. Prints "N passed, N failed"; exits 0 only if all passed.
 #
 # Environment: top_srcdir, top_builddir (a configured build tree).
 # VMNET_DEB_FAULT=NAME breaks the copy on purpose, to see the checks fail
 # (tests/README, "Mutants"): bin (vmnet in /usr/bin, as before), no-libvirt-dep
-# (libvirt0 left out of Depends), man-adjust (vmnet-plan(5)'s tables
+# (libvirt0 left out of Depends), unit-cycle (vmnet.service also ordered
+# after libvirtd: an ordering cycle), man-adjust (vmnet-plan(5)'s tables
 # justified again: groff warns, so lintian does), no-examples (make install
 # without the example plans).
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
-for t in dpkg-buildpackage dh lintian dpkg dpkg-deb dpkg-query perl; do
+for t in dpkg-buildpackage dh lintian dpkg dpkg-deb dpkg-query perl systemd-analyze; do
         command -v "$t" >/dev/null || { echo "SKIP: needs $t (sh build-aux/deps.sh installs it)"; exit 77; }
 done
 [ -f "$top_builddir/Makefile" ] || { echo "FAIL: $top_builddir is not a configured build tree"; exit 1; }
@@ -67,6 +72,7 @@ bin) sed -i 's/^sbin_PROGRAMS = vmnet$/bin_PROGRAMS = vmnet/; s|$(sbindir)/vmnet
 no-libvirt-dep) sed -i '/^ *libvirt0 (>= [0-9.]*),$/d' "$src/debian/control" ;;
 man-adjust) sed -i '/^\.na$/d' "$src/man/vmnet-plan.5" ;;
 no-examples) sed -i '/examples\/\*\.xml/d' "$src/Makefile.am" ;;
+unit-cycle) sed -i 's/^After=network.target nftables.service$/& libvirtd.service/' "$src/systemd/vmnet.service.in" ;;
 *) echo "FAIL: unknown VMNET_DEB_FAULT '$VMNET_DEB_FAULT'"; exit 1 ;;
 esac
 [ -n "${VMNET_DEB_FAULT:-}" ] && echo "note: VMNET_DEB_FAULT=$VMNET_DEB_FAULT: the copy is broken on purpose"
@@ -144,15 +150,18 @@ root=$tmp/root
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
 : >"$root/var/lib/dpkg/status"
 # --force-depends: the root has no other package (Depends is checked above).
-if dpkg --root="$root" --force-depends --force-not-root -i "$deb" >"$tmp/dpkg.log" 2>&1; then
-        ok "dpkg --root installs it"
+# --unpack, not -i: the package has maintainer scripts now (dh_installsystemd
+# enables and starts vmnet.service), which dpkg runs chrooted into the root,
+# where there is no shell and no deb-systemd-helper; section 5 reads them.
+if dpkg --root="$root" --force-depends --force-not-root --unpack "$deb" >"$tmp/dpkg.log" 2>&1; then
+        ok "dpkg --root unpacks it"
 else
-        ko "dpkg --root installs it"
+        ko "dpkg --root unpacks it"
         sed 's/^/  | /' "$tmp/dpkg.log"
         finish
 fi
-check "dpkg: vmnet install ok installed" \
-        test "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Status}' vmnet)" = "install ok installed"
+check "dpkg: vmnet install ok unpacked" \
+        test "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Status}' vmnet)" = "install ok unpacked"
 missing=0
 while read -r f; do
         [ -e "$root$f" ] || { missing=$((missing + 1)); echo "  not in the root: $f"; }
@@ -191,6 +200,43 @@ check "the installed vmnet validates the installed quickstart.xml" \
 # does not act on exits 0 (a failing hook would make libvirt refuse a guest).
 sed "s|/usr/sbin/vmnet|$root/usr/sbin/vmnet|" "$hook" >"$tmp/hook"
 check "the installed hook runs the installed vmnet (exit 0)" sh "$tmp/hook" default started begin - </dev/null
+
+# --- 5. the systemd unit ------------------------------------------------------------------
+unit=/lib/systemd/system/vmnet.service
+check "the unit $unit is installed" test -f "$root$unit"
+check "postinst enables vmnet.service (dh_installsystemd)" \
+        grep -q "deb-systemd-helper enable 'vmnet.service'" "$tmp/control/postinst"
+check "postinst is valid sh" sh -n "$tmp/control/postinst"
+check "postinst starts it where systemd runs" grep -q "deb-systemd-invoke .*start.* 'vmnet.service'" "$tmp/control/postinst"
+check "the unit runs /usr/sbin/vmnet reapply --watch" grep -q '^ExecStart=/usr/sbin/vmnet reapply --watch ' "$root$unit"
+# systemd-analyze verify, on this machine's units (libvirtd's and nftables'
+# among them), with the unit's program pointed at the installed one; the man
+# page is checked above (verify's own check would run this machine's man).
+# verify exits 0 after a warning or an ordering cycle too: it must say nothing.
+mkdir -p "$tmp/units"
+sed "s|/usr/sbin/vmnet|$root/usr/sbin/vmnet|" "$root$unit" >"$tmp/units/vmnet.service"
+# The units it is ordered against that this machine has (libvirt-daemon-system's, nftables').
+peers=
+for u in libvirtd.service libvirt-guests.service nftables.service; do
+        [ -f "/lib/systemd/system/$u" ] && peers="$peers $u"
+done
+echo "  the boot transaction has: vmnet.service network.target$peers"
+printf '[Unit]\nDescription=a boot transaction: vmnet with what it is ordered against\nWants=vmnet.service network.target%s\n' \
+        "$peers" >"$tmp/units/vmnet-boot-check.target"
+verify() { # NAME UNIT...: systemd-analyze verify exits 0 and prints nothing
+        local name=$1
+        shift
+        if (cd "$tmp/units" && systemd-analyze verify --man=no "$@") >"$tmp/verify.out" 2>&1 &&
+                ! grep -q . "$tmp/verify.out"; then
+                ok "$name"
+        else
+                ko "$name"
+                sed 's/^/  | /' "$tmp/verify.out"
+        fi
+}
+verify "systemd-analyze verify vmnet.service: nothing to say" vmnet.service
+verify "systemd-analyze verify of a boot with${peers:- none of libvirtd, libvirt-guests, nftables}: no ordering cycle" \
+        vmnet-boot-check.target vmnet.service
 
 echo "  took $(($(date +%s) - t0))s"
 finish

@@ -4,7 +4,7 @@
 # putting a "rebooted" namespace back without the file; destroy forgetting
 # it; --confirm-within keeping it only once confirmed; `vmnet reapply
 # --watch` bringing table vmnet back after `nft flush ruleset` and on
-# SIGHUP; the journal entries of apply, rollback, destroy, confirm, watchdog
+# SIGHUP, and a killed dnsmasq; the journal entries of apply, rollback, destroy, confirm, watchdog
 # and reapply, read from a stand-in journald socket (tests/lib/dgram-sink.py).
 #
 # The whole test runs in a private mount namespace whose /run is a fresh
@@ -138,7 +138,10 @@ check "journal: the confirm entry" \
 
 # --- 4. reapply --watch: nft flush ruleset, SIGHUP ------------------------------
 ns=$(newns watch)
-check "apply" vm "$ns" apply --no-libvirt "$base"
+# base.xml with a DHCP range on lab: a dnsmasq to supervise.
+sed 's|<subnet cidr="10.77.1.0/24" gateway="10.77.1.1"/>|<subnet cidr="10.77.1.0/24" gateway="10.77.1.1"><dhcp start="10.77.1.100" end="10.77.1.150"/></subnet>|' \
+        "$base" >"$T/dhcp.xml"
+check "apply (lab with DHCP)" vm "$ns" apply --no-libvirt "$T/dhcp.xml"
 python3 "$sink" "$T/notify.sock" "$NOTIFY" raw >/dev/null &
 track_pid $!
 check "the stand-in notify socket is listening" wait_for "$BOUND" test -S "$T/notify.sock"
@@ -146,6 +149,8 @@ NOTIFY_SOCKET=$T/notify.sock "$VMNET" --netns "$ns" reapply --watch --no-libvirt
 watcher=$!
 track_pid $watcher
 ready() { grep -q 'READY=1' "$NOTIFY" 2>/dev/null; }
+# ready_n N: the watcher has said READY=1 N times (once per finished round).
+ready_n() { [ "$(grep -c 'READY=1' "$NOTIFY" 2>/dev/null)" -ge "$1" ]; }
 check "the watcher tells systemd it is ready (READY=1)" wait_for "$BOUND" ready
 : >"$J"
 nft_view() { jread '[.nftables[] | del(.. | .handle?) | select(.metainfo == null)]' ip netns exec "$1" nft -j list ruleset; }
@@ -158,6 +163,18 @@ check "journal: a reapply entry naming the deleted table" \
 ip -n "$ns" link del vt-dev
 kill -HUP "$watcher"
 check "SIGHUP: the deleted bridge vt-dev comes back" wait_for "$BOUND" has_link "$ns" vt-dev
+check "  and the round ends (the third READY=1)" wait_for "$BOUND" ready_n 3
+pidfile=$VMNET_RUN_DIR/netns-$ns/dnsmasq/t-engine/lab.pid
+conf=$VMNET_STATE_DIR/netns-$ns/dnsmasq/t-engine/lab.conf
+# serving PID: PID is a live dnsmasq of lab's configuration
+serving() { [[ $1 =~ ^[0-9]+$ ]] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qx -- "--conf-file=$conf"; }
+old_pid=$(cat "$pidfile" 2>/dev/null)
+check "lab's dnsmasq runs (pid ${old_pid:-none})" serving "$old_pid"
+kill -KILL "$old_pid"
+restarted() { local p; p=$(cat "$pidfile" 2>/dev/null) && [ "$p" != "$old_pid" ] && serving "$p"; }
+check "SIGKILL to dnsmasq: a new one serves lab's configuration" wait_for "$BOUND" restarted
+check "journal: a reapply entry naming the dnsmasq that exited" \
+        jtrue '[.[] | select(.VMNET_EVENT == "reapply" and (.MESSAGE | test("dnsmasq of network lab")))] | length >= 1' journal
 kill -TERM "$watcher"
 wait "$watcher"
 check "SIGTERM: the watcher exits 0" test $? -eq 0
