@@ -38,6 +38,16 @@ finish() {
         [ "$fail" -eq 0 ]
 }
 
+# wait_for SECS CMD...: polls CMD every 0.1 s until it succeeds; 1 after SECS.
+wait_for() {
+        local end=$((SECONDS + $1))
+        shift
+        until "$@"; do
+                ((SECONDS < end)) || return 1
+                sleep 0.1
+        done
+}
+
 # newns: a fresh namespace with loopback up and a veth standing in for the uplink.
 newns() {
         local ns=vmnet-t$$-$1

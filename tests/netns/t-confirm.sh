@@ -27,15 +27,6 @@ quiet() { "$@" >/dev/null 2>&1; }
 record() { echo "$VMNET_RUN_DIR/confirm.netns-$1"; }
 state_file() { echo "$VMNET_STATE_DIR/netns-$1/t-engine.state"; }
 field() { sed -n "s/^$2=//p" "$1" 2>/dev/null; } # field FILE KEY
-# wait_for SECS CMD...: polls CMD every 0.1 s until it succeeds; 1 after SECS.
-wait_for() {
-        local end=$((SECONDS + $1))
-        shift
-        until "$@"; do
-                ((SECONDS < end)) || return 1
-                sleep 0.1
-        done
-}
 is_pending() { grep -q '^state=pending' "$(record "$1")" 2>/dev/null; }
 # pending NS: waits until the apply was handed to the watchdog.
 pending() { wait_for "$BOUND" is_pending "$1"; }

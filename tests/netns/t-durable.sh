@@ -27,15 +27,6 @@ J=$T/journal.jsonl
 NOTIFY=$T/notify.jsonl
 sink=$top_srcdir/tests/lib/dgram-sink.py
 
-# wait_for SECS CMD...: polls CMD every 0.1 s until it succeeds; 1 after SECS.
-wait_for() {
-        local end=$((SECONDS + $1))
-        shift
-        until "$@"; do
-                ((SECONDS < end)) || return 1
-                sleep 0.1
-        done
-}
 saved() { echo "$VMNET_STATE_DIR/netns-$1/plans/t-engine.xml"; }
 journal() { jq -s . "$J"; }
 # The MESSAGE_ID of each kind of event (vmnet(8), JOURNAL).
