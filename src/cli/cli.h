@@ -25,6 +25,7 @@ typedef struct {
         gboolean json;
         gboolean quiet;
         char *netns; /* --netns before the command */
+        char *host;  /* --host: whose part of a fleet plan; NULL: this machine's hostname */
 } VmnetCli;
 
 typedef struct {
@@ -46,7 +47,9 @@ gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEn
                          int *argc, char ***argv);
 
 /*
- * Loads, finalizes and validates a plan. On any problem prints every
+ * Loads, finalizes and validates a plan; of a fleet plan, every command but
+ * validate then keeps the part of the host (--host, else the machine's
+ * hostname) and validates it again. On any problem prints every
  * diagnostic (stderr, or a JSON document on stdout with --json) and returns
  * NULL.
  */

@@ -7,6 +7,7 @@
 
 #include "apply/apply.h"
 #include "cli/cli.h"
+#include "model/fleet.h"
 #include "plan/plan.h"
 #include "util/addr.h"
 #include "util/testhook.h"
@@ -44,12 +45,15 @@ static const GOptionEntry global_entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, NULL, "Machine-readable output (one JSON document on stdout)",
           NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, NULL, "Print nothing but errors", NULL },
+        { "host", 0, 0, G_OPTION_ARG_STRING, NULL,
+          "The host whose part of a fleet plan to use (default: this machine's hostname)",
+          "NAME" },
         G_OPTION_ENTRY_NULL
 };
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: vmnet [--json] [--quiet] [--netns NAME] COMMAND [OPTIONS] [ARGS]\n"
+        fprintf(f, "Usage: vmnet [--json] [--quiet] [--netns NAME] [--host NAME] COMMAND [OPTIONS] [ARGS]\n"
                    "       vmnet --version | --help\n\n"
                    "Provision the network of a hypervisor host from a declarative plan.\n\n"
                    "Commands:\n");
@@ -59,6 +63,7 @@ static void usage(FILE *f)
                    "  --json       machine-readable output (one JSON document on stdout)\n"
                    "  -q, --quiet  print nothing but errors\n"
                    "  --netns NAME work inside the network namespace /run/netns/NAME\n"
+                   "  --host NAME  the host whose part of a fleet plan to use (default: hostname)\n"
                    "  --version    print the version and exit\n"
                    "  -h, --help   print this help and exit\n\n"
                    "PLAN may be '-' for standard input. 'vmnet COMMAND --help' describes a command.\n"
@@ -76,6 +81,7 @@ gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEn
         memcpy(globals, global_entries, sizeof(globals));
         globals[0].arg_data = &cli->json;
         globals[1].arg_data = &cli->quiet;
+        globals[2].arg_data = &cli->host;
         g_option_context_set_summary(ctx, cmd->summary);
         if (entries)
                 g_option_context_add_main_entries(ctx, entries, NULL);
@@ -176,6 +182,29 @@ gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netn
         return FALSE;
 }
 
+/* A fleet plan's part of this host, validated on its own (the host's uplink devices). */
+static gboolean select_host(VmnetCli *cli, VmnetPlan *plan, VmnetDiags *diags, GError **error)
+{
+        g_autofree char *host = g_strdup(cli->host);
+
+        if (!vmnet_plan_is_fleet(plan))
+                return TRUE;
+        if (!host) {
+                host = g_strdup(g_get_host_name());
+                /* A hostname with its domain: the plan may name the host by its short name. */
+                if (!vmnet_plan_find_host(plan, host) && strchr(host, '.'))
+                        *strchr(host, '.') = '\0';
+        }
+        if (!vmnet_plan_select_host(plan, host, error))
+                return FALSE;
+        if (!vmnet_plan_validate(plan, diags)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID,
+                            "%s: invalid plan for host '%s'", plan->file, host);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *path)
 {
         g_autoptr(VmnetDiags) diags = vmnet_diags_new();
@@ -186,6 +215,8 @@ VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *p
                 g_set_error(&error, VMNET_ERROR, VMNET_ERROR_INVALID, "%s: invalid plan", plan->file);
                 g_clear_pointer(&plan, vmnet_plan_free);
         }
+        if (plan && !g_str_equal(command, "validate") && !select_host(cli, plan, diags, &error))
+                g_clear_pointer(&plan, vmnet_plan_free);
         if (!plan) {
                 vmnet_diags_sort(diags);
                 print_failure(cli, command, diags, error);
@@ -225,6 +256,10 @@ int main(int argc, char **argv)
                         cli.netns = argv[++i];
                 } else if (g_str_has_prefix(argv[i], "--netns=")) {
                         cli.netns = argv[i] + strlen("--netns=");
+                } else if (g_str_equal(argv[i], "--host") && i + 1 < argc) {
+                        cli.host = argv[++i];
+                } else if (g_str_has_prefix(argv[i], "--host=")) {
+                        cli.host = argv[i] + strlen("--host=");
                 } else {
                         fprintf(stderr, "vmnet: unknown option '%s'\nTry 'vmnet --help'.\n", argv[i]);
                         return VMNET_EXIT_FAILURE;

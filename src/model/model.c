@@ -127,6 +127,8 @@ static void network_free(gpointer p)
         g_ptr_array_unref(n->routes);
         g_ptr_array_unref(n->portgroups);
         g_ptr_array_unref(n->forwards);
+        g_strfreev(n->hosts);
+        vmnet_vxlan_free(n->vxlan);
         g_free(n);
 }
 
@@ -145,6 +147,7 @@ static void domain_free(gpointer p)
         VmnetDomain *d = p;
 
         g_free(d->name);
+        g_free(d->host);
         g_ptr_array_unref(d->interfaces);
         g_free(d);
 }
@@ -166,6 +169,7 @@ VmnetPlan *vmnet_plan_new(const char *file)
         plan->networks = g_ptr_array_new_with_free_func(network_free);
         plan->domains = g_ptr_array_new_with_free_func(domain_free);
         plan->allows = g_ptr_array_new_with_free_func(allow_free);
+        plan->hosts = g_ptr_array_new_with_free_func(vmnet_fleet_host_free);
         return plan;
 }
 
@@ -179,6 +183,8 @@ void vmnet_plan_free(VmnetPlan *plan)
         g_ptr_array_unref(plan->networks);
         g_ptr_array_unref(plan->domains);
         g_ptr_array_unref(plan->allows);
+        g_ptr_array_unref(plan->hosts);
+        g_free(plan->host);
         g_free(plan);
 }
 

@@ -128,6 +128,21 @@ typedef struct {
         VmnetSecurity security;
 } VmnetPortgroup;
 
+/*
+ * <vxlan>: the network's segment carried between the hosts of a fleet plan
+ * (vmnet-plan(5) FLEET PLANS). The parser fills vni, port and name; the
+ * rest is the selected host's part, filled by vmnet_plan_select_host().
+ */
+typedef struct {
+        guint line;
+        guint32 vni;
+        guint16 port;     /* UDP destination port, default 4789 */
+        char *name;       /* the VXLAN link; defaults to "vx" + vni */
+        VmnetAddr local;  /* this host's underlay address */
+        char *dev;        /* this host's underlay device, NULL: none named */
+        GArray *remotes;  /* VmnetAddr: the other hosts' underlay addresses (flood list) */
+} VmnetVxlan;
+
 typedef struct {
         guint line;
         char *name;
@@ -150,6 +165,8 @@ typedef struct {
         char *nat_out;          /* egress interface for masquerade, NULL = any but vmnet's bridges */
         GPtrArray *forwards;    /* VmnetPortForward* */
         VmnetSecurity security;
+        char **hosts;           /* fleet plans: hosts="..." (NULL: every host) */
+        VmnetVxlan *vxlan;      /* NULL when none */
 } VmnetNetwork;
 
 typedef struct {
@@ -171,6 +188,7 @@ typedef struct {
         guint line;
         char *name;
         GPtrArray *interfaces; /* VmnetInterface* */
+        char *host;            /* fleet plans: the host it runs on */
 } VmnetDomain;
 
 typedef struct {
@@ -182,6 +200,22 @@ typedef struct {
         guint16 port;   /* 0 = any (only with a proto) */
 } VmnetAllow;
 
+/* <host> of a fleet plan: one hypervisor and its own part of the plan. */
+typedef struct {
+        guint line;
+        char *network;
+        char *dev;
+} VmnetHostUplink;
+
+typedef struct {
+        guint line;
+        char *name;
+        VmnetAddr underlay;  /* the VXLAN endpoint address */
+        char *underlay_dev;  /* NULL: not named */
+        guint underlay_mtu;  /* of the underlay path; 1500 when not given */
+        GPtrArray *uplinks;  /* VmnetHostUplink*: the host's own uplink devices */
+} VmnetFleetHost;
+
 typedef struct {
         char *file;  /* as given on the command line; "-" reads as "<stdin>" */
         GBytes *source; /* the text it was read from (kept by a successful apply); NULL when built */
@@ -190,6 +224,8 @@ typedef struct {
         GPtrArray *networks; /* VmnetNetwork* */
         GPtrArray *domains;  /* VmnetDomain* */
         GPtrArray *allows;   /* VmnetAllow* */
+        GPtrArray *hosts;    /* VmnetFleetHost*: empty in a single-host plan */
+        char *host;          /* the host whose part this is, after vmnet_plan_select_host() */
 } VmnetPlan;
 
 VmnetPlan *vmnet_plan_new(const char *file);
@@ -206,6 +242,12 @@ VmnetReservation *vmnet_reservation_new(void);
 VmnetRoute *vmnet_route_new(void);
 VmnetAllow *vmnet_allow_new(void);
 VmnetUplink *vmnet_uplink_new(void);
+
+VmnetVxlan *vmnet_vxlan_new(void);
+void vmnet_vxlan_free(VmnetVxlan *vx);
+VmnetFleetHost *vmnet_fleet_host_new(void);
+void vmnet_fleet_host_free(gpointer p);
+VmnetHostUplink *vmnet_host_uplink_new(void);
 
 /* Look-ups by name; NULL when absent. Borrowed pointers. */
 VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name);

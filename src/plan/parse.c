@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/fleet.h"
 #include "plan/plan.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"
@@ -487,6 +488,69 @@ static void conv_subnet(Loader *l, xmlNode *n, VmnetNetwork *net, const char *wh
         }
 }
 
+/* --- fleet plans: <host>, hosts= and <vxlan> of a network, host= of a domain --- */
+
+static void conv_host(Loader *l, xmlNode *n, VmnetPlan *plan)
+{
+        VmnetFleetHost *h = vmnet_fleet_host_new();
+        g_autofree char *what = NULL;
+        gboolean has;
+        guint64 u;
+
+        g_ptr_array_add(plan->hosts, h);
+        h->line = line_of(n);
+        h->name = req(l, n, "host", "name");
+        what = g_strdup_printf("host '%s'", h->name ? h->name : "?");
+        conv_addr(l, n, what, "underlay", &h->underlay, &has);
+        h->underlay_dev = attr(n, "underlay-dev");
+        if (conv_uint(l, n, what, "underlay-mtu", 68, 65535, &u))
+                h->underlay_mtu = (guint)u;
+        FOREACH_CHILD(c, n, "uplink-dev")
+        {
+                VmnetHostUplink *hu = vmnet_host_uplink_new();
+
+                hu->line = line_of(c);
+                hu->network = req(l, c, what, "network");
+                hu->dev = req(l, c, what, "dev");
+                g_ptr_array_add(h->uplinks, hu);
+        }
+}
+
+static void conv_fleet_network(Loader *l, xmlNode *n, VmnetNetwork *net, const char *what)
+{
+        g_autofree char *hosts = attr(n, "hosts");
+        guint64 u;
+
+        if (hosts) {
+                g_auto(GStrv) parts = g_strsplit_set(hosts, " \t\r\n", -1);
+                GPtrArray *names = g_ptr_array_new();
+
+                for (guint i = 0; parts[i]; i++)
+                        if (*parts[i]) /* spaces in a row */
+                                g_ptr_array_add(names, g_strdup(parts[i]));
+                g_ptr_array_add(names, NULL);
+                net->hosts = (char **)g_ptr_array_free(names, FALSE);
+        }
+        FOREACH_CHILD(c, n, "vxlan")
+        {
+                VmnetVxlan *vx;
+
+                if (net->vxlan) /* the schema allows one; keep the first */
+                        continue;
+                vx = vmnet_vxlan_new();
+                vx->line = line_of(c);
+                g_free(req(l, c, what, "vni"));
+                if (conv_uint(l, c, what, "vni", 1, 16777215, &u))
+                        vx->vni = (guint32)u;
+                if (conv_uint(l, c, what, "port", 1, 65535, &u))
+                        vx->port = (guint16)u;
+                vx->name = attr(c, "name");
+                if (!vx->name)
+                        vx->name = g_strdup_printf("vx%u", vx->vni);
+                net->vxlan = vx;
+        }
+}
+
 static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
 {
         VmnetNetwork *net = vmnet_network_new();
@@ -531,6 +595,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 up->migrate_addresses = conv_bool(l, c, what, "migrate-addresses") == 1;
                 net->uplink = up;
         }
+        conv_fleet_network(l, n, net, what);
         FOREACH_CHILD(c, n, "subnet")
         conv_subnet(l, c, net, what);
         FOREACH_CHILD(c, n, "route")
@@ -600,6 +665,7 @@ static void conv_domain(Loader *l, xmlNode *n, VmnetPlan *plan)
         dom->name = req(l, n, "domain", "name");
         if (!dom->name)
                 dom->name = g_strdup("?");
+        dom->host = attr(n, "host");
 
         FOREACH_CHILD(c, n, "interface")
         {
@@ -668,6 +734,8 @@ static VmnetPlan *convert(Loader *l, xmlDoc *doc)
                         conv_domain(l, c, plan);
                 else if (is_el(c, "policy"))
                         conv_policy(l, c, plan);
+                else if (is_el(c, "host"))
+                        conv_host(l, c, plan);
         }
         vmnet_plan_finalize(plan);
         return g_steal_pointer(&plan);

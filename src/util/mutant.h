@@ -117,5 +117,11 @@
 #ifndef VMNET_MUTANT_WATCH_DEAF
 #define VMNET_MUTANT_WATCH_DEAF 0 /* cli/cmd-reapply.c: reapply --watch does not re-apply when table vmnet is deleted or a dnsmasq exits (issue 12, point 4) */
 #endif
+#ifndef VMNET_MUTANT_VXLAN_VNI
+#define VMNET_MUTANT_VXLAN_VNI 0 /* apply/netlink.c: a VXLAN link is created with VNI + 1 */
+#endif
+#ifndef VMNET_MUTANT_NO_FDB
+#define VMNET_MUTANT_NO_FDB 0 /* model/fleet.c: the last host of a segment is left out of the others' flood lists */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Fleet plans (vmnet-plan(5) FLEET PLANS): one plan for several hosts,
+ * each applying its own part. Pure: no I/O.
+ */
+
+#include "model/model.h"
+#include "util/error.h"
+
+/* VXLAN's cost on the underlay: outer IPv4/IPv6 + UDP + VXLAN + inner Ethernet header. */
+#define VMNET_VXLAN_OVERHEAD_V4 50
+#define VMNET_VXLAN_OVERHEAD_V6 70
+#define VMNET_VXLAN_DEFAULT_PORT 4789
+
+/* Whether the plan describes a fleet (has <host> elements). */
+gboolean vmnet_plan_is_fleet(const VmnetPlan *plan);
+/* Borrowed; NULL when absent. */
+VmnetFleetHost *vmnet_plan_find_host(const VmnetPlan *plan, const char *name);
+/* Whether net exists on host (hosts= names it, or is absent). */
+gboolean vmnet_network_on_host(const VmnetNetwork *net, const char *host);
+/* The bytes VXLAN adds on an underlay of that family (AF_INET / AF_INET6). */
+guint vmnet_vxlan_overhead(int family);
+
+/*
+ * Turns a validated fleet plan into the part of host: drops the networks
+ * not on it (and the domains and policy lines of other hosts), gives each
+ * uplink the host's own device, and fills each VXLAN segment's local
+ * address, underlay device and flood list (the other hosts of the network,
+ * in plan order). A plan without hosts is left as it is. Fails with
+ * VMNET_ERROR_NOT_FOUND, naming the plan's hosts, when host is not one.
+ */
+gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **error);
