@@ -46,6 +46,7 @@ struct nl_sock *vmnet_action_ctx_nl(VmnetApplyCtx *ctx, GError **error);
 typedef enum {
         VMNET_LINK_KIND_BRIDGE,
         VMNET_LINK_KIND_VLAN,
+        VMNET_LINK_KIND_VXLAN,
 } VmnetLinkKind;
 
 const char *vmnet_link_kind_to_string(VmnetLinkKind kind);
@@ -64,8 +65,13 @@ typedef struct {
         int vlan_filtering; /* bridge; -1 = kernel default */
         int default_pvid;   /* bridge with vlan filtering: VLAN of a new port, 0 = none;
                              * -1 = kernel default (1) */
-        char *parent;       /* vlan */
+        char *parent;       /* vlan; vxlan: the underlay device, NULL = none */
         guint vlan_id;      /* vlan */
+        guint32 vni;        /* vxlan */
+        guint16 port;       /* vxlan: UDP destination port */
+        VmnetAddr local;    /* vxlan: local underlay address, family 0 = none */
+        GArray *fdb;        /* vxlan: VmnetAddr, the flood list (all-zeros FDB entries),
+                             * restored after creation */
         char *master;       /* NULL = none */
         /* Restored after creation when undoing a delete: */
         GArray *addrs;      /* VmnetAddrSpec */
@@ -131,6 +137,20 @@ typedef struct {
 
 VmnetAction *vmnet_action_bridge_vlan(const char *port, const char *bridge, guint vid,
                                       guint16 flags, gboolean add, VmnetImpact impact);
+
+/* --- VXLAN flood lists (fdb.c) ------------------------------------------------ */
+
+/* An all-zeros FDB entry of a VXLAN link: broadcast and unknown unicast go to dst. */
+typedef struct {
+        char *link;
+        VmnetAddr dst;
+} VmnetFdbSpec;
+
+extern const VmnetActionType vmnet_action_type_fdb_add;
+extern const VmnetActionType vmnet_action_type_fdb_del;
+
+VmnetAction *vmnet_action_fdb(const char *link, const VmnetAddr *dst, gboolean add,
+                              VmnetImpact impact);
 
 /* --- addresses (addr.c) ------------------------------------------------------ */
 

@@ -9,7 +9,8 @@
 
 const char *vmnet_link_kind_to_string(VmnetLinkKind kind)
 {
-        return kind == VMNET_LINK_KIND_VLAN ? "vlan" : "bridge";
+        return kind == VMNET_LINK_KIND_VLAN ? "vlan" : kind == VMNET_LINK_KIND_VXLAN ? "vxlan" :
+                                                                               "bridge";
 }
 
 char *vmnet_action_tag_impact(const VmnetAction *a, char *text)
@@ -49,6 +50,7 @@ VmnetLinkSpec *vmnet_link_spec_new(VmnetLinkKind kind, const char *name)
         s->addrs = g_array_new(FALSE, TRUE, sizeof(VmnetAddrSpec));
         s->routes = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_route_spec_free);
         s->ports = g_ptr_array_new_with_free_func(g_free);
+        s->fdb = g_array_new(FALSE, TRUE, sizeof(VmnetAddr));
         return s;
 }
 
@@ -67,6 +69,10 @@ VmnetLinkSpec *vmnet_link_spec_copy(const VmnetLinkSpec *src)
         s->default_pvid = src->default_pvid;
         s->parent = g_strdup(src->parent);
         s->vlan_id = src->vlan_id;
+        s->vni = src->vni;
+        s->port = src->port;
+        s->local = src->local;
+        g_array_append_vals(s->fdb, src->fdb->data, src->fdb->len);
         s->master = g_strdup(src->master);
         g_array_append_vals(s->addrs, src->addrs->data, src->addrs->len);
         for (guint i = 0; i < src->routes->len; i++)
@@ -88,6 +94,7 @@ void vmnet_link_spec_free(VmnetLinkSpec *s)
         g_array_unref(s->addrs);
         g_ptr_array_unref(s->routes);
         g_ptr_array_unref(s->ports);
+        g_array_unref(s->fdb);
         g_free(s);
 }
 
@@ -98,6 +105,26 @@ static char *spec_summary(const VmnetLinkSpec *s)
 
         if (s->kind == VMNET_LINK_KIND_VLAN)
                 g_ptr_array_add(parts, g_strdup_printf("id %u on %s", s->vlan_id, s->parent));
+        if (s->kind == VMNET_LINK_KIND_VXLAN) {
+                g_autofree char *local = s->local.family ? vmnet_addr_to_string(&s->local) : NULL;
+
+                g_ptr_array_add(parts, g_strdup_printf("vni %u, port %u%s%s%s%s", s->vni,
+                                                       s->port, local ? ", local " : "",
+                                                       local ? local : "",
+                                                       s->parent ? ", underlay " : "",
+                                                       s->parent ? s->parent : ""));
+        }
+        if (s->fdb->len) {
+                g_autoptr(GPtrArray) dsts = g_ptr_array_new_with_free_func(g_free);
+                g_autofree char *dst_list = NULL;
+
+                for (guint i = 0; i < s->fdb->len; i++)
+                        g_ptr_array_add(dsts, vmnet_addr_to_string(&g_array_index(s->fdb,
+                                                                                  VmnetAddr, i)));
+                g_ptr_array_add(dsts, NULL);
+                dst_list = g_strjoinv(" ", (char **)dsts->pdata);
+                g_ptr_array_add(parts, g_strdup_printf("flood to %s", joined));
+        }
         if (s->mtu)
                 g_ptr_array_add(parts, g_strdup_printf("mtu %u", s->mtu));
         if (s->has_mac) {
@@ -207,6 +234,10 @@ static gboolean create_rest(struct nl_sock *sk, const VmnetLinkSpec *s, GError *
                 if (!vmnet_nl_route(sk, VMNET_NL_ROUTE_ADD, &nr, error))
                         return FALSE;
         }
+        for (guint i = 0; i < s->fdb->len; i++)
+                if (!vmnet_nl_fdb_flood(sk, s->name, &g_array_index(s->fdb, VmnetAddr, i), TRUE,
+                                        error))
+                        return FALSE;
         return TRUE;
 }
 
@@ -224,6 +255,10 @@ static gboolean create_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError 
                                         .default_pvid = (guint)MAX(s->default_pvid, 0) };
 
                 if (!vmnet_nl_bridge_create(sk, s->name, &o, s->has_mac ? &s->mac : NULL, error))
+                        return FALSE;
+        } else if (s->kind == VMNET_LINK_KIND_VXLAN) {
+                if (!vmnet_nl_vxlan_create(sk, s->name, s->vni, s->port, &s->local, s->parent,
+                                           error))
                         return FALSE;
         } else if (!vmnet_nl_vlan_create(sk, s->name, s->parent, s->vlan_id, error)) {
                 return FALSE;
@@ -244,6 +279,7 @@ static VmnetAction *create_invert(const VmnetAction *a)
         g_array_set_size(s->addrs, 0);
         g_ptr_array_set_size(s->routes, 0);
         g_ptr_array_set_size(s->ports, 0);
+        g_array_set_size(s->fdb, 0);
         return vmnet_action_link_delete(s, a->impact);
 }
 

@@ -17,6 +17,8 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/vlan.h>
+#include <netlink/route/link/vxlan.h>
+#include <linux/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 
@@ -327,6 +329,62 @@ gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *
         if (ret < 0 && rec.errnum == EOPNOTSUPP && !rec.ext[0])
                 g_strlcpy(rec.ext, "is the 8021q module available?", sizeof(rec.ext));
         return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
+static struct nl_addr *nl_addr_from(const VmnetAddr *a, guint prefixlen);
+
+gboolean vmnet_nl_vxlan_create(struct nl_sock *sk, const char *name, guint32 vni, guint16 port,
+                               const VmnetAddr *local, const char *dev, GError **error)
+{
+        g_autoptr(VmnetRtnlLink) link = rtnl_link_vxlan_alloc();
+        g_autoptr(VmnetNlAddr) la = local && local->family ? nl_addr_from(local, 0) : NULL;
+        g_autofree char *what = g_strdup_printf("creating vxlan %s (vni %u, port %u%s%s)", name,
+                                                vni, port, dev ? ", underlay " : "",
+                                                dev ? dev : "");
+        NlErrRec rec;
+        int dev_index = 0;
+        int ret;
+
+        if (dev && !get_ifindex(sk, dev, &dev_index, error, what))
+                return FALSE;
+        rtnl_link_set_name(link, name);
+        rtnl_link_vxlan_set_id(link, vni + VMNET_MUTANT_IS(VXLAN_VNI));
+        rtnl_link_vxlan_set_port(link, port);
+        if (la)
+                rtnl_link_vxlan_set_local(link, la);
+        if (dev_index)
+                rtnl_link_vxlan_set_link(link, (uint32_t)dev_index);
+        capture_begin(sk, &rec);
+        ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+        if (ret < 0 && rec.errnum == EOPNOTSUPP && !rec.ext[0])
+                g_strlcpy(rec.ext, "is the vxlan module available?", sizeof(rec.ext));
+        return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
+gboolean vmnet_nl_fdb_flood(struct nl_sock *sk, const char *link, const VmnetAddr *dst,
+                            gboolean add, GError **error)
+{
+        static const guint8 zero[ETH_ALEN];
+        g_autofree char *d = vmnet_addr_to_string(dst);
+        g_autofree char *what = g_strdup_printf(add ? "adding flood entry dst %s to %s" :
+                                                      "removing flood entry dst %s from %s",
+                                                d, link);
+        struct ndmsg ndm = { .ndm_family = AF_BRIDGE, .ndm_flags = NTF_SELF,
+                             .ndm_state = NUD_PERMANENT | NUD_NOARP };
+        struct nl_msg *msg;
+        int ifindex = 0;
+
+        if (!get_ifindex(sk, link, &ifindex, error, what))
+                return FALSE;
+        ndm.ndm_ifindex = ifindex;
+        /* NLM_F_APPEND: another remote for the all-zeros address, as `bridge fdb append`. */
+        msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+                                 add ? NLM_F_CREATE | NLM_F_APPEND : 0);
+        if (msg && (nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 ||
+                    nla_put(msg, NDA_LLADDR, ETH_ALEN, zero) < 0 ||
+                    nla_put(msg, NDA_DST, (int)vmnet_addr_len(dst), dst->bytes) < 0))
+                g_clear_pointer(&msg, nlmsg_free);
+        return send_msg(sk, msg, NULL, error, what);
 }
 
 gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error)

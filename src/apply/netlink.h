@@ -55,6 +55,20 @@ gboolean vmnet_nl_bridge_change(struct nl_sock *sk, const char *name,
 /* An 802.1Q link on parent (protocol 802.1Q). */
 gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *parent,
                               guint vid, GError **error);
+/*
+ * A VXLAN link: vni, UDP destination port, local underlay address (NULL or
+ * family 0: none) and underlay device (NULL: none); learning as the kernel's
+ * default (on).
+ */
+gboolean vmnet_nl_vxlan_create(struct nl_sock *sk, const char *name, guint32 vni, guint16 port,
+                               const VmnetAddr *local, const char *dev, GError **error);
+/*
+ * Head-end replication: the all-zeros FDB entry of a VXLAN link that sends
+ * broadcast, unknown unicast and multicast to dst (NTF_SELF, permanent), one
+ * per remote, added with NLM_F_APPEND as `bridge fdb append` does.
+ */
+gboolean vmnet_nl_fdb_flood(struct nl_sock *sk, const char *link, const VmnetAddr *dst,
+                            gboolean add, GError **error);
 gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error);
 
 /* Changes to one link; what is unset is left alone. */

@@ -286,15 +286,20 @@ typedef struct {
         int vlan_filtering;
         int default_pvid; /* 0 on a VLAN-aware bridge: a new port joins no VLAN; -1: unmanaged */
         gboolean adopt;
-        char *parent;
+        char *parent;     /* vlan; vxlan: the underlay device (NULL: none) */
         guint vlan_id;
+        guint32 vni;      /* vxlan */
+        guint16 port;     /* vxlan */
+        VmnetAddr local;  /* vxlan */
+        GArray *fdb;      /* vxlan: VmnetAddr, the flood list */
 } DesiredLink;
 
 typedef struct {
         char *name;
         char *bridge;
         const VmnetNetwork *net;
-        gboolean owned;   /* a vmnet vlan; else the uplink device itself (foreign) */
+        guint line;       /* of <uplink> or <vxlan>: for messages */
+        gboolean owned;   /* a vmnet vlan or vxlan; else the uplink device itself (foreign) */
         gboolean migrate;
         GArray *vids;     /* guint: tagged VIDs of a VLAN-aware trunk */
 } DesiredPort;
@@ -312,6 +317,7 @@ enum {
         T_ROUTES,
         T_ADDRS,
         T_BVLANS,
+        T_FDB,
         T_UNMIGRATE,
         T_RELEASE,
         T_DEL_VLANS,
@@ -322,7 +328,9 @@ enum {
         S_LINK_SYSCTL,
         S_FOREIGN_MTU,
         S_VLANS,
+        S_VXLANS,
         S_PORTS,
+        S_FDB,
         S_ADDRS,
         S_ROUTES,
         S_SYSCTL,
@@ -337,6 +345,7 @@ typedef struct {
         VmnetDiags *warnings;
         GPtrArray *bridges; /* DesiredLink* */
         GPtrArray *vlans;   /* DesiredLink* */
+        GPtrArray *vxlans;  /* DesiredLink* */
         GPtrArray *ports;   /* DesiredPort* */
         GPtrArray *addrs;   /* DesiredAddr* */
         GPtrArray *routes;  /* VmnetRouteSpec* */
@@ -364,6 +373,8 @@ static void desired_link_free(gpointer p)
 
         g_free(l->name);
         g_free(l->parent);
+        if (l->fdb)
+                g_array_unref(l->fdb);
         g_free(l);
 }
 
@@ -396,6 +407,7 @@ static void diff_init(Diff *d, const char *file, const char *plan_name, const Vm
         d->warnings = warnings;
         d->bridges = g_ptr_array_new_with_free_func(desired_link_free);
         d->vlans = g_ptr_array_new_with_free_func(desired_link_free);
+        d->vxlans = g_ptr_array_new_with_free_func(desired_link_free);
         d->ports = g_ptr_array_new_with_free_func(desired_port_free);
         d->addrs = g_ptr_array_new_with_free_func(desired_addr_free);
         d->routes = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_route_spec_free);
@@ -430,6 +442,7 @@ static void diff_clear(Diff *d)
         g_hash_table_unref(d->pvid_dropped);
         g_ptr_array_unref(d->bridges);
         g_ptr_array_unref(d->vlans);
+        g_ptr_array_unref(d->vxlans);
         g_ptr_array_unref(d->ports);
         g_ptr_array_unref(d->addrs);
         g_ptr_array_unref(d->routes);
@@ -487,6 +500,27 @@ static GPtrArray *link_addrs(Diff *d, const char *link)
         return a;
 }
 
+/* The network's VXLAN segment: a link of its own, a port of the network's bridge. */
+static void want_vxlan(Diff *d, const VmnetNetwork *net)
+{
+        const VmnetVxlan *vx = net->vxlan;
+        DesiredLink *v = g_new0(DesiredLink, 1);
+
+        v->kind = VMNET_LINK_KIND_VXLAN;
+        v->name = g_strdup(vx->name);
+        v->net = net;
+        v->mtu = net->mtu;
+        v->stp = v->forward_delay = v->vlan_filtering = v->default_pvid = -1;
+        v->parent = g_strdup(vx->dev);
+        v->vni = vx->vni;
+        v->port = vx->port;
+        v->local = vx->local;
+        v->fdb = g_array_copy(vx->remotes);
+        g_ptr_array_add(d->vxlans, v);
+        g_hash_table_insert(d->desired, v->name, v);
+        want_port(d, vx->name, net->bridge, net, TRUE)->line = vx->line;
+}
+
 static void build_desired(Diff *d, const VmnetPlan *plan)
 {
         for (guint i = 0; i < plan->networks->len; i++) {
@@ -536,12 +570,14 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         v->vlan_id = u->vlan;
                         g_ptr_array_add(d->vlans, v);
                         g_hash_table_insert(d->desired, v->name, v);
-                        want_port(d, u->ifname, net->bridge, net, TRUE);
+                        want_port(d, u->ifname, net->bridge, net, TRUE)->line = u->line;
                         /* The kernel caps a VLAN's MTU at its parent's. */
                         if (net->mtu)
                                 want_foreign_mtu(d, u->dev, net->mtu);
                 } else if (u) {
                         DesiredPort *p = want_port(d, u->dev, net->bridge, net, FALSE);
+
+                        p->line = u->line;
 
                         p->migrate |= u->migrate_addresses;
                         if (net->vlan_aware && u->vlan)
@@ -557,6 +593,8 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                                 want_foreign_mtu(d, u->dev, net->mtu);
                 }
 
+                if (net->vxlan)
+                        want_vxlan(d, net);
                 if (vmnet_mode_has_host_address(net->mode)) {
                         for (guint j = 0; j < net->subnets->len; j++) {
                                 const VmnetSubnet *s = g_ptr_array_index(net->subnets, j);
@@ -606,7 +644,8 @@ static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
         if (l->alias)
                 return g_str_equal(l->alias, d->alias);
         return d->rec && d->rec->interrupted && g_hash_table_contains(d->rec->interrupted, l->name) &&
-               (g_strcmp0(l->kind, "bridge") == 0 || g_strcmp0(l->kind, "vlan") == 0);
+               (g_strcmp0(l->kind, "bridge") == 0 || g_strcmp0(l->kind, "vlan") == 0 ||
+                g_strcmp0(l->kind, "vxlan") == 0);
 }
 
 /* The observed link, unless this run deletes it first. */
@@ -765,9 +804,9 @@ static const VmnetMigrateSpec *pending_from(const Diff *d, const char *link)
 /* The link as it is now, as a spec to delete it with (and re-create it from, on undo). */
 static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
 {
-        VmnetLinkSpec *s = vmnet_link_spec_new(g_strcmp0(l->kind, "vlan") == 0 ?
-                                                       VMNET_LINK_KIND_VLAN :
-                                                       VMNET_LINK_KIND_BRIDGE,
+        VmnetLinkSpec *s = vmnet_link_spec_new(g_strcmp0(l->kind, "vlan") == 0  ? VMNET_LINK_KIND_VLAN :
+                                               g_strcmp0(l->kind, "vxlan") == 0 ? VMNET_LINK_KIND_VXLAN :
+                                                                                   VMNET_LINK_KIND_BRIDGE,
                                                l->name);
         const VmnetMigrateSpec *moving = pending_from(d, l->name);
 
@@ -781,6 +820,13 @@ static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
                 s->forward_delay = l->forward_delay;
                 s->vlan_filtering = l->vlan_filtering == 1 ? 1 : -1;
                 s->default_pvid = l->vlan_filtering == 1 ? l->vlan_default_pvid : -1;
+        } else if (s->kind == VMNET_LINK_KIND_VXLAN) {
+                s->parent = g_strdup(l->vxlan_link_name);
+                s->vni = l->vxlan_id;
+                s->port = l->vxlan_port;
+                s->local = l->vxlan_local;
+                if (l->fdb_flood)
+                        g_array_append_vals(s->fdb, l->fdb_flood->data, l->fdb_flood->len);
         } else {
                 s->parent = g_strdup(l->link_name);
                 s->vlan_id = l->vlan_id;
@@ -825,6 +871,11 @@ static VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
         s->default_pvid = dl->default_pvid;
         s->parent = g_strdup(dl->parent);
         s->vlan_id = dl->vlan_id;
+        s->vni = dl->vni;
+        s->port = dl->port;
+        s->local = dl->local;
+        if (dl->fdb)
+                g_array_append_vals(s->fdb, dl->fdb->data, dl->fdb->len);
         return s;
 }
 
@@ -995,9 +1046,30 @@ static gboolean check_names(Diff *d, GError **error)
                         return FALSE;
                 }
         }
+        for (guint i = 0; i < d->vxlans->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
+                g_autofree char *w = where(d, dl->net, dl->net->vxlan->line);
+
+                if (dl->parent && !vmnet_host_find_link(d->host, dl->parent)) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                                    "%s: underlay device '%s' does not exist", w, dl->parent);
+                        return FALSE;
+                }
+                if (l && !is_owned(d, l)) {
+                        g_autofree char *owner = owner_of(l);
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                    "%s: vxlan link name '%s' is taken by an existing %s that "
+                                    "this plan does not manage (%s); remove it, or give <vxlan> "
+                                    "another name=",
+                                    w, dl->name, l->kind ? l->kind : "network device", owner);
+                        return FALSE;
+                }
+        }
         for (guint i = 0; i < d->ports->len; i++) {
                 const DesiredPort *p = g_ptr_array_index(d->ports, i);
-                g_autofree char *w = where(d, p->net, p->net->uplink->line);
+                g_autofree char *w = where(d, p->net, p->line);
 
                 if (!p->owned && !vmnet_host_find_link(d->host, p->name)) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
@@ -1177,7 +1249,8 @@ static void teardown_links(Diff *d)
                 if (!is_owned(d, l) || g_hash_table_contains(d->desired, l->name) ||
                     g_hash_table_contains(d->port_by_name, l->name) || recorded_adopted(d->rec, l->name))
                         continue;
-                if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0) {
+                if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0 &&
+                    g_strcmp0(l->kind, "vxlan") != 0) {
                         if (d->warnings)
                                 vmnet_diags_add(d->warnings, d->file, 0,
                                                 "link '%s' carries vmnet's alias \"%s\" but is a "
@@ -1195,7 +1268,7 @@ static void teardown_links(Diff *d)
                 if (!g_hash_table_contains(d->deleted, l->name))
                         continue;
                 s = observed_spec(d, l);
-                emit(d, s->kind == VMNET_LINK_KIND_VLAN ? T_DEL_VLANS : T_DEL_LINKS,
+                emit(d, s->kind != VMNET_LINK_KIND_BRIDGE ? T_DEL_VLANS : T_DEL_LINKS,
                      vmnet_action_link_delete(s, s->ports->len ? VMNET_IMPACT_DISRUPTIVE :
                                                                  VMNET_IMPACT_SAFE));
         }
@@ -1444,6 +1517,80 @@ static void setup_vlans(Diff *d)
         }
 }
 
+/* --- VXLAN segments ----------------------------------------------------------------- */
+
+static gboolean addr_in(const GArray *list, const VmnetAddr *a)
+{
+        for (guint i = 0; list && i < list->len; i++)
+                if (vmnet_addr_equal(&g_array_index(list, VmnetAddr, i), a))
+                        return TRUE;
+        return FALSE;
+}
+
+/* The kernel cannot change a VXLAN's VNI, port, local address or underlay in place. */
+static gboolean vxlan_same(const DesiredLink *dl, const VmnetHostLink *l)
+{
+        return g_strcmp0(l->kind, "vxlan") == 0 && l->vxlan_id == dl->vni &&
+               l->vxlan_port == dl->port && g_strcmp0(l->vxlan_link_name, dl->parent) == 0 &&
+               (dl->local.family ? vmnet_addr_equal(&l->vxlan_local, &dl->local) :
+                                   !l->vxlan_local.family);
+}
+
+/*
+ * Flood entries of an owned VXLAN link the plan no longer has (a host
+ * removed from the fleet or from the network): only those go, the link and
+ * the other entries stay.
+ */
+static void teardown_fdb(Diff *d)
+{
+        for (guint i = 0; i < d->vxlans->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
+
+                if (!l || !is_owned(d, l) || !vxlan_same(dl, l) || !l->fdb_flood)
+                        continue;
+                for (guint j = 0; j < l->fdb_flood->len; j++) {
+                        const VmnetAddr *a = &g_array_index(l->fdb_flood, VmnetAddr, j);
+
+                        if (!addr_in(dl->fdb, a))
+                                emit(d, T_FDB, vmnet_action_fdb(l->name, a, FALSE,
+                                                                VMNET_IMPACT_SAFE));
+                }
+        }
+}
+
+static void setup_vxlans(Diff *d)
+{
+        for (guint i = 0; i < d->vxlans->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
+                const VmnetHostLink *l = live(d, dl->name);
+
+                if (!l) {
+                        emit(d, S_VXLANS, vmnet_action_link_create(desired_spec(d, dl),
+                                                                   VMNET_IMPACT_SAFE));
+                        continue;
+                }
+                if (!vxlan_same(dl, l)) {
+                        recreate(d, S_VXLANS, l, desired_spec(d, dl));
+                        continue;
+                }
+                mark_owned(d, S_VXLANS, l);
+                if (dl->mtu && dl->mtu != l->mtu)
+                        set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
+                                VMNET_IMPACT_SAFE);
+                if (!l->up)
+                        set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                                VMNET_IMPACT_SAFE);
+                for (guint j = 0; j < dl->fdb->len; j++) {
+                        const VmnetAddr *a = &g_array_index(dl->fdb, VmnetAddr, j);
+
+                        if (!addr_in(l->fdb_flood, a))
+                                emit(d, S_FDB, vmnet_action_fdb(l->name, a, TRUE,
+                                                                VMNET_IMPACT_SAFE));
+                }
+        }
+}
+
 static char *describe_l3(const GArray *addrs, const GPtrArray *routes)
 {
         g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
@@ -1510,7 +1657,7 @@ static gboolean setup_ports(Diff *d, GError **error)
                 const char *cur = NULL;
                 gboolean enslave;
                 g_autoptr(VmnetMigrateSpec) l3 = NULL;
-                g_autofree char *w = where(d, p->net, p->net->uplink->line);
+                g_autofree char *w = where(d, p->net, p->line);
 
                 if (!p->owned && !l)
                         continue; /* check_names() made sure it exists */
@@ -1748,6 +1895,7 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
         teardown_link_sysctls(d);
         teardown_l3(d);
         teardown_bridge_vlans(d);
+        teardown_fdb(d);
         teardown_migrations(d);
         teardown_releases(d);
         teardown_links(d);
@@ -1757,6 +1905,7 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
         setup_link_sysctls(d);
         setup_foreign_mtu(d);
         setup_vlans(d);
+        setup_vxlans(d);
         if (!setup_ports(d, error))
                 return FALSE;
         setup_l3(d);

@@ -8,6 +8,7 @@
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -41,6 +42,9 @@ static void link_free(gpointer p)
         g_ptr_array_unref(l->routes);
         if (l->bridge_vlans)
                 g_array_unref(l->bridge_vlans);
+        if (l->fdb_flood)
+                g_array_unref(l->fdb_flood);
+        g_free(l->vxlan_link_name);
         g_free(l);
 }
 
@@ -105,6 +109,13 @@ void vmnet_host_link_add_addr(VmnetHostLink *link, const VmnetAddr *addr, guint 
         g_array_append_val(link->addrs, a);
 }
 
+void vmnet_host_link_add_flood(VmnetHostLink *link, const VmnetAddr *dst)
+{
+        if (!link->fdb_flood)
+                link->fdb_flood = g_array_new(FALSE, TRUE, sizeof(VmnetAddr));
+        g_array_append_val(link->fdb_flood, *dst);
+}
+
 VmnetHostRoute *vmnet_host_add_route(VmnetHost *host, const VmnetPrefix *dst,
                                      const VmnetAddr *gateway, int oif)
 {
@@ -157,6 +168,8 @@ void vmnet_host_resolve(VmnetHost *host)
                 l->master_name = name_of(host, l->master);
                 g_free(l->link_name);
                 l->link_name = name_of(host, l->link);
+                g_free(l->vxlan_link_name);
+                l->vxlan_link_name = name_of(host, l->vxlan_link);
                 g_ptr_array_set_size(l->routes, 0);
         }
         for (guint i = 0; i < host->routes->len; i++) {
@@ -440,6 +453,23 @@ static void parse_vlan_data(VmnetHostLink *l, struct nlattr *data)
                 l->vlan_protocol = ntohs(v);
 }
 
+static void parse_vxlan_data(VmnetHostLink *l, struct nlattr *data)
+{
+        struct nlattr *tb[IFLA_VXLAN_MAX + 1];
+        guint32 v;
+        guint16 port;
+
+        nested_parse(tb, IFLA_VXLAN_MAX, data);
+        if (attr_u32(tb[IFLA_VXLAN_ID], &v))
+                l->vxlan_id = v;
+        if (attr_u16(tb[IFLA_VXLAN_PORT], &port))
+                l->vxlan_port = ntohs(port);
+        if (attr_u32(tb[IFLA_VXLAN_LINK], &v))
+                l->vxlan_link = (int)v;
+        if (!attr_addr(tb[IFLA_VXLAN_LOCAL], AF_INET, &l->vxlan_local))
+                attr_addr(tb[IFLA_VXLAN_LOCAL6], AF_INET6, &l->vxlan_local);
+}
+
 char *vmnet_link_sysctl_key(const char *family, const char *ifname, const char *knob)
 {
         g_autofree char *name = g_strdup(ifname);
@@ -540,6 +570,8 @@ static void link_cb(struct nlmsghdr *nlh, void *arg)
                                 parse_bridge_data(l, li[IFLA_INFO_DATA]);
                         else if (li[IFLA_INFO_DATA] && g_str_equal(l->kind, "vlan"))
                                 parse_vlan_data(l, li[IFLA_INFO_DATA]);
+                        else if (li[IFLA_INFO_DATA] && g_str_equal(l->kind, "vxlan"))
+                                parse_vxlan_data(l, li[IFLA_INFO_DATA]);
                 }
         }
         if (tb[IFLA_AF_SPEC])
@@ -578,6 +610,32 @@ static void bridge_vlan_cb(struct nlmsghdr *nlh, void *arg)
                 v.flags = vi->flags & (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED);
                 g_array_append_val(l->bridge_vlans, v);
         }
+}
+
+/*
+ * The flood lists of VXLAN links: their own (NTF_SELF) all-zeros FDB entries,
+ * one per remote. Learned entries (a guest's MAC) and the bridge's entries of
+ * the port (NTF_MASTER) are the kernel's business.
+ */
+static void fdb_cb(struct nlmsghdr *nlh, void *arg)
+{
+        static const guint8 zero[6];
+        VmnetHost *host = arg;
+        struct nlattr *tb[NDA_MAX + 1];
+        struct ndmsg *ndm;
+        VmnetHostLink *l;
+        VmnetAddr dst;
+
+        if (nlh->nlmsg_type != RTM_NEWNEIGH || !(ndm = msg_parse(nlh, sizeof(*ndm), tb, NDA_MAX)) ||
+            ndm->ndm_family != AF_BRIDGE || !(ndm->ndm_flags & NTF_SELF) ||
+            !(l = vmnet_host_find_link_index(host, ndm->ndm_ifindex)) ||
+            g_strcmp0(l->kind, "vxlan") != 0)
+                return;
+        if (!tb[NDA_LLADDR] || attr_len(tb[NDA_LLADDR]) != 6 ||
+            memcmp(attr_data(tb[NDA_LLADDR]), zero, 6) != 0)
+                return;
+        if (attr_addr(tb[NDA_DST], AF_INET, &dst) || attr_addr(tb[NDA_DST], AF_INET6, &dst))
+                vmnet_host_link_add_flood(l, &dst);
 }
 
 /* --- addresses and routes ------------------------------------------------------------------ */
@@ -669,7 +727,8 @@ static gboolean observe(Dumper *d, VmnetHost *host, GError **error)
          * IPv4 main table does not exist (a new namespace); an AF_UNSPEC one skips it.
          */
         const struct rtmsg rtm = { .rtm_family = AF_UNSPEC, .rtm_table = RT_TABLE_MAIN };
-        gboolean any_filtering = FALSE;
+        const struct ndmsg ndm = { .ndm_family = AF_BRIDGE };
+        gboolean any_filtering = FALSE, any_vxlan = FALSE;
 
         if (!dump(d, RTM_GETLINK, &ifi, sizeof(ifi), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS,
                   link_cb, host, error, "links"))
@@ -678,7 +737,17 @@ static gboolean observe(Dumper *d, VmnetHost *host, GError **error)
                 VmnetHostLink *l = g_ptr_array_index(host->links, i);
 
                 any_filtering |= l->vlan_filtering == 1;
+                if (g_strcmp0(l->kind, "vxlan") == 0) {
+                        any_vxlan = TRUE;
+                        /* Read: an empty flood list is a fact, not an unknown. */
+                        if (!l->fdb_flood)
+                                l->fdb_flood = g_array_new(FALSE, TRUE, sizeof(VmnetAddr));
+                }
         }
+        /* Only VXLAN links have flood lists worth a dump of the whole FDB. */
+        if (any_vxlan && !dump(d, RTM_GETNEIGH, &ndm, sizeof(ndm), 0, 0, fdb_cb, host, error,
+                               "vxlan flood lists"))
+                return FALSE;
         /* Only VLAN-filtering bridges have port VLAN entries worth a second dump. */
         if (any_filtering &&
             !dump(d, RTM_GETLINK, &ifi_br, sizeof(ifi_br), IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN,

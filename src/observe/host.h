@@ -49,6 +49,13 @@ typedef struct {
                                * vmnet_host_resolve() */
         GArray *bridge_vlans; /* VmnetHostBridgeVlan of a port of a VLAN-filtering bridge, or of
                                * the bridge itself ("self"); NULL when it has none */
+        guint32 vxlan_id;     /* kind "vxlan": VNI */
+        guint16 vxlan_port;   /* kind "vxlan": UDP destination port, host byte order */
+        VmnetAddr vxlan_local; /* kind "vxlan": local address, family 0 = none */
+        int vxlan_link;       /* kind "vxlan": underlay ifindex, 0 = none */
+        char *vxlan_link_name;
+        GArray *fdb_flood;    /* kind "vxlan": VmnetAddr, the remotes of its all-zeros FDB
+                               * entries (head-end replication); NULL when not read */
 } VmnetHostLink;
 
 typedef struct {
@@ -103,6 +110,8 @@ void vmnet_host_link_add_addr(VmnetHostLink *link, const VmnetAddr *addr, guint 
 VmnetHostRoute *vmnet_host_add_route(VmnetHost *host, const VmnetPrefix *dst,
                                      const VmnetAddr *gateway /* nullable */, int oif);
 void vmnet_host_set_sysctl(VmnetHost *host, const char *key, const char *value);
+/* Appends a remote to the flood list (all-zeros FDB entries) of a VXLAN link. */
+void vmnet_host_link_add_flood(VmnetHostLink *link, const VmnetAddr *dst);
 /* Fills master_name, link_name, oif_name and each link's routes from the indexes. */
 void vmnet_host_resolve(VmnetHost *host);
 
