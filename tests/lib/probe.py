@@ -25,6 +25,10 @@
 #   probe.py frame IFACE SRC_MAC DST_MAC TOKEN [VLAN]
 #                                           one raw frame of type 0x88b5 (local experimental) carrying
 #                                           TOKEN, 802.1Q-tagged with VLAN when given
+#   probe.py dfping ADDR SIZE               one ICMP echo request of SIZE payload bytes, IPv4 with
+#                                           DF set (the path MTU, as ping -M do): prints answered,
+#                                           too-big (the sender's own MTU refused it) or timeout
+#                                           (tests/netns/t-vxlan.sh: busybox ping has no DF)
 #   probe.py fserve LOG READY IFACE         logs "TOKEN frame PROTO" for each frame on IFACE carrying
 #                                           a token (probe.py frame), tagged or not
 # (tests/netns/t-spoof.sh: what a hostile guest sends, whatever its own addresses)
@@ -234,6 +238,41 @@ def ra(iface, prefix):
     print("sent")
 
 
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def dfping(addr, size):
+    IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+    ident = os.getpid() & 0xffff
+    payload = bytes(i & 0xff for i in range(int(size)))
+    hdr = bytes([8, 0, 0, 0]) + ident.to_bytes(2, "big") + (1).to_bytes(2, "big")
+    msg = hdr[:2] + checksum(hdr + payload).to_bytes(2, "big") + hdr[4:] + payload
+    try:
+        s.sendto(msg, (addr, 0))
+    except OSError as e:
+        print("too-big" if e.errno == errno.EMSGSIZE else "error:%s" % errno.errorcode.get(e.errno, e.errno))
+        return
+    deadline = time.monotonic() + 2
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([s], [], [], left)[0]:
+            print("timeout")
+            return
+        data, peer = s.recvfrom(65535)
+        icmp = data[(data[0] & 0x0f) * 4:]
+        if peer[0] == addr and icmp[0] == 0 and icmp[4:6] == ident.to_bytes(2, "big"):
+            print("answered")
+            return
+
+
 def dns(addr):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -269,5 +308,7 @@ if __name__ == "__main__":
         fserve(*sys.argv[2:])
     elif sys.argv[1] == "ra":
         ra(*sys.argv[2:])
+    elif sys.argv[1] == "dfping":
+        dfping(*sys.argv[2:])
     else:
         client(*sys.argv[2:])
