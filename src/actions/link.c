@@ -123,7 +123,7 @@ static char *spec_summary(const VmnetLinkSpec *s)
                                                                                   VmnetAddr, i)));
                 g_ptr_array_add(dsts, NULL);
                 dst_list = g_strjoinv(" ", (char **)dsts->pdata);
-                g_ptr_array_add(parts, g_strdup_printf("flood to %s", joined));
+                g_ptr_array_add(parts, g_strdup_printf("flood to %s", dst_list));
         }
         if (s->mtu)
                 g_ptr_array_add(parts, g_strdup_printf("mtu %u", s->mtu));
