@@ -122,7 +122,9 @@ static void check_networks(const VmnetPlan *plan, VmnetDiags *diags)
                 for (guint j = 0; j < plan->hosts->len; j++) {
                         const VmnetFleetHost *h = g_ptr_array_index(plan->hosts, j);
 
-                        if (!vmnet_network_on_host(net, h->name))
+                        /* A duplicate host name is reported once, by check_hosts(). */
+                        if (!vmnet_network_on_host(net, h->name) ||
+                            vmnet_plan_find_host(plan, h->name) != h)
                                 continue;
                         if (!h->underlay.family) {
                                 ERR(plan, diags, vx->line,
@@ -154,11 +156,11 @@ static void check_networks(const VmnetPlan *plan, VmnetDiags *diags)
                                     "network '%s': VNI %u is already the segment of network "
                                     "'%s' (line %u)",
                                     net->name, vx->vni, o->name, o->vxlan->line);
-                        if (g_strcmp0(o->vxlan->name, vx->name) == 0)
+                        else if (g_strcmp0(o->vxlan->name, vx->name) == 0)
                                 ERR(plan, diags, vx->line,
-                                    "network '%s': vxlan link name '%s' is already network "
-                                    "'%s''s",
-                                    net->name, vx->name, o->name);
+                                    "network '%s': vxlan link '%s' is already used by network "
+                                    "'%s' (line %u)",
+                                    net->name, vx->name, o->name, o->vxlan->line);
                 }
                 for (guint j = 0; j < plan->networks->len; j++) {
                         const VmnetNetwork *o = g_ptr_array_index(plan->networks, j);

@@ -44,14 +44,23 @@ has "missing file names it" "$tmp/err" 'nope.xml: No such file'
 
 for f in "$ex"/*.xml; do
         n=$(basename "$f")
+        # a fleet plan renders the part of one of its hosts (this machine is none of them)
+        host=$(sed -n 's/^ *<host name="\([^"]*\)".*/\1/p' "$f" | head -1)
         expect "validate $n" 0 "$VMNET" validate "$f"
         has "validate $n says valid" "$tmp/out" 'is valid'
-        expect "render $n" 0 "$VMNET" render "$f"
-        expect "render --json $n" 0 "$VMNET" --json render "$f"
+        expect "render $n" 0 "$VMNET" ${host:+--host "$host"} render "$f"
+        expect "render --json $n" 0 "$VMNET" ${host:+--host "$host"} --json render "$f"
         json "render --json $n is JSON with networks" "$tmp/out" '.networks | length > 0'
-        expect "render --nft $n" 0 "$VMNET" render --nft "$f"
+        expect "render --nft $n" 0 "$VMNET" render ${host:+--host "$host"} --nft "$f"
         has "render --nft $n is one table" "$tmp/out" '^table inet vmnet'
 done
+
+# fleet plans: --host picks a host's part; a host not in the plan is refused
+expect "render --host hv03 of a fleet plan" 0 "$VMNET" --json render --host hv03 "$ex/fleet.xml"
+json "hv03's part has app and mgmt, not db (hosts=)" "$tmp/out" '.networks | keys == ["app", "mgmt"]'
+expect "render --host hv09 is refused" 1 "$VMNET" render --host hv09 "$ex/fleet.xml"
+has "the refusal names the plan's hosts" "$tmp/err" "host 'hv09' is not in the fleet plan .its hosts: hv01, hv02, hv03"
+expect "plan --host hv09 is refused" 1 "$VMNET" --host hv09 plan "$ex/fleet.xml"
 
 expect "validate from stdin" 0 sh -c "\"$VMNET\" validate - < \"$ex/nat.xml\""
 has "stdin is named <stdin>" "$tmp/out" '^<stdin>: plan'
