@@ -123,6 +123,10 @@ check "--host hv09: refused, naming the plan's hosts" grep -q "host 'hv09' is no
 
 golden vxlan-empty h1
 golden vxlan-empty-h3 h3
+# rollback: an apply that fails at its 10th step (of 11) leaves h1 as it was
+VMNET_TEST_FAIL_AT=10 "$VMNET" --host hv01 apply --netns "$P-h1" "$T/plan.xml" >"$T/out" 2>"$T/err"
+check "h1: an apply failing at step 10 exits 1" test $? = 1
+snapshot "$P-h1" "$T/rolled-h1" && same "h1: the failed apply rolled back" "$T/before-h1" "$T/rolled-h1"
 for h in h1 h2 h3; do apply_on $h; done
 vxlan_is h1 vx1001 1001 4789 10.201.1.1 vm-web
 vxlan_is h1 vx1002 1002 4790 10.201.1.1 vm-db
@@ -168,6 +172,14 @@ bridge -n "$P-h2" fdb del 00:00:00:00:00:00 dst 10.201.3.1 dev vx1001
 golden vxlan-drift h2
 apply_on h2
 check "h2: vx1001 floods to hv01 and hv03 again" test "$(flood h2 vx1001)" = "10.201.1.1 10.201.3.1"
+
+# rollback of a re-creation: db moves to VNI 1003; the step after the new
+# link fails, and vx1002 comes back with its flood list, in its bridge
+sed 's/vni="1002"/vni="1003" name="vx1002"/' "$T/plan.xml" >"$T/vni.xml"
+VMNET_TEST_FAIL_AT=3 "$VMNET" --host hv01 apply --netns "$P-h1" "$T/vni.xml" >"$T/out" 2>"$T/err"
+check "h1: a VNI change failing at step 3 exits 1" test $? = 1
+vxlan_is h1 vx1002 1002 4790 10.201.1.1 vm-db
+check "h1: vx1002's flood list is back" test "$(flood h1 vx1002)" = "10.201.2.1"
 
 # --- destroy gives each namespace back as it was ---
 for g in h1:w1 h2:w2 h3:w3 h1:d1 h2:d2; do ip -n "$P-${g%:*}" link del "v-${g#*:}"; done
