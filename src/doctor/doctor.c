@@ -18,6 +18,7 @@ const VmnetDoctorCheck *const vmnet_doctor_checks[] = {
         &vmnet_doctor_check_links,
         &vmnet_doctor_check_bridge_ports,
         &vmnet_doctor_check_mtu,
+        &vmnet_doctor_check_vxlan,
         &vmnet_doctor_check_forwarding,
         &vmnet_doctor_check_subnet_overlap,
         &vmnet_doctor_check_nft_table,
@@ -199,9 +200,13 @@ void vmnet_doctor_add(VmnetDoctor *doc, VmnetSeverity severity, char *object, ch
 
 char *vmnet_doctor_cmd_vmnet(const VmnetDoctor *doc, const char *args)
 {
+        /* A fleet plan's part: the same host again. */
+        g_autofree char *host = doc->plan && doc->plan->host ?
+                                        g_strdup_printf("--host %s ", doc->plan->host) : NULL;
+
         if (doc->netns)
-                return g_strdup_printf("vmnet --netns %s %s", doc->netns, args);
-        return g_strdup_printf("vmnet %s", args);
+                return g_strdup_printf("vmnet --netns %s %s%s", doc->netns, host ? host : "", args);
+        return g_strdup_printf("vmnet %s%s", host ? host : "", args);
 }
 
 static void silent_error(G_GNUC_UNUSED void *data, G_GNUC_UNUSED virErrorPtr err)

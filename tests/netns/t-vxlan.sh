@@ -169,6 +169,14 @@ apply_on h1; apply_on h2
 check "h1: vx1001 floods to hv02 and hv03 again" test "$(flood h1 vx1001)" = "10.201.2.1 10.201.3.1"
 # drift: a flood entry deleted behind vmnet's back is put back, nothing else
 bridge -n "$P-h2" fdb del 00:00:00:00:00:00 dst 10.201.3.1 dev vx1001
+# ... which doctor names, with the fix (this host's apply), and the chain of each segment
+"$VMNET" --host hv02 --json doctor --netns "$P-h2" "$T/plan.xml" >"$T/doc.json" 2>"$T/err"
+check "doctor on h2: vx1001 lacks the flood entry for 10.201.3.1, fix: vmnet --host hv02 apply" \
+        jtrue '[.findings[] | select(.check == "vxlan" and .severity == "error" and .object == "vxlan vx1001" and
+                (.message | test("no flood entry for 10.201.3.1")) and (.fix | test("--host hv02 apply")))] | length == 1' cat "$T/doc.json"
+check "doctor on h2: the chain of web: guests 1450, vm-web, vx1001, underlay ul0 1500" \
+        jtrue '[.findings[] | select(.check == "vxlan" and .severity == "info" and
+                (.message | test("guests mtu 1450 -> bridge vm-web mtu 1450 -> vx1001 .vni 1001. mtu 1450 \\+ 50 -> underlay ul0 mtu 1500")))] | length == 1' cat "$T/doc.json"
 golden vxlan-drift h2
 apply_on h2
 check "h2: vx1001 floods to hv01 and hv03 again" test "$(flood h2 vx1001)" = "10.201.1.1 10.201.3.1"
@@ -180,6 +188,14 @@ VMNET_TEST_FAIL_AT=3 "$VMNET" --host hv01 apply --netns "$P-h1" "$T/vni.xml" >"$
 check "h1: a VNI change failing at step 3 exits 1" test $? = 1
 vxlan_is h1 vx1002 1002 4790 10.201.1.1 vm-db
 check "h1: vx1002's flood list is back" test "$(flood h1 vx1002)" = "10.201.2.1"
+
+# doctor: an underlay that cannot carry the segment's frames
+ip -n "$P-h3" link set ul0 mtu 1400
+"$VMNET" --host hv03 --json doctor --netns "$P-h3" "$T/plan.xml" >"$T/doc.json" 2>"$T/err"
+check "doctor on h3: underlay ul0 mtu 1400 < 1500, fix sets it" \
+        jtrue '[.findings[] | select(.check == "vxlan" and .severity == "error" and .object == "link ul0" and
+                (.fix | test("link set dev ul0 mtu 1500")))] | length == 1' cat "$T/doc.json"
+ip -n "$P-h3" link set ul0 mtu 1500
 
 # --- destroy gives each namespace back as it was ---
 for g in h1:w1 h2:w2 h3:w3 h1:d1 h2:d2; do ip -n "$P-${g%:*}" link del "v-${g#*:}"; done
