@@ -182,10 +182,10 @@ gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netn
         return FALSE;
 }
 
-/* A fleet plan's part of this host, validated on its own (the host's uplink devices). */
-static gboolean select_host(VmnetCli *cli, VmnetPlan *plan, VmnetDiags *diags, GError **error)
+gboolean vmnet_cli_select_host(const char *want, VmnetPlan *plan, VmnetDiags *diags,
+                               GError **error)
 {
-        g_autofree char *host = g_strdup(cli->host);
+        g_autofree char *host = g_strdup(want);
 
         if (!vmnet_plan_is_fleet(plan))
                 return TRUE;
@@ -215,7 +215,8 @@ VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *p
                 g_set_error(&error, VMNET_ERROR, VMNET_ERROR_INVALID, "%s: invalid plan", plan->file);
                 g_clear_pointer(&plan, vmnet_plan_free);
         }
-        if (plan && !g_str_equal(command, "validate") && !select_host(cli, plan, diags, &error))
+        if (plan && !g_str_equal(command, "validate") &&
+            !vmnet_cli_select_host(cli->host, plan, diags, &error))
                 g_clear_pointer(&plan, vmnet_plan_free);
         if (!plan) {
                 vmnet_diags_sort(diags);
