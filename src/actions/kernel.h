@@ -47,6 +47,7 @@ typedef enum {
         VMNET_LINK_KIND_BRIDGE,
         VMNET_LINK_KIND_VLAN,
         VMNET_LINK_KIND_VXLAN,
+        VMNET_LINK_KIND_BOND,
 } VmnetLinkKind;
 
 const char *vmnet_link_kind_to_string(VmnetLinkKind kind);
@@ -72,6 +73,10 @@ typedef struct {
         VmnetAddr local;    /* vxlan: local underlay address, family 0 = none */
         GArray *fdb;        /* vxlan: VmnetAddr, the flood list (all-zeros FDB entries),
                              * restored after creation */
+        int bond_mode;      /* bond: BOND_MODE_* */
+        int miimon;         /* bond; -1 = kernel default */
+        int lacp_rate;      /* bond; -1 = kernel default */
+        int xmit_hash_policy; /* bond; -1 = kernel default */
         char *master;       /* NULL = none */
         /* Restored after creation when undoing a delete: */
         GArray *addrs;      /* VmnetAddrSpec */
@@ -137,6 +142,21 @@ typedef struct {
 
 VmnetAction *vmnet_action_bridge_vlan(const char *port, const char *bridge, guint vid,
                                       guint16 flags, gboolean add, VmnetImpact impact);
+
+/* --- bond members (bond.c) ------------------------------------------------------ */
+
+/* A NIC vmnet enslaves to one of its bonds; up: whether it was up before. */
+typedef struct {
+        char *member;
+        char *bond;
+        gboolean up;
+} VmnetBondMemberSpec;
+
+extern const VmnetActionType vmnet_action_type_bond_enslave;
+extern const VmnetActionType vmnet_action_type_bond_release;
+
+VmnetAction *vmnet_action_bond_member(const char *member, const char *bond, gboolean was_up,
+                                      gboolean enslave, VmnetImpact impact);
 
 /* --- VXLAN flood lists (fdb.c) ------------------------------------------------ */
 

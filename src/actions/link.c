@@ -9,8 +9,17 @@
 
 const char *vmnet_link_kind_to_string(VmnetLinkKind kind)
 {
-        return kind == VMNET_LINK_KIND_VLAN ? "vlan" : kind == VMNET_LINK_KIND_VXLAN ? "vxlan" :
-                                                                               "bridge";
+        switch (kind) {
+        case VMNET_LINK_KIND_VLAN:
+                return "vlan";
+        case VMNET_LINK_KIND_VXLAN:
+                return "vxlan";
+        case VMNET_LINK_KIND_BOND:
+                return "bond";
+        case VMNET_LINK_KIND_BRIDGE:
+                break;
+        }
+        return "bridge";
 }
 
 char *vmnet_action_tag_impact(const VmnetAction *a, char *text)
@@ -47,6 +56,7 @@ VmnetLinkSpec *vmnet_link_spec_new(VmnetLinkKind kind, const char *name)
         s->vlan_filtering = -1;
         s->default_pvid = -1;
         s->up = TRUE;
+        s->bond_mode = s->miimon = s->lacp_rate = s->xmit_hash_policy = -1;
         s->addrs = g_array_new(FALSE, TRUE, sizeof(VmnetAddrSpec));
         s->routes = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_route_spec_free);
         s->ports = g_ptr_array_new_with_free_func(g_free);
@@ -72,6 +82,10 @@ VmnetLinkSpec *vmnet_link_spec_copy(const VmnetLinkSpec *src)
         s->vni = src->vni;
         s->port = src->port;
         s->local = src->local;
+        s->bond_mode = src->bond_mode;
+        s->miimon = src->miimon;
+        s->lacp_rate = src->lacp_rate;
+        s->xmit_hash_policy = src->xmit_hash_policy;
         g_array_append_vals(s->fdb, src->fdb->data, src->fdb->len);
         s->master = g_strdup(src->master);
         g_array_append_vals(s->addrs, src->addrs->data, src->addrs->len);
@@ -113,6 +127,17 @@ static char *spec_summary(const VmnetLinkSpec *s)
                                                        local ? local : "",
                                                        s->parent ? ", underlay " : "",
                                                        s->parent ? s->parent : ""));
+        }
+        if (s->kind == VMNET_LINK_KIND_BOND) {
+                g_ptr_array_add(parts, g_strdup_printf("mode %d", s->bond_mode));
+                if (s->miimon >= 0)
+                        g_ptr_array_add(parts, g_strdup_printf("miimon %d", s->miimon));
+                if (s->lacp_rate >= 0)
+                        g_ptr_array_add(parts, g_strdup_printf("lacp rate %s",
+                                                               s->lacp_rate ? "fast" : "slow"));
+                if (s->xmit_hash_policy >= 0)
+                        g_ptr_array_add(parts, g_strdup_printf("xmit hash policy %d",
+                                                               s->xmit_hash_policy));
         }
         if (s->fdb->len) {
                 g_autoptr(GPtrArray) dsts = g_ptr_array_new_with_free_func(g_free);
@@ -216,7 +241,11 @@ static gboolean create_rest(struct nl_sock *sk, const VmnetLinkSpec *s, GError *
 
                 if (!vmnet_nl_link_exists(sk, port, &exists, error))
                         return FALSE;
-                if (exists && !vmnet_nl_link_set_master(sk, port, s->name, error))
+                if (!exists)
+                        continue;
+                if (s->kind == VMNET_LINK_KIND_BOND ?
+                            !vmnet_nl_bond_member(sk, port, s->name, FALSE, error) :
+                            !vmnet_nl_link_set_master(sk, port, s->name, error))
                         return FALSE;
         }
         for (guint i = 0; i < s->addrs->len; i++) {
@@ -255,6 +284,13 @@ static gboolean create_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError 
                                         .default_pvid = (guint)MAX(s->default_pvid, 0) };
 
                 if (!vmnet_nl_bridge_create(sk, s->name, &o, s->has_mac ? &s->mac : NULL, error))
+                        return FALSE;
+        } else if (s->kind == VMNET_LINK_KIND_BOND) {
+                VmnetNlBondOpts o = { .mode = s->bond_mode, .miimon = s->miimon,
+                                      .lacp_rate = s->lacp_rate,
+                                      .xmit_hash_policy = s->xmit_hash_policy };
+
+                if (!vmnet_nl_bond_create(sk, s->name, &o, error))
                         return FALSE;
         } else if (s->kind == VMNET_LINK_KIND_VXLAN) {
                 if (!vmnet_nl_vxlan_create(sk, s->name, s->vni, s->port, &s->local, s->parent,

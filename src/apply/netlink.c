@@ -361,6 +361,45 @@ gboolean vmnet_nl_vxlan_create(struct nl_sock *sk, const char *name, guint32 vni
         return capture_end(sk, &rec, ret, error, "%s", what);
 }
 
+gboolean vmnet_nl_bond_create(struct nl_sock *sk, const char *name, const VmnetNlBondOpts *o,
+                              GError **error)
+{
+        g_autofree char *what = g_strdup_printf("creating bond %s (mode %d)", name, o->mode);
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+        struct nlattr *info, *data;
+
+        if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+                    nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+                    !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+                    nla_put_string(msg, IFLA_INFO_KIND, "bond") < 0 ||
+                    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+                    nla_put_u8(msg, IFLA_BOND_MODE, (uint8_t)o->mode) < 0 ||
+                    (o->miimon >= 0 && nla_put_u32(msg, IFLA_BOND_MIIMON, (uint32_t)o->miimon) < 0) ||
+                    (o->lacp_rate >= 0 &&
+                     nla_put_u8(msg, IFLA_BOND_AD_LACP_RATE, (uint8_t)o->lacp_rate) < 0) ||
+                    (o->xmit_hash_policy >= 0 &&
+                     nla_put_u8(msg, IFLA_BOND_XMIT_HASH_POLICY, (uint8_t)o->xmit_hash_policy) < 0)))
+                g_clear_pointer(&msg, nlmsg_free);
+        if (msg) {
+                nla_nest_end(msg, data);
+                nla_nest_end(msg, info);
+        }
+        return send_msg(sk, msg, NULL, error, what);
+}
+
+gboolean vmnet_nl_bond_member(struct nl_sock *sk, const char *member, const char *bond,
+                              gboolean up_after_release, GError **error)
+{
+        /* The kernel enslaves a link to a bond only while it is down, and opens it itself. */
+        if (bond)
+                return vmnet_nl_link_set_up(sk, member, FALSE, error) &&
+                       vmnet_nl_link_set_master(sk, member, bond, error);
+        /* Released, the kernel leaves it down: as it was, up again when it was up. */
+        return vmnet_nl_link_set_master(sk, member, NULL, error) &&
+               (!up_after_release || vmnet_nl_link_set_up(sk, member, TRUE, error));
+}
+
 gboolean vmnet_nl_fdb_flood(struct nl_sock *sk, const char *link, const VmnetAddr *dst,
                             gboolean add, GError **error)
 {

@@ -62,6 +62,23 @@ gboolean vmnet_nl_vlan_create(struct nl_sock *sk, const char *name, const char *
  */
 gboolean vmnet_nl_vxlan_create(struct nl_sock *sk, const char *name, guint32 vni, guint16 port,
                                const VmnetAddr *local, const char *dev, GError **error);
+/* Bond options, kernel values (BOND_MODE_*, ...); -1: the kernel's default. */
+typedef struct {
+        int mode;
+        int miimon;
+        int lacp_rate;
+        int xmit_hash_policy;
+} VmnetNlBondOpts;
+
+gboolean vmnet_nl_bond_create(struct nl_sock *sk, const char *name, const VmnetNlBondOpts *opts,
+                              GError **error);
+/*
+ * Enslaves member to bond (bond NULL: releases it, and brings it up again
+ * when up_after_release): the kernel takes a member only while it is down,
+ * opens it on enslaving and closes it on release.
+ */
+gboolean vmnet_nl_bond_member(struct nl_sock *sk, const char *member, const char *bond,
+                              gboolean up_after_release, GError **error);
 /*
  * Head-end replication: the all-zeros FDB entry of a VXLAN link that sends
  * broadcast, unknown unicast and multicast to dst (NTF_SELF, permanent), one

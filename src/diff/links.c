@@ -209,6 +209,13 @@ void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed
                         if (recorded_adopted(st, r->oif))
                                 record_added(st, r->oif, added_route_attr(&r->dst),
                                              a->type == &vmnet_action_type_route_add);
+                } else if (a->type == &vmnet_action_type_bond_enslave) {
+                        const VmnetBondMemberSpec *s = a->data;
+
+                        vmnet_foreign_state_set(st, s->member, "bond", s->up ? "up" : "down");
+                } else if (a->type == &vmnet_action_type_bond_release) {
+                        vmnet_foreign_state_remove(st, ((const VmnetBondMemberSpec *)a->data)->member,
+                                                   "bond");
                 } else if (a->type == &vmnet_action_type_sysctl_set) {
                         const VmnetSysctlSet *s = a->data;
 
@@ -292,6 +299,7 @@ typedef struct {
         guint16 port;     /* vxlan */
         VmnetAddr local;  /* vxlan */
         GArray *fdb;      /* vxlan: VmnetAddr, the flood list */
+        const VmnetBond *bond; /* bond: the plan's (mode, options, members) */
 } DesiredLink;
 
 typedef struct {
@@ -320,10 +328,13 @@ enum {
         T_FDB,
         T_UNMIGRATE,
         T_RELEASE,
+        T_BOND_RELEASE,
         T_DEL_VLANS,
         T_DEL_LINKS,
         T_MTU_RESTORE,
         T_UNADOPT,
+        S_BONDS,
+        S_BOND_MEMBERS,
         S_BRIDGES,
         S_LINK_SYSCTL,
         S_FOREIGN_MTU,
@@ -346,6 +357,8 @@ typedef struct {
         GPtrArray *bridges; /* DesiredLink* */
         GPtrArray *vlans;   /* DesiredLink* */
         GPtrArray *vxlans;  /* DesiredLink* */
+        GPtrArray *bonds;   /* DesiredLink* */
+        GHashTable *bond_of; /* member -> the name of the bond the plan puts it in */
         GPtrArray *ports;   /* DesiredPort* */
         GPtrArray *addrs;   /* DesiredAddr* */
         GPtrArray *routes;  /* VmnetRouteSpec* */
@@ -408,6 +421,8 @@ static void diff_init(Diff *d, const char *file, const char *plan_name, const Vm
         d->bridges = g_ptr_array_new_with_free_func(desired_link_free);
         d->vlans = g_ptr_array_new_with_free_func(desired_link_free);
         d->vxlans = g_ptr_array_new_with_free_func(desired_link_free);
+        d->bonds = g_ptr_array_new_with_free_func(desired_link_free);
+        d->bond_of = g_hash_table_new(g_str_hash, g_str_equal);
         d->ports = g_ptr_array_new_with_free_func(desired_port_free);
         d->addrs = g_ptr_array_new_with_free_func(desired_addr_free);
         d->routes = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_route_spec_free);
@@ -443,6 +458,8 @@ static void diff_clear(Diff *d)
         g_ptr_array_unref(d->bridges);
         g_ptr_array_unref(d->vlans);
         g_ptr_array_unref(d->vxlans);
+        g_ptr_array_unref(d->bonds);
+        g_hash_table_unref(d->bond_of);
         g_ptr_array_unref(d->ports);
         g_ptr_array_unref(d->addrs);
         g_ptr_array_unref(d->routes);
@@ -521,8 +538,47 @@ static void want_vxlan(Diff *d, const VmnetNetwork *net)
         want_port(d, vx->name, net->bridge, net, TRUE)->line = vx->line;
 }
 
+static void want_bonds(Diff *d, const VmnetPlan *plan)
+{
+        for (guint i = 0; i < plan->bonds->len; i++) {
+                const VmnetBond *b = g_ptr_array_index(plan->bonds, i);
+                DesiredLink *dl = g_new0(DesiredLink, 1);
+
+                dl->kind = VMNET_LINK_KIND_BOND;
+                dl->name = g_strdup(b->name);
+                dl->stp = dl->forward_delay = dl->vlan_filtering = dl->default_pvid = -1;
+                dl->bond = b;
+                g_ptr_array_add(d->bonds, dl);
+                g_hash_table_insert(d->desired, dl->name, dl);
+                for (guint j = 0; b->members[j]; j++)
+                        g_hash_table_insert(d->bond_of, b->members[j], dl->name);
+        }
+}
+
+/* The plan's bond of that name, NULL when name is not one: a link vmnet creates. */
+static DesiredLink *desired_bond(const Diff *d, const char *name)
+{
+        DesiredLink *dl = g_hash_table_lookup(d->desired, name);
+
+        return dl && dl->kind == VMNET_LINK_KIND_BOND ? dl : NULL;
+}
+
+/* An uplink's MTU: set on a bond of the plan, raised on a NIC. */
+static void want_uplink_mtu(Diff *d, const char *dev, guint mtu)
+{
+        DesiredLink *bond = desired_bond(d, dev);
+
+        if (!mtu)
+                return;
+        if (!bond)
+                want_foreign_mtu(d, dev, mtu);
+        else if (mtu > bond->mtu)
+                bond->mtu = mtu;
+}
+
 static void build_desired(Diff *d, const VmnetPlan *plan)
 {
+        want_bonds(d, plan);
         for (guint i = 0; i < plan->networks->len; i++) {
                 const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
                 const VmnetUplink *u = net->uplink;
@@ -572,10 +628,11 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         g_hash_table_insert(d->desired, v->name, v);
                         want_port(d, u->ifname, net->bridge, net, TRUE)->line = u->line;
                         /* The kernel caps a VLAN's MTU at its parent's. */
-                        if (net->mtu)
-                                want_foreign_mtu(d, u->dev, net->mtu);
+                        want_uplink_mtu(d, u->dev, net->mtu);
                 } else if (u) {
-                        DesiredPort *p = want_port(d, u->dev, net->bridge, net, FALSE);
+                        /* A bond of the plan is vmnet's: enslaved like a VLAN link. */
+                        DesiredPort *p = want_port(d, u->dev, net->bridge, net,
+                                                   desired_bond(d, u->dev) != NULL);
 
                         p->line = u->line;
 
@@ -589,8 +646,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                                 if (pg->vlan && pg->vlan != u->vlan)
                                         g_array_append_val(p->vids, pg->vlan);
                         }
-                        if (net->mtu)
-                                want_foreign_mtu(d, u->dev, net->mtu);
+                        want_uplink_mtu(d, u->dev, net->mtu);
                 }
 
                 if (net->vxlan)
@@ -645,7 +701,7 @@ static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
                 return g_str_equal(l->alias, d->alias);
         return d->rec && d->rec->interrupted && g_hash_table_contains(d->rec->interrupted, l->name) &&
                (g_strcmp0(l->kind, "bridge") == 0 || g_strcmp0(l->kind, "vlan") == 0 ||
-                g_strcmp0(l->kind, "vxlan") == 0);
+                g_strcmp0(l->kind, "vxlan") == 0 || g_strcmp0(l->kind, "bond") == 0);
 }
 
 /* The observed link, unless this run deletes it first. */
@@ -806,6 +862,7 @@ static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
 {
         VmnetLinkSpec *s = vmnet_link_spec_new(g_strcmp0(l->kind, "vlan") == 0  ? VMNET_LINK_KIND_VLAN :
                                                g_strcmp0(l->kind, "vxlan") == 0 ? VMNET_LINK_KIND_VXLAN :
+                                               g_strcmp0(l->kind, "bond") == 0  ? VMNET_LINK_KIND_BOND :
                                                                                    VMNET_LINK_KIND_BRIDGE,
                                                l->name);
         const VmnetMigrateSpec *moving = pending_from(d, l->name);
@@ -820,6 +877,11 @@ static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
                 s->forward_delay = l->forward_delay;
                 s->vlan_filtering = l->vlan_filtering == 1 ? 1 : -1;
                 s->default_pvid = l->vlan_filtering == 1 ? l->vlan_default_pvid : -1;
+        } else if (s->kind == VMNET_LINK_KIND_BOND) {
+                s->bond_mode = l->bond_mode;
+                s->miimon = l->bond_miimon;
+                s->lacp_rate = l->bond_lacp_rate;
+                s->xmit_hash_policy = l->bond_xmit_hash_policy;
         } else if (s->kind == VMNET_LINK_KIND_VXLAN) {
                 s->parent = g_strdup(l->vxlan_link_name);
                 s->vni = l->vxlan_id;
@@ -876,6 +938,12 @@ static VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
         s->local = dl->local;
         if (dl->fdb)
                 g_array_append_vals(s->fdb, dl->fdb->data, dl->fdb->len);
+        if (dl->bond) {
+                s->bond_mode = dl->bond->mode;
+                s->miimon = dl->bond->miimon;
+                s->lacp_rate = dl->bond->lacp_rate;
+                s->xmit_hash_policy = dl->bond->xmit_hash_policy;
+        }
         return s;
 }
 
@@ -1030,7 +1098,7 @@ static gboolean check_names(Diff *d, GError **error)
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
                 g_autofree char *w = where(d, dl->net, dl->net->uplink->line);
 
-                if (!vmnet_host_find_link(d->host, dl->parent)) {
+                if (!vmnet_host_find_link(d->host, dl->parent) && !desired_bond(d, dl->parent)) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
                                     "%s: uplink device '%s' does not exist", w, dl->parent);
                         return FALSE;
@@ -1044,6 +1112,42 @@ static gboolean check_names(Diff *d, GError **error)
                                     "another name=",
                                     w, dl->name, l->kind ? l->kind : "network device", owner);
                         return FALSE;
+                }
+        }
+        for (guint i = 0; i < d->bonds->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->bonds, i);
+                const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
+                g_autofree char *w = g_strdup_printf("%s:%u: bond '%s'", d->file, dl->bond->line,
+                                                     dl->name);
+
+                if (l && !is_owned(d, l)) {
+                        g_autofree char *owner = owner_of(l);
+
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                    "%s: the name is taken by an existing %s that this plan does "
+                                    "not manage (%s); remove it, or name the bond otherwise",
+                                    w, l->kind ? l->kind : "network device", owner);
+                        return FALSE;
+                }
+                for (guint j = 0; dl->bond->members[j]; j++) {
+                        const char *m = dl->bond->members[j];
+                        const VmnetHostLink *ml = vmnet_host_find_link(d->host, m);
+                        const VmnetHostLink *master = ml ? vmnet_host_find_link(d->host,
+                                                                                ml->master_name)
+                                                         : NULL;
+
+                        if (!ml) {
+                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
+                                            "%s: member '%s' does not exist", w, m);
+                                return FALSE;
+                        }
+                        if (master && !is_owned(d, master)) {
+                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
+                                            "%s: member '%s' is already a port of '%s', which "
+                                            "this plan does not manage; release it first",
+                                            w, m, master->name);
+                                return FALSE;
+                        }
                 }
         }
         for (guint i = 0; i < d->vxlans->len; i++) {
@@ -1250,7 +1354,7 @@ static void teardown_links(Diff *d)
                     g_hash_table_contains(d->port_by_name, l->name) || recorded_adopted(d->rec, l->name))
                         continue;
                 if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0 &&
-                    g_strcmp0(l->kind, "vxlan") != 0) {
+                    g_strcmp0(l->kind, "vxlan") != 0 && g_strcmp0(l->kind, "bond") != 0) {
                         if (d->warnings)
                                 vmnet_diags_add(d->warnings, d->file, 0,
                                                 "link '%s' carries vmnet's alias \"%s\" but is a "
@@ -1268,7 +1372,8 @@ static void teardown_links(Diff *d)
                 if (!g_hash_table_contains(d->deleted, l->name))
                         continue;
                 s = observed_spec(d, l);
-                emit(d, s->kind != VMNET_LINK_KIND_BRIDGE ? T_DEL_VLANS : T_DEL_LINKS,
+                emit(d, s->kind == VMNET_LINK_KIND_BRIDGE || s->kind == VMNET_LINK_KIND_BOND ?
+                             T_DEL_LINKS : T_DEL_VLANS,
                      vmnet_action_link_delete(s, s->ports->len ? VMNET_IMPACT_DISRUPTIVE :
                                                                  VMNET_IMPACT_SAFE));
         }
@@ -1514,6 +1619,81 @@ static void setup_vlans(Diff *d)
                 if (!l->up)
                         set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
                                 VMNET_IMPACT_SAFE);
+        }
+}
+
+/* --- bonds ------------------------------------------------------------------------- */
+
+/*
+ * Members vmnet enslaved ("bond" records) that the plan no longer puts in
+ * the bond they are in: released, and up again when they were up.
+ */
+static void teardown_bond_members(Diff *d)
+{
+        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
+                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
+                const VmnetHostLink *l, *m;
+
+                if (!g_str_equal(c->attr, "bond"))
+                        continue;
+                l = vmnet_host_find_link(d->host, c->object);
+                if (!l || !l->master_name ||
+                    g_strcmp0(g_hash_table_lookup(d->bond_of, l->name), l->master_name) == 0)
+                        continue;
+                m = vmnet_host_find_link(d->host, l->master_name);
+                if (!is_owned(d, m) || g_strcmp0(m->kind, "bond") != 0)
+                        continue;
+                g_hash_table_add(d->released, g_strdup(l->name));
+                emit(d, T_BOND_RELEASE,
+                     vmnet_action_bond_member(l->name, m->name, g_strcmp0(c->value, "up") == 0,
+                                              FALSE, VMNET_IMPACT_DISRUPTIVE));
+        }
+}
+
+/* The kernel cannot change a bond's mode while it has members: any difference re-creates it. */
+static gboolean bond_same(const DesiredLink *dl, const VmnetHostLink *l)
+{
+        const VmnetBond *b = dl->bond;
+
+        return g_strcmp0(l->kind, "bond") == 0 && l->bond_mode == b->mode &&
+               (b->miimon < 0 || l->bond_miimon == b->miimon) &&
+               (b->lacp_rate < 0 || l->bond_lacp_rate == b->lacp_rate) &&
+               (b->xmit_hash_policy < 0 || l->bond_xmit_hash_policy == b->xmit_hash_policy);
+}
+
+static void setup_bonds(Diff *d)
+{
+        for (guint i = 0; i < d->bonds->len; i++) {
+                const DesiredLink *dl = g_ptr_array_index(d->bonds, i);
+                const VmnetHostLink *l = live(d, dl->name);
+
+                if (!l) {
+                        emit(d, S_BONDS, vmnet_action_link_create(desired_spec(d, dl),
+                                                                  VMNET_IMPACT_SAFE));
+                } else if (!bond_same(dl, l)) {
+                        recreate(d, S_BONDS, l, desired_spec(d, dl));
+                } else {
+                        mark_owned(d, S_BONDS, l);
+                        if (dl->mtu && dl->mtu != l->mtu)
+                                set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
+                                        FALSE, VMNET_IMPACT_SAFE);
+                        if (!l->up)
+                                set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                                        VMNET_IMPACT_SAFE);
+                }
+                for (guint j = 0; dl->bond->members[j]; j++) {
+                        const VmnetHostLink *ml = vmnet_host_find_link(d->host,
+                                                                       dl->bond->members[j]);
+
+                        /* Mutant bond-member: the last member is left out. */
+                        if (VMNET_MUTANT_IS(BOND_MEMBER) && !dl->bond->members[j + 1])
+                                continue;
+                        /* check_names() made sure it exists; the NIC goes down for a moment. */
+                        if (ml && g_strcmp0(master_then(d, ml), dl->name) != 0)
+                                emit(d, S_BOND_MEMBERS,
+                                     vmnet_action_bond_member(ml->name, dl->name, ml->up, TRUE,
+                                                              VMNET_IMPACT_DISRUPTIVE));
+                }
         }
 }
 
@@ -1898,9 +2078,11 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
         teardown_fdb(d);
         teardown_migrations(d);
         teardown_releases(d);
+        teardown_bond_members(d);
         teardown_links(d);
         teardown_foreign(d);
         teardown_adopted(d);
+        setup_bonds(d);
         setup_bridges(d);
         setup_link_sysctls(d);
         setup_foreign_mtu(d);

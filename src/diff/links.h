@@ -32,7 +32,8 @@ char *vmnet_link_alias_for_plan(const char *plan_name);
 /* One original value vmnet changed on an object it does not own. */
 typedef struct {
         char *object; /* link name, or sysctl key */
-        char *attr;   /* "master", "mtu", "alias", "sysctl", or "migrated" */
+        char *attr;   /* "master", "mtu", "alias", "sysctl", "migrated", or "bond" (a member:
+                       * value "up"/"down", what it was) */
         /* The value to put back (NULL = none: no master, no alias); for
          * "migrated", the bridge that now holds object's addresses. */
         char *value;

@@ -16,6 +16,7 @@
 /* Order: from the guest's link outwards, then what filters, then the services. */
 const VmnetDoctorCheck *const vmnet_doctor_checks[] = {
         &vmnet_doctor_check_links,
+        &vmnet_doctor_check_bond,
         &vmnet_doctor_check_bridge_ports,
         &vmnet_doctor_check_mtu,
         &vmnet_doctor_check_vxlan,

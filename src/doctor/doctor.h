@@ -184,3 +184,4 @@ extern const VmnetDoctorCheck vmnet_doctor_check_guest_vlans;
 extern const VmnetDoctorCheck vmnet_doctor_check_antispoof;
 extern const VmnetDoctorCheck vmnet_doctor_check_confirm;
 extern const VmnetDoctorCheck vmnet_doctor_check_vxlan;
+extern const VmnetDoctorCheck vmnet_doctor_check_bond;

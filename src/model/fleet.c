@@ -46,6 +46,7 @@ VmnetFleetHost *vmnet_fleet_host_new(void)
 
         h->underlay_mtu = 1500;
         h->uplinks = g_ptr_array_new_with_free_func(host_uplink_free);
+        h->bonds = g_ptr_array_new(); /* borrowed from the plan's */
         return h;
 }
 
@@ -58,7 +59,38 @@ void vmnet_fleet_host_free(gpointer p)
         g_free(h->name);
         g_free(h->underlay_dev);
         g_ptr_array_unref(h->uplinks);
+        g_ptr_array_unref(h->bonds);
         g_free(h);
+}
+
+VmnetBond *vmnet_bond_new(void)
+{
+        VmnetBond *b = g_new0(VmnetBond, 1);
+
+        b->mode = b->miimon = b->lacp_rate = b->xmit_hash_policy = -1;
+        return b;
+}
+
+void vmnet_bond_free(gpointer p)
+{
+        VmnetBond *b = p;
+
+        if (!b)
+                return;
+        g_free(b->name);
+        g_strfreev(b->members);
+        g_free(b);
+}
+
+VmnetBond *vmnet_plan_find_bond(const VmnetPlan *plan, const char *name)
+{
+        for (guint i = 0; name && i < plan->bonds->len; i++) {
+                VmnetBond *b = g_ptr_array_index(plan->bonds, i);
+
+                if (g_strcmp0(b->name, name) == 0)
+                        return b;
+        }
+        return NULL;
 }
 
 gboolean vmnet_plan_is_fleet(const VmnetPlan *plan)
@@ -145,6 +177,19 @@ gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **erro
                 return FALSE;
         }
         plan->host = g_strdup(self->name);
+        /* The bonds of the other hosts go; this host's, and those of every host, stay. */
+        for (guint i = plan->bonds->len; i-- > 0;) {
+                const VmnetBond *b = g_ptr_array_index(plan->bonds, i);
+
+                for (guint j = 0; j < plan->hosts->len; j++) {
+                        const VmnetFleetHost *h = g_ptr_array_index(plan->hosts, j);
+
+                        if (h != self && g_ptr_array_find(h->bonds, b, NULL)) {
+                                g_ptr_array_remove_index(plan->bonds, i);
+                                break;
+                        }
+                }
+        }
         for (guint i = plan->networks->len; i-- > 0;) {
                 VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
                 const char *dev;

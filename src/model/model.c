@@ -170,6 +170,7 @@ VmnetPlan *vmnet_plan_new(const char *file)
         plan->domains = g_ptr_array_new_with_free_func(domain_free);
         plan->allows = g_ptr_array_new_with_free_func(allow_free);
         plan->hosts = g_ptr_array_new_with_free_func(vmnet_fleet_host_free);
+        plan->bonds = g_ptr_array_new_with_free_func(vmnet_bond_free);
         return plan;
 }
 
@@ -184,6 +185,7 @@ void vmnet_plan_free(VmnetPlan *plan)
         g_ptr_array_unref(plan->domains);
         g_ptr_array_unref(plan->allows);
         g_ptr_array_unref(plan->hosts);
+        g_ptr_array_unref(plan->bonds);
         g_free(plan->host);
         g_free(plan);
 }

@@ -200,6 +200,21 @@ typedef struct {
         guint16 port;   /* 0 = any (only with a proto) */
 } VmnetAllow;
 
+/*
+ * <bond>: a bond vmnet creates from existing NICs, usable as any uplink
+ * (vmnet-plan(5) BONDS). Kernel values: mode BOND_MODE_*, lacp_rate 0 slow
+ * 1 fast, xmit_hash_policy BOND_XMIT_POLICY_*; -1 = the kernel's default.
+ */
+typedef struct {
+        guint line;
+        char *name;
+        int mode;
+        char **members;
+        int miimon;           /* ms */
+        int lacp_rate;
+        int xmit_hash_policy;
+} VmnetBond;
+
 /* <host> of a fleet plan: one hypervisor and its own part of the plan. */
 typedef struct {
         guint line;
@@ -214,6 +229,7 @@ typedef struct {
         char *underlay_dev;  /* NULL: not named */
         guint underlay_mtu;  /* of the underlay path; 1500 when not given */
         GPtrArray *uplinks;  /* VmnetHostUplink*: the host's own uplink devices */
+        GPtrArray *bonds;    /* VmnetBond*: the host's own bonds (borrowed from the plan's) */
 } VmnetFleetHost;
 
 typedef struct {
@@ -225,6 +241,7 @@ typedef struct {
         GPtrArray *domains;  /* VmnetDomain* */
         GPtrArray *allows;   /* VmnetAllow* */
         GPtrArray *hosts;    /* VmnetFleetHost*: empty in a single-host plan */
+        GPtrArray *bonds;    /* VmnetBond*: <bond>s of the plan and of its <host>s */
         char *host;          /* the host whose part this is, after vmnet_plan_select_host() */
 } VmnetPlan;
 
@@ -248,6 +265,10 @@ void vmnet_vxlan_free(VmnetVxlan *vx);
 VmnetFleetHost *vmnet_fleet_host_new(void);
 void vmnet_fleet_host_free(gpointer p);
 VmnetHostUplink *vmnet_host_uplink_new(void);
+VmnetBond *vmnet_bond_new(void);
+void vmnet_bond_free(gpointer p);
+/* The bond of that name, NULL when none. Borrowed. */
+VmnetBond *vmnet_plan_find_bond(const VmnetPlan *plan, const char *name);
 
 /* Look-ups by name; NULL when absent. Borrowed pointers. */
 VmnetNetwork *vmnet_plan_find_network(const VmnetPlan *plan, const char *name);

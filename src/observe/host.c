@@ -92,6 +92,9 @@ VmnetHostLink *vmnet_host_add_link(VmnetHost *host, int ifindex, const char *nam
         l->forward_delay = -1;
         l->vlan_filtering = -1;
         l->vlan_default_pvid = -1;
+        l->bond_mode = l->bond_miimon = l->bond_lacp_rate = l->bond_xmit_hash_policy = -1;
+        l->bond_member_mii = -1;
+        l->oper_up = TRUE;
         l->mtu = 1500;
         l->addrs = g_array_new(FALSE, TRUE, sizeof(VmnetHostAddr));
         l->routes = g_ptr_array_new();
@@ -470,6 +473,41 @@ static void parse_vxlan_data(VmnetHostLink *l, struct nlattr *data)
                 attr_addr(tb[IFLA_VXLAN_LOCAL6], AF_INET6, &l->vxlan_local);
 }
 
+static gboolean attr_u8(const struct nlattr *a, guint8 *out)
+{
+        if (!a || attr_len(a) < 1)
+                return FALSE;
+        *out = *(guint8 *)attr_data(a);
+        return TRUE;
+}
+
+static void parse_bond_data(VmnetHostLink *l, struct nlattr *data)
+{
+        struct nlattr *tb[IFLA_BOND_MAX + 1];
+        guint32 v;
+        guint8 b;
+
+        nested_parse(tb, IFLA_BOND_MAX, data);
+        if (attr_u8(tb[IFLA_BOND_MODE], &b))
+                l->bond_mode = b;
+        if (attr_u32(tb[IFLA_BOND_MIIMON], &v))
+                l->bond_miimon = (int)v;
+        if (attr_u8(tb[IFLA_BOND_AD_LACP_RATE], &b))
+                l->bond_lacp_rate = b;
+        if (attr_u8(tb[IFLA_BOND_XMIT_HASH_POLICY], &b))
+                l->bond_xmit_hash_policy = b;
+        if (tb[IFLA_BOND_AD_INFO]) {
+                static const guint8 zero[6];
+                struct nlattr *ad[IFLA_BOND_AD_INFO_MAX + 1];
+
+                nested_parse(ad, IFLA_BOND_AD_INFO_MAX, tb[IFLA_BOND_AD_INFO]);
+                l->bond_has_partner = ad[IFLA_BOND_AD_INFO_PARTNER_MAC] &&
+                                      attr_len(ad[IFLA_BOND_AD_INFO_PARTNER_MAC]) == 6 &&
+                                      memcmp(attr_data(ad[IFLA_BOND_AD_INFO_PARTNER_MAC]), zero,
+                                             6) != 0;
+        }
+}
+
 char *vmnet_link_sysctl_key(const char *family, const char *ifname, const char *knob)
 {
         g_autofree char *name = g_strdup(ifname);
@@ -544,6 +582,10 @@ static void link_cb(struct nlmsghdr *nlh, void *arg)
         name = attr_str(tb[IFLA_IFNAME]);
         l = vmnet_host_add_link(host, ifi->ifi_index, name, NULL);
         l->up = (ifi->ifi_flags & IFF_UP) != 0;
+        /* RFC 2863 states of linux/if.h (which clashes with net/if.h): 0 unknown, 6 up */
+        if (tb[IFLA_OPERSTATE] && attr_len(tb[IFLA_OPERSTATE]) >= 1)
+                l->oper_up = *(guint8 *)attr_data(tb[IFLA_OPERSTATE]) == 6 ||
+                             *(guint8 *)attr_data(tb[IFLA_OPERSTATE]) == 0;
         if (attr_u32(tb[IFLA_MTU], &v))
                 l->mtu = v;
         if (attr_u32(tb[IFLA_MASTER], &v))
@@ -572,6 +614,18 @@ static void link_cb(struct nlmsghdr *nlh, void *arg)
                                 parse_vlan_data(l, li[IFLA_INFO_DATA]);
                         else if (li[IFLA_INFO_DATA] && g_str_equal(l->kind, "vxlan"))
                                 parse_vxlan_data(l, li[IFLA_INFO_DATA]);
+                        else if (li[IFLA_INFO_DATA] && g_str_equal(l->kind, "bond"))
+                                parse_bond_data(l, li[IFLA_INFO_DATA]);
+                }
+                if (li[IFLA_INFO_SLAVE_KIND] && li[IFLA_INFO_SLAVE_DATA] &&
+                    attr_len(li[IFLA_INFO_SLAVE_KIND]) >= 4 &&
+                    memcmp(attr_data(li[IFLA_INFO_SLAVE_KIND]), "bond", 4) == 0) {
+                        struct nlattr *sd[IFLA_BOND_SLAVE_MAX + 1];
+                        guint8 mii;
+
+                        nested_parse(sd, IFLA_BOND_SLAVE_MAX, li[IFLA_INFO_SLAVE_DATA]);
+                        if (attr_u8(sd[IFLA_BOND_SLAVE_MII_STATUS], &mii))
+                                l->bond_member_mii = mii;
                 }
         }
         if (tb[IFLA_AF_SPEC])

@@ -54,6 +54,13 @@ typedef struct {
         VmnetAddr vxlan_local; /* kind "vxlan": local address, family 0 = none */
         int vxlan_link;       /* kind "vxlan": underlay ifindex, 0 = none */
         char *vxlan_link_name;
+        int bond_mode;        /* kind "bond": BOND_MODE_*, -1 = unknown */
+        int bond_miimon;      /* kind "bond": ms, -1 = unknown */
+        int bond_lacp_rate;   /* kind "bond": -1 = unknown */
+        int bond_xmit_hash_policy; /* kind "bond": -1 = unknown */
+        gboolean bond_has_partner; /* kind "bond", 802.3ad: an LACP partner answered */
+        int bond_member_mii;  /* a bond member: its MII status (BOND_LINK_UP 0 ...), -1 = none */
+        gboolean oper_up;     /* IFLA_OPERSTATE is up (or unknown) */
         GArray *fdb_flood;    /* kind "vxlan": VmnetAddr, the remotes of its all-zeros FDB
                                * entries (head-end replication); NULL when not read */
 } VmnetHostLink;

@@ -490,6 +490,45 @@ static void conv_subnet(Loader *l, xmlNode *n, VmnetNetwork *net, const char *wh
 
 /* --- fleet plans: <host>, hosts= and <vxlan> of a network, host= of a domain --- */
 
+/* Space-separated names (hosts=, members=), empty ones dropped. */
+static char **conv_names(const char *list)
+{
+        g_auto(GStrv) parts = g_strsplit_set(list, " \t\r\n", -1);
+        GPtrArray *names = g_ptr_array_new();
+
+        for (guint i = 0; parts[i]; i++)
+                if (*parts[i]) /* spaces in a row */
+                        g_ptr_array_add(names, g_strdup(parts[i]));
+        g_ptr_array_add(names, NULL);
+        return (char **)g_ptr_array_free(names, FALSE);
+}
+
+static VmnetBond *conv_bond(Loader *l, xmlNode *n, VmnetPlan *plan)
+{
+        static const char *const modes[] = { "802.3ad", "active-backup", "balance-xor", NULL };
+        static const int mode_values[] = { 4, 1, 2 }; /* BOND_MODE_* */
+        static const char *const rates[] = { "slow", "fast", NULL };
+        static const char *const hashes[] = { "layer2", "layer3+4", "layer2+3", NULL };
+        VmnetBond *b = vmnet_bond_new();
+        g_autofree char *what = NULL, *members = NULL;
+        guint64 u;
+        int m;
+
+        g_ptr_array_add(plan->bonds, b);
+        b->line = line_of(n);
+        b->name = req(l, n, "bond", "name");
+        what = g_strdup_printf("bond '%s'", b->name ? b->name : "?");
+        m = conv_enum(l, n, what, "mode", modes, TRUE);
+        b->mode = m >= 0 ? mode_values[m] : -1;
+        members = req(l, n, what, "members");
+        b->members = conv_names(members ? members : "");
+        if (conv_uint(l, n, what, "miimon", 0, 60000, &u))
+                b->miimon = (int)u;
+        b->lacp_rate = conv_enum(l, n, what, "lacp-rate", rates, FALSE);
+        b->xmit_hash_policy = conv_enum(l, n, what, "xmit-hash-policy", hashes, FALSE);
+        return b;
+}
+
 static void conv_host(Loader *l, xmlNode *n, VmnetPlan *plan)
 {
         VmnetFleetHost *h = vmnet_fleet_host_new();
@@ -514,6 +553,8 @@ static void conv_host(Loader *l, xmlNode *n, VmnetPlan *plan)
                 hu->dev = req(l, c, what, "dev");
                 g_ptr_array_add(h->uplinks, hu);
         }
+        FOREACH_CHILD(c, n, "bond")
+        g_ptr_array_add(h->bonds, conv_bond(l, c, plan));
 }
 
 static void conv_fleet_network(Loader *l, xmlNode *n, VmnetNetwork *net, const char *what)
@@ -521,16 +562,8 @@ static void conv_fleet_network(Loader *l, xmlNode *n, VmnetNetwork *net, const c
         g_autofree char *hosts = attr(n, "hosts");
         guint64 u;
 
-        if (hosts) {
-                g_auto(GStrv) parts = g_strsplit_set(hosts, " \t\r\n", -1);
-                GPtrArray *names = g_ptr_array_new();
-
-                for (guint i = 0; parts[i]; i++)
-                        if (*parts[i]) /* spaces in a row */
-                                g_ptr_array_add(names, g_strdup(parts[i]));
-                g_ptr_array_add(names, NULL);
-                net->hosts = (char **)g_ptr_array_free(names, FALSE);
-        }
+        if (hosts)
+                net->hosts = conv_names(hosts);
         FOREACH_CHILD(c, n, "vxlan")
         {
                 VmnetVxlan *vx;
@@ -736,6 +769,8 @@ static VmnetPlan *convert(Loader *l, xmlDoc *doc)
                         conv_policy(l, c, plan);
                 else if (is_el(c, "host"))
                         conv_host(l, c, plan);
+                else if (is_el(c, "bond"))
+                        conv_bond(l, c, plan);
         }
         vmnet_plan_finalize(plan);
         return g_steal_pointer(&plan);

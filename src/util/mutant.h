@@ -123,5 +123,8 @@
 #ifndef VMNET_MUTANT_NO_FDB
 #define VMNET_MUTANT_NO_FDB 0 /* model/fleet.c: the last host of a segment is left out of the others' flood lists */
 #endif
+#ifndef VMNET_MUTANT_BOND_MEMBER
+#define VMNET_MUTANT_BOND_MEMBER 0 /* diff/links.c: the last member of a bond is never enslaved */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "validate/bonds.h"
 #include "validate/fleet.h"
 #include "validate/index.h"
 #include "validate/validate.h"
@@ -1272,6 +1273,7 @@ gboolean vmnet_plan_validate(const VmnetPlan *plan, VmnetDiags *diags)
         check_domains(&v);
         check_policy(&v);
         vmnet_validate_fleet(plan, diags);
+        vmnet_validate_bonds(plan, diags);
         g_clear_pointer(&v.networks_by_name, g_hash_table_unref);
         return vmnet_diags_count(diags) == before;
 }
