@@ -119,8 +119,7 @@ guint vmnet_vxlan_overhead(int family)
         return family == AF_INET6 ? VMNET_VXLAN_OVERHEAD_V6 : VMNET_VXLAN_OVERHEAD_V4;
 }
 
-/* The uplink device host names for net, NULL when it names none. */
-static const char *host_uplink_dev(const VmnetFleetHost *h, const char *net)
+const char *vmnet_fleet_host_uplink_dev(const VmnetFleetHost *h, const char *net)
 {
         for (guint i = 0; i < h->uplinks->len; i++) {
                 const VmnetHostUplink *u = g_ptr_array_index(h->uplinks, i);
@@ -198,7 +197,7 @@ gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **erro
                         g_ptr_array_remove_index(plan->networks, i);
                         continue;
                 }
-                if (net->uplink && (dev = host_uplink_dev(self, net->name)))
+                if (net->uplink && (dev = vmnet_fleet_host_uplink_dev(self, net->name)))
                         use_uplink_dev(net->uplink, dev);
                 if (!net->vxlan)
                         continue;

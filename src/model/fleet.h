@@ -20,6 +20,8 @@ gboolean vmnet_plan_is_fleet(const VmnetPlan *plan);
 VmnetFleetHost *vmnet_plan_find_host(const VmnetPlan *plan, const char *name);
 /* Whether net exists on host (hosts= names it, or is absent). */
 gboolean vmnet_network_on_host(const VmnetNetwork *net, const char *host);
+/* The uplink device host h names for network net (<uplink-dev>), NULL when none. Borrowed. */
+const char *vmnet_fleet_host_uplink_dev(const VmnetFleetHost *h, const char *net);
 /* The bytes VXLAN adds on an underlay of that family (AF_INET / AF_INET6). */
 guint vmnet_vxlan_overhead(int family);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "model/fleet.h"
 #include "validate/bonds.h"
 
 /* The rules of <bond> (vmnet-plan(5) BONDS). */
@@ -59,16 +60,22 @@ static void check_bond(const VmnetPlan *plan, VmnetDiags *diags, const VmnetBond
                     b->name);
         for (guint i = 0; i < plan->networks->len; i++) {
                 const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
+                const VmnetFleetHost *h = host_of(plan, b);
+                const char *dev = net->uplink ? net->uplink->dev : NULL;
 
+                /* A host's bond against the networks of that host, with its own uplinks. */
+                if (h && !vmnet_network_on_host(net, h->name))
+                        continue;
+                if (h && net->uplink && vmnet_fleet_host_uplink_dev(h, net->name))
+                        dev = vmnet_fleet_host_uplink_dev(h, net->name);
                 if (g_strcmp0(net->bridge, b->name) == 0)
                         ERR(plan, diags, b->line, "bond '%s': is the bridge of network '%s'",
                             b->name, net->name);
-                if (net->uplink && b->members &&
-                    g_strv_contains((const char *const *)b->members, net->uplink->dev))
+                if (dev && b->members && g_strv_contains((const char *const *)b->members, dev))
                         ERR(plan, diags, net->uplink->line,
                             "network '%s': uplink '%s' is a member of bond '%s'; use the bond "
                             "as the uplink",
-                            net->name, net->uplink->dev, b->name);
+                            net->name, dev, b->name);
         }
 }
 
