@@ -263,11 +263,8 @@ static gboolean create_rest(struct nl_sock *sk, const VmnetLinkSpec *s, GError *
                 if (!vmnet_nl_route(sk, VMNET_NL_ROUTE_ADD, &nr, error))
                         return FALSE;
         }
-        for (guint i = 0; i < s->fdb->len; i++)
-                if (!vmnet_nl_fdb_flood(sk, s->name, &g_array_index(s->fdb, VmnetAddr, i), TRUE,
-                                        error))
-                        return FALSE;
-        return TRUE;
+        return !s->fdb->len || vmnet_nl_fdb_flood_list(sk, s->name, (const VmnetAddr *)s->fdb->data,
+                                                       s->fdb->len, TRUE, error);
 }
 
 static gboolean create_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)

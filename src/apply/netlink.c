@@ -400,30 +400,43 @@ gboolean vmnet_nl_bond_member(struct nl_sock *sk, const char *member, const char
                (!up_after_release || vmnet_nl_link_set_up(sk, member, TRUE, error));
 }
 
-gboolean vmnet_nl_fdb_flood(struct nl_sock *sk, const char *link, const VmnetAddr *dst,
-                            gboolean add, GError **error)
+gboolean vmnet_nl_fdb_flood_list(struct nl_sock *sk, const char *link, const VmnetAddr *dsts,
+                                 guint n, gboolean add, GError **error)
 {
         static const guint8 zero[ETH_ALEN];
-        g_autofree char *d = vmnet_addr_to_string(dst);
-        g_autofree char *what = g_strdup_printf(add ? "adding flood entry dst %s to %s" :
-                                                      "removing flood entry dst %s from %s",
-                                                d, link);
+        g_autofree char *what = g_strdup_printf(add ? "adding flood entries to %s" :
+                                                      "removing flood entries from %s", link);
         struct ndmsg ndm = { .ndm_family = AF_BRIDGE, .ndm_flags = NTF_SELF,
                              .ndm_state = NUD_PERMANENT | NUD_NOARP };
-        struct nl_msg *msg;
         int ifindex = 0;
 
+        /* One look-up for the whole list: a host of a 100-host fleet adds 99 per segment. */
         if (!get_ifindex(sk, link, &ifindex, error, what))
                 return FALSE;
         ndm.ndm_ifindex = ifindex;
-        /* NLM_F_APPEND: another remote for the all-zeros address, as `bridge fdb append`. */
-        msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
-                                 add ? NLM_F_CREATE | NLM_F_APPEND : 0);
-        if (msg && (nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 ||
-                    nla_put(msg, NDA_LLADDR, ETH_ALEN, zero) < 0 ||
-                    nla_put(msg, NDA_DST, (int)vmnet_addr_len(dst), dst->bytes) < 0))
-                g_clear_pointer(&msg, nlmsg_free);
-        return send_msg(sk, msg, NULL, error, what);
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *d = vmnet_addr_to_string(&dsts[i]);
+                g_autofree char *one = g_strdup_printf(add ? "adding flood entry dst %s to %s" :
+                                                             "removing flood entry dst %s from %s",
+                                                       d, link);
+                /* NLM_F_APPEND: another remote for the all-zeros address, as `bridge fdb append`. */
+                struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+                                                        add ? NLM_F_CREATE | NLM_F_APPEND : 0);
+
+                if (msg && (nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 ||
+                            nla_put(msg, NDA_LLADDR, ETH_ALEN, zero) < 0 ||
+                            nla_put(msg, NDA_DST, (int)vmnet_addr_len(&dsts[i]), dsts[i].bytes) < 0))
+                        g_clear_pointer(&msg, nlmsg_free);
+                if (!send_msg(sk, msg, NULL, error, one))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_nl_fdb_flood(struct nl_sock *sk, const char *link, const VmnetAddr *dst,
+                            gboolean add, GError **error)
+{
+        return vmnet_nl_fdb_flood_list(sk, link, dst, 1, add, error);
 }
 
 gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error)

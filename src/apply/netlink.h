@@ -86,6 +86,9 @@ gboolean vmnet_nl_bond_member(struct nl_sock *sk, const char *member, const char
  */
 gboolean vmnet_nl_fdb_flood(struct nl_sock *sk, const char *link, const VmnetAddr *dst,
                             gboolean add, GError **error);
+/* The same for n destinations, in order; stops at the first failure. */
+gboolean vmnet_nl_fdb_flood_list(struct nl_sock *sk, const char *link, const VmnetAddr *dsts,
+                                 guint n, gboolean add, GError **error);
 gboolean vmnet_nl_link_delete(struct nl_sock *sk, const char *name, GError **error);
 
 /* Changes to one link; what is unset is left alone. */
