@@ -55,15 +55,6 @@ gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEn
  */
 VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *path);
 
-/*
- * Of a fleet plan (validated), keeps the part of host (NULL: the machine's
- * hostname, or its first label) and validates it again, appending to
- * diags; a plan without hosts is left alone. FALSE with error when the host
- * is not in the plan or its part is invalid.
- */
-gboolean vmnet_cli_select_host(const char *host, VmnetPlan *plan, VmnetDiags *diags,
-                               GError **error);
-
 /* Prints an error (stderr, or JSON on stdout with --json) and returns VMNET_EXIT_FAILURE. */
 int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error);
 

@@ -182,8 +182,12 @@ gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netn
         return FALSE;
 }
 
-gboolean vmnet_cli_select_host(const char *want, VmnetPlan *plan, VmnetDiags *diags,
-                               GError **error)
+/*
+ * Of a fleet plan (validated), keeps the part of host want (NULL: the
+ * machine's hostname, or its first label) and validates it again; a plan
+ * without hosts is left alone.
+ */
+static gboolean select_host(const char *want, VmnetPlan *plan, VmnetDiags *diags, GError **error)
 {
         g_autofree char *host = g_strdup(want);
 
@@ -216,7 +220,7 @@ VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *p
                 g_clear_pointer(&plan, vmnet_plan_free);
         }
         if (plan && !g_str_equal(command, "validate") &&
-            !vmnet_cli_select_host(cli->host, plan, diags, &error))
+            !select_host(cli->host, plan, diags, &error))
                 g_clear_pointer(&plan, vmnet_plan_free);
         if (!plan) {
                 vmnet_diags_sort(diags);

@@ -11,17 +11,9 @@
 # of examples/ansible/command.yml honours check mode; state=absent puts the
 # namespace back as it was; an invalid plan fails with the plan's message;
 # AnsibleModule refuses bad arguments; the fleet example (site.yml, the role
-# vmnet.host.hypervisor) configures two stand-in hosts (two namespaces).
-# vmnet as an Ansible module, run for real by ansible-playbook (Debian's
-# ansible-core) against localhost (connection local), inside a throwaway
-# network namespace given by the module's netns argument. Checks, reading
-# the namespace with ip/nft rather than trusting vmnet's report: check mode
-# reports changes and changes nothing; the first run changes, the second
-# does not; diff mode shows a diff; the command: way of
-# examples/ansible/command.yml honours check mode; state=absent puts the
-# namespace back as it was; an invalid plan fails with the plan's message;
-# examples/ansible/fleet.yml applies one fleet plan to two hosts (namespaces),
-# each its own part, check and diff mode per host.
+# vmnet.host.hypervisor) configures two stand-in hosts (two namespaces);
+# examples/ansible/fleet.yml applies one fleet plan to two hosts
+# (namespaces), each its own part (host=), check and diff mode per host.
 : "${VMNET:?}" "${top_srcdir:?}"
 for c in ansible-playbook ansible-galaxy ansible-doc; do
         if ! command -v $c >/dev/null 2>&1; then
@@ -241,7 +233,8 @@ check "fleet: each namespace has only its own host's bridges" sh -c \
 play vmnet_json "$T/8" "$EX/site.yml" -i "$T/fleet.yml" -e vmnet_state=absent; rc=$?
 check "fleet: absent succeeds" test "$rc" = 0
 check "fleet: absent removed both hosts' bridges" sh -c "! ip -n $ns1 link show f1-nat 2>/dev/null && ! ip -n $ns2 link show f2-nat 2>/dev/null"
-# --- 6. a fleet plan: examples/ansible/fleet.yml, two hosts, each its own part --------------
+
+# --- 7. one fleet plan: examples/ansible/fleet.yml, two hosts, each its own part ------------
 # fl-a and fl-b stand for two hypervisors (a namespace each, joined by a veth
 # as the underlay); both apply the same fleet plan, --check --diff first
 nsa=$(newns fleet-a) && nsb=$(newns fleet-b) || { ko "cannot create the fleet's namespaces"; finish; exit 1; }
@@ -262,32 +255,27 @@ cat >"$T/fleet-inv.yml" <<INV
 hypervisors:
   vars:
     ansible_connection: local
+    vmnet_bin: $VMNET
     vmnet_fleet_plan: $T/fleet.xml
   hosts:
     fl-a: { vmnet_host: hv01, vmnet_netns: $nsa }
     fl-b: { vmnet_host: hv02, vmnet_netns: $nsb }
 INV
-play vmnet_json "$T/7" "$EX/fleet.yml" -i "$T/fleet-inv.yml" --check --diff; rc=$?
-check "fleet --check succeeds" test "$rc" = 0
-jqt "fleet --check: each host would change, its own flood entry in its diff" "$T/7" \
-        '(.plays[0].tasks[0].hosts["fl-a"] | .changed and (.diff | tostring | test("flood to 10.202.0.2")))
-         and (.plays[0].tasks[0].hosts["fl-b"] | .changed and (.diff | tostring | test("flood to 10.202.0.1")))'
-check "fleet --check changed nothing" test -z "$(ip -n "$nsa" link show vx4242 2>/dev/null)"
-play vmnet_json "$T/8" "$EX/fleet.yml" -i "$T/fleet-inv.yml"; rc=$?
-check "fleet run succeeds" test "$rc" = 0
+play vmnet_json "$T/9" "$EX/fleet.yml" -i "$T/fleet-inv.yml" --check --diff; rc=$?
+check "fleet plan --check succeeds" test "$rc" = 0
+jqt "fleet plan --check: each host would change, its own flood entry in its actions" "$T/9" \
+        '(.plays[0].tasks[0].hosts["fl-a"] | .changed and (.actions | tostring | test("flood to 10.202.0.2")))
+         and (.plays[0].tasks[0].hosts["fl-b"] | .changed and (.actions | tostring | test("flood to 10.202.0.1")))'
+check "fleet plan --check changed nothing" test -z "$(ip -n "$nsa" link show vx4242 2>/dev/null)"
+play vmnet_json "$T/10" "$EX/fleet.yml" -i "$T/fleet-inv.yml"; rc=$?
+check "fleet plan run succeeds" test "$rc" = 0
 for pair in "$nsa 10.202.0.2" "$nsb 10.202.0.1"; do
         read -r n dst <<<"$pair"
-        check "fleet: $n's vx4242 floods to $dst only" \
+        check "fleet plan: $n's vx4242 floods to $dst only" \
                 jtrue --arg d "$dst" '[.[] | select(.mac == "00:00:00:00:00:00") | .dst] == [$d]' \
                 bridge -n "$n" -j fdb show dev vx4242
 done
-play vmnet_json "$T/9" "$EX/fleet.yml" -i "$T/fleet-inv.yml"; rc=$?
-jqt "fleet: the second run changes nothing on either host" "$T/9" '.stats["fl-a"].changed == 0 and .stats["fl-b"].changed == 0'
-
-# --- the module outside Ansible ---------------------------------------------------------
-printf '{"plan": "x", "bogus": 1}' >"$T/args"
-"$VMNET" ansible "$T/args" >"$T/6"; rc=$?
-check "vmnet ansible: bad arguments exit 1" test "$rc" = 1
-jqt "vmnet ansible: unsupported parameter named in msg" "$T/6" '.failed == true and .changed == false and (.msg | test("Unsupported parameters.*bogus"))'
+play vmnet_json "$T/11" "$EX/fleet.yml" -i "$T/fleet-inv.yml"; rc=$?
+jqt "fleet plan: the second run changes nothing on either host" "$T/11" '.stats["fl-a"].changed == 0 and .stats["fl-b"].changed == 0'
 
 finish

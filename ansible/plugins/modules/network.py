@@ -45,6 +45,13 @@ options:
     description:
       - Work inside the network namespace C(/run/netns/NAME) (vmnet C(--netns)).
     type: str
+  host:
+    description:
+      - Of a fleet plan (one with C(<host>) elements, vmnet-plan(5) FLEET PLANS), the host
+        whose part to apply (vmnet C(--host)); by default the managed host's hostname.
+      - A host that is not in the plan fails the task, naming the plan's hosts.
+      - A plan without hosts ignores it.
+    type: str
   connect:
     description:
       - libvirt URI (vmnet C(--connect)); by default qemu:///system, and with C(netns)
@@ -104,6 +111,11 @@ EXAMPLES = r'''
   vmnet.host.network:
     plan: /etc/vmnet/lab.xml
     netns: lab
+
+- name: Apply this host's part of one fleet plan for every hypervisor
+  vmnet.host.network:
+    content: "{{ lookup('ansible.builtin.file', 'fleet.xml') }}"
+    host: "{{ inventory_hostname_short }}"
 
 - name: Remove everything the plan made
   vmnet.host.network:
@@ -197,6 +209,7 @@ def main():
             content=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             netns=dict(type='str'),
+            host=dict(type='str'),
             connect=dict(type='str'),
             wait=dict(type='int', default=0),
             unplug_timeout=dict(type='int'),
@@ -222,6 +235,8 @@ def main():
     argv = [vmnet, '--json', 'destroy' if p['state'] == 'absent' else 'apply', '--wait', str(p['wait'])]
     if p['netns']:
         argv += ['--netns', p['netns']]
+    if p['host']:
+        argv += ['--host', p['host']]
     if p['connect']:
         argv += ['--connect', p['connect']]
     if p['unplug_timeout'] is not None:
