@@ -367,7 +367,7 @@ gboolean vmnet_nl_bond_create(struct nl_sock *sk, const char *name, const VmnetN
         g_autofree char *what = g_strdup_printf("creating bond %s (mode %d)", name, o->mode);
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
         struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-        struct nlattr *info, *data;
+        struct nlattr *info = NULL, *data = NULL;
 
         if (msg && (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
                     nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
