@@ -69,22 +69,7 @@ fresh() { # an empty namespace with what the plan expects to find: the trunk or 
                 ;;
         esac
 }
-# Times in microseconds from bash itself ($EPOCHREALTIME): $(date) would add a
-# process start to every measurement (66 ms in the emulated VM), hiding most
-# of a small plan's cost.
-# best of REPEAT runs of a setup + measured command, in ms with 0.1 ms resolution
-# (a whole run of a small plan natively takes a few ms)
-best() { # SETUP MEASURED
-        local b= t0 t1 d
-        for _ in $(seq "$REPEAT"); do
-                eval "$1"
-                t0=${EPOCHREALTIME/./}; eval "$2" >/dev/null; t1=${EPOCHREALTIME/./}
-                d=$((10#$t1 - 10#$t0))
-                if [ -z "$b" ] || [ "$d" -lt "$b" ]; then b=$d; fi
-        done
-        awk -v us="$b" 'BEGIN { printf "%.1f", us / 1000 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.2f", a / b }'; }
+. "$here/timing.sh" # best, ratio
 
 # The links of the namespace, one line each, as the kernel reports them.
 links_state() {

@@ -64,17 +64,7 @@ fresh() {
         ip netns add "$NS"
         ip -n "$NS" link set lo up
 }
-best() { # SETUP MEASURED: best of REPEAT, in ms ($EPOCHREALTIME: no process inside a measurement)
-        local b= t0 t1 d
-        for _ in $(seq "$REPEAT"); do
-                eval "$1"
-                t0=${EPOCHREALTIME/./}; eval "$2" >/dev/null; t1=${EPOCHREALTIME/./}
-                d=$((10#$t1 - 10#$t0))
-                if [ -z "$b" ] || [ "$d" -lt "$b" ]; then b=$d; fi
-        done
-        awk -v us="$b" 'BEGIN { printf "%.1f", us / 1000 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.2f", a / b }'; }
+. "$here/timing.sh" # best, ratio
 state() { # the links and flood entries, as the kernel reports them
         ip -n "$NS" -d -j link show | jq -r '.[] | select(.ifname != "lo") | [.ifname,
                 .linkinfo.info_kind, (.linkinfo.info_data.id // "-"), (.master // "-"), .mtu,
