@@ -64,10 +64,17 @@ static xmlDoc *parse_xml(Loader *l, const char *data, gsize len)
 {
         g_autoptr(xmlParserCtxt) ctxt = NULL;
         g_autoptr(xmlDoc) doc = NULL;
+        gsize blank = 0;
 
         if (len > VMNET_PLAN_MAX_BYTES) {
                 vmnet_diags_add(l->diags, l->file, 0, "plan is larger than %d bytes",
                                 VMNET_PLAN_MAX_BYTES);
+                return NULL;
+        }
+        while (blank < len && g_ascii_isspace(data[blank]))
+                blank++;
+        if (blank == len) {
+                vmnet_diags_add(l->diags, l->file, 0, "plan is empty");
                 return NULL;
         }
         if (memchr(data, '\0', len)) {
