@@ -14,8 +14,33 @@
 #include <glib/gstdio.h>
 
 #include "apply/apply.h"
+#include "apply/signals.h"
 #include "util/mutant.h"
 #include "util/testhook.h"
+
+/* VMNET_TEST_PAUSE_AT: the test signals or kills the paused run; an hour bounds a test that does not. */
+#define PAUSE_SECONDS 3600
+
+/*
+ * A signal (apply/signals.h) before step i of n stops the run there: the
+ * steps before it are undone. Once the last step has started, the run is
+ * finished instead (the caller says so), so this is only asked before.
+ */
+static gboolean interrupted(guint i, guint n, GError **first)
+{
+        int sig = vmnet_signals_received();
+
+        if (!sig || VMNET_MUTANT_IS(SIGNAL_IGNORED))
+                return FALSE;
+        if (i == 0)
+                g_set_error(first, VMNET_ERROR, VMNET_ERROR_INTERRUPTED,
+                            "interrupted by %s before the first of %u steps", vmnet_signal_name(sig),
+                            n);
+        else
+                g_set_error(first, VMNET_ERROR, VMNET_ERROR_INTERRUPTED,
+                            "interrupted by %s after step %u of %u", vmnet_signal_name(sig), i, n);
+        return TRUE;
+}
 
 gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                    VmnetApplyProgress progress, gpointer user_data,
@@ -25,7 +50,8 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
         g_autoptr(GPtrArray) undo = vmnet_action_list_new();
         g_autoptr(GError) first = NULL;
         const char *fail_at_env = vmnet_test_hook(VMNET_HOOK_FAIL_AT);
-        guint64 fail_at = 0;
+        const char *pause_at_env = vmnet_test_hook(VMNET_HOOK_PAUSE_AT);
+        guint64 fail_at = 0, pause_at = 0;
         g_autoptr(GString) rollback_errors = g_string_new(NULL);
 
         if (fail_at_env)
@@ -33,13 +59,28 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
         if (done)
                 *done = 0;
 
+        if (pause_at_env)
+                g_ascii_string_to_unsigned(pause_at_env, 10, 1, G_MAXUINT, &pause_at, NULL);
         for (guint i = 0; i < actions->len; i++) {
                 VmnetAction *a = g_ptr_array_index(actions, i);
                 /* Computed before running: it comes from what the diff observed. */
                 VmnetAction *inv = a->type->invert ? a->type->invert(a) : NULL;
 
+                /* Between steps only: a step once started runs to its end. */
+                if (interrupted(i, actions->len, &first)) {
+                        vmnet_action_free(inv);
+                        break;
+                }
                 if (progress)
                         progress(a, FALSE, user_data);
+                if (pause_at && i + 1 == pause_at) {
+                        /* The test's signal (or SIGKILL) comes while the run waits here. */
+                        vmnet_signals_wait(PAUSE_SECONDS);
+                        if (interrupted(i, actions->len, &first)) {
+                                vmnet_action_free(inv);
+                                break;
+                        }
+                }
                 if (fail_at && i + 1 == fail_at) {
                         g_autofree char *d = vmnet_action_describe(a);
 
@@ -57,6 +98,9 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                 /* Keep a slot even without an inverse so indices stay aligned. */
                 g_ptr_array_add(undo, inv);
         }
+        /* After the last step: a signal now no longer undoes the run (the test pauses here too). */
+        if (!first && pause_at == (guint64)actions->len + 1)
+                vmnet_signals_wait(PAUSE_SECONDS);
         /* A failed gate is handled as a failed last step. */
         if (!first && gate && !gate(gate_data, &first) && !first)
                 g_set_error_literal(&first, VMNET_ERROR, VMNET_ERROR_FAILED,
@@ -90,6 +134,9 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                 g_set_error(error, VMNET_ERROR, first->code,
                             "%s\nrolling back did not complete; the host is partly changed:%s",
                             first->message, rollback_errors->str);
+        else if (g_error_matches(first, VMNET_ERROR, VMNET_ERROR_INTERRUPTED) && !undo->len)
+                g_set_error(error, VMNET_ERROR, first->code, "%s: nothing was changed",
+                            first->message);
         else if (g_error_matches(first, VMNET_ERROR, VMNET_ERROR_PARTIAL))
                 g_set_error(error, VMNET_ERROR, first->code,
                             "%s\nevery step before it was undone; that step left what it says",

@@ -19,9 +19,17 @@ typedef gboolean (*VmnetApplyGate)(gpointer data, GError **error);
  * *done is the number of actions that completed and stayed applied: all of
  * them, or after a failure those whose undo failed too.
  *
- * Testing hook (a test build only, util/testhook.h): with
+ * Signals (apply/signals.h): one noted before a step (not the first
+ * to run once the last has started) stops the run there, as a failure
+ * would, with VMNET_ERROR_INTERRUPTED; the completed steps are undone.
+ *
+ * Testing hooks (a test build only, util/testhook.h): with
  * VMNET_TEST_FAIL_AT=N in the environment, action N (1-based) fails instead
- * of running, to prove rollback from every step.
+ * of running, to prove rollback from every step; with VMNET_TEST_PAUSE_AT=N
+ * the run stops before action N (after its progress line), or with N one
+ * past the last, after the last step, until a signal comes (an hour at
+ * most), so a test can signal or kill it at step N with no race against
+ * the clock.
  */
 gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                    VmnetApplyProgress progress, gpointer user_data,

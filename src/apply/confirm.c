@@ -33,8 +33,6 @@
 #define CONFIRM_WAIT_MS 30000
 /* How long an apply that failed after its actions ran waits for the watchdog's undo. */
 #define UNDO_WAIT_MS 60000
-/* VMNET_TEST_PAUSE_AT: the test kills the paused process; an hour bounds a test that does not. */
-#define PAUSE_SECONDS 3600
 
 /* Messages from the applying process to the watchdog: one byte each. */
 #define MSG_STARTED 'S' /* an action is about to run */
@@ -49,7 +47,6 @@ struct _VmnetConfirm {
         gboolean finished;   /* handed off or aborted */
         const GPtrArray *actions;
         guint started;
-        guint64 pause_at;
         VmnetApplyProgress progress;
         gpointer progress_data;
         char *netns;
@@ -705,7 +702,6 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
         g_autoptr(VmnetConfirmInfo) old = NULL;
         g_autoptr(GError) e = NULL;
         g_autofree char *line = NULL;
-        const char *pause = vmnet_test_hook(VMNET_HOOK_PAUSE_AT);
         int sv[2];
         gboolean eof;
         pid_t child;
@@ -721,8 +717,6 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
         c->plan = g_strdup(ctx->plan->name);
         c->plan_file = g_strcmp0(ctx->plan->file, "-") == 0 ? g_strdup("<stdin>")
                                                              : g_canonicalize_filename(ctx->plan->file, NULL);
-        if (pause)
-                g_ascii_string_to_unsigned(pause, 10, 1, G_MAXUINT, &c->pause_at, NULL);
         c->unplug_timeout = ctx->unplug_timeout;
         if (ctx->virt) {
                 char *uri = virConnectGetURI(ctx->virt);
@@ -815,8 +809,6 @@ void vmnet_confirm_progress(const VmnetAction *a, gboolean undo, gpointer user_d
                 return;
         c->started++;
         send_byte(c, MSG_STARTED);
-        if (c->pause_at && c->started == c->pause_at)
-                g_usleep((gulong)PAUSE_SECONDS * G_USEC_PER_SEC);
 }
 
 void vmnet_confirm_abort(VmnetConfirm *c)

@@ -59,9 +59,8 @@ typedef struct _VmnetConfirm VmnetConfirm;
  * vmnet_confirm_progress(), which must be the callback given to
  * vmnet_apply_actions() (with the VmnetConfirm as its user data).
  *
- * Testing hook (a test build only, util/testhook.h): with VMNET_TEST_PAUSE_AT=N in the environment the applying
- * process stops before action N (for an hour at most) until it is killed, so
- * a test can kill it mid-apply with no race against the clock.
+ * VMNET_TEST_PAUSE_AT (apply.h) stops the applying process before a step,
+ * so a test can kill it mid-apply with no race against the clock.
  */
 VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPtrArray *actions,
                                 const VmnetState *state, int lock_fd, guint seconds,

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -54,9 +57,28 @@ VmnetState *vmnet_state_load(const char *plan_name, const char *netns, GError **
         return g_steal_pointer(&st);
 }
 
+/* The rename or unlink of a name in dir is on disk once this returns TRUE. */
+static gboolean sync_dir(const char *dir, GError **error)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int e;
+
+        if (fd >= 0 && fsync(fd) == 0) {
+                close(fd);
+                return TRUE;
+        }
+        e = errno;
+        if (fd >= 0)
+                close(fd);
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "syncing directory %s: %s", dir,
+                    g_strerror(e));
+        return FALSE;
+}
+
 /*
  * Replaces path with data: temporary file, rename; durable: with an fsync
- * before the rename and one of the directory after.
+ * before the rename (glib's DURABLE) and one of the directory after (which
+ * glib does not do).
  */
 static gboolean replace_file(const char *path, const char *data, gsize len, gboolean durable,
                              GError **error)
@@ -78,7 +100,7 @@ static gboolean replace_file(const char *path, const char *data, gsize len, gboo
                             e->message);
                 return FALSE;
         }
-        return TRUE;
+        return !durable || sync_dir(dir, error);
 }
 
 gboolean vmnet_state_save(VmnetState *st, GError **error)
@@ -89,54 +111,87 @@ gboolean vmnet_state_save(VmnetState *st, GError **error)
         return replace_file(st->path, data, len, TRUE, error);
 }
 
-struct VmnetStateWrite {
-        char *path;
-        char *data;
-        gsize len;
-        GThread *thread; /* NULL once joined, or when the write ran in the caller */
-        gboolean ok;
-        GError *error;
-};
+#define TRANSACTION_GROUP "transaction"
 
-static gpointer write_thread(gpointer data)
+void vmnet_state_transaction_begin(VmnetState *st, const char *command,
+                                   const GPtrArray *descriptions)
 {
-        VmnetStateWrite *w = data;
+        g_key_file_remove_group(st->kf, TRANSACTION_GROUP, NULL);
+        g_key_file_set_string(st->kf, TRANSACTION_GROUP, "command", command);
+        g_key_file_set_integer(st->kf, TRANSACTION_GROUP, "pid", (int)getpid());
+        g_key_file_set_int64(st->kf, TRANSACTION_GROUP, "started",
+                             g_get_real_time() / G_USEC_PER_SEC);
+        g_key_file_set_integer(st->kf, TRANSACTION_GROUP, "steps", (int)descriptions->len);
+        for (guint i = 0; i < descriptions->len; i++) {
+                g_autofree char *key = g_strdup_printf("step%u", i + 1);
 
-        w->ok = replace_file(w->path, w->data, w->len, TRUE, &w->error);
-        return NULL;
+                g_key_file_set_string(st->kf, TRANSACTION_GROUP, key,
+                                      g_ptr_array_index(descriptions, i));
+        }
 }
 
-VmnetStateWrite *vmnet_state_save_begin(const VmnetState *st)
+void vmnet_state_transaction_end(VmnetState *st)
 {
-        VmnetStateWrite *w = g_new0(VmnetStateWrite, 1);
-
-        w->path = g_strdup(st->path);
-        w->data = g_key_file_to_data(st->kf, &w->len, NULL);
-        /* The thread shares nothing with the caller until it is joined. */
-        w->thread = g_thread_try_new("vmnet-state", write_thread, w, NULL);
-        if (!w->thread) /* no thread to be had: the same write, at once */
-                write_thread(w);
-        return w;
+        g_key_file_remove_group(st->kf, TRANSACTION_GROUP, NULL);
 }
 
-gboolean vmnet_state_save_finish(VmnetStateWrite *w, GError **error)
+gboolean vmnet_state_transaction_left(const VmnetState *st, char **command, int *pid,
+                                      gint64 *started, guint *steps)
 {
-        if (w->thread)
-                g_thread_join(g_steal_pointer(&w->thread));
-        if (!w->ok && error)
-                *error = g_error_copy(w->error);
-        return w->ok;
+        if (!g_key_file_has_group(st->kf, TRANSACTION_GROUP))
+                return FALSE;
+        *command = g_key_file_get_string(st->kf, TRANSACTION_GROUP, "command", NULL);
+        if (!*command)
+                *command = g_strdup("run");
+        *pid = g_key_file_get_integer(st->kf, TRANSACTION_GROUP, "pid", NULL);
+        *started = g_key_file_get_int64(st->kf, TRANSACTION_GROUP, "started", NULL);
+        *steps = (guint)g_key_file_get_integer(st->kf, TRANSACTION_GROUP, "steps", NULL);
+        return TRUE;
 }
 
-void vmnet_state_write_free(VmnetStateWrite *w)
+/* NAME.XXXXXX, NAME ending in .state, .pending or .unplugs: a g_file_set_contents temporary. */
+static gboolean is_temporary(const char *name)
 {
-        if (!w)
-                return;
-        vmnet_state_save_finish(w, NULL);
-        g_free(w->path);
-        g_free(w->data);
-        g_clear_error(&w->error);
-        g_free(w);
+        static const char *const exts[] = { ".state.", ".pending.", ".unplugs." };
+        gsize n = strlen(name);
+
+        if (n < 7 || name[n - 7] != '.')
+                return FALSE;
+        for (gsize i = n - 6; i < n; i++)
+                if (!g_ascii_isalnum(name[i]))
+                        return FALSE;
+        for (gsize i = 0; i < G_N_ELEMENTS(exts); i++) {
+                gsize m = strlen(exts[i]);
+
+                if (n - 6 > m && strncmp(name + n - 6 - m, exts[i], m) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static guint clean_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        guint n = 0;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (de->d_type == DT_REG && is_temporary(de->d_name) &&
+                    unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
+guint vmnet_state_clean_temporaries(const char *netns)
+{
+        g_autofree char *sub = netns ? g_strdup_printf("netns-%s", netns) : NULL;
+        g_autofree char *state = g_build_filename(vmnet_state_dir(), sub, NULL);
+        g_autofree char *run = g_build_filename(vmnet_run_dir(), sub, NULL);
+
+        return clean_dir(state) + clean_dir(run);
 }
 
 /* before, or no file when it is NULL. */
@@ -145,12 +200,19 @@ static gboolean put_back(const char *path, const char *before, gsize before_len,
 {
         if (before)
                 return replace_file(path, before, before_len, durable, error);
-        if (g_unlink(path) < 0 && errno != ENOENT) {
+        if (g_unlink(path) < 0) {
                 int err = errno;
 
+                if (err == ENOENT)
+                        return TRUE;
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "removing %s: %s", path,
                             g_strerror(err));
                 return FALSE;
+        }
+        if (durable) {
+                g_autofree char *dir = g_path_get_dirname(path);
+
+                return sync_dir(dir, error);
         }
         return TRUE;
 }

@@ -13,9 +13,16 @@
  * (write to a temporary file, fsync, rename, fsync of the directory), so a
  * crash leaves the old or the new state, never half of one.
  *
- * An apply writes the record of what it changes ahead of the change, while
- * its steps run (vmnet_state_save_begin), and puts the file back as it was
- * loaded if the apply is undone (vmnet_state_put_back).
+ * It is a write-ahead record: before the first step of an apply or destroy
+ * changes anything, the file holds every old value needed to undo the
+ * steps (the foreign changes they will make) and a "transaction" group
+ * naming the run and its steps, and it is on disk (file and directory
+ * fsync'ed). Which steps ran is not written step by step: the next run
+ * reads it from the host (it diffs), and the record keeps the originals of
+ * what those steps may have changed. When the run ends the group goes
+ * (vmnet_state_transaction_end) or the file is put back as loaded if the
+ * run was undone (vmnet_state_put_back). A "transaction" group found by
+ * the next run is the sign of a run killed (SIGKILL, power loss) midway.
  */
 
 #include <glib.h>
@@ -29,19 +36,33 @@ typedef struct {
 
 /* Loads the state of plan (empty when there is none yet). Caller frees. */
 VmnetState *vmnet_state_load(const char *plan_name, const char *netns, GError **error);
+/* Writes the file durably: on disk (file and directory) when this returns TRUE. */
 gboolean vmnet_state_save(VmnetState *state, GError **error);
 
 /*
- * The same save, in a thread of its own: the fsyncs overlap the caller's
- * work. What is saved is the key file as it is now. _finish waits for the
- * write and reports it (it may be called again: it returns the same); the
- * write is waited for when it is freed too.
+ * The transaction group: command ("apply" or "destroy"), this process's
+ * pid, the start time, and the steps' descriptions, in order. _begin only
+ * sets it in the key file (vmnet_state_save() writes it); _end removes it.
  */
-typedef struct VmnetStateWrite VmnetStateWrite;
-VmnetStateWrite *vmnet_state_save_begin(const VmnetState *state);
-gboolean vmnet_state_save_finish(VmnetStateWrite *w, GError **error);
-void vmnet_state_write_free(VmnetStateWrite *w);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetStateWrite, vmnet_state_write_free)
+void vmnet_state_transaction_begin(VmnetState *state, const char *command,
+                                   const GPtrArray *descriptions);
+void vmnet_state_transaction_end(VmnetState *state);
+
+/*
+ * A run of the plan that did not end (its transaction group is there): its
+ * command, pid, start time and number of steps. FALSE when there is none.
+ * *command is the caller's.
+ */
+gboolean vmnet_state_transaction_left(const VmnetState *state, char **command, int *pid,
+                                      gint64 *started, guint *steps);
+
+/*
+ * Removes the temporary files a killed run left while replacing a file of
+ * the state or run directory of netns (NAME.XXXXXX next to NAME.state,
+ * .pending, .unplugs). Only under the host lock: no other run writes there
+ * then. Returns how many were removed.
+ */
+guint vmnet_state_clean_temporaries(const char *netns);
 
 /*
  * Puts a state file back as it was: writes before (durably), or removes the

@@ -19,6 +19,8 @@ enum {
         VMNET_EXIT_OK = 0,
         VMNET_EXIT_FAILURE = 1,
         VMNET_EXIT_CHANGED = 2, /* with --detailed-exitcode */
+        VMNET_EXIT_INTERRUPTED = 3, /* a signal stopped apply/destroy: every step done was undone */
+        VMNET_EXIT_FINISHED_ANYWAY = 4, /* a signal came once the last step had started: finished */
 };
 
 typedef struct {

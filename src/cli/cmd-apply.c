@@ -10,6 +10,7 @@
 #include "apply/journal.h"
 #include "apply/nft.h"
 #include "apply/saved-plan.h"
+#include "apply/signals.h"
 #include "diff/nft-review.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
@@ -335,6 +336,9 @@ int vmnet_cli_apply_plan(VmnetCli *cli, const char *command, const VmnetApplyOpt
         ro.wait = (guint)o->wait;
         ro.force = o->force;
         ro.unplug_timeout = o->unplug_timeout > 0 ? (guint)o->unplug_timeout : 0;
+        /* Caught from here: a signal stops the run between steps and undoes it (apply/signals.h). */
+        if (!o->check)
+                vmnet_signals_catch();
 
         if (!vmnet_engine_prepare(&run, plan, &ro, &error))
                 return vmnet_cli_fail(cli, command, error);
@@ -373,7 +377,10 @@ int vmnet_cli_apply_plan(VmnetCli *cli, const char *command, const VmnetApplyOpt
                  * failed record or verify it rolls the host back when this process exits. */
                 if (!executed)
                         vmnet_confirm_abort(confirm);
-                return vmnet_cli_fail(cli, command, error);
+                vmnet_cli_fail(cli, command, error);
+                return g_error_matches(error, VMNET_ERROR, VMNET_ERROR_INTERRUPTED)
+                               ? VMNET_EXIT_INTERRUPTED
+                               : VMNET_EXIT_FAILURE;
         }
         vmnet_journal_run_end(journal, TRUE, run.actions->len, NULL);
         print_warnings(cli, run.warnings, n_warnings);
@@ -388,6 +395,14 @@ int vmnet_cli_apply_plan(VmnetCli *cli, const char *command, const VmnetApplyOpt
                     (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, before, after);
         if (confirm)
                 vmnet_cli_confirm_notice(cli, confirm, o->netns);
+        if (vmnet_signals_received()) {
+                if (!cli->json)
+                        fprintf(stderr,
+                                "vmnet %s: %s came once the last step had started: the %s was "
+                                "finished and verified, not undone\n",
+                                command, vmnet_signal_name(vmnet_signals_received()), command);
+                return VMNET_EXIT_FINISHED_ANYWAY;
+        }
         return rc;
 }
 

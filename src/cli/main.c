@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apply/apply.h"
+#include "apply/signals.h"
 #include "cli/cli.h"
 #include "model/fleet.h"
 #include "plan/plan.h"
@@ -239,6 +240,8 @@ int main(int argc, char **argv)
          * messages and JSON must not follow LC_NUMERIC ("0,004 s"). */
         setlocale(LC_CTYPE, "");
         vmnet_test_hooks_warn_ignored();
+        /* `vmnet apply plan.xml | head -2`: output to a closed pipe is lost, the run is not. */
+        vmnet_signals_ignore_sigpipe();
         for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
                 if (g_str_equal(argv[i], "--version")) {
                         printf("vmnet %s", PACKAGE_VERSION);

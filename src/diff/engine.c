@@ -385,17 +385,27 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
         return TRUE;
 }
 
-VmnetStateWrite *vmnet_engine_record_begin(VmnetObserved *obs, const GPtrArray *actions)
+gboolean vmnet_engine_record_ahead(VmnetObserved *obs, const GPtrArray *actions,
+                                   gboolean destroy, GError **error)
 {
-        vmnet_foreign_state_record(obs->foreign, actions);
-        vmnet_foreign_state_to_keyfile(obs->foreign, obs->state->kf);
-        g_key_file_set_string(obs->state->kf, STATE_GROUP, "plan", obs->plan_name);
-        if (obs->plan_file)
-                g_key_file_set_string(obs->state->kf, STATE_GROUP, "file", obs->plan_file);
-        if (obs->netns)
-                g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
-        g_key_file_set_int64(obs->state->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);
-        return vmnet_state_save_begin(obs->state);
+        g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+
+        if (!destroy) {
+                vmnet_foreign_state_record(obs->foreign, actions);
+                vmnet_foreign_state_to_keyfile(obs->foreign, obs->state->kf);
+                g_key_file_set_string(obs->state->kf, STATE_GROUP, "plan", obs->plan_name);
+                if (obs->plan_file)
+                        g_key_file_set_string(obs->state->kf, STATE_GROUP, "file",
+                                              obs->plan_file);
+                if (obs->netns)
+                        g_key_file_set_string(obs->state->kf, STATE_GROUP, "netns", obs->netns);
+        }
+        for (guint i = 0; i < actions->len; i++)
+                g_ptr_array_add(steps, vmnet_action_describe(g_ptr_array_index(actions, i)));
+        vmnet_state_transaction_begin(obs->state, destroy ? "destroy" : "apply", steps);
+        if (VMNET_MUTANT_IS(RECORD_LATE))
+                return TRUE;
+        return vmnet_state_save(obs->state, error);
 }
 
 VmnetObserved *vmnet_engine_verify(VmnetApplyCtx *ctx, const VmnetPlan *plan, const char *netns,
@@ -473,6 +483,31 @@ void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings)
         }
 }
 
+/*
+ * A run killed midway (SIGKILL, power loss) left its transaction in the
+ * record: this run starts from what it finds on the host, with the
+ * originals that run recorded ahead. Said, so the admin knows why.
+ */
+static void warn_run_left(const VmnetObserved *obs, VmnetDiags *warnings)
+{
+        g_autofree char *command = NULL;
+        int pid;
+        gint64 started;
+        guint steps;
+        g_autoptr(GDateTime) t = NULL;
+        g_autofree char *when = NULL;
+
+        if (!vmnet_state_transaction_left(obs->state, &command, &pid, &started, &steps))
+                return;
+        t = g_date_time_new_from_unix_local(started);
+        when = t ? g_date_time_format(t, "%F %T") : g_strdup("?");
+        vmnet_diags_add(warnings, obs->state->path, 0,
+                        "the %s of plan '%s' by pid %d (started %s, %u steps) did not finish "
+                        "(killed, or the power failed): this run goes on from what is on the "
+                        "host, and keeps the original values that run recorded",
+                        command, obs->plan_name, pid, when, steps);
+}
+
 void vmnet_run_clear(VmnetRun *run)
 {
         vmnet_apply_ctx_close(&run->ctx);
@@ -500,10 +535,13 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
         run->lock = vmnet_lock_take(o->netns, o->wait, error);
         if (run->lock < 0)
                 return FALSE;
+        /* Under the lock: no other run is writing one of them. */
+        vmnet_state_clean_temporaries(o->netns);
         if (!vmnet_apply_ctx_open(&run->ctx, error) ||
             !vmnet_engine_connect_libvirt(&run->ctx, o->connect, o->netns, o->no_libvirt, error) ||
             !(run->obs = vmnet_engine_observe(&run->ctx, plan->name, o->netns, error)))
                 return FALSE;
+        warn_run_left(run->obs, run->warnings);
         if (o->destroy)
                 return vmnet_engine_diff_destroy(run->obs, run->actions, run->warnings, error) &&
                        check_destroy_users(run->obs, run->actions, o->force, run->warnings,
@@ -533,46 +571,59 @@ static gboolean list_created(VmnetPending *pending, const GPtrArray *actions, GE
         return !names->len || vmnet_pending_add(pending, names, error);
 }
 
-static gboolean record_written(gpointer record, GError **error)
+/* The gate of an apply: every step ran; the record says so, on disk. */
+static gboolean record_close(gpointer data, GError **error)
 {
-        return vmnet_state_save_finish(record, error);
+        VmnetState *st = data;
+
+        vmnet_state_transaction_end(st);
+        g_key_file_set_int64(st->kf, STATE_GROUP, "applied", g_get_real_time() / G_USEC_PER_SEC);
+        return vmnet_state_save(st, error);
 }
 
 gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *o,
                              VmnetApplyProgress progress, gpointer progress_data,
                              gboolean *executed, GError **error)
 {
-        const VmnetState *st = run->obs->state;
-        g_autoptr(VmnetStateWrite) record = NULL;
+        VmnetState *st = run->obs->state;
         guint done = 0;
         gboolean ok;
 
         *executed = FALSE;
         /*
-         * The record of what the apply changes is written while its steps run
-         * (the fsyncs overlap the kernel's work), and the apply stands only once
-         * it is on disk: if it cannot be written, the steps are undone. A crash
-         * halfway leaves the old record or the new one, which may name changes
-         * not made yet (destroy then finds them already as they were).
+         * The record of what the run changes is on disk before the first step
+         * (a write-ahead record, apply/state.h), and an apply stands only once
+         * the record says it is complete: if that cannot be written, the
+         * steps are undone. A crash halfway leaves the record naming changes
+         * that may not be made yet (destroy then finds them already as they
+         * were; apply makes them).
          */
         if (!list_created(run->obs->pending, run->actions, error))
                 return FALSE;
-        if (!o->destroy)
-                record = vmnet_engine_record_begin(run->obs, run->actions);
+        if (!vmnet_engine_record_ahead(run->obs, run->actions, o->destroy, error)) {
+                g_autoptr(GError) e = NULL;
+
+                /* Perhaps half written (renamed, not synced): what was there goes back. */
+                vmnet_state_put_back(st->path, st->before, st->before_len, &e);
+                g_prefix_error(error, "%s failed before any change: ",
+                               o->destroy ? "destroy" : "apply");
+                return FALSE;
+        }
         ok = vmnet_apply_actions_gated(&run->ctx, run->actions, progress, progress_data,
-                                       record ? record_written : NULL, record, &done, error);
+                                       o->destroy ? NULL : record_close, st, &done, error);
         /* Best effort: a list left over only names links whose mark is there or that are gone. */
         vmnet_pending_done(run->obs->pending, ok, !ok && !done, NULL);
         record_unplugs(run);
         if (!ok) {
                 g_autoptr(GError) e = NULL;
 
-                g_prefix_error(error, "%s failed: ", o->destroy ? "destroy" : "apply");
-                if (record)
-                        vmnet_state_save_finish(record, NULL);
+                g_prefix_error(error, "%s %s: ", o->destroy ? "destroy" : "apply",
+                               error && g_error_matches(*error, VMNET_ERROR, VMNET_ERROR_INTERRUPTED)
+                                       ? "stopped"
+                                       : "failed");
                 /* The host is as it was: so is the record. If some change stayed, the
                  * new record, which names it, stays too. */
-                if (record && !done &&
+                if (!done &&
                     !vmnet_state_put_back(st->path, st->before, st->before_len, &e) && error &&
                     *error) {
                         GError *first = *error;

@@ -82,11 +82,13 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
                                    GError **error);
 
 /*
- * Records in the state the foreign changes the actions make, and the plan,
- * and starts writing it (vmnet_state_save_begin): an apply writes its record
- * ahead of, and while, making the changes.
+ * The write-ahead record (apply/state.h): records in the state the foreign
+ * changes the actions make (for an apply), the plan, and the transaction
+ * (the steps about to run), and writes it durably. Nothing may change
+ * before this has returned TRUE.
  */
-VmnetStateWrite *vmnet_engine_record_begin(VmnetObserved *obs, const GPtrArray *actions);
+gboolean vmnet_engine_record_ahead(VmnetObserved *obs, const GPtrArray *actions,
+                                   gboolean destroy, GError **error);
 
 /*
  * After an apply (or destroy), the host must match: observes it again and
@@ -131,10 +133,12 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
                               GError **error);
 
 /*
- * The second half: executes the actions while the state records them
- * (rolling back if either fails, and then putting the state file back), and
- * verifies the host. *executed says whether the actions ran and stayed (so a
- * later failure is of verify, or of removing the state after a destroy).
+ * The second half: writes the record ahead (vmnet_engine_record_ahead),
+ * executes the actions, and closes the record (rolling back if a step, a
+ * signal between steps or the closing write fails, and then putting the
+ * state file back), and verifies the host. *executed says whether the
+ * actions ran and stayed (so a later failure is of verify, or of removing
+ * the state after a destroy).
  */
 gboolean vmnet_engine_commit(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *opts,
                              VmnetApplyProgress progress, gpointer progress_data,

@@ -25,6 +25,7 @@ typedef enum {
         VMNET_ERROR_LOCKED,      /* another vmnet holds the host lock */
         VMNET_ERROR_UNSUPPORTED, /* the kernel or libvirt lacks a feature */
         VMNET_ERROR_PARTIAL,     /* an action failed half way; its message says what it left */
+        VMNET_ERROR_INTERRUPTED, /* a signal stopped the run before its last step (apply/signals.h) */
 } VmnetErrorCode;
 
 /*

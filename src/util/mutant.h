@@ -36,6 +36,12 @@
 #ifndef VMNET_MUTANT_NO_ROLLBACK
 #define VMNET_MUTANT_NO_ROLLBACK 0 /* apply/apply.c: a failed step's completed steps are not undone */
 #endif
+#ifndef VMNET_MUTANT_SIGNAL_IGNORED
+#define VMNET_MUTANT_SIGNAL_IGNORED 0 /* apply/apply.c: a signal between steps does not stop the run */
+#endif
+#ifndef VMNET_MUTANT_RECORD_LATE
+#define VMNET_MUTANT_RECORD_LATE 0 /* diff/engine.c: the record is written after the steps, not ahead of them */
+#endif
 #ifndef VMNET_MUTANT_CONFIRM_NO_ROLLBACK
 #define VMNET_MUTANT_CONFIRM_NO_ROLLBACK 0 /* apply/confirm.c: the confirm watchdog never rolls back */
 #endif

@@ -16,7 +16,7 @@
 
 typedef enum {
         VMNET_HOOK_FAIL_AT,        /* VMNET_TEST_FAIL_AT=N: action N fails instead of running */
-        VMNET_HOOK_PAUSE_AT,       /* VMNET_TEST_PAUSE_AT=N: a confirmed apply stops before action N */
+        VMNET_HOOK_PAUSE_AT,       /* VMNET_TEST_PAUSE_AT=N: a run stops before action N until a signal */
         VMNET_HOOK_DNSMASQ,        /* VMNET_DNSMASQ=PATH: the dnsmasq binary to run */
         VMNET_HOOK_STATE_DIR,      /* VMNET_STATE_DIR=DIR: instead of /var/lib/vmnet */
         VMNET_HOOK_RUN_DIR,        /* VMNET_RUN_DIR=DIR: instead of /run/vmnet */

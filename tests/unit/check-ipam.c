@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apply/state.h"
 #include "ipam/ipam.h"
@@ -52,6 +53,8 @@ static VmnetState *state_load(void)
         VmnetState *st;
 
         g_setenv("VMNET_STATE_DIR", tmp_state_dir, TRUE);
+        /* vmnet_state_clean_temporaries() looks there too: never the host's /run/vmnet. */
+        g_setenv("VMNET_RUN_DIR", tmp_state_dir, TRUE);
         st = vmnet_state_load("p", NULL, &error);
         ck_assert_msg(st, "state: %s", error ? error->message : "");
         return st;
@@ -375,30 +378,61 @@ START_TEST(test_report_counts_and_audit)
 END_TEST
 
 
-/* The state file itself: written in the background, kept as loaded, put back as it was. */
+/*
+ * The state file itself: written with its transaction (the write-ahead
+ * record), which the next load sees until it is ended; kept as loaded, put
+ * back as it was; a killed writer's temporaries cleaned.
+ */
 START_TEST(test_state_write_and_put_back)
 {
         g_autofree char *path = g_build_filename(tmp_state_dir, "p.state", NULL);
+        g_autofree char *stray = g_build_filename(tmp_state_dir, "p.state.Ab3x9Z", NULL);
+        g_autofree char *other = g_build_filename(tmp_state_dir, "p.state.notmine", NULL);
         g_autoptr(GError) error = NULL;
         g_autofree char *bytes = NULL;
         gsize len;
 
         {
                 g_autoptr(VmnetState) st = state_load();
-                g_autoptr(VmnetStateWrite) w = NULL;
+                g_autoptr(GPtrArray) steps = g_ptr_array_new();
 
                 ck_assert_ptr_null(st->before); /* there was none */
                 g_key_file_set_string(st->kf, "vmnet", "plan", "one");
-                w = vmnet_state_save_begin(st);
-                /* What is written is the key file at _begin: later edits are not. */
-                g_key_file_set_string(st->kf, "vmnet", "plan", "later");
-                ck_assert_msg(vmnet_state_save_finish(w, &error), "%s", error ? error->message : "");
-                ck_assert(vmnet_state_save_finish(w, NULL)); /* again: the same answer */
+                g_ptr_array_add(steps, "create bridge br0");
+                g_ptr_array_add(steps, "set sysctl x");
+                vmnet_state_transaction_begin(st, "apply", steps);
+                ck_assert_msg(vmnet_state_save(st, &error), "%s", error ? error->message : "");
         }
         {
                 g_autoptr(VmnetState) st = state_load();
-                g_autofree char *plan = g_key_file_get_string(st->kf, "vmnet", "plan", NULL);
+                g_autofree char *command = NULL;
+                int pid = 0;
+                gint64 started = 0;
+                guint n = 0;
 
+                ck_assert(vmnet_state_transaction_left(st, &command, &pid, &started, &n));
+                ck_assert_str_eq(command, "apply");
+                ck_assert_int_eq(pid, (int)getpid());
+                ck_assert_uint_eq(n, 2);
+                ck_assert(started > 0);
+                vmnet_state_transaction_end(st);
+                ck_assert(vmnet_state_save(st, NULL));
+        }
+        ck_assert(g_file_set_contents(stray, "x", 1, NULL));
+        ck_assert(g_file_set_contents(other, "x", 1, NULL));
+        ck_assert_uint_eq(vmnet_state_clean_temporaries(NULL), 1);
+        ck_assert(!g_file_test(stray, G_FILE_TEST_EXISTS));
+        ck_assert(g_file_test(other, G_FILE_TEST_EXISTS));
+        g_unlink(other);
+        {
+                g_autoptr(VmnetState) st = state_load();
+                g_autofree char *plan = g_key_file_get_string(st->kf, "vmnet", "plan", NULL);
+                g_autofree char *command = NULL;
+                int pid;
+                gint64 started;
+                guint n;
+
+                ck_assert(!vmnet_state_transaction_left(st, &command, &pid, &started, &n));
                 ck_assert_str_eq(plan, "one");
                 ck_assert_ptr_nonnull(st->before);
                 ck_assert(g_file_get_contents(path, &bytes, &len, NULL));

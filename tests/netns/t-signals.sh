@@ -1,0 +1,137 @@
+#!/bin/bash
+# Signals during an apply (issue 12, points 1 and 2; vmnet(8), SIGNALS):
+# SIGINT, SIGTERM and SIGHUP at each step N stop the run and undo every
+# step done (exit 3, the namespace exactly as before, no dnsmasq, no file
+# left); one that comes after the last step lets the run finish (exit 4, the
+# full plan); SIGPIPE never ends vmnet (the full plan). SIGKILL at step N
+# leaves the write-ahead record with its transaction: the next apply goes on
+# from it (the full plan, then "no changes"), and destroy puts the namespace
+# back as it was, the uplink's addresses and route, its master and
+# ip_forward included, because the originals were on disk before the first
+# step. The plan migrates the uplink's addresses (migrate-addresses).
+. "$top_srcdir/tests/netns/lib.sh"
+
+BOUND=${VMNET_TEST_WAIT:-120} # how long an awaited line may take before the check fails
+ns=$(newns signals) || { echo "FAIL: cannot create a network namespace"; exit 1; }
+ip -n "$ns" addr add 192.0.2.10/24 dev vt-up0
+ip -n "$ns" route add 198.51.100.0/24 via 192.0.2.1
+cat >"$T/plan.xml" <<'XML'
+<plan xmlns="urn:vmnet:plan:1" name="t-signals">
+  <network name="lab" mode="nat" bridge="vt-lab">
+    <subnet cidr="10.77.5.0/24" gateway="10.77.5.1">
+      <dhcp start="10.77.5.100" end="10.77.5.150"/>
+    </subnet>
+  </network>
+  <network name="lan" mode="bridged" bridge="vt-lan">
+    <uplink dev="vt-up0" migrate-addresses="yes"/>
+  </network>
+</plan>
+XML
+S=$VMNET_STATE_DIR/netns-$ns R=$VMNET_RUN_DIR/netns-$ns
+paused_pid=
+trap '[ -n "$paused_pid" ] && kill -9 "$paused_pid" 2>/dev/null; cleanup' EXIT
+
+wait_for() { # SECS CMD...: polls CMD every 0.05 s until it succeeds; 1 after SECS
+        local end=$((SECONDS + $1))
+        shift
+        until "$@"; do
+                ((SECONDS < end)) || return 1
+                sleep 0.05
+        done
+}
+# files: what vmnet left in its directories for the namespace (the lock and
+# dnsmasq's directories aside), one a line.
+files() { find "$S" "$R" -type f ! -path '*/dnsmasq/*' -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
+# no_processes: nothing runs in the namespace (a dnsmasq left behind would).
+no_processes() { test -z "$(ip netns pids "$ns")"; }
+
+snapshot "$ns" "$T/before"
+check "the uplink has its address before" grep -q '"192.0.2.10/24"' "$T/before"
+vm "$ns" plan "$T/plan.xml"
+total=$(sed -n 's/^apply would take \([0-9]*\) actions.*/\1/p' "$T/out")
+check "the plan has steps (${total:-none})" test "${total:-0}" -ge 6
+check "apply" vm "$ns" apply "$T/plan.xml"
+snapshot "$ns" "$T/full"
+check "applied: the uplink's address is on the bridge" jtrue '.[0].addr_info | any(.local == "192.0.2.10")' ip -n "$ns" -j addr show vt-lan
+check "destroy" vm "$ns" destroy "$T/plan.xml"
+snapshot "$ns" "$T/now"
+same "destroy: back to the snapshot" "$T/before" "$T/now"
+
+# paused N SIG: an apply paused before step N (N = total + 1: after the last
+# step) gets SIG; its exit status in $rc.
+paused() {
+        local n=$1 sig=$2 line=$1
+        ((line > total)) && line=$total
+        VMNET_TEST_PAUSE_AT=$n "$VMNET" --netns "$ns" apply "$T/plan.xml" >"$T/out" 2>"$T/err" &
+        paused_pid=$!
+        if ! wait_for "$BOUND" grep -q "\[$line/" "$T/out"; then
+                ko "step $n: the apply did not reach its pause"
+                kill -9 "$paused_pid"
+        else
+                kill -"$sig" "$paused_pid"
+        fi
+        wait "$paused_pid"; rc=$?
+        paused_pid=
+}
+# as_before WHAT: the namespace is back to its snapshot, nothing runs in it, no file is left.
+as_before() {
+        snapshot "$ns" "$T/now"
+        same "$1: the namespace is exactly as before" "$T/before" "$T/now"
+        check "$1: no process left in the namespace" no_processes
+        check "$1: no file left (found: $(files))" test -z "$(files)"
+}
+# as_planned WHAT: the full plan; destroy then gives the snapshot back.
+as_planned() {
+        snapshot "$ns" "$T/now"
+        same "$1: the namespace has the full plan" "$T/full" "$T/now"
+        check "$1: only the record is left (found: $(files))" test "$(files)" = "t-signals.state "
+        vm "$ns" destroy "$T/plan.xml"
+        snapshot "$ns" "$T/now"
+        same "$1, then destroy: exactly as before" "$T/before" "$T/now"
+}
+
+for ((n = 1; n <= total + 1; n++)); do
+        for sig in INT TERM HUP; do
+                paused "$n" "$sig"
+                if ((n <= total)); then
+                        check "SIG$sig at step $n: exit 3 (got $rc)" test "$rc" = 3
+                        check "SIG$sig at step $n: the message says it was undone" \
+                                grep -q "interrupted by SIG$sig.*" "$T/err"
+                        as_before "SIG$sig at step $n"
+                else
+                        check "SIG$sig after the last step: exit 4 (got $rc)" test "$rc" = 4
+                        check "SIG$sig after the last step: the message says it was finished" \
+                                grep -q "finished and verified, not undone" "$T/err"
+                        as_planned "SIG$sig after the last step"
+                fi
+        done
+        paused "$n" PIPE
+        check "SIGPIPE at step $n: ignored, exit 0 (got $rc)" test "$rc" = 0
+        as_planned "SIGPIPE at step $n"
+
+        paused "$n" KILL
+        check "SIGKILL at step $n: the record names the run in progress" \
+                grep -q '^\[transaction\]' "$S/t-signals.state"
+        vm "$ns" apply "$T/plan.xml"; rc=$?
+        check "SIGKILL at step $n: the next apply converges (exit $rc)" test "$rc" = 0
+        check "SIGKILL at step $n: ... saying the run before did not finish" grep -q "did not finish" "$T/err"
+        vm "$ns" apply --detailed-exitcode "$T/plan.xml"; rc=$?
+        check "SIGKILL at step $n: then nothing is left to do (exit $rc)" test "$rc" = 0
+        check "SIGKILL at step $n: the record's transaction is closed" \
+                sh -c "! grep -q '^\[transaction\]' '$S/t-signals.state'"
+        as_planned "SIGKILL at step $n"
+done
+
+# Output to a closed pipe: the apply is not killed, and finishes.
+"$VMNET" --netns "$ns" apply "$T/plan.xml" 2>"$T/err" | head -c 1 >/dev/null
+rc=${PIPESTATUS[0]}
+check "apply | head -c 1: exit 0 (got $rc)" test "$rc" = 0
+as_planned "apply | head -c 1"
+
+# Temporaries a run killed while replacing a file leaves are removed by the next run.
+mkdir -p "$S" "$R"
+touch "$S/t-signals.state.Ab12Cd" "$R/t-signals.pending.Xy34Zw"
+check "planted temporaries: apply" vm "$ns" apply "$T/plan.xml"
+check "planted temporaries: the next run removed them (left: $(files))" test "$(files)" = "t-signals.state "
+check "destroy" vm "$ns" destroy "$T/plan.xml"
+finish
