@@ -488,7 +488,7 @@ void vmnet_engine_warn_foreign_drops(VmnetApplyCtx *ctx, VmnetDiags *warnings)
  * record: this run starts from what it finds on the host, with the
  * originals that run recorded ahead. Said, so the admin knows why.
  */
-static void warn_run_left(const VmnetObserved *obs, VmnetDiags *warnings)
+static gboolean warn_run_left(const VmnetObserved *obs, VmnetDiags *warnings)
 {
         g_autofree char *command = NULL;
         int pid;
@@ -498,7 +498,7 @@ static void warn_run_left(const VmnetObserved *obs, VmnetDiags *warnings)
         g_autofree char *when = NULL;
 
         if (!vmnet_state_transaction_left(obs->state, &command, &pid, &started, &steps))
-                return;
+                return FALSE;
         t = g_date_time_new_from_unix_local(started);
         when = t ? g_date_time_format(t, "%F %T") : g_strdup("?");
         vmnet_diags_add(warnings, obs->state->path, 0,
@@ -506,6 +506,29 @@ static void warn_run_left(const VmnetObserved *obs, VmnetDiags *warnings)
                         "(killed, or the power failed): this run goes on from what is on the "
                         "host, and keeps the original values that run recorded",
                         command, obs->plan_name, pid, when, steps);
+        return TRUE;
+}
+
+/*
+ * After the diff: when nothing is left to do, the killed run had done all
+ * its steps; its record is closed now (a destroy's removed), and its list of
+ * links being created goes. Otherwise the commit closes both.
+ */
+static gboolean close_run_left(VmnetRun *run, const VmnetRunOpts *o, GError **error)
+{
+        VmnetState *st = run->obs->state;
+
+        if (run->actions->len)
+                return TRUE;
+        if (o->destroy) {
+                if (!vmnet_state_remove(st, error))
+                        return FALSE;
+        } else {
+                vmnet_state_transaction_end(st);
+                if (!vmnet_state_save(st, error))
+                        return FALSE;
+        }
+        return vmnet_pending_done(run->obs->pending, TRUE, FALSE, error);
 }
 
 void vmnet_run_clear(VmnetRun *run)
@@ -526,6 +549,8 @@ void vmnet_run_clear(VmnetRun *run)
 gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *o,
                               GError **error)
 {
+        gboolean left;
+
         run->ctx.plan = plan;
         run->ctx.unplug_timeout = o->unplug_timeout;
         run->actions = vmnet_action_list_new();
@@ -541,15 +566,17 @@ gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetR
             !vmnet_engine_connect_libvirt(&run->ctx, o->connect, o->netns, o->no_libvirt, error) ||
             !(run->obs = vmnet_engine_observe(&run->ctx, plan->name, o->netns, error)))
                 return FALSE;
-        warn_run_left(run->obs, run->warnings);
-        if (o->destroy)
-                return vmnet_engine_diff_destroy(run->obs, run->actions, run->warnings, error) &&
-                       check_destroy_users(run->obs, run->actions, o->force, run->warnings,
-                                           error);
-        if (!vmnet_engine_diff(plan, run->obs, run->actions, run->warnings, error))
-                return FALSE;
-        vmnet_engine_warn_foreign_drops(&run->ctx, run->warnings);
-        return TRUE;
+        left = warn_run_left(run->obs, run->warnings);
+        if (o->destroy) {
+                if (!vmnet_engine_diff_destroy(run->obs, run->actions, run->warnings, error) ||
+                    !check_destroy_users(run->obs, run->actions, o->force, run->warnings, error))
+                        return FALSE;
+        } else {
+                if (!vmnet_engine_diff(plan, run->obs, run->actions, run->warnings, error))
+                        return FALSE;
+                vmnet_engine_warn_foreign_drops(&run->ctx, run->warnings);
+        }
+        return !left || o->check || close_run_left(run, o, error);
 }
 
 /*

@@ -108,6 +108,7 @@ typedef struct {
         guint wait;          /* seconds to wait for the lock */
         gboolean force;      /* destroy even what others' guests and networks use */
         guint unplug_timeout; /* seconds a replug waits for the guest (0: the default) */
+        gboolean check;      /* only report: prepare writes nothing either */
 } VmnetRunOpts;
 
 /* A run in progress: the open sockets, the lock, what was observed and the actions. */
@@ -128,6 +129,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmnetRun, vmnet_run_clear)
  * check does: a plan made while another apply runs would be stale), opens
  * the sockets and libvirt, observes, diffs, and adds the warnings about
  * other tables. run must be zero-initialised (g_auto(VmnetRun) run = { .lock = -1 }).
+ * Unless opts->check, a run killed after its last step (the host as its
+ * record says, nothing left to do) has its record closed here: there will
+ * be no commit to do it.
  */
 gboolean vmnet_engine_prepare(VmnetRun *run, const VmnetPlan *plan, const VmnetRunOpts *opts,
                               GError **error);
