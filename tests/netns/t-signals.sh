@@ -66,16 +66,19 @@ check "destroy" vm "$ns" destroy "$T/plan.xml"
 snapshot "$ns" "$T/now"
 same "destroy: back to the snapshot" "$T/before" "$T/now"
 
+# at_line N: the run printed its progress line N, or is gone (then paused fails).
+at_line() { grep -q "\[$1/" "$T/out" || ! kill -0 "$paused_pid" 2>/dev/null; }
 # paused N SIG: an apply paused before step N (N = total + 1: after the last
 # step) gets SIG; its exit status in $rc.
 paused() {
         local n=$1 sig=$2 line=$1
         ((line > total)) && line=$total
+        paused_pid=
         # No old output a progress line could be read from before the new run starts.
         rm -f "$T/out"
         VMNET_TEST_PAUSE_AT=$n "$VMNET" --netns "$ns" apply "$T/plan.xml" >"$T/out" 2>"$T/err" &
         paused_pid=$!
-        if ! wait_for "$BOUND" grep -q "\[$line/" "$T/out"; then
+        if ! wait_for "$BOUND" at_line "$line"; then
                 ko "step $n: the apply did not reach its pause"
                 kill -9 "$paused_pid"
         else
@@ -90,6 +93,8 @@ as_before() {
         same "$1: the namespace is exactly as before" "$T/before" "$T/now"
         check "$1: no process left in the namespace" no_processes
         check "$1: no file left (found: $(files))" test -z "$(files)"
+        # After a failed check, what the next case starts from: the snapshot again.
+        cmp -s "$T/before" "$T/now" || vm "$ns" destroy "$T/plan.xml"
 }
 # as_planned WHAT: the full plan; destroy then gives the snapshot back.
 as_planned() {
