@@ -138,6 +138,19 @@ for ((n = 1; n <= total + 1; n++)); do
         as_planned "SIGKILL at step $n"
 done
 
+# A destroy stopped midway (SIGTERM before its step 4, after the table and
+# ip_forward went): every step undone, the full plan again.
+check "apply for the destroy case" vm "$ns" apply "$T/plan.xml"
+rm -f "$T/out"
+VMNET_TEST_PAUSE_AT=4 "$VMNET" --netns "$ns" destroy "$T/plan.xml" >"$T/out" 2>"$T/err" &
+paused_pid=$!
+if wait_for "$BOUND" at_line 4; then kill -TERM "$paused_pid"; else kill -9 "$paused_pid"; fi
+wait "$paused_pid"; rc=$?
+paused_pid=
+check "SIGTERM during destroy: exit 3 (got $rc)" test "$rc" = 3
+check "SIGTERM during destroy: the message says so" grep -q "destroy stopped: interrupted by SIGTERM" "$T/err"
+as_planned "SIGTERM during destroy"
+
 # Output to a closed pipe: the apply is not killed, and finishes.
 "$VMNET" --netns "$ns" apply "$T/plan.xml" 2>"$T/err" | head -c 1 >/dev/null
 rc=${PIPESTATUS[0]}
