@@ -216,9 +216,9 @@ check "destroy succeeds" vm "$ns" destroy "$base"
 snapshot "$ns" "$T/k-after"
 same "destroy after the killed apply leaves the namespace as before" "$T/k-before" "$T/k-after"
 
-# --- a record that cannot be written undoes the apply --------------------------------
-# The state directory read-only, in a private mount namespace: the apply's steps all
-# succeed, writing its record fails, and every step is undone.
+# --- a record that cannot be written stops the apply before any change ----------------
+# The state directory read-only, in a private mount namespace: writing the record
+# ahead of the first step fails (it is a write-ahead record), and no step runs.
 ns=$(newns record-fails)
 mkdir -p "$VMNET_STATE_DIR/netns-$ns"
 snapshot "$ns" "$T/rf-before"
@@ -227,7 +227,7 @@ unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shi
 snapshot "$ns" "$T/rf-after"
 check "apply fails when its record cannot be written" test "$rc" = 1
 check "the error names the state file" grep -q "writing state file $VMNET_STATE_DIR/netns-$ns/t-engine.state" "$T/err"
-check "and says every step was undone" grep -q "every completed step was undone" "$T/err"
+check "and says nothing was changed" grep -q "apply failed before any change" "$T/err"
 same "the namespace is as before" "$T/rf-before" "$T/rf-after"
 check "no record is left" test ! -e "$VMNET_STATE_DIR/netns-$ns/t-engine.state"
 check "with the directory writable again, the apply succeeds" vm "$ns" apply "$base"
