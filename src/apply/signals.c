@@ -14,28 +14,29 @@ static volatile sig_atomic_t received;
 static int self_pipe[2] = { -1, -1 };
 static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
 
-static void on_signal(int sig)
+/* Ends a vmnet_signals_wait(); async-signal-safe, errno kept. */
+static void wake(void)
 {
         int saved = errno;
 
-        if (!received)
-                received = sig;
         if (self_pipe[1] >= 0 && write(self_pipe[1], "", 1) < 0) {
                 /* Full: a byte is waiting already. */
         }
         errno = saved;
 }
 
+static void on_signal(int sig)
+{
+        if (!received)
+                received = sig;
+        wake();
+}
+
 /* Nothing to note; only a pause (vmnet_signals_wait) ends. */
 static void on_sigpipe(int sig)
 {
-        int saved = errno;
-
         (void)sig;
-        if (self_pipe[1] >= 0 && write(self_pipe[1], "", 1) < 0) {
-                /* Full: a byte is waiting already. */
-        }
-        errno = saved;
+        wake();
 }
 
 void vmnet_signals_ignore_sigpipe(void)
