@@ -130,8 +130,10 @@ gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                 (*done)++;
                 }
         }
+        /* Not "interrupted" then: the host is not as it was (vmnet(8), EXIT STATUS). */
         if (rollback_errors->len)
-                g_set_error(error, VMNET_ERROR, first->code,
+                g_set_error(error, VMNET_ERROR,
+                            first->code == VMNET_ERROR_INTERRUPTED ? VMNET_ERROR_FAILED : first->code,
                             "%s\nrolling back did not complete; the host is partly changed:%s",
                             first->message, rollback_errors->str);
         else if (g_error_matches(first, VMNET_ERROR, VMNET_ERROR_INTERRUPTED) && !undo->len)
