@@ -337,7 +337,6 @@ int vmnet_cli_apply_plan(VmnetCli *cli, const char *command, const VmnetApplyOpt
         ro.force = o->force;
         ro.unplug_timeout = o->unplug_timeout > 0 ? (guint)o->unplug_timeout : 0;
         ro.check = o->check;
->>>>>>> 0e93565 (A run killed after its last step: the next plan/apply/destroy with nothing to do closes its record (destroy removes it) and its pending list; t-signals: no stale progress line, vt-lab's random MAC left out of the full-plan snapshot (257 passed, 0 failed, 69 s); vmnet(8): SIGNALS, exit statuses 3 and 4, the write-ahead record, VMNET_TEST_PAUSE_AT)
         /* Caught from here: a signal stops the run between steps and undoes it (apply/signals.h). */
         if (!o->check)
                 vmnet_signals_catch();

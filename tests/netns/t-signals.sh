@@ -31,19 +31,13 @@ S=$VMNET_STATE_DIR/netns-$ns R=$VMNET_RUN_DIR/netns-$ns
 paused_pid=
 trap '[ -n "$paused_pid" ] && kill -9 "$paused_pid" 2>/dev/null; cleanup' EXIT
 
-wait_for() { # SECS CMD...: polls CMD every 0.05 s until it succeeds; 1 after SECS
-        local end=$((SECONDS + $1))
-        shift
-        until "$@"; do
-                ((SECONDS < end)) || return 1
-                sleep 0.05
-        done
-}
 # files: what vmnet left in its directories for the namespace (the lock and
 # dnsmasq's directories aside), one a line.
 files() { find "$S" "$R" -type f ! -path '*/dnsmasq/*' -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 # no_processes: nothing runs in the namespace (a dnsmasq left behind would).
 no_processes() { test -z "$(ip netns pids "$ns")"; }
+# What an applied plan leaves: the record and the saved plan (vmnet(8), SAVED PLANS).
+applied_files="t-signals.state t-signals.xml "
 
 # planned_snapshot FILE: a snapshot without vt-lab's MAC, which the kernel
 # picks at random for a bridge with no port, on each creation (the keys are
@@ -100,7 +94,7 @@ as_before() {
 as_planned() {
         planned_snapshot "$T/now"
         same "$1: the namespace has the full plan" "$T/full" "$T/now"
-        check "$1: only the record is left (found: $(files))" test "$(files)" = "t-signals.state "
+        check "$1: only the record is left (found: $(files))" test "$(files)" = "$applied_files"
         vm "$ns" destroy "$T/plan.xml"
         snapshot "$ns" "$T/now"
         same "$1, then destroy: exactly as before" "$T/before" "$T/now"
@@ -161,6 +155,6 @@ as_planned "apply | head -c 1"
 mkdir -p "$S" "$R"
 touch "$S/t-signals.state.Ab12Cd" "$R/t-signals.pending.Xy34Zw"
 check "planted temporaries: apply" vm "$ns" apply "$T/plan.xml"
-check "planted temporaries: the next run removed them (left: $(files))" test "$(files)" = "t-signals.state "
+check "planted temporaries: the next run removed them (left: $(files))" test "$(files)" = "$applied_files"
 check "destroy" vm "$ns" destroy "$T/plan.xml"
 finish
