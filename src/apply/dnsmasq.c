@@ -202,6 +202,21 @@ static gboolean mkdir_for(const char *path, GError **error)
         return TRUE;
 }
 
+/*
+ * In the child, before exec: a signal mask and ignored signals survive exec,
+ * and vmnet may hold both (reapply --watch waits on a signalfd with SIGTERM,
+ * SIGINT and SIGHUP blocked; every command ignores SIGPIPE). dnsmasq starts
+ * with neither, or destroy's SIGTERM would never reach it.
+ */
+static void dnsmasq_child_setup(gpointer data G_GNUC_UNUSED)
+{
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+}
+
 gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
 {
         g_autofree char *conf_arg = g_strconcat("--conf-file=", p->conf_path, NULL);
@@ -220,7 +235,7 @@ gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
          * descriptor, so the daemon holds neither vmnet's lock nor libvirt's
          * socket.
          */
-        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, dnsmasq_child_setup, NULL, NULL,
                           &err_out, &status, &e)) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED, "running %s: %s", argv[0],
                             e->message);

@@ -164,6 +164,11 @@ check "lab's dnsmasq runs (pid ${old_pid:-none})" serving "$old_pid"
 kill -KILL "$old_pid"
 restarted() { local p; p=$(cat "$pidfile" 2>/dev/null) && [ "$p" != "$old_pid" ] && serving "$p"; }
 check "SIGKILL to dnsmasq: a new one serves lab's configuration" wait_for "$BOUND" restarted
+# The watcher waits for its signals with them blocked, and a blocked mask survives exec:
+# the dnsmasq it starts must not inherit it, or SIGTERM (destroy) would never reach it.
+new_pid=$(cat "$pidfile" 2>/dev/null)
+check "  the restarted dnsmasq blocks no signal (SigBlk 0)" \
+        grep -qx 'SigBlk:[[:space:]]*0*' "/proc/${new_pid:-none}/status"
 check "journal: a reapply entry naming the dnsmasq that exited" \
         jtrue '[.[] | select(.VMNET_EVENT == "reapply" and (.MESSAGE | test("dnsmasq of network lab")))] | length >= 1' journal
 kill -TERM "$watcher"
