@@ -90,6 +90,9 @@
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IP
 #define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* render/nft-ir.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
 #endif
+#ifndef VMNET_MUTANT_ANTISPOOF_FAST_DHCP
+#define VMNET_MUTANT_ANTISPOOF_FAST_DHCP 0 /* render/nft-ir.c: the anti-spoofing fast path accepts a port's UDP from port 67 too (its DHCP offers) */
+#endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IPAM
 #define VMNET_MUTANT_NO_ANTISPOOF_IPAM 0 /* render/nft-ir.c: an address vmnet's IPAM allocated is not bound to its guest's port (as before) */
 #endif
