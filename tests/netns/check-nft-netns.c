@@ -667,7 +667,7 @@ START_TEST(test_snapshot_restore)
                 desc = vmnet_action_describe(inv);
                 /* mixed.xml has guests: both tables come back */
                 ck_assert_str_eq(desc, "restore table inet vmnet to its earlier state "
-                                       "(29 rules; table bridge vmnet: 12 rules)");
+                                       "(29 rules; table bridge vmnet: 14 rules)");
                 run_action(inv, &ctx);
                 g_free(list);
                 list = nft_out("nft list table inet vmnet");
