@@ -14,7 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # (which kills an apply at a chosen netlink message), ansible-core with the
 # interpreter and standard library its ansible.cfg and the test's JSON callback
 # use (python3-minimal owns /usr/bin/python3, libpython3.11-stdlib json),
-# procps (sysctl, in the namespace snapshots) and kmod (modprobe, the benchmark)
+# procps (sysctl, in the namespace snapshots), kmod (modprobe, the benchmark) and
+# graphviz (dot: t-observe renders `status --format dot`, make topology-picture)
 # also when VMNET_NO_VM=1 leaves out deps-vm.txt.
 # Package: debhelper (dh, with dh-autoreconf and dpkg-dev's dpkg-buildpackage
 # named for the commands they own), libdpkg-perl (its Dpkg::Deps reads the
@@ -25,7 +26,7 @@ libglib2.0-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-d
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
 man-db groff-base util-linux ansible-core python3-minimal libpython3.11-stdlib
-dnsmasq-base busybox-static strace procps kmod
+dnsmasq-base busybox-static strace procps kmod graphviz
 debhelper dh-autoreconf dpkg-dev libdpkg-perl lintian systemd"
 # --list: print every package this script can install (the VM's included),
 # one a line, and exit: tests/check-deps.sh reads the list from here.

@@ -802,3 +802,33 @@ gboolean vmnet_sysctl_write(const char *key, const char *value, GError **error)
         }
         return TRUE;
 }
+
+GHashTable *vmnet_nl_link_stats(struct nl_sock *sk, GError **error)
+{
+        g_autoptr(VmnetNlCache) cache = NULL;
+        g_autoptr(GHashTable) out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        int err;
+
+        /* libnl takes IFLA_STATS64 over the 32-bit IFLA_STATS whenever the kernel sends it. */
+        err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+        if (err < 0) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "reading the links' counters: %s", nl_geterror(err));
+                return NULL;
+        }
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                VmnetNlLinkStats *s = g_new0(VmnetNlLinkStats, 1);
+
+                s->rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
+                s->tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
+                s->rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS);
+                s->tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS);
+                s->rx_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS);
+                s->tx_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS);
+                s->rx_dropped = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED);
+                s->tx_dropped = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED);
+                g_hash_table_replace(out, g_strdup(rtnl_link_get_name(l)), s);
+        }
+        return g_steal_pointer(&out);
+}

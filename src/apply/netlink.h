@@ -176,3 +176,22 @@ gboolean vmnet_nl_route(struct nl_sock *sk, VmnetNlRouteOp op, const VmnetNlRout
  */
 char *vmnet_sysctl_read(const char *key, GError **error);
 gboolean vmnet_sysctl_write(const char *key, const char *value, GError **error);
+
+/*
+ * A link's counters as the kernel keeps them (IFLA_STATS64, 64 bits: they
+ * never wrap in practice), from the link's own point of view: rx is what
+ * arrived on the link, tx what left through it.
+ */
+typedef struct {
+        guint64 rx_bytes, tx_bytes;
+        guint64 rx_packets, tx_packets;
+        guint64 rx_errors, tx_errors;
+        guint64 rx_dropped, tx_dropped;
+} VmnetNlLinkStats;
+
+/*
+ * The counters of every link of the current network namespace, in one
+ * RTM_GETLINK dump: link name -> VmnetNlLinkStats*. The table is the
+ * caller's (g_hash_table_unref).
+ */
+GHashTable *vmnet_nl_link_stats(struct nl_sock *sk, GError **error);

@@ -108,6 +108,8 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv);
 int vmnet_cmd_reapply(VmnetCli *cli, int argc, char **argv);
+int vmnet_cmd_metrics(VmnetCli *cli, int argc, char **argv);
+
 
 /* After `apply --confirm-within`: how to confirm, and until when (stderr). */
 typedef struct _VmnetConfirm VmnetConfirm;

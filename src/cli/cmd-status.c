@@ -6,6 +6,8 @@
 #include "apply/apply.h"
 #include "apply/dnsmasq.h"
 #include "cli/cli.h"
+#include "cli/traffic.h"
+#include "observe/topology.h"
 #include "diff/engine.h"
 
 /* Links carrying a vmnet alias ("vmnet:<plan>"), optionally only those of one plan. */
@@ -94,8 +96,16 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
 {
         const VmnetCommand *cmd = vmnet_cli_command("status");
         char *netns_opt = NULL, *uri = NULL;
-        gboolean no_libvirt = FALSE;
+        gboolean no_libvirt = FALSE, stats = FALSE;
+        int interval = 0;
+        char *format = NULL;
         const GOptionEntry entries[] = {
+                { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
+                  "Traffic counters of the plan's networks and guest ports", NULL },
+                { "interval", 'i', 0, G_OPTION_ARG_INT, &interval,
+                  "With --stats: read the counters twice, SECONDS apart, and show rates", "SECONDS" },
+                { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+                  "text (default), json (as --json) or dot (a Graphviz graph of the host)", "FORMAT" },
                 { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
                   "Look inside the network namespace /run/netns/NAME", "NAME" },
                 { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
@@ -103,7 +113,10 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &no_libvirt, "Do not look at libvirt", NULL },
                 G_OPTION_ENTRY_NULL
         };
-        g_autofree char *netns = NULL, *connect = NULL;
+        g_autofree char *netns = NULL, *connect = NULL, *fmt = NULL;
+        g_autoptr(GPtrArray) ports = NULL;
+        g_autoptr(GArray) rows = NULL;
+        g_autoptr(GArray) before = NULL;
         g_autoptr(GHashTable) leases = NULL;
         g_autoptr(VmnetPlan) plan = NULL;
         g_autoptr(VmnetObserved) obs = NULL;
@@ -120,8 +133,25 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_netns_ok(cli, "status", netns))
                 return VMNET_EXIT_FAILURE;
         connect = uri;
+        fmt = format;
         if (argc > 2) {
                 fprintf(stderr, "vmnet status: expected at most one PLAN\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        if (fmt && g_str_equal(fmt, "json"))
+                cli->json = TRUE;
+        else if (fmt && !g_str_equal(fmt, "text") && !g_str_equal(fmt, "dot")) {
+                fprintf(stderr, "vmnet status: --format: expected text, json or dot, not '%s'\n", fmt);
+                return VMNET_EXIT_FAILURE;
+        }
+        if (interval < 0 || interval > 3600) {
+                fprintf(stderr, "vmnet status: --interval: expected 1 to 3600 seconds\n");
+                return VMNET_EXIT_FAILURE;
+        }
+        if (interval)
+                stats = TRUE;
+        if ((stats || (fmt && g_str_equal(fmt, "dot"))) && argc != 2) {
+                fprintf(stderr, "vmnet status: --stats and --format dot need the PLAN\n");
                 return VMNET_EXIT_FAILURE;
         }
         if (argc == 2 && !(plan = vmnet_cli_load_plan(cli, "status", argv[1])))
@@ -138,6 +168,23 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         if (plan) {
                 vmnet_engine_warn_foreign_drops(&ctx, warnings);
                 leases = vmnet_dnsmasq_read_plan_leases(plan, netns);
+        }
+        if (stats && !vmnet_cli_read_traffic(&ctx, plan, obs, (guint)interval, &ports, &rows,
+                                             &before, &error)) {
+                rc = vmnet_cli_fail(cli, "status", error);
+                goto out;
+        }
+        if (fmt && g_str_equal(fmt, "dot")) {
+                g_autoptr(GPtrArray) described = g_ptr_array_new_with_free_func(g_free);
+                g_autofree char *dot = NULL;
+
+                for (guint i = 0; i < drift->len; i++)
+                        g_ptr_array_add(described, vmnet_action_describe(g_ptr_array_index(drift, i)));
+                if (!ports)
+                        ports = vmnet_guest_ports(plan, obs->host, obs->virt);
+                dot = vmnet_topology_dot(plan, obs->host, ports, leases, described);
+                fputs(dot, stdout);
+                goto out;
         }
 
         if (cli->json) {
@@ -177,6 +224,8 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                         }
                         vmnet_json_end_array(j);
                 }
+                if (rows)
+                        vmnet_cli_traffic(j, rows, before, interval);
                 vmnet_cli_json_diags(j, "warnings", warnings);
                 vmnet_cli_confirm_status(j, netns);
                 vmnet_json_end_object(j);
@@ -191,6 +240,8 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                obs->nft->comment ? " (" : "", obs->nft->comment ? obs->nft->comment : "",
                obs->nft->comment ? ")" : "");
         print_leases(NULL, plan, leases);
+        if (rows)
+                vmnet_cli_traffic(NULL, rows, before, interval);
         for (guint i = 0; i < warnings->items->len; i++) {
                 g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
 

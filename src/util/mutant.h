@@ -135,5 +135,11 @@
 #ifndef VMNET_MUTANT_BOND_MEMBER
 #define VMNET_MUTANT_BOND_MEMBER 0 /* diff/links.c: the last member of a bond is never enslaved */
 #endif
+#ifndef VMNET_MUTANT_STATS_HOST_VIEW
+#define VMNET_MUTANT_STATS_HOST_VIEW 0 /* observe/traffic.c: a guest port's counters are the host end's (receive and transmit swapped) */
+#endif
+#ifndef VMNET_MUTANT_DOT_NO_PORTS
+#define VMNET_MUTANT_DOT_NO_PORTS 0 /* observe/topology.c: status --format dot leaves out the guest ports */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

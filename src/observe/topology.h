@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The host's network for a plan as a Graphviz graph (`vmnet status
+ * --format dot`): one cluster per network, labelled with its name, mode and
+ * subnets; its bridge; its uplink chain down to the NICs (VLAN links, bonds
+ * and their slaves, VXLAN links: whatever the links' IFLA_LINK and masters
+ * say); each guest port with its domain, MAC, address, VLAN and MTU; the NAT
+ * egress. What the plan wants and the host lacks is drawn dashed red, an
+ * MTU that differs from the bridge's in red, and the drift's actions in a
+ * red note. A pure function of what was observed.
+ */
+
+#include <glib.h>
+
+#include "model/model.h"
+#include "observe/host.h"
+#include "observe/ports.h"
+
+/*
+ * ports from vmnet_guest_ports(); leases as vmnet_dnsmasq_read_plan_leases()
+ * returns them (may be NULL); drift: the descriptions (char*) of the
+ * actions that would bring the host back to the plan. Caller frees.
+ */
+char *vmnet_topology_dot(const VmnetPlan *plan, const VmnetHost *host, const GPtrArray *ports,
+                         GHashTable *leases, const GPtrArray *drift);
