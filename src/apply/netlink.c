@@ -16,6 +16,7 @@
 #include <netlink/msg.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/link/vlan.h>
 #include <netlink/route/link/vxlan.h>
 #include <linux/neighbour.h>
@@ -831,4 +832,27 @@ GHashTable *vmnet_nl_link_stats(struct nl_sock *sk, GError **error)
                 g_hash_table_replace(out, g_strdup(rtnl_link_get_name(l)), s);
         }
         return g_steal_pointer(&out);
+}
+
+gboolean vmnet_nl_veth_create(struct nl_sock *sk, const char *name, const char *peer_name,
+                              int peer_pid, GError **error)
+{
+        g_autofree char *what = g_strdup_printf("creating veth %s (peer %s)", name, peer_name);
+        g_autoptr(VmnetRtnlLink) link = rtnl_link_veth_alloc();
+        struct rtnl_link *peer;
+        NlErrRec rec;
+        int ret;
+
+        if (!link) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "%s: out of memory", what);
+                return FALSE;
+        }
+        rtnl_link_set_name(link, name);
+        peer = rtnl_link_veth_get_peer(link);
+        rtnl_link_set_name(peer, peer_name);
+        rtnl_link_set_ns_pid(peer, peer_pid);
+        rtnl_link_put(peer);
+        capture_begin(sk, &rec);
+        ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+        return capture_end(sk, &rec, ret, error, "%s", what);
 }

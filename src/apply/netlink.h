@@ -195,3 +195,11 @@ typedef struct {
  * caller's (g_hash_table_unref).
  */
 GHashTable *vmnet_nl_link_stats(struct nl_sock *sk, GError **error);
+
+/*
+ * A veth pair: name here, its peer peer_name in the network namespace of
+ * process peer_pid (doctor's probe puts the peer in a throwaway namespace:
+ * when that process exits, the namespace and both ends go away).
+ */
+gboolean vmnet_nl_veth_create(struct nl_sock *sk, const char *name, const char *peer_name,
+                              int peer_pid, GError **error);

@@ -7,11 +7,78 @@
 #include "apply/nft.h"
 #include "cli/cli.h"
 #include "doctor/doctor.h"
+#include "doctor/probe.h"
 #include "util/autoptr.h"
 
 /* `vmnet doctor [PLAN]`: read-only; exit 0 when healthy, 1 when a check found a problem. */
 
-static void print_json(const VmnetDoctor *doc)
+/* Loss in whole percent of the attempts. */
+static gint64 loss_percent(const VmnetProbeStep *s)
+{
+        return s->sent ? (gint64)((s->sent - MIN(s->received, s->sent)) * 100 / s->sent) : 0;
+}
+
+static void json_probe(VmnetJson *j, const VmnetProbe *probe)
+{
+        vmnet_json_key(j, "probe");
+        vmnet_json_begin_object(j);
+        vmnet_json_key(j, "network");
+        vmnet_json_string(j, probe->network);
+        vmnet_json_key(j, "port");
+        vmnet_json_string(j, probe->port);
+        vmnet_json_key(j, "passed");
+        vmnet_json_bool(j, probe->failed == NULL);
+        vmnet_json_key(j, "failed_step");
+        vmnet_json_string(j, probe->failed);
+        vmnet_json_key(j, "steps");
+        vmnet_json_begin_array(j);
+        for (guint i = 0; i < probe->steps->len; i++) {
+                const VmnetProbeStep *s = g_ptr_array_index(probe->steps, i);
+
+                vmnet_json_begin_object(j);
+                vmnet_json_key(j, "name");
+                vmnet_json_string(j, s->name);
+                vmnet_json_key(j, "status");
+                vmnet_json_string(j, vmnet_probe_status_to_string(s->status));
+                vmnet_json_key(j, "sent");
+                vmnet_json_int(j, s->sent);
+                vmnet_json_key(j, "received");
+                vmnet_json_int(j, s->received);
+                vmnet_json_key(j, "loss_percent");
+                vmnet_json_int(j, loss_percent(s));
+                /* microseconds: JSON numbers here are integers */
+                vmnet_json_key(j, "avg_us");
+                vmnet_json_int(j, (gint64)(s->avg_ms * 1000));
+                vmnet_json_key(j, "max_us");
+                vmnet_json_int(j, (gint64)(s->max_ms * 1000));
+                vmnet_json_key(j, "detail");
+                vmnet_json_string(j, s->detail);
+                vmnet_json_end_object(j);
+        }
+        vmnet_json_end_array(j);
+        vmnet_json_end_object(j);
+}
+
+static void text_probe(const VmnetProbe *probe)
+{
+        printf("probe of network %s (temporary port %s, removed):\n", probe->network, probe->port);
+        for (guint i = 0; i < probe->steps->len; i++) {
+                const VmnetProbeStep *s = g_ptr_array_index(probe->steps, i);
+
+                if (s->status == VMNET_PROBE_SKIPPED)
+                        printf("  %-8s skipped  %s\n", s->name, s->detail);
+                else
+                        printf("  %-8s %-8s %u/%u answered, loss %" G_GINT64_FORMAT "%%, rtt avg %.2f ms max %.2f ms: %s\n",
+                               s->name, vmnet_probe_status_to_string(s->status), s->received, s->sent,
+                               loss_percent(s), s->avg_ms, s->max_ms, s->detail);
+        }
+        if (probe->failed)
+                printf("probe failed at step %s\n", probe->failed);
+        else
+                printf("probe passed\n");
+}
+
+static void print_json(const VmnetDoctor *doc, const VmnetProbe *probe)
 {
         g_autoptr(VmnetJson) j = vmnet_json_new();
 
@@ -62,11 +129,13 @@ static void print_json(const VmnetDoctor *doc)
                 vmnet_json_end_object(j);
         }
         vmnet_json_end_array(j);
+        if (probe)
+                json_probe(j, probe);
         vmnet_json_end_object(j);
         vmnet_cli_json_print(j);
 }
 
-static void print_text(const VmnetDoctor *doc)
+static void print_text(const VmnetDoctor *doc, const VmnetProbe *probe)
 {
         guint errors = vmnet_doctor_count(doc, VMNET_SEVERITY_ERROR);
         guint warnings = vmnet_doctor_count(doc, VMNET_SEVERITY_WARNING);
@@ -118,18 +187,25 @@ static void print_text(const VmnetDoctor *doc)
                 printf("%u problem%s: %u error%s, %u warning%s (%u checks)\n", errors + warnings,
                        errors + warnings == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
                        warnings == 1 ? "" : "s", ran);
+        if (probe)
+                text_probe(probe);
 }
 
 int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
 {
         const VmnetCommand *cmd = vmnet_cli_command("doctor");
         char *netns_opt = NULL;
-        char *uri = NULL;
+        char *uri = NULL, *probe_net = NULL, *probe_target = NULL;
         const GOptionEntry entries[] = {
                 { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
                   "Look inside the network namespace /run/netns/NAME", "NAME" },
                 { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
                   "libvirt URI for the plan's domains (default qemu:///system)", "URI" },
+                { "probe", 0, 0, G_OPTION_ARG_STRING, &probe_net,
+                  "Plug a temporary probe port into NETWORK and act as a guest (DHCP, gateway, DNS, outside)",
+                  "NETWORK" },
+                { "probe-target", 0, 0, G_OPTION_ARG_STRING, &probe_target,
+                  "With --probe: an IPv4 address beyond the host the probe must reach", "ADDRESS" },
                 G_OPTION_ENTRY_NULL
         };
         g_autofree char *netns = NULL;
@@ -138,9 +214,15 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
         g_autoptr(VmnetDoctor) doc = NULL;
         g_autoptr(VmnetMnlSocket) nft = NULL;
         g_autoptr(GError) error = NULL;
+        g_autofree char *probe_name = NULL, *target_text = NULL;
+        g_autoptr(VmnetProbe) probe = NULL;
+        const VmnetNetwork *probed = NULL;
+        VmnetAddr target = { 0 };
 
         if (!vmnet_cli_parse(cli, cmd, entries, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
+        probe_name = probe_net;
+        target_text = probe_target;
         netns = netns_opt ? netns_opt : g_strdup(cli->netns);
         if (!vmnet_cli_netns_ok(cli, "doctor", netns))
                 return VMNET_EXIT_FAILURE;
@@ -151,6 +233,15 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
         }
         if (argc == 2 && !(plan = vmnet_cli_load_plan(cli, "doctor", argv[1])))
                 return VMNET_EXIT_FAILURE;
+        if (target_text && (!vmnet_addr_parse(target_text, &target) || target.family != AF_INET)) {
+                fprintf(stderr, "vmnet doctor: --probe-target: '%s' is no IPv4 address\n", target_text);
+                return VMNET_EXIT_FAILURE;
+        }
+        if (probe_name && !(probed = plan ? vmnet_plan_find_network(plan, probe_name) : NULL)) {
+                fprintf(stderr, "vmnet doctor: --probe: %s\n",
+                        plan ? "no network of that name in the plan" : "needs the PLAN");
+                return VMNET_EXIT_FAILURE;
+        }
         /* No lock: the doctor only reads, and must work while an apply hangs. */
         if (netns && !vmnet_netns_enter(netns, &error))
                 return vmnet_cli_fail(cli, "doctor", error);
@@ -158,10 +249,13 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
         if (!(nft = vmnet_nft_socket_open(&error)) || !vmnet_doctor_observe(doc, nft, &error))
                 return vmnet_cli_fail(cli, "doctor", error);
         vmnet_doctor_run(doc);
+        if (probed && !vmnet_probe_run(probed, target_text ? &target : NULL, &probe, &error))
+                return vmnet_cli_fail(cli, "doctor", error);
 
         if (cli->json)
-                print_json(doc);
+                print_json(doc, probe);
         else if (!cli->quiet)
-                print_text(doc);
-        return vmnet_doctor_healthy(doc) ? VMNET_EXIT_OK : VMNET_EXIT_FAILURE;
+                print_text(doc, probe);
+        return vmnet_doctor_healthy(doc) && (!probe || !probe->failed) ? VMNET_EXIT_OK
+                                                                        : VMNET_EXIT_FAILURE;
 }

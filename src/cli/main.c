@@ -31,7 +31,7 @@ static const VmnetCommand commands[] = {
           "what vmnet manages on this host, and drift against the plan", vmnet_cmd_status },
         { "ipam", "PLAN [--netns NAME] [--connect URI]",
           "addresses per subnet: used, reserved, free, and every allocation", vmnet_cmd_ipam },
-        { "doctor", "[PLAN] [--netns NAME] [--connect URI]",
+        { "doctor", "[PLAN] [--netns NAME] [--connect URI] [--probe NETWORK [--probe-target ADDRESS]]",
           "diagnose why guests have no network, with the fix for each problem; change nothing",
           vmnet_cmd_doctor },
         { "metrics", "PLAN [--netns NAME] [--output FILE]",

@@ -141,5 +141,11 @@
 #ifndef VMNET_MUTANT_DOT_NO_PORTS
 #define VMNET_MUTANT_DOT_NO_PORTS 0 /* observe/topology.c: status --format dot leaves out the guest ports */
 #endif
+#ifndef VMNET_MUTANT_PROBE_NO_RELEASE
+#define VMNET_MUTANT_PROBE_NO_RELEASE 0 /* doctor/probe.c: the probe keeps its DHCP lease (no DHCPRELEASE) */
+#endif
+#ifndef VMNET_MUTANT_PROBE_ANY_ANSWER
+#define VMNET_MUTANT_PROBE_ANY_ANSWER 0 /* doctor/probe.c: an ICMP error about an echo counts as its reply */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
