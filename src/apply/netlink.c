@@ -20,6 +20,7 @@
 #include <netlink/route/link/vlan.h>
 #include <netlink/route/link/vxlan.h>
 #include <linux/neighbour.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 
@@ -855,4 +856,48 @@ gboolean vmnet_nl_veth_create(struct nl_sock *sk, const char *name, const char *
         capture_begin(sk, &rec);
         ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
         return capture_end(sk, &rec, ret, error, "%s", what);
+}
+
+void vmnet_nl_neighbour_free(VmnetNlNeighbour *n)
+{
+        if (!n)
+                return;
+        g_free(n->ifname);
+        g_free(n);
+}
+
+
+GPtrArray *vmnet_nl_neighbours(struct nl_sock *sk, GError **error)
+{
+        g_autoptr(VmnetNlCache) cache = NULL;
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_nl_neighbour_free);
+        int err = rtnl_neigh_alloc_cache(sk, &cache);
+
+        if (err < 0) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK,
+                            "reading the neighbour table: %s", nl_geterror(err));
+                return NULL;
+        }
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_neigh *ne = (struct rtnl_neigh *)o;
+                struct nl_addr *ll = rtnl_neigh_get_lladdr(ne);
+                struct nl_addr *dst = rtnl_neigh_get_dst(ne);
+                int state = rtnl_neigh_get_state(ne);
+                char name[IF_NAMESIZE];
+                VmnetNlNeighbour *n;
+
+                if (!ll || !dst || nl_addr_get_len(ll) != 6 ||
+                    (state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)) ||
+                    (nl_addr_get_family(dst) != AF_INET && nl_addr_get_family(dst) != AF_INET6) ||
+                    !if_indextoname((unsigned)rtnl_neigh_get_ifindex(ne), name))
+                        continue;
+                n = g_new0(VmnetNlNeighbour, 1);
+                n->ifname = g_strdup(name);
+                n->ip.family = nl_addr_get_family(dst);
+                memcpy(n->ip.bytes, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst));
+                memcpy(n->mac.b, nl_addr_get_binary_addr(ll), 6);
+                n->state = (guint16)state;
+                g_ptr_array_add(out, n);
+        }
+        return g_steal_pointer(&out);
 }

@@ -203,3 +203,20 @@ GHashTable *vmnet_nl_link_stats(struct nl_sock *sk, GError **error);
  */
 gboolean vmnet_nl_veth_create(struct nl_sock *sk, const char *name, const char *peer_name,
                               int peer_pid, GError **error);
+
+/* An entry of the host's neighbour table (ARP, NDP) with a link-layer address. */
+typedef struct {
+        char *ifname;
+        VmnetAddr ip;
+        VmnetMac mac;
+        guint16 state; /* NUD_* */
+} VmnetNlNeighbour;
+
+void vmnet_nl_neighbour_free(VmnetNlNeighbour *n);
+
+/*
+ * The neighbour entries of the current namespace that have a link-layer
+ * address and are not failed (NUD_FAILED, NUD_INCOMPLETE) nor NOARP: the
+ * peers the host has heard from. The array is the caller's.
+ */
+GPtrArray *vmnet_nl_neighbours(struct nl_sock *sk, GError **error);

@@ -5,16 +5,59 @@
 
 #include "apply/apply.h"
 #include "apply/dnsmasq.h"
+#include "apply/netlink.h"
 #include "apply/state.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
 #include "ipam/ipam.h"
+#include "util/autoptr.h"
 
 /*
  * vmnet ipam PLAN: per subnet, used / reserved / free, and every address
  * (network, domain, MAC, IP, source), with the address audit's warnings.
  * Read-only: the allocations shown are those apply would keep.
  */
+/*
+ * The host's neighbour entries on the plan's bridges, as addresses guests
+ * use: each on the network of its bridge (of a bridge several networks
+ * share, the one with a subnet holding the address, else the first).
+ */
+static void add_neighbours(const VmnetPlan *plan, GPtrArray *guest, VmnetDiags *warnings)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetNlSock) sk = vmnet_nl_open(&error);
+        g_autoptr(GPtrArray) neigh = sk ? vmnet_nl_neighbours(sk, &error) : NULL;
+
+        if (!neigh) {
+                vmnet_diags_add(warnings, "neighbours", 0, "%s", error->message);
+                return;
+        }
+        for (guint i = 0; i < neigh->len; i++) {
+                const VmnetNlNeighbour *ne = g_ptr_array_index(neigh, i);
+                const VmnetNetwork *net = NULL;
+                VmnetGuestAddr *g;
+
+                for (guint k = 0; k < plan->networks->len; k++) {
+                        const VmnetNetwork *n = g_ptr_array_index(plan->networks, k);
+
+                        if (g_strcmp0(n->bridge, ne->ifname) != 0)
+                                continue;
+                        if (!net || vmnet_network_subnet_for(n, &ne->ip))
+                                net = n;
+                        if (vmnet_network_subnet_for(n, &ne->ip))
+                                break;
+                }
+                if (!net)
+                        continue;
+                g = g_new0(VmnetGuestAddr, 1);
+                g->mac = ne->mac;
+                g->ip = ne->ip;
+                g->source = VMNET_IPAM_SOURCE_NEIGHBOUR;
+                g->network = g_strdup(net->name);
+                g_ptr_array_add(guest, g);
+        }
+}
+
 int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
 {
         const VmnetCommand *cmd = vmnet_cli_command("ipam");
@@ -73,6 +116,9 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
                 vmnet_diags_add(warnings, "libvirt", 0, "%s", error->message);
                 g_clear_error(&error);
         }
+        if (!guest)
+                guest = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_guest_addr_free);
+        add_neighbours(plan, guest, warnings);
         report = vmnet_ipam_report(plan, ipam, leases, guest, warnings);
 
         if (cli->json) {

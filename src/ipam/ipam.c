@@ -15,6 +15,10 @@ const char *vmnet_ipam_source_to_string(VmnetIpamSource s)
                 return "allocated";
         case VMNET_IPAM_SOURCE_LEASE:
                 return "lease";
+        case VMNET_IPAM_SOURCE_AGENT:
+                return "agent";
+        case VMNET_IPAM_SOURCE_NEIGHBOUR:
+                return "neighbour";
         }
         return "unknown";
 }
@@ -74,6 +78,7 @@ void vmnet_guest_addr_free(VmnetGuestAddr *g)
 {
         if (!g)
                 return;
+        g_free(g->network);
         g_free(g->domain);
         g_free(g);
 }
@@ -822,25 +827,45 @@ VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,
 
         for (guint i = 0; guest_addrs && i < guest_addrs->len; i++) {
                 const VmnetGuestAddr *g = g_ptr_array_index(guest_addrs, i);
+                VmnetIpamSource src = g->source == VMNET_IPAM_SOURCE_NEIGHBOUR
+                                              ? VMNET_IPAM_SOURCE_NEIGHBOUR
+                                              : VMNET_IPAM_SOURCE_AGENT;
                 const VmnetInterface *ifc = NULL;
-                const VmnetDomain *d = domain_of_mac(plan, NULL, &g->mac, &ifc);
-                const VmnetNetwork *n = d ? vmnet_plan_find_network(plan, ifc->network) : NULL;
+                const VmnetDomain *d = domain_of_mac(plan, g->network, &g->mac, &ifc);
+                const VmnetNetwork *n = g->network ? vmnet_plan_find_network(plan, g->network)
+                                      : d ? vmnet_plan_find_network(plan, ifc->network)
+                                          : NULL;
+                const char *dom = g->domain ? g->domain : d ? d->name : NULL;
+                const VmnetIpamEntry *assigned = NULL;
                 g_autofree char *w = NULL;
                 g_autofree char *ips = NULL;
+                const char *verb = src == VMNET_IPAM_SOURCE_AGENT ? "uses"
+                                                                   : "answers the host for";
 
-                /* Only plan interfaces on networks with subnets say anything about IPAM. */
-                if (!n || !n->subnets->len || addr_is_local_scope(&g->ip))
+                /* Only addresses on the plan's networks say anything about IPAM. */
+                if (!n || addr_is_local_scope(&g->ip))
                         continue;
-                w = who(g->domain ? g->domain : d->name, &g->mac);
+                g_ptr_array_add(r->entries, entry_new(n->name, dom, NULL, &g->mac, &g->ip, src));
+                if (!n->subnets->len)
+                        continue;
+                w = who(dom, &g->mac);
                 ips = vmnet_addr_to_string(&g->ip);
-                if (!in_any_subnet(n, &g->ip)) {
-                        warn(&au, "network '%s': %s uses address %s, which is in none of the "
+                if (!in_any_subnet(n, &g->ip) && !VMNET_MUTANT_IS(GUEST_ADDR_NO_SUBNET)) {
+                        warn(&au, "network '%s': %s %s address %s (%s), which is in none of the "
                                   "network's subnets",
-                             n->name, w, ips);
+                             n->name, w, verb, ips, vmnet_ipam_source_to_string(src));
                         continue;
                 }
-                audit_hold(&au, n->name, &g->ip, &g->mac, g->domain ? g->domain : d->name,
-                           "uses");
+                assigned = ipam ? vmnet_ipam_lookup(ipam, n->name, &g->mac) : NULL;
+                if (assigned && assigned->ip.family == g->ip.family &&
+                    !vmnet_addr_equal(&assigned->ip, &g->ip)) {
+                        g_autofree char *as = vmnet_addr_to_string(&assigned->ip);
+
+                        warn(&au, "network '%s': %s %s address %s (%s) but is assigned %s (%s)",
+                             n->name, w, verb, ips, vmnet_ipam_source_to_string(src), as,
+                             vmnet_ipam_source_to_string(assigned->source));
+                }
+                audit_hold(&au, n->name, &g->ip, &g->mac, dom, verb);
         }
 
         for (guint i = 0; i < plan->networks->len; i++) {

@@ -40,6 +40,8 @@ typedef enum {
         VMNET_IPAM_SOURCE_PLAN,      /* interface ip= or a <reservation> */
         VMNET_IPAM_SOURCE_ALLOCATED, /* chosen by vmnet, kept in the state */
         VMNET_IPAM_SOURCE_LEASE,     /* a dynamic lease in dnsmasq's lease file */
+        VMNET_IPAM_SOURCE_AGENT,     /* the guest agent (libvirt's interface addresses, source agent) */
+        VMNET_IPAM_SOURCE_NEIGHBOUR, /* the host's neighbour table (ARP, NDP) on the network's bridge */
 } VmnetIpamSource;
 
 const char *vmnet_ipam_source_to_string(VmnetIpamSource s);
@@ -124,11 +126,18 @@ typedef struct {
 void vmnet_lease_free(VmnetLease *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetLease, vmnet_lease_free)
 
-/* An address a guest reports having (the guest agent), on the interface with MAC mac. */
+/*
+ * An address a guest uses, on the interface with MAC mac: as its guest
+ * agent reports it (source VMNET_IPAM_SOURCE_AGENT; 0, PLAN, is read as
+ * AGENT) or as the host's neighbour table has it on a network's bridge
+ * (VMNET_IPAM_SOURCE_NEIGHBOUR, network set).
+ */
 typedef struct {
-        char *domain;
+        char *domain;   /* NULL when not known */
         VmnetMac mac;
         VmnetAddr ip;
+        VmnetIpamSource source;
+        char *network;  /* NEIGHBOUR: the network whose bridge has the entry; else NULL */
 } VmnetGuestAddr;
 
 void vmnet_guest_addr_free(VmnetGuestAddr *g);
@@ -165,11 +174,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetIpamReport, vmnet_ipam_report_free)
  * without one have no leases; NULL = no leases at all). guest_addrs
  * (VmnetGuestAddr*, may be NULL) are the addresses guest agents report.
  *
- * The address audit adds a warning to warnings (may be NULL) for each
- * address a guest holds (a lease, or a guest-agent address on a plan
- * interface) that lies in none of its network's subnets, that another MAC
- * is assigned or holds, or that differs from the address the plan or IPAM
- * assigned to that MAC. Each warning names the domain (when known) and
+ * guest_addrs (agent and neighbour addresses, except link-local and
+ * loopback ones) are listed among the entries with their source. The
+ * address audit adds a warning to warnings (may be NULL) for each
+ * address a guest holds (a lease, a guest-agent address on a plan
+ * interface, a neighbour entry on a network's bridge) that lies in none of
+ * its network's subnets, that another MAC is assigned or holds, or that
+ * differs from the address the plan or IPAM assigned to that MAC. Each warning names the domain (when known) and
  * the MAC. Caller frees the report.
  */
 VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,

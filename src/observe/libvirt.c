@@ -718,6 +718,7 @@ GPtrArray *vmnet_libvirt_guest_addresses(virConnectPtr conn, const char *const *
                                         VmnetGuestAddr *g = g_new0(VmnetGuestAddr, 1);
 
                                         g->domain = g_strdup(*name);
+                                        g->source = VMNET_IPAM_SOURCE_AGENT;
                                         g->mac = mac;
                                         if (!vmnet_addr_parse(ifaces[i]->addrs[j].addr, &g->ip)) {
                                                 vmnet_guest_addr_free(g);

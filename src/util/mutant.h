@@ -147,5 +147,8 @@
 #ifndef VMNET_MUTANT_PROBE_ANY_ANSWER
 #define VMNET_MUTANT_PROBE_ANY_ANSWER 0 /* doctor/probe.c: an ICMP error about an echo counts as its reply */
 #endif
+#ifndef VMNET_MUTANT_GUEST_ADDR_NO_SUBNET
+#define VMNET_MUTANT_GUEST_ADDR_NO_SUBNET 0 /* ipam/ipam.c: an agent or neighbour address in no subnet of its network is not flagged */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

@@ -34,6 +34,9 @@ cat >"$T/plan.xml" <<'XML'
   <domain name="g2">
     <interface network="lan" mac="52:54:00:00:00:20"/>
   </domain>
+  <domain name="g3">
+    <interface network="nat" mac="52:54:00:00:00:30" ip="10.99.1.30"/>
+  </domain>
 </plan>
 XML
 apply_or_stop "a nat and a bridged network"
@@ -138,4 +141,40 @@ ip -n "$P-host" link set wan1 nomaster
 vm "$P-host" status --format dot "$T/plan.xml" --no-libvirt
 check "drift is drawn: the uplink not enslaved, the drift note" \
         sh -c "grep -q 'uplink (not enslaved)' '$T/out' && grep -q 'drift: ' '$T/out' && dot -Tsvg '$T/out' >/dev/null"
+
+# Guest addresses from the neighbour table (issue 18, point 3): g3 (a port
+# anti-spoofing does not check: not a vmnet tap name) announces itself with
+# an address in no subnet of its network, then with one the plan does not
+# give it; the host learns both from its ARP requests for the gateway.
+ns_new g3
+ip -n "$P-host" link add v-g3 type veth peer name eth0 address 52:54:00:00:00:30 netns "$P-g3"
+ip -n "$P-host" link set v-g3 master vm-nat up
+ip -n "$P-g3" link set eth0 up
+for src in 192.0.2.77 10.99.1.31; do
+        x g3 "$PY" "$PROBE" arp eth0 52:54:00:00:00:30 "$src" 10.99.1.1 >/dev/null
+done
+for _ in $(seq 30); do
+        [ "$(ip -n "$P-host" neigh show dev vm-nat 10.99.1.31 | wc -l)" = 1 ] && break
+        sleep 0.1
+done
+check "the host's neighbour table has g3's two addresses (read with ip)" \
+        jtrue '[.[] | select(.lladdr == "52:54:00:00:00:30") | .dst] | sort == ["10.99.1.31", "192.0.2.77"]' \
+        ip -n "$P-host" -j neigh show dev vm-nat
+# the host talks to g1 once, so its table surely has g1 (the datagrams above were one-way)
+x host busybox ping -c 1 -W 2 10.99.1.10 >/dev/null
+"$VMNET" --netns "$P-host" --json ipam --no-libvirt "$T/plan.xml" >"$T/ipam.json" 2>"$T/ipam.err"
+check "ipam lists g3's addresses with their source, neighbour" \
+        jtrue '[.ipam.addresses[] | select(.mac == "52:54:00:00:00:30") | "\(.ip) \(.source) \(.domain)"] | sort == ["10.99.1.30 plan g3", "10.99.1.31 neighbour g3", "192.0.2.77 neighbour g3"]' \
+        cat "$T/ipam.json"
+check "ipam lists g1's address from the neighbour table too" \
+        jtrue '[.ipam.addresses[] | select(.mac == "52:54:00:00:00:10" and .source == "neighbour") | .ip] == ["10.99.1.10"]' \
+        cat "$T/ipam.json"
+check "ipam flags 192.0.2.77: in no subnet of network nat" \
+        jtrue '[.warnings[].message | select(test("g3.*192\\.0\\.2\\.77 \\(neighbour\\), which is in none of the network.s subnets"))] | length == 1' \
+        cat "$T/ipam.json"
+check "ipam flags 10.99.1.31: not the plan's 10.99.1.30" \
+        jtrue '[.warnings[].message | select(test("g3.*10\\.99\\.1\\.31 \\(neighbour\\) but is assigned 10\\.99\\.1\\.30 \\(plan\\)"))] | length == 1' \
+        cat "$T/ipam.json"
+check "ipam flags nothing about g1" \
+        jtrue '[.warnings[].message | select(test("52:54:00:00:00:10"))] == []' cat "$T/ipam.json"
 finish
