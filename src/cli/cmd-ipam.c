@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "diff/engine.h"
 #include "ipam/ipam.h"
+#include "observe/guest-addrs.h"
 #include "util/autoptr.h"
 
 /*
@@ -17,47 +18,6 @@
  * (network, domain, MAC, IP, source), with the address audit's warnings.
  * Read-only: the allocations shown are those apply would keep.
  */
-/*
- * The host's neighbour entries on the plan's bridges, as addresses guests
- * use: each on the network of its bridge (of a bridge several networks
- * share, the one with a subnet holding the address, else the first).
- */
-static void add_neighbours(const VmnetPlan *plan, GPtrArray *guest, VmnetDiags *warnings)
-{
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VmnetNlSock) sk = vmnet_nl_open(&error);
-        g_autoptr(GPtrArray) neigh = sk ? vmnet_nl_neighbours(sk, &error) : NULL;
-
-        if (!neigh) {
-                vmnet_diags_add(warnings, "neighbours", 0, "%s", error->message);
-                return;
-        }
-        for (guint i = 0; i < neigh->len; i++) {
-                const VmnetNlNeighbour *ne = g_ptr_array_index(neigh, i);
-                const VmnetNetwork *net = NULL;
-                VmnetGuestAddr *g;
-
-                for (guint k = 0; k < plan->networks->len; k++) {
-                        const VmnetNetwork *n = g_ptr_array_index(plan->networks, k);
-
-                        if (g_strcmp0(n->bridge, ne->ifname) != 0)
-                                continue;
-                        if (!net || vmnet_network_subnet_for(n, &ne->ip))
-                                net = n;
-                        if (vmnet_network_subnet_for(n, &ne->ip))
-                                break;
-                }
-                if (!net)
-                        continue;
-                g = g_new0(VmnetGuestAddr, 1);
-                g->mac = ne->mac;
-                g->ip = ne->ip;
-                g->source = VMNET_IPAM_SOURCE_NEIGHBOUR;
-                g->network = g_strdup(net->name);
-                g_ptr_array_add(guest, g);
-        }
-}
-
 int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
 {
         const VmnetCommand *cmd = vmnet_cli_command("ipam");
@@ -78,6 +38,7 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
         g_autoptr(VmnetIpam) ipam = NULL;
         g_autoptr(GHashTable) leases = NULL;
         g_autoptr(GPtrArray) guest = NULL;
+        g_autoptr(VmnetNlSock) sk = NULL;
         g_autoptr(VmnetIpamReport) report = NULL;
         g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
@@ -104,21 +65,16 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
                                     &error))
                 return vmnet_cli_fail(cli, "ipam", error);
         if (plan->domains->len &&
-            vmnet_engine_connect_libvirt(&ctx, connect, netns, no_libvirt, &error) && ctx.virt) {
-                g_autoptr(GPtrArray) names = g_ptr_array_new();
-
-                for (guint i = 0; i < plan->domains->len; i++)
-                        g_ptr_array_add(names, ((VmnetDomain *)g_ptr_array_index(plan->domains, i))->name);
-                g_ptr_array_add(names, NULL);
-                guest = vmnet_libvirt_guest_addresses(ctx.virt, (const char *const *)names->pdata);
-        } else if (error) {
+            !vmnet_engine_connect_libvirt(&ctx, connect, netns, no_libvirt, &error)) {
                 /* The audit is still worth having without guest agents. */
                 vmnet_diags_add(warnings, "libvirt", 0, "%s", error->message);
                 g_clear_error(&error);
         }
-        if (!guest)
-                guest = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_guest_addr_free);
-        add_neighbours(plan, guest, warnings);
+        if (!(sk = vmnet_nl_open(&error))) {
+                rc = vmnet_cli_fail(cli, "ipam", error);
+                goto out;
+        }
+        guest = vmnet_guest_addrs_observe(plan, sk, ctx.virt, warnings);
         report = vmnet_ipam_report(plan, ipam, leases, guest, warnings);
 
         if (cli->json) {

@@ -7,8 +7,9 @@
 #include "apply/dnsmasq.h"
 #include "cli/cli.h"
 #include "cli/traffic.h"
-#include "observe/topology.h"
 #include "diff/engine.h"
+#include "observe/guest-addrs.h"
+#include "observe/topology.h"
 
 /* Links carrying a vmnet alias ("vmnet:<plan>"), optionally only those of one plan. */
 static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_name)
@@ -49,6 +50,48 @@ static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_nam
                                l->master_name ? " master " : "", l->master_name ? l->master_name : "",
                                l->alias + strlen(VMNET_ALIAS_PREFIX));
                 }
+        }
+        if (j)
+                vmnet_json_end_array(j);
+}
+
+/* The addresses guests use beyond the leases: the guest agents' and the neighbour table's. */
+static void print_guest_addrs(VmnetJson *j, const VmnetIpamReport *report)
+{
+        gboolean header = FALSE;
+
+        if (j) {
+                vmnet_json_key(j, "guest_addresses");
+                vmnet_json_begin_array(j);
+        }
+        for (guint i = 0; report && i < report->entries->len; i++) {
+                const VmnetIpamEntry *e = g_ptr_array_index(report->entries, i);
+                g_autofree char *mac = NULL, *ip = NULL;
+
+                if (e->source != VMNET_IPAM_SOURCE_AGENT && e->source != VMNET_IPAM_SOURCE_NEIGHBOUR)
+                        continue;
+                mac = vmnet_mac_to_string(&e->mac);
+                ip = vmnet_addr_to_string(&e->ip);
+                if (j) {
+                        vmnet_json_begin_object(j);
+                        vmnet_json_key(j, "network");
+                        vmnet_json_string(j, e->network);
+                        vmnet_json_key(j, "domain");
+                        vmnet_json_string(j, e->domain);
+                        vmnet_json_key(j, "mac");
+                        vmnet_json_string(j, mac);
+                        vmnet_json_key(j, "ip");
+                        vmnet_json_string(j, ip);
+                        vmnet_json_key(j, "source");
+                        vmnet_json_string(j, vmnet_ipam_source_to_string(e->source));
+                        vmnet_json_end_object(j);
+                        continue;
+                }
+                if (!header)
+                        printf("guest addresses (guest agent, neighbour table):\n");
+                header = TRUE;
+                printf("  %-12s %-14s %-17s %-16s %s\n", e->network, e->domain ? e->domain : "-", mac,
+                       ip, vmnet_ipam_source_to_string(e->source));
         }
         if (j)
                 vmnet_json_end_array(j);
@@ -117,6 +160,8 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         g_autoptr(GPtrArray) ports = NULL;
         g_autoptr(GArray) rows = NULL;
         g_autoptr(GArray) before = NULL;
+        g_autoptr(GPtrArray) guest_addrs = NULL;
+        g_autoptr(VmnetIpamReport) addr_report = NULL;
         g_autoptr(GHashTable) leases = NULL;
         g_autoptr(VmnetPlan) plan = NULL;
         g_autoptr(VmnetObserved) obs = NULL;
@@ -168,6 +213,9 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         if (plan) {
                 vmnet_engine_warn_foreign_drops(&ctx, warnings);
                 leases = vmnet_dnsmasq_read_plan_leases(plan, netns);
+                /* the addresses guests use, audited against the plan and IPAM (obs->ipam) */
+                guest_addrs = vmnet_guest_addrs_observe(plan, ctx.nl, ctx.virt, warnings);
+                addr_report = vmnet_ipam_report(plan, obs->ipam, leases, guest_addrs, warnings);
         }
         if (stats && !vmnet_cli_read_traffic(&ctx, plan, obs, (guint)interval, &ports, &rows,
                                              &before, &error)) {
@@ -212,6 +260,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 vmnet_json_begin_array(j);
                 print_leases(j, plan, leases);
                 vmnet_json_end_array(j);
+                print_guest_addrs(j, addr_report);
                 if (plan) {
                         vmnet_json_key(j, "in_sync");
                         vmnet_json_bool(j, drift->len == 0);
@@ -240,6 +289,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                obs->nft->comment ? " (" : "", obs->nft->comment ? obs->nft->comment : "",
                obs->nft->comment ? ")" : "");
         print_leases(NULL, plan, leases);
+        print_guest_addrs(NULL, addr_report);
         if (rows)
                 vmnet_cli_traffic(NULL, rows, before, interval);
         for (guint i = 0; i < warnings->items->len; i++) {

@@ -177,4 +177,7 @@ check "ipam flags 10.99.1.31: not the plan's 10.99.1.30" \
         cat "$T/ipam.json"
 check "ipam flags nothing about g1" \
         jtrue '[.warnings[].message | select(test("52:54:00:00:00:10"))] == []' cat "$T/ipam.json"
+check "status shows the neighbour addresses and flags 192.0.2.77 too" \
+        jtrue '([.guest_addresses[] | select(.domain == "g3") | "\(.ip) \(.source)"] | sort == ["10.99.1.31 neighbour", "192.0.2.77 neighbour"]) and ([.warnings[].message | select(test("192\\.0\\.2\\.77 \\(neighbour\\), which is in none"))] | length == 1)' \
+        "$VMNET" --netns "$P-host" --json status --no-libvirt "$T/plan.xml"
 finish
