@@ -70,23 +70,12 @@ static void print_guest_addrs(VmnetJson *j, const VmnetIpamReport *report)
 
                 if (e->source != VMNET_IPAM_SOURCE_AGENT && e->source != VMNET_IPAM_SOURCE_NEIGHBOUR)
                         continue;
-                mac = vmnet_mac_to_string(&e->mac);
-                ip = vmnet_addr_to_string(&e->ip);
                 if (j) {
-                        vmnet_json_begin_object(j);
-                        vmnet_json_key(j, "network");
-                        vmnet_json_string(j, e->network);
-                        vmnet_json_key(j, "domain");
-                        vmnet_json_string(j, e->domain);
-                        vmnet_json_key(j, "mac");
-                        vmnet_json_string(j, mac);
-                        vmnet_json_key(j, "ip");
-                        vmnet_json_string(j, ip);
-                        vmnet_json_key(j, "source");
-                        vmnet_json_string(j, vmnet_ipam_source_to_string(e->source));
-                        vmnet_json_end_object(j);
+                        vmnet_ipam_entry_to_json(e, j);
                         continue;
                 }
+                mac = vmnet_mac_to_string(&e->mac);
+                ip = vmnet_addr_to_string(&e->ip);
                 if (!header)
                         printf("guest addresses (guest agent, neighbour table):\n");
                 header = TRUE;

@@ -877,6 +877,31 @@ VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,
         return g_steal_pointer(&r);
 }
 
+void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, VmnetJson *j)
+{
+        g_autofree char *mac = vmnet_mac_to_string(&e->mac);
+        g_autofree char *ip = vmnet_addr_to_string(&e->ip);
+
+        vmnet_json_begin_object(j);
+        vmnet_json_key(j, "network");
+        vmnet_json_string(j, e->network);
+        vmnet_json_key(j, "domain");
+        vmnet_json_string(j, e->domain);
+        vmnet_json_key(j, "hostname");
+        vmnet_json_string(j, e->hostname);
+        vmnet_json_key(j, "mac");
+        vmnet_json_string(j, mac);
+        vmnet_json_key(j, "ip");
+        vmnet_json_string(j, ip);
+        vmnet_json_key(j, "source");
+        vmnet_json_string(j, vmnet_ipam_source_to_string(e->source));
+        if (e->source == VMNET_IPAM_SOURCE_LEASE) {
+                vmnet_json_key(j, "expiry");
+                vmnet_json_int(j, e->expiry);
+        }
+        vmnet_json_end_object(j);
+}
+
 void vmnet_ipam_report_to_json(const VmnetIpamReport *r, VmnetJson *j)
 {
         vmnet_json_begin_object(j);
@@ -905,30 +930,8 @@ void vmnet_ipam_report_to_json(const VmnetIpamReport *r, VmnetJson *j)
         vmnet_json_end_array(j);
         vmnet_json_key(j, "addresses");
         vmnet_json_begin_array(j);
-        for (guint i = 0; i < r->entries->len; i++) {
-                const VmnetIpamEntry *e = g_ptr_array_index(r->entries, i);
-                g_autofree char *mac = vmnet_mac_to_string(&e->mac);
-                g_autofree char *ip = vmnet_addr_to_string(&e->ip);
-
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "network");
-                vmnet_json_string(j, e->network);
-                vmnet_json_key(j, "domain");
-                vmnet_json_string(j, e->domain);
-                vmnet_json_key(j, "hostname");
-                vmnet_json_string(j, e->hostname);
-                vmnet_json_key(j, "mac");
-                vmnet_json_string(j, mac);
-                vmnet_json_key(j, "ip");
-                vmnet_json_string(j, ip);
-                vmnet_json_key(j, "source");
-                vmnet_json_string(j, vmnet_ipam_source_to_string(e->source));
-                if (e->source == VMNET_IPAM_SOURCE_LEASE) {
-                        vmnet_json_key(j, "expiry");
-                        vmnet_json_int(j, e->expiry);
-                }
-                vmnet_json_end_object(j);
-        }
+        for (guint i = 0; i < r->entries->len; i++)
+                vmnet_ipam_entry_to_json(g_ptr_array_index(r->entries, i), j);
         vmnet_json_end_array(j);
         vmnet_json_end_object(j);
 }

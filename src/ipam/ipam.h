@@ -194,3 +194,6 @@ VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,
  * (domain and hostname null when unknown; expiry only for leases, 0 = never).
  */
 void vmnet_ipam_report_to_json(const VmnetIpamReport *r, VmnetJson *j);
+
+/* One entry of "addresses" above, as one JSON object value into j. */
+void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, VmnetJson *j);

@@ -11,27 +11,12 @@ static void guest_port_free(gpointer p)
         g_free(gp);
 }
 
-static const VmnetInterface *planned_iface(const VmnetPlan *plan, const VmnetMac *mac,
-                                           const char **domain)
-{
-        for (guint d = 0; d < plan->domains->len; d++) {
-                const VmnetDomain *dom = g_ptr_array_index(plan->domains, d);
-
-                for (guint i = 0; i < dom->interfaces->len; i++) {
-                        const VmnetInterface *ifc = g_ptr_array_index(dom->interfaces, i);
-
-                        if (ifc->has_mac && vmnet_mac_equal(&ifc->mac, mac)) {
-                                *domain = dom->name;
-                                return ifc;
-                        }
-                }
-        }
-        return NULL;
-}
-
-/* The planned interface whose vmnet tap name is port, NULL when none. */
-static const VmnetInterface *planned_tap(const VmnetPlan *plan, const char *port,
-                                         const char **domain)
+/*
+ * The planned interface with MAC mac, or (mac NULL) whose vmnet tap name is
+ * port; NULL when none. *domain is its domain's name.
+ */
+static const VmnetInterface *planned(const VmnetPlan *plan, const VmnetMac *mac, const char *port,
+                                     const char **domain)
 {
         for (guint d = 0; d < plan->domains->len; d++) {
                 const VmnetDomain *dom = g_ptr_array_index(plan->domains, d);
@@ -43,7 +28,7 @@ static const VmnetInterface *planned_tap(const VmnetPlan *plan, const char *port
                         if (!ifc->has_mac)
                                 continue;
                         vmnet_tap_name(&ifc->mac, tap);
-                        if (g_str_equal(tap, port)) {
+                        if (mac ? vmnet_mac_equal(&ifc->mac, mac) : g_str_equal(tap, port)) {
                                 *domain = dom->name;
                                 return ifc;
                         }
@@ -71,10 +56,10 @@ static void identify(VmnetGuestPort *gp, const VmnetPlan *plan, const VmnetLibvi
                 }
         }
         if (gp->has_mac) {
-                gp->planned = planned_iface(plan, &gp->mac, &domain);
+                gp->planned = planned(plan, &gp->mac, NULL, &domain);
                 return;
         }
-        gp->planned = planned_tap(plan, gp->link->name, &domain);
+        gp->planned = planned(plan, NULL, gp->link->name, &domain);
         if (gp->planned) {
                 gp->domain = g_strdup(domain);
                 gp->has_mac = TRUE;

@@ -20,12 +20,18 @@ static void quoted(GString *out, const char *s)
         g_string_append_c(out, '"');
 }
 
+/* A link's node id, quoted: "link:NAME". */
+static void node_id(GString *out, const char *name)
+{
+        g_autofree char *id = g_strconcat("link:", name, NULL);
+
+        quoted(out, id);
+}
+
 static void node(GString *out, const char *id, const char *label, const char *attrs)
 {
-        g_autofree char *nid = g_strconcat("link:", id, NULL);
-
         g_string_append(out, "    ");
-        quoted(out, nid);
+        node_id(out, id);
         g_string_append(out, " [label=");
         quoted(out, label);
         if (attrs && *attrs)
@@ -35,13 +41,10 @@ static void node(GString *out, const char *id, const char *label, const char *at
 
 static void edge(GString *out, const char *from, const char *to, const char *attrs)
 {
-        g_autofree char *a = g_strconcat("link:", from, NULL);
-        g_autofree char *b = g_strconcat("link:", to, NULL);
-
         g_string_append(out, "  ");
-        quoted(out, a);
+        node_id(out, from);
         g_string_append(out, " -> ");
-        quoted(out, b);
+        node_id(out, to);
         if (attrs && *attrs)
                 g_string_append_printf(out, " [%s]", attrs);
         g_string_append(out, ";\n");
