@@ -5,7 +5,8 @@
 # port group's bandwidth changes live (no network restart, the guest's tap
 # gets the new rate), dnsmasq runs on the bridge, and destroy removes
 # exactly what vmnet added.  Everything goes through the real vmnet binary
-# and is read back with virsh, ip, tc and /proc, never through vmnet.
+# and is read back with virsh, ip, tc and /proc, never through vmnet; and
+# the counters and the picture of `vmnet status` name the running guest.
 . "${0%/*}/lib.sh"
 
 VMNET=${VMNET:-$top_builddir/vmnet}
@@ -175,6 +176,22 @@ t_recreate_bridge() {
         vm_assert_eq "0 actions" "$(driver plan)" "then nothing left"
 }
 
+# Issue 18 against a real guest: status --stats and metrics name the running
+# guest's port with its domain and MAC (from libvirt's running definition),
+# and its picture renders and names the guest.
+t_observe() {
+        local tap out
+        tap=$(tap_of_guest)
+        out=$("$VMNET" --json status --stats --connect "$URI" "$W/plan.xml")
+        vm_assert_jq "$out" "[.traffic[] | select(.kind == \"port\") | [.network, .link, .domain, .mac]] == [[\"lab\", \"$tap\", \"web1\", \"$MAC\"]]" \
+                "status --stats: the guest's port"
+        out=$("$VMNET" metrics --connect "$URI" "$W/plan.xml")
+        vm_assert_match "vmnet_port_transmit_bytes_total\\{network=\"lab\",port=\"$tap\",domain=\"web1\",mac=\"$MAC\"\\} [0-9]+" "$out" "metrics: the guest's port"
+        "$VMNET" status --format dot --connect "$URI" "$W/plan.xml" >"$W/host.dot"
+        vm_assert dot -Tsvg -o "$W/host.svg" "$W/host.dot"
+        vm_assert grep -q ">domain web1</text>" "$W/host.svg"
+}
+
 t_destroy() {
         local out
         out=$(driver destroy)
@@ -202,5 +219,6 @@ vm_test "apply again: nothing to do" t_idempotent
 vm_test "port group bandwidth changed live" t_portgroup_live
 vm_test "metadata change of a running network: re-define" t_redefine_live
 vm_test "bridge change: re-create, guest re-plugged" t_recreate_bridge
+vm_test "status --stats, metrics and the picture name the guest" t_observe
 vm_test "destroy removes what vmnet added" t_destroy
 vm_summary
