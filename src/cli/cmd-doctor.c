@@ -202,7 +202,7 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
                 { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
                   "libvirt URI for the plan's domains (default qemu:///system)", "URI" },
                 { "probe", 0, 0, G_OPTION_ARG_STRING, &probe_net,
-                  "Plug a temporary probe port into NETWORK and act as a guest (DHCP, gateway, DNS, outside)",
+                  "Plug a temporary probe port into NETWORK and act as a guest (DHCP, gateway, DNS, outside, a port forward)",
                   "NETWORK" },
                 { "probe-target", 0, 0, G_OPTION_ARG_STRING, &probe_target,
                   "With --probe: an IPv4 address beyond the host the probe must reach", "ADDRESS" },

@@ -442,7 +442,78 @@ static guint mask_len(struct in_addr m)
         return (guint)__builtin_popcount(m.s_addr);
 }
 
-static int guest_main(int out, const VmnetAddr *target, const char *net_mode)
+/* What the forward step needs: the forward, and why it is not probed (NULL: it is). */
+typedef struct {
+        const VmnetPortForward *fwd;
+        VmnetAddr host;   /* the host address the parent connects to */
+        char *why_not;
+} ProbeForward;
+
+#define CONNECT_LINE "@connect\n"
+#define FORWARD_TOKEN "vmnet-probe\n"
+
+/*
+ * The port forward, back in: the probe takes the forward's guest address,
+ * listens on its port, asks the parent (a CONNECT_LINE on the results pipe)
+ * to connect to the forward from the host, and waits for the token.
+ */
+static void step_forward(int out, struct nl_sock *sk, const ProbeForward *pf, guint prefixlen)
+{
+        const VmnetPortForward *f = pf->fwd;
+        struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(f->to_port) };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *to = vmnet_addr_to_string(&f->to);
+        int one = 1, fd, c;
+        gint64 t0, deadline;
+        char buf[64] = { 0 };
+        gssize n = 0;
+
+        if (pf->why_not) {
+                report(out, "forward", VMNET_PROBE_SKIPPED, 0, 0, 0, 0, "%s", pf->why_not);
+                return;
+        }
+        memcpy(&me.sin_addr, f->to.bytes, 4);
+        if (!vmnet_nl_addr(sk, PROBE_IF, &f->to, prefixlen, TRUE, &error) ||
+            (fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+                report(out, "forward", VMNET_PROBE_FAILED, 0, 0, 0, 0, "taking %s: %s", to,
+                       error ? error->message : g_strerror(errno));
+                return;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 || listen(fd, 1) < 0) {
+                report(out, "forward", VMNET_PROBE_FAILED, 0, 0, 0, 0, "listening on %s:%u: %s", to,
+                       f->to_port, g_strerror(errno));
+                close(fd);
+                return;
+        }
+        t0 = g_get_monotonic_time();
+        deadline = t0 + 3 * ATTEMPT_MS * 1000;
+        if (write(out, CONNECT_LINE, strlen(CONNECT_LINE)) < 0)
+                _exit(3);
+        if (wait_readable(fd, deadline) && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+                if (wait_readable(c, deadline))
+                        n = recv(c, buf, sizeof(buf) - 1, 0);
+                close(c);
+        }
+        close(fd);
+        if ((n > 0 && g_str_has_prefix(buf, FORWARD_TOKEN)) ||
+            VMNET_MUTANT_IS(PROBE_NO_FORWARD_CHECK)) {
+                double ms = ms_since(t0);
+                g_autofree char *host = vmnet_addr_to_string(&pf->host);
+
+                report(out, "forward", VMNET_PROBE_OK, 1, 1, ms, ms,
+                       "tcp %s:%u from the host reached the probe at %s:%u", host, f->host_port, to,
+                       f->to_port);
+        } else {
+                g_autofree char *host = vmnet_addr_to_string(&pf->host);
+
+                report(out, "forward", VMNET_PROBE_FAILED, 1, 0, 0, 0,
+                       "tcp %s:%u from the host never reached the probe at %s:%u", host,
+                       f->host_port, to, f->to_port);
+        }
+}
+
+static int guest_main(int out, const VmnetAddr *target, const char *net_mode, const ProbeForward *pf)
 {
         g_autoptr(VmnetNlSock) sk = NULL;
         g_autoptr(GError) error = NULL;
@@ -475,6 +546,7 @@ static int guest_main(int out, const VmnetAddr *target, const char *net_mode)
                 report(out, "gateway", VMNET_PROBE_SKIPPED, 0, 0, 0, 0, "no address (dhcp failed)");
                 report(out, "dns", VMNET_PROBE_SKIPPED, 0, 0, 0, 0, "no address (dhcp failed)");
                 report(out, "outside", VMNET_PROBE_SKIPPED, 0, 0, 0, 0, "no address (dhcp failed)");
+                report(out, "forward", VMNET_PROBE_SKIPPED, 0, 0, 0, 0, "no address (dhcp failed)");
                 return 0;
         }
         memcpy(a.bytes, &d.yiaddr, 4);
@@ -514,6 +586,7 @@ static int guest_main(int out, const VmnetAddr *target, const char *net_mode)
                 memcpy(&t, target->bytes, 4);
                 step_ping(out, "outside", t);
         }
+        step_forward(out, sk, pf, d.has_mask ? mask_len(d.mask) : 24);
         dhcp_release(fd, &d);
         close(fd);
         return 0;
@@ -542,9 +615,77 @@ static gboolean parse_line(const char *line, VmnetProbe *p)
         return TRUE;
 }
 
+/*
+ * The forward the probe tries: the network's first TCP forward to an IPv4
+ * address, unless the host's neighbour table shows its guest there (the
+ * probe would steal its address).
+ */
+static void choose_forward(struct nl_sock *sk, const VmnetNetwork *net, ProbeForward *pf)
+{
+        g_autoptr(GPtrArray) neigh = vmnet_nl_neighbours(sk, NULL);
+        const VmnetSubnet *sub = vmnet_network_first_subnet(net, AF_INET);
+
+        for (guint i = 0; i < net->forwards->len && !pf->fwd; i++) {
+                const VmnetPortForward *f = g_ptr_array_index(net->forwards, i);
+
+                if (f->proto == VMNET_PROTO_TCP && f->to.family == AF_INET &&
+                    (!f->has_host_ip || f->host_ip.family == AF_INET))
+                        pf->fwd = f;
+        }
+        if (!pf->fwd) {
+                pf->why_not = g_strdup("the network has no TCP port forward to an IPv4 address");
+                return;
+        }
+        if (pf->fwd->has_host_ip)
+                pf->host = pf->fwd->host_ip;
+        else if (sub && sub->has_gateway)
+                pf->host = sub->gateway;
+        else {
+                pf->why_not = g_strdup("no host address to connect to (the forward has no host-ip=, "
+                                       "the network no IPv4 gateway)");
+                return;
+        }
+        for (guint i = 0; neigh && i < neigh->len; i++) {
+                const VmnetNlNeighbour *ne = g_ptr_array_index(neigh, i);
+
+                if (vmnet_addr_equal(&ne->ip, &pf->fwd->to) && (ne->state & (NUD_REACHABLE | NUD_STALE |
+                                                                             NUD_DELAY | NUD_PROBE |
+                                                                             NUD_PERMANENT))) {
+                        g_autofree char *to = vmnet_addr_to_string(&ne->ip);
+                        g_autofree char *mac = vmnet_mac_to_string(&ne->mac);
+
+                        pf->why_not = g_strdup_printf("%s, the forward's guest address, is in use (by %s): "
+                                                      "the probe does not take it", to, mac);
+                        return;
+                }
+        }
+}
+
+/* The parent's side of the forward step: one TCP connection to the forward, with the token. */
+static void connect_forward(const ProbeForward *pf)
+{
+        struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(pf->fwd->host_port) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        int err = 0;
+        socklen_t len = sizeof(err);
+
+        if (fd < 0)
+                return;
+        memcpy(&to.sin_addr, pf->host.bytes, 4);
+        if ((connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 || errno == EINPROGRESS) &&
+            poll(&p, 1, 2 * ATTEMPT_MS) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+                if (send(fd, FORWARD_TOKEN, strlen(FORWARD_TOKEN), MSG_NOSIGNAL) < 0)
+                        err = errno;
+        }
+        close(fd);
+}
+
 gboolean vmnet_probe_run(const VmnetNetwork *net, const VmnetAddr *target, VmnetProbe **out,
                          GError **error)
 {
+        ProbeForward pf = { 0 };
         g_autoptr(VmnetNlSock) sk = NULL;
         g_autoptr(VmnetProbe) p = g_new0(VmnetProbe, 1);
         g_autoptr(GString) text = g_string_new(NULL);
@@ -559,6 +700,7 @@ gboolean vmnet_probe_run(const VmnetNetwork *net, const VmnetAddr *target, Vmnet
         p->port = g_strdup_printf("vmnprobe%u", (guint)getpid() % 1000000);
         if (!(sk = vmnet_nl_open(error)))
                 return FALSE;
+        choose_forward(sk, net, &pf);
         if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED, "probe: pipe: %s", g_strerror(errno));
                 goto out;
@@ -575,7 +717,7 @@ gboolean vmnet_probe_run(const VmnetNetwork *net, const VmnetAddr *target, Vmnet
                 c = unshare(CLONE_NEWNET) == 0 ? 'r' : 'e';
                 if (write(ready[1], &c, 1) != 1 || c != 'r' || read(go[0], &c, 1) != 1 || c != 'g')
                         _exit(2);
-                _exit(guest_main(res[1], target, vmnet_mode_to_string(net->mode)));
+                _exit(guest_main(res[1], target, vmnet_mode_to_string(net->mode), &pf));
         }
         close(ready[1]), close(go[0]), close(res[1]);
         ready[1] = go[0] = res[1] = -1;
@@ -595,9 +737,17 @@ gboolean vmnet_probe_run(const VmnetNetwork *net, const VmnetAddr *target, Vmnet
                 char buf[1024];
                 gssize n;
 
-                while ((n = read(res[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+                const char *at;
+
+                while ((n = read(res[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
                         if (n > 0)
                                 g_string_append_len(text, buf, n);
+                        /* the forward step waits for the host's connection */
+                        if ((at = strstr(text->str, CONNECT_LINE))) {
+                                g_string_erase(text, at - text->str, strlen(CONNECT_LINE));
+                                connect_forward(&pf);
+                        }
+                }
         } else {
                 kill(pid, SIGKILL);
         }
@@ -614,6 +764,7 @@ out:
                 if (res[i] >= 0)
                         close(res[i]);
         }
+        g_free(pf.why_not);
         if (!ok)
                 return FALSE;
         {

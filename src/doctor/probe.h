@@ -14,14 +14,15 @@
  *   dns      DNS queries to the DNS server (dnsmasq on the gateway)
  *   outside  ICMP echo to a target beyond the host (--probe-target), through
  *            the NAT or the routes
+ *   forward  a port forward back in: the probe takes the address of the
+ *            network's first TCP forward (unless the host's neighbour table
+ *            shows its guest there), listens on its port, and the parent
+ *            connects to the forward from the host
  *
  * then releases its lease (DHCPRELEASE). Each step reports sent, received
  * and the round trip times; a step whose every attempt went unanswered has
  * failed. When the child exits, its namespace goes and the veth with it;
  * the host end is deleted too, whatever happened, so no trace is left.
- *
- * Port forwards are not probed: a forward leads to one guest's address,
- * which the probe does not take.
  */
 
 #include <glib.h>
@@ -38,7 +39,7 @@ typedef enum {
 const char *vmnet_probe_status_to_string(VmnetProbeStatus s);
 
 typedef struct {
-        char *name;      /* dhcp, gateway, dns, outside */
+        char *name;      /* dhcp, gateway, dns, outside, forward */
         VmnetProbeStatus status;
         guint sent;
         guint received;

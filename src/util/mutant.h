@@ -150,5 +150,8 @@
 #ifndef VMNET_MUTANT_GUEST_ADDR_NO_SUBNET
 #define VMNET_MUTANT_GUEST_ADDR_NO_SUBNET 0 /* ipam/ipam.c: an agent or neighbour address in no subnet of its network is not flagged */
 #endif
+#ifndef VMNET_MUTANT_PROBE_NO_FORWARD_CHECK
+#define VMNET_MUTANT_PROBE_NO_FORWARD_CHECK 0 /* doctor/probe.c: the forward step passes without its token arriving */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
