@@ -84,18 +84,22 @@ void vmnet_cli_traffic(VmnetJson *j, const GArray *rows, const GArray *before, d
                 {
                         g_autofree char *rx = human((double)v[0], "B");
                         g_autofree char *tx = human((double)v[1], "B");
-                        g_autofree char *rxr = rated ? human((v[0] - w[0]) * 8.0 / seconds, "bit/s") : NULL;
-                        g_autofree char *txr = rated ? human((v[1] - w[1]) * 8.0 / seconds, "bit/s") : NULL;
                         g_autofree char *who = r->port ? g_strdup_printf("%s %s", r->port->domain ? r->port->domain : "-",
                                                                          mac ? mac : "-")
                                                        : g_strdup_printf("(%s bridge)", vmnet_mode_to_string(r->network->mode));
+                        g_autofree char *rates = NULL;
 
+                        if (rated) {
+                                g_autofree char *rxr = human((v[0] - w[0]) * 8.0 / seconds, "bit/s");
+                                g_autofree char *txr = human((v[1] - w[1]) * 8.0 / seconds, "bit/s");
+
+                                rates = g_strdup_printf("; now rx %s, tx %s", rxr, txr);
+                        }
                         printf("  %-12s %-16s %-30s rx %s %" G_GUINT64_FORMAT " pkts, tx %s %"
                                G_GUINT64_FORMAT " pkts, errors %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
-                               ", drops %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "%s%s%s%s%s\n",
+                               ", drops %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "%s\n",
                                r->network->name, r->link, who, rx, v[2], tx, v[3], v[4], v[5], v[6], v[7],
-                               rated ? "; now rx " : "", rated ? rxr : "", rated ? ", tx " : "",
-                               rated ? txr : "", "");
+                               rates ? rates : "");
                 }
         }
         if (j)
