@@ -39,7 +39,14 @@ cat >"$T/plan.xml" <<'XML'
   </domain>
 </plan>
 XML
+# track_dnsmasq: the dnsmasq instances vmnet started, stopped at exit even
+# when the test ends early (a process keeps its namespace alive)
+track_dnsmasq() {
+        local f
+        for f in $(find "$VMNET_RUN_DIR" -name '*.pid' 2>/dev/null); do track_pid "$(cat "$f")"; done
+}
 apply_or_stop "a nat and a bridged network"
+track_dnsmasq
 
 port=vmn525400000010
 ns_new g1
@@ -180,4 +187,5 @@ check "ipam flags nothing about g1" \
 check "status shows the neighbour addresses and flags 192.0.2.77 too" \
         jtrue '([.guest_addresses[] | select(.domain == "g3") | "\(.ip) \(.source)"] | sort == ["10.99.1.31 neighbour", "192.0.2.77 neighbour"]) and ([.warnings[].message | select(test("192\\.0\\.2\\.77 \\(neighbour\\), which is in none"))] | length == 1)' \
         "$VMNET" --netns "$P-host" --json status --no-libvirt "$T/plan.xml"
+check "destroy" vm "$P-host" destroy "$T/plan.xml"
 finish

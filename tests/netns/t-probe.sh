@@ -26,7 +26,14 @@ cat >"$T/plan.xml" <<'XML'
   </network>
 </plan>
 XML
+# track_dnsmasq: the dnsmasq instances vmnet started, stopped at exit even
+# when the test ends early (a process keeps its namespace alive)
+track_dnsmasq() {
+        local f
+        for f in $(find "$VMNET_RUN_DIR" -name '*.pid' 2>/dev/null); do track_pid "$(cat "$f")"; done
+}
 apply_or_stop "a NAT network with DHCP"
+track_dnsmasq
 leases=$VMNET_STATE_DIR/netns-$P-host/dnsmasq/t-probe/nat.leases
 pidfile=$VMNET_RUN_DIR/netns-$P-host/dnsmasq/t-probe/nat.pid
 
@@ -74,6 +81,7 @@ probe "after killing dnsmasq"
 check "after killing dnsmasq: exit 1 ($rc), the failing step is dhcp, the others not run ($(steps))" \
         test "$rc $(steps)" = "1 dhcp:failed gateway:skipped dns:skipped outside:skipped forward:skipped"
 apply_or_stop "again (restarts dnsmasq)"
+track_dnsmasq
 
 # the uplink down
 ip -n "$P-host" link set wan0 down
@@ -89,4 +97,5 @@ probe "with the forward's guest running"
 check "with the forward's guest running: exit 0 ($rc), the forward not probed, saying why" \
         jtrue '.probe.passed and ([.probe.steps[] | select(.name == "forward") | [.status, (.detail | test("^10\\.99\\.1\\.10, the forward.s guest address, is in use"))]] == [["skipped", true]])' \
         cat "$T/probe.json"
+check "destroy" vm "$P-host" destroy "$T/plan.xml"
 finish
