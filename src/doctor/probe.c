@@ -233,24 +233,40 @@ static int dhcp_socket(void)
 
 static gboolean step_dhcp(int out, int fd, Dhcp *d)
 {
-        guint sent = 0, requests = 0;
+        guint sent = 0, received = 0;
         gint64 t0 = g_get_monotonic_time();
-        guint8 got = dhcp_exchange(fd, d, DHCPDISCOVER, DHCPOFFER, &sent);
+        guint8 got = 0;
 
-        if (got != DHCPOFFER) {
-                report(out, "dhcp", VMNET_PROBE_FAILED, sent, 0, 0, 0,
-                       "no DHCPOFFER to %u DHCPDISCOVER (is the network's dnsmasq running?)", sent);
-                return FALSE;
+        /* a lost DHCPACK (seen once on a loaded machine) gets a second exchange */
+        for (guint round = 0; round < 2 && got != DHCPACK; round++) {
+                guint discovers = 0, requests = 0;
+
+                got = dhcp_exchange(fd, d, DHCPDISCOVER, DHCPOFFER, &discovers);
+                sent += discovers;
+                if (got != DHCPOFFER) {
+                        report(out, "dhcp", VMNET_PROBE_FAILED, sent, received, 0, 0,
+                               "no DHCPOFFER to %u DHCPDISCOVER (is the network's dnsmasq running?)",
+                               discovers);
+                        return FALSE;
+                }
+                received++;
+                got = dhcp_exchange(fd, d, DHCPREQUEST, DHCPACK, &requests);
+                sent += requests;
         }
-        got = dhcp_exchange(fd, d, DHCPREQUEST, DHCPACK, &requests);
-        sent += requests;
         if (got != DHCPACK) {
                 g_autofree char *a = g_strdup(inet_ntoa(d->yiaddr));
+                struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(67),
+                                          .sin_addr.s_addr = INADDR_BROADCAST };
+                DhcpMsg m;
+                gsize len = dhcp_build(&m, d, DHCPRELEASE);
 
-                report(out, "dhcp", VMNET_PROBE_FAILED, sent, 1, 0, 0, "offered %s, then %s", a,
+                /* the server may have leased it all the same: give it back (broadcast: no address yet) */
+                sendto(fd, &m, len, 0, (struct sockaddr *)&to, sizeof(to));
+                report(out, "dhcp", VMNET_PROBE_FAILED, sent, received, 0, 0, "offered %s, then %s", a,
                        got == DHCPNAK ? "DHCPNAK" : "no DHCPACK");
                 return FALSE;
         }
+        received++;
         {
                 double ms = ms_since(t0);
                 g_autofree char *a = g_strdup(inet_ntoa(d->yiaddr));
@@ -258,7 +274,7 @@ static gboolean step_dhcp(int out, int fd, Dhcp *d)
                 g_autofree char *r = g_strdup(d->has_router ? inet_ntoa(d->router) : "none");
                 g_autofree char *n = g_strdup(d->has_dns ? inet_ntoa(d->dns) : "none");
 
-                report(out, "dhcp", VMNET_PROBE_OK, sent, 2, ms, ms,
+                report(out, "dhcp", VMNET_PROBE_OK, sent, received, ms, ms,
                        "lease of %s from %s, router %s, DNS %s", a, s, r, n);
         }
         return TRUE;
