@@ -84,6 +84,16 @@ check "frames from br100 cross the trunk tagged 100 ($a100 -> $b100 packets on s
 vm "$host" --json apply --detailed-exitcode "$T/vlan.xml"; rc=$?
 check "re-apply of the VLAN plan changes nothing" test "$rc" = 0
 
+# The picture of `vmnet status --format dot` (issue 18) draws the VLAN links
+# and their NIC: it renders, and names up0, each up0.V with "VLAN V", each
+# bridge and the guests' ports (Graphviz writes '-' as &#45;).
+vm "$host" status --format dot "$T/vlan.xml"
+check "status --format dot renders with dot -Tsvg" dot -Tsvg -o "$T/vlan.svg" "$T/out"
+check "the picture names up0, up0.100/200/300 with their VLAN, br100/200/300, gv100, gv200" sh -c "
+        for t in up0 up0.100 up0.200 up0.300 'VLAN 100' 'VLAN 200' 'VLAN 300' br100 br200 br300 gv100 gv200; do
+                grep -q \">\$t</text>\" '$T/vlan.svg' || { echo \"missing: \$t\" >&2; exit 1; }
+        done"
+
 # a VLAN added and one removed converge
 sed -e 's|<network name="v300".*|<network name="v400" mode="bridged" bridge="br400"><uplink dev="up0" vlan="400"/></network>|' "$T/vlan.xml" >"$T/vlan2.xml"
 ip -n "$host" link set gv200 nomaster; ip -n "$host" link del gv200   # the guest leaves first
