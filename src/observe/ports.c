@@ -80,14 +80,16 @@ static const VmnetNetwork *owner(const VmnetPlan *plan, const VmnetNetwork *firs
         return first;
 }
 
-/* Is link the uplink of a network of bridge? */
+/* Is link the uplink or the VXLAN link of a network of bridge? */
 static gboolean is_uplink(const VmnetPlan *plan, const char *bridge, const char *link)
 {
         for (guint n = 0; n < plan->networks->len; n++) {
                 const VmnetNetwork *net = g_ptr_array_index(plan->networks, n);
 
-                if (net->uplink && g_strcmp0(net->bridge, bridge) == 0 &&
-                    g_strcmp0(net->uplink->ifname, link) == 0)
+                if (g_strcmp0(net->bridge, bridge) != 0)
+                        continue;
+                if ((net->uplink && g_strcmp0(net->uplink->ifname, link) == 0) ||
+                    (net->vxlan && g_strcmp0(net->vxlan->name, link) == 0))
                         return TRUE;
         }
         return FALSE;

@@ -259,6 +259,31 @@ static void network(GString *out, const VmnetPlan *plan, const VmnetHost *host,
                              ? "label=\"uplink\""
                              : "label=\"uplink (not enslaved)\", style=dashed, color=red, fontcolor=red");
         }
+        if (net->vxlan && net->vxlan->name) {
+                const VmnetHostLink *vx = vmnet_host_find_link(host, net->vxlan->name);
+                g_autofree char *vxlabel = g_strdup_printf("VXLAN %u", net->vxlan->vni);
+                g_autofree char *attrs = NULL;
+
+                if (g_hash_table_add(drawn, net->vxlan->name)) {
+                        g_autoptr(GString) u = g_string_new(NULL);
+
+                        if (vx) {
+                                link_lines(u, vx);
+                                g_string_append_printf(u, "\nVNI %u", net->vxlan->vni);
+                                node(out, vx->name, u->str, "shape=box3d");
+                                lower(out, host, vx, drawn, 0);
+                        } else {
+                                g_string_append_printf(u, "%s\nvxlan VNI %u\nmissing (plan wants it)",
+                                                       net->vxlan->name, net->vxlan->vni);
+                                node(out, net->vxlan->name, u->str,
+                                     "shape=box3d, style=dashed, color=red, fontcolor=red");
+                        }
+                }
+                attrs = vx && g_strcmp0(vx->master_name, net->bridge) == 0
+                                ? g_strdup_printf("label=\"%s\"", vxlabel)
+                                : g_strdup_printf("label=\"%s (not enslaved)\", style=dashed, color=red, fontcolor=red", vxlabel);
+                edge(out, net->vxlan->name, net->bridge, attrs);
+        }
         if (net->has_nat && net->nat_out) {
                 const VmnetHostLink *o = vmnet_host_find_link(host, net->nat_out);
 

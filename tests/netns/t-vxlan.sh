@@ -136,6 +136,16 @@ check "h1: vx1002 floods to hv02 only" test "$(flood h1 vx1002)" = "10.201.2.1"
 check "h3: vx1001 floods to hv01 and hv02" test "$(flood h3 vx1001)" = "10.201.1.1 10.201.2.1"
 check "h3: no db segment" test -z "$(ip -n "$P-h3" link show vx1002 2>/dev/null)"
 for h in h1 h2 h3; do noop_on $h; done
+# the picture of `vmnet status --format dot` (issue 18) draws each segment's
+# VXLAN link with its VNI on its bridge, and the VXLAN link is no guest port
+"$VMNET" --host hv01 status --format dot --netns "$P-h1" "$T/plan.xml" >"$T/h1.dot" 2>"$T/err"
+check "h1: status --format dot renders, vx1001 and vx1002 drawn as VXLAN 1001 and 1002 into their bridges" sh -c "
+        dot -Tsvg -o '$T/h1.svg' '$T/h1.dot' &&
+        grep -q '\"link:vx1001\" -> \"link:vm-web\" \\[label=\"VXLAN 1001\"\\]' '$T/h1.dot' &&
+        grep -q '\"link:vx1002\" -> \"link:vm-db\" \\[label=\"VXLAN 1002\"\\]' '$T/h1.dot'"
+check "h1: status --stats counts no VXLAN link as a guest port" \
+        jtrue '[.traffic[] | select(.kind == "port" and (.link | startswith("vx")))] == []' \
+        "$VMNET" --json --host hv01 status --stats --netns "$P-h1" "$T/plan.xml"
 
 # --- traffic: stand-in guests on the segments ---
 vguest w1 h1 vm-web 192.168.77.1/24
