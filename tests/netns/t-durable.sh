@@ -174,5 +174,9 @@ check "journal: a reapply entry naming the dnsmasq that exited" \
 kill -TERM "$watcher"
 wait "$watcher"
 check "SIGTERM: the watcher exits 0" test $? -eq 0
+check "destroy after the watcher" vm "$ns" destroy --no-libvirt "$T/dhcp.xml"
+# pgrep -f -x: no process left whose whole command line is a dnsmasq of lab's configuration.
+check "  leaves no dnsmasq of lab (the one the watcher started included)" \
+        wait_for "$BOUND" eval '! pgrep -f -x ".*dnsmasq --conf-file=$conf" >/dev/null'
 
 finish
