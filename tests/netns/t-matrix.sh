@@ -123,14 +123,18 @@ check "host-only dnsmasq configuration: ra-param with router lifetime 0" \
 x lan dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=eth0 --bind-interfaces \
         --dhcp-leasefile="$T/lan.leases" --enable-ra --dhcp-range=2001:db8:2::,ra-only,64 \
         --pid-file="$T/lan-dnsmasq.pid" >/dev/null 2>&1 &
-lan_dnsmasq=$!
 for _ in $(seq 100); do [ -s "$T/lan-dnsmasq.pid" ] && break; sleep 0.05; done
+# $! is the subshell running x, not dnsmasq: its own pid file names it.
+lan_dnsmasq=$(cat "$T/lan-dnsmasq.pid" 2>/dev/null)
+track_pid "$lan_dnsmasq"
 ra_guest gbra vm-br
 check "the LAN's router advertisement reached a guest of the bridged network" slaac gbra 2001:db8:2:
 check "... but gave the host no address on vm-br" \
         jtrue '[.[].addr_info[]] == []' ip -n "$P-host" -j addr show dev vm-br
 check "... and no route through vm-br" test -z "$(ip -n "$P-host" -6 route show dev vm-br)"
 kill "$lan_dnsmasq" 2>/dev/null
+lan_gone() { [ -n "$lan_dnsmasq" ] && ! kill -0 "$lan_dnsmasq" 2>/dev/null; }
+check "the LAN's dnsmasq is gone" wait_for 10 lan_gone
 
 # --- guest to guest, same network (L2): with and without br_netfilter
 for nf in 1 0; do
