@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "actions/libvirt.h"
 
 /*
@@ -76,6 +78,57 @@ VmnetAction *vmnet_action_dnsmasq_stop(const VmnetDnsmasqPaths *paths, const cha
         return dns_action(d);
 }
 
+/*
+ * The name a line of the configuration sets when it is one of the plan's
+ * DHCP options ("dns-server", "boot"), else NULL. Borrowed or in *buf.
+ */
+static const char *dhcp_option_of(const char *line, char **buf)
+{
+        const char *p;
+
+        if (g_str_has_prefix(line, "dhcp-boot=") || g_str_has_prefix(line, "dhcp-match="))
+                return "boot";
+        if (!g_str_has_prefix(line, "dhcp-option="))
+                return NULL;
+        p = strchr(line, ':');
+        if (!p)
+                return NULL;
+        *buf = g_strndup(p + 1, strcspn(p + 1, ","));
+        return *buf;
+}
+
+/*
+ * "dns-server, boot": the DHCP options whose lines differ between the two
+ * configurations, in the order they first appear; NULL when none does.
+ */
+static char *changed_dhcp_options(const char *conf, const char *old_conf)
+{
+        g_auto(GStrv) a = g_strsplit(conf ? conf : "", "\n", -1);
+        g_auto(GStrv) b = g_strsplit(old_conf ? old_conf : "", "\n", -1);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GString) out = g_string_new(NULL);
+        gboolean empty;
+
+        for (int side = 0; side < 2; side++) {
+                char **mine = side ? b : a, **other = side ? a : b;
+
+                for (char **l = mine; *l; l++) {
+                        g_autofree char *buf = NULL;
+                        const char *name = dhcp_option_of(*l, &buf);
+
+                        if (!name || g_strv_contains((const char *const *)other, *l))
+                                continue;
+                        if (!g_ptr_array_find_with_equal_func(names, name, g_str_equal, NULL))
+                                g_ptr_array_add(names, g_strdup(name));
+                }
+        }
+        for (guint i = 0; i < names->len; i++)
+                g_string_append_printf(out, "%s%s", i ? ", " : "",
+                                       (const char *)g_ptr_array_index(names, i));
+        empty = out->len == 0;
+        return g_string_free(g_steal_pointer(&out), empty);
+}
+
 static char *dns_describe(const VmnetAction *a)
 {
         const DnsData *d = a->data;
@@ -88,11 +141,19 @@ static char *dns_describe(const VmnetAction *a)
         if (!d->running)
                 return g_strdup_printf("stop dnsmasq for network %s and remove its configuration%s",
                                        net, d->drop_leases ? " and leases" : "");
-        if (d->old_running)
+        if (d->old_running) {
+                g_autofree char *opts = changed_dhcp_options(d->conf, d->old_conf);
+
+                if (opts)
+                        return g_strdup_printf("restart dnsmasq for network %s on %s "
+                                               "(configuration changed; DHCP options: %s; "
+                                               "guests get them at their next renewal)",
+                                               net, d->bridge ? d->bridge : "?", opts);
                 return g_strdup_printf("restart dnsmasq for network %s on %s (%s)", net,
                                        d->bridge ? d->bridge : "?",
                                        g_strcmp0(d->conf, d->old_conf) ? "configuration changed"
                                                                         : "restore");
+        }
         return g_strdup_printf("start dnsmasq for network %s on %s", net,
                                d->bridge ? d->bridge : "?");
 }

@@ -114,6 +114,14 @@ static void uplink_free(VmnetUplink *u)
         g_free(u);
 }
 
+static void dhcp_item_free(gpointer p)
+{
+        VmnetDhcpItem *i = p;
+
+        g_free(i->name);
+        g_free(i);
+}
+
 static void network_free(gpointer p)
 {
         VmnetNetwork *n = p;
@@ -129,6 +137,12 @@ static void network_free(gpointer p)
         g_ptr_array_unref(n->forwards);
         g_strfreev(n->hosts);
         vmnet_vxlan_free(n->vxlan);
+        g_ptr_array_unref(n->dhcp_options.dns_servers);
+        g_ptr_array_unref(n->dhcp_options.search);
+        g_ptr_array_unref(n->dhcp_options.ntp_servers);
+        g_ptr_array_unref(n->dhcp_options.routes);
+        g_free(n->dhcp_options.boot_bios);
+        g_free(n->dhcp_options.boot_uefi);
         g_free(n);
 }
 
@@ -200,6 +214,10 @@ VmnetNetwork *vmnet_network_new(void)
         n->routes = g_ptr_array_new_with_free_func(g_free);
         n->portgroups = g_ptr_array_new_with_free_func(portgroup_free);
         n->forwards = g_ptr_array_new_with_free_func(g_free);
+        n->dhcp_options.dns_servers = g_ptr_array_new_with_free_func(dhcp_item_free);
+        n->dhcp_options.search = g_ptr_array_new_with_free_func(dhcp_item_free);
+        n->dhcp_options.ntp_servers = g_ptr_array_new_with_free_func(dhcp_item_free);
+        n->dhcp_options.routes = g_ptr_array_new_with_free_func(g_free);
         return n;
 }
 

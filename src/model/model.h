@@ -100,6 +100,29 @@ typedef struct {
         VmnetAddr via;
 } VmnetRoute;
 
+/* One value of <dhcp-options>: a server address or a search domain. */
+typedef struct {
+        guint line;
+        VmnetAddr addr;
+        char *name;
+} VmnetDhcpItem;
+
+/*
+ * <dhcp-options>: what vmnet's dnsmasq hands to the network's guests
+ * besides an address (man vmnet-plan(5), DHCP OPTIONS). line 0: absent.
+ */
+typedef struct {
+        guint line;
+        GPtrArray *dns_servers; /* VmnetDhcpItem* (addr): options 6 / DHCPv6 23 */
+        GPtrArray *search;      /* VmnetDhcpItem* (name): options 119 / DHCPv6 24 */
+        GPtrArray *ntp_servers; /* VmnetDhcpItem* (addr, IPv4): option 42 */
+        GPtrArray *routes;      /* VmnetRoute* (IPv4): option 121 */
+        guint boot_line;        /* of <boot>, 0 = no network boot */
+        VmnetAddr next_server;  /* BOOTP siaddr: the TFTP server */
+        char *boot_bios;        /* boot file for BIOS clients (client-arch 0), NULL = none */
+        char *boot_uefi;        /* boot file for x86-64 UEFI clients (client-arch 7, 9) */
+} VmnetDhcpOptions;
+
 typedef struct {
         guint line;
         char *dev;    /* the existing NIC (never created, never deleted by vmnet) */
@@ -167,6 +190,7 @@ typedef struct {
         VmnetSecurity security;
         char **hosts;           /* fleet plans: hosts="..." (NULL: every host) */
         VmnetVxlan *vxlan;      /* NULL when none */
+        VmnetDhcpOptions dhcp_options;
 } VmnetNetwork;
 
 typedef struct {

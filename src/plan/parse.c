@@ -591,6 +591,86 @@ static void conv_fleet_network(Loader *l, xmlNode *n, VmnetNetwork *net, const c
         }
 }
 
+/*
+ * A boot file name (<boot bios= uefi=>): it goes into dnsmasq's dhcp-boot=
+ * line and the 128-byte BOOTP file field, so only the characters of a
+ * path on a TFTP server, and nothing dnsmasq would read as syntax.
+ */
+static char *conv_boot_file(Loader *l, xmlNode *n, const char *what, const char *name)
+{
+        g_autofree char *v = attr(n, name);
+        gsize len = v ? strlen(v) : 0;
+        gboolean ok = len > 0 && len <= 127 && v[0] != '-';
+
+        for (gsize i = 0; ok && i < len; i++)
+                ok = g_ascii_isalnum(v[i]) || strchr("._+/-", v[i]);
+        if (v && !ok) {
+                g_autofree char *shown = g_strescape(v, NULL);
+
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: %s '%s' is not a boot file name (1-127 characters of A-Z a-z 0-9 . _ + / -, not starting with '-')",
+                                what, name, shown);
+                return NULL;
+        }
+        return g_steal_pointer(&v);
+}
+
+static void conv_dhcp_item(Loader *l, xmlNode *n, const char *what, const char *name,
+                           GPtrArray *into)
+{
+        VmnetDhcpItem *it = g_new0(VmnetDhcpItem, 1);
+
+        it->line = line_of(n);
+        g_free(req(l, n, what, name));
+        if (g_str_equal(name, "domain"))
+                it->name = conv_dns_name(l, n, what, name, "search domains", TRUE);
+        else
+                conv_addr(l, n, what, name, &it->addr, NULL);
+        g_ptr_array_add(into, it);
+}
+
+/* <dhcp-options>: DNS and NTP servers, search domains, static routes, network boot. */
+static void conv_dhcp_options(Loader *l, xmlNode *parent, VmnetNetwork *net, const char *what)
+{
+        VmnetDhcpOptions *o = &net->dhcp_options;
+
+        FOREACH_CHILD(n, parent, "dhcp-options")
+        {
+                g_autofree char *owhat = g_strdup_printf("%s dhcp-options", what);
+
+                o->line = line_of(n);
+                FOREACH_CHILD(c, n, "dns-server")
+                conv_dhcp_item(l, c, owhat, "ip", o->dns_servers);
+                FOREACH_CHILD(c, n, "search")
+                conv_dhcp_item(l, c, owhat, "domain", o->search);
+                FOREACH_CHILD(c, n, "ntp-server")
+                conv_dhcp_item(l, c, owhat, "ip", o->ntp_servers);
+                FOREACH_CHILD(c, n, "static-route")
+                {
+                        VmnetRoute *r = vmnet_route_new();
+
+                        r->line = line_of(c);
+                        g_free(req(l, c, owhat, "to"));
+                        g_free(req(l, c, owhat, "via"));
+                        conv_prefix(l, c, owhat, "to", &r->to);
+                        conv_addr(l, c, owhat, "via", &r->via, NULL);
+                        g_ptr_array_add(o->routes, r);
+                }
+                FOREACH_CHILD(c, n, "boot")
+                {
+                        g_autofree char *bwhat = g_strdup_printf("%s boot", owhat);
+
+                        o->boot_line = line_of(c);
+                        g_free(req(l, c, bwhat, "next-server"));
+                        conv_addr(l, c, bwhat, "next-server", &o->next_server, NULL);
+                        g_free(o->boot_bios);
+                        g_free(o->boot_uefi);
+                        o->boot_bios = conv_boot_file(l, c, bwhat, "bios");
+                        o->boot_uefi = conv_boot_file(l, c, bwhat, "uefi");
+                }
+        }
+}
+
 static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
 {
         VmnetNetwork *net = vmnet_network_new();
@@ -678,6 +758,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 }
         }
         conv_security(l, n, what, &net->security);
+        conv_dhcp_options(l, n, net, what);
         FOREACH_CHILD(c, n, "portgroup")
         {
                 VmnetPortgroup *pg = vmnet_portgroup_new();

@@ -158,6 +158,113 @@ static void append_range(GString *out, const VmnetSubnet *s, gboolean has_static
         }
 }
 
+/* "a,b,c" of the items' addresses of family (IPv6 in brackets, as dnsmasq's option6 wants). */
+static char *join_addrs(const GPtrArray *items, int family)
+{
+        g_autoptr(GString) s = g_string_new(NULL);
+        gboolean empty;
+
+        for (guint i = 0; i < items->len; i++) {
+                const VmnetDhcpItem *it = g_ptr_array_index(items, i);
+                g_autofree char *a = NULL;
+
+                if (it->addr.family != family)
+                        continue;
+                a = vmnet_addr_to_string(&it->addr);
+                g_string_append_printf(s, "%s%s%s%s", s->len ? "," : "",
+                                       family == AF_INET6 ? "[" : "", a,
+                                       family == AF_INET6 ? "]" : "");
+        }
+        empty = s->len == 0;
+        return g_string_free(g_steal_pointer(&s), empty);
+}
+
+/*
+ * The dnsmasq tag of x86-64 UEFI clients: client-arch (option 93) 7 and 9
+ * (RFC 4578, IANA "Processor Architecture Types": EFI x86-64, EFI BC).
+ * Every other client, BIOS PXE (0) included, gets the BIOS file.
+ */
+#define UEFI_TAG "vmnet-efi64"
+
+/*
+ * <dhcp-options>, after the router option: dnsmasq sends an option only
+ * to clients that ask for it (option 55), as RFC 2131 wants, except the
+ * boot file and next server, which are BOOTP header fields.
+ */
+static gboolean append_dhcp_options(GString *out, const VmnetNetwork *net, GError **error)
+{
+        const VmnetDhcpOptions *o = &net->dhcp_options;
+        const VmnetSubnet *s4 = vmnet_network_first_subnet(net, AF_INET);
+        g_autofree char *dns4 = join_addrs(o->dns_servers, AF_INET);
+        g_autofree char *dns6 = join_addrs(o->dns_servers, AF_INET6);
+        g_autofree char *ntp = join_addrs(o->ntp_servers, AF_INET);
+        g_autoptr(GString) search = g_string_new(NULL);
+
+        if (!o->line)
+                return TRUE;
+        if (dns4)
+                g_string_append_printf(out, "dhcp-option=option:dns-server,%s\n", dns4);
+        if (dns6)
+                g_string_append_printf(out, "dhcp-option=option6:dns-server,%s\n", dns6);
+        for (guint i = 0; i < o->search->len; i++) {
+                const VmnetDhcpItem *it = g_ptr_array_index(o->search, i);
+
+                if (!check_value(net, "search domain", it->name,
+                                 vmnet_dns_name_invalid_reason(it->name, TRUE), error))
+                        return FALSE;
+                g_string_append_printf(search, ",%s", it->name);
+        }
+        if (search->len) {
+                if (s4)
+                        g_string_append_printf(out, "dhcp-option=option:domain-search%s\n",
+                                               search->str);
+                if (vmnet_network_first_subnet(net, AF_INET6))
+                        g_string_append_printf(out, "dhcp-option=option6:domain-search%s\n",
+                                               search->str);
+        }
+        if (ntp && !VMNET_MUTANT_IS(DHCP_NO_NTP))
+                g_string_append_printf(out, "dhcp-option=option:ntp-server,%s\n", ntp);
+        if (o->routes->len) {
+                g_string_append(out, "dhcp-option=option:classless-static-route");
+                for (guint i = 0; i < o->routes->len; i++) {
+                        const VmnetRoute *r = g_ptr_array_index(o->routes, i);
+                        g_autofree char *to = vmnet_prefix_to_string(&r->to);
+                        g_autofree char *via = vmnet_addr_to_string(&r->via);
+
+                        g_string_append_printf(out, ",%s,%s", to, via);
+                }
+                /*
+                 * A client that gets option 121 ignores the router option
+                 * (RFC 3442), so the default route through the host goes in
+                 * too where the host routes (nat, routed; not host-only).
+                 */
+                if (net->mode != VMNET_MODE_HOST_ONLY && s4 && s4->has_gateway) {
+                        g_autofree char *gw = vmnet_addr_to_string(&s4->gateway);
+
+                        g_string_append_printf(out, ",0.0.0.0/0,%s", gw);
+                }
+                g_string_append_c(out, '\n');
+        }
+        if (o->boot_line) {
+                g_autofree char *ns = vmnet_addr_to_string(&o->next_server);
+
+                if ((o->boot_bios && !check_value(net, "boot file", o->boot_bios, NULL, error)) ||
+                    (o->boot_uefi && !check_value(net, "boot file", o->boot_uefi, NULL, error)))
+                        return FALSE;
+                if (o->boot_uefi) {
+                        g_string_append(out, "dhcp-match=set:" UEFI_TAG ",option:client-arch,7\n");
+                        g_string_append(out, "dhcp-match=set:" UEFI_TAG ",option:client-arch,9\n");
+                        g_string_append_printf(out, "dhcp-boot=tag:" UEFI_TAG ",%s,,%s\n",
+                                               o->boot_uefi, ns);
+                }
+                if (o->boot_bios)
+                        g_string_append_printf(out, "dhcp-boot=%s%s,,%s\n",
+                                               o->boot_uefi ? "tag:!" UEFI_TAG "," : "",
+                                               o->boot_bios, ns);
+        }
+        return TRUE;
+}
+
 /* Leases dnsmasq may hand out at once: the dynamic ranges plus the static hosts. */
 static guint64 lease_max(const VmnetNetwork *net, guint n_static)
 {
@@ -255,6 +362,8 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
         g_string_append_printf(out, "dhcp-leasefile=%s\n", lease_file);
         if (net->mode == VMNET_MODE_HOST_ONLY)
                 g_string_append(out, "dhcp-option=option:router\n");
+        if (!append_dhcp_options(out, net, error))
+                return NULL;
         for (guint i = 0; i < net->subnets->len; i++) {
                 const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
 

@@ -48,6 +48,9 @@
 #ifndef VMNET_MUTANT_NO_DHCP_RANGE
 #define VMNET_MUTANT_NO_DHCP_RANGE 0 /* render/dnsmasq.c: a subnet's DHCP range is not given to dnsmasq */
 #endif
+#ifndef VMNET_MUTANT_DHCP_NO_NTP
+#define VMNET_MUTANT_DHCP_NO_NTP 0 /* render/dnsmasq.c: <dhcp-options> ntp-server is not given to dnsmasq */
+#endif
 #ifndef VMNET_MUTANT_NO_DOCTOR_MTU
 #define VMNET_MUTANT_NO_DOCTOR_MTU 0 /* doctor/check-mtu.c: a bridge port with another MTU is never reported */
 #endif

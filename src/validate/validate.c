@@ -340,6 +340,118 @@ static void check_mode_rules(V *v, const VmnetNetwork *n, const char *what)
                 check_mac(v, n->line, what, "mac", &n->mac);
 }
 
+/* How many subnets of the family net has. */
+static guint count_subnets(const VmnetNetwork *n, int family)
+{
+        guint k = 0;
+
+        for (guint i = 0; i < n->subnets->len; i++)
+                k += ((VmnetSubnet *)g_ptr_array_index(n->subnets, i))->cidr.addr.family == family;
+        return k;
+}
+
+/*
+ * dns-server / ntp-server: an address of a family the network hands out
+ * (IPv4 by DHCPv4, IPv6 by DHCPv6 and router advertisements), each once.
+ * v4_only: the option exists in DHCPv4 only.
+ */
+static void check_dhcp_servers(V *v, const VmnetNetwork *n, const char *what, const char *field,
+                               const GPtrArray *items, gboolean v4_only)
+{
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        for (guint i = 0; i < items->len; i++) {
+                const VmnetDhcpItem *it = g_ptr_array_index(items, i);
+                g_autofree char *as = NULL;
+
+                if (!it->addr.family)
+                        continue; /* the converter reported it */
+                as = astr(&it->addr);
+                if (v4_only && it->addr.family != AF_INET)
+                        ERR(v, it->line, "%s: dhcp-options %s %s: only IPv4 addresses can be handed out (DHCPv4 option 42)",
+                            what, field, as);
+                else if (!count_subnets(n, it->addr.family))
+                        ERR(v, it->line, "%s: dhcp-options %s %s: the network has no IPv%d subnet to hand it out in",
+                            what, field, as, it->addr.family == AF_INET ? 4 : 6);
+                if (g_hash_table_contains(seen, as))
+                        ERR(v, it->line, "%s: dhcp-options %s %s is listed twice", what, field,
+                            as);
+                else
+                        g_hash_table_add(seen, g_steal_pointer(&as));
+        }
+}
+
+/* <dhcp-options>: each value must reach the guests as written, or be refused here. */
+static void check_dhcp_options(V *v, const VmnetNetwork *n, const char *what)
+{
+        const VmnetDhcpOptions *o = &n->dhcp_options;
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        const VmnetSubnet *s4 = vmnet_network_first_subnet(n, AF_INET);
+        guint n4 = count_subnets(n, AF_INET);
+
+        if (!o->line)
+                return;
+        if (!vmnet_mode_has_host_address(n->mode))
+                ERR(v, o->line, "%s: <dhcp-options> needs a mode where vmnet serves DHCP (nat, host-only, routed); this network is %s",
+                    what, vmnet_mode_to_string(n->mode));
+        check_dhcp_servers(v, n, what, "dns-server", o->dns_servers, FALSE);
+        check_dhcp_servers(v, n, what, "ntp-server", o->ntp_servers, TRUE);
+        for (guint i = 0; i < o->search->len; i++) {
+                const VmnetDhcpItem *it = g_ptr_array_index(o->search, i);
+
+                if (it->name && !g_hash_table_add(seen, g_ascii_strdown(it->name, -1)))
+                        ERR(v, it->line, "%s: dhcp-options search domain %s is listed twice", what,
+                            it->name);
+        }
+        g_hash_table_remove_all(seen);
+        for (guint i = 0; i < o->routes->len; i++) {
+                const VmnetRoute *r = g_ptr_array_index(o->routes, i);
+                g_autofree char *ts = NULL;
+                g_autofree char *vs = NULL;
+                const char *why = NULL;
+
+                if (!r->to.addr.family || !r->via.family)
+                        continue;
+                ts = pstr(&r->to);
+                vs = astr(&r->via);
+                if (r->to.addr.family != AF_INET || r->via.family != AF_INET) {
+                        ERR(v, r->line, "%s: dhcp-options static-route to %s via %s: static routes (option 121) are IPv4 only",
+                            what, ts, vs);
+                        continue;
+                }
+                if (r->to.prefix == 0)
+                        ERR(v, r->line, "%s: dhcp-options static-route to %s: the default route comes from the network's mode (the router option), not from a static route",
+                            what, ts);
+                if (n4 != 1)
+                        ERR(v, r->line, "%s: dhcp-options static-route to %s via %s: static routes need exactly one IPv4 subnet in the network (it has %u)",
+                            what, ts, vs, n4);
+                else if (!host_address_ok(s4, &r->via, &why))
+                        ERR(v, r->line, "%s: dhcp-options static-route to %s via %s: the next hop is %s the network's subnet",
+                            what, ts, vs, why);
+                if (s4 && r->to.prefix && vmnet_prefix_overlaps(&s4->cidr, &r->to)) {
+                        g_autofree char *ss = pstr(&s4->cidr);
+
+                        ERR(v, r->line, "%s: dhcp-options static-route to %s overlaps the network's own subnet %s",
+                            what, ts, ss);
+                }
+                if (g_hash_table_contains(seen, ts))
+                        ERR(v, r->line, "%s: dhcp-options static-route to %s is listed twice",
+                            what, ts);
+                else
+                        g_hash_table_add(seen, g_steal_pointer(&ts));
+        }
+        if (o->boot_line && o->next_server.family) {
+                g_autofree char *ns = astr(&o->next_server);
+
+                if (o->next_server.family != AF_INET)
+                        ERR(v, o->boot_line, "%s: dhcp-options boot next-server %s: network boot (BOOTP siaddr) is IPv4 only",
+                            what, ns);
+                else if (!n4)
+                        ERR(v, o->boot_line, "%s: dhcp-options boot: the network has no IPv4 subnet to boot guests in",
+                            what);
+        }
+}
+
 static void check_network(V *v, const VmnetNetwork *n)
 {
         g_autofree char *name = shown(n->name);
@@ -381,6 +493,7 @@ static void check_network(V *v, const VmnetNetwork *n)
 
         for (guint i = 0; i < n->subnets->len; i++)
                 check_subnet(v, n, g_ptr_array_index(n->subnets, i), what);
+        check_dhcp_options(v, n, what);
 
         for (guint i = 0; i < n->routes->len; i++) {
                 VmnetRoute *r = g_ptr_array_index(n->routes, i);

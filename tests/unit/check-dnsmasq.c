@@ -194,6 +194,9 @@ START_TEST(test_render_refuses_injection)
                 { "pid", "/run/x\nserver=9.9.9.9", "network 'lab': pid file '/run/x\\nserver=9.9.9.9' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
                 { "leases", "/var/lib/a b#c", "network 'lab': lease file '/var/lib/a b#c' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
                 { "leases", "/var/lib/a,b", "network 'lab': lease file '/var/lib/a,b' cannot be written into dnsmasq's configuration: it contains one of , \" \\ # *" },
+                { "boot", "pxelinux.0,,9.9.9.9", "network 'lab': boot file 'pxelinux.0,,9.9.9.9' cannot be written into dnsmasq's configuration: it contains one of , \" \\ # *" },
+                { "boot", "a\ndhcp-script=/tmp/x", "network 'lab': boot file 'a\\ndhcp-script=/tmp/x' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
+                { "search", "a.example\nserver=9.9.9.9", "network 'lab': search domain 'a.example\\nserver=9.9.9.9' cannot be written into dnsmasq's configuration: it contains the byte 0x0a" },
                 { "plan", "p\ndhcp-script=/tmp/x", "network 'lab': plan name 'p\\ndhcp-script=/tmp/x' cannot be written into dnsmasq's configuration: it contains white space or a control character" },
         };
 
@@ -214,6 +217,16 @@ START_TEST(test_render_refuses_injection)
                 } else if (g_str_equal(cases[i].field, "domain")) {
                         g_free(net->dns_domain);
                         net->dns_domain = g_strdup(cases[i].value);
+                } else if (g_str_equal(cases[i].field, "boot")) {
+                        net->dhcp_options.line = net->dhcp_options.boot_line = 1;
+                        vmnet_addr_parse("10.7.0.5", &net->dhcp_options.next_server);
+                        net->dhcp_options.boot_bios = g_strdup(cases[i].value);
+                } else if (g_str_equal(cases[i].field, "search")) {
+                        VmnetDhcpItem *it = g_new0(VmnetDhcpItem, 1);
+
+                        it->name = g_strdup(cases[i].value);
+                        net->dhcp_options.line = 1;
+                        g_ptr_array_add(net->dhcp_options.search, it);
                 } else if (g_str_equal(cases[i].field, "plan")) {
                         g_free(plan->name);
                         plan->name = g_strdup(cases[i].value);
@@ -327,28 +340,46 @@ static void ns_teardown(void)
         g_clear_pointer(&tmp_dir, g_free);
 }
 
-/* Runs udhcpc in the client namespace; returns "IP DOMAIN" of the lease it got. */
-static char *dhcp_client(void)
+/*
+ * Runs udhcpc in the client namespace with the extra arguments; returns
+ * "IP DOMAIN" of the lease it got. *opts (if not NULL) gets the options
+ * udhcpc reported for it, one "name=value" a line.
+ */
+static char *dhcp_client_opts(const char *extra, char **opts)
 {
         g_autofree char *script = g_build_filename(tmp_dir, "udhcpc.sh", NULL);
         g_autofree char *out = g_build_filename(tmp_dir, "lease.out", NULL);
+        g_autofree char *opts_out = g_build_filename(tmp_dir, "opts.out", NULL);
         g_autofree char *body = g_strdup_printf("#!/bin/sh\n"
                                                 "[ \"$1\" = bound ] || exit 0\n"
                                                 "ip addr flush dev \"$interface\"\n"
                                                 "ip addr add \"$ip/$mask\" dev \"$interface\"\n"
+                                                "printf 'dns=%%s\\nsearch=%%s\\nntp=%%s\\n"
+                                                "routes=%%s\\nrouter=%%s\\nsiaddr=%%s\\n"
+                                                "boot=%%s\\n' \"$dns\" \"$search\" "
+                                                "\"$ntpsrv\" \"$staticroutes\" \"$router\" "
+                                                "\"$siaddr\" \"$boot_file\" > %s\n"
                                                 "echo \"$ip $domain\" > %s\n"
                                                 "exit 0\n",
-                                                out);
+                                                opts_out, out);
         char *result = NULL;
 
         g_unlink(out);
+        g_unlink(opts_out);
         ck_assert(g_file_set_contents(script, body, -1, NULL));
         ck_assert(g_chmod(script, 0755) == 0);
         /* -n: give up without a lease; -q: quit once bound; -t/-T: 5 tries, 1 s apart. */
-        g_free(sh("nsenter -t %d -n busybox udhcpc -i vq1 -f -n -q -t 5 -T 1 -s %s >/dev/null 2>&1",
-                  client_ns_pid, script));
+        g_free(sh("nsenter -t %d -n busybox udhcpc -i vq1 -f -n -q -t 5 -T 1 %s -s %s >/dev/null 2>&1",
+                  client_ns_pid, extra, script));
         ck_assert_msg(g_file_get_contents(out, &result, NULL, NULL), "udhcpc reported no lease");
+        if (opts)
+                ck_assert(g_file_get_contents(opts_out, opts, NULL, NULL));
         return g_strchomp(result);
+}
+
+static char *dhcp_client(void)
+{
+        return dhcp_client_opts("", NULL);
 }
 
 static gboolean process_alive(int pid)
@@ -471,6 +502,30 @@ static void dhcp_scenario(void)
         got = dhcp_client();
         ck_assert_str_eq(got, "192.168.100.10 lab.example");
 
+        /*
+         * The plan's <dhcp-options> as the client read them: asked for with
+         * -O (option 55), as a guest's client does. BIOS first (no client
+         * architecture), then an x86-64 UEFI client (option 93 = 7).
+         */
+        {
+                g_autofree char *opts = NULL;
+                g_autofree char *uefi = NULL;
+                g_autofree char *lease = NULL;
+
+                lease = dhcp_client_opts("-O search -O ntpsrv -O staticroutes", &opts);
+                ck_assert_str_eq(lease, "192.168.100.10 lab.example");
+                ck_assert_str_eq(opts, "dns=192.168.100.1 192.0.2.53\n"
+                                       "search=lab.example corp.example\n"
+                                       "ntp=192.0.2.123\n"
+                                       "routes=198.51.100.0/24 192.168.100.11 0.0.0.0/0 192.168.100.1\n"
+                                       "router=192.168.100.1\n"
+                                       "siaddr=192.168.100.11\n"
+                                       "boot=pxelinux.0\n");
+                g_free(dhcp_client_opts("-x 0x5d:0007", &uefi));
+                ck_assert_msg(strstr(uefi, "\nsiaddr=192.168.100.11\nboot=efi/grubx64.efi\n"),
+                              "a UEFI client got:\n%s", uefi);
+        }
+
         /* DNS: the reservation's name resolves on the bridge address. */
         dns = sh("nsenter -t %d -n busybox nslookup web1.lab.example 192.168.100.1 2>&1 || true",
                  child);
@@ -532,6 +587,28 @@ static void dhcp_scenario(void)
                 pid1 = read_pid(p);
         }
         g_clear_pointer(&actions, g_ptr_array_unref);
+
+        /*
+         * A changed DHCP option is a restart that names it, of impact safe
+         * (leases survive; guests take the new options at their renewal).
+         */
+        {
+                VmnetNetwork *lab = g_ptr_array_index(plan->networks, 0);
+                VmnetAction *a;
+
+                g_ptr_array_set_size(lab->dhcp_options.ntp_servers, 0);
+                ((VmnetRoute *)g_ptr_array_index(lab->dhcp_options.routes, 0))->via.bytes[3] = 12;
+                actions = diff(plan);
+                ck_assert_uint_eq(actions->len, 1);
+                a = g_ptr_array_index(actions, 0);
+                g_free(desc);
+                desc = vmnet_action_describe(a);
+                ck_assert_str_eq(desc, "restart dnsmasq for network lab on vm-lab (configuration "
+                                       "changed; DHCP options: classless-static-route, ntp-server; "
+                                       "guests get them at their next renewal)");
+                ck_assert_str_eq(vmnet_impact_to_string(a->impact), "safe");
+                g_clear_pointer(&actions, g_ptr_array_unref);
+        }
 
         /* Destroy: the process is gone, and so are its files. */
         actions = vmnet_action_list_new();
