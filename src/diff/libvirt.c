@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <libvirt/libvirt.h>
+#include <string.h>
 
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
@@ -77,8 +78,8 @@ static const char *resend_xml(const VmnetLibvirtIface *f, const VmnetLibvirtNetw
                 if (g_strcmp0(x->name, pg) == 0)
                         g = x;
         }
-        if (g && (g->inbound || g->outbound) && f->inbound == g->inbound &&
-            f->outbound == g->outbound)
+        if (g && vmnet_libvirt_rates_set(&g->rates) &&
+            vmnet_libvirt_rates_equal(&f->rates, &g->rates))
                 return f->xml_no_bandwidth;
         return f->xml;
 }
@@ -128,8 +129,7 @@ static GPtrArray *running_ifaces_on(const Diff *df, const char *name, gboolean a
 
 static gboolean pg_equal(const VmnetLibvirtPortgroup *a, const VmnetLibvirtPortgroup *b)
 {
-        return a->is_default == b->is_default && a->inbound == b->inbound &&
-               a->outbound == b->outbound;
+        return a->is_default == b->is_default && vmnet_libvirt_rates_equal(&a->rates, &b->rates);
 }
 
 typedef struct {
@@ -368,10 +368,23 @@ static gboolean another_subnet(const Diff *df, const char *a, const char *b)
         return FALSE;
 }
 
-/* The rate as libvirt stores it (kB/s, tc kbps), 0 = none. */
-static guint64 kib(gboolean has, guint64 bps)
+/* The interface's own <bandwidth> as libvirt keeps it (see vmnet_render_bandwidth()). */
+static void want_rates(const VmnetInterface *ifc, VmnetLibvirtRates *r)
 {
-        return has && bps ? vmnet_rate_to_libvirt_kib(bps) : 0;
+        const VmnetBandwidth *bw = &ifc->bandwidth;
+
+        memset(r, 0, sizeof(*r));
+        if (!ifc->has_bandwidth)
+                return;
+        if (bw->inbound) {
+                r->in_average = vmnet_rate_to_libvirt_kib(bw->inbound);
+                r->in_peak = bw->inbound_peak ? vmnet_rate_to_libvirt_kib(bw->inbound_peak) : 0;
+                r->in_burst = (bw->inbound_burst + 1023) / 1024;
+        }
+        if (bw->outbound) {
+                r->out_average = vmnet_rate_to_libvirt_kib(bw->outbound);
+                r->out_burst = (bw->outbound_burst + 1023) / 1024;
+        }
 }
 
 /*
@@ -443,17 +456,18 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
                                                         ifc->portgroup ? ifc->portgroup : "default"));
         }
         {
-                guint64 in = kib(ifc->has_bandwidth, ifc->bandwidth.inbound);
-                guint64 out_rate = kib(ifc->has_bandwidth, ifc->bandwidth.outbound);
+                VmnetLibvirtRates want;
+                gboolean same;
 
-                gboolean same = obs->inbound == in && obs->outbound == out_rate;
+                want_rates(ifc, &want);
+                same = vmnet_libvirt_rates_equal(&obs->rates, &want);
 
                 if (!same && live && !ifc->has_bandwidth && lnet) {
                         const char *pg = ifc->portgroup ? ifc->portgroup
                                                         : default_pg_name(lnet->portgroups);
                         const VmnetLibvirtPortgroup *g = pg ? find_pg(lnet->portgroups, pg) : NULL;
 
-                        same = g && obs->inbound == g->inbound && obs->outbound == g->outbound;
+                        same = g && vmnet_libvirt_rates_equal(&obs->rates, &g->rates);
                 }
                 if (!same)
                         g_ptr_array_add(changes, g_strdup("bandwidth"));

@@ -67,11 +67,22 @@ typedef struct {
 /* The attribute name of a knob ("mac-spoofing", ...). */
 const char *vmnet_sec_knob_name(VmnetSecKnob k);
 
-/* Rates in bits per second; 0 = not set. */
+/*
+ * <bandwidth>: rates in bits per second, bursts in bytes; 0 = not set.
+ * inbound is what the guest receives (libvirt's htb class on the tap),
+ * outbound what it sends (libvirt's police filter on the tap's ingress).
+ * outbound_peak and inbound_floor are kept only to be refused with their
+ * line (libvirt cannot apply them to vmnet's networks, see validate.c).
+ */
 typedef struct {
         guint line;
-        guint64 inbound;
-        guint64 outbound;
+        guint64 inbound;        /* average */
+        guint64 outbound;       /* average */
+        guint64 inbound_peak;
+        guint64 inbound_burst;
+        guint64 inbound_floor;
+        guint64 outbound_peak;
+        guint64 outbound_burst;
 } VmnetBandwidth;
 
 typedef struct {

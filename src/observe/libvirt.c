@@ -179,12 +179,29 @@ static char *node_to_string(xmlDoc *doc, xmlNode *node)
         return g_strconcat((const char *)xmlBufferContent(buf), "\n", NULL);
 }
 
-static void read_bandwidth(xmlNode *parent, guint64 *in, guint64 *out)
+gboolean vmnet_libvirt_rates_equal(const VmnetLibvirtRates *a, const VmnetLibvirtRates *b)
+{
+        return a->in_average == b->in_average && a->in_peak == b->in_peak &&
+               a->in_burst == b->in_burst && a->out_average == b->out_average &&
+               a->out_burst == b->out_burst;
+}
+
+gboolean vmnet_libvirt_rates_set(const VmnetLibvirtRates *r)
+{
+        return r->in_average || r->out_average;
+}
+
+/* Only what vmnet renders (floor and an outbound peak are never in its plans). */
+static void read_bandwidth(xmlNode *parent, VmnetLibvirtRates *r)
 {
         xmlNode *bw = child(parent, "bandwidth");
+        xmlNode *in = child(bw, "inbound"), *out = child(bw, "outbound");
 
-        *in = prop_u64(child(bw, "inbound"), "average");
-        *out = prop_u64(child(bw, "outbound"), "average");
+        r->in_average = prop_u64(in, "average");
+        r->in_peak = prop_u64(in, "peak");
+        r->in_burst = prop_u64(in, "burst");
+        r->out_average = prop_u64(out, "average");
+        r->out_burst = prop_u64(out, "burst");
 }
 
 static void unlink_node(xmlNode *node)
@@ -306,7 +323,7 @@ VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error
                 pg->name = prop(c, "name");
                 def = prop(c, "default");
                 pg->is_default = g_strcmp0(def, "yes") == 0;
-                read_bandwidth(c, &pg->inbound, &pg->outbound);
+                read_bandwidth(c, &pg->rates);
                 pg->xml = node_to_string(doc, c);
                 g_ptr_array_add(n->portgroups, pg);
         }
@@ -369,7 +386,7 @@ static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)
         i->model = prop(child(node, "model"), "type");
         i->queues = (guint)prop_u64(child(node, "driver"), "queues");
         i->mtu = (guint)prop_u64(child(node, "mtu"), "size");
-        read_bandwidth(node, &i->inbound, &i->outbound);
+        read_bandwidth(node, &i->rates);
         i->alias = prop(child(node, "alias"), "name");
         if (child(node, "address"))
                 i->address = node_to_string(doc, child(node, "address"));

@@ -18,11 +18,25 @@
 #include "util/addr.h"
 #include "util/error.h"
 
+/*
+ * A <bandwidth> as libvirt keeps it: rates in kB/s (tc kbps), bursts in
+ * KiB (tc kb); 0 = none. All zero: no <bandwidth>.
+ */
+typedef struct {
+        guint64 in_average;
+        guint64 in_peak;
+        guint64 in_burst;
+        guint64 out_average;
+        guint64 out_burst;
+} VmnetLibvirtRates;
+
+gboolean vmnet_libvirt_rates_equal(const VmnetLibvirtRates *a, const VmnetLibvirtRates *b);
+gboolean vmnet_libvirt_rates_set(const VmnetLibvirtRates *r);
+
 typedef struct {
         char *name;
         gboolean is_default;
-        guint64 inbound;  /* <inbound average=> in kB/s (tc kbps), 0 = none */
-        guint64 outbound; /* <outbound average=> in kB/s (tc kbps), 0 = none */
+        VmnetLibvirtRates rates; /* its <bandwidth> */
         char *xml;        /* the <portgroup> element as libvirt formatted it */
         guint vlan;       /* <vmnet:portgroup vlan=> of vmnet's <metadata>, 0 = none */
 } VmnetLibvirtPortgroup;
@@ -68,8 +82,7 @@ typedef struct {
         char *model;     /* <model type=>, NULL when none */
         guint queues;    /* <driver queues=>, 0 when none */
         guint mtu;       /* <mtu size=>, 0 when none */
-        guint64 inbound; /* own <bandwidth>, kB/s, 0 = none */
-        guint64 outbound;
+        VmnetLibvirtRates rates; /* own <bandwidth> */
         /*
          * The <address> element as libvirt formatted it, NULL when none: a
          * running guest and its persistent definition can have the same

@@ -413,6 +413,34 @@ static void conv_rate(Loader *l, xmlNode *n, const char *what, const char *name,
         }
 }
 
+/* A burst size: as conv_rate(), in bytes. */
+static void conv_size(Loader *l, xmlNode *n, const char *what, const char *name, guint64 *out)
+{
+        g_autofree char *v = attr(n, name);
+
+        if (!v)
+                return;
+        switch (vmnet_size_parse_status(v, out)) {
+        case VMNET_RATE_OK:
+                break;
+        case VMNET_RATE_ZERO:
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: bandwidth %s '%s' is zero (leave %s= out for the default)",
+                                what, name, v, name);
+                break;
+        case VMNET_RATE_OVERFLOW:
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: bandwidth %s '%s' is too large", what, name, v);
+                break;
+        case VMNET_RATE_MALFORMED:
+        default:
+                vmnet_diags_add(l->diags, l->file, line_of(n),
+                                "%s: bandwidth %s '%s' is not a size (e.g. 250kb, 1mb, 1500b)",
+                                what, name, v);
+                break;
+        }
+}
+
 static gboolean conv_bandwidth(Loader *l, xmlNode *parent, const char *what, VmnetBandwidth *bw)
 {
         gboolean found = FALSE;
@@ -422,6 +450,11 @@ static gboolean conv_bandwidth(Loader *l, xmlNode *parent, const char *what, Vmn
                 bw->line = line_of(n);
                 conv_rate(l, n, what, "inbound", &bw->inbound);
                 conv_rate(l, n, what, "outbound", &bw->outbound);
+                conv_rate(l, n, what, "inbound-peak", &bw->inbound_peak);
+                conv_rate(l, n, what, "inbound-floor", &bw->inbound_floor);
+                conv_rate(l, n, what, "outbound-peak", &bw->outbound_peak);
+                conv_size(l, n, what, "inbound-burst", &bw->inbound_burst);
+                conv_size(l, n, what, "outbound-burst", &bw->outbound_burst);
                 found = TRUE;
         }
         return found;

@@ -19,25 +19,6 @@ static void append_attr(GString *out, const char *name, const char *value)
 }
 
 /*
- * Only the interface's own rates: a port group's <bandwidth> is merged in by
- * libvirt when the port is allocated (an interface's own bandwidth wins), so
- * repeating it here would pin the group's rate into every domain.
- */
-static void append_bandwidth(GString *out, const VmnetBandwidth *bw)
-{
-        if (!bw->inbound && !bw->outbound)
-                return;
-        g_string_append(out, "  <bandwidth>\n");
-        if (bw->inbound)
-                g_string_append_printf(out, "    <inbound average='%" G_GUINT64_FORMAT "'/>\n",
-                                       vmnet_rate_to_libvirt_kib(bw->inbound));
-        if (bw->outbound)
-                g_string_append_printf(out, "    <outbound average='%" G_GUINT64_FORMAT "'/>\n",
-                                       vmnet_rate_to_libvirt_kib(bw->outbound));
-        g_string_append(out, "  </bandwidth>\n");
-}
-
-/*
  * vmnet recognises the interfaces it attached by this user alias (libvirt
  * keeps an <alias> only when it starts with "ua-" and has nothing but
  * [A-Za-z0-9_-], else it silently drops it: domain_conf.c
@@ -119,8 +100,14 @@ char *vmnet_render_domain_interface_full(const VmnetPlan *plan, const VmnetDomai
         if (ifc->queues > 0 && g_str_equal(model, "virtio"))
                 g_string_append_printf(out, "  <driver name='vhost' queues='%u'/>\n",
                                        ifc->queues);
+        /*
+         * Only the interface's own rates: a port group's <bandwidth> is merged
+         * in by libvirt when the port is allocated (an interface's own
+         * bandwidth wins), so repeating it here would pin the group's rate
+         * into every domain.
+         */
         if (ifc->has_bandwidth)
-                append_bandwidth(out, &ifc->bandwidth);
+                vmnet_render_bandwidth(out, "  ", &ifc->bandwidth);
         /*
          * The network XML cannot carry <mtu> in forward mode='bridge' (see
          * libvirt-network.c). Without it libvirt copies the bridge's MTU to

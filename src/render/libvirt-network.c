@@ -89,18 +89,6 @@ static void append_text_element(GString *out, const char *indent, const char *na
         g_string_append_printf(out, "%s<%s>%s</%s>\n", indent, name, esc, name);
 }
 
-static void append_bandwidth(GString *out, const char *indent, const VmnetBandwidth *bw)
-{
-        g_string_append_printf(out, "%s<bandwidth>\n", indent);
-        if (bw->inbound)
-                g_string_append_printf(out, "%s  <inbound average='%" G_GUINT64_FORMAT "'/>\n",
-                                       indent, vmnet_rate_to_libvirt_kib(bw->inbound));
-        if (bw->outbound)
-                g_string_append_printf(out, "%s  <outbound average='%" G_GUINT64_FORMAT "'/>\n",
-                                       indent, vmnet_rate_to_libvirt_kib(bw->outbound));
-        g_string_append_printf(out, "%s</bandwidth>\n", indent);
-}
-
 static void append_portgroup(GString *out, const VmnetPortgroup *pg)
 {
         gboolean has_bw = pg->has_bandwidth && (pg->bandwidth.inbound || pg->bandwidth.outbound);
@@ -115,7 +103,7 @@ static void append_portgroup(GString *out, const VmnetPortgroup *pg)
                 return;
         }
         g_string_append(out, ">\n");
-        append_bandwidth(out, "    ", &pg->bandwidth);
+        vmnet_render_bandwidth(out, "    ", &pg->bandwidth);
         g_string_append(out, "  </portgroup>\n");
 }
 

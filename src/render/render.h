@@ -16,6 +16,12 @@
 /* libvirt network XML for one network (virNetworkDefineXML input). */
 char *vmnet_render_libvirt_network(const VmnetPlan *plan, const VmnetNetwork *net);
 
+/*
+ * Appends libvirt's <bandwidth> element for bw at indent (nothing when bw
+ * sets no average): a port group's or an interface's.
+ */
+void vmnet_render_bandwidth(GString *out, const char *indent, const VmnetBandwidth *bw);
+
 /* libvirt <interface> XML for one domain interface (virDomainAttachDeviceFlags input). */
 char *vmnet_render_domain_interface(const VmnetPlan *plan, const VmnetDomain *dom,
                                     const VmnetInterface *ifc);

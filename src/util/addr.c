@@ -371,6 +371,39 @@ VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bps)
         return VMNET_RATE_MALFORMED;
 }
 
+VmnetRateStatus vmnet_size_parse_status(const char *s, guint64 *bytes)
+{
+        static const struct {
+                const char *unit;
+                guint64 mult;
+        } units[] = {
+                { "", 1 },      { "b", 1 },
+                { "k", 1024 },  { "kb", 1024 },
+                { "m", 1024 * 1024 }, { "mb", 1024 * 1024 },
+                { "g", 1024 * 1024 * 1024 }, { "gb", 1024 * 1024 * 1024 },
+        };
+        char *end;
+        guint64 n;
+        gboolean overflow;
+
+        if (!s || !g_ascii_isdigit(*s))
+                return VMNET_RATE_MALFORMED;
+        errno = 0;
+        n = g_ascii_strtoull(s, &end, 10);
+        overflow = errno == ERANGE;
+        for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
+                if (g_ascii_strcasecmp(end, units[i].unit) != 0)
+                        continue;
+                if (overflow || n > G_MAXUINT64 / units[i].mult)
+                        return VMNET_RATE_OVERFLOW;
+                if (n == 0)
+                        return VMNET_RATE_ZERO;
+                *bytes = n * units[i].mult;
+                return VMNET_RATE_OK;
+        }
+        return VMNET_RATE_MALFORMED;
+}
+
 gboolean vmnet_rate_parse(const char *s, guint64 *bps)
 {
         return vmnet_rate_parse_status(s, bps) == VMNET_RATE_OK;

@@ -103,5 +103,11 @@ typedef enum {
 
 /* As vmnet_rate_parse(), saying why a rate is refused; *bits_per_second is set only on OK. */
 VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bits_per_second);
+/*
+ * A size such as "256kb", "1mb", "1500b" or "64k" (tc(8) size units:
+ * b, k/kb, m/mb, g/gb, multiples of 1024, case-insensitive); a bare number
+ * is bytes. Same statuses as rates; *bytes is set only on OK.
+ */
+VmnetRateStatus vmnet_size_parse_status(const char *s, guint64 *bytes);
 /* libvirt's <bandwidth average=> unit: kB/s as tc reads it (1000 bytes/s), rounded up, at least 1. */
 guint64 vmnet_rate_to_libvirt_kib(guint64 bits_per_second);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "validate/bandwidth.h"
 #include "validate/bonds.h"
 #include "validate/fleet.h"
 #include "validate/index.h"
@@ -573,9 +574,12 @@ static void check_network(V *v, const VmnetNetwork *n)
                         ERR(v, pg->line,
                             "%s: portgroup '%s' sets vlan=, which needs a vlan-aware bridge (vlan-aware=\"yes\")",
                             what, pg->name);
-                if (pg->has_bandwidth && !pg->bandwidth.inbound && !pg->bandwidth.outbound)
-                        ERR(v, pg->bandwidth.line, "%s: portgroup '%s': <bandwidth> sets neither inbound nor outbound",
-                            what, pg->name);
+                if (pg->has_bandwidth) {
+                        g_autofree char *pgwhat = g_strdup_printf("%s: portgroup '%s'", what,
+                                                                  pg->name);
+
+                        vmnet_validate_bandwidth(v->diags, v->plan->file, pgwhat, &pg->bandwidth);
+                }
         }
 }
 
@@ -1280,10 +1284,9 @@ static void check_domains(V *v)
                         if (ifc->queues && g_strcmp0(ifc->model, "virtio") != 0)
                                 ERR(v, ifc->line, "%s: queues= needs model virtio (model is %s)",
                                     what, ifc->model);
-                        if (ifc->has_bandwidth && !ifc->bandwidth.inbound &&
-                            !ifc->bandwidth.outbound)
-                                ERR(v, ifc->bandwidth.line,
-                                    "%s: <bandwidth> sets neither inbound nor outbound", what);
+                        if (ifc->has_bandwidth)
+                                vmnet_validate_bandwidth(v->diags, v->plan->file, what,
+                                                         &ifc->bandwidth);
                         if (ifc->has_ip && n && ifc->ip.family == AF_INET6 &&
                             vmnet_mode_has_host_address(n->mode)) {
                                 g_autofree char *is6 = astr(&ifc->ip);
