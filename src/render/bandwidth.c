@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "render/render.h"
+#include "util/mutant.h"
 
 /*
  * libvirt's <bandwidth>, the same in a network's <portgroup> and a
@@ -16,7 +17,7 @@ static void append_direction(GString *out, const char *indent, const char *name,
                 return;
         g_string_append_printf(out, "%s  <%s average='%" G_GUINT64_FORMAT "'", indent, name,
                                vmnet_rate_to_libvirt_kib(average));
-        if (peak)
+        if (peak && !VMNET_MUTANT_IS(SHAPING_NO_PEAK))
                 g_string_append_printf(out, " peak='%" G_GUINT64_FORMAT "'",
                                        vmnet_rate_to_libvirt_kib(peak));
         if (burst)

@@ -51,6 +51,9 @@
 #ifndef VMNET_MUTANT_DHCP_NO_NTP
 #define VMNET_MUTANT_DHCP_NO_NTP 0 /* render/dnsmasq.c: <dhcp-options> ntp-server is not given to dnsmasq */
 #endif
+#ifndef VMNET_MUTANT_SHAPING_NO_PEAK
+#define VMNET_MUTANT_SHAPING_NO_PEAK 0 /* render/bandwidth.c: <bandwidth> inbound-peak is not given to libvirt */
+#endif
 #ifndef VMNET_MUTANT_NO_DOCTOR_MTU
 #define VMNET_MUTANT_NO_DOCTOR_MTU 0 /* doctor/check-mtu.c: a bridge port with another MTU is never reported */
 #endif

@@ -3,7 +3,7 @@
 # VM: networks defined active + autostart, a running disk-less guest gets its
 # virtio interface hot-plugged on vmnet's bridge (live and persistent), a
 # port group's bandwidth changes live (no network restart, the guest's tap
-# gets the new rate), dnsmasq runs on the bridge, and destroy removes
+# gets the new rate, peak and bursts: tc class and police on the tap), dnsmasq runs on the bridge, and destroy removes
 # exactly what vmnet added.  Everything goes through the real vmnet binary
 # and is read back with virsh, ip, tc and /proc, never through vmnet; and
 # the counters and the picture of `vmnet status` name the running guest.
@@ -18,15 +18,21 @@ MAC=52:54:00:50:00:21
 ALIAS=ua-vmnet-lvt-525400500021
 TAP=vmn525400500021 # the tap name vmnet gives the interface: vmn + MAC
 
-# write_plan RATE [MODE [BRIDGE]]: the plan, with port group web at RATE inbound.
+# write_plan RATE [MODE [BRIDGE]]: the plan, with port group web at RATE
+# inbound (100mbit or 200mbit), and besides that average an inbound peak
+# (htb ceil) and burst and an outbound burst (police burst) that change with
+# it, so that t_portgroup_live changes all of them at once.
 write_plan() {
+        local IN_PEAK=200mbit IN_BURST=250kb OUT_BURST=500kb
+        [ "$1" = 200mbit ] && IN_PEAK=400mbit IN_BURST=500kb OUT_BURST=1000kb
         cat >"$W/plan.xml" <<EOF
 <plan xmlns="urn:vmnet:plan:1" name="lvt">
   <network name="lab" mode="${2:-nat}" bridge="${3:-vm-lab}">
     <subnet cidr="192.168.50.0/24" gateway="192.168.50.1">
       <dhcp start="192.168.50.100" end="192.168.50.150"/>
     </subnet>
-    <portgroup name="web" default="yes"><bandwidth inbound="$1" outbound="100mbit"/></portgroup>
+    <portgroup name="web" default="yes"><bandwidth inbound="$1" outbound="100mbit"
+      inbound-peak="$IN_PEAK" inbound-burst="$IN_BURST" outbound-burst="$OUT_BURST"/></portgroup>
   </network>
   <network name="iso" mode="isolated" bridge="vm-iso"/>
   <domain name="web1">
@@ -60,6 +66,16 @@ tap_of_guest() {
 # (this iproute2 has no JSON for htb classes).
 tap_rates() {
         tc class show dev "$1" | grep -o 'rate [^ ]*' | sort -u | tr '\n' ' '
+}
+
+# shaping TAP: what tc applies on the tap, one line: the htb class's
+# "rate R ceil C burst B" (the guest's inbound) and the ingress police's
+# "rate R burst B" (its outbound). Text: this iproute2 prints htb classes and
+# u32 police filters in JSON without these fields.
+shaping() {
+        printf 'in: %s; out: %s' \
+                "$(tc -s class show dev "$1" | grep -o 'rate [^ ]* ceil [^ ]* burst [^ ]*' | sort -u | tr '\n' ' ')" \
+                "$(tc filter show dev "$1" parent ffff: | grep -o 'police [^ ]* rate [^ ]* burst [^ ]*' | sed 's/police [^ ]* //' | sort -u | tr '\n' ' ')"
 }
 
 t_setup() {
@@ -102,6 +118,11 @@ t_apply() {
         # The port group's 100mbit, rendered as average='12500', on the guest's tap.
         # libvirt hands average to tc as "kbps", 1000 bytes/s: 12500 x 8 = 100000 Kbit/s = 100Mbit.
         vm_assert_match 'rate 100Mbit' "$(tap_rates "$tap")" "tap rate"
+        # Peak and bursts: htb ceil 200Mbit (peak='25000') and burst 250Kb
+        # (burst='250' KiB, whole microseconds at 12500 kB/s, so tc keeps it
+        # as written), the police burst 500Kb.
+        vm_assert_eq "in: rate 100Mbit ceil 200Mbit burst 250Kb ; out: rate 100Mbit burst 500Kb " \
+                "$(shaping "$tap")" "tap shaping"
         # dnsmasq serves the bridge.
         vm_assert pgrep -f "conf-file=$VMNET_STATE_DIR/dnsmasq/lvt/lab.conf"
         vm_assert_match '192\.168\.50\.1:53' "$(ss -lnu)" "DNS on the bridge address"
@@ -133,6 +154,11 @@ t_portgroup_live() {
         # 200mbit: average='25000', exactly 200Mbit, and the old rate is gone.
         vm_assert_match 'rate 200Mbit' "$(tap_rates "$tap")" "tap rate after"
         vm_assert_not grep -q 'rate 100Mbit' <<<"$(tap_rates "$tap")"
+        # The peak and both bursts changed live too.
+        vm_assert_match "inbound average='25000' peak='50000' burst='500'" "$(vm_virsh net-dumpxml lab)" "live peak and burst"
+        vm_assert_match "outbound average='12500' burst='1000'" "$(vm_virsh net-dumpxml --inactive lab)" "persistent outbound burst"
+        vm_assert_eq "in: rate 200Mbit ceil 400Mbit burst 500Kb ; out: rate 100Mbit burst 1000Kb " \
+                "$(shaping "$tap")" "tap shaping after"
         vm_assert_eq "0 actions" "$(driver plan)" "then nothing left"
 }
 
