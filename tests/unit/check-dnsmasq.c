@@ -121,6 +121,10 @@ START_TEST(test_render_details)
                 "      <reservation mac='52:54:00:00:05:03' ip='10.5.0.3' name='web1.elsewhere.example'/>\n"
                 "    </subnet>\n"
                 "    <subnet cidr='fd00:5::/64' gateway='fd00:5::1'/>\n"
+                "    <dhcp-options><dns-server ip='fd00:5::53'/><dns-server ip='10.5.0.53'/>\n"
+                "      <search domain='m.example'/>\n"
+                "      <static-route to='10.9.0.0/16' via='10.5.0.254'/>\n"
+                "      <boot next-server='10.5.0.69' uefi='ipxe.efi'/></dhcp-options>\n"
                 "  </network>\n"
                 "  <network name='lan' mode='bridged'><uplink dev='eth9'/>\n"
                 "    <subnet cidr='10.6.0.0/24'/></network>\n"
@@ -162,6 +166,17 @@ START_TEST(test_render_details)
         /* Not a host name: the lease is kept, the name left out. */
         ck_assert_msg(strstr(conf, "dhcp-host=52:54:00:00:05:0a,10.5.0.5\n"), "%s", conf);
         ck_assert_msg(!strstr(conf, "bad_name"), "%s", conf);
+        /* DHCP options: IPv6 servers in brackets, search domains for both families. */
+        ck_assert_msg(strstr(conf, "dhcp-option=option:dns-server,10.5.0.53\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "dhcp-option=option6:dns-server,[fd00:5::53]\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "dhcp-option=option:domain-search,m.example\n"), "%s", conf);
+        ck_assert_msg(strstr(conf, "dhcp-option=option6:domain-search,m.example\n"), "%s", conf);
+        /* Host-only: no default route added to option 121. */
+        ck_assert_msg(strstr(conf, "dhcp-option=option:classless-static-route,10.9.0.0/16,10.5.0.254\n"),
+                      "%s", conf);
+        /* UEFI only: no BIOS boot line, and the tag is set by client-arch. */
+        ck_assert_msg(strstr(conf, "dhcp-boot=tag:vmnet-efi64,ipxe.efi,,10.5.0.69\n"), "%s", conf);
+        ck_assert_msg(!strstr(conf, "tag:!vmnet-efi64"), "%s", conf);
         check_dnsmasq_accepts(conf);
 }
 END_TEST
