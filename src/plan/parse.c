@@ -384,59 +384,34 @@ static char *conv_dns_name(Loader *l, xmlNode *n, const char *what, const char *
         return g_steal_pointer(&v);
 }
 
-static void conv_rate(Loader *l, xmlNode *n, const char *what, const char *name, guint64 *out)
+/* A <bandwidth> rate (size: a burst size in bytes instead), with the value named when refused. */
+static void conv_amount(Loader *l, xmlNode *n, const char *what, const char *name, guint64 *out,
+                        gboolean size)
 {
         g_autofree char *v = attr(n, name);
 
         if (!v)
                 return;
-        switch (vmnet_rate_parse_status(v, out)) {
+        switch (size ? vmnet_size_parse_status(v, out) : vmnet_rate_parse_status(v, out)) {
         case VMNET_RATE_OK:
                 break;
         case VMNET_RATE_ZERO:
                 vmnet_diags_add(l->diags, l->file, line_of(n),
-                                "%s: bandwidth %s '%s' is zero (leave %s= out for no limit)", what,
-                                name, v, name);
+                                "%s: bandwidth %s '%s' is zero (leave %s= out for %s)", what,
+                                name, v, name, size ? "the default" : "no limit");
                 break;
         case VMNET_RATE_OVERFLOW:
                 vmnet_diags_add(l->diags, l->file, line_of(n),
                                 "%s: bandwidth %s '%s' is too large (at most %" G_GUINT64_FORMAT
-                                " bit/s)",
-                                what, name, v, G_MAXUINT64);
+                                " %s)",
+                                what, name, v, G_MAXUINT64, size ? "bytes" : "bit/s");
                 break;
         case VMNET_RATE_MALFORMED:
         default:
-                vmnet_diags_add(l->diags, l->file, line_of(n),
-                                "%s: bandwidth %s '%s' is not a rate (e.g. 100mbit, 1gbit, 500kbps)",
-                                what, name, v);
-                break;
-        }
-}
-
-/* A burst size: as conv_rate(), in bytes. */
-static void conv_size(Loader *l, xmlNode *n, const char *what, const char *name, guint64 *out)
-{
-        g_autofree char *v = attr(n, name);
-
-        if (!v)
-                return;
-        switch (vmnet_size_parse_status(v, out)) {
-        case VMNET_RATE_OK:
-                break;
-        case VMNET_RATE_ZERO:
-                vmnet_diags_add(l->diags, l->file, line_of(n),
-                                "%s: bandwidth %s '%s' is zero (leave %s= out for the default)",
-                                what, name, v, name);
-                break;
-        case VMNET_RATE_OVERFLOW:
-                vmnet_diags_add(l->diags, l->file, line_of(n),
-                                "%s: bandwidth %s '%s' is too large", what, name, v);
-                break;
-        case VMNET_RATE_MALFORMED:
-        default:
-                vmnet_diags_add(l->diags, l->file, line_of(n),
-                                "%s: bandwidth %s '%s' is not a size (e.g. 250kb, 1mb, 1500b)",
-                                what, name, v);
+                vmnet_diags_add(l->diags, l->file, line_of(n), "%s: bandwidth %s '%s' is not a %s",
+                                what, name, v,
+                                size ? "size (e.g. 250kb, 1mb, 1500b)"
+                                     : "rate (e.g. 100mbit, 1gbit, 500kbps)");
                 break;
         }
 }
@@ -448,13 +423,13 @@ static gboolean conv_bandwidth(Loader *l, xmlNode *parent, const char *what, Vmn
         FOREACH_CHILD(n, parent, "bandwidth")
         {
                 bw->line = line_of(n);
-                conv_rate(l, n, what, "inbound", &bw->inbound);
-                conv_rate(l, n, what, "outbound", &bw->outbound);
-                conv_rate(l, n, what, "inbound-peak", &bw->inbound_peak);
-                conv_rate(l, n, what, "inbound-floor", &bw->inbound_floor);
-                conv_rate(l, n, what, "outbound-peak", &bw->outbound_peak);
-                conv_size(l, n, what, "inbound-burst", &bw->inbound_burst);
-                conv_size(l, n, what, "outbound-burst", &bw->outbound_burst);
+                conv_amount(l, n, what, "inbound", &bw->inbound, FALSE);
+                conv_amount(l, n, what, "outbound", &bw->outbound, FALSE);
+                conv_amount(l, n, what, "inbound-peak", &bw->inbound_peak, FALSE);
+                conv_amount(l, n, what, "inbound-floor", &bw->inbound_floor, FALSE);
+                conv_amount(l, n, what, "outbound-peak", &bw->outbound_peak, FALSE);
+                conv_amount(l, n, what, "inbound-burst", &bw->inbound_burst, TRUE);
+                conv_amount(l, n, what, "outbound-burst", &bw->outbound_burst, TRUE);
                 found = TRUE;
         }
         return found;
@@ -648,6 +623,19 @@ static char *conv_boot_file(Loader *l, xmlNode *n, const char *what, const char 
         return g_steal_pointer(&v);
 }
 
+/* <route to= via=> and <static-route to= via=>. */
+static VmnetRoute *conv_route(Loader *l, xmlNode *n, const char *what)
+{
+        VmnetRoute *r = vmnet_route_new();
+
+        r->line = line_of(n);
+        g_free(req(l, n, what, "to"));
+        g_free(req(l, n, what, "via"));
+        conv_prefix(l, n, what, "to", &r->to);
+        conv_addr(l, n, what, "via", &r->via, NULL);
+        return r;
+}
+
 static void conv_dhcp_item(Loader *l, xmlNode *n, const char *what, const char *name,
                            GPtrArray *into)
 {
@@ -679,16 +667,7 @@ static void conv_dhcp_options(Loader *l, xmlNode *parent, VmnetNetwork *net, con
                 FOREACH_CHILD(c, n, "ntp-server")
                 conv_dhcp_item(l, c, owhat, "ip", o->ntp_servers);
                 FOREACH_CHILD(c, n, "static-route")
-                {
-                        VmnetRoute *r = vmnet_route_new();
-
-                        r->line = line_of(c);
-                        g_free(req(l, c, owhat, "to"));
-                        g_free(req(l, c, owhat, "via"));
-                        conv_prefix(l, c, owhat, "to", &r->to);
-                        conv_addr(l, c, owhat, "via", &r->via, NULL);
-                        g_ptr_array_add(o->routes, r);
-                }
+                g_ptr_array_add(o->routes, conv_route(l, c, owhat));
                 FOREACH_CHILD(c, n, "boot")
                 {
                         g_autofree char *bwhat = g_strdup_printf("%s boot", owhat);
@@ -752,16 +731,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
         FOREACH_CHILD(c, n, "subnet")
         conv_subnet(l, c, net, what);
         FOREACH_CHILD(c, n, "route")
-        {
-                VmnetRoute *r = vmnet_route_new();
-
-                r->line = line_of(c);
-                g_free(req(l, c, what, "to"));
-                g_free(req(l, c, what, "via"));
-                conv_prefix(l, c, what, "to", &r->to);
-                conv_addr(l, c, what, "via", &r->via, NULL);
-                g_ptr_array_add(net->routes, r);
-        }
+        g_ptr_array_add(net->routes, conv_route(l, c, what));
         FOREACH_CHILD(c, n, "nat")
         {
                 net->has_nat = TRUE;

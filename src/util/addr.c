@@ -330,12 +330,41 @@ const char *vmnet_dns_name_invalid_reason(const char *name, gboolean underscore)
         return NULL;
 }
 
+typedef struct {
+        const char *unit;
+        guint64 mult; /* base units (bits/s, bytes) per unit */
+} Unit;
+
+/* A number followed by one of units (case-insensitive), multiplied out. */
+static VmnetRateStatus parse_with_unit(const char *s, const Unit *units, gsize n_units,
+                                       guint64 *out)
+{
+        char *end;
+        guint64 n;
+        gboolean overflow;
+
+        if (!s || !g_ascii_isdigit(*s))
+                return VMNET_RATE_MALFORMED;
+        errno = 0;
+        n = g_ascii_strtoull(s, &end, 10);
+        /* strtoull saturates at G_MAXUINT64 and only says so in errno. */
+        overflow = errno == ERANGE;
+        for (gsize i = 0; i < n_units; i++) {
+                if (g_ascii_strcasecmp(end, units[i].unit) != 0)
+                        continue;
+                if (overflow || n > G_MAXUINT64 / units[i].mult)
+                        return VMNET_RATE_OVERFLOW;
+                if (n == 0)
+                        return VMNET_RATE_ZERO;
+                *out = n * units[i].mult;
+                return VMNET_RATE_OK;
+        }
+        return VMNET_RATE_MALFORMED;
+}
+
 VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bps)
 {
-        static const struct {
-                const char *unit;
-                guint64 mult; /* bits per second per unit */
-        } units[] = {
+        static const Unit units[] = {
                 { "", 1 },
                 { "bit", 1 },
                 { "kbit", 1000ULL },
@@ -348,60 +377,20 @@ VmnetRateStatus vmnet_rate_parse_status(const char *s, guint64 *bps)
                 { "gbps", 8ULL * 1000 * 1000 * 1000 },
                 { "tbps", 8ULL * 1000 * 1000 * 1000 * 1000 },
         };
-        char *end;
-        guint64 n;
-        gboolean overflow;
 
-        if (!s || !g_ascii_isdigit(*s))
-                return VMNET_RATE_MALFORMED;
-        errno = 0;
-        n = g_ascii_strtoull(s, &end, 10);
-        /* strtoull saturates at G_MAXUINT64 and only says so in errno. */
-        overflow = errno == ERANGE;
-        for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
-                if (g_ascii_strcasecmp(end, units[i].unit) != 0)
-                        continue;
-                if (overflow || n > G_MAXUINT64 / units[i].mult)
-                        return VMNET_RATE_OVERFLOW;
-                if (n == 0)
-                        return VMNET_RATE_ZERO;
-                *bps = n * units[i].mult;
-                return VMNET_RATE_OK;
-        }
-        return VMNET_RATE_MALFORMED;
+        return parse_with_unit(s, units, G_N_ELEMENTS(units), bps);
 }
 
 VmnetRateStatus vmnet_size_parse_status(const char *s, guint64 *bytes)
 {
-        static const struct {
-                const char *unit;
-                guint64 mult;
-        } units[] = {
+        static const Unit units[] = {
                 { "", 1 },      { "b", 1 },
                 { "k", 1024 },  { "kb", 1024 },
                 { "m", 1024 * 1024 }, { "mb", 1024 * 1024 },
                 { "g", 1024 * 1024 * 1024 }, { "gb", 1024 * 1024 * 1024 },
         };
-        char *end;
-        guint64 n;
-        gboolean overflow;
 
-        if (!s || !g_ascii_isdigit(*s))
-                return VMNET_RATE_MALFORMED;
-        errno = 0;
-        n = g_ascii_strtoull(s, &end, 10);
-        overflow = errno == ERANGE;
-        for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
-                if (g_ascii_strcasecmp(end, units[i].unit) != 0)
-                        continue;
-                if (overflow || n > G_MAXUINT64 / units[i].mult)
-                        return VMNET_RATE_OVERFLOW;
-                if (n == 0)
-                        return VMNET_RATE_ZERO;
-                *bytes = n * units[i].mult;
-                return VMNET_RATE_OK;
-        }
-        return VMNET_RATE_MALFORMED;
+        return parse_with_unit(s, units, G_N_ELEMENTS(units), bytes);
 }
 
 gboolean vmnet_rate_parse(const char *s, guint64 *bps)
