@@ -23,8 +23,8 @@
  * when BYTES * 10^6 / RATE is whole, and lasts under 274 s.
  */
 
-#define KBPS_BITS 8000ULL         /* one libvirt rate unit in bits/s */
-#define MAX_BURST_US 274877906ULL /* 2^32 ticks of 1/15.625 us */
+#define KBPS_BITS G_GUINT64_CONSTANT(8000) /* one libvirt rate unit in bits/s */
+#define MAX_BURST_US G_GUINT64_CONSTANT(274877906) /* 2^32 ticks of 1/15.625 us */
 
 typedef struct {
         VmnetDiags *diags;
