@@ -407,11 +407,20 @@ static char *portgroup_describe(const VmnetAction *a)
                                                              d->refresh->len == 1 ? "" : "s")
                                            : g_strdup("");
 
-        return tag_impact(a, g_strdup_printf("%s libvirt network %s (%s%s)", head, d->name,
+        VmnetLibvirtRates from, to;
+        g_autofree char *rates = NULL;
+
+        /* What a modified group's guests get: its rates as they change. */
+        if (d->command == VIR_NETWORK_UPDATE_COMMAND_MODIFY) {
+                vmnet_libvirt_rates_of_xml(d->old_xml, &from);
+                vmnet_libvirt_rates_of_xml(d->xml, &to);
+                rates = vmnet_libvirt_rates_change(&from, &to);
+        }
+        return tag_impact(a, g_strdup_printf("%s libvirt network %s (%s%s)%s%s", head, d->name,
                                              d->active && d->config ? "live+config"
                                              : d->active            ? "live"
                                                                     : "config",
-                                             refresh));
+                                             refresh, rates ? ": " : "", rates ? rates : ""));
 }
 
 static gboolean portgroup_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)

@@ -469,8 +469,12 @@ static void decide(const Diff *df, const VmnetInterface *ifc, const VmnetLibvirt
 
                         same = g && vmnet_libvirt_rates_equal(&obs->rates, &g->rates);
                 }
-                if (!same)
-                        g_ptr_array_add(changes, g_strdup("bandwidth"));
+                if (!same) {
+                        g_autofree char *what = vmnet_libvirt_rates_change(&obs->rates, &want);
+
+                        g_ptr_array_add(changes, what ? g_strdup_printf("bandwidth: %s", what)
+                                                      : g_strdup("bandwidth"));
+                }
         }
         if (!changes->len) {
                 out->todo = DO_NOTHING;

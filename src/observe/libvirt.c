@@ -204,6 +204,45 @@ static void read_bandwidth(xmlNode *parent, VmnetLibvirtRates *r)
         r->out_burst = prop_u64(out, "burst");
 }
 
+void vmnet_libvirt_rates_of_xml(const char *xml, VmnetLibvirtRates *r)
+{
+        g_autoptr(xmlDoc) doc = xml ? parse_xml(xml, "element", NULL) : NULL;
+
+        memset(r, 0, sizeof(*r));
+        if (doc)
+                read_bandwidth(xmlDocGetRootElement(doc), r);
+}
+
+char *vmnet_libvirt_rates_change(const VmnetLibvirtRates *from, const VmnetLibvirtRates *to)
+{
+        static const struct {
+                const char *name;
+                gsize offset;
+                const char *unit;
+        } fields[] = {
+                { "inbound", G_STRUCT_OFFSET(VmnetLibvirtRates, in_average), "kB/s" },
+                { "inbound peak", G_STRUCT_OFFSET(VmnetLibvirtRates, in_peak), "kB/s" },
+                { "inbound burst", G_STRUCT_OFFSET(VmnetLibvirtRates, in_burst), "KiB" },
+                { "outbound", G_STRUCT_OFFSET(VmnetLibvirtRates, out_average), "kB/s" },
+                { "outbound burst", G_STRUCT_OFFSET(VmnetLibvirtRates, out_burst), "KiB" },
+        };
+        g_autoptr(GString) out = g_string_new(NULL);
+        gboolean empty;
+
+        for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+                guint64 a = G_STRUCT_MEMBER(guint64, from, fields[i].offset);
+                guint64 b = G_STRUCT_MEMBER(guint64, to, fields[i].offset);
+                g_autofree char *as = a ? g_strdup_printf("%" G_GUINT64_FORMAT, a) : g_strdup("none");
+                g_autofree char *bs = b ? g_strdup_printf("%" G_GUINT64_FORMAT, b) : g_strdup("none");
+
+                if (a != b)
+                        g_string_append_printf(out, "%s%s %s -> %s %s", out->len ? ", " : "",
+                                               fields[i].name, as, bs, fields[i].unit);
+        }
+        empty = out->len == 0;
+        return g_string_free(g_steal_pointer(&out), empty);
+}
+
 static void unlink_node(xmlNode *node)
 {
         xmlUnlinkNode(node);

@@ -32,6 +32,10 @@ typedef struct {
 
 gboolean vmnet_libvirt_rates_equal(const VmnetLibvirtRates *a, const VmnetLibvirtRates *b);
 gboolean vmnet_libvirt_rates_set(const VmnetLibvirtRates *r);
+/* The rates of the <bandwidth> child of the element xml (a <portgroup>); all 0 when none. */
+void vmnet_libvirt_rates_of_xml(const char *xml, VmnetLibvirtRates *r);
+/* "inbound 12500 -> 25000 kB/s, inbound burst none -> 250 KiB"; NULL when equal. Caller frees. */
+char *vmnet_libvirt_rates_change(const VmnetLibvirtRates *from, const VmnetLibvirtRates *to);
 
 typedef struct {
         char *name;
