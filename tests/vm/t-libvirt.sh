@@ -141,7 +141,8 @@ t_portgroup_live() {
         write_plan 200mbit
         out=$(driver apply)
         echo "$out" | sed 's/^/    | /'
-        vm_assert_match 'update portgroup web of libvirt network lab \(live\+config, re-plugs 1 guest interface\): inbound 12500 -> 25000 kB/s, inbound peak 25000 -> 50000 kB/s, inbound burst 250 -> 500 KiB, outbound burst 500 -> 1000 KiB$' "$out"
+        # One action, safe, that names every rate that changes (the whole line).
+        vm_assert grep -qxF '+ update portgroup web of libvirt network lab (live+config, re-plugs 1 guest interface): inbound 12500 -> 25000 kB/s, inbound peak 25000 -> 50000 kB/s, inbound burst 250 -> 500 KiB, outbound burst 500 -> 1000 KiB' <<<"$out"
         vm_assert_not grep -Eq 'stop|start|re-create' <<<"$out"
         vm_assert_eq "1 actions" "$(echo "$out" | tail -n 1)" "one action: nothing else changes"
         # The running network and its persistent definition both have the new rate (25000 kB/s).
