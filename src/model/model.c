@@ -81,11 +81,44 @@ int vmnet_proto_from_string(const char *s)
         return -1;
 }
 
+static void dhcp_item_free(gpointer p)
+{
+        VmnetDhcpItem *i = p;
+
+        g_free(i->name);
+        g_free(i);
+}
+
+VmnetDhcpOptions *vmnet_dhcp_options_new(void)
+{
+        VmnetDhcpOptions *o = g_new0(VmnetDhcpOptions, 1);
+
+        o->dns_servers = g_ptr_array_new_with_free_func(dhcp_item_free);
+        o->search = g_ptr_array_new_with_free_func(dhcp_item_free);
+        o->ntp_servers = g_ptr_array_new_with_free_func(dhcp_item_free);
+        o->routes = g_ptr_array_new_with_free_func(g_free);
+        return o;
+}
+
+void vmnet_dhcp_options_free(VmnetDhcpOptions *o)
+{
+        if (!o)
+                return;
+        g_ptr_array_unref(o->dns_servers);
+        g_ptr_array_unref(o->search);
+        g_ptr_array_unref(o->ntp_servers);
+        g_ptr_array_unref(o->routes);
+        g_free(o->boot_bios);
+        g_free(o->boot_uefi);
+        g_free(o);
+}
+
 static void reservation_free(gpointer p)
 {
         VmnetReservation *r = p;
 
         g_free(r->name);
+        vmnet_dhcp_options_free(r->dhcp_options);
         g_free(r);
 }
 
@@ -114,13 +147,6 @@ static void uplink_free(VmnetUplink *u)
         g_free(u);
 }
 
-static void dhcp_item_free(gpointer p)
-{
-        VmnetDhcpItem *i = p;
-
-        g_free(i->name);
-        g_free(i);
-}
 
 static void network_free(gpointer p)
 {
@@ -137,12 +163,7 @@ static void network_free(gpointer p)
         g_ptr_array_unref(n->forwards);
         g_strfreev(n->hosts);
         vmnet_vxlan_free(n->vxlan);
-        g_ptr_array_unref(n->dhcp_options.dns_servers);
-        g_ptr_array_unref(n->dhcp_options.search);
-        g_ptr_array_unref(n->dhcp_options.ntp_servers);
-        g_ptr_array_unref(n->dhcp_options.routes);
-        g_free(n->dhcp_options.boot_bios);
-        g_free(n->dhcp_options.boot_uefi);
+        vmnet_dhcp_options_free(n->dhcp_options);
         g_free(n);
 }
 
@@ -214,10 +235,7 @@ VmnetNetwork *vmnet_network_new(void)
         n->routes = g_ptr_array_new_with_free_func(g_free);
         n->portgroups = g_ptr_array_new_with_free_func(portgroup_free);
         n->forwards = g_ptr_array_new_with_free_func(g_free);
-        n->dhcp_options.dns_servers = g_ptr_array_new_with_free_func(dhcp_item_free);
-        n->dhcp_options.search = g_ptr_array_new_with_free_func(dhcp_item_free);
-        n->dhcp_options.ntp_servers = g_ptr_array_new_with_free_func(dhcp_item_free);
-        n->dhcp_options.routes = g_ptr_array_new_with_free_func(g_free);
+        n->dhcp_options = vmnet_dhcp_options_new();
         return n;
 }
 

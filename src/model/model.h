@@ -85,32 +85,6 @@ typedef struct {
         guint64 outbound_burst;
 } VmnetBandwidth;
 
-typedef struct {
-        guint line;
-        VmnetMac mac;
-        VmnetAddr ip;
-        char *name; /* host name, optional */
-} VmnetReservation;
-
-typedef struct {
-        guint line;
-        VmnetPrefix cidr;
-        gboolean has_gateway;
-        VmnetAddr gateway; /* host address on the bridge (nat/host-only/routed), or LAN router (bridged) */
-        gboolean has_dhcp;
-        guint dhcp_line;
-        VmnetAddr dhcp_start;
-        VmnetAddr dhcp_end;
-        guint lease_seconds;      /* 0 = default */
-        GPtrArray *reservations;  /* VmnetReservation* */
-} VmnetSubnet;
-
-typedef struct {
-        guint line;
-        VmnetPrefix to;
-        VmnetAddr via;
-} VmnetRoute;
-
 /* One value of <dhcp-options>: a server address or a search domain. */
 typedef struct {
         guint line;
@@ -133,6 +107,34 @@ typedef struct {
         char *boot_bios;        /* boot file for BIOS clients (client-arch 0), NULL = none */
         char *boot_uefi;        /* boot file for x86-64 UEFI clients (client-arch 7, 9) */
 } VmnetDhcpOptions;
+
+typedef struct {
+        guint line;
+        VmnetMac mac;
+        VmnetAddr ip;
+        char *name; /* host name, optional */
+        VmnetDhcpOptions *dhcp_options; /* this client's own, NULL when none */
+} VmnetReservation;
+
+typedef struct {
+        guint line;
+        VmnetPrefix cidr;
+        gboolean has_gateway;
+        VmnetAddr gateway; /* host address on the bridge (nat/host-only/routed), or LAN router (bridged) */
+        gboolean has_dhcp;
+        guint dhcp_line;
+        VmnetAddr dhcp_start;
+        VmnetAddr dhcp_end;
+        guint lease_seconds;      /* 0 = default */
+        GPtrArray *reservations;  /* VmnetReservation* */
+} VmnetSubnet;
+
+typedef struct {
+        guint line;
+        VmnetPrefix to;
+        VmnetAddr via;
+} VmnetRoute;
+
 
 typedef struct {
         guint line;
@@ -201,7 +203,7 @@ typedef struct {
         VmnetSecurity security;
         char **hosts;           /* fleet plans: hosts="..." (NULL: every host) */
         VmnetVxlan *vxlan;      /* NULL when none */
-        VmnetDhcpOptions dhcp_options;
+        VmnetDhcpOptions *dhcp_options; /* never NULL; line 0 when the plan has none */
 } VmnetNetwork;
 
 typedef struct {
@@ -291,6 +293,8 @@ VmnetInterface *vmnet_interface_new(void);
 VmnetPortgroup *vmnet_portgroup_new(void);
 VmnetPortForward *vmnet_port_forward_new(void);
 VmnetReservation *vmnet_reservation_new(void);
+VmnetDhcpOptions *vmnet_dhcp_options_new(void);
+void vmnet_dhcp_options_free(VmnetDhcpOptions *o);
 VmnetRoute *vmnet_route_new(void);
 VmnetAllow *vmnet_allow_new(void);
 VmnetUplink *vmnet_uplink_new(void);

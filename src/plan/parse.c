@@ -462,47 +462,6 @@ static guint conv_vlan(Loader *l, xmlNode *n, const char *what)
         return (guint)v;
 }
 
-static void conv_subnet(Loader *l, xmlNode *n, VmnetNetwork *net, const char *what)
-{
-        VmnetSubnet *s = vmnet_subnet_new();
-
-        s->line = line_of(n);
-        g_ptr_array_add(net->subnets, s);
-        g_free(req(l, n, what, "cidr"));
-        conv_prefix(l, n, what, "cidr", &s->cidr);
-        conv_addr(l, n, what, "gateway", &s->gateway, &s->has_gateway);
-
-        FOREACH_CHILD(d, n, "dhcp")
-        {
-                gboolean has_start, has_end;
-                guint64 lease = 0;
-
-                g_autofree char *dwhat = g_strdup_printf("%s dhcp", what);
-
-                s->has_dhcp = TRUE;
-                s->dhcp_line = line_of(d);
-                g_free(req(l, d, dwhat, "start"));
-                g_free(req(l, d, dwhat, "end"));
-                conv_addr(l, d, dwhat, "start", &s->dhcp_start, &has_start);
-                conv_addr(l, d, dwhat, "end", &s->dhcp_end, &has_end);
-                if (conv_uint(l, d, dwhat, "lease", 60, 31536000, &lease))
-                        s->lease_seconds = (guint)lease;
-        }
-        FOREACH_CHILD(r, n, "reservation")
-        {
-                VmnetReservation *res = vmnet_reservation_new();
-                g_autofree char *rwhat = g_strdup_printf("%s reservation", what);
-
-                res->line = line_of(r);
-                g_free(req(l, r, rwhat, "mac"));
-                g_free(req(l, r, rwhat, "ip"));
-                conv_mac(l, r, rwhat, "mac", &res->mac);
-                conv_addr(l, r, rwhat, "ip", &res->ip, NULL);
-                res->name = conv_dns_name(l, r, rwhat, "name", "host names", FALSE);
-                g_ptr_array_add(s->reservations, res);
-        }
-}
-
 /* --- fleet plans: <host>, hosts= and <vxlan> of a network, host= of a domain --- */
 
 /* Space-separated names (hosts=, members=), empty ones dropped. */
@@ -651,13 +610,13 @@ static void conv_dhcp_item(Loader *l, xmlNode *n, const char *what, const char *
 }
 
 /* <dhcp-options>: DNS and NTP servers, search domains, static routes, network boot. */
-static void conv_dhcp_options(Loader *l, xmlNode *parent, VmnetNetwork *net, const char *what)
+static void conv_dhcp_options(Loader *l, xmlNode *parent, VmnetDhcpOptions **slot,
+                              const char *what)
 {
-        VmnetDhcpOptions *o = &net->dhcp_options;
-
         FOREACH_CHILD(n, parent, "dhcp-options")
         {
                 g_autofree char *owhat = g_strdup_printf("%s dhcp-options", what);
+                VmnetDhcpOptions *o = *slot ? *slot : (*slot = vmnet_dhcp_options_new());
 
                 o->line = line_of(n);
                 FOREACH_CHILD(c, n, "dns-server")
@@ -680,6 +639,48 @@ static void conv_dhcp_options(Loader *l, xmlNode *parent, VmnetNetwork *net, con
                         o->boot_bios = conv_boot_file(l, c, bwhat, "bios");
                         o->boot_uefi = conv_boot_file(l, c, bwhat, "uefi");
                 }
+        }
+}
+
+static void conv_subnet(Loader *l, xmlNode *n, VmnetNetwork *net, const char *what)
+{
+        VmnetSubnet *s = vmnet_subnet_new();
+
+        s->line = line_of(n);
+        g_ptr_array_add(net->subnets, s);
+        g_free(req(l, n, what, "cidr"));
+        conv_prefix(l, n, what, "cidr", &s->cidr);
+        conv_addr(l, n, what, "gateway", &s->gateway, &s->has_gateway);
+
+        FOREACH_CHILD(d, n, "dhcp")
+        {
+                gboolean has_start, has_end;
+                guint64 lease = 0;
+
+                g_autofree char *dwhat = g_strdup_printf("%s dhcp", what);
+
+                s->has_dhcp = TRUE;
+                s->dhcp_line = line_of(d);
+                g_free(req(l, d, dwhat, "start"));
+                g_free(req(l, d, dwhat, "end"));
+                conv_addr(l, d, dwhat, "start", &s->dhcp_start, &has_start);
+                conv_addr(l, d, dwhat, "end", &s->dhcp_end, &has_end);
+                if (conv_uint(l, d, dwhat, "lease", 60, 31536000, &lease))
+                        s->lease_seconds = (guint)lease;
+        }
+        FOREACH_CHILD(r, n, "reservation")
+        {
+                VmnetReservation *res = vmnet_reservation_new();
+                g_autofree char *rwhat = g_strdup_printf("%s reservation", what);
+
+                res->line = line_of(r);
+                g_free(req(l, r, rwhat, "mac"));
+                g_free(req(l, r, rwhat, "ip"));
+                conv_mac(l, r, rwhat, "mac", &res->mac);
+                conv_addr(l, r, rwhat, "ip", &res->ip, NULL);
+                res->name = conv_dns_name(l, r, rwhat, "name", "host names", FALSE);
+                conv_dhcp_options(l, r, &res->dhcp_options, rwhat);
+                g_ptr_array_add(s->reservations, res);
         }
 }
 
@@ -761,7 +762,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 }
         }
         conv_security(l, n, what, &net->security);
-        conv_dhcp_options(l, n, net, what);
+        conv_dhcp_options(l, n, &net->dhcp_options, what);
         FOREACH_CHILD(c, n, "portgroup")
         {
                 VmnetPortgroup *pg = vmnet_portgroup_new();

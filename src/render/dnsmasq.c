@@ -88,7 +88,7 @@ static gboolean valid_label(const char *s, gsize len)
  * gets its first label, DNS both.
  */
 static void append_host(GString *out, const VmnetNetwork *net, const VmnetReservation *r,
-                        GHashTable *names)
+                        GHashTable *names, const char *tags)
 {
         g_autofree char *mac = vmnet_mac_to_string(&r->mac);
         g_autofree char *ip = vmnet_addr_to_string(&r->ip);
@@ -101,7 +101,8 @@ static void append_host(GString *out, const VmnetNetwork *net, const VmnetReserv
 
         if (!label || !valid_label(label, strlen(label)) || g_hash_table_contains(names, label))
                 g_clear_pointer(&label, g_free);
-        g_string_append_printf(out, "dhcp-host=%s,%s%s%s", mac, v6 ? "[" : "", ip, v6 ? "]" : "");
+        g_string_append_printf(out, "dhcp-host=%s,%s%s%s%s", mac, tags ? tags : "", v6 ? "[" : "",
+                               ip, v6 ? "]" : "");
         if (label)
                 g_string_append_printf(out, ",%s", label);
         g_string_append_c(out, '\n');
@@ -186,25 +187,31 @@ static char *join_addrs(const GPtrArray *items, int family)
  */
 #define UEFI_TAG "vmnet-efi64"
 
+/* Set on the reservations that have a boot file of their own: the network's is not theirs. */
+#define OWN_BOOT_TAG "vmnet-own-boot"
+
 /*
- * <dhcp-options>, after the router option: dnsmasq sends an option only
- * to clients that ask for it (option 55), as RFC 2131 wants, except the
- * boot file and next server, which are BOOTP header fields.
+ * One <dhcp-options>: the network's (tag NULL), or a reservation's, sent
+ * only to the client dhcp-host set tag on. dnsmasq sends an option only to
+ * clients that ask for it (option 55), as RFC 2131 wants, and prefers a
+ * tagged option to an untagged one of the same number; the boot file and
+ * next server are BOOTP header fields, chosen by tags that exclude each
+ * other (own_boot: some reservation has its own), whatever the order.
  */
-static gboolean append_dhcp_options(GString *out, const VmnetNetwork *net, GError **error)
+static gboolean append_options(GString *out, const VmnetNetwork *net, const VmnetDhcpOptions *o,
+                               const char *tag, gboolean own_boot, GError **error)
 {
-        const VmnetDhcpOptions *o = &net->dhcp_options;
         const VmnetSubnet *s4 = vmnet_network_first_subnet(net, AF_INET);
         g_autofree char *dns4 = join_addrs(o->dns_servers, AF_INET);
         g_autofree char *dns6 = join_addrs(o->dns_servers, AF_INET6);
         g_autofree char *ntp = join_addrs(o->ntp_servers, AF_INET);
+        g_autofree char *tagp = tag ? g_strdup_printf("tag:%s,", tag) : g_strdup("");
+        const char *excl = !tag && own_boot ? "tag:!" OWN_BOOT_TAG "," : "";
         g_autoptr(GString) search = g_string_new(NULL);
 
-        if (!o->line)
-                return TRUE;
         if (dns4)
-                g_string_append_printf(out, "dhcp-option=option:dns-server,%s\n", dns4);
-        if (dns6)
+                g_string_append_printf(out, "dhcp-option=%soption:dns-server,%s\n", tagp, dns4);
+        if (dns6 && !tag)
                 g_string_append_printf(out, "dhcp-option=option6:dns-server,%s\n", dns6);
         for (guint i = 0; i < o->search->len; i++) {
                 const VmnetDhcpItem *it = g_ptr_array_index(o->search, i);
@@ -216,16 +223,16 @@ static gboolean append_dhcp_options(GString *out, const VmnetNetwork *net, GErro
         }
         if (search->len) {
                 if (s4)
-                        g_string_append_printf(out, "dhcp-option=option:domain-search%s\n",
+                        g_string_append_printf(out, "dhcp-option=%soption:domain-search%s\n", tagp,
                                                search->str);
-                if (vmnet_network_first_subnet(net, AF_INET6))
+                if (!tag && vmnet_network_first_subnet(net, AF_INET6))
                         g_string_append_printf(out, "dhcp-option=option6:domain-search%s\n",
                                                search->str);
         }
         if (ntp && !VMNET_MUTANT_IS(DHCP_NO_NTP))
-                g_string_append_printf(out, "dhcp-option=option:ntp-server,%s\n", ntp);
+                g_string_append_printf(out, "dhcp-option=%soption:ntp-server,%s\n", tagp, ntp);
         if (o->routes->len) {
-                g_string_append(out, "dhcp-option=option:classless-static-route");
+                g_string_append_printf(out, "dhcp-option=%soption:classless-static-route", tagp);
                 for (guint i = 0; i < o->routes->len; i++) {
                         const VmnetRoute *r = g_ptr_array_index(o->routes, i);
                         g_autofree char *to = vmnet_prefix_to_string(&r->to);
@@ -251,17 +258,71 @@ static gboolean append_dhcp_options(GString *out, const VmnetNetwork *net, GErro
                 if ((o->boot_bios && !check_value(net, "boot file", o->boot_bios, NULL, error)) ||
                     (o->boot_uefi && !check_value(net, "boot file", o->boot_uefi, NULL, error)))
                         return FALSE;
-                if (o->boot_uefi) {
-                        g_string_append(out, "dhcp-match=set:" UEFI_TAG ",option:client-arch,7\n");
-                        g_string_append(out, "dhcp-match=set:" UEFI_TAG ",option:client-arch,9\n");
-                        g_string_append_printf(out, "dhcp-boot=tag:" UEFI_TAG ",%s,,%s\n",
-                                               o->boot_uefi, ns);
-                }
+                if (o->boot_uefi)
+                        g_string_append_printf(out, "dhcp-boot=%s%stag:" UEFI_TAG ",%s,,%s\n", tagp,
+                                               excl, o->boot_uefi, ns);
                 if (o->boot_bios)
-                        g_string_append_printf(out, "dhcp-boot=%s%s,,%s\n",
+                        g_string_append_printf(out, "dhcp-boot=%s%s%s%s,,%s\n", tagp, excl,
                                                o->boot_uefi ? "tag:!" UEFI_TAG "," : "",
                                                o->boot_bios, ns);
         }
+        return TRUE;
+}
+
+/* The reservation's own options, NULL when it has none. */
+static const VmnetDhcpOptions *host_options(const VmnetReservation *r)
+{
+        return r->dhcp_options && r->dhcp_options->line ? r->dhcp_options : NULL;
+}
+
+/*
+ * The network's <dhcp-options> and the static leases, each reservation
+ * with options of its own tagged vmnet-host-N (N: its rank among them).
+ */
+static gboolean append_options_and_hosts(GString *out, const VmnetNetwork *net,
+                                         const GPtrArray *hosts, GError **error)
+{
+        g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        gboolean uefi = net->dhcp_options->line && net->dhcp_options->boot_uefi;
+        gboolean own_boot = FALSE;
+        guint k = 0;
+
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                for (guint j = 0; j < s->reservations->len; j++) {
+                        const VmnetDhcpOptions *o = host_options(g_ptr_array_index(s->reservations, j));
+
+                        uefi |= o && o->boot_uefi;
+                        own_boot |= o && o->boot_line;
+                }
+        }
+        if (uefi) {
+                g_string_append(out, "dhcp-match=set:" UEFI_TAG ",option:client-arch,7\n");
+                g_string_append(out, "dhcp-match=set:" UEFI_TAG ",option:client-arch,9\n");
+        }
+        if (net->dhcp_options->line &&
+            !append_options(out, net, net->dhcp_options, NULL, own_boot, error))
+                return FALSE;
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                for (guint j = 0; j < s->reservations->len; j++) {
+                        const VmnetReservation *r = g_ptr_array_index(s->reservations, j);
+                        const VmnetDhcpOptions *o = host_options(r);
+                        g_autofree char *tag = o ? g_strdup_printf("vmnet-host-%u", k++) : NULL;
+                        g_autofree char *tags = o ? g_strdup_printf("set:%s,%s", tag,
+                                                                    o->boot_line ? "set:" OWN_BOOT_TAG ","
+                                                                                 : "")
+                                                  : NULL;
+
+                        append_host(out, net, r, names, tags);
+                        if (o && !append_options(out, net, o, tag, FALSE, error))
+                                return FALSE;
+                }
+        }
+        for (guint i = 0; hosts && i < hosts->len; i++)
+                append_host(out, net, g_ptr_array_index(hosts, i), names, NULL);
         return TRUE;
 }
 
@@ -297,7 +358,6 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
                            const char *lease_file, const char *pid_file, GError **error)
 {
         g_autoptr(GString) out = g_string_new(NULL);
-        g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autofree char *bridge = NULL;
         guint n_static = hosts ? hosts->len : 0;
         gboolean has_v4_static, has_v6 = FALSE;
@@ -362,15 +422,7 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
         g_string_append_printf(out, "dhcp-leasefile=%s\n", lease_file);
         if (net->mode == VMNET_MODE_HOST_ONLY)
                 g_string_append(out, "dhcp-option=option:router\n");
-        if (!append_dhcp_options(out, net, error))
+        if (!append_options_and_hosts(out, net, hosts, error))
                 return NULL;
-        for (guint i = 0; i < net->subnets->len; i++) {
-                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
-
-                for (guint j = 0; j < s->reservations->len; j++)
-                        append_host(out, net, g_ptr_array_index(s->reservations, j), names);
-        }
-        for (guint i = 0; hosts && i < hosts->len; i++)
-                append_host(out, net, g_ptr_array_index(hosts, i), names);
         return g_string_free(g_steal_pointer(&out), FALSE);
 }

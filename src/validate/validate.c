@@ -354,10 +354,11 @@ static guint count_subnets(const VmnetNetwork *n, int family)
 /*
  * dns-server / ntp-server: an address of a family the network hands out
  * (IPv4 by DHCPv4, IPv6 by DHCPv6 and router advertisements), each once.
- * v4_only: the option exists in DHCPv4 only.
+ * v4_only: the option exists in DHCPv4 only. host: the options of a
+ * reservation, which reach its DHCPv4 lease only.
  */
 static void check_dhcp_servers(V *v, const VmnetNetwork *n, const char *what, const char *field,
-                               const GPtrArray *items, gboolean v4_only)
+                               const GPtrArray *items, gboolean v4_only, gboolean host)
 {
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
@@ -371,6 +372,9 @@ static void check_dhcp_servers(V *v, const VmnetNetwork *n, const char *what, co
                 if (v4_only && it->addr.family != AF_INET)
                         ERR(v, it->line, "%s: dhcp-options %s %s: only IPv4 addresses can be handed out (DHCPv4 option 42)",
                             what, field, as);
+                else if (host && it->addr.family != AF_INET)
+                        ERR(v, it->line, "%s: dhcp-options %s %s: a reservation's options reach its DHCPv4 lease only; put IPv6 servers in the network's <dhcp-options>",
+                            what, field, as);
                 else if (!count_subnets(n, it->addr.family))
                         ERR(v, it->line, "%s: dhcp-options %s %s: the network has no IPv%d subnet to hand it out in",
                             what, field, as, it->addr.family == AF_INET ? 4 : 6);
@@ -382,21 +386,24 @@ static void check_dhcp_servers(V *v, const VmnetNetwork *n, const char *what, co
         }
 }
 
-/* <dhcp-options>: each value must reach the guests as written, or be refused here. */
-static void check_dhcp_options(V *v, const VmnetNetwork *n, const char *what)
+/*
+ * <dhcp-options> of network n, or of one of its reservations (host): each
+ * value must reach the guests as written, or be refused here.
+ */
+static void check_dhcp_options(V *v, const VmnetNetwork *n, const VmnetDhcpOptions *o,
+                               const char *what, gboolean host)
 {
-        const VmnetDhcpOptions *o = &n->dhcp_options;
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         const VmnetSubnet *s4 = vmnet_network_first_subnet(n, AF_INET);
         guint n4 = count_subnets(n, AF_INET);
 
-        if (!o->line)
+        if (!o || !o->line)
                 return;
-        if (!vmnet_mode_has_host_address(n->mode))
+        if (!host && !vmnet_mode_has_host_address(n->mode))
                 ERR(v, o->line, "%s: <dhcp-options> needs a mode where vmnet serves DHCP (nat, host-only, routed); this network is %s",
                     what, vmnet_mode_to_string(n->mode));
-        check_dhcp_servers(v, n, what, "dns-server", o->dns_servers, FALSE);
-        check_dhcp_servers(v, n, what, "ntp-server", o->ntp_servers, TRUE);
+        check_dhcp_servers(v, n, what, "dns-server", o->dns_servers, FALSE, host);
+        check_dhcp_servers(v, n, what, "ntp-server", o->ntp_servers, TRUE, host);
         for (guint i = 0; i < o->search->len; i++) {
                 const VmnetDhcpItem *it = g_ptr_array_index(o->search, i);
 
@@ -494,7 +501,18 @@ static void check_network(V *v, const VmnetNetwork *n)
 
         for (guint i = 0; i < n->subnets->len; i++)
                 check_subnet(v, n, g_ptr_array_index(n->subnets, i), what);
-        check_dhcp_options(v, n, what);
+        check_dhcp_options(v, n, n->dhcp_options, what, FALSE);
+        for (guint i = 0; i < n->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(n->subnets, i);
+
+                for (guint j = 0; j < s->reservations->len; j++) {
+                        const VmnetReservation *r = g_ptr_array_index(s->reservations, j);
+                        g_autofree char *ms = mstr(&r->mac);
+                        g_autofree char *rwhat = g_strdup_printf("%s reservation %s", what, ms);
+
+                        check_dhcp_options(v, n, r->dhcp_options, rwhat, TRUE);
+                }
+        }
 
         for (guint i = 0; i < n->routes->len; i++) {
                 VmnetRoute *r = g_ptr_array_index(n->routes, i);

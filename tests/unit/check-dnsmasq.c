@@ -233,15 +233,15 @@ START_TEST(test_render_refuses_injection)
                         g_free(net->dns_domain);
                         net->dns_domain = g_strdup(cases[i].value);
                 } else if (g_str_equal(cases[i].field, "boot")) {
-                        net->dhcp_options.line = net->dhcp_options.boot_line = 1;
-                        vmnet_addr_parse("10.7.0.5", &net->dhcp_options.next_server);
-                        net->dhcp_options.boot_bios = g_strdup(cases[i].value);
+                        net->dhcp_options->line = net->dhcp_options->boot_line = 1;
+                        vmnet_addr_parse("10.7.0.5", &net->dhcp_options->next_server);
+                        net->dhcp_options->boot_bios = g_strdup(cases[i].value);
                 } else if (g_str_equal(cases[i].field, "search")) {
                         VmnetDhcpItem *it = g_new0(VmnetDhcpItem, 1);
 
                         it->name = g_strdup(cases[i].value);
-                        net->dhcp_options.line = 1;
-                        g_ptr_array_add(net->dhcp_options.search, it);
+                        net->dhcp_options->line = 1;
+                        g_ptr_array_add(net->dhcp_options->search, it);
                 } else if (g_str_equal(cases[i].field, "plan")) {
                         g_free(plan->name);
                         plan->name = g_strdup(cases[i].value);
@@ -502,33 +502,21 @@ static void dhcp_scenario(void)
                       p->pid_path);
         ck_assert(g_file_test(p->conf_path, G_FILE_TEST_IS_REGULAR));
 
-        /* A client with a MAC nobody reserved: the dynamic range .100-.199. */
-        got = dhcp_client();
-        ck_assert_msg(g_str_has_prefix(got, "192.168.100.") &&
-                              sscanf(got, "192.168.100.%u", &ip_last) == 1 && ip_last >= 100 &&
-                              ip_last <= 199,
-                      "dynamic lease %s outside the range", got);
-        g_clear_pointer(&got, g_free);
-
-        /* The reserved MAC gets the reservation, and the DNS domain. */
-        g_free(sh("nsenter -t %d -n sh -c 'ip link set vq1 down && "
-                  "ip link set vq1 address 52:54:00:64:00:0a && ip link set vq1 up'",
-                  child));
-        got = dhcp_client();
-        ck_assert_str_eq(got, "192.168.100.10 lab.example");
-
         /*
-         * The plan's <dhcp-options> as the client read them: asked for with
-         * -O (option 55), as a guest's client does. BIOS first (no client
-         * architecture), then an x86-64 UEFI client (option 93 = 7).
+         * A client with a MAC nobody reserved: the dynamic range .100-.199,
+         * and the network's <dhcp-options> as the client read them, asked
+         * for with -O (option 55) as a guest's client does. BIOS first (no
+         * client architecture), then an x86-64 UEFI client (option 93 = 7).
          */
         {
                 g_autofree char *opts = NULL;
                 g_autofree char *uefi = NULL;
-                g_autofree char *lease = NULL;
 
-                lease = dhcp_client_opts("-O search -O ntpsrv -O staticroutes", &opts);
-                ck_assert_str_eq(lease, "192.168.100.10 lab.example");
+                got = dhcp_client_opts("-O search -O ntpsrv -O staticroutes", &opts);
+                ck_assert_msg(g_str_has_prefix(got, "192.168.100.") &&
+                                      sscanf(got, "192.168.100.%u", &ip_last) == 1 &&
+                                      ip_last >= 100 && ip_last <= 199,
+                              "dynamic lease %s outside the range", got);
                 ck_assert_str_eq(opts, "dns=192.168.100.1 192.0.2.53\n"
                                        "search=lab.example corp.example\n"
                                        "ntp=192.0.2.123\n"
@@ -539,6 +527,36 @@ static void dhcp_scenario(void)
                 g_free(dhcp_client_opts("-x 0x5d:0007", &uefi));
                 ck_assert_msg(strstr(uefi, "\nsiaddr=192.168.100.11\nboot=efi/grubx64.efi\n"),
                               "a UEFI client got:\n%s", uefi);
+        }
+        g_clear_pointer(&got, g_free);
+
+        /* The reserved MAC gets the reservation, and the DNS domain. */
+        g_free(sh("nsenter -t %d -n sh -c 'ip link set vq1 down && "
+                  "ip link set vq1 address 52:54:00:64:00:0a && ip link set vq1 up'",
+                  child));
+        got = dhcp_client();
+        ck_assert_str_eq(got, "192.168.100.10 lab.example");
+
+        /*
+         * The reservation's own options win over the network's (its DNS
+         * server, its boot file for BIOS and UEFI alike), the network's
+         * others still reach it.
+         */
+        {
+                g_autofree char *opts = NULL;
+                g_autofree char *uefi = NULL;
+
+                g_free(dhcp_client_opts("-O search -O ntpsrv -O staticroutes", &opts));
+                ck_assert_str_eq(opts, "dns=192.0.2.53\n"
+                                       "search=lab.example corp.example\n"
+                                       "ntp=192.0.2.123\n"
+                                       "routes=198.51.100.0/24 192.168.100.11 0.0.0.0/0 192.168.100.1\n"
+                                       "router=192.168.100.1\n"
+                                       "siaddr=192.168.100.11\n"
+                                       "boot=web1/pxelinux.0\n");
+                g_free(dhcp_client_opts("-x 0x5d:0007", &uefi));
+                ck_assert_msg(strstr(uefi, "\nboot=web1/pxelinux.0\n"), "web1 as a UEFI client got:\n%s",
+                              uefi);
         }
 
         /* DNS: the reservation's name resolves on the bridge address. */
@@ -611,8 +629,8 @@ static void dhcp_scenario(void)
                 VmnetNetwork *lab = g_ptr_array_index(plan->networks, 0);
                 VmnetAction *a;
 
-                g_ptr_array_set_size(lab->dhcp_options.ntp_servers, 0);
-                ((VmnetRoute *)g_ptr_array_index(lab->dhcp_options.routes, 0))->via.bytes[3] = 12;
+                g_ptr_array_set_size(lab->dhcp_options->ntp_servers, 0);
+                ((VmnetRoute *)g_ptr_array_index(lab->dhcp_options->routes, 0))->via.bytes[3] = 12;
                 actions = diff(plan);
                 ck_assert_uint_eq(actions->len, 1);
                 a = g_ptr_array_index(actions, 0);
