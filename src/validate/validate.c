@@ -386,6 +386,26 @@ static void check_dhcp_servers(V *v, const VmnetNetwork *n, const char *what, co
         }
 }
 
+/* Whether vmnet runs a DHCP server for n: the cases of vmnet_network_wants_dnsmasq(). */
+static gboolean serves_dhcp(const VmnetPlan *plan, const VmnetNetwork *n)
+{
+        for (guint i = 0; i < n->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(n->subnets, i);
+
+                if (s->has_dhcp || s->reservations->len)
+                        return TRUE;
+        }
+        for (guint i = 0; i < plan->domains->len; i++) {
+                const VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; j < d->interfaces->len; j++)
+                        if (g_strcmp0(((VmnetInterface *)g_ptr_array_index(d->interfaces, j))->network,
+                                      n->name) == 0)
+                                return TRUE;
+        }
+        return FALSE;
+}
+
 /*
  * <dhcp-options> of network n, or of one of its reservations (host): each
  * value must reach the guests as written, or be refused here.
@@ -402,6 +422,9 @@ static void check_dhcp_options(V *v, const VmnetNetwork *n, const VmnetDhcpOptio
         if (!host && !vmnet_mode_has_host_address(n->mode))
                 ERR(v, o->line, "%s: <dhcp-options> needs a mode where vmnet serves DHCP (nat, host-only, routed); this network is %s",
                     what, vmnet_mode_to_string(n->mode));
+        else if (!host && !serves_dhcp(v->plan, n))
+                ERR(v, o->line, "%s: <dhcp-options> would reach no guest: the network serves no DHCP (no <dhcp> range, no reservation, no interface of the plan on it)",
+                    what);
         check_dhcp_servers(v, n, what, "dns-server", o->dns_servers, FALSE, host);
         check_dhcp_servers(v, n, what, "ntp-server", o->ntp_servers, TRUE, host);
         for (guint i = 0; i < o->search->len; i++) {
