@@ -12,6 +12,7 @@
 #include "util/mutant.h"
 
 #define SAVED_EXT ".xml"
+#define HOST_EXT ".host"
 
 static char *plans_dir(const char *netns)
 {
@@ -43,8 +44,30 @@ static void drop_leftovers(const char *dir, const char *plan_name)
                 }
 }
 
+/* NAME.host beside NAME.xml: the host of a fleet plan the apply was for. */
+static char *host_path(const char *plan_name, const char *netns)
+{
+        g_autofree char *dir = plans_dir(netns);
+        g_autofree char *file = g_strconcat(plan_name, HOST_EXT, NULL);
+
+        return g_build_filename(dir, file, NULL);
+}
+
+char *vmnet_saved_plan_host(const char *plan_name, const char *netns)
+{
+        g_autofree char *path = host_path(plan_name, netns);
+        g_autofree char *text = NULL;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return NULL;
+        g_strstrip(text);
+        return *text ? g_steal_pointer(&text) : NULL;
+}
+
 gboolean vmnet_saved_plan_store(const VmnetPlan *plan, const char *netns, GError **error)
 {
+        g_autofree char *hpath = host_path(plan->name, netns);
+        g_autofree char *host = plan->host ? g_strconcat(plan->host, "\n", NULL) : NULL;
         g_autofree char *dir = plans_dir(netns);
         g_autofree char *path = vmnet_saved_plan_path(plan->name, netns);
         g_autoptr(GError) e = NULL;
@@ -70,12 +93,24 @@ gboolean vmnet_saved_plan_store(const VmnetPlan *plan, const char *netns, GError
                             plan->name, path, e->message);
                 return FALSE;
         }
+        /* The host goes with the plan, so reapply picks the same part whatever the hostname. */
+        if (host ? !g_file_set_contents_full(hpath, host, -1,
+                                             G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                             0600, &e)
+                 : g_unlink(hpath) < 0 && errno != ENOENT) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_IO, "saving the host of plan '%s' as %s: %s",
+                            plan->name, hpath, e ? e->message : g_strerror(errno));
+                return FALSE;
+        }
         return TRUE;
 }
 
 gboolean vmnet_saved_plan_remove(const char *plan_name, const char *netns, GError **error)
 {
         g_autofree char *path = vmnet_saved_plan_path(plan_name, netns);
+        g_autofree char *hpath = host_path(plan_name, netns);
+
+        g_unlink(hpath);
 
         if (g_unlink(path) < 0 && errno != ENOENT) {
                 int e = errno;

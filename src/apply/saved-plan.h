@@ -10,6 +10,8 @@
  *   $(localstatedir)/lib/vmnet/plans/<plan>.xml             (root network namespace)
  *   $(localstatedir)/lib/vmnet/netns-<ns>/plans/<plan>.xml  (with --netns)
  *
+ * and, for a fleet plan, <plan>.host beside it: the host it was applied for.
+ *
  * The bytes are those the apply read, replaced atomically and durably (a
  * new file renamed over the old, fsync of the file and of the directory).
  * A successful apply stores its plan (a --confirm-within apply only once
@@ -22,7 +24,12 @@
 
 /* The path of plan_name's saved copy (caller frees). */
 char *vmnet_saved_plan_path(const char *plan_name, const char *netns);
-/* Stores plan->source as plan->name's saved copy. */
+/*
+ * The host a saved fleet plan was applied for (NAME.host beside it; caller
+ * frees), NULL for a single-host plan.
+ */
+char *vmnet_saved_plan_host(const char *plan_name, const char *netns);
+/* Stores plan->source as plan->name's saved copy, and the host it was applied for. */
 gboolean vmnet_saved_plan_store(const VmnetPlan *plan, const char *netns, GError **error);
 /* Removes plan_name's saved copy; TRUE when there was none. */
 gboolean vmnet_saved_plan_remove(const char *plan_name, const char *netns, GError **error);

@@ -92,6 +92,7 @@ static int reapply_all(VmnetCli *cli, const Reapply *r, const char *why)
         for (char **name = names; *name; name++) {
                 g_autofree char *path = vmnet_saved_plan_path(*name, r->o.netns);
                 g_autoptr(VmnetPlan) plan = NULL;
+                g_autofree char *host = NULL;
                 int rc;
 
                 f.plan = *name;
@@ -104,13 +105,18 @@ static int reapply_all(VmnetCli *cli, const Reapply *r, const char *why)
                         worst = VMNET_EXIT_FAILURE;
                         continue;
                 }
-                if (!(plan = vmnet_cli_load_plan(cli, "reapply", path))) {
-                        worst = VMNET_EXIT_FAILURE;
-                        continue;
-                }
-                if (r->wait_uplinks > 0)
-                        wait_uplinks(plan, r->wait_uplinks);
-                rc = vmnet_cli_apply_plan(cli, "reapply", &r->o, plan);
+                /* A fleet plan: the host it was applied for, unless --host names one. */
+                host = cli->host ? NULL : vmnet_saved_plan_host(*name, r->o.netns);
+                if (host)
+                        cli->host = host;
+                if ((plan = vmnet_cli_load_plan(cli, "reapply", path))) {
+                        if (r->wait_uplinks > 0)
+                                wait_uplinks(plan, r->wait_uplinks);
+                        rc = vmnet_cli_apply_plan(cli, "reapply", &r->o, plan);
+                } else
+                        rc = VMNET_EXIT_FAILURE;
+                if (host)
+                        cli->host = NULL;
                 if (rc == VMNET_EXIT_FAILURE || worst == VMNET_EXIT_OK)
                         worst = rc;
         }

@@ -190,6 +190,11 @@ check "doctor on h2: the chain of web: guests 1450, vm-web, vx1001, underlay ul0
 golden vxlan-drift h2
 apply_on h2
 check "h2: vx1001 floods to hv01 and hv03 again" test "$(flood h2 vx1001)" = "10.201.1.1 10.201.3.1"
+# reapply without --host: the saved plan keeps the host it was applied for
+# (this machine's hostname is none of hv01-hv03)
+bridge -n "$P-h2" fdb del 00:00:00:00:00:00 dst 10.201.3.1 dev vx1001
+check "h2: reapply without --host takes hv02's part of the saved plan" "$VMNET" reapply --netns "$P-h2"
+check "h2: vx1001 floods to hv01 and hv03 again, after reapply" test "$(flood h2 vx1001)" = "10.201.1.1 10.201.3.1"
 
 # rollback of a re-creation: db moves to VNI 1003; the step after the new
 # link fails, and vx1002 comes back with its flood list, in its bridge
