@@ -177,7 +177,7 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
                 vmnet_json_key(j, "changed");
                 vmnet_json_bool(j, changed);
                 vmnet_json_key(j, "check");
-                vmnet_json_bool(j, !executed);
+                vmnet_json_bool(j, o->check);
                 vmnet_json_key(j, "plan");
                 vmnet_json_string(j, plan->name);
                 vmnet_json_key(j, "netns");

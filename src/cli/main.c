@@ -74,6 +74,9 @@ static void usage(FILE *f)
                    "See vmnet(8) and vmnet-plan(5).\n");
 }
 
+static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *diags,
+                          const GError *error);
+
 gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEntry *entries,
                          int *argc, char ***argv)
 {
@@ -92,9 +95,15 @@ gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEn
         g_option_context_add_main_entries(ctx, globals, NULL);
         /* "-" (standard input) is an argument, not an option. */
         g_option_context_set_strict_posix(ctx, FALSE);
+        /* --json anywhere asks for a JSON document, also when the option in error comes first. */
+        for (int i = 1; i < *argc; i++)
+                cli->json |= g_str_equal((*argv)[i], "--json");
         if (!g_option_context_parse(ctx, argc, argv, &error)) {
-                fprintf(stderr, "vmnet %s: %s\nTry 'vmnet %s --help'.\n", cmd->name, error->message,
-                        cmd->name);
+                if (cli->json)
+                        print_failure(cli, cmd->name, NULL, error);
+                else
+                        fprintf(stderr, "vmnet %s: %s\nTry 'vmnet %s --help'.\n", cmd->name,
+                                error->message, cmd->name);
                 return FALSE;
         }
         return TRUE;
@@ -135,7 +144,8 @@ static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *
         if (cli->json) {
                 g_autoptr(VmnetJson) j = vmnet_json_new();
                 g_autoptr(VmnetDiags) own = NULL;
-                g_autofree char *who = g_strdup_printf("vmnet %s", command);
+                g_autofree char *who = command ? g_strdup_printf("vmnet %s", command)
+                                               : g_strdup("vmnet");
 
                 /* A failure that is no list of diagnostics is still one error, never []. */
                 if (error && vmnet_diags_count(diags) == 0) {
@@ -163,7 +173,9 @@ static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *
 
                 fprintf(stderr, "%s\n", line);
         }
-        if (error && vmnet_diags_count(diags) == 0)
+        if (error && vmnet_diags_count(diags) == 0 && !command)
+                fprintf(stderr, "vmnet: %s\nTry 'vmnet --help'.\n", error->message);
+        else if (error && vmnet_diags_count(diags) == 0)
                 fprintf(stderr, "vmnet %s: %s\n", command, error->message);
         else if (vmnet_diags_count(diags) > 1)
                 fprintf(stderr, "vmnet %s: %u errors\n", command, vmnet_diags_count(diags));
@@ -242,6 +254,8 @@ int main(int argc, char **argv)
         /* The character set only: no translations to load, and numbers in
          * messages and JSON must not follow LC_NUMERIC ("0,004 s"). */
         setlocale(LC_CTYPE, "");
+        /* Each command parses its own options from argv + i: its usage line says "vmnet". */
+        g_set_prgname("vmnet");
         vmnet_test_hooks_warn_ignored();
         /* `vmnet apply plan.xml | head -2`: output to a closed pipe is lost, the run is not. */
         vmnet_signals_ignore_sigpipe();
@@ -272,7 +286,19 @@ int main(int argc, char **argv)
                 } else if (g_str_has_prefix(argv[i], "--host=")) {
                         cli.host = argv[i] + strlen("--host=");
                 } else {
-                        fprintf(stderr, "vmnet: unknown option '%s'\nTry 'vmnet --help'.\n", argv[i]);
+                        g_autoptr(GError) error = NULL;
+
+                        if (g_str_equal(argv[i], "--netns") || g_str_equal(argv[i], "--host"))
+                                g_set_error(&error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                            "%s needs a value (%s)", argv[i],
+                                            argv[i][2] == 'n' ? "a network namespace name"
+                                                              : "a host of the fleet plan");
+                        else
+                                g_set_error(&error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                            "unknown option '%s'", argv[i]);
+                        for (int k = i + 1; k < argc; k++)
+                                cli.json |= g_str_equal(argv[k], "--json");
+                        print_failure(&cli, NULL, NULL, error);
                         return VMNET_EXIT_FAILURE;
                 }
         }

@@ -38,6 +38,18 @@ expect "no command is an error" 1 "$VMNET"
 expect "unknown command" 1 "$VMNET" frobnicate
 has "unknown command says so" "$tmp/err" "unknown command 'frobnicate'"
 expect "unknown option" 1 "$VMNET" validate --frob "$ex/nat.xml"
+# With --json, an option error is a JSON document too (wherever --json stands)
+for args in "--json apply --bogus" "apply --bogus --json"; do
+        expect "vmnet $args PLAN exits 1" 1 "$VMNET" $args "$ex/nat.xml"
+        json "vmnet $args PLAN: a JSON failure naming the option" "$tmp/out" \
+                '.failed == true and .command == "apply" and (.msg | test("--bogus")) and (.errors | length) == 1'
+done
+expect "--netns without a value" 1 "$VMNET" --netns
+has "--netns without a value: says it needs one" "$tmp/err" "^vmnet: --netns needs a value"
+expect "--json --host without a value" 1 "$VMNET" --json --host
+json "--json --host without a value: a JSON failure" "$tmp/out" '.failed == true and (.msg | test("--host needs a value"))'
+expect "apply --help" 0 "$VMNET" apply --help
+has "apply --help: the usage line names vmnet, then the command" "$tmp/out" '^  vmnet \[OPTION.*\] apply PLAN'
 expect "validate needs a plan" 1 "$VMNET" validate
 expect "missing file" 1 "$VMNET" validate "$tmp/nope.xml"
 has "missing file names it" "$tmp/err" 'nope.xml: No such file'

@@ -34,7 +34,8 @@ check "10.77.1.0/24 in @masq4" jtrue '[.nftables[].set? // empty | .elem[] | sel
 snapshot "$ns" "$T/applied"
 vm "$ns" --json apply --detailed-exitcode "$base"; rc=$?
 check "re-apply exits 0 with --detailed-exitcode (no changes)" test "$rc" = 0
-check "re-apply reports changed=false and no actions" jtrue '.changed == false and (.actions | length) == 0' cat "$T/out"
+check "re-apply reports changed=false, check=false (a real run) and no actions" \
+        jtrue '.changed == false and .check == false and (.actions | length) == 0' cat "$T/out"
 snapshot "$ns" "$T/reapplied"
 same "re-apply changes nothing in the kernel" "$T/applied" "$T/reapplied"
 
