@@ -10,7 +10,11 @@
 #include "doctor/probe.h"
 #include "util/autoptr.h"
 
-/* `vmnet doctor [PLAN]`: read-only; exit 0 when healthy, 1 when a check found a problem. */
+/*
+ * `vmnet doctor [PLAN]`: read-only; exit 0 when healthy, 1 when a check found
+ * a problem or the doctor could not run; with --detailed-exitcode, 2 when a
+ * check found a problem and 1 only when it could not run.
+ */
 
 /* Loss in whole percent of the attempts. */
 static gint64 loss_percent(const VmnetProbeStep *s)
@@ -196,6 +200,7 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
         const VmnetCommand *cmd = vmnet_cli_command("doctor");
         char *netns_opt = NULL;
         char *uri = NULL, *probe_net = NULL, *probe_target = NULL;
+        gboolean detailed = FALSE;
         const GOptionEntry entries[] = {
                 { "netns", 0, 0, G_OPTION_ARG_STRING, &netns_opt,
                   "Look inside the network namespace /run/netns/NAME", "NAME" },
@@ -206,6 +211,9 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
                   "NETWORK" },
                 { "probe-target", 0, 0, G_OPTION_ARG_STRING, &probe_target,
                   "With --probe: an IPv4 address beyond the host the probe must reach", "ADDRESS" },
+                { "detailed-exitcode", 0, 0, G_OPTION_ARG_NONE, &detailed,
+                  "Exit 0 when healthy, 2 when a problem was found, 1 when the doctor could not run",
+                  NULL },
                 G_OPTION_ENTRY_NULL
         };
         g_autofree char *netns = NULL;
@@ -256,6 +264,7 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
                 print_json(doc, probe);
         else if (!cli->quiet)
                 print_text(doc, probe);
-        return vmnet_doctor_healthy(doc) && (!probe || !probe->failed) ? VMNET_EXIT_OK
-                                                                        : VMNET_EXIT_FAILURE;
+        if (vmnet_doctor_healthy(doc) && (!probe || !probe->failed))
+                return VMNET_EXIT_OK;
+        return detailed ? VMNET_EXIT_CHANGED : VMNET_EXIT_FAILURE;
 }

@@ -96,6 +96,9 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
                 vmnet_cli_json_print(j);
                 goto out;
         }
+        /* -q: nothing on stdout but the warnings on stderr. */
+        if (cli->quiet)
+                goto warn;
         printf("%-12s %-20s %10s %8s %9s %10s\n", "NETWORK", "SUBNET", "SIZE", "USED", "RESERVED",
                "FREE");
         for (guint i = 0; i < report->subnets->len; i++) {
@@ -115,6 +118,7 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
                 printf("%-12s %-14s %-17s %-16s %s\n", e->network, e->domain ? e->domain : "-", mac,
                        ip, vmnet_ipam_source_to_string(e->source));
         }
+warn:
         for (guint i = 0; i < warnings->items->len; i++) {
                 g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
 

@@ -64,7 +64,9 @@ int vmnet_cmd_metrics(VmnetCli *cli, int argc, char **argv)
         }
         text = vmnet_traffic_prometheus(rows);
         if (!output) {
-                fputs(text, stdout);
+                /* -q: nothing printed (the file of --output is still written). */
+                if (!cli->quiet)
+                        fputs(text, stdout);
         } else if (!g_file_set_contents_full(output, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
                                              0644, &error)) {
                 rc = vmnet_cli_fail(cli, "metrics", error);

@@ -52,6 +52,7 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
         g_autoptr(VmnetPlan) plan = NULL;
         g_autoptr(VmnetIpam) ipam = NULL;
         g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autofree char *network = NULL, *domain = NULL;
         gboolean all, headers;
         int selected;
@@ -90,9 +91,10 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                  * cannot read /var/lib/vmnet) it renders what a first apply
                  * would allocate, and says so.
                  */
-                g_printerr("warning: %s; guest addresses are rendered as a first apply "
-                           "would allocate them\n",
-                           error->message);
+                vmnet_diags_add(warnings, plan->file, 0,
+                                "%s; guest addresses are rendered as a first apply would "
+                                "allocate them",
+                                error->message);
                 g_clear_error(&error);
                 if (!vmnet_engine_ipam_fresh(plan, &ipam, &error))
                         return vmnet_cli_fail(cli, "render", error);
@@ -142,10 +144,19 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                         }
                         vmnet_json_end_object(j);
                 }
+                vmnet_cli_json_diags(j, "warnings", warnings);
                 vmnet_json_end_object(j);
                 vmnet_cli_json_print(j);
                 return VMNET_EXIT_OK;
         }
+        for (guint i = 0; i < warnings->items->len; i++) {
+                g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
+
+                g_printerr("warning: %s\n", w);
+        }
+        /* -q: nothing on stdout; the exit status says whether the plan renders. */
+        if (cli->quiet)
+                return VMNET_EXIT_OK;
 
         if (all || o.libvirt) {
                 for (guint i = 0; i < plan->networks->len; i++) {

@@ -128,7 +128,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
 {
         const VmnetCommand *cmd = vmnet_cli_command("status");
         char *netns_opt = NULL, *uri = NULL;
-        gboolean no_libvirt = FALSE, stats = FALSE;
+        gboolean no_libvirt = FALSE, stats = FALSE, detailed = FALSE;
         int interval = 0;
         char *format = NULL;
         const GOptionEntry entries[] = {
@@ -143,6 +143,9 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
                   "libvirt URI (default qemu:///system; not used with --netns unless given)", "URI" },
                 { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &no_libvirt, "Do not look at libvirt", NULL },
+                { "detailed-exitcode", 0, 0, G_OPTION_ARG_NONE, &detailed,
+                  "Exit 0 when the host matches the PLAN, 2 when it has drifted, 1 on an error",
+                  NULL },
                 G_OPTION_ENTRY_NULL
         };
         g_autofree char *netns = NULL, *connect = NULL, *fmt = NULL;
@@ -184,6 +187,10 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         }
         if (interval)
                 stats = TRUE;
+        if (detailed && argc != 2) {
+                fprintf(stderr, "vmnet status: --detailed-exitcode needs the PLAN\n");
+                return VMNET_EXIT_FAILURE;
+        }
         if ((stats || (fmt && g_str_equal(fmt, "dot"))) && argc != 2) {
                 fprintf(stderr, "vmnet status: --stats and --format dot need the PLAN\n");
                 return VMNET_EXIT_FAILURE;
@@ -271,6 +278,20 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 goto out;
         }
 
+        /* -q: nothing when in sync, only the drift otherwise; warnings on stderr (vmnet(8), -q). */
+        if (cli->quiet) {
+                for (guint i = 0; i < warnings->items->len; i++) {
+                        g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
+
+                        fprintf(stderr, "warning: %s\n", w);
+                }
+                if (plan && drift->len) {
+                        printf("drift: %u actions would bring the host back to plan '%s':\n",
+                               drift->len, plan->name);
+                        vmnet_cli_print_actions(drift);
+                }
+                goto out;
+        }
         if (netns)
                 printf("network namespace: %s\n", netns);
         list_links(NULL, obs->host, plan ? plan->name : NULL);
@@ -300,5 +321,7 @@ out:
         vmnet_apply_ctx_close(&ctx);
         if (ctx.virt)
                 virConnectClose(ctx.virt);
+        if (rc == VMNET_EXIT_OK && detailed && drift->len)
+                return VMNET_EXIT_CHANGED;
         return rc;
 }

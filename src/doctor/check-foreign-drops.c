@@ -129,25 +129,28 @@ static void report(VmnetDoctor *doc, const VmnetNftForeignChain *c, GPtrArray *b
 
                 sev = !matters ? VMNET_SEVERITY_INFO
                                : c->policy_drop ? VMNET_SEVERITY_ERROR : VMNET_SEVERITY_WARNING;
+                /* field note 1 */
                 effect = matters ? "guests of NAT and routed networks lose everything beyond the "
-                                   "host (field note 1)"
+                                   "host"
                                  : "the plan routes nothing through the host, so only bridged "
                                    "frames are at risk (see br-netfilter)";
         } else if (g_str_equal(c->hook, "input")) {
                 gboolean matters = talks_to_host(doc);
 
                 sev = matters && c->policy_drop ? VMNET_SEVERITY_WARNING : VMNET_SEVERITY_INFO;
+                /* field note 4 */
                 effect = "guests may not reach vmnet's DHCP and DNS on the host unless that chain "
-                         "accepts them (field note 4)";
+                         "accepts them";
         } else {
                 sev = c->policy_drop ? VMNET_SEVERITY_WARNING : VMNET_SEVERITY_INFO;
                 effect = "it may drop guests' packets before vmnet sees them";
         }
+        /* every base chain at a hook must accept: field note 2 */
         vmnet_doctor_add(doc, sev,
                          g_strdup_printf("table %s %s chain %s", c->family, c->table, c->chain),
                          sev == VMNET_SEVERITY_INFO && !c->policy_drop ? NULL : fix_for(doc, c, bridges),
                          "%s can drop what vmnet accepts: a packet must be accepted by every base "
-                         "chain at a hook (field note 2); %s",
+                         "chain at a hook; %s",
                          d, effect);
 }
 
