@@ -78,6 +78,14 @@ expect "validate from stdin" 0 sh -c "\"$VMNET\" validate - < \"$ex/nat.xml\""
 has "stdin is named <stdin>" "$tmp/out" '^<stdin>: plan'
 expect "--quiet prints nothing" 0 "$VMNET" --quiet validate "$ex/nat.xml"
 empty "--quiet stdout" "$tmp/out"
+expect "-q render prints nothing" 0 "$VMNET" -q render "$ex/nat.xml"
+empty "-q render stdout" "$tmp/out"
+expect "render --json" 0 "$VMNET" --json render "$ex/nat.xml"
+json "render --json has a warnings array (objects as in apply, status, ipam)" "$tmp/out" '.warnings == []'
+expect "status --detailed-exitcode needs the PLAN" 1 "$VMNET" status --detailed-exitcode
+has "status --detailed-exitcode without PLAN says so" "$tmp/err" 'detailed-exitcode needs the PLAN'
+# field notes are the developers' (source comments), not the user's
+if grep -qa 'field note' "$VMNET"; then ko "no message cites a field note"; else ok "no message cites a field note"; fi
 expect "--json validate" 0 "$VMNET" validate --json "$ex/mixed.xml"
 json "--json validate document" "$tmp/out" '.failed == false and .changed == false and .networks == 5'
 

@@ -54,6 +54,37 @@ check "text output says healthy" grep -q '^healthy: no problem found' "$T/text"
 snapshot "$ns" "$T/after"
 same "doctor changes nothing" "$T/before" "$T/after"
 
+# --- exit statuses with --detailed-exitcode, and -q (vmnet(8), EXIT STATUS) ------------
+# status/doctor NS ARGS...: the exit status in $rc, stdout in $T/q
+st() { local ns=$1; shift; "$VMNET" --netns "$ns" "$@" >"$T/q" 2>"$T/qerr"; rc=$?; }
+ns=$(newns exits)
+st "$ns" status --detailed-exitcode "$base"
+check "status --detailed-exitcode: drift exits 2 (rc $rc)" test "$rc" = 2
+st "$ns" status "$base"
+check "status without --detailed-exitcode: drift exits 0 (rc $rc)" test "$rc" = 0
+st "$ns" -q status "$base"
+check "-q status on a drifted host prints only the drift (rc $rc)" \
+        sh -c "head -1 '$T/q' | grep -q '^drift: ' && ! grep -qE '^(links|nftables):' '$T/q'"
+st "$ns" doctor --detailed-exitcode "$base"
+check "doctor --detailed-exitcode: problems found exit 2 (rc $rc)" test "$rc" = 2
+st "$ns" doctor "$base"
+check "doctor without --detailed-exitcode: problems found exit 1 as before (rc $rc)" test "$rc" = 1
+st "no-such-ns-$$" doctor --detailed-exitcode "$base"
+check "doctor --detailed-exitcode: could not run exits 1 (rc $rc)" test "$rc" = 1
+st "no-such-ns-$$" status --detailed-exitcode "$base"
+check "status --detailed-exitcode: an error exits 1 (rc $rc)" test "$rc" = 1
+"$VMNET" --netns "$ns" apply "$base" >/dev/null 2>&1
+st "$ns" status --detailed-exitcode "$base"
+check "status --detailed-exitcode: in sync exits 0 (rc $rc)" test "$rc" = 0
+st "$ns" -q status "$base"
+check "-q status in sync prints nothing (rc $rc)" sh -c "[ $rc = 0 ] && [ ! -s '$T/q' ]"
+st "$ns" doctor --detailed-exitcode "$base"
+check "doctor --detailed-exitcode: healthy exits 0 (rc $rc)" test "$rc" = 0
+st "$ns" -q ipam "$base"
+check "-q ipam prints nothing (rc $rc)" sh -c "[ $rc = 0 ] && [ ! -s '$T/q' ]"
+st "$ns" -q metrics "$base"
+check "-q metrics prints nothing (rc $rc)" sh -c "[ $rc = 0 ] && [ ! -s '$T/q' ]"
+
 # --- bridge down ---------------------------------------------------------------------
 ns=$(fresh down)
 ip -n "$ns" link set vt-lab down

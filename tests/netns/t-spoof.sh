@@ -344,6 +344,11 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$VMNET" render --nft "$T/
 check "render --nft by a user who cannot read the record succeeds (rc $rc: $(head -c 300 "$T/render-nobody.err"))" test "$rc" = 0
 check "  and says its addresses are a first apply's" grep -q 'as a first apply would allocate' "$T/render-nobody.err"
 check "  and still binds every guest port" grep -q '"vmn525400770006" \. ' "$T/render-nobody.nft"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$VMNET" --json render --nft "$T/plan.xml" \
+        >"$T/render-nobody.json" 2>/dev/null
+check "  with --json, the warning is an object (file, line, message, text) as everywhere" \
+        jtrue '.warnings | length == 1 and (.[0] | (.file | type) == "string" and (.line | type) == "number"
+                and (.message | test("first apply")) and (.text | test("first apply")))' cat "$T/render-nobody.json"
 
 # --- the table is still what apply made (counters are not drift); drift is repaired
 vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
