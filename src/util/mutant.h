@@ -159,5 +159,8 @@
 #ifndef VMNET_MUTANT_PROBE_NO_FORWARD_CHECK
 #define VMNET_MUTANT_PROBE_NO_FORWARD_CHECK 0 /* doctor/probe.c: the forward step passes without its token arriving */
 #endif
+#ifndef VMNET_MUTANT_STATUS_DRIFT_OK
+#define VMNET_MUTANT_STATUS_DRIFT_OK 0 /* cli/cmd-status.c: status --detailed-exitcode exits 0 on a drifted host */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)
