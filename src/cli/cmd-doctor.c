@@ -212,7 +212,8 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
                 { "probe-target", 0, 0, G_OPTION_ARG_STRING, &probe_target,
                   "With --probe: an IPv4 address beyond the host the probe must reach", "ADDRESS" },
                 { "detailed-exitcode", 0, 0, G_OPTION_ARG_NONE, &detailed,
-                  "Exit 0 when healthy, 2 when a problem was found, 1 when the doctor could not run",
+                  "Exit 0 when healthy, 2 when a problem was found, 1 when the doctor could "
+                  "not run",
                   NULL },
                 G_OPTION_ENTRY_NULL
         };

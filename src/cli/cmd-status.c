@@ -282,7 +282,8 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         /* -q: nothing when in sync, only the drift otherwise; warnings on stderr (vmnet(8), -q). */
         if (cli->quiet) {
                 for (guint i = 0; i < warnings->items->len; i++) {
-                        g_autofree char *w = vmnet_diag_format(g_ptr_array_index(warnings->items, i));
+                        const VmnetDiag *d = g_ptr_array_index(warnings->items, i);
+                        g_autofree char *w = vmnet_diag_format(d);
 
                         fprintf(stderr, "warning: %s\n", w);
                 }
