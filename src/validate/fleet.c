@@ -93,8 +93,9 @@ static void check_networks(const VmnetPlan *plan, VmnetDiags *diags)
         for (guint i = 0; i < plan->networks->len; i++) {
                 const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
                 const VmnetVxlan *vx = net->vxlan;
+                g_autoptr(GString) on = g_string_new(NULL);
+                guint n_on = 0;
                 int family = 0;
-
 
                 for (guint j = 0; net->hosts && net->hosts[j]; j++) {
                         if (!vmnet_plan_find_host(plan, net->hosts[j]))
@@ -140,7 +141,20 @@ static void check_networks(const VmnetPlan *plan, VmnetDiags *diags)
                                     net->name, h->name);
                         family = h->underlay.family;
                         check_mtu_chain(plan, diags, net, h);
+                        g_string_append_printf(on, "%s%s", n_on++ ? ", " : "", h->name);
                 }
+                /*
+                 * One layer-2 segment across hosts: a mode that gives the host an
+                 * address (the gateway) and a DHCP server would give every host of
+                 * the segment the same address and its own DHCP server.
+                 */
+                if (n_on > 1 && vmnet_mode_has_host_address(net->mode))
+                        ERR(plan, diags, vx->line,
+                            "network '%s': a %s network with <vxlan> on %u hosts (%s) would put "
+                            "its gateway address and a DHCP server on every host of one layer-2 "
+                            "segment; make it isolated (a guest may then serve DHCP): vmnet cannot yet "
+                            "give one host of a segment the gateway and DHCP server",
+                            net->name, vmnet_mode_to_string(net->mode), n_on, on->str);
                 if (!vmnet_plan_is_fleet(plan))
                         ERR(plan, diags, vx->line,
                             "network '%s': vxlan needs a fleet plan: <host> elements with "
