@@ -700,7 +700,6 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
 {
         VmnetConfirm *c = g_new0(VmnetConfirm, 1);
         g_autoptr(VmnetConfirmInfo) old = NULL;
-        g_autoptr(GError) e = NULL;
         g_autofree char *line = NULL;
         int sv[2];
         gboolean eof;
