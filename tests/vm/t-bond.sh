@@ -74,6 +74,10 @@ reach() { # DESCRIPTION: three echoes from g to the peer's VLAN 100, counted at 
         after=$(echoes)
         check "$1 (peer received $((after - before)) echoes)" test "$rc" = 0 -a $((after - before)) -ge 3
 }
+# LACP has a partner before both ends collect and distribute on the aggregator:
+# the path is ready once one echo is answered (bounded), then three are counted.
+ready() { ip netns exec "$g" busybox ping -c 1 -W 1 10.60.0.2 >/dev/null 2>&1; }
+for _ in $(seq 30); do ready && break; done
 reach "the guest reaches VLAN 100 over the bond"
 # a member's cable pulled: the peer's end goes down
 ip -n "$sw" link set p1 down
