@@ -19,15 +19,7 @@ gboolean vmnet_network_wants_dnsmasq(const VmnetNetwork *net, const GPtrArray *h
         if (net->mode != VMNET_MODE_NAT && net->mode != VMNET_MODE_HOST_ONLY &&
             net->mode != VMNET_MODE_ROUTED)
                 return FALSE;
-        if (hosts && hosts->len)
-                return TRUE;
-        for (guint i = 0; i < net->subnets->len; i++) {
-                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
-
-                if (s->has_dhcp || s->reservations->len)
-                        return TRUE;
-        }
-        return FALSE;
+        return (hosts && hosts->len) || vmnet_network_has_dhcp_subnet(net);
 }
 
 /*

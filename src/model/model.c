@@ -399,6 +399,17 @@ VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family)
         return NULL;
 }
 
+gboolean vmnet_network_has_dhcp_subnet(const VmnetNetwork *net)
+{
+        for (guint i = 0; i < net->subnets->len; i++) {
+                const VmnetSubnet *s = g_ptr_array_index(net->subnets, i);
+
+                if (s->has_dhcp || s->reservations->len)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
 VmnetSubnet *vmnet_network_subnet_for(const VmnetNetwork *net, const VmnetAddr *addr)
 {
         for (guint i = 0; i < net->subnets->len; i++) {

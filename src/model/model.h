@@ -335,6 +335,8 @@ VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net);
 guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup);
 /* The first subnet of the family (AF_INET / AF_INET6), NULL when none. */
 VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family);
+/* Whether a subnet of net has a DHCP range or a reservation. */
+gboolean vmnet_network_has_dhcp_subnet(const VmnetNetwork *net);
 /* The subnet of net that contains addr, NULL when none. */
 VmnetSubnet *vmnet_network_subnet_for(const VmnetNetwork *net, const VmnetAddr *addr);
 

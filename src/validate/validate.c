@@ -386,15 +386,14 @@ static void check_dhcp_servers(V *v, const VmnetNetwork *n, const char *what, co
         }
 }
 
-/* Whether vmnet runs a DHCP server for n: the cases of vmnet_network_wants_dnsmasq(). */
+/*
+ * Whether vmnet runs a DHCP server for n, as vmnet_network_wants_dnsmasq()
+ * decides once IPAM has made the plan's interfaces reservations.
+ */
 static gboolean serves_dhcp(const VmnetPlan *plan, const VmnetNetwork *n)
 {
-        for (guint i = 0; i < n->subnets->len; i++) {
-                const VmnetSubnet *s = g_ptr_array_index(n->subnets, i);
-
-                if (s->has_dhcp || s->reservations->len)
-                        return TRUE;
-        }
+        if (vmnet_network_has_dhcp_subnet(n))
+                return TRUE;
         for (guint i = 0; i < plan->domains->len; i++) {
                 const VmnetDomain *d = g_ptr_array_index(plan->domains, i);
 
