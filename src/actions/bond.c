@@ -3,7 +3,7 @@
 
 #include "actions/kernel.h"
 #include "apply/context.h"
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 
 /* --- bond-enslave / bond-release: a NIC in one of vmnet's bonds --------------------- */
 

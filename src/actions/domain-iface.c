@@ -6,8 +6,8 @@
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "apply/context.h"
-#include "apply/netlink.h"
-#include "observe/libvirt.h"
+#include "backend/libvirt/libvirt.h"
+#include "backend/netlink/netlink.h"
 #include "util/mutant.h"
 #include "util/testhook.h"
 

@@ -3,7 +3,7 @@
 
 #include "actions/libvirt.h"
 #include "apply/context.h"
-#include "observe/libvirt.h"
+#include "backend/libvirt/libvirt.h"
 #include "util/autoptr.h"
 
 /*

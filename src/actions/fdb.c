@@ -3,7 +3,7 @@
 
 #include "actions/kernel.h"
 #include "apply/context.h"
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 
 /* --- fdb-add / fdb-del: a VXLAN link's flood list (head-end replication) ------------ */
 

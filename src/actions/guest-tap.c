@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "actions/kernel.h"
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 
 /*
  * A running guest's tap plugged back into the bridge of its libvirt

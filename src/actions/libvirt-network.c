@@ -5,7 +5,7 @@
 
 #include "actions/libvirt.h"
 #include "apply/context.h"
-#include "observe/libvirt.h"
+#include "backend/libvirt/libvirt.h"
 
 /*
  * Libvirt network actions. What libvirt 9.0 allows on a defined network,

@@ -18,7 +18,7 @@
 #include <libvirt/libvirt.h>
 
 #include "actions/action.h"
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 
 /* A guest interface to refresh live (virDomainUpdateDeviceFlags) after its network changed. */
 typedef struct {

@@ -5,7 +5,7 @@
 
 #include "actions/kernel.h"
 #include "apply/context.h"
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 
 const char *vmnet_link_kind_to_string(VmnetLinkKind kind)
 {

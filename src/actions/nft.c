@@ -3,12 +3,12 @@
 
 #include "actions/kernel.h"
 #include "apply/context.h"
-#include "apply/nft.h"
-#include "diff/nft-review.h"
+#include "backend/nftables/nft.h"
+#include "backend/nftables/review.h"
 
 /*
  * The nftables actions. There is only ever one object, table inet vmnet
- * with table bridge vmnet beside it (src/apply/nft.c handles both as one),
+ * with table bridge vmnet beside it (src/backend/nftables/nft.c handles both as one),
  * and every change to it is one transaction, so the undo of any of them is
  * simply "put back the table the diff saw": the snapshot taken before
  * anything changed, shared (by reference) between an action and its inverse.

@@ -3,7 +3,7 @@
 
 #include "actions/kernel.h"
 #include "apply/context.h"
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 
 VmnetRouteSpec *vmnet_route_spec_copy(const VmnetRouteSpec *r)
 {

@@ -21,7 +21,7 @@
 #include "apply/confirm.h"
 #include "apply/journal.h"
 #include "apply/saved-plan.h"
-#include "observe/libvirt.h"
+#include "backend/libvirt/libvirt.h"
 #include "util/mutant.h"
 #include "util/testhook.h"
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "apply/context.h"
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 
 gboolean vmnet_apply_ctx_open(VmnetApplyCtx *ctx, GError **error)
 {

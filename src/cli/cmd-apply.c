@@ -8,10 +8,10 @@
 #include "apply/apply.h"
 #include "apply/confirm.h"
 #include "apply/journal.h"
-#include "apply/nft.h"
+#include "backend/nftables/nft.h"
 #include "apply/saved-plan.h"
 #include "apply/signals.h"
-#include "diff/nft-review.h"
+#include "backend/nftables/review.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
 

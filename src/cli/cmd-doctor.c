@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "apply/apply.h"
-#include "apply/nft.h"
+#include "backend/nftables/nft.h"
 #include "cli/cli.h"
 #include "doctor/doctor.h"
 #include "doctor/probe.h"

@@ -7,9 +7,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "apply/netlink.h"
+#include "backend/libvirt/libvirt.h"
+#include "backend/netlink/netlink.h"
 #include "cli/cli.h"
-#include "observe/libvirt.h"
 #include "util/autoptr.h"
 
 /*

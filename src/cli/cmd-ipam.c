@@ -4,9 +4,9 @@
 #include <stdio.h>
 
 #include "apply/apply.h"
-#include "apply/dnsmasq.h"
-#include "apply/netlink.h"
 #include "apply/state.h"
+#include "backend/dnsmasq/dnsmasq.h"
+#include "backend/netlink/netlink.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
 #include "ipam/ipam.h"

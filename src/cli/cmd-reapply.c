@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
-#include "apply/dnsmasq.h"
 #include "apply/journal.h"
-#include "apply/netlink.h"
-#include "apply/nft-watch.h"
 #include "apply/saved-plan.h"
-#include "apply/systemd.h"
+#include "backend/dnsmasq/dnsmasq.h"
+#include "backend/netlink/netlink.h"
+#include "backend/nftables/watch.h"
+#include "backend/systemd/notify.h"
 #include "cli/cli.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"

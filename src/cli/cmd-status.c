@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "apply/apply.h"
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 #include "cli/cli.h"
 #include "cli/traffic.h"
 #include "diff/engine.h"

@@ -4,9 +4,9 @@
 #include <linux/rtnetlink.h>
 #include <string.h>
 
+#include "backend/nftables/review.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
-#include "diff/nft-review.h"
 
 /*
  * What a plan manages, as observed, as text for `apply --diff` (and the

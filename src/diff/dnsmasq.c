@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "actions/libvirt.h"
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 #include "diff/dnsmasq.h"
 #include "render/render.h"
 

@@ -4,7 +4,7 @@
 /*
  * The dnsmasq part of the diff: which networks get vmnet's DHCP/DNS
  * server, with which configuration, against the configuration files and
- * processes that are there (src/apply/dnsmasq.h). Run it after
+ * processes that are there (src/backend/dnsmasq/dnsmasq.h). Run it after
  * vmnet_ipam_assign(), whose addresses become static leases, and order its
  * actions after the links' (dnsmasq binds the bridge's addresses).
  */

@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
 #include "diff/guest-ports.h"
@@ -15,7 +15,7 @@
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "diff/libvirt.h"
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
 #include "util/mutant.h"
 
 #define STATE_GROUP "vmnet"

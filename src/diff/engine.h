@@ -12,13 +12,13 @@
 
 #include "apply/apply.h"
 #include "apply/context.h"
-#include "apply/nft.h"
+#include "backend/nftables/nft.h"
 #include "apply/state.h"
 #include "diff/links.h"
 #include "model/model.h"
 #include "ipam/ipam.h"
 #include "observe/host.h"
-#include "observe/libvirt.h"
+#include "backend/libvirt/libvirt.h"
 
 typedef struct {
         char *plan_name;

@@ -10,8 +10,8 @@
  * unless forced, and says what would break.
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
-#include "observe/libvirt.h"
 #include "util/error.h"
 
 typedef enum {

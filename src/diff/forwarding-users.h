@@ -12,9 +12,9 @@
  * wireguard, vxlan, ...: a network behind this host).
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "diff/links.h"
 #include "observe/host.h"
-#include "observe/libvirt.h"
 #include "util/error.h"
 
 /*

@@ -14,9 +14,9 @@
  * port group's), untagged and PVID.
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
 #include "observe/host.h"
-#include "observe/libvirt.h"
 
 typedef struct {
         const char *domain;

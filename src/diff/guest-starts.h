@@ -15,8 +15,8 @@
  * doctor (check-libvirt).
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
-#include "observe/libvirt.h"
 
 typedef struct {
         const VmnetLibvirtDomain *domain;

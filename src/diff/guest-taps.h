@@ -13,9 +13,9 @@
  * doctor (check-libvirt), so they never disagree.
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
 #include "observe/host.h"
-#include "observe/libvirt.h"
 
 typedef struct {
         const char *domain;

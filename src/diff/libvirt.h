@@ -23,8 +23,8 @@
  * plan names that libvirt does not have fails the diff, so nothing runs.
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
-#include "observe/libvirt.h"
 #include "util/error.h"
 
 /*

@@ -16,8 +16,8 @@
  * does not address.
  */
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
-#include "observe/libvirt.h"
 
 typedef struct {
         const VmnetNetwork *net;          /* the plan's */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "backend/libvirt/libvirt.h"
+#include "backend/nftables/ir.h"
 #include "diff/guest-taps.h"
 #include "doctor/doctor.h"
-#include "observe/libvirt.h"
-#include "render/nft-ir.h"
 
 /*
  * What the anti-spoofing of table bridge vmnet (vmnet-plan(5) SECURITY)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 #include "doctor/doctor.h"
 
 /*

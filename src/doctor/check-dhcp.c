@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 #include "doctor/doctor.h"
 
 /*

@@ -3,9 +3,9 @@
 
 #include <unistd.h>
 
+#include "backend/libvirt/libvirt.h"
 #include "diff/guest-ports.h"
 #include "doctor/doctor.h"
-#include "observe/libvirt.h"
 
 /*
  * Guest ports of the plan's VLAN-aware bridges: each running guest's tap

@@ -10,7 +10,7 @@
 #include "diff/guest-taps.h"
 #include "apply/state.h"
 #include "doctor/doctor.h"
-#include "observe/libvirt.h"
+#include "backend/libvirt/libvirt.h"
 #include "util/autoptr.h"
 
 /*

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "apply/apply.h"
+#include "backend/nftables/ir.h"
 #include "doctor/doctor.h"
-#include "render/nft-ir.h"
 
 /*
  * vmnet's table inet vmnet: there, and exactly what the plan renders.

@@ -20,8 +20,8 @@
 #include "ipam/ipam.h"
 #include "model/model.h"
 #include "observe/host.h"
-#include "observe/libvirt.h"
-#include "apply/nft.h"
+#include "backend/libvirt/libvirt.h"
+#include "backend/nftables/nft.h"
 #include "util/error.h"
 
 typedef enum {

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 #include "doctor/probe.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "apply/netlink.h"
+#include "backend/libvirt/libvirt.h"
+#include "backend/netlink/netlink.h"
 #include "observe/guest-addrs.h"
-#include "observe/libvirt.h"
 
 void vmnet_guest_addrs_from_neighbours(const VmnetPlan *plan, const GPtrArray *neigh,
                                        GPtrArray *out)

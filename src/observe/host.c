@@ -19,7 +19,7 @@
 #include <netlink/msg.h>
 #include <netlink/socket.h>
 
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 #include "observe/host.h"
 #include "util/autoptr.h"
 

@@ -12,9 +12,9 @@
 
 #include <glib.h>
 
+#include "backend/libvirt/libvirt.h"
 #include "model/model.h"
 #include "observe/host.h"
-#include "observe/libvirt.h"
 
 typedef struct {
         const VmnetNetwork *network;     /* borrowed from the plan */

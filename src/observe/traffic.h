@@ -15,7 +15,7 @@
 
 #include <glib.h>
 
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 #include "observe/ports.h"
 
 typedef struct {

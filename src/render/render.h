@@ -54,5 +54,6 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
 /*
  * The nftables tables vmnet owns, as an `nft -f` script, with ipam's
  * allocations bound to guest ports (may be NULL; vmnet_nft_ir_from_plan()).
+ * Defined with the rest of the nftables path, in src/backend/nftables/text.c.
  */
 char *vmnet_render_nft(const VmnetPlan *plan, const VmnetIpam *ipam);

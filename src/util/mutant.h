@@ -16,22 +16,22 @@
 #define VMNET_MUTANT_PORT_VLAN 0 /* guest ports of a VLAN-aware bridge are not put in their VLAN */
 #endif
 #ifndef VMNET_MUTANT_VLAN_ID
-#define VMNET_MUTANT_VLAN_ID 0 /* apply/netlink.c: an 802.1Q subinterface is created with VLAN id + 1 */
+#define VMNET_MUTANT_VLAN_ID 0 /* backend/netlink/netlink.c: an 802.1Q subinterface is created with VLAN id + 1 */
 #endif
 #ifndef VMNET_MUTANT_NO_BRIDGE
-#define VMNET_MUTANT_NO_BRIDGE 0 /* apply/netlink.c: creating a bridge sends nothing and reports success */
+#define VMNET_MUTANT_NO_BRIDGE 0 /* backend/netlink/netlink.c: creating a bridge sends nothing and reports success */
 #endif
 #ifndef VMNET_MUTANT_NO_GATEWAY
 #define VMNET_MUTANT_NO_GATEWAY 0 /* diff/links.c: a network's gateway address is never added */
 #endif
 #ifndef VMNET_MUTANT_NO_FORWARD
-#define VMNET_MUTANT_NO_FORWARD 0 /* apply/nft.c: port forwards (map elements) are not sent to the kernel */
+#define VMNET_MUTANT_NO_FORWARD 0 /* backend/nftables/nft.c: port forwards (map elements) are not sent to the kernel */
 #endif
 #ifndef VMNET_MUTANT_FWD_OUT_ANY
-#define VMNET_MUTANT_FWD_OUT_ANY 0 /* render/nft-ir.c: the early out4/in4/... forward accepts lack "the other side is not a vmnet bridge" */
+#define VMNET_MUTANT_FWD_OUT_ANY 0 /* backend/nftables/ir.c: the early out4/in4/... forward accepts lack "the other side is not a vmnet bridge" */
 #endif
 #ifndef VMNET_MUTANT_NO_MASQUERADE
-#define VMNET_MUTANT_NO_MASQUERADE 0 /* render/nft-ir.c: a NAT subnet gets no masquerade rule */
+#define VMNET_MUTANT_NO_MASQUERADE 0 /* backend/nftables/ir.c: a NAT subnet gets no masquerade rule */
 #endif
 #ifndef VMNET_MUTANT_NO_ROLLBACK
 #define VMNET_MUTANT_NO_ROLLBACK 0 /* apply/apply.c: a failed step's completed steps are not undone */
@@ -76,13 +76,13 @@
 #define VMNET_MUTANT_NAT_OUT_LEAK 0 /* plan/parse.c: a second <nat> leaks the first one's out= (ASan finds it) */
 #endif
 #ifndef VMNET_MUTANT_NO_LIBVIRT_FALLBACK
-#define VMNET_MUTANT_NO_LIBVIRT_FALLBACK 0 /* util/libvirt-lazy.c: without libvirt.so.0 a call jumps to NULL */
+#define VMNET_MUTANT_NO_LIBVIRT_FALLBACK 0 /* backend/libvirt/lazy.c: without libvirt.so.0 a call jumps to NULL */
 #endif
 #ifndef VMNET_MUTANT_L2_HOP
-#define VMNET_MUTANT_L2_HOP 0 /* render/nft-ir.c: isolated and bridged bridges are left out of the forward policy, as before issue 16 */
+#define VMNET_MUTANT_L2_HOP 0 /* backend/nftables/ir.c: isolated and bridged bridges are left out of the forward policy, as before issue 16 */
 #endif
 #ifndef VMNET_MUTANT_HOST_OPEN
-#define VMNET_MUTANT_HOST_OPEN 0 /* render/nft-ir.c: no input chain: guests reach every service of the host */
+#define VMNET_MUTANT_HOST_OPEN 0 /* backend/nftables/ir.c: no input chain: guests reach every service of the host */
 #endif
 #ifndef VMNET_MUTANT_HOST_PRESENT
 #define VMNET_MUTANT_HOST_PRESENT 0 /* diff/links.c: isolated and bridged bridges keep IPv6 and ARP answers */
@@ -91,28 +91,28 @@
 #define VMNET_MUTANT_HOSTONLY_ROUTER 0 /* render/dnsmasq.c: host-only IPv6 advertises the host as default router */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_MAC
-#define VMNET_MUTANT_NO_ANTISPOOF_MAC 0 /* render/nft-ir.c: the bridge table does not drop frames from a port with another source MAC */
+#define VMNET_MUTANT_NO_ANTISPOOF_MAC 0 /* backend/nftables/ir.c: the bridge table does not drop frames from a port with another source MAC */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IP
-#define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* render/nft-ir.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
+#define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* backend/nftables/ir.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
 #endif
 #ifndef VMNET_MUTANT_ANTISPOOF_FAST_DHCP
-#define VMNET_MUTANT_ANTISPOOF_FAST_DHCP 0 /* render/nft-ir.c: the anti-spoofing fast path accepts a port's UDP from port 67 too (its DHCP offers) */
+#define VMNET_MUTANT_ANTISPOOF_FAST_DHCP 0 /* backend/nftables/ir.c: the anti-spoofing fast path accepts a port's UDP from port 67 too (its DHCP offers) */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IPAM
-#define VMNET_MUTANT_NO_ANTISPOOF_IPAM 0 /* render/nft-ir.c: an address vmnet's IPAM allocated is not bound to its guest's port (as before) */
+#define VMNET_MUTANT_NO_ANTISPOOF_IPAM 0 /* backend/nftables/ir.c: an address vmnet's IPAM allocated is not bound to its guest's port (as before) */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_DHCP
-#define VMNET_MUTANT_NO_ANTISPOOF_DHCP 0 /* render/nft-ir.c: the bridge table does not drop DHCP and DHCPv6 server replies from a port */
+#define VMNET_MUTANT_NO_ANTISPOOF_DHCP 0 /* backend/nftables/ir.c: the bridge table does not drop DHCP and DHCPv6 server replies from a port */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_RA
-#define VMNET_MUTANT_NO_ANTISPOOF_RA 0 /* render/nft-ir.c: the bridge table does not drop router advertisements and redirects from a port */
+#define VMNET_MUTANT_NO_ANTISPOOF_RA 0 /* backend/nftables/ir.c: the bridge table does not drop router advertisements and redirects from a port */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_VLAN
-#define VMNET_MUTANT_NO_ANTISPOOF_VLAN 0 /* render/nft-ir.c: the bridge table does not drop 802.1Q/802.1ad-tagged frames from a checked port */
+#define VMNET_MUTANT_NO_ANTISPOOF_VLAN 0 /* backend/nftables/ir.c: the bridge table does not drop 802.1Q/802.1ad-tagged frames from a checked port */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC
-#define VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC 0 /* render/nft-ir.c: the bridge table does not check an ARP packet's sender MAC */
+#define VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC 0 /* backend/nftables/ir.c: the bridge table does not check an ARP packet's sender MAC */
 #endif
 #ifndef VMNET_MUTANT_LIBVIRT_SUBNET
 #define VMNET_MUTANT_LIBVIRT_SUBNET 0 /* diff/engine.c: a plan subnet an active libvirt network already has applies anyway (issue 17, point 7) */
@@ -121,7 +121,7 @@
 #define VMNET_MUTANT_MOVE_SAFE 0 /* diff/libvirt.c: a running guest's NIC moved to another subnet is marked safe (issue 17, point 7) */
 #endif
 #ifndef VMNET_MUTANT_REVIEW_NO_REMOVED
-#define VMNET_MUTANT_REVIEW_NO_REMOVED 0 /* diff/nft-review.c: the firewall review shows what is added, never what is removed (issue 13, point 2) */
+#define VMNET_MUTANT_REVIEW_NO_REMOVED 0 /* backend/nftables/review.c: the firewall review shows what is added, never what is removed (issue 13, point 2) */
 #endif
 #ifndef VMNET_MUTANT_JOURNAL_NO_ROLLBACK
 #define VMNET_MUTANT_JOURNAL_NO_ROLLBACK 0 /* apply/journal.c: undo steps of a rollback are not logged to the journal (issue 12, point 5) */
@@ -133,7 +133,7 @@
 #define VMNET_MUTANT_WATCH_DEAF 0 /* cli/cmd-reapply.c: reapply --watch does not re-apply when table vmnet is deleted or a dnsmasq exits (issue 12, point 4) */
 #endif
 #ifndef VMNET_MUTANT_VXLAN_VNI
-#define VMNET_MUTANT_VXLAN_VNI 0 /* apply/netlink.c: a VXLAN link is created with VNI + 1 */
+#define VMNET_MUTANT_VXLAN_VNI 0 /* backend/netlink/netlink.c: a VXLAN link is created with VNI + 1 */
 #endif
 #ifndef VMNET_MUTANT_NO_FDB
 #define VMNET_MUTANT_NO_FDB 0 /* model/fleet.c: the last host of a segment is left out of the others' flood lists */

@@ -72,7 +72,7 @@ bin) sed -i 's/^sbin_PROGRAMS = vmnet$/bin_PROGRAMS = vmnet/; s|$(sbindir)/vmnet
 no-libvirt-dep) sed -i '/^ *libvirt0 (>= [0-9.]*),$/d' "$src/debian/control" ;;
 man-adjust) sed -i '/^\.na$/d' "$src/man/vmnet-plan.5" ;;
 no-examples) sed -i '/examples\/\*\.xml/d' "$src/Makefile.am" ;;
-unit-cycle) sed -i 's/^After=network.target nftables.service$/& libvirtd.service/' "$src/systemd/vmnet.service.in" ;;
+unit-cycle) sed -i 's/^After=network.target nftables.service$/& libvirtd.service/' "$src/backend/systemd/vmnet.service.in" ;;
 *) echo "FAIL: unknown VMNET_DEB_FAULT '$VMNET_DEB_FAULT'"; exit 1 ;;
 esac
 [ -n "${VMNET_DEB_FAULT:-}" ] && echo "note: VMNET_DEB_FAULT=$VMNET_DEB_FAULT: the copy is broken on purpose"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The observer and every rtnetlink operation of src/apply/netlink.c against
+ * The observer and every rtnetlink operation of src/backend/netlink/netlink.c against
  * the real kernel, each test in its own network namespace. What vmnet did is
  * read back with `ip -j` and jq, never with vmnet's own observer (except in
  * the tests of the observer, which compare it to `ip -j`).
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 #include "observe/host.h"
 #include "tests/netns/nstest.h"
 #include "util/autoptr.h"

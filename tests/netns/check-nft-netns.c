@@ -17,14 +17,14 @@
 #include <unistd.h>
 
 #include "apply/context.h"
-#include "apply/nft.h"
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
+#include "backend/nftables/nft.h"
 #include "render/render.h"
 #include "tests/netns/nstest.h"
 #include "tests/unit/testutil.h"
 
 /*
- * src/apply/nft.c against the kernel. Every test runs in its own forked
+ * src/backend/nftables/nft.c against the kernel. Every test runs in its own forked
  * process that first moves into a fresh network namespace
  * (vmnet_nstest_enter()); the whole suite is skipped (exit 77) when that is
  * impossible. State is read back with the nft CLI, never with vmnet's own

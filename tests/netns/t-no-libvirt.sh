@@ -1,5 +1,5 @@
 #!/bin/bash
-# libvirt is loaded on first use (src/util/libvirt-lazy.c): vmnet is not
+# libvirt is loaded on first use (src/backend/libvirt/lazy.c): vmnet is not
 # linked with it, runs that do not talk to libvirt work on a host without it,
 # and a run that needs it fails cleanly, before touching anything. "Without
 # libvirt" is real: libvirt.so.0 is hidden in a private mount namespace.

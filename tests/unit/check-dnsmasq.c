@@ -12,7 +12,7 @@
 
 #include "actions/libvirt.h"
 #include "apply/apply.h"
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 #include "diff/dnsmasq.h"
 #include "plan/plan.h"
 #include "ipam/ipam.h"

@@ -11,6 +11,7 @@
 
 #include "actions/libvirt.h"
 #include "apply/apply.h"
+#include "backend/libvirt/libvirt.h"
 #include "diff/foreign-users.h"
 #include "diff/guest-ports.h"
 #include "diff/guest-starts.h"
@@ -18,7 +19,6 @@
 #include "diff/libvirt.h"
 #include "diff/subnet-conflicts.h"
 #include "ipam/ipam.h"
-#include "observe/libvirt.h"
 #include "plan/plan.h"
 #include "render/render.h"
 #include "tests/unit/testutil.h"

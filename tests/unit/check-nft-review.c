@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/nft.h"
-#include "diff/nft-review.h"
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
+#include "backend/nftables/nft.h"
+#include "backend/nftables/review.h"
 #include "tests/unit/testutil.h"
 
 /*
- * The firewall review (src/diff/nft-review.c) without a kernel:
+ * The firewall review (src/backend/nftables/review.c) without a kernel:
  *  - round trip: for every plan of examples/ and tests/data/nft/, each set
  *    element of the IR, written by the text renderer, and each rule's text
  *    are entries of the review of that IR's digest (decoded back from the

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "apply/nft.h"
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
+#include "backend/nftables/nft.h"
 #include "render/render.h"
 #include "tests/unit/testutil.h"
 

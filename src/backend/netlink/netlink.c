@@ -24,7 +24,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 
-#include "apply/netlink.h"
+#include "backend/netlink/netlink.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"
 

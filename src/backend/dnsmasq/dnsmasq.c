@@ -12,7 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "apply/apply.h"
-#include "apply/dnsmasq.h"
+#include "backend/dnsmasq/dnsmasq.h"
 #include "util/testhook.h"
 
 #define DNSMASQ_DEFAULT "/usr/sbin/dnsmasq"

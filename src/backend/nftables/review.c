@@ -5,12 +5,12 @@
 #include <sys/socket.h>
 #include <string.h>
 
-#include "apply/nft.h"
-#include "diff/nft-review.h"
+#include "backend/nftables/nft.h"
+#include "backend/nftables/review.h"
 #include "util/mutant.h"
 
 /*
- * Reads the digest's line format (src/apply/nft.c, objs_digest()):
+ * Reads the digest's line format (src/backend/nftables/nft.c, objs_digest()):
  *
  *   table FAMILY NAME flags 0xF [udata HEX] use N
  *     set NAME flags 0xF key TYPE/LEN [data TYPE/LEN] ...
@@ -232,7 +232,7 @@ typedef struct {
         char *chain;
 } Reader;
 
-/* What a set is for, by its name (the IR's vocabulary, render/nft-ir.c). */
+/* What a set is for, by its name (the IR's vocabulary, backend/nftables/ir.c). */
 static const char *set_kind(const char *family, const char *name)
 {
         static const struct {

@@ -6,7 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "apply/systemd.h"
+#include "backend/systemd/notify.h"
 
 gboolean vmnet_systemd_notify(const char *state)
 {

@@ -16,7 +16,7 @@
 #include <libnftnl/gen.h>
 #include <libnftnl/udata.h>
 
-#include "apply/nft.h"
+#include "backend/nftables/nft.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"
 

@@ -8,7 +8,7 @@
  * the difference of two such lists: what `vmnet plan`, `apply --diff` and
  * the Ansible module show instead of a checksum.
  *
- * Both sides are read from the canonical digest (apply/nft.h:
+ * Both sides are read from the canonical digest (backend/nftables/nft.h:
  * vmnet_nft_observe(), vmnet_nft_ir_digest()), the one form in which what the
  * kernel holds and what a plan asks for are written alike. Entries are
  * compared by their canonical line, so a change shows exactly when
@@ -21,7 +21,7 @@
 
 #include <glib.h>
 
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
 
 typedef struct {
         gboolean added;   /* FALSE: removed */

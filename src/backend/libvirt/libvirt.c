@@ -7,8 +7,8 @@
 #include <libvirt/virterror.h>
 #include <libxml/xpathInternals.h>
 
+#include "backend/libvirt/libvirt.h"
 #include "ipam/ipam.h"
-#include "observe/libvirt.h"
 #include "render/render.h"
 #include "util/autoptr.h"
 

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
 #include "util/mutant.h"
 
 /* --- the vocabulary --- */

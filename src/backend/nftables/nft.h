@@ -19,7 +19,7 @@
 #include <glib.h>
 #include <libmnl/libmnl.h>
 
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
 #include "util/error.h"
 
 /*
@@ -159,7 +159,7 @@ VmnetAction *vmnet_action_nft_restore_new(VmnetNftSnapshot *snap);
 
 /*
  * What an nft-replace action changes in the firewall, entry by entry
- * (diff/nft-review.h: VmnetNftChange*, caller unrefs); NULL for any other
+ * (backend/nftables/review.h: VmnetNftChange*, caller unrefs); NULL for any other
  * action.
  */
 GPtrArray *vmnet_action_nft_changes(const VmnetAction *a);

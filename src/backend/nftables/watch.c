@@ -8,8 +8,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include "apply/nft-watch.h"
-#include "render/nft-ir.h"
+#include "backend/nftables/ir.h"
+#include "backend/nftables/watch.h"
 #include "util/autoptr.h"
 #include "util/error.h"
 
