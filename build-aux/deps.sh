@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # control fields), lintian and systemd (systemd-analyze verify of the unit),
 # for tests/deb/run.sh.
 pkgs="build-essential make gcc autoconf automake libtool pkg-config pkgconf
-libglib2.0-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
+libglib2.0-dev libjson-glib-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
 man-db groff-base util-linux ansible-core python3-minimal libpython3.11-stdlib

@@ -12,7 +12,7 @@
 #include "diff/engine.h"
 #include "model/model.h"
 #include "util/error.h"
-#include "util/json.h"
+#include "util/json-text.h"
 
 /* Exit statuses (vmnet(8) EXIT STATUS). */
 enum {
@@ -68,10 +68,16 @@ int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error);
 gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netns);
 
 /* Writes diagnostics as a JSON array member "key". */
-void vmnet_cli_json_diags(VmnetJson *j, const char *key, const VmnetDiags *diags);
+void vmnet_cli_json_diags(JsonBuilder *j, const char *key, const VmnetDiags *diags);
+
+/*
+ * A new --json document: its object opened, with the members every command's
+ * document begins with (command, failed, changed). Caller frees.
+ */
+JsonBuilder *vmnet_cli_json_begin(const char *command, gboolean failed, gboolean changed);
 
 /* Prints a finished JSON document (and a newline) on stdout. */
-void vmnet_cli_json_print(VmnetJson *j);
+void vmnet_cli_json_print(JsonBuilder *j);
 
 /* The options of apply and destroy (and reapply, which applies saved plans). */
 typedef struct {
@@ -119,10 +125,10 @@ void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *
  * one ended. Writes the member "confirm" into j, or a line on stdout when j
  * is NULL (nothing when there is nothing to say).
  */
-void vmnet_cli_confirm_status(VmnetJson *j, const char *netns);
+void vmnet_cli_confirm_status(JsonBuilder *j, const char *netns);
 
 /* Writes actions (NULL: none) as a JSON array member "key": type, object, impact, description. */
-void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions);
+void vmnet_cli_json_actions(JsonBuilder *j, const char *key, const GPtrArray *actions);
 
 /*
  * What plan manages, as observed in obs, one fact a line (links, addresses,

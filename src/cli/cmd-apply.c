@@ -34,27 +34,27 @@ typedef struct {
 } Progress;
 
 /* An nft-replace action's firewall changes: "changes": [{"change", "kind", "text"}]. */
-static void json_changes(VmnetJson *j, const VmnetAction *a)
+static void json_changes(JsonBuilder *j, const VmnetAction *a)
 {
         g_autoptr(GPtrArray) changes = vmnet_action_nft_changes(a);
 
         if (!changes)
                 return;
-        vmnet_json_key(j, "changes");
-        vmnet_json_begin_array(j);
+        json_builder_set_member_name(j, "changes");
+        json_builder_begin_array(j);
         for (guint i = 0; i < changes->len; i++) {
                 const VmnetNftChange *c = g_ptr_array_index(changes, i);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "change");
-                vmnet_json_string(j, c->added ? "add" : "remove");
-                vmnet_json_key(j, "kind");
-                vmnet_json_string(j, c->kind);
-                vmnet_json_key(j, "text");
-                vmnet_json_string(j, c->text);
-                vmnet_json_end_object(j);
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "change");
+                json_builder_add_string_value(j, c->added ? "add" : "remove");
+                json_builder_set_member_name(j, "kind");
+                json_builder_add_string_value(j, c->kind);
+                json_builder_set_member_name(j, "text");
+                json_builder_add_string_value(j, c->text);
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
+        json_builder_end_array(j);
 }
 
 void vmnet_cli_print_changes(const VmnetAction *a)
@@ -68,27 +68,27 @@ void vmnet_cli_print_changes(const VmnetAction *a)
         }
 }
 
-void vmnet_cli_json_actions(VmnetJson *j, const char *key, const GPtrArray *actions)
+void vmnet_cli_json_actions(JsonBuilder *j, const char *key, const GPtrArray *actions)
 {
-        vmnet_json_key(j, key);
-        vmnet_json_begin_array(j);
+        json_builder_set_member_name(j, key);
+        json_builder_begin_array(j);
         for (guint i = 0; actions && i < actions->len; i++) {
                 const VmnetAction *a = g_ptr_array_index(actions, i);
                 g_autofree char *d = vmnet_action_describe(a);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "type");
-                vmnet_json_string(j, a->type->name);
-                vmnet_json_key(j, "object");
-                vmnet_json_string(j, a->object);
-                vmnet_json_key(j, "impact");
-                vmnet_json_string(j, vmnet_impact_to_string(a->impact));
-                vmnet_json_key(j, "description");
-                vmnet_json_string(j, d);
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "type");
+                json_builder_add_string_value(j, a->type->name);
+                json_builder_set_member_name(j, "object");
+                json_builder_add_string_value(j, a->object);
+                json_builder_set_member_name(j, "impact");
+                json_builder_add_string_value(j, vmnet_impact_to_string(a->impact));
+                json_builder_set_member_name(j, "description");
+                json_builder_add_string_value(j, d);
                 json_changes(j, a);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
+        json_builder_end_array(j);
 }
 
 void vmnet_cli_print_actions(const GPtrArray *actions)
@@ -167,42 +167,35 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
                 disruptive += ((VmnetAction *)g_ptr_array_index(actions, i))->impact ==
                               VMNET_IMPACT_DISRUPTIVE;
         if (cli->json) {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(JsonBuilder) j = vmnet_cli_json_begin(command, FALSE, changed);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, command);
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, changed);
-                vmnet_json_key(j, "check");
-                vmnet_json_bool(j, o->check);
-                vmnet_json_key(j, "plan");
-                vmnet_json_string(j, plan->name);
-                vmnet_json_key(j, "netns");
-                vmnet_json_string(j, o->netns);
+                json_builder_set_member_name(j, "check");
+                json_builder_add_boolean_value(j, o->check);
+                json_builder_set_member_name(j, "plan");
+                json_builder_add_string_value(j, plan->name);
+                json_builder_set_member_name(j, "netns");
+                json_builder_add_string_value(j, o->netns);
                 vmnet_cli_json_actions(j, "actions", actions);
                 vmnet_cli_json_diags(j, "warnings", warnings);
                 if (before && after) {
-                        vmnet_json_key(j, "diff");
-                        vmnet_json_begin_object(j);
-                        vmnet_json_key(j, "before");
-                        vmnet_json_string(j, before);
-                        vmnet_json_key(j, "after");
-                        vmnet_json_string(j, after);
-                        vmnet_json_end_object(j);
+                        json_builder_set_member_name(j, "diff");
+                        json_builder_begin_object(j);
+                        json_builder_set_member_name(j, "before");
+                        json_builder_add_string_value(j, before);
+                        json_builder_set_member_name(j, "after");
+                        json_builder_add_string_value(j, after);
+                        json_builder_end_object(j);
                 }
-                vmnet_json_key(j, "msg");
+                json_builder_set_member_name(j, "msg");
                 if (!changed)
-                        vmnet_json_string(j, "no changes");
+                        json_builder_add_string_value(j, "no changes");
                 else {
                         g_autofree char *msg = g_strdup_printf("%s%u actions", executed ? "" : "would take ",
                                                                actions->len);
 
-                        vmnet_json_string(j, msg);
+                        json_builder_add_string_value(j, msg);
                 }
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
         } else if (!cli->quiet) {
                 if (!changed && g_str_equal(command, "destroy"))

@@ -21,33 +21,33 @@ static char *when(gint64 t)
         return d ? g_date_time_format(d, "%F %T") : g_strdup("?");
 }
 
-static void json_info(VmnetJson *j, const char *key, const VmnetConfirmInfo *info)
+static void json_info(JsonBuilder *j, const char *key, const VmnetConfirmInfo *info)
 {
-        vmnet_json_key(j, key);
+        json_builder_set_member_name(j, key);
         if (!info) {
-                vmnet_json_null(j);
+                json_builder_add_null_value(j);
                 return;
         }
-        vmnet_json_begin_object(j);
-        vmnet_json_key(j, "state");
-        vmnet_json_string(j, info->state);
-        vmnet_json_key(j, "plan");
-        vmnet_json_string(j, info->plan);
-        vmnet_json_key(j, "plan_file");
-        vmnet_json_string(j, info->plan_file);
-        vmnet_json_key(j, "watchdog_pid");
-        vmnet_json_int(j, info->pid);
-        vmnet_json_key(j, "deadline");
-        vmnet_json_int(j, info->deadline);
-        vmnet_json_key(j, "finished");
-        vmnet_json_int(j, info->finished);
-        vmnet_json_key(j, "reason");
-        vmnet_json_string(j, info->reason);
-        vmnet_json_key(j, "undone");
-        vmnet_json_int(j, info->undone);
-        vmnet_json_key(j, "undo_failed");
-        vmnet_json_int(j, info->failed);
-        vmnet_json_end_object(j);
+        json_builder_begin_object(j);
+        json_builder_set_member_name(j, "state");
+        json_builder_add_string_value(j, info->state);
+        json_builder_set_member_name(j, "plan");
+        json_builder_add_string_value(j, info->plan);
+        json_builder_set_member_name(j, "plan_file");
+        json_builder_add_string_value(j, info->plan_file);
+        json_builder_set_member_name(j, "watchdog_pid");
+        json_builder_add_int_value(j, info->pid);
+        json_builder_set_member_name(j, "deadline");
+        json_builder_add_int_value(j, info->deadline);
+        json_builder_set_member_name(j, "finished");
+        json_builder_add_int_value(j, info->finished);
+        json_builder_set_member_name(j, "reason");
+        json_builder_add_string_value(j, info->reason);
+        json_builder_set_member_name(j, "undone");
+        json_builder_add_int_value(j, info->undone);
+        json_builder_set_member_name(j, "undo_failed");
+        json_builder_add_int_value(j, info->failed);
+        json_builder_end_object(j);
 }
 
 static void describe_last(const VmnetConfirmInfo *last)
@@ -104,30 +104,23 @@ int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv)
         }
 
         if (cli->json) {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("confirm", info == NULL, FALSE);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, "confirm");
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, info == NULL);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "confirmed");
-                vmnet_json_bool(j, info != NULL);
-                vmnet_json_key(j, "netns");
-                vmnet_json_string(j, netns);
-                vmnet_json_key(j, "msg");
+                json_builder_set_member_name(j, "confirmed");
+                json_builder_add_boolean_value(j, info != NULL);
+                json_builder_set_member_name(j, "netns");
+                json_builder_add_string_value(j, netns);
+                json_builder_set_member_name(j, "msg");
                 if (info) {
                         g_autofree char *msg = g_strdup_printf("confirmed: the apply of plan '%s' stays",
                                                                info->plan);
 
-                        vmnet_json_string(j, msg);
+                        json_builder_add_string_value(j, msg);
                 } else {
-                        vmnet_json_string(j, error->message);
+                        json_builder_add_string_value(j, error->message);
                 }
                 json_info(j, info ? "confirmation" : "last", info ? info : last);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
                 return info ? VMNET_EXIT_OK : VMNET_EXIT_FAILURE;
         }
@@ -160,17 +153,17 @@ void vmnet_cli_confirm_notice(VmnetCli *cli, const VmnetConfirm *c, const char *
                 (int)vmnet_confirm_watchdog_pid(c));
 }
 
-void vmnet_cli_confirm_status(VmnetJson *j, const char *netns)
+void vmnet_cli_confirm_status(JsonBuilder *j, const char *netns)
 {
         g_autoptr(VmnetConfirmInfo) pending = vmnet_confirm_read_pending(netns);
         g_autoptr(VmnetConfirmInfo) last = vmnet_confirm_read_last(netns);
 
         if (j) {
-                vmnet_json_key(j, "confirm");
-                vmnet_json_begin_object(j);
+                json_builder_set_member_name(j, "confirm");
+                json_builder_begin_object(j);
                 json_info(j, "pending", pending);
                 json_info(j, "last", last);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 return;
         }
         if (pending) {

@@ -22,45 +22,45 @@ static gint64 loss_percent(const VmnetProbeStep *s)
         return s->sent ? (gint64)((s->sent - MIN(s->received, s->sent)) * 100 / s->sent) : 0;
 }
 
-static void json_probe(VmnetJson *j, const VmnetProbe *probe)
+static void json_probe(JsonBuilder *j, const VmnetProbe *probe)
 {
-        vmnet_json_key(j, "probe");
-        vmnet_json_begin_object(j);
-        vmnet_json_key(j, "network");
-        vmnet_json_string(j, probe->network);
-        vmnet_json_key(j, "port");
-        vmnet_json_string(j, probe->port);
-        vmnet_json_key(j, "passed");
-        vmnet_json_bool(j, probe->failed == NULL);
-        vmnet_json_key(j, "failed_step");
-        vmnet_json_string(j, probe->failed);
-        vmnet_json_key(j, "steps");
-        vmnet_json_begin_array(j);
+        json_builder_set_member_name(j, "probe");
+        json_builder_begin_object(j);
+        json_builder_set_member_name(j, "network");
+        json_builder_add_string_value(j, probe->network);
+        json_builder_set_member_name(j, "port");
+        json_builder_add_string_value(j, probe->port);
+        json_builder_set_member_name(j, "passed");
+        json_builder_add_boolean_value(j, probe->failed == NULL);
+        json_builder_set_member_name(j, "failed_step");
+        json_builder_add_string_value(j, probe->failed);
+        json_builder_set_member_name(j, "steps");
+        json_builder_begin_array(j);
         for (guint i = 0; i < probe->steps->len; i++) {
                 const VmnetProbeStep *s = g_ptr_array_index(probe->steps, i);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "name");
-                vmnet_json_string(j, s->name);
-                vmnet_json_key(j, "status");
-                vmnet_json_string(j, vmnet_probe_status_to_string(s->status));
-                vmnet_json_key(j, "sent");
-                vmnet_json_int(j, s->sent);
-                vmnet_json_key(j, "received");
-                vmnet_json_int(j, s->received);
-                vmnet_json_key(j, "loss_percent");
-                vmnet_json_int(j, loss_percent(s));
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "name");
+                json_builder_add_string_value(j, s->name);
+                json_builder_set_member_name(j, "status");
+                json_builder_add_string_value(j, vmnet_probe_status_to_string(s->status));
+                json_builder_set_member_name(j, "sent");
+                json_builder_add_int_value(j, s->sent);
+                json_builder_set_member_name(j, "received");
+                json_builder_add_int_value(j, s->received);
+                json_builder_set_member_name(j, "loss_percent");
+                json_builder_add_int_value(j, loss_percent(s));
                 /* microseconds: JSON numbers here are integers */
-                vmnet_json_key(j, "avg_us");
-                vmnet_json_int(j, (gint64)(s->avg_ms * 1000));
-                vmnet_json_key(j, "max_us");
-                vmnet_json_int(j, (gint64)(s->max_ms * 1000));
-                vmnet_json_key(j, "detail");
-                vmnet_json_string(j, s->detail);
-                vmnet_json_end_object(j);
+                json_builder_set_member_name(j, "avg_us");
+                json_builder_add_int_value(j, (gint64)(s->avg_ms * 1000));
+                json_builder_set_member_name(j, "max_us");
+                json_builder_add_int_value(j, (gint64)(s->max_ms * 1000));
+                json_builder_set_member_name(j, "detail");
+                json_builder_add_string_value(j, s->detail);
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
-        vmnet_json_end_object(j);
+        json_builder_end_array(j);
+        json_builder_end_object(j);
 }
 
 static void text_probe(const VmnetProbe *probe)
@@ -84,58 +84,51 @@ static void text_probe(const VmnetProbe *probe)
 
 static void print_json(const VmnetDoctor *doc, const VmnetProbe *probe)
 {
-        g_autoptr(VmnetJson) j = vmnet_json_new();
+        g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("doctor", FALSE, FALSE);
 
-        vmnet_json_begin_object(j);
-        vmnet_json_key(j, "command");
-        vmnet_json_string(j, "doctor");
-        vmnet_json_key(j, "failed");
-        vmnet_json_bool(j, FALSE);
-        vmnet_json_key(j, "changed");
-        vmnet_json_bool(j, FALSE);
-        vmnet_json_key(j, "healthy");
-        vmnet_json_bool(j, vmnet_doctor_healthy(doc));
-        vmnet_json_key(j, "plan");
-        vmnet_json_string(j, doc->plan ? doc->plan->name : NULL);
-        vmnet_json_key(j, "netns");
-        vmnet_json_string(j, doc->netns);
-        vmnet_json_key(j, "checks");
-        vmnet_json_begin_array(j);
+        json_builder_set_member_name(j, "healthy");
+        json_builder_add_boolean_value(j, vmnet_doctor_healthy(doc));
+        json_builder_set_member_name(j, "plan");
+        json_builder_add_string_value(j, doc->plan ? doc->plan->name : NULL);
+        json_builder_set_member_name(j, "netns");
+        json_builder_add_string_value(j, doc->netns);
+        json_builder_set_member_name(j, "checks");
+        json_builder_begin_array(j);
         for (guint i = 0; i < doc->results->len; i++) {
                 const VmnetCheckResult *r = &g_array_index(doc->results, VmnetCheckResult, i);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "name");
-                vmnet_json_string(j, r->name);
-                vmnet_json_key(j, "status");
-                vmnet_json_string(j, vmnet_check_status_to_string(r->status));
-                vmnet_json_key(j, "reason");
-                vmnet_json_string(j, r->reason);
-                vmnet_json_end_object(j);
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "name");
+                json_builder_add_string_value(j, r->name);
+                json_builder_set_member_name(j, "status");
+                json_builder_add_string_value(j, vmnet_check_status_to_string(r->status));
+                json_builder_set_member_name(j, "reason");
+                json_builder_add_string_value(j, r->reason);
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
-        vmnet_json_key(j, "findings");
-        vmnet_json_begin_array(j);
+        json_builder_end_array(j);
+        json_builder_set_member_name(j, "findings");
+        json_builder_begin_array(j);
         for (guint i = 0; i < doc->findings->len; i++) {
                 const VmnetFinding *f = g_ptr_array_index(doc->findings, i);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "check");
-                vmnet_json_string(j, f->check);
-                vmnet_json_key(j, "severity");
-                vmnet_json_string(j, vmnet_severity_to_string(f->severity));
-                vmnet_json_key(j, "object");
-                vmnet_json_string(j, f->object);
-                vmnet_json_key(j, "message");
-                vmnet_json_string(j, f->message);
-                vmnet_json_key(j, "fix");
-                vmnet_json_string(j, f->fix);
-                vmnet_json_end_object(j);
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "check");
+                json_builder_add_string_value(j, f->check);
+                json_builder_set_member_name(j, "severity");
+                json_builder_add_string_value(j, vmnet_severity_to_string(f->severity));
+                json_builder_set_member_name(j, "object");
+                json_builder_add_string_value(j, f->object);
+                json_builder_set_member_name(j, "message");
+                json_builder_add_string_value(j, f->message);
+                json_builder_set_member_name(j, "fix");
+                json_builder_add_string_value(j, f->fix);
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
+        json_builder_end_array(j);
         if (probe)
                 json_probe(j, probe);
-        vmnet_json_end_object(j);
+        json_builder_end_object(j);
         vmnet_cli_json_print(j);
 }
 

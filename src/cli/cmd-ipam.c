@@ -78,21 +78,14 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
         report = vmnet_ipam_report(plan, ipam, leases, guest, warnings);
 
         if (cli->json) {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("ipam", FALSE, FALSE);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, "ipam");
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "plan");
-                vmnet_json_string(j, plan->name);
-                vmnet_json_key(j, "ipam");
+                json_builder_set_member_name(j, "plan");
+                json_builder_add_string_value(j, plan->name);
+                json_builder_set_member_name(j, "ipam");
                 vmnet_ipam_report_to_json(report, j);
                 vmnet_cli_json_diags(j, "warnings", warnings);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
                 goto out;
         }

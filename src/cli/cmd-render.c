@@ -23,17 +23,17 @@ static void section(VmnetCli *cli, gboolean headers, const char *title, const ch
                 putchar('\n');
 }
 
-static void json_domain(VmnetJson *j, const VmnetPlan *plan, const VmnetDomain *d)
+static void json_domain(JsonBuilder *j, const VmnetPlan *plan, const VmnetDomain *d)
 {
-        vmnet_json_key(j, d->name);
-        vmnet_json_begin_array(j);
+        json_builder_set_member_name(j, d->name);
+        json_builder_begin_array(j);
         for (guint k = 0; k < d->interfaces->len; k++) {
                 g_autofree char *xml =
                         vmnet_render_domain_interface(plan, d, g_ptr_array_index(d->interfaces, k));
 
-                vmnet_json_string(j, xml);
+                json_builder_add_string_value(j, xml);
         }
-        vmnet_json_end_array(j);
+        json_builder_end_array(j);
 }
 
 int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
@@ -103,18 +103,11 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
         headers = all || selected > 1 || (o.libvirt && !network && plan->networks->len > 1);
 
         if (cli->json) {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("render", FALSE, FALSE);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, "render");
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, FALSE);
                 if (all || o.libvirt) {
-                        vmnet_json_key(j, "networks");
-                        vmnet_json_begin_object(j);
+                        json_builder_set_member_name(j, "networks");
+                        json_builder_begin_object(j);
                         for (guint i = 0; i < plan->networks->len; i++) {
                                 VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
                                 g_autofree char *xml = NULL;
@@ -122,30 +115,30 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                                 if (network && !g_str_equal(network, n->name))
                                         continue;
                                 xml = vmnet_render_libvirt_network(plan, n);
-                                vmnet_json_key(j, n->name);
-                                vmnet_json_string(j, xml);
+                                json_builder_set_member_name(j, n->name);
+                                json_builder_add_string_value(j, xml);
                         }
-                        vmnet_json_end_object(j);
+                        json_builder_end_object(j);
                 }
                 if (all || o.nft) {
                         g_autofree char *nft = vmnet_render_nft(plan, ipam);
 
-                        vmnet_json_key(j, "nft");
-                        vmnet_json_string(j, nft);
+                        json_builder_set_member_name(j, "nft");
+                        json_builder_add_string_value(j, nft);
                 }
                 if (all || domain) {
-                        vmnet_json_key(j, "domains");
-                        vmnet_json_begin_object(j);
+                        json_builder_set_member_name(j, "domains");
+                        json_builder_begin_object(j);
                         for (guint i = 0; i < plan->domains->len; i++) {
                                 VmnetDomain *d = g_ptr_array_index(plan->domains, i);
 
                                 if (!domain || g_str_equal(domain, d->name))
                                         json_domain(j, plan, d);
                         }
-                        vmnet_json_end_object(j);
+                        json_builder_end_object(j);
                 }
                 vmnet_cli_json_diags(j, "warnings", warnings);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
                 return VMNET_EXIT_OK;
         }

@@ -13,13 +13,13 @@
 #include "util/mutant.h"
 
 /* Links carrying a vmnet alias ("vmnet:<plan>"), optionally only those of one plan. */
-static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_name)
+static void list_links(JsonBuilder *j, const VmnetHost *host, const char *plan_name)
 {
         g_autofree char *want = plan_name ? vmnet_link_alias_for_plan(plan_name) : NULL;
 
         if (j) {
-                vmnet_json_key(j, "links");
-                vmnet_json_begin_array(j);
+                json_builder_set_member_name(j, "links");
+                json_builder_begin_array(j);
         } else {
                 printf("links:\n");
         }
@@ -31,20 +31,20 @@ static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_nam
                 if (want && !g_str_equal(l->alias, want))
                         continue;
                 if (j) {
-                        vmnet_json_begin_object(j);
-                        vmnet_json_key(j, "name");
-                        vmnet_json_string(j, l->name);
-                        vmnet_json_key(j, "kind");
-                        vmnet_json_string(j, l->kind);
-                        vmnet_json_key(j, "plan");
-                        vmnet_json_string(j, l->alias + strlen(VMNET_ALIAS_PREFIX));
-                        vmnet_json_key(j, "mtu");
-                        vmnet_json_int(j, l->mtu);
-                        vmnet_json_key(j, "up");
-                        vmnet_json_bool(j, l->up);
-                        vmnet_json_key(j, "master");
-                        vmnet_json_string(j, l->master_name);
-                        vmnet_json_end_object(j);
+                        json_builder_begin_object(j);
+                        json_builder_set_member_name(j, "name");
+                        json_builder_add_string_value(j, l->name);
+                        json_builder_set_member_name(j, "kind");
+                        json_builder_add_string_value(j, l->kind);
+                        json_builder_set_member_name(j, "plan");
+                        json_builder_add_string_value(j, l->alias + strlen(VMNET_ALIAS_PREFIX));
+                        json_builder_set_member_name(j, "mtu");
+                        json_builder_add_int_value(j, l->mtu);
+                        json_builder_set_member_name(j, "up");
+                        json_builder_add_boolean_value(j, l->up);
+                        json_builder_set_member_name(j, "master");
+                        json_builder_add_string_value(j, l->master_name);
+                        json_builder_end_object(j);
                 } else {
                         printf("  %-15s %-7s mtu %-5u %-4s%s%s  (plan %s)\n", l->name,
                                l->kind ? l->kind : "-", l->mtu, l->up ? "up" : "down",
@@ -53,17 +53,17 @@ static void list_links(VmnetJson *j, const VmnetHost *host, const char *plan_nam
                 }
         }
         if (j)
-                vmnet_json_end_array(j);
+                json_builder_end_array(j);
 }
 
 /* The addresses guests use beyond the leases: the guest agents' and the neighbour table's. */
-static void print_guest_addrs(VmnetJson *j, const VmnetIpamReport *report)
+static void print_guest_addrs(JsonBuilder *j, const VmnetIpamReport *report)
 {
         gboolean header = FALSE;
 
         if (j) {
-                vmnet_json_key(j, "guest_addresses");
-                vmnet_json_begin_array(j);
+                json_builder_set_member_name(j, "guest_addresses");
+                json_builder_begin_array(j);
         }
         for (guint i = 0; report && i < report->entries->len; i++) {
                 const VmnetIpamEntry *e = g_ptr_array_index(report->entries, i);
@@ -84,11 +84,11 @@ static void print_guest_addrs(VmnetJson *j, const VmnetIpamReport *report)
                        ip, vmnet_ipam_source_to_string(e->source));
         }
         if (j)
-                vmnet_json_end_array(j);
+                json_builder_end_array(j);
 }
 
 /* DHCP leases of the plan's dnsmasq instances, per network in plan order. */
-static void print_leases(VmnetJson *j, const VmnetPlan *plan, GHashTable *leases)
+static void print_leases(JsonBuilder *j, const VmnetPlan *plan, GHashTable *leases)
 {
         gboolean header = FALSE;
 
@@ -102,18 +102,18 @@ static void print_leases(VmnetJson *j, const VmnetPlan *plan, GHashTable *leases
                         g_autofree char *ip = vmnet_addr_to_string(&l->ip);
 
                         if (j) {
-                                vmnet_json_begin_object(j);
-                                vmnet_json_key(j, "network");
-                                vmnet_json_string(j, n->name);
-                                vmnet_json_key(j, "mac");
-                                vmnet_json_string(j, mac);
-                                vmnet_json_key(j, "ip");
-                                vmnet_json_string(j, ip);
-                                vmnet_json_key(j, "hostname");
-                                vmnet_json_string(j, l->hostname);
-                                vmnet_json_key(j, "expiry");
-                                vmnet_json_int(j, l->expiry);
-                                vmnet_json_end_object(j);
+                                json_builder_begin_object(j);
+                                json_builder_set_member_name(j, "network");
+                                json_builder_add_string_value(j, n->name);
+                                json_builder_set_member_name(j, "mac");
+                                json_builder_add_string_value(j, mac);
+                                json_builder_set_member_name(j, "ip");
+                                json_builder_add_string_value(j, ip);
+                                json_builder_set_member_name(j, "hostname");
+                                json_builder_add_string_value(j, l->hostname);
+                                json_builder_set_member_name(j, "expiry");
+                                json_builder_add_int_value(j, l->expiry);
+                                json_builder_end_object(j);
                                 continue;
                         }
                         if (!header)
@@ -161,7 +161,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         g_autoptr(GPtrArray) drift = vmnet_action_list_new();
         g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
-        g_autoptr(VmnetJson) j = NULL;
+        g_autoptr(JsonBuilder) j = NULL;
         VmnetApplyCtx ctx = { 0 };
         int rc = VMNET_EXIT_OK;
 
@@ -233,48 +233,41 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         }
 
         if (cli->json) {
-                j = vmnet_json_new();
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, "status");
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "plan");
-                vmnet_json_string(j, plan ? plan->name : NULL);
-                vmnet_json_key(j, "netns");
-                vmnet_json_string(j, netns);
+                j = vmnet_cli_json_begin("status", FALSE, FALSE);
+                json_builder_set_member_name(j, "plan");
+                json_builder_add_string_value(j, plan ? plan->name : NULL);
+                json_builder_set_member_name(j, "netns");
+                json_builder_add_string_value(j, netns);
                 list_links(j, obs->host, plan ? plan->name : NULL);
-                vmnet_json_key(j, "nft_table");
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "exists");
-                vmnet_json_bool(j, obs->nft->exists);
-                vmnet_json_key(j, "comment");
-                vmnet_json_string(j, obs->nft->comment);
-                vmnet_json_end_object(j);
-                vmnet_json_key(j, "leases");
-                vmnet_json_begin_array(j);
+                json_builder_set_member_name(j, "nft_table");
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "exists");
+                json_builder_add_boolean_value(j, obs->nft->exists);
+                json_builder_set_member_name(j, "comment");
+                json_builder_add_string_value(j, obs->nft->comment);
+                json_builder_end_object(j);
+                json_builder_set_member_name(j, "leases");
+                json_builder_begin_array(j);
                 print_leases(j, plan, leases);
-                vmnet_json_end_array(j);
+                json_builder_end_array(j);
                 print_guest_addrs(j, addr_report);
                 if (plan) {
-                        vmnet_json_key(j, "in_sync");
-                        vmnet_json_bool(j, drift->len == 0);
-                        vmnet_json_key(j, "drift");
-                        vmnet_json_begin_array(j);
+                        json_builder_set_member_name(j, "in_sync");
+                        json_builder_add_boolean_value(j, drift->len == 0);
+                        json_builder_set_member_name(j, "drift");
+                        json_builder_begin_array(j);
                         for (guint i = 0; i < drift->len; i++) {
                                 g_autofree char *d = vmnet_action_describe(g_ptr_array_index(drift, i));
 
-                                vmnet_json_string(j, d);
+                                json_builder_add_string_value(j, d);
                         }
-                        vmnet_json_end_array(j);
+                        json_builder_end_array(j);
                 }
                 if (rows)
                         vmnet_cli_traffic(j, rows, before, interval);
                 vmnet_cli_json_diags(j, "warnings", warnings);
                 vmnet_cli_confirm_status(j, netns);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
                 goto out;
         }

@@ -24,27 +24,20 @@ int vmnet_cmd_validate(VmnetCli *cli, int argc, char **argv)
         for (guint i = 0; i < plan->domains->len; i++)
                 ifaces += ((VmnetDomain *)g_ptr_array_index(plan->domains, i))->interfaces->len;
         if (cli->json) {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("validate", FALSE, FALSE);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, "validate");
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "plan");
-                vmnet_json_string(j, plan->name);
-                vmnet_json_key(j, "file");
-                vmnet_json_string(j, plan->file);
-                vmnet_json_key(j, "networks");
-                vmnet_json_int(j, plan->networks->len);
-                vmnet_json_key(j, "domains");
-                vmnet_json_int(j, plan->domains->len);
-                vmnet_json_key(j, "interfaces");
-                vmnet_json_int(j, ifaces);
+                json_builder_set_member_name(j, "plan");
+                json_builder_add_string_value(j, plan->name);
+                json_builder_set_member_name(j, "file");
+                json_builder_add_string_value(j, plan->file);
+                json_builder_set_member_name(j, "networks");
+                json_builder_add_int_value(j, plan->networks->len);
+                json_builder_set_member_name(j, "domains");
+                json_builder_add_int_value(j, plan->domains->len);
+                json_builder_set_member_name(j, "interfaces");
+                json_builder_add_int_value(j, ifaces);
                 vmnet_cli_json_diags(j, "errors", NULL);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
         } else if (!cli->quiet) {
                 printf("%s: plan '%s' is valid (%u networks, %u domains, %u interfaces)\n", plan->file,

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,40 +110,56 @@ gboolean vmnet_cli_parse(VmnetCli *cli, const VmnetCommand *cmd, const GOptionEn
         return TRUE;
 }
 
-void vmnet_cli_json_print(VmnetJson *j)
+JsonBuilder *vmnet_cli_json_begin(const char *command, gboolean failed, gboolean changed)
 {
-        fputs(vmnet_json_text(j), stdout);
+        JsonBuilder *j = json_builder_new();
+
+        json_builder_begin_object(j);
+        json_builder_set_member_name(j, "command");
+        json_builder_add_string_value(j, command);
+        json_builder_set_member_name(j, "failed");
+        json_builder_add_boolean_value(j, failed);
+        json_builder_set_member_name(j, "changed");
+        json_builder_add_boolean_value(j, changed);
+        return j;
+}
+
+void vmnet_cli_json_print(JsonBuilder *j)
+{
+        g_autofree char *text = vmnet_json_text(j);
+
+        fputs(text, stdout);
         fputc('\n', stdout);
         fflush(stdout);
 }
 
-void vmnet_cli_json_diags(VmnetJson *j, const char *key, const VmnetDiags *diags)
+void vmnet_cli_json_diags(JsonBuilder *j, const char *key, const VmnetDiags *diags)
 {
-        vmnet_json_key(j, key);
-        vmnet_json_begin_array(j);
+        json_builder_set_member_name(j, key);
+        json_builder_begin_array(j);
         for (guint i = 0; diags && i < diags->items->len; i++) {
                 const VmnetDiag *d = g_ptr_array_index(diags->items, i);
                 g_autofree char *text = vmnet_diag_format(d);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "file");
-                vmnet_json_string(j, d->file);
-                vmnet_json_key(j, "line");
-                vmnet_json_int(j, d->line);
-                vmnet_json_key(j, "message");
-                vmnet_json_string(j, d->message);
-                vmnet_json_key(j, "text");
-                vmnet_json_string(j, text);
-                vmnet_json_end_object(j);
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "file");
+                json_builder_add_string_value(j, d->file);
+                json_builder_set_member_name(j, "line");
+                json_builder_add_int_value(j, d->line);
+                json_builder_set_member_name(j, "message");
+                json_builder_add_string_value(j, d->message);
+                json_builder_set_member_name(j, "text");
+                json_builder_add_string_value(j, text);
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
+        json_builder_end_array(j);
 }
 
 static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *diags,
                           const GError *error)
 {
         if (cli->json) {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
+                g_autoptr(JsonBuilder) j = vmnet_cli_json_begin(command, TRUE, FALSE);
                 g_autoptr(VmnetDiags) own = NULL;
                 g_autofree char *who = command ? g_strdup_printf("vmnet %s", command)
                                                : g_strdup("vmnet");
@@ -154,17 +171,10 @@ static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *
                         diags = own;
                 }
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "command");
-                vmnet_json_string(j, command);
-                vmnet_json_key(j, "failed");
-                vmnet_json_bool(j, TRUE);
-                vmnet_json_key(j, "changed");
-                vmnet_json_bool(j, FALSE);
-                vmnet_json_key(j, "msg");
-                vmnet_json_string(j, error ? error->message : "failed");
+                json_builder_set_member_name(j, "msg");
+                json_builder_add_string_value(j, error ? error->message : "failed");
                 vmnet_cli_json_diags(j, "errors", diags);
-                vmnet_json_end_object(j);
+                json_builder_end_object(j);
                 vmnet_cli_json_print(j);
                 return;
         }

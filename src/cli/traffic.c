@@ -20,11 +20,11 @@ static char *human(double v, const char *unit)
                  : g_strdup_printf("%.0f %s", v, unit);
 }
 
-void vmnet_cli_traffic(VmnetJson *j, const GArray *rows, const GArray *before, double seconds)
+void vmnet_cli_traffic(JsonBuilder *j, const GArray *rows, const GArray *before, double seconds)
 {
         if (j) {
-                vmnet_json_key(j, "traffic");
-                vmnet_json_begin_array(j);
+                json_builder_set_member_name(j, "traffic");
+                json_builder_begin_array(j);
         } else {
                 printf("traffic (bridges as the host sees them, ports as their guest does)%s:\n",
                        before ? ", rates over the interval" : "");
@@ -47,33 +47,36 @@ void vmnet_cli_traffic(VmnetJson *j, const GArray *rows, const GArray *before, d
                 if (b)
                         vmnet_traffic_counters(b, w);
                 if (j) {
-                        vmnet_json_begin_object(j);
-                        vmnet_json_key(j, "network");
-                        vmnet_json_string(j, r->network->name);
-                        vmnet_json_key(j, "kind");
-                        vmnet_json_string(j, r->port ? "port" : "bridge");
-                        vmnet_json_key(j, "link");
-                        vmnet_json_string(j, r->link);
-                        vmnet_json_key(j, "domain");
-                        vmnet_json_string(j, r->port ? r->port->domain : NULL);
-                        vmnet_json_key(j, "mac");
-                        vmnet_json_string(j, mac);
-                        vmnet_json_key(j, "present");
-                        vmnet_json_bool(j, r->present);
+                        json_builder_begin_object(j);
+                        json_builder_set_member_name(j, "network");
+                        json_builder_add_string_value(j, r->network->name);
+                        json_builder_set_member_name(j, "kind");
+                        json_builder_add_string_value(j, r->port ? "port" : "bridge");
+                        json_builder_set_member_name(j, "link");
+                        json_builder_add_string_value(j, r->link);
+                        json_builder_set_member_name(j, "domain");
+                        json_builder_add_string_value(j, r->port ? r->port->domain : NULL);
+                        json_builder_set_member_name(j, "mac");
+                        json_builder_add_string_value(j, mac);
+                        json_builder_set_member_name(j, "present");
+                        json_builder_add_boolean_value(j, r->present);
                         for (guint c = 0; c < VMNET_TRAFFIC_COUNTERS; c++) {
-                                vmnet_json_key(j, vmnet_traffic_counter_names[c]);
-                                vmnet_json_int(j, (gint64)v[c]);
+                                json_builder_set_member_name(j, vmnet_traffic_counter_names[c]);
+                                json_builder_add_int_value(j, (gint64)v[c]);
                         }
                         if (rated) {
-                                vmnet_json_key(j, "per_second");
-                                vmnet_json_begin_object(j);
+                                json_builder_set_member_name(j, "per_second");
+                                json_builder_begin_object(j);
                                 for (guint c = 0; c < VMNET_TRAFFIC_COUNTERS; c++) {
-                                        vmnet_json_key(j, vmnet_traffic_counter_names[c]);
-                                        vmnet_json_int(j, (gint64)((v[c] - w[c]) / seconds + 0.5));
+                                        gint64 rate = (gint64)((v[c] - w[c]) / seconds + 0.5);
+
+                                        json_builder_set_member_name(j,
+                                                                     vmnet_traffic_counter_names[c]);
+                                        json_builder_add_int_value(j, rate);
                                 }
-                                vmnet_json_end_object(j);
+                                json_builder_end_object(j);
                         }
-                        vmnet_json_end_object(j);
+                        json_builder_end_object(j);
                         continue;
                 }
                 if (!r->present) {
@@ -103,7 +106,7 @@ void vmnet_cli_traffic(VmnetJson *j, const GArray *rows, const GArray *before, d
                 }
         }
         if (j)
-                vmnet_json_end_array(j);
+                json_builder_end_array(j);
 }
 
 gboolean vmnet_cli_read_traffic(VmnetApplyCtx *ctx, const VmnetPlan *plan, const VmnetObserved *obs,

@@ -5,14 +5,14 @@
 
 #include "diff/engine.h"
 #include "observe/traffic.h"
-#include "util/json.h"
+#include "util/json-text.h"
 
 /*
  * Prints traffic rows (vmnet_traffic_rows()) as a "traffic" array of j, or
  * as text when j is NULL; with before (the same rows read seconds earlier),
  * rates per second too.
  */
-void vmnet_cli_traffic(VmnetJson *j, const GArray *rows, const GArray *before, double seconds);
+void vmnet_cli_traffic(JsonBuilder *j, const GArray *rows, const GArray *before, double seconds);
 
 /*
  * The counters of plan's networks and guest ports, read through ctx->nl in

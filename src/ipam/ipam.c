@@ -877,61 +877,61 @@ VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,
         return g_steal_pointer(&r);
 }
 
-void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, VmnetJson *j)
+void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, JsonBuilder *j)
 {
         g_autofree char *mac = vmnet_mac_to_string(&e->mac);
         g_autofree char *ip = vmnet_addr_to_string(&e->ip);
 
-        vmnet_json_begin_object(j);
-        vmnet_json_key(j, "network");
-        vmnet_json_string(j, e->network);
-        vmnet_json_key(j, "domain");
-        vmnet_json_string(j, e->domain);
-        vmnet_json_key(j, "hostname");
-        vmnet_json_string(j, e->hostname);
-        vmnet_json_key(j, "mac");
-        vmnet_json_string(j, mac);
-        vmnet_json_key(j, "ip");
-        vmnet_json_string(j, ip);
-        vmnet_json_key(j, "source");
-        vmnet_json_string(j, vmnet_ipam_source_to_string(e->source));
+        json_builder_begin_object(j);
+        json_builder_set_member_name(j, "network");
+        json_builder_add_string_value(j, e->network);
+        json_builder_set_member_name(j, "domain");
+        json_builder_add_string_value(j, e->domain);
+        json_builder_set_member_name(j, "hostname");
+        json_builder_add_string_value(j, e->hostname);
+        json_builder_set_member_name(j, "mac");
+        json_builder_add_string_value(j, mac);
+        json_builder_set_member_name(j, "ip");
+        json_builder_add_string_value(j, ip);
+        json_builder_set_member_name(j, "source");
+        json_builder_add_string_value(j, vmnet_ipam_source_to_string(e->source));
         if (e->source == VMNET_IPAM_SOURCE_LEASE) {
-                vmnet_json_key(j, "expiry");
-                vmnet_json_int(j, e->expiry);
+                json_builder_set_member_name(j, "expiry");
+                json_builder_add_int_value(j, e->expiry);
         }
-        vmnet_json_end_object(j);
+        json_builder_end_object(j);
 }
 
-void vmnet_ipam_report_to_json(const VmnetIpamReport *r, VmnetJson *j)
+void vmnet_ipam_report_to_json(const VmnetIpamReport *r, JsonBuilder *j)
 {
-        vmnet_json_begin_object(j);
-        vmnet_json_key(j, "subnets");
-        vmnet_json_begin_array(j);
+        json_builder_begin_object(j);
+        json_builder_set_member_name(j, "subnets");
+        json_builder_begin_array(j);
         for (guint i = 0; i < r->subnets->len; i++) {
                 const VmnetIpamSubnetReport *s = g_ptr_array_index(r->subnets, i);
                 g_autofree char *cidr = vmnet_prefix_to_string(&s->cidr);
 
-                vmnet_json_begin_object(j);
-                vmnet_json_key(j, "network");
-                vmnet_json_string(j, s->network);
-                vmnet_json_key(j, "cidr");
-                vmnet_json_string(j, cidr);
+                json_builder_begin_object(j);
+                json_builder_set_member_name(j, "network");
+                json_builder_add_string_value(j, s->network);
+                json_builder_set_member_name(j, "cidr");
+                json_builder_add_string_value(j, cidr);
                 /* Saturated IPv6 counts are clamped to what JSON integers carry. */
-                vmnet_json_key(j, "size");
-                vmnet_json_int(j, (gint64)MIN(s->size, (guint64)G_MAXINT64));
-                vmnet_json_key(j, "used");
-                vmnet_json_int(j, (gint64)MIN(s->used, (guint64)G_MAXINT64));
-                vmnet_json_key(j, "reserved");
-                vmnet_json_int(j, (gint64)MIN(s->reserved, (guint64)G_MAXINT64));
-                vmnet_json_key(j, "free");
-                vmnet_json_int(j, (gint64)MIN(s->free, (guint64)G_MAXINT64));
-                vmnet_json_end_object(j);
+                json_builder_set_member_name(j, "size");
+                json_builder_add_int_value(j, (gint64)MIN(s->size, (guint64)G_MAXINT64));
+                json_builder_set_member_name(j, "used");
+                json_builder_add_int_value(j, (gint64)MIN(s->used, (guint64)G_MAXINT64));
+                json_builder_set_member_name(j, "reserved");
+                json_builder_add_int_value(j, (gint64)MIN(s->reserved, (guint64)G_MAXINT64));
+                json_builder_set_member_name(j, "free");
+                json_builder_add_int_value(j, (gint64)MIN(s->free, (guint64)G_MAXINT64));
+                json_builder_end_object(j);
         }
-        vmnet_json_end_array(j);
-        vmnet_json_key(j, "addresses");
-        vmnet_json_begin_array(j);
+        json_builder_end_array(j);
+        json_builder_set_member_name(j, "addresses");
+        json_builder_begin_array(j);
         for (guint i = 0; i < r->entries->len; i++)
                 vmnet_ipam_entry_to_json(g_ptr_array_index(r->entries, i), j);
-        vmnet_json_end_array(j);
-        vmnet_json_end_object(j);
+        json_builder_end_array(j);
+        json_builder_end_object(j);
 }

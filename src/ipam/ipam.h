@@ -29,7 +29,7 @@
 #include "model/model.h"
 #include "util/addr.h"
 #include "util/error.h"
-#include "util/json.h"
+#include "util/json-text.h"
 
 /* State groups: "ipam <network>". */
 #define VMNET_IPAM_STATE_PREFIX "ipam "
@@ -193,7 +193,7 @@ VmnetIpamReport *vmnet_ipam_report(const VmnetPlan *plan, const VmnetIpam *ipam,
  *    "addresses": [{"network", "domain", "hostname", "mac", "ip", "source", "expiry"}]}
  * (domain and hostname null when unknown; expiry only for leases, 0 = never).
  */
-void vmnet_ipam_report_to_json(const VmnetIpamReport *r, VmnetJson *j);
+void vmnet_ipam_report_to_json(const VmnetIpamReport *r, JsonBuilder *j);
 
 /* One entry of "addresses" above, as one JSON object value into j. */
-void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, VmnetJson *j);
+void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, JsonBuilder *j);

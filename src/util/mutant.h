@@ -70,7 +70,7 @@
 #define VMNET_MUTANT_FIRST_ERROR_ONLY 0 /* util/error.c: only a plan's first diagnostic is kept */
 #endif
 #ifndef VMNET_MUTANT_JSON_RAW_CONTROL
-#define VMNET_MUTANT_JSON_RAW_CONTROL 0 /* util/json.c: control characters go into JSON strings unescaped */
+#define VMNET_MUTANT_JSON_RAW_CONTROL 0 /* util/json-text.c: 0x1f, which json-glib 1.6 writes raw, stays unescaped in a JSON string */
 #endif
 #ifndef VMNET_MUTANT_NAT_OUT_LEAK
 #define VMNET_MUTANT_NAT_OUT_LEAK 0 /* plan/parse.c: a second <nat> leaks the first one's out= (ASan finds it) */

@@ -106,7 +106,7 @@ check "Package: vmnet" test "$(field Package)" = vmnet
 check "Version: $version, configure's (debian/changelog follows configure.ac)" test "$(field Version)" = "$version"
 depends=$(field Depends)
 echo "  Depends: $depends"
-for p in dnsmasq-base nftables libvirt0 libglib2.0-0 libxml2; do
+for p in dnsmasq-base nftables libvirt0 libglib2.0-0 libjson-glib-1.0-0 libxml2; do
         check "Depends names $p" grep -qE "(^|, )$p( |,|$)" <<<"$depends"
 done
 substituted() { ! grep -qF '${' <<<"$depends"; }

@@ -7,7 +7,7 @@
 
 #include "util/addr.h"
 #include "util/error.h"
-#include "util/json.h"
+#include "util/json-text.h"
 
 START_TEST(test_addr_parse)
 {
@@ -208,24 +208,29 @@ END_TEST
 
 START_TEST(test_json)
 {
-        g_autoptr(VmnetJson) j = vmnet_json_new();
+        g_autoptr(JsonBuilder) j = json_builder_new();
+        g_autofree char *text = NULL;
 
-        vmnet_json_begin_object(j);
-        vmnet_json_key(j, "a");
-        vmnet_json_string(j, "x\"y\\z\n\001");
-        vmnet_json_key(j, "list");
-        vmnet_json_begin_array(j);
-        vmnet_json_int(j, 1);
-        vmnet_json_bool(j, TRUE);
-        vmnet_json_null(j);
-        vmnet_json_begin_object(j);
-        vmnet_json_end_object(j);
-        vmnet_json_end_array(j);
-        vmnet_json_key(j, "n");
-        vmnet_json_string(j, NULL);
-        vmnet_json_end_object(j);
-        ck_assert_str_eq(vmnet_json_text(j),
-                         "{\"a\":\"x\\\"y\\\\z\\n\\u0001\",\"list\":[1,true,null,{}],\"n\":null}");
+        json_builder_begin_object(j);
+        json_builder_set_member_name(j, "a");
+        json_builder_add_string_value(j, "x\"y\\z\n\001\037");
+        json_builder_set_member_name(j, "list");
+        json_builder_begin_array(j);
+        json_builder_add_int_value(j, 1);
+        json_builder_add_boolean_value(j, TRUE);
+        json_builder_add_null_value(j);
+        json_builder_begin_object(j);
+        json_builder_end_object(j);
+        json_builder_end_array(j);
+        json_builder_set_member_name(j, "n");
+        json_builder_add_string_value(j, NULL);
+        /* not UTF-8 (a name from the system): still a valid document */
+        json_builder_set_member_name(j, "bad");
+        json_builder_add_string_value(j, "e\xff");
+        json_builder_end_object(j);
+        text = vmnet_json_text(j);
+        ck_assert_str_eq(text, "{\"a\":\"x\\\"y\\\\z\\n\\u0001\\u001f\",\"list\":[1,true,null,{}],"
+                               "\"n\":null,\"bad\":\"e\xef\xbf\xbd\"}");
 }
 END_TEST
 

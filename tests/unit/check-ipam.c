@@ -360,8 +360,8 @@ START_TEST(test_report_counts_and_audit)
 
         /* The JSON of `vmnet ipam --json`. */
         {
-                g_autoptr(VmnetJson) j = vmnet_json_new();
-                const char *js;
+                g_autoptr(JsonBuilder) j = json_builder_new();
+                g_autofree char *js = NULL;
 
                 vmnet_ipam_report_to_json(r, j);
                 js = vmnet_json_text(j);
