@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # (which kills an apply at a chosen netlink message), ansible-core with the
 # interpreter and standard library its ansible.cfg and the test's JSON callback
 # use (python3-minimal owns /usr/bin/python3, libpython3.11-stdlib json),
+# python3-jsonschema (tests/lib/jschema.py: the --json documents against schemas/json/),
 # procps (sysctl, in the namespace snapshots), kmod (modprobe, the benchmark) and
 # graphviz (dot: t-observe renders `status --format dot`, make topology-picture)
 # also when VMNET_NO_VM=1 leaves out deps-vm.txt.
@@ -25,7 +26,7 @@ pkgs="build-essential make gcc autoconf automake libtool pkg-config pkgconf
 libglib2.0-dev libjson-glib-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
 libnftnl-dev libmnl-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
-man-db groff-base util-linux ansible-core python3-minimal libpython3.11-stdlib
+man-db groff-base util-linux ansible-core python3-minimal libpython3.11-stdlib python3-jsonschema
 dnsmasq-base busybox-static strace procps kmod graphviz
 debhelper dh-autoreconf dpkg-dev libdpkg-perl lintian systemd"
 # --list: print every package this script can install (the VM's included),

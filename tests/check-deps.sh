@@ -67,6 +67,7 @@ cmd dh debian/rules (dh $@, dh_auto_test), tests/deb/run.sh (dpkg-buildpackage r
 cmd dh_autoreconf debian/rules (dh's sequence of debhelper-compat 13)
 file /usr/bin/python3 tests/ansible/run.sh (ansible.cfg interpreter_python; ansible-playbook's #!)
 python json tests/ansible/callback_plugins/vmnet_json.py
+python jsonschema tests/lib/jschema.py (tests/netns/t-json.sh)
 python ansible.plugins.callback tests/ansible/callback_plugins/vmnet_json.py
 python ansible.plugins.callback.default tests/ansible/run.sh (play default: the default stdout callback)
 python ansible.plugins.connection.local tests/ansible/run.sh (ansible_connection: local)

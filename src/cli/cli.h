@@ -61,6 +61,13 @@ VmnetPlan *vmnet_cli_load_plan(VmnetCli *cli, const char *command, const char *p
 int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error);
 
 /*
+ * A usage error (arguments, an option's value): printed as vmnet_cli_fail()
+ * prints an error, "vmnet COMMAND: message" on stderr or the failure document
+ * with --json. Returns VMNET_EXIT_FAILURE.
+ */
+int vmnet_cli_usage(VmnetCli *cli, const char *command, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/*
  * TRUE when netns is NULL or a network namespace name vmnet accepts; else
  * prints the error (as vmnet_cli_fail() does) and returns FALSE. Every
  * command checks its --netns before using it.
@@ -71,8 +78,15 @@ gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netn
 void vmnet_cli_json_diags(JsonBuilder *j, const char *key, const VmnetDiags *diags);
 
 /*
+ * The version of the --json contract (vmnet(8), JSON OUTPUT; the schemas in
+ * schemas/json/): within one format members are only added. A member
+ * removed, renamed or given another type or meaning is a new format.
+ */
+#define VMNET_JSON_FORMAT 1
+
+/*
  * A new --json document: its object opened, with the members every command's
- * document begins with (command, failed, changed). Caller frees.
+ * document begins with (format, command, failed, changed). Caller frees.
  */
 JsonBuilder *vmnet_cli_json_begin(const char *command, gboolean failed, gboolean changed);
 
@@ -93,8 +107,8 @@ typedef struct {
         int unplug_timeout; /* -1: not given */
 } VmnetApplyOpts;
 
-/* FALSE after printing why, when an option's value is out of range. */
-gboolean vmnet_cli_apply_opts_ok(const char *command, const VmnetApplyOpts *o);
+/* FALSE after printing why (vmnet_cli_usage()), when an option's value is out of range. */
+gboolean vmnet_cli_apply_opts_ok(VmnetCli *cli, const char *command, const VmnetApplyOpts *o);
 /*
  * Applies (command "apply" or "reapply") or destroys ("destroy") plan as the
  * apply and destroy commands do: prints, journals, keeps or forgets the

@@ -274,11 +274,10 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         if (mode == MODE_PLAN)
                 o.check = TRUE;
         if (argc != 2) {
-                fprintf(stderr, "vmnet %s: expected exactly one PLAN (or '-' for standard input)\n",
-                        command);
-                return VMNET_EXIT_FAILURE;
+                return vmnet_cli_usage(cli, command,
+                                       "expected exactly one PLAN (or '-' for standard input)");
         }
-        if (!vmnet_cli_apply_opts_ok(command, &o))
+        if (!vmnet_cli_apply_opts_ok(cli, command, &o))
                 return VMNET_EXIT_FAILURE;
         plan = vmnet_cli_load_plan(cli, command, argv[1]);
         if (!plan)
@@ -286,22 +285,16 @@ static int run(VmnetCli *cli, Mode mode, int argc, char **argv)
         return vmnet_cli_apply_plan(cli, command, &o, plan);
 }
 
-gboolean vmnet_cli_apply_opts_ok(const char *command, const VmnetApplyOpts *o)
+gboolean vmnet_cli_apply_opts_ok(VmnetCli *cli, const char *command, const VmnetApplyOpts *o)
 {
-        if (o->wait < 0) {
-                fprintf(stderr, "vmnet %s: --wait takes a number of seconds\n", command);
-                return FALSE;
-        }
-        if (o->confirm_within < 0) {
-                fprintf(stderr, "vmnet %s: --confirm-within takes a number of seconds\n", command);
-                return FALSE;
-        }
+        if (o->wait < 0)
+                return !vmnet_cli_usage(cli, command, "--wait takes a number of seconds");
+        if (o->confirm_within < 0)
+                return !vmnet_cli_usage(cli, command, "--confirm-within takes a number of seconds");
         if (o->unplug_timeout != -1 &&
-            (o->unplug_timeout < 1 || o->unplug_timeout > VMNET_UNPLUG_TIMEOUT_MAX)) {
-                fprintf(stderr, "vmnet %s: --unplug-timeout takes 1 to %d seconds\n", command,
-                        VMNET_UNPLUG_TIMEOUT_MAX);
-                return FALSE;
-        }
+            (o->unplug_timeout < 1 || o->unplug_timeout > VMNET_UNPLUG_TIMEOUT_MAX))
+                return !vmnet_cli_usage(cli, command, "--unplug-timeout takes 1 to %d seconds",
+                                        VMNET_UNPLUG_TIMEOUT_MAX);
         return TRUE;
 }
 

@@ -86,10 +86,8 @@ int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv)
         netns = netns_opt ? netns_opt : g_strdup(cli->netns);
         if (!vmnet_cli_netns_ok(cli, "confirm", netns))
                 return VMNET_EXIT_FAILURE;
-        if (argc != 1) {
-                fprintf(stderr, "vmnet confirm: takes no arguments\n");
-                return VMNET_EXIT_FAILURE;
-        }
+        if (argc != 1)
+                return vmnet_cli_usage(cli, "confirm", "takes no arguments");
         /* No namespace to enter: the records live in the run directory, named after it. */
         info = vmnet_confirm_commit(netns, &error);
         if (!info)

@@ -229,21 +229,17 @@ int vmnet_cmd_doctor(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_netns_ok(cli, "doctor", netns))
                 return VMNET_EXIT_FAILURE;
         uri_owned = uri;
-        if (argc > 2) {
-                fprintf(stderr, "vmnet doctor: expected at most one PLAN\n");
-                return VMNET_EXIT_FAILURE;
-        }
+        if (argc > 2)
+                return vmnet_cli_usage(cli, "doctor", "expected at most one PLAN");
         if (argc == 2 && !(plan = vmnet_cli_load_plan(cli, "doctor", argv[1])))
                 return VMNET_EXIT_FAILURE;
-        if (target_text && (!vmnet_addr_parse(target_text, &target) || target.family != AF_INET)) {
-                fprintf(stderr, "vmnet doctor: --probe-target: '%s' is no IPv4 address\n", target_text);
-                return VMNET_EXIT_FAILURE;
-        }
-        if (probe_name && !(probed = plan ? vmnet_plan_find_network(plan, probe_name) : NULL)) {
-                fprintf(stderr, "vmnet doctor: --probe: %s\n",
-                        plan ? "no network of that name in the plan" : "needs the PLAN");
-                return VMNET_EXIT_FAILURE;
-        }
+        if (target_text && (!vmnet_addr_parse(target_text, &target) || target.family != AF_INET))
+                return vmnet_cli_usage(cli, "doctor", "--probe-target: '%s' is no IPv4 address",
+                                       target_text);
+        if (probe_name && !(probed = plan ? vmnet_plan_find_network(plan, probe_name) : NULL))
+                return vmnet_cli_usage(cli, "doctor", "--probe: %s",
+                                       plan ? "no network of that name in the plan"
+                                            : "needs the PLAN");
         /* No lock: the doctor only reads, and must work while an apply hangs. */
         if (netns && !vmnet_netns_enter(netns, &error))
                 return vmnet_cli_fail(cli, "doctor", error);

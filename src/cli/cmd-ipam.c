@@ -52,8 +52,8 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
                 return VMNET_EXIT_FAILURE;
         connect = uri;
         if (argc != 2) {
-                fprintf(stderr, "vmnet ipam: expected exactly one PLAN (or '-' for standard input)\n");
-                return VMNET_EXIT_FAILURE;
+                return vmnet_cli_usage(cli, "ipam",
+                                       "expected exactly one PLAN (or '-' for standard input)");
         }
         if (!(plan = vmnet_cli_load_plan(cli, "ipam", argv[1])))
                 return VMNET_EXIT_FAILURE;

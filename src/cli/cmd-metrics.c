@@ -48,8 +48,7 @@ int vmnet_cmd_metrics(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_netns_ok(cli, "metrics", netns))
                 return VMNET_EXIT_FAILURE;
         if (argc != 2) {
-                fprintf(stderr, "vmnet metrics: expected one PLAN\n");
-                return VMNET_EXIT_FAILURE;
+                return vmnet_cli_usage(cli, "metrics", "expected one PLAN");
         }
         if (!(plan = vmnet_cli_load_plan(cli, "metrics", argv[1])))
                 return VMNET_EXIT_FAILURE;

@@ -99,10 +99,10 @@ static int reapply_all(VmnetCli *cli, const Reapply *r, const char *why)
                 f.outcome = "started";
                 vmnet_journal_event(VMNET_EVENT_REAPPLY, LOG_NOTICE, &f, "reapply %s: %s", *name, why);
                 if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-                        fprintf(stderr, "vmnet reapply: no saved plan '%s' (%s): a plan is saved by its "
-                                        "first successful apply\n",
-                                *name, path);
-                        worst = VMNET_EXIT_FAILURE;
+                        worst = vmnet_cli_usage(cli, "reapply",
+                                                "no saved plan '%s' (%s): a plan is saved by its "
+                                                "first successful apply",
+                                                *name, path);
                         continue;
                 }
                 /* A fleet plan: the host it was applied for, unless --host names one. */
@@ -324,17 +324,13 @@ int vmnet_cmd_reapply(VmnetCli *cli, int argc, char **argv)
         netns = r.o.netns ? r.o.netns : g_strdup(cli->netns);
         r.o.netns = netns;
         connect = r.o.connect;
-        if (!vmnet_cli_netns_ok(cli, "reapply", netns) || !vmnet_cli_apply_opts_ok("reapply", &r.o))
+        if (!vmnet_cli_netns_ok(cli, "reapply", netns) || !vmnet_cli_apply_opts_ok(cli, "reapply", &r.o))
                 return VMNET_EXIT_FAILURE;
-        if (r.wait_uplinks < 0) {
-                fprintf(stderr, "vmnet reapply: --wait-uplinks takes a number of seconds\n");
-                return VMNET_EXIT_FAILURE;
-        }
+        if (r.wait_uplinks < 0)
+                return vmnet_cli_usage(cli, "reapply", "--wait-uplinks takes a number of seconds");
         for (int i = 1; i < argc; i++)
-                if (!plan_name_ok(argv[i])) {
-                        fprintf(stderr, "vmnet reapply: '%s' is no plan name\n", argv[i]);
-                        return VMNET_EXIT_FAILURE;
-                }
+                if (!plan_name_ok(argv[i]))
+                        return vmnet_cli_usage(cli, "reapply", "'%s' is no plan name", argv[i]);
         r.names = argc > 1 ? argv + 1 : NULL;
         return r.watch ? watch(cli, &r) : reapply_all(cli, &r, "requested");
 }

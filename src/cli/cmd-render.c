@@ -62,8 +62,8 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
         network = o.network;
         domain = o.domain;
         if (argc != 2) {
-                fprintf(stderr, "vmnet render: expected exactly one PLAN (or '-' for standard input)\n");
-                return VMNET_EXIT_FAILURE;
+                return vmnet_cli_usage(cli, "render",
+                                       "expected exactly one PLAN (or '-' for standard input)");
         }
         plan = vmnet_cli_load_plan(cli, "render", argv[1]);
         if (!plan)

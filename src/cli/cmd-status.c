@@ -172,30 +172,21 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 return VMNET_EXIT_FAILURE;
         connect = uri;
         fmt = format;
-        if (argc > 2) {
-                fprintf(stderr, "vmnet status: expected at most one PLAN\n");
-                return VMNET_EXIT_FAILURE;
-        }
+        if (argc > 2)
+                return vmnet_cli_usage(cli, "status", "expected at most one PLAN");
         if (fmt && g_str_equal(fmt, "json"))
                 cli->json = TRUE;
-        else if (fmt && !g_str_equal(fmt, "text") && !g_str_equal(fmt, "dot")) {
-                fprintf(stderr, "vmnet status: --format: expected text, json or dot, not '%s'\n", fmt);
-                return VMNET_EXIT_FAILURE;
-        }
-        if (interval < 0 || interval > 3600) {
-                fprintf(stderr, "vmnet status: --interval: expected 1 to 3600 seconds\n");
-                return VMNET_EXIT_FAILURE;
-        }
+        else if (fmt && !g_str_equal(fmt, "text") && !g_str_equal(fmt, "dot"))
+                return vmnet_cli_usage(cli, "status", "--format: expected text, json or dot, not '%s'",
+                                       fmt);
+        if (interval < 0 || interval > 3600)
+                return vmnet_cli_usage(cli, "status", "--interval: expected 1 to 3600 seconds");
         if (interval)
                 stats = TRUE;
-        if (detailed && argc != 2) {
-                fprintf(stderr, "vmnet status: --detailed-exitcode needs the PLAN\n");
-                return VMNET_EXIT_FAILURE;
-        }
-        if ((stats || (fmt && g_str_equal(fmt, "dot"))) && argc != 2) {
-                fprintf(stderr, "vmnet status: --stats and --format dot need the PLAN\n");
-                return VMNET_EXIT_FAILURE;
-        }
+        if (detailed && argc != 2)
+                return vmnet_cli_usage(cli, "status", "--detailed-exitcode needs the PLAN");
+        if ((stats || (fmt && g_str_equal(fmt, "dot"))) && argc != 2)
+                return vmnet_cli_usage(cli, "status", "--stats and --format dot need the PLAN");
         if (argc == 2 && !(plan = vmnet_cli_load_plan(cli, "status", argv[1])))
                 return VMNET_EXIT_FAILURE;
         if (netns && !vmnet_netns_enter(netns, &error))
@@ -252,7 +243,8 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 json_builder_end_array(j);
                 print_guest_addrs(j, addr_report);
                 if (plan) {
-                        json_builder_set_member_name(j, "in_sync");
+                        json_builder_set_member_name(
+                                j, VMNET_MUTANT_IS(JSON_RENAMED_MEMBER) ? "synced" : "in_sync");
                         json_builder_add_boolean_value(j, drift->len == 0);
                         json_builder_set_member_name(j, "drift");
                         json_builder_begin_array(j);

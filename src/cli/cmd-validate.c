@@ -14,8 +14,8 @@ int vmnet_cmd_validate(VmnetCli *cli, int argc, char **argv)
         if (!vmnet_cli_parse(cli, cmd, NULL, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
         if (argc != 2) {
-                fprintf(stderr, "vmnet validate: expected exactly one PLAN (or '-' for standard input)\n");
-                return VMNET_EXIT_FAILURE;
+                return vmnet_cli_usage(cli, "validate",
+                                       "expected exactly one PLAN (or '-' for standard input)");
         }
         plan = vmnet_cli_load_plan(cli, "validate", argv[1]);
         if (!plan)

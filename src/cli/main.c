@@ -115,6 +115,8 @@ JsonBuilder *vmnet_cli_json_begin(const char *command, gboolean failed, gboolean
         JsonBuilder *j = json_builder_new();
 
         json_builder_begin_object(j);
+        json_builder_set_member_name(j, "format");
+        json_builder_add_int_value(j, VMNET_JSON_FORMAT);
         json_builder_set_member_name(j, "command");
         json_builder_add_string_value(j, command);
         json_builder_set_member_name(j, "failed");
@@ -195,6 +197,19 @@ int vmnet_cli_fail(VmnetCli *cli, const char *command, const GError *error)
 {
         print_failure(cli, command, NULL, error);
         return VMNET_EXIT_FAILURE;
+}
+
+int vmnet_cli_usage(VmnetCli *cli, const char *command, const char *fmt, ...)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        error = g_error_new_literal(VMNET_ERROR, VMNET_ERROR_FAILED, msg);
+        return vmnet_cli_fail(cli, command, error);
 }
 
 gboolean vmnet_cli_netns_ok(VmnetCli *cli, const char *command, const char *netns)
@@ -312,6 +327,8 @@ int main(int argc, char **argv)
                         return VMNET_EXIT_FAILURE;
                 }
         }
+        if (i >= argc && cli.json)
+                return vmnet_cli_usage(&cli, NULL, "no command given");
         if (i >= argc) {
                 usage(stderr);
                 return VMNET_EXIT_FAILURE;
@@ -321,8 +338,9 @@ int main(int argc, char **argv)
         for (gsize c = 0; c < G_N_ELEMENTS(commands); c++)
                 if (g_str_equal(argv[i], commands[c].name))
                         return commands[c].run(&cli, argc - i, argv + i);
-        fprintf(stderr, "vmnet: unknown command '%s'\nTry 'vmnet --help'.\n", argv[i]);
-        return VMNET_EXIT_FAILURE;
+        for (int k = i + 1; k < argc; k++)
+                cli.json |= g_str_equal(argv[k], "--json");
+        return vmnet_cli_usage(&cli, NULL, "unknown command '%s'", argv[i]);
 }
 
 const VmnetCommand *vmnet_cli_command(const char *name)

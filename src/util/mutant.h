@@ -69,6 +69,9 @@
 #ifndef VMNET_MUTANT_FIRST_ERROR_ONLY
 #define VMNET_MUTANT_FIRST_ERROR_ONLY 0 /* util/error.c: only a plan's first diagnostic is kept */
 #endif
+#ifndef VMNET_MUTANT_JSON_RENAMED_MEMBER
+#define VMNET_MUTANT_JSON_RENAMED_MEMBER 0 /* cli/cmd-status.c: status --json names in_sync "synced" */
+#endif
 #ifndef VMNET_MUTANT_JSON_RAW_CONTROL
 #define VMNET_MUTANT_JSON_RAW_CONTROL 0 /* util/json-text.c: 0x1f, which json-glib 1.6 writes raw, stays unescaped in a JSON string */
 #endif
