@@ -72,6 +72,8 @@ doc "doctor --probe without a PLAN" error 1 doctor --probe lab
 doc "reapply of a name that is no plan name" error 1 reapply 'a/b'
 doc "metrics without a PLAN" error 1 metrics
 doc "a refused --netns name" error 1 apply --netns 'a,b' "$T/plan.xml"
+doc "doctor that cannot run (no such namespace)" error 1 --netns vmnet-no-such-ns doctor
+doc "status that cannot run (no such namespace)" error 1 --netns vmnet-no-such-ns status
 
 # --- the host: plan, apply, status, ipam, doctor ------------------------------------------
 doc "status of an empty namespace" status 0 --netns "$ns" status
