@@ -81,7 +81,7 @@ char *vmnet_render_domain_interface_full(const VmnetPlan *plan, const VmnetDomai
         g_string_append(out, "/>\n");
         /*
          * The tap's name, so the bridge table's anti-spoofing sets can be
-         * keyed on it (backend/nftables/ir.c). libvirt keeps a target dev it was given
+         * keyed on it (backend/nftables/ir-bridge.c). libvirt keeps a target dev it was given
          * (only vnet*, vif* and macvtap* names are regenerated) in both the
          * running and the persistent definition.
          */

@@ -25,13 +25,13 @@
 #define VMNET_MUTANT_NO_GATEWAY 0 /* diff/links.c: a network's gateway address is never added */
 #endif
 #ifndef VMNET_MUTANT_NO_FORWARD
-#define VMNET_MUTANT_NO_FORWARD 0 /* backend/nftables/nft.c: port forwards (map elements) are not sent to the kernel */
+#define VMNET_MUTANT_NO_FORWARD 0 /* backend/nftables/encode.c: port forwards (map elements) are not sent to the kernel */
 #endif
 #ifndef VMNET_MUTANT_FWD_OUT_ANY
-#define VMNET_MUTANT_FWD_OUT_ANY 0 /* backend/nftables/ir.c: the early out4/in4/... forward accepts lack "the other side is not a vmnet bridge" */
+#define VMNET_MUTANT_FWD_OUT_ANY 0 /* backend/nftables/ir-inet.c: the early out4/in4/... forward accepts lack "the other side is not a vmnet bridge" */
 #endif
 #ifndef VMNET_MUTANT_NO_MASQUERADE
-#define VMNET_MUTANT_NO_MASQUERADE 0 /* backend/nftables/ir.c: a NAT subnet gets no masquerade rule */
+#define VMNET_MUTANT_NO_MASQUERADE 0 /* backend/nftables/ir-inet.c: a NAT subnet gets no masquerade rule */
 #endif
 #ifndef VMNET_MUTANT_NO_ROLLBACK
 #define VMNET_MUTANT_NO_ROLLBACK 0 /* apply/apply.c: a failed step's completed steps are not undone */
@@ -82,10 +82,10 @@
 #define VMNET_MUTANT_NO_LIBVIRT_FALLBACK 0 /* backend/libvirt/lazy.c: without libvirt.so.0 a call jumps to NULL */
 #endif
 #ifndef VMNET_MUTANT_L2_HOP
-#define VMNET_MUTANT_L2_HOP 0 /* backend/nftables/ir.c: isolated and bridged bridges are left out of the forward policy, as before issue 16 */
+#define VMNET_MUTANT_L2_HOP 0 /* backend/nftables/ir-inet.c: isolated and bridged bridges are left out of the forward policy, as before issue 16 */
 #endif
 #ifndef VMNET_MUTANT_HOST_OPEN
-#define VMNET_MUTANT_HOST_OPEN 0 /* backend/nftables/ir.c: no input chain: guests reach every service of the host */
+#define VMNET_MUTANT_HOST_OPEN 0 /* backend/nftables/ir-inet.c: no input chain: guests reach every service of the host */
 #endif
 #ifndef VMNET_MUTANT_HOST_PRESENT
 #define VMNET_MUTANT_HOST_PRESENT 0 /* diff/links.c: isolated and bridged bridges keep IPv6 and ARP answers */
@@ -94,28 +94,28 @@
 #define VMNET_MUTANT_HOSTONLY_ROUTER 0 /* render/dnsmasq.c: host-only IPv6 advertises the host as default router */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_MAC
-#define VMNET_MUTANT_NO_ANTISPOOF_MAC 0 /* backend/nftables/ir.c: the bridge table does not drop frames from a port with another source MAC */
+#define VMNET_MUTANT_NO_ANTISPOOF_MAC 0 /* backend/nftables/ir-bridge.c: the bridge table does not drop frames from a port with another source MAC */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IP
-#define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* backend/nftables/ir.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
+#define VMNET_MUTANT_NO_ANTISPOOF_IP 0 /* backend/nftables/ir-bridge.c: the bridge table does not drop IPv4/IPv6/ARP from a port's unbound source addresses */
 #endif
 #ifndef VMNET_MUTANT_ANTISPOOF_FAST_DHCP
-#define VMNET_MUTANT_ANTISPOOF_FAST_DHCP 0 /* backend/nftables/ir.c: the anti-spoofing fast path accepts a port's UDP from port 67 too (its DHCP offers) */
+#define VMNET_MUTANT_ANTISPOOF_FAST_DHCP 0 /* backend/nftables/ir-bridge.c: the anti-spoofing fast path accepts a port's UDP from port 67 too (its DHCP offers) */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_IPAM
-#define VMNET_MUTANT_NO_ANTISPOOF_IPAM 0 /* backend/nftables/ir.c: an address vmnet's IPAM allocated is not bound to its guest's port (as before) */
+#define VMNET_MUTANT_NO_ANTISPOOF_IPAM 0 /* backend/nftables/ir-bridge.c: an address vmnet's IPAM allocated is not bound to its guest's port (as before) */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_DHCP
-#define VMNET_MUTANT_NO_ANTISPOOF_DHCP 0 /* backend/nftables/ir.c: the bridge table does not drop DHCP and DHCPv6 server replies from a port */
+#define VMNET_MUTANT_NO_ANTISPOOF_DHCP 0 /* backend/nftables/ir-bridge.c: the bridge table does not drop DHCP and DHCPv6 server replies from a port */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_RA
-#define VMNET_MUTANT_NO_ANTISPOOF_RA 0 /* backend/nftables/ir.c: the bridge table does not drop router advertisements and redirects from a port */
+#define VMNET_MUTANT_NO_ANTISPOOF_RA 0 /* backend/nftables/ir-bridge.c: the bridge table does not drop router advertisements and redirects from a port */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_VLAN
-#define VMNET_MUTANT_NO_ANTISPOOF_VLAN 0 /* backend/nftables/ir.c: the bridge table does not drop 802.1Q/802.1ad-tagged frames from a checked port */
+#define VMNET_MUTANT_NO_ANTISPOOF_VLAN 0 /* backend/nftables/ir-bridge.c: the bridge table does not drop 802.1Q/802.1ad-tagged frames from a checked port */
 #endif
 #ifndef VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC
-#define VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC 0 /* backend/nftables/ir.c: the bridge table does not check an ARP packet's sender MAC */
+#define VMNET_MUTANT_NO_ANTISPOOF_ARP_MAC 0 /* backend/nftables/ir-bridge.c: the bridge table does not check an ARP packet's sender MAC */
 #endif
 #ifndef VMNET_MUTANT_LIBVIRT_SUBNET
 #define VMNET_MUTANT_LIBVIRT_SUBNET 0 /* diff/engine.c: a plan subnet an active libvirt network already has applies anyway (issue 17, point 7) */

@@ -24,7 +24,7 @@
 #include "tests/unit/testutil.h"
 
 /*
- * src/backend/nftables/nft.c against the kernel. Every test runs in its own forked
+ * The kernel side of src/backend/nftables/ against the kernel. Every test runs in its own forked
  * process that first moves into a fresh network namespace
  * (vmnet_nstest_enter()); the whole suite is skipped (exit 77) when that is
  * impossible. State is read back with the nft CLI, never with vmnet's own

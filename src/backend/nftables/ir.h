@@ -9,7 +9,7 @@
  * table is the inet IR's `bridge` member, so one IR is one transaction.
  *
  *   plan --vmnet_nft_ir_from_plan()--> IR --vmnet_nft_ir_to_text()--> `nft -f` script
- *                                        \--src/nftables/nft.c------> libnftnl batch
+ *                                        \--src/nftables/encode.c---> libnftnl batch
  *
  * The vocabulary is deliberately small: a handful of selectors (what a rule
  * looks at), four kinds of match (compare, prefix, flag test, set lookup)

@@ -10,7 +10,7 @@
 #include "util/mutant.h"
 
 /*
- * Reads the digest's line format (src/backend/nftables/nft.c, objs_digest()):
+ * Reads the digest's line format (src/backend/nftables/digest.c, objs_digest()):
  *
  *   table FAMILY NAME flags 0xF [udata HEX] use N
  *     set NAME flags 0xF key TYPE/LEN [data TYPE/LEN] ...
@@ -232,7 +232,7 @@ typedef struct {
         char *chain;
 } Reader;
 
-/* What a set is for, by its name (the IR's vocabulary, backend/nftables/ir.c). */
+/* What a set is for, by its name (the IR's vocabulary, backend/nftables/ir-inet.c and ir-bridge.c). */
 static const char *set_kind(const char *family, const char *name)
 {
         static const struct {

@@ -8,7 +8,7 @@
 
 /*
  * The IR as an `nft -f` script. Every construct is written the way nft
- * 1.0.6 parses it into exactly the expressions src/backend/nftables/nft.c builds
+ * 1.0.6 parses it into exactly the expressions src/backend/nftables/encode.c builds
  * (see the comment at the top of ir.h), and the script begins with
  * "add table; delete table" so that loading it replaces the table in one
  * transaction, like vmnet_nft_replace() does.
