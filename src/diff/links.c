@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "actions/kernel.h"
+#include "diff/links-private.h"
 #include "diff/links.h"
 #include "util/mutant.h"
 
@@ -19,366 +20,7 @@ char *vmnet_link_alias_for_plan(const char *plan_name)
         return g_strconcat(VMNET_ALIAS_PREFIX, plan_name, NULL);
 }
 
-/* --- foreign state ------------------------------------------------------------ */
-
-static void change_free(gpointer p)
-{
-        VmnetForeignChange *c = p;
-
-        g_free(c->object);
-        g_free(c->attr);
-        g_free(c->value);
-        g_free(c);
-}
-
-VmnetForeignState *vmnet_foreign_state_new(void)
-{
-        VmnetForeignState *st = g_new0(VmnetForeignState, 1);
-
-        st->changes = g_ptr_array_new_with_free_func(change_free);
-        st->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        return st;
-}
-
-void vmnet_foreign_state_free(VmnetForeignState *st)
-{
-        if (!st)
-                return;
-        g_hash_table_unref(st->index);
-        g_ptr_array_unref(st->changes);
-        if (st->interrupted)
-                g_hash_table_unref(st->interrupted);
-        g_free(st);
-}
-
-/* Hashed: a host with a thousand enslaved uplinks has a thousand records, looked up per link. */
-static char *index_key(const char *object, const char *attr)
-{
-        return g_strconcat(object, "\n", attr, NULL);
-}
-
-static VmnetForeignChange *find_change(const VmnetForeignState *st, const char *object,
-                                       const char *attr)
-{
-        g_autofree char *key = NULL;
-
-        if (!st)
-                return NULL;
-        key = index_key(object, attr);
-        return g_hash_table_lookup(st->index, key);
-}
-
-const VmnetForeignChange *vmnet_foreign_state_find(const VmnetForeignState *st,
-                                                   const char *object, const char *attr)
-{
-        return find_change(st, object, attr);
-}
-
-void vmnet_foreign_state_set(VmnetForeignState *st, const char *object, const char *attr,
-                             const char *value)
-{
-        VmnetForeignChange *c = find_change(st, object, attr);
-
-        if (c) {
-                g_free(c->value);
-                c->value = g_strdup(value);
-                return;
-        }
-        c = g_new0(VmnetForeignChange, 1);
-        c->object = g_strdup(object);
-        c->attr = g_strdup(attr);
-        c->value = g_strdup(value);
-        g_ptr_array_add(st->changes, c);
-        g_hash_table_insert(st->index, index_key(object, attr), c);
-}
-
-void vmnet_foreign_state_remove(VmnetForeignState *st, const char *object, const char *attr)
-{
-        VmnetForeignChange *c = find_change(st, object, attr);
-        g_autofree char *key = NULL;
-
-        if (!c)
-                return;
-        key = index_key(object, attr);
-        g_hash_table_remove(st->index, key);
-        g_ptr_array_remove(st->changes, c); /* frees c */
-}
-
-/* First change records the original; returning to it forgets it. */
-static void record_value(VmnetForeignState *st, const char *object, const char *attr,
-                         const char *old, const char *value)
-{
-        const VmnetForeignChange *c = vmnet_foreign_state_find(st, object, attr);
-
-        if (!c)
-                vmnet_foreign_state_set(st, object, attr, old);
-        else if (g_strcmp0(c->value, value) == 0)
-                vmnet_foreign_state_remove(st, object, attr);
-}
-
-/* What vmnet added to a bridge it adopted, by the attr of its record: "address 10.0.0.1/24". */
-#define ADDED_ADDRESS "address "
-#define ADDED_ROUTE "route "
-#define ADDED "added"
-
-static char *added_address_attr(const VmnetAddrSpec *a)
-{
-        g_autofree char *s = vmnet_addr_to_string(&a->addr);
-
-        return g_strdup_printf(ADDED_ADDRESS "%s/%u", s, a->prefixlen);
-}
-
-static char *added_route_attr(const VmnetPrefix *dst)
-{
-        g_autofree char *s = vmnet_prefix_to_string(dst);
-
-        return g_strconcat(ADDED_ROUTE, s, NULL);
-}
-
-/* A bridge vmnet took over (adopt="yes"): its alias is recorded, to give it back. */
-static gboolean recorded_adopted(const VmnetForeignState *st, const char *link)
-{
-        return link && vmnet_foreign_state_find(st, link, "alias") != NULL;
-}
-
-static void record_link_set(VmnetForeignState *st, const VmnetLinkSet *s)
-{
-        static const char *const num_attrs[] = {
-                [VMNET_LINK_ATTR_MTU] = "mtu",
-                [VMNET_LINK_ATTR_STP] = "stp",
-                [VMNET_LINK_ATTR_FORWARD_DELAY] = "forward-delay",
-                [VMNET_LINK_ATTR_VLAN_FILTERING] = "vlan-filtering",
-                [VMNET_LINK_ATTR_DEFAULT_PVID] = "default-pvid",
-                [VMNET_LINK_ATTR_UP] = "up",
-        };
-        g_autofree char *old = NULL, *value = NULL;
-
-        switch (s->attr) {
-        case VMNET_LINK_ATTR_MASTER:
-                record_value(st, s->link, "master", s->old.str, s->value.str);
-                return;
-        case VMNET_LINK_ATTR_ALIAS:
-                record_value(st, s->link, "alias", s->old.str, s->value.str);
-                return;
-        case VMNET_LINK_ATTR_MAC:
-                old = vmnet_mac_to_string(&s->old.mac);
-                value = vmnet_mac_to_string(&s->value.mac);
-                record_value(st, s->link, "mac", old, value);
-                return;
-        default:
-                if ((guint)s->attr >= G_N_ELEMENTS(num_attrs) || !num_attrs[s->attr])
-                        return;
-                old = g_strdup_printf("%u", s->old.num);
-                value = g_strdup_printf("%u", s->value.num);
-                record_value(st, s->link, num_attrs[s->attr], old, value);
-                return;
-        }
-}
-
-/* Adds (or forgets) the record of an address or route vmnet adds to (removes from) an adopted bridge. */
-static void record_added(VmnetForeignState *st, const char *link, char *attr, gboolean add)
-{
-        if (add)
-                vmnet_foreign_state_set(st, link, attr, ADDED);
-        else
-                vmnet_foreign_state_remove(st, link, attr);
-        g_free(attr);
-}
-
-void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed)
-{
-        for (guint i = 0; executed && i < executed->len; i++) {
-                const VmnetAction *a = g_ptr_array_index(executed, i);
-
-                if (a->type == &vmnet_action_type_link_set) {
-                        const VmnetLinkSet *s = a->data;
-
-                        if (s->foreign)
-                                record_link_set(st, s);
-                } else if (a->type == &vmnet_action_type_addr_add ||
-                           a->type == &vmnet_action_type_addr_del) {
-                        const VmnetAddrAction *x = a->data;
-
-                        if (recorded_adopted(st, x->link))
-                                record_added(st, x->link, added_address_attr(&x->a),
-                                             a->type == &vmnet_action_type_addr_add);
-                } else if (a->type == &vmnet_action_type_route_add ||
-                           a->type == &vmnet_action_type_route_del) {
-                        const VmnetRouteSpec *r = a->data;
-
-                        if (recorded_adopted(st, r->oif))
-                                record_added(st, r->oif, added_route_attr(&r->dst),
-                                             a->type == &vmnet_action_type_route_add);
-                } else if (a->type == &vmnet_action_type_bond_enslave) {
-                        const VmnetBondMemberSpec *s = a->data;
-
-                        vmnet_foreign_state_set(st, s->member, "bond", s->up ? "up" : "down");
-                } else if (a->type == &vmnet_action_type_bond_release) {
-                        vmnet_foreign_state_remove(st, ((const VmnetBondMemberSpec *)a->data)->member,
-                                                   "bond");
-                } else if (a->type == &vmnet_action_type_sysctl_set) {
-                        const VmnetSysctlSet *s = a->data;
-
-                        /* no old value: a link this run made, which nobody needs back */
-                        if (s->old)
-                                record_value(st, s->key, "sysctl", s->old, s->value);
-                } else if (a->type == &vmnet_action_type_addr_migrate) {
-                        const VmnetMigrateSpec *s = a->data;
-                        const VmnetForeignChange *c = vmnet_foreign_state_find(st, s->to,
-                                                                               "migrated");
-
-                        /* Moving back to the link the addresses came from ends the record. */
-                        if (c && g_strcmp0(c->value, s->from) == 0)
-                                vmnet_foreign_state_remove(st, s->to, "migrated");
-                        else
-                                vmnet_foreign_state_set(st, s->from, "migrated", s->to);
-                }
-        }
-}
-
-#define FOREIGN_GROUP "foreign-change "
-
-void vmnet_foreign_state_to_keyfile(const VmnetForeignState *st, GKeyFile *kf)
-{
-        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-
-        for (guint i = 0; groups && groups[i]; i++)
-                if (g_str_has_prefix(groups[i], FOREIGN_GROUP))
-                        g_key_file_remove_group(kf, groups[i], NULL);
-        for (guint i = 0; i < st->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(st->changes, i);
-                g_autofree char *group = g_strdup_printf(FOREIGN_GROUP "%u", i);
-
-                g_key_file_set_string(kf, group, "object", c->object);
-                g_key_file_set_string(kf, group, "attr", c->attr);
-                if (c->value)
-                        g_key_file_set_string(kf, group, "value", c->value);
-        }
-}
-
-VmnetForeignState *vmnet_foreign_state_from_keyfile(GKeyFile *kf, GError **error)
-{
-        g_autoptr(VmnetForeignState) st = vmnet_foreign_state_new();
-        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-
-        for (guint i = 0; groups && groups[i]; i++) {
-                g_autofree char *object = NULL, *attr = NULL, *value = NULL;
-
-                if (!g_str_has_prefix(groups[i], FOREIGN_GROUP))
-                        continue;
-                object = g_key_file_get_string(kf, groups[i], "object", NULL);
-                attr = g_key_file_get_string(kf, groups[i], "attr", NULL);
-                value = g_key_file_get_string(kf, groups[i], "value", NULL);
-                if (!object || !attr) {
-                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARSE,
-                                    "state group [%s]: missing object or attr", groups[i]);
-                        return NULL;
-                }
-                vmnet_foreign_state_set(st, object, attr, value);
-        }
-        return g_steal_pointer(&st);
-}
-
 /* --- desired state ------------------------------------------------------------ */
-
-typedef struct {
-        VmnetLinkKind kind;
-        char *name;
-        const VmnetNetwork *net; /* the first network needing it: for messages */
-        guint mtu;
-        gboolean has_mac;
-        VmnetMac mac;
-        int stp;
-        int forward_delay;
-        int vlan_filtering;
-        int default_pvid; /* 0 on a VLAN-aware bridge: a new port joins no VLAN; -1: unmanaged */
-        gboolean adopt;
-        char *parent;     /* vlan; vxlan: the underlay device (NULL: none) */
-        guint vlan_id;
-        guint32 vni;      /* vxlan */
-        guint16 port;     /* vxlan */
-        VmnetAddr local;  /* vxlan */
-        GArray *fdb;      /* vxlan: VmnetAddr, the flood list */
-        const VmnetBond *bond; /* bond: the plan's (mode, options, members) */
-} DesiredLink;
-
-typedef struct {
-        char *name;
-        char *bridge;
-        const VmnetNetwork *net;
-        guint line;       /* of <uplink> or <vxlan>: for messages */
-        gboolean owned;   /* a vmnet vlan or vxlan; else the uplink device itself (foreign) */
-        gboolean migrate;
-        GArray *vids;     /* guint: tagged VIDs of a VLAN-aware trunk */
-} DesiredPort;
-
-typedef struct {
-        char *link;
-        VmnetAddr addr;
-        guint prefixlen;
-        const VmnetNetwork *net;
-} DesiredAddr;
-
-/* Deletions bottom-up, then creations and changes top-down. */
-enum {
-        T_SYSCTL,
-        T_ROUTES,
-        T_ADDRS,
-        T_BVLANS,
-        T_FDB,
-        T_UNMIGRATE,
-        T_RELEASE,
-        T_BOND_RELEASE,
-        T_DEL_VLANS,
-        T_DEL_LINKS,
-        T_MTU_RESTORE,
-        T_UNADOPT,
-        S_BONDS,
-        S_BOND_MEMBERS,
-        S_BRIDGES,
-        S_LINK_SYSCTL,
-        S_FOREIGN_MTU,
-        S_VLANS,
-        S_VXLANS,
-        S_PORTS,
-        S_FDB,
-        S_ADDRS,
-        S_ROUTES,
-        S_SYSCTL,
-        N_STAGES
-};
-
-typedef struct {
-        const char *file;
-        char *alias;
-        const VmnetHost *host;
-        const VmnetForeignState *rec;
-        VmnetDiags *warnings;
-        GPtrArray *bridges; /* DesiredLink* */
-        GPtrArray *vlans;   /* DesiredLink* */
-        GPtrArray *vxlans;  /* DesiredLink* */
-        GPtrArray *bonds;   /* DesiredLink* */
-        GHashTable *bond_of; /* member -> the name of the bond the plan puts it in */
-        GPtrArray *ports;   /* DesiredPort* */
-        GPtrArray *addrs;   /* DesiredAddr* */
-        GPtrArray *routes;  /* VmnetRouteSpec* */
-        GHashTable *desired;   /* name -> DesiredLink* (bridges and vlans) */
-        GHashTable *port_by_name;
-        GPtrArray *mtu_names;  /* foreign links whose MTU must be at least foreign_mtu[name] */
-        GHashTable *foreign_mtu;
-        gboolean want_sysctl[2]; /* ip_forward, all.forwarding */
-        GHashTable *link_sysctls; /* per-link sysctl key -> wanted value ("1") */
-        GHashTable *deleted;   /* names of links deleted by this run */
-        GHashTable *released;  /* foreign ports released by this run */
-        /* dev -> VmnetMigrateSpec* moving addresses back to dev (borrowed from its action) */
-        GHashTable *pending;
-        GHashTable *migration_targets; /* bridges that receive an uplink's addresses */
-        GHashTable *addrs_by_link;     /* link -> GPtrArray of its DesiredAddr (borrowed) */
-        /* bridge -> the default PVID this run takes away from it, which the kernel drops from
-         * the ports (and the bridge) where it is PVID and untagged */
-        GHashTable *pvid_dropped;
-        GPtrArray *stage[N_STAGES];
-} Diff;
 
 static void desired_link_free(gpointer p)
 {
@@ -468,7 +110,7 @@ static void diff_clear(Diff *d)
                 g_ptr_array_unref(d->stage[i]);
 }
 
-static void emit(Diff *d, int stage, VmnetAction *a)
+void emit(Diff *d, int stage, VmnetAction *a)
 {
         g_ptr_array_add(d->stage[stage], a);
 }
@@ -693,7 +335,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
 /* --- helpers over the observed host ------------------------------------------- */
 
 /* Its alias says so, or a run of the plan was creating it when it was interrupted. */
-static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
+gboolean is_owned(const Diff *d, const VmnetHostLink *l)
 {
         if (!l)
                 return FALSE;
@@ -705,7 +347,7 @@ static gboolean is_owned(const Diff *d, const VmnetHostLink *l)
 }
 
 /* The observed link, unless this run deletes it first. */
-static VmnetHostLink *live(const Diff *d, const char *name)
+VmnetHostLink *live(const Diff *d, const char *name)
 {
         if (!name || g_hash_table_contains(d->deleted, name))
                 return NULL;
@@ -713,7 +355,7 @@ static VmnetHostLink *live(const Diff *d, const char *name)
 }
 
 /* Addresses that belong to the host's configuration: not link-local, not SLAAC. */
-static gboolean addr_movable(const VmnetHostAddr *a)
+gboolean addr_movable(const VmnetHostAddr *a)
 {
         if (a->scope >= RT_SCOPE_LINK)
                 return FALSE;
@@ -721,12 +363,12 @@ static gboolean addr_movable(const VmnetHostAddr *a)
 }
 
 /* Routes someone configured, as opposed to those the kernel or an RA made. */
-static gboolean route_movable(const VmnetHostRoute *r)
+gboolean route_movable(const VmnetHostRoute *r)
 {
         return r->protocol != RTPROT_KERNEL && r->protocol != RTPROT_RA;
 }
 
-static VmnetRouteSpec *route_spec_from(const VmnetHostRoute *r, const char *oif)
+VmnetRouteSpec *route_spec_from(const VmnetHostRoute *r, const char *oif)
 {
         VmnetRouteSpec *rs = g_new0(VmnetRouteSpec, 1);
 
@@ -744,7 +386,7 @@ static gboolean prefix_equal(const VmnetPrefix *a, const VmnetPrefix *b)
         return a->prefix == b->prefix && vmnet_addr_equal(&a->addr, &b->addr);
 }
 
-static gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
+gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
 {
         if (!prefix_equal(&h->dst, &r->dst) || h->has_gateway != r->has_gateway)
                 return FALSE;
@@ -753,7 +395,7 @@ static gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
         return g_strcmp0(h->oif_name, r->oif) == 0;
 }
 
-static gboolean link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen)
+gboolean link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen)
 {
         for (guint i = 0; l && i < l->addrs->len; i++) {
                 const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
@@ -791,7 +433,7 @@ static gboolean migration_target(const Diff *d, const char *bridge)
  * adopted bridges (they were someone's before) and on bridges holding an
  * uplink's migrated configuration.
  */
-static gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
+gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
 {
         DesiredLink *dl = g_hash_table_lookup(d->desired, l->name);
 
@@ -799,7 +441,7 @@ static gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
                is_owned(d, l) && !recorded_adopted(d->rec, l->name) && !migration_target(d, l->name);
 }
 
-static gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
+gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
 {
         const GPtrArray *mine = g_hash_table_lookup(d->addrs_by_link, link);
 
@@ -812,7 +454,7 @@ static gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAdd
         return FALSE;
 }
 
-static gboolean route_desired(const Diff *d, const VmnetHostRoute *r)
+gboolean route_desired(const Diff *d, const VmnetHostRoute *r)
 {
         for (guint i = 0; i < d->routes->len; i++)
                 if (route_matches(r, g_ptr_array_index(d->routes, i)))
@@ -858,7 +500,7 @@ static const VmnetMigrateSpec *pending_from(const Diff *d, const char *link)
 }
 
 /* The link as it is now, as a spec to delete it with (and re-create it from, on undo). */
-static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
+VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
 {
         VmnetLinkSpec *s = vmnet_link_spec_new(g_strcmp0(l->kind, "vlan") == 0  ? VMNET_LINK_KIND_VLAN :
                                                g_strcmp0(l->kind, "vxlan") == 0 ? VMNET_LINK_KIND_VXLAN :
@@ -918,7 +560,7 @@ static VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
         return s;
 }
 
-static VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
+VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
 {
         VmnetLinkSpec *s = vmnet_link_spec_new(dl->kind, dl->name);
 
@@ -947,16 +589,16 @@ static VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
         return s;
 }
 
-static void set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
-                    guint old, gboolean foreign, VmnetImpact impact)
+void set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
+             guint old, gboolean foreign, VmnetImpact impact)
 {
         VmnetLinkValue v = { .num = value }, o = { .num = old };
 
         emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
 }
 
-static void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, const char *value,
-                    const char *old, gboolean foreign, VmnetImpact impact)
+void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, const char *value,
+             const char *old, gboolean foreign, VmnetImpact impact)
 {
         VmnetLinkValue v = { .str = (char *)value }, o = { .str = (char *)old };
 
@@ -964,14 +606,14 @@ static void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, co
 }
 
 /* An owned link without its mark (an interrupted creation) gets it. */
-static void mark_owned(Diff *d, int stage, const VmnetHostLink *l)
+void mark_owned(Diff *d, int stage, const VmnetHostLink *l)
 {
         if (g_strcmp0(l->alias, d->alias) != 0)
                 set_str(d, stage, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias, FALSE,
                         VMNET_IMPACT_SAFE);
 }
 
-static char *where(const Diff *d, const VmnetNetwork *net, guint line)
+char *where(const Diff *d, const VmnetNetwork *net, guint line)
 {
         return g_strdup_printf("%s:%u: network '%s'", d->file, line ? line : net->line,
                                net->name);
@@ -988,16 +630,6 @@ static char *owner_of(const VmnetHostLink *l)
 }
 
 /* --- the trunk's native VLAN on a VLAN-aware bridge -------------------------------- */
-
-/*
- * A VLAN-aware bridge vmnet manages gives a new port no VLAN at all (default
- * PVID 0): a guest's tap plugged in by libvirt is in no VLAN until it is put
- * in its own, instead of landing in VLAN 1 with the trunk's untagged frames
- * and the host. Those stay in VLAN 1, as with the kernel's default, but
- * explicitly: VLAN 1 PVID untagged on the trunk port and on the bridge itself.
- */
-#define NATIVE_VID 1
-#define NATIVE_FLAGS (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
 
 /* The flags of VLAN vid on l (a bridge port, or a bridge itself); -1 when it has none. */
 static int vlan_flags(const VmnetHostLink *l, guint vid)
@@ -1017,7 +649,7 @@ static int vlan_flags(const VmnetHostLink *l, guint vid)
  * l itself): the kernel takes the old default PVID away from every port, and
  * from the bridge, where it is the PVID and untagged.
  */
-static int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge, guint vid)
+int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge, guint vid)
 {
         int flags = vlan_flags(l, vid);
         guint dropped = GPOINTER_TO_UINT(g_hash_table_lookup(d->pvid_dropped, bridge));
@@ -1029,8 +661,8 @@ static int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *br
  * VLAN 1, PVID untagged, on port (of bridge, or bridge itself) unless it
  * will be there; l is the port as observed, NULL for a new membership.
  */
-static void want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
-                        const char *bridge)
+void want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
+                 const char *bridge)
 {
         if (l && vlan_flags_then(d, l, bridge, NATIVE_VID) == NATIVE_FLAGS)
                 return;
@@ -1039,7 +671,7 @@ static void want_native(Diff *d, int stage, const VmnetHostLink *l, const char *
 }
 
 /* l's master when the port steps run: none when this run deletes it. */
-static const char *master_then(const Diff *d, const VmnetHostLink *l)
+const char *master_then(const Diff *d, const VmnetHostLink *l)
 {
         if (l && l->master_name && !g_hash_table_contains(d->deleted, l->master_name))
                 return l->master_name;
@@ -1051,7 +683,7 @@ static const char *master_then(const Diff *d, const VmnetHostLink *l)
  * bridge and the trunk ports it keeps get VLAN 1 back at once (a trunk the
  * run enslaves gets it in setup_ports()).
  */
-static void bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
+void bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
 {
         want_native(d, S_BRIDGES, l, dl->name, dl->name);
         for (guint i = 0; i < d->ports->len; i++) {
@@ -1182,884 +814,6 @@ static gboolean check_names(Diff *d, GError **error)
                 }
         }
         return TRUE;
-}
-
-/* --- teardown: what the plan no longer has ----------------------------------------- */
-
-static void teardown_sysctls(Diff *d)
-{
-        for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
-                const char *key = vmnet_host_sysctl_keys[i];
-                const VmnetForeignChange *c = vmnet_foreign_state_find(d->rec, key, "sysctl");
-                const char *cur = vmnet_host_sysctl(d->host, key);
-
-                if (!c || !c->value || d->want_sysctl[i] || !cur || g_str_equal(cur, c->value))
-                        continue;
-                emit(d, T_SYSCTL, vmnet_action_sysctl(key, c->value, cur, VMNET_IMPACT_SAFE));
-        }
-}
-
-static gboolean is_host_sysctl_key(const char *key)
-{
-        for (guint i = 0; vmnet_host_sysctl_keys[i]; i++)
-                if (g_str_equal(key, vmnet_host_sysctl_keys[i]))
-                        return TRUE;
-        return FALSE;
-}
-
-/* Per-link sysctls vmnet set and the plan no longer wants: back to the recorded value. */
-static void teardown_link_sysctls(Diff *d)
-{
-        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
-                const char *cur;
-
-                if (g_strcmp0(c->attr, "sysctl") != 0 || !c->value || is_host_sysctl_key(c->object) ||
-                    g_hash_table_contains(d->link_sysctls, c->object))
-                        continue;
-                /* gone with its link: nothing to restore */
-                cur = vmnet_host_sysctl(d->host, c->object);
-                if (!cur || g_str_equal(cur, c->value))
-                        continue;
-                emit(d, T_SYSCTL, vmnet_action_sysctl(c->object, c->value, cur, VMNET_IMPACT_SAFE));
-        }
-}
-
-static void teardown_l3(Diff *d)
-{
-        for (guint i = 0; i < d->host->routes->len; i++) {
-                const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
-                const VmnetHostLink *l = vmnet_host_find_link(d->host, r->oif_name);
-                g_autoptr(VmnetRouteSpec) rs = NULL;
-
-                /* vmnet adds its routes as "static"; others are someone else's. */
-                if (!l || !manages_l3(d, l) || r->protocol != RTPROT_STATIC || route_desired(d, r))
-                        continue;
-                rs = route_spec_from(r, l->name);
-                emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
-        }
-        for (guint i = 0; i < d->host->links->len; i++) {
-                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
-
-                if (!manages_l3(d, l))
-                        continue;
-                for (guint j = 0; j < l->addrs->len; j++) {
-                        const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, j);
-
-                        if (a->scope >= RT_SCOPE_LINK || addr_desired(d, l->name, a))
-                                continue;
-                        emit(d, T_ADDRS, vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
-                                                           VMNET_IMPACT_SAFE));
-                }
-        }
-}
-
-static void teardown_bridge_vlans(Diff *d)
-{
-        for (guint i = 0; i < d->ports->len; i++) {
-                const DesiredPort *p = g_ptr_array_index(d->ports, i);
-                const VmnetHostLink *l = vmnet_host_find_link(d->host, p->name);
-
-                if (!p->vids->len || !l || !l->bridge_vlans ||
-                    g_strcmp0(l->master_name, p->bridge) != 0)
-                        continue;
-                for (guint j = 0; j < l->bridge_vlans->len; j++) {
-                        const VmnetHostBridgeVlan *v =
-                                &g_array_index(l->bridge_vlans, VmnetHostBridgeVlan, j);
-                        gboolean wanted = v->vid == NATIVE_VID;
-
-                        for (guint k = 0; k < p->vids->len && !wanted; k++)
-                                wanted = g_array_index(p->vids, guint, k) == v->vid;
-                        if (!wanted)
-                                emit(d, T_BVLANS,
-                                     vmnet_action_bridge_vlan(p->name, p->bridge, v->vid,
-                                                              v->flags, FALSE,
-                                                              VMNET_IMPACT_SAFE));
-                }
-        }
-}
-
-static void teardown_migrations(Diff *d)
-{
-        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
-                const DesiredPort *p;
-                const VmnetHostLink *br, *dev;
-                VmnetMigrateSpec *s;
-
-                if (!g_str_equal(c->attr, "migrated") || !c->value)
-                        continue;
-                p = g_hash_table_lookup(d->port_by_name, c->object);
-                if (p && p->migrate && g_str_equal(p->bridge, c->value))
-                        continue;
-                br = vmnet_host_find_link(d->host, c->value);
-                dev = vmnet_host_find_link(d->host, c->object);
-                if (!br || !dev)
-                        continue;
-                s = vmnet_migrate_spec_new(br->name, dev->name);
-                for (guint j = 0; j < br->addrs->len; j++) {
-                        const VmnetHostAddr *a = &g_array_index(br->addrs, VmnetHostAddr, j);
-                        VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
-
-                        if (addr_movable(a) && !addr_desired(d, br->name, a))
-                                g_array_append_val(s->addrs, as);
-                }
-                for (guint j = 0; j < br->routes->len; j++) {
-                        const VmnetHostRoute *r = g_ptr_array_index(br->routes, j);
-
-                        if (route_movable(r) && !route_desired(d, r))
-                                g_ptr_array_add(s->routes, route_spec_from(r, NULL));
-                }
-                if (!s->addrs->len && !s->routes->len) {
-                        vmnet_migrate_spec_free(s);
-                        continue;
-                }
-                g_hash_table_insert(d->pending, dev->name, s);
-                emit(d, T_UNMIGRATE, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
-        }
-}
-
-static void teardown_releases(Diff *d)
-{
-        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
-                const VmnetHostLink *l, *m;
-                const char *back;
-
-                if (!g_str_equal(c->attr, "master") ||
-                    g_hash_table_contains(d->port_by_name, c->object))
-                        continue;
-                l = vmnet_host_find_link(d->host, c->object);
-                if (!l || !l->master_name)
-                        continue;
-                /* Only undo what is still vmnet's doing: a port of one of its bridges. */
-                m = vmnet_host_find_link(d->host, l->master_name);
-                if (!is_owned(d, m))
-                        continue;
-                back = c->value && vmnet_host_find_link(d->host, c->value) ? c->value : NULL;
-                if (g_strcmp0(back, l->master_name) == 0)
-                        continue;
-                g_hash_table_add(d->released, g_strdup(l->name));
-                set_str(d, T_RELEASE, l->name, VMNET_LINK_ATTR_MASTER, back, l->master_name, TRUE,
-                        VMNET_IMPACT_DISRUPTIVE);
-        }
-}
-
-static void teardown_links(Diff *d)
-{
-        for (guint i = 0; i < d->host->links->len; i++) {
-                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
-
-                if (!is_owned(d, l) || g_hash_table_contains(d->desired, l->name) ||
-                    g_hash_table_contains(d->port_by_name, l->name) || recorded_adopted(d->rec, l->name))
-                        continue;
-                if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0 &&
-                    g_strcmp0(l->kind, "vxlan") != 0 && g_strcmp0(l->kind, "bond") != 0) {
-                        if (d->warnings)
-                                vmnet_diags_add(d->warnings, d->file, 0,
-                                                "link '%s' carries vmnet's alias \"%s\" but is a "
-                                                "%s, which vmnet never creates; left alone",
-                                                l->name, d->alias,
-                                                l->kind ? l->kind : "network device");
-                        continue;
-                }
-                g_hash_table_add(d->deleted, g_strdup(l->name));
-        }
-        for (guint i = 0; i < d->host->links->len; i++) {
-                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
-                VmnetLinkSpec *s;
-
-                if (!g_hash_table_contains(d->deleted, l->name))
-                        continue;
-                s = observed_spec(d, l);
-                emit(d, s->kind == VMNET_LINK_KIND_BRIDGE || s->kind == VMNET_LINK_KIND_BOND ?
-                             T_DEL_LINKS : T_DEL_VLANS,
-                     vmnet_action_link_delete(s, s->ports->len ? VMNET_IMPACT_DISRUPTIVE :
-                                                                 VMNET_IMPACT_SAFE));
-        }
-}
-
-static void teardown_foreign(Diff *d)
-{
-        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
-                const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
-
-                /* An adopted bridge's records are teardown_adopted()'s. */
-                if (!l || recorded_adopted(d->rec, c->object))
-                        continue;
-                if (g_str_equal(c->attr, "mtu") && c->value &&
-                    !g_hash_table_contains(d->foreign_mtu, c->object)) {
-                        guint old = (guint)g_ascii_strtoull(c->value, NULL, 10);
-
-                        if (old && old != l->mtu)
-                                set_num(d, T_MTU_RESTORE, l->name, VMNET_LINK_ATTR_MTU, old,
-                                        l->mtu, TRUE, VMNET_IMPACT_DISRUPTIVE);
-                }
-        }
-}
-
-/*
- * With STP on, the kernel refuses a forward delay outside 2..30 s. So the
- * delay changes while STP is off: before STP goes on, after it goes off.
- * Each order is the reverse of the other, so the undo (inverses in reverse)
- * is valid too. stp and fd < 0: leave as is.
- */
-static void set_stp(Diff *d, int stage, const VmnetHostLink *l, int stp, int fd, gboolean foreign)
-{
-        gboolean change_stp = stp >= 0 && stp != l->stp_state;
-        gboolean change_fd = fd >= 0 && fd != l->forward_delay;
-        guint old_fd = l->forward_delay >= 0 ? (guint)l->forward_delay : 0;
-
-        if (change_stp && stp == 0)
-                set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 0, l->stp_state > 0, foreign,
-                        VMNET_IMPACT_SAFE);
-        if (change_fd)
-                set_num(d, stage, l->name, VMNET_LINK_ATTR_FORWARD_DELAY, (guint)fd, old_fd,
-                        foreign, VMNET_IMPACT_SAFE);
-        if (change_stp && stp != 0)
-                set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 1, l->stp_state > 0, foreign,
-                        VMNET_IMPACT_SAFE);
-}
-
-/* The recorded value of attr on link, as a number; -1 when none is recorded. */
-static int recorded_num(const Diff *d, const char *link, const char *attr)
-{
-        const VmnetForeignChange *c = vmnet_foreign_state_find(d->rec, link, attr);
-
-        return c && c->value ? (int)g_ascii_strtoll(c->value, NULL, 10) : -1;
-}
-
-/* The addresses and routes vmnet added to an adopted bridge: all of them, or those the plan no longer has. */
-static void remove_added_l3(Diff *d, const VmnetHostLink *l, gboolean all)
-{
-        for (guint i = 0; i < l->routes->len; i++) {
-                const VmnetHostRoute *r = g_ptr_array_index(l->routes, i);
-                g_autofree char *attr = added_route_attr(&r->dst);
-                g_autoptr(VmnetRouteSpec) rs = NULL;
-
-                if (r->protocol != RTPROT_STATIC || !vmnet_foreign_state_find(d->rec, l->name, attr) ||
-                    (!all && route_desired(d, r)))
-                        continue;
-                rs = route_spec_from(r, l->name);
-                emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
-        }
-        for (guint i = 0; i < l->addrs->len; i++) {
-                const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
-                VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
-                g_autofree char *attr = added_address_attr(&as);
-
-                if (!vmnet_foreign_state_find(d->rec, l->name, attr) ||
-                    (!all && addr_desired(d, l->name, a)))
-                        continue;
-                emit(d, T_ADDRS, vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
-                                                   VMNET_IMPACT_SAFE));
-        }
-}
-
-/* Each attribute vmnet changed goes back to what it was; the alias last, which ends the adoption. */
-static void give_back(Diff *d, const VmnetHostLink *l)
-{
-        const VmnetForeignChange *mac = vmnet_foreign_state_find(d->rec, l->name, "mac");
-        const VmnetForeignChange *alias = vmnet_foreign_state_find(d->rec, l->name, "alias");
-        int mtu = recorded_num(d, l->name, "mtu");
-        int vf = recorded_num(d, l->name, "vlan-filtering");
-        int pvid = recorded_num(d, l->name, "default-pvid");
-        int up = recorded_num(d, l->name, "up");
-        VmnetMac m;
-
-        if (mtu > 0 && (guint)mtu != l->mtu)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_MTU, (guint)mtu, l->mtu, TRUE,
-                        VMNET_IMPACT_SAFE);
-        if (mac && mac->value && vmnet_mac_parse(mac->value, &m) &&
-            (!l->has_mac || !vmnet_mac_equal(&m, &l->mac))) {
-                VmnetLinkValue v = { .mac = m }, o = { .mac = l->mac };
-
-                emit(d, T_UNADOPT, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v, &o, TRUE,
-                                                         VMNET_IMPACT_SAFE));
-        }
-        /* The kernel gives the default PVID back to the ports (and the bridge) without a VLAN 1. */
-        if (pvid >= 0 && pvid != l->vlan_default_pvid)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_DEFAULT_PVID, (guint)pvid,
-                        (guint)MAX(l->vlan_default_pvid, 0), TRUE, VMNET_IMPACT_SAFE);
-        if (vf >= 0 && vf != l->vlan_filtering)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_VLAN_FILTERING, (guint)vf,
-                        l->vlan_filtering > 0, TRUE, VMNET_IMPACT_SAFE);
-        set_stp(d, T_UNADOPT, l, recorded_num(d, l->name, "stp"),
-                recorded_num(d, l->name, "forward-delay"), TRUE);
-        if (up == 0 && l->up)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_UP, 0, 1, TRUE, VMNET_IMPACT_SAFE);
-        set_str(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_ALIAS, alias->value, l->alias, TRUE,
-                VMNET_IMPACT_SAFE);
-}
-
-/*
- * A bridge taken over with adopt="yes" was someone's before: vmnet removes
- * what it added (addresses and routes, recorded as it added them) once the
- * plan no longer has them, and when the network leaves the plan, or the plan
- * is destroyed, gives the bridge back as it found it.
- */
-static void teardown_adopted(Diff *d)
-{
-        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
-                const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
-                gboolean stays;
-
-                if (!g_str_equal(c->attr, "alias") || !is_owned(d, l) ||
-                    g_strcmp0(l->kind, "bridge") != 0)
-                        continue;
-                stays = g_hash_table_contains(d->desired, l->name);
-                remove_added_l3(d, l, !stays);
-                if (!stays)
-                        give_back(d, l);
-        }
-}
-
-/* --- setup: what the plan wants ---------------------------------------------------- */
-
-static void recreate(Diff *d, int stage, const VmnetHostLink *l, VmnetLinkSpec *want)
-{
-        emit(d, stage, vmnet_action_link_delete(observed_spec(d, l), VMNET_IMPACT_RECREATE));
-        g_hash_table_add(d->deleted, g_strdup(l->name));
-        emit(d, stage, vmnet_action_link_create(want, VMNET_IMPACT_RECREATE));
-}
-
-static void setup_bridges(Diff *d)
-{
-        for (guint i = 0; i < d->bridges->len; i++) {
-                const DesiredLink *dl = g_ptr_array_index(d->bridges, i);
-                const VmnetHostLink *l = live(d, dl->name);
-                gboolean adopted;
-
-                if (!l || g_strcmp0(l->kind, "bridge") != 0) {
-                        if (!l)
-                                emit(d, S_BRIDGES, vmnet_action_link_create(desired_spec(d, dl),
-                                                                            VMNET_IMPACT_SAFE));
-                        else /* check_names() let through only a link vmnet owns. */
-                                recreate(d, S_BRIDGES, l, desired_spec(d, dl));
-                        if (dl->default_pvid == 0)
-                                want_native(d, S_BRIDGES, NULL, dl->name, dl->name);
-                        continue;
-                }
-                /* Taken over now, or before: what it was is recorded, to give it back. */
-                adopted = !is_owned(d, l) || recorded_adopted(d->rec, l->name);
-                if (!is_owned(d, l))
-                        set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
-                                TRUE, VMNET_IMPACT_SAFE);
-                else
-                        mark_owned(d, S_BRIDGES, l);
-                if (dl->mtu && dl->mtu != l->mtu)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
-                                adopted, VMNET_IMPACT_SAFE);
-                if (dl->has_mac && (!l->has_mac || !vmnet_mac_equal(&dl->mac, &l->mac))) {
-                        VmnetLinkValue v = { .mac = dl->mac }, o = { .mac = l->mac };
-
-                        emit(d, S_BRIDGES, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v,
-                                                                 &o, adopted, VMNET_IMPACT_SAFE));
-                }
-                set_stp(d, S_BRIDGES, l, dl->stp, dl->forward_delay, adopted);
-                if (dl->vlan_filtering >= 0 && dl->vlan_filtering != l->vlan_filtering)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
-                                (guint)dl->vlan_filtering, l->vlan_filtering > 0, adopted,
-                                VMNET_IMPACT_SAFE);
-                if (dl->default_pvid >= 0 && dl->default_pvid != l->vlan_default_pvid) {
-                        /* Unknown: a kernel without VLAN filtering; its default is 1. */
-                        guint cur = l->vlan_default_pvid >= 0 ? (guint)l->vlan_default_pvid : 1;
-
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_DEFAULT_PVID,
-                                (guint)dl->default_pvid, cur, adopted, VMNET_IMPACT_SAFE);
-                        if (cur)
-                                g_hash_table_insert(d->pvid_dropped, dl->name,
-                                                    GUINT_TO_POINTER(cur));
-                }
-                if (dl->default_pvid == 0)
-                        bridge_native(d, dl, l);
-                if (!l->up)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0, adopted,
-                                VMNET_IMPACT_SAFE);
-        }
-}
-
-static void setup_foreign_mtu(Diff *d)
-{
-        for (guint i = 0; i < d->mtu_names->len; i++) {
-                const char *name = g_ptr_array_index(d->mtu_names, i);
-                guint want = GPOINTER_TO_UINT(g_hash_table_lookup(d->foreign_mtu, name));
-                const VmnetHostLink *l = vmnet_host_find_link(d->host, name);
-
-                /* Raised, never lowered: the uplink may carry other traffic with its own needs. */
-                if (l && l->mtu < want)
-                        set_num(d, S_FOREIGN_MTU, name, VMNET_LINK_ATTR_MTU, want, l->mtu, TRUE,
-                                VMNET_IMPACT_DISRUPTIVE);
-        }
-}
-
-static void setup_vlans(Diff *d)
-{
-        for (guint i = 0; i < d->vlans->len; i++) {
-                const DesiredLink *dl = g_ptr_array_index(d->vlans, i);
-                const VmnetHostLink *l = live(d, dl->name);
-
-                if (!l) {
-                        emit(d, S_VLANS, vmnet_action_link_create(desired_spec(d, dl),
-                                                                  VMNET_IMPACT_SAFE));
-                        continue;
-                }
-                /* The kernel cannot change a VLAN's id or parent in place. */
-                if (g_strcmp0(l->kind, "vlan") != 0 || l->vlan_id != dl->vlan_id ||
-                    g_strcmp0(l->link_name, dl->parent) != 0) {
-                        recreate(d, S_VLANS, l, desired_spec(d, dl));
-                        continue;
-                }
-                mark_owned(d, S_VLANS, l);
-                if (dl->mtu && dl->mtu != l->mtu)
-                        set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
-                                VMNET_IMPACT_SAFE);
-                if (!l->up)
-                        set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
-                                VMNET_IMPACT_SAFE);
-        }
-}
-
-/* --- bonds ------------------------------------------------------------------------- */
-
-/*
- * Members vmnet enslaved ("bond" records) that the plan no longer puts in
- * the bond they are in: released, and up again when they were up.
- */
-static void teardown_bond_members(Diff *d)
-{
-        for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
-                const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
-                const VmnetHostLink *l, *m;
-
-                if (!g_str_equal(c->attr, "bond"))
-                        continue;
-                l = vmnet_host_find_link(d->host, c->object);
-                if (!l || !l->master_name ||
-                    g_strcmp0(g_hash_table_lookup(d->bond_of, l->name), l->master_name) == 0)
-                        continue;
-                m = vmnet_host_find_link(d->host, l->master_name);
-                if (!is_owned(d, m) || g_strcmp0(m->kind, "bond") != 0)
-                        continue;
-                g_hash_table_add(d->released, g_strdup(l->name));
-                emit(d, T_BOND_RELEASE,
-                     vmnet_action_bond_member(l->name, m->name, g_strcmp0(c->value, "up") == 0,
-                                              FALSE, VMNET_IMPACT_DISRUPTIVE));
-        }
-}
-
-/* The kernel cannot change a bond's mode while it has members: any difference re-creates it. */
-static gboolean bond_same(const DesiredLink *dl, const VmnetHostLink *l)
-{
-        const VmnetBond *b = dl->bond;
-
-        return g_strcmp0(l->kind, "bond") == 0 && l->bond_mode == b->mode &&
-               (b->miimon < 0 || l->bond_miimon == b->miimon) &&
-               (b->lacp_rate < 0 || l->bond_lacp_rate == b->lacp_rate) &&
-               (b->xmit_hash_policy < 0 || l->bond_xmit_hash_policy == b->xmit_hash_policy);
-}
-
-static void setup_bonds(Diff *d)
-{
-        for (guint i = 0; i < d->bonds->len; i++) {
-                const DesiredLink *dl = g_ptr_array_index(d->bonds, i);
-                const VmnetHostLink *l = live(d, dl->name);
-
-                if (!l) {
-                        emit(d, S_BONDS, vmnet_action_link_create(desired_spec(d, dl),
-                                                                  VMNET_IMPACT_SAFE));
-                } else if (!bond_same(dl, l)) {
-                        recreate(d, S_BONDS, l, desired_spec(d, dl));
-                } else {
-                        mark_owned(d, S_BONDS, l);
-                        if (dl->mtu && dl->mtu != l->mtu)
-                                set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
-                                        FALSE, VMNET_IMPACT_SAFE);
-                        if (!l->up)
-                                set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
-                                        VMNET_IMPACT_SAFE);
-                }
-                for (guint j = 0; dl->bond->members[j]; j++) {
-                        const VmnetHostLink *ml = vmnet_host_find_link(d->host,
-                                                                       dl->bond->members[j]);
-
-                        /* Mutant bond-member: the last member is left out. */
-                        if (VMNET_MUTANT_IS(BOND_MEMBER) && !dl->bond->members[j + 1])
-                                continue;
-                        /* check_names() made sure it exists; the NIC goes down for a moment. */
-                        if (ml && g_strcmp0(master_then(d, ml), dl->name) != 0)
-                                emit(d, S_BOND_MEMBERS,
-                                     vmnet_action_bond_member(ml->name, dl->name, ml->up, TRUE,
-                                                              VMNET_IMPACT_DISRUPTIVE));
-                }
-        }
-}
-
-/* --- VXLAN segments ----------------------------------------------------------------- */
-
-static gboolean addr_in(const GArray *list, const VmnetAddr *a)
-{
-        for (guint i = 0; list && i < list->len; i++)
-                if (vmnet_addr_equal(&g_array_index(list, VmnetAddr, i), a))
-                        return TRUE;
-        return FALSE;
-}
-
-/* The kernel cannot change a VXLAN's VNI, port, local address or underlay in place. */
-static gboolean vxlan_same(const DesiredLink *dl, const VmnetHostLink *l)
-{
-        return g_strcmp0(l->kind, "vxlan") == 0 && l->vxlan_id == dl->vni &&
-               l->vxlan_port == dl->port && g_strcmp0(l->vxlan_link_name, dl->parent) == 0 &&
-               (dl->local.family ? vmnet_addr_equal(&l->vxlan_local, &dl->local) :
-                                   !l->vxlan_local.family);
-}
-
-/*
- * Flood entries of an owned VXLAN link the plan no longer has (a host
- * removed from the fleet or from the network): only those go, the link and
- * the other entries stay.
- */
-static void teardown_fdb(Diff *d)
-{
-        for (guint i = 0; i < d->vxlans->len; i++) {
-                const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
-                const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
-
-                if (!l || !is_owned(d, l) || !vxlan_same(dl, l) || !l->fdb_flood)
-                        continue;
-                for (guint j = 0; j < l->fdb_flood->len; j++) {
-                        const VmnetAddr *a = &g_array_index(l->fdb_flood, VmnetAddr, j);
-
-                        if (!addr_in(dl->fdb, a))
-                                emit(d, T_FDB, vmnet_action_fdb(l->name, a, FALSE,
-                                                                VMNET_IMPACT_SAFE));
-                }
-        }
-}
-
-static void setup_vxlans(Diff *d)
-{
-        for (guint i = 0; i < d->vxlans->len; i++) {
-                const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
-                const VmnetHostLink *l = live(d, dl->name);
-
-                if (!l) {
-                        emit(d, S_VXLANS, vmnet_action_link_create(desired_spec(d, dl),
-                                                                   VMNET_IMPACT_SAFE));
-                        continue;
-                }
-                if (!vxlan_same(dl, l)) {
-                        recreate(d, S_VXLANS, l, desired_spec(d, dl));
-                        continue;
-                }
-                mark_owned(d, S_VXLANS, l);
-                if (dl->mtu && dl->mtu != l->mtu)
-                        set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
-                                VMNET_IMPACT_SAFE);
-                if (!l->up)
-                        set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
-                                VMNET_IMPACT_SAFE);
-                for (guint j = 0; j < dl->fdb->len; j++) {
-                        const VmnetAddr *a = &g_array_index(dl->fdb, VmnetAddr, j);
-
-                        if (!addr_in(l->fdb_flood, a))
-                                emit(d, S_FDB, vmnet_action_fdb(l->name, a, TRUE,
-                                                                VMNET_IMPACT_SAFE));
-                }
-        }
-}
-
-static char *describe_l3(const GArray *addrs, const GPtrArray *routes)
-{
-        g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
-
-        for (guint i = 0; i < addrs->len; i++) {
-                const VmnetAddrSpec *as = &g_array_index(addrs, VmnetAddrSpec, i);
-                g_autofree char *s = vmnet_addr_to_string(&as->addr);
-
-                g_ptr_array_add(parts, g_strdup_printf("%s/%u", s, as->prefixlen));
-        }
-        for (guint i = 0; i < routes->len; i++) {
-                const VmnetRouteSpec *r = g_ptr_array_index(routes, i);
-
-                if (r->dst.prefix == 0)
-                        g_ptr_array_add(parts, g_strdup("the default route"));
-        }
-        if (parts->len > 1) {
-                /* "a, b and c" */
-                g_autofree char *last = g_ptr_array_steal_index(parts, parts->len - 1);
-                g_autofree char *head = NULL;
-
-                g_ptr_array_add(parts, NULL);
-                head = g_strjoinv(", ", (char **)parts->pdata);
-                return g_strdup_printf("%s and %s", head, last);
-        }
-        return g_strdup(parts->len ? g_ptr_array_index(parts, 0) : "");
-}
-
-/* The addresses and routes dev will have when its port step runs. */
-static VmnetMigrateSpec *effective_l3(const Diff *d, const VmnetHostLink *dev,
-                                      const char *bridge)
-{
-        const VmnetMigrateSpec *back = g_hash_table_lookup(d->pending, dev->name);
-        VmnetMigrateSpec *s = vmnet_migrate_spec_new(dev->name, bridge);
-
-        for (guint i = 0; i < dev->addrs->len; i++) {
-                const VmnetHostAddr *a = &g_array_index(dev->addrs, VmnetHostAddr, i);
-                VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
-
-                if (addr_movable(a))
-                        g_array_append_val(s->addrs, as);
-        }
-        for (guint i = 0; i < dev->routes->len; i++) {
-                const VmnetHostRoute *r = g_ptr_array_index(dev->routes, i);
-
-                if (route_movable(r))
-                        g_ptr_array_add(s->routes, route_spec_from(r, NULL));
-        }
-        if (back) {
-                g_array_append_vals(s->addrs, back->addrs->data, back->addrs->len);
-                for (guint i = 0; i < back->routes->len; i++)
-                        g_ptr_array_add(s->routes,
-                                        vmnet_route_spec_copy(g_ptr_array_index(back->routes, i)));
-        }
-        return s;
-}
-
-static gboolean setup_ports(Diff *d, GError **error)
-{
-        for (guint i = 0; i < d->ports->len; i++) {
-                const DesiredPort *p = g_ptr_array_index(d->ports, i);
-                const VmnetHostLink *l = live(d, p->name);
-                const DesiredLink *br = g_hash_table_lookup(d->desired, p->bridge);
-                const char *cur = NULL;
-                gboolean enslave;
-                g_autoptr(VmnetMigrateSpec) l3 = NULL;
-                g_autofree char *w = where(d, p->net, p->line);
-
-                if (!p->owned && !l)
-                        continue; /* check_names() made sure it exists */
-                /* A master deleted earlier in this run has released the port. */
-                cur = master_then(d, l);
-                enslave = g_strcmp0(cur, p->bridge) != 0;
-                if (!p->owned)
-                        l3 = effective_l3(d, l, p->bridge);
-                if (enslave && !p->owned) {
-                        const VmnetHostLink *m = vmnet_host_find_link(d->host, cur);
-                        gboolean strands = l3->addrs->len > 0;
-
-                        if (cur && !is_owned(d, m)) {
-                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
-                                            "%s: uplink '%s' is already a port of '%s', which "
-                                            "this plan does not manage; release it first",
-                                            w, p->name, cur);
-                                return FALSE;
-                        }
-                        for (guint j = 0; j < l3->routes->len; j++)
-                                strands |= ((VmnetRouteSpec *)g_ptr_array_index(l3->routes, j))
-                                                   ->dst.prefix == 0;
-                        if (strands && !p->migrate) {
-                                g_autofree char *what = describe_l3(l3->addrs, l3->routes);
-
-                                g_set_error(error, VMNET_ERROR, VMNET_ERROR_INVALID,
-                                            "%s: uplink '%s' carries %s; enslaving it to bridge "
-                                            "'%s' would leave them on a bridge port, where they "
-                                            "stop working, and could cut this host off the "
-                                            "network. Set migrate-addresses=\"yes\" on <uplink> "
-                                            "to move them (and %s's MAC) to the bridge in the "
-                                            "same step, or move them to the bridge yourself "
-                                            "first",
-                                            w, p->name, what, p->bridge, p->name);
-                                return FALSE;
-                        }
-                }
-                if (enslave)
-                        set_str(d, S_PORTS, p->name, VMNET_LINK_ATTR_MASTER, p->bridge, cur,
-                                !p->owned,
-                                p->owned ? VMNET_IMPACT_SAFE : VMNET_IMPACT_DISRUPTIVE);
-                /* A new port of a VLAN-aware bridge is in no VLAN: the native one first,
-                 * before the host's addresses move to the bridge. */
-                if (enslave && !p->owned && br->default_pvid == 0)
-                        want_native(d, S_PORTS, NULL, p->name, p->bridge);
-                if (!p->owned && p->migrate && (l3->addrs->len || l3->routes->len)) {
-                        const VmnetHostLink *bl = live(d, p->bridge);
-                        VmnetMigrateSpec *s = g_steal_pointer(&l3);
-
-                        /* Field note 9: the bridge keeps the NIC's MAC, so DHCP keeps the lease. */
-                        if (!br->has_mac && l->has_mac) {
-                                s->mac_link = g_strdup(p->bridge);
-                                s->mac = l->mac;
-                                s->has_old_mac = bl && bl->has_mac;
-                                if (bl)
-                                        s->old_mac = bl->mac;
-                                if (bl && bl->has_mac && vmnet_mac_equal(&bl->mac, &l->mac))
-                                        g_clear_pointer(&s->mac_link, g_free);
-                        }
-                        emit(d, S_PORTS, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
-                }
-                for (guint j = 0; j < p->vids->len; j++) {
-                        guint vid = g_array_index(p->vids, guint, j);
-
-                        /* VLAN 1 is the native VLAN, untagged: not also tagged. */
-                        if (vid == NATIVE_VID && br->default_pvid == 0)
-                                continue;
-                        if (!enslave && vlan_flags_then(d, l, p->bridge, vid) >= 0)
-                                continue;
-                        emit(d, S_PORTS, vmnet_action_bridge_vlan(p->name, p->bridge, vid, 0, TRUE,
-                                                                  VMNET_IMPACT_SAFE));
-                }
-        }
-        return TRUE;
-}
-
-static void warn_overlaps(Diff *d, const DesiredAddr *da)
-{
-        g_autofree char *as = vmnet_addr_to_string(&da->addr);
-        g_autofree char *cidr = g_strdup_printf("%s/%u", as, da->prefixlen);
-        VmnetPrefix want;
-
-        if (!d->warnings || !vmnet_prefix_parse(cidr, &want, NULL))
-                return;
-        for (guint i = 0; i < d->host->links->len; i++) {
-                const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
-
-                if (g_str_equal(l->name, da->link) || g_hash_table_contains(d->deleted, l->name))
-                        continue;
-                for (guint j = 0; j < l->addrs->len; j++) {
-                        const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, j);
-                        g_autofree char *s = NULL, *c = NULL;
-                        VmnetPrefix have;
-
-                        if (a->scope >= RT_SCOPE_LINK || a->addr.family != da->addr.family)
-                                continue;
-                        s = vmnet_addr_to_string(&a->addr);
-                        c = g_strdup_printf("%s/%u", s, a->prefixlen);
-                        if (vmnet_prefix_parse(c, &have, NULL) &&
-                            vmnet_prefix_overlaps(&want, &have))
-                                vmnet_diags_add(d->warnings, d->file, da->net->line,
-                                                "network '%s': %s on %s overlaps %s on %s, which "
-                                                "is already in use on this host",
-                                                da->net->name, cidr, da->link, c, l->name);
-                }
-        }
-}
-
-static void setup_l3(Diff *d)
-{
-        for (guint i = 0; i < d->addrs->len; i++) {
-                const DesiredAddr *da = g_ptr_array_index(d->addrs, i);
-
-                if (link_has_addr(live(d, da->link), &da->addr, da->prefixlen))
-                        continue;
-                warn_overlaps(d, da);
-                emit(d, S_ADDRS, vmnet_action_addr(da->link, &da->addr, da->prefixlen, TRUE,
-                                                   VMNET_IMPACT_SAFE));
-        }
-        for (guint i = 0; i < d->routes->len; i++) {
-                const VmnetRouteSpec *rs = g_ptr_array_index(d->routes, i);
-                gboolean found = FALSE;
-
-                for (guint j = 0; j < d->host->routes->len && !found; j++) {
-                        const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, j);
-
-                        found = route_matches(r, rs) && live(d, r->oif_name);
-                }
-                if (!found)
-                        emit(d, S_ROUTES, vmnet_action_route(rs, TRUE, VMNET_IMPACT_SAFE));
-        }
-}
-
-static void setup_sysctls(Diff *d)
-{
-        for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
-                const char *key = vmnet_host_sysctl_keys[i];
-                const char *cur = vmnet_host_sysctl(d->host, key);
-                gboolean v6 = i == 1;
-
-                if (!d->want_sysctl[i] || g_strcmp0(cur, "1") == 0)
-                        continue;
-                if (!cur) {
-                        if (d->warnings)
-                                vmnet_diags_add(d->warnings, d->file, 0,
-                                                "sysctl %s is not available (is IPv%s "
-                                                "disabled?); routed and NAT networks of that "
-                                                "family will not forward",
-                                                key, v6 ? "6" : "4");
-                        continue;
-                }
-                if (v6 && d->warnings)
-                        vmnet_diags_add(d->warnings, d->file, 0,
-                                        "enabling %s makes interfaces with accept_ra=1 ignore "
-                                        "router advertisements; set accept_ra=2 on the host's "
-                                        "uplink if it configures IPv6 from them",
-                                        key);
-                emit(d, S_SYSCTL, vmnet_action_sysctl(key, "1", cur,
-                                                      v6 ? VMNET_IMPACT_DISRUPTIVE :
-                                                           VMNET_IMPACT_SAFE));
-        }
-}
-
-/*
- * Bridges where the host must have no presence (isolated networks, bridged
- * ones that are not the host's uplink): no IPv6 at all, so no link-local
- * address and no router advertisement taken from a guest or the LAN
- * (disable_ipv6=1), and no ARP answer for any host address (arp_ignore=8),
- * so a guest cannot find the host as a gateway. The forward and input
- * chains drop what is sent to the host's MAC all the same.
- */
-static void want_link_sysctls(Diff *d, const VmnetPlan *plan)
-{
-        static const struct {
-                const char *family, *knob, *value;
-        } knobs[] = {
-                { "ipv6", "disable_ipv6", "1" },
-                { "ipv4", "arp_ignore", "8" },
-        };
-
-        for (guint i = 0; i < plan->networks->len; i++) {
-                const VmnetNetwork *net = g_ptr_array_index(plan->networks, i);
-
-                if (!net->bridge || !vmnet_network_host_absent(plan, net) ||
-                    VMNET_MUTANT_IS(HOST_PRESENT))
-                        continue;
-                for (guint k = 0; k < G_N_ELEMENTS(knobs); k++)
-                        g_hash_table_insert(d->link_sysctls,
-                                            vmnet_link_sysctl_key(knobs[k].family, net->bridge,
-                                                                  knobs[k].knob),
-                                            (gpointer)knobs[k].value);
-        }
-}
-
-/*
- * Right after the bridges are made, before any port joins. A bridge this
- * run creates has no value to restore ("was unset": rollback deletes it);
- * an existing one's value is recorded, and destroy puts it back.
- */
-static void setup_link_sysctls(Diff *d)
-{
-        g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(d->link_sysctls),
-                                            (GCompareFunc)strcmp);
-
-        for (GList *k = keys; k; k = k->next) {
-                const char *key = k->data;
-                const char *want = g_hash_table_lookup(d->link_sysctls, key);
-                const char *cur = vmnet_host_sysctl(d->host, key);
-                g_auto(GStrv) parts = g_strsplit(key, ".", -1);
-                /* net.FAMILY.conf.LINK.KNOB: the link, its '.' written '/' */
-                g_autofree char *link = g_strdelimit(g_strdup(parts[3]), "/", '.');
-                gboolean exists = live(d, link) != NULL;
-
-                if (exists && (!cur || g_str_equal(cur, want)))
-                        continue; /* no IPv6 on this host, or already so */
-                /* a bridge still to be made, on a host without IPv6: no such file to write */
-                if (!exists && g_str_has_prefix(key, "net.ipv6.") &&
-                    !vmnet_host_sysctl(d->host, "net.ipv6.conf.all.forwarding"))
-                        continue;
-                emit(d, S_LINK_SYSCTL,
-                     vmnet_action_sysctl(key, want, exists ? cur : NULL, VMNET_IMPACT_SAFE));
-        }
 }
 
 static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError **error)
