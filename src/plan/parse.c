@@ -14,6 +14,18 @@
 #include "util/autoptr.h"
 #include "util/mutant.h"
 
+/*
+ * A plan file -> the model: safe XML parsing, the compiled-in RelaxNG
+ * schema, one converter per element, and precise messages for unknown
+ * names.
+ *
+ * Why one file of ~1 100 lines: it is the one place that reads a plan
+ * document, every part writes its diagnostics through the one Loader, and
+ * the converters (conv_*(), one per element of schemas/vmnet-plan.rng)
+ * share the attribute helpers (attr(), req(), conv_addr(), conv_uint(),
+ * ...), so each element reads as a short list of its attributes.
+ */
+
 #define VMNET_PLAN_NS "urn:vmnet:plan:1"
 /* schemas/vmnet-plan.rng as a C string, generated at build time (Makefile.am). */
 extern const char vmnet_plan_schema[];
