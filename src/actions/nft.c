@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "actions/kernel.h"
+#include "actions/nft.h"
 #include "apply/context.h"
 #include "backend/nftables/nft.h"
 #include "backend/nftables/review.h"

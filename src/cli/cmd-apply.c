@@ -14,6 +14,7 @@
 #include "backend/nftables/review.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
+#include "actions/nft.h"
 
 /*
  * plan, apply and destroy share one flow: load the plan, enter the namespace,

@@ -17,6 +17,7 @@
 #include "diff/libvirt.h"
 #include "backend/nftables/ir.h"
 #include "util/mutant.h"
+#include "actions/nft.h"
 
 #define STATE_GROUP "vmnet"
 /* The table comment vmnet_nft_ir_from_plan() writes. */

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "actions/nft.h"
 #include "apply/context.h"
 #include "backend/nftables/ir.h"
 #include "backend/nftables/nft.h"

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "actions/nft.h"
 #include "backend/nftables/ir.h"
 #include "backend/nftables/nft.h"
 #include "render/render.h"
