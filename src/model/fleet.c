@@ -22,6 +22,7 @@ void vmnet_vxlan_free(VmnetVxlan *vx)
                 return;
         g_free(vx->name);
         g_free(vx->dev);
+        g_free(vx->gateway_host);
         g_array_unref(vx->remotes);
         g_free(vx);
 }
@@ -155,6 +156,101 @@ static gboolean domain_on_host(const VmnetPlan *plan, const VmnetDomain *d)
         return g_strcmp0(d->host, plan->host) == 0;
 }
 
+gboolean vmnet_vxlan_serves(const VmnetNetwork *net, const char *host)
+{
+        /* Mutant gateway-every-host: gateway-host= is ignored, every host serves the segment. */
+        if (VMNET_MUTANT_IS(GATEWAY_EVERY_HOST))
+                return TRUE;
+        return !net->vxlan || !net->vxlan->gateway_host ||
+               g_strcmp0(net->vxlan->gateway_host, host) == 0;
+}
+
+/* The IPv4 address of a <reservation> of mac in s, NULL when none. */
+static const VmnetAddr *planned_ip4_reserved(const VmnetSubnet *s, const VmnetMac *mac)
+{
+        for (guint j = 0; j < s->reservations->len; j++) {
+                const VmnetReservation *r = g_ptr_array_index(s->reservations, j);
+
+                if (r->ip.family == AF_INET && vmnet_mac_equal(&r->mac, mac))
+                        return &r->ip;
+        }
+        return NULL;
+}
+
+/* The IPv4 address the plan gives ifc on net: ip=, else a <reservation>'s. */
+static const VmnetAddr *planned_ip4(const VmnetNetwork *net, const VmnetInterface *ifc)
+{
+        const VmnetAddr *ip = NULL;
+
+        if (ifc->has_ip)
+                return &ifc->ip;
+        for (guint i = 0; !ip && i < net->subnets->len; i++)
+                ip = planned_ip4_reserved(g_ptr_array_index(net->subnets, i), &ifc->mac);
+        return ip;
+}
+
+/*
+ * net on a host that only carries its segment: the bridge and the VXLAN
+ * link, as an isolated network. A guest here keeps, as ip=, the address
+ * the plan gives it (its anti-spoofing binds it); the gateway host's
+ * DHCP server hands it out.
+ */
+static void keep_layer2(VmnetPlan *plan, VmnetNetwork *net)
+{
+        for (guint i = 0; i < plan->domains->len; i++) {
+                VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; g_strcmp0(d->host, plan->host) == 0 && j < d->interfaces->len; j++) {
+                        VmnetInterface *ifc = g_ptr_array_index(d->interfaces, j);
+                        const VmnetAddr *ip;
+
+                        if (g_strcmp0(ifc->network, net->name) == 0 && (ip = planned_ip4(net, ifc))) {
+                                ifc->ip = *ip;
+                                ifc->has_ip = TRUE;
+                        }
+                }
+        }
+        net->mode = VMNET_MODE_ISOLATED;
+        net->l2_only = TRUE;
+        g_ptr_array_set_size(net->subnets, 0);
+        g_ptr_array_set_size(net->routes, 0);
+        g_ptr_array_set_size(net->forwards, 0);
+        net->has_nat = FALSE;
+        net->nat_line = 0;
+        g_clear_pointer(&net->nat_out, g_free);
+        g_clear_pointer(&net->dns_domain, g_free);
+        vmnet_dhcp_options_free(net->dhcp_options);
+        net->dhcp_options = vmnet_dhcp_options_new();
+}
+
+/*
+ * net on the host that serves its segment: the guests of the other hosts
+ * with ip= get it from this host's DHCP server, as reservations (their
+ * domains are not in this host's part).
+ */
+static void serve_remote_guests(VmnetPlan *plan, VmnetNetwork *net)
+{
+        for (guint i = 0; i < plan->domains->len; i++) {
+                const VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; g_strcmp0(d->host, plan->host) != 0 && j < d->interfaces->len; j++) {
+                        const VmnetInterface *ifc = g_ptr_array_index(d->interfaces, j);
+                        VmnetSubnet *s;
+                        VmnetReservation *r;
+
+                        if (g_strcmp0(ifc->network, net->name) != 0 || !ifc->has_ip ||
+                            !(s = vmnet_network_subnet_for(net, &ifc->ip)) ||
+                            planned_ip4_reserved(s, &ifc->mac))
+                                continue;
+                        r = vmnet_reservation_new();
+                        r->line = ifc->line;
+                        r->mac = ifc->mac;
+                        r->ip = ifc->ip;
+                        g_ptr_array_add(s->reservations, r);
+                }
+        }
+}
+
 gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **error)
 {
         const VmnetFleetHost *self;
@@ -201,6 +297,10 @@ gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **erro
                         use_uplink_dev(net->uplink, dev);
                 if (!net->vxlan)
                         continue;
+                if (!vmnet_vxlan_serves(net, self->name))
+                        keep_layer2(plan, net);
+                else if (net->vxlan->gateway_host)
+                        serve_remote_guests(plan, net);
                 net->vxlan->local = self->underlay;
                 g_free(net->vxlan->dev);
                 net->vxlan->dev = g_strdup(self->underlay_dev);
@@ -221,9 +321,11 @@ gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **erro
                         g_ptr_array_remove_index(plan->domains, i);
         for (guint i = plan->allows->len; i-- > 0;) {
                 const VmnetAllow *a = g_ptr_array_index(plan->allows, i);
+                const VmnetNetwork *from = vmnet_plan_find_network(plan, a->from);
+                const VmnetNetwork *to = a->to_host ? NULL : vmnet_plan_find_network(plan, a->to);
 
-                if (!vmnet_plan_find_network(plan, a->from) ||
-                    (!a->to_host && !vmnet_plan_find_network(plan, a->to)))
+                /* The host routes nothing of a segment another host serves. */
+                if (!from || from->l2_only || (!a->to_host && (!to || to->l2_only)))
                         g_ptr_array_remove_index(plan->allows, i);
         }
         return TRUE;

@@ -26,11 +26,20 @@ const char *vmnet_fleet_host_uplink_dev(const VmnetFleetHost *h, const char *net
 guint vmnet_vxlan_overhead(int family);
 
 /*
+ * Whether host serves net's segment (holds the gateway address, runs its
+ * DHCP server, routes it): a network without <vxlan gateway-host=> is
+ * served on every host it is on.
+ */
+gboolean vmnet_vxlan_serves(const VmnetNetwork *net, const char *host);
+
+/*
  * Turns a validated fleet plan into the part of host: drops the networks
  * not on it (and the domains and policy lines of other hosts), gives each
  * uplink the host's own device, and fills each VXLAN segment's local
  * address, underlay device and flood list (the other hosts of the network,
- * in plan order). A plan without hosts is left as it is. Fails with
- * VMNET_ERROR_NOT_FOUND, naming the plan's hosts, when host is not one.
+ * in plan order). A segment another host serves (gateway-host=) becomes
+ * an isolated network with no subnet here (l2_only); on the gateway host
+ * the other hosts' guests with ip= become reservations. A plan without
+ * hosts is left as it is. Fails with VMNET_ERROR_NOT_FOUND, naming the plan's hosts, when host is not one.
  */
 gboolean vmnet_plan_select_host(VmnetPlan *plan, const char *host, GError **error);

@@ -177,6 +177,7 @@ typedef struct {
         VmnetAddr local;  /* this host's underlay address */
         char *dev;        /* this host's underlay device, NULL: none named */
         GArray *remotes;  /* VmnetAddr: the other hosts' underlay addresses (flood list) */
+        char *gateway_host; /* gateway-host=: the one host that serves the segment, NULL: none */
 } VmnetVxlan;
 
 typedef struct {
@@ -203,6 +204,13 @@ typedef struct {
         VmnetSecurity security;
         char **hosts;           /* fleet plans: hosts="..." (NULL: every host) */
         VmnetVxlan *vxlan;      /* NULL when none */
+        /*
+         * Fleet plans: this host's part only carries the segment that
+         * another host serves (<vxlan gateway-host=>): the network was
+         * nat, host-only or routed in the plan and is isolated here, with
+         * no subnet (vmnet_plan_select_host()).
+         */
+        gboolean l2_only;
         VmnetDhcpOptions *dhcp_options; /* never NULL; line 0 when the plan has none */
 } VmnetNetwork;
 

@@ -566,6 +566,7 @@ static void conv_fleet_network(Loader *l, xmlNode *n, VmnetNetwork *net, const c
                 vx->name = attr(c, "name");
                 if (!vx->name)
                         vx->name = g_strdup_printf("vx%u", vx->vni);
+                vx->gateway_host = attr(c, "gateway-host");
                 net->vxlan = vx;
         }
 }

@@ -141,6 +141,9 @@
 #ifndef VMNET_MUTANT_NO_FDB
 #define VMNET_MUTANT_NO_FDB 0 /* model/fleet.c: the last host of a segment is left out of the others' flood lists */
 #endif
+#ifndef VMNET_MUTANT_GATEWAY_EVERY_HOST
+#define VMNET_MUTANT_GATEWAY_EVERY_HOST 0 /* model/fleet.c: <vxlan gateway-host=> is ignored: every host of the segment holds the gateway and runs dnsmasq */
+#endif
 #ifndef VMNET_MUTANT_BOND_MEMBER
 #define VMNET_MUTANT_BOND_MEMBER 0 /* diff/links.c: the last member of a bond is never enslaved */
 #endif

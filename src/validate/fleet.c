@@ -146,14 +146,46 @@ static void check_networks(const VmnetPlan *plan, VmnetDiags *diags)
                 /*
                  * One layer-2 segment across hosts: a mode that gives the host an
                  * address (the gateway) and a DHCP server would give every host of
-                 * the segment the same address and its own DHCP server.
+                 * the segment the same address and its own DHCP server, unless
+                 * gateway-host= names the one that serves it. On the other hosts'
+                 * part (l2_only) the network is isolated and gateway-host= stays.
                  */
-                if (n_on > 1 && vmnet_mode_has_host_address(net->mode))
+                if (vx->gateway_host && !net->l2_only &&
+                    (!vmnet_plan_find_host(plan, vx->gateway_host) ||
+                     !vmnet_network_on_host(net, vx->gateway_host)))
+                        ERR(plan, diags, vx->line,
+                            "network '%s': vxlan gateway-host '%s' is not one of the network's "
+                            "hosts (%s)",
+                            net->name, vx->gateway_host, on->str);
+                else if (vx->gateway_host && !net->l2_only &&
+                         !vmnet_mode_has_host_address(net->mode))
+                        ERR(plan, diags, vx->line,
+                            "network '%s': vxlan gateway-host is for a nat, host-only or routed "
+                            "network, whose gateway address and DHCP server one host holds; this "
+                            "network is %s",
+                            net->name, vmnet_mode_to_string(net->mode));
+                /*
+                 * A bridged network's uplink reaches the LAN on every host: the
+                 * segment would join the hosts twice, through the LAN and through
+                 * VXLAN, and a broadcast would loop between them (vmnet cannot
+                 * tell whether the uplinks share a LAN, and runs no STP across
+                 * hosts).
+                 */
+                if (n_on > 1 && net->mode == VMNET_MODE_BRIDGED)
+                        ERR(plan, diags, vx->line,
+                            "network '%s': a bridged network with <vxlan> on %u hosts (%s) joins "
+                            "its hosts twice, through each host's uplink to the LAN and through "
+                            "VXLAN: a broadcast would loop between the hosts; carry the segment by "
+                            "one of them (a VLAN trunked to every host's uplink, or VXLAN on an "
+                            "isolated network, or a nat, host-only or routed one with "
+                            "gateway-host)",
+                            net->name, n_on, on->str);
+                if (n_on > 1 && vmnet_mode_has_host_address(net->mode) && !vx->gateway_host)
                         ERR(plan, diags, vx->line,
                             "network '%s': a %s network with <vxlan> on %u hosts (%s) would put "
                             "its gateway address and a DHCP server on every host of one layer-2 "
-                            "segment; make it isolated (a guest may then serve DHCP): vmnet cannot yet "
-                            "give one host of a segment the gateway and DHCP server",
+                            "segment; name the one host that serves the segment with "
+                            "<vxlan gateway-host=\"NAME\">, or make the network isolated",
                             net->name, vmnet_mode_to_string(net->mode), n_on, on->str);
                 if (!vmnet_plan_is_fleet(plan))
                         ERR(plan, diags, vx->line,

@@ -1342,7 +1342,8 @@ static void check_domains(V *v)
                                     "%s: ip %s: addresses vmnet hands out by DHCP are IPv4 only (DHCPv6 does not identify clients by MAC)",
                                     what, is6);
                         }
-                        if (ifc->has_ip && n) {
+                        /* A carried segment has no subnet here: the whole plan checked ip=. */
+                        if (ifc->has_ip && n && !n->l2_only) {
                                 VmnetSubnet *s = vmnet_network_subnet_for(n, &ifc->ip);
                                 g_autofree char *is = astr(&ifc->ip);
 

@@ -69,7 +69,13 @@ done
 
 # fleet plans: --host picks a host's part; a host not in the plan is refused
 expect "render --host hv03 of a fleet plan" 0 "$VMNET" --json render --host hv03 "$ex/fleet.xml"
-json "hv03's part has app and mgmt, not db (hosts=)" "$tmp/out" '.networks | keys == ["app", "mgmt"]'
+json "hv03's part has app, mgmt and web, not db (hosts=)" "$tmp/out" '.networks | keys == ["app", "mgmt", "web"]'
+# web's segment is served by hv01 (gateway-host): hv03 only carries it, as an isolated network
+json "hv03 carries web as an isolated network, no NAT of it" "$tmp/out" \
+        '(.networks.web | test("mode=.isolated.")) and (.nft | test("10\\.80\\.0\\.") | not)'
+expect "render --host hv01 of a fleet plan" 0 "$VMNET" --json render --host hv01 "$ex/fleet.xml"
+json "hv01 serves web: the nat network, masquerading 10.80.0.0/24" "$tmp/out" \
+        '(.networks.web | test("mode=.nat.")) and (.nft | test("masq4[^}]*10\\.80\\.0\\.0/24"))'
 expect "render --host hv09 is refused" 1 "$VMNET" render --host hv09 "$ex/fleet.xml"
 has "the refusal names the plan's hosts" "$tmp/err" "host 'hv09' is not in the fleet plan .its hosts: hv01, hv02, hv03"
 expect "plan --host hv09 is refused" 1 "$VMNET" --host hv09 plan "$ex/fleet.xml"

@@ -10,9 +10,11 @@
 #   h3 ul0 10.201.3.1 --- r3 10.201.3.254 /
 #
 # Segment web (VNI 1001) is on all three, db (VNI 1002) on hv01 and hv02.
-# Stand-in guests: w1, w2, w3 on web (192.168.77.1-3), d1, d2 on db
-# (192.168.77.11-12, the same subnet on purpose: db reaches web only if the
-# segments leak into each other).
+# web is a nat network that hv01 serves (<vxlan gateway-host="hv01">): hv01
+# holds 192.168.77.254 and runs dnsmasq, hv02 and hv03 carry the segment
+# only. Stand-in guests: w1, w2, w3 on web (192.168.77.1-3), g2, g3 on web
+# by DHCP (on hv02, hv03), d1, d2 on db (192.168.77.11-12, the same subnet
+# on purpose: db reaches web only if the segments leak into each other).
 #
 # Checks, read from the kernel (ip -d -j link, bridge -j fdb) and at the
 # receiving guest, never from vmnet's report: the golden action lists
@@ -21,7 +23,10 @@
 # hosts at the segment MTU with DF and fail one byte above, db never sees
 # web, removing a host removes exactly its flood entries (links not
 # re-created), adding it back adds exactly them, destroy restores each
-# namespace.
+# namespace. One host serves web: the guests on hv02 and hv03 get their
+# lease from hv01's dnsmasq (udhcpc's output, hv01's lease file), hv02 and
+# hv03 hold no address on vm-web, run no dnsmasq and have no masquerade
+# rule, and a guest on hv02 reaches hv01's gateway address.
 . "$top_srcdir/tests/netns/lib.sh"
 . "$top_srcdir/tests/lib/standin.sh"
 GOLDEN=$top_srcdir/tests/data/actions
@@ -33,8 +38,11 @@ fleet_plan() { # HOSTS-OF-WEB-AND-FLEET ("hv01 hv02 hv03"): the plan on stdout
                 echo "  <host name=\"$h\" underlay=\"10.201.${h#hv0}.1\" underlay-dev=\"ul0\"/>"
         done
         cat <<'XML'
-  <network name="web" mode="isolated" mtu="1450">
-    <vxlan vni="1001"/>
+  <network name="web" mode="nat" mtu="1450">
+    <vxlan vni="1001" gateway-host="hv01"/>
+    <subnet cidr="192.168.77.0/24" gateway="192.168.77.254">
+      <dhcp start="192.168.77.100" end="192.168.77.150"/>
+    </subnet>
   </network>
   <network name="db" mode="isolated" mtu="1450" hosts="hv01 hv02">
     <vxlan vni="1002" port="4790"/>
@@ -123,9 +131,10 @@ check "--host hv09: refused, naming the plan's hosts" grep -q "host 'hv09' is no
 
 golden vxlan-empty h1
 golden vxlan-empty-h3 h3
-# rollback: an apply that fails at its 10th step (of 11) leaves h1 as it was
-VMNET_TEST_FAIL_AT=10 "$VMNET" --host hv01 apply --netns "$P-h1" "$T/plan.xml" >"$T/out" 2>"$T/err"
-check "h1: an apply failing at step 10 exits 1" test $? = 1
+# rollback: an apply that fails at its last step (12: dnsmasq, after the
+# gateway address, ip_forward and the nft table) leaves h1 as it was
+VMNET_TEST_FAIL_AT=12 "$VMNET" --host hv01 apply --netns "$P-h1" "$T/plan.xml" >"$T/out" 2>"$T/err"
+check "h1: an apply failing at step 12 exits 1" test $? = 1
 snapshot "$P-h1" "$T/rolled-h1" && same "h1: the failed apply rolled back" "$T/before-h1" "$T/rolled-h1"
 for h in h1 h2 h3; do apply_on $h; done
 vxlan_is h1 vx1001 1001 4789 10.201.1.1 vm-web
@@ -161,6 +170,48 @@ dfping no w1 w2 192.168.77.2 1423
 dfping yes d2 d1 192.168.77.11 1422
 icmp deny "db does not see web" d2 w1 192.168.77.1
 icmp deny "web does not see db" w3 d2 192.168.77.12
+
+# --- one host serves web: hv01 (gateway-host), read from each namespace ---
+inet4() { # H: vm-web's IPv4 addresses on H, sorted, one line
+        jread '[.[0].addr_info[] | select(.family == "inet") | "\(.local)/\(.prefixlen)"] | sort | join(" ")' \
+                ip -n "$P-$1" -j addr show dev vm-web | tr -d '"'
+}
+dnsmasqs() { # H: how many dnsmasq processes run in H's namespace
+        local pid n=0
+        for pid in $(ip netns pids "$P-$1"); do
+                [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dnsmasq ] && n=$((n + 1))
+        done
+        echo "$n"
+}
+masquerades() { # H: how many masquerade statements H's ruleset has
+        jread '[.nftables[] | select(.rule) | .rule.expr[] | select(has("masquerade"))] | length' \
+                x "$1" nft -j list ruleset
+}
+check "h1: vm-web holds the gateway 192.168.77.254/24" test "$(inet4 h1)" = 192.168.77.254/24
+check "h2, h3: vm-web holds no IPv4 address" test "$(inet4 h2)/$(inet4 h3)" = /
+check "h1 runs one dnsmasq, h2 and h3 none" test "$(dnsmasqs h1)/$(dnsmasqs h2)/$(dnsmasqs h3)" = 1/0/0
+check "h1 masquerades, h2 and h3 have no masquerade rule" \
+        test "$(masquerades h1)/$(masquerades h2)/$(masquerades h3)" = 1/0/0
+dguest() { # NAME H MAC: a guest on H's vm-web with no address
+        ns_new "$1"
+        ip -n "$P-$2" link add "v-$1" type veth peer name eth0 netns "$P-$1"
+        ip -n "$P-$1" link set eth0 address "$3" up
+        ip -n "$P-$2" link set "v-$1" master vm-web up
+}
+leases=$VMNET_STATE_DIR/netns-$P-h1/dnsmasq/fleet/web.leases
+for g in g2/h2/52:54:00:77:00:02 g3/h3/52:54:00:77:00:03; do
+        IFS=/ read -r name h mac <<<"$g"
+        dguest "$name" "$h" "$mac"
+        # udhcpc says "lease of ADDR obtained from SERVER"; -s /bin/true: the address is not configured
+        got=$(x "$name" busybox udhcpc -i eth0 -n -q -t 8 -T 1 -s /bin/true 2>&1 |
+                sed -n 's/.*lease of \([0-9.]*\) obtained from \([0-9.]*\).*/\1 \2/p')
+        check "$name on $h: a lease of 192.168.77.100-150 from 192.168.77.254, hv01's dnsmasq (got: ${got:-none})" \
+                grep -Eq '^192\.168\.77\.1([0-4][0-9]|50) 192\.168\.77\.254$' <<<"$got"
+        check "$name on $h: hv01's lease file holds $mac with ${got%% *}" \
+                wait_for 5 grep -q " $mac ${got%% *} " "$leases"
+done
+# w2's echoes to the gateway are counted in h1's namespace, which holds it
+dfping yes w2 h1 192.168.77.254 1422
 
 # --- a host leaves the fleet: only its flood entries go ---
 idx1=$(ifindex h1 vx1001) idx2=$(ifindex h2 vx1001)
@@ -213,7 +264,7 @@ check "doctor on h3: underlay ul0 mtu 1400 < 1500, fix sets it" \
 ip -n "$P-h3" link set ul0 mtu 1500
 
 # --- destroy gives each namespace back as it was ---
-for g in h1:w1 h2:w2 h3:w3 h1:d1 h2:d2; do ip -n "$P-${g%:*}" link del "v-${g#*:}"; done
+for g in h1:w1 h2:w2 h3:w3 h1:d1 h2:d2 h2:g2 h3:g3; do ip -n "$P-${g%:*}" link del "v-${g#*:}"; done
 
 for i in 1 2 3; do
         if "$VMNET" --host "hv0$i" destroy --netns "$P-h$i" "$T/plan.xml" >"$T/out" 2>"$T/err"; then
