@@ -209,6 +209,9 @@ for g in g2/h2/52:54:00:77:00:02 g3/h3/52:54:00:77:00:03; do
                 grep -Eq '^192\.168\.77\.1([0-4][0-9]|50) 192\.168\.77\.254$' <<<"$got"
         check "$name on $h: hv01's lease file holds $mac with ${got%% *}" \
                 wait_for 5 grep -q " $mac ${got%% *} " "$leases"
+        # every host's server would say 192.168.77.254: no other host may have leased it
+        check "$name on $h: no lease of $mac on h2 or h3" \
+                sh -c "! cat '$VMNET_STATE_DIR'/netns-$P-h[23]/dnsmasq/fleet/web.leases 2>/dev/null | grep -q ' $mac '"
 done
 # w2's echoes to the gateway are counted in h1's namespace, which holds it
 dfping yes w2 h1 192.168.77.254 1422
