@@ -16,6 +16,7 @@
 #include "diff/dnsmasq.h"
 #include "plan/plan.h"
 #include "ipam/ipam.h"
+#include "model/fleet.h"
 #include "render/render.h"
 #include "tests/unit/testutil.h"
 #include "validate/validate.h"
@@ -712,6 +713,54 @@ START_TEST(test_start_failure_leaves_nothing)
 }
 END_TEST
 
+/*
+ * examples/fleet.xml: web is served by hv01 (gateway-host). hv01's dnsmasq
+ * reserves 10.80.0.20 for web1, a guest on hv02; hv02 carries web with no
+ * subnet and no dnsmasq, and web1 keeps 10.80.0.20 there (anti-spoofing).
+ */
+START_TEST(test_fleet_gateway_host)
+{
+        g_autoptr(VmnetPlan) hv01 = vmnet_test_load_plan("examples/fleet.xml");
+        g_autoptr(VmnetPlan) hv02 = vmnet_test_load_plan("examples/fleet.xml");
+        g_autoptr(VmnetIpam) ipam = NULL;
+        g_autoptr(GPtrArray) hosts = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *conf = NULL;
+        g_autofree char *ip = NULL;
+        const VmnetNetwork *web;
+        const VmnetDomain *web1;
+        const VmnetInterface *ifc;
+
+        ck_assert(vmnet_plan_select_host(hv01, "hv01", &error));
+        ck_assert(vmnet_ipam_assign(hv01, NULL, &ipam, &error));
+        web = vmnet_plan_find_network(hv01, "web");
+        ck_assert(web && web->mode == VMNET_MODE_NAT && !web->l2_only);
+        ck_assert(!vmnet_plan_find_domain(hv01, "web1"));
+        hosts = vmnet_ipam_dhcp_hosts(ipam, "web");
+        ck_assert(vmnet_network_wants_dnsmasq(web, hosts));
+        conf = vmnet_render_dnsmasq(hv01, web, hosts, "/l", "/p", &error);
+        ck_assert_msg(conf && strstr(conf, "\ndhcp-host=52:54:00:ea:04:3e,10.80.0.20\n"), "%s",
+                      conf ? conf : error->message);
+        g_clear_pointer(&hosts, g_ptr_array_unref);
+        g_clear_pointer(&ipam, vmnet_ipam_free);
+
+        ck_assert(vmnet_plan_select_host(hv02, "hv02", &error));
+        ck_assert(vmnet_ipam_assign(hv02, NULL, &ipam, &error));
+        web = vmnet_plan_find_network(hv02, "web");
+        ck_assert(web && web->mode == VMNET_MODE_ISOLATED && web->l2_only);
+        ck_assert_uint_eq(web->subnets->len, 0);
+        ck_assert(!web->has_nat);
+        hosts = vmnet_ipam_dhcp_hosts(ipam, "web");
+        ck_assert(!vmnet_network_wants_dnsmasq(web, hosts));
+        web1 = vmnet_plan_find_domain(hv02, "web1");
+        ck_assert(web1);
+        ifc = g_ptr_array_index(web1->interfaces, 0);
+        ip = vmnet_addr_to_string(&ifc->ip);
+        ck_assert(ifc->has_ip);
+        ck_assert_str_eq(ip, "10.80.0.20");
+}
+END_TEST
+
 static Suite *dnsmasq_suite(void)
 {
         Suite *s = suite_create("dnsmasq");
@@ -722,6 +771,7 @@ static Suite *dnsmasq_suite(void)
         tcase_add_test(tc, test_render_details);
         tcase_add_test(tc, test_render_refuses_injection);
         tcase_add_test(tc, test_parse_leases);
+        tcase_add_test(tc, test_fleet_gateway_host);
         suite_add_tcase(s, tc);
         tcase_add_checked_fixture(ns, ns_setup, ns_teardown);
         tcase_set_timeout(ns, 60);
