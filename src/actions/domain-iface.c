@@ -50,7 +50,7 @@ typedef struct {
         char *conf_old_xml; /* REPLUG: the persistent definition's interface before */
         guint flags;
         char *detail;  /* UPDATE: what changes */
-        guint vid;     /* ATTACH, UPDATE live: the VLAN its port joins, 0 = none */
+        VmnetPortVlans vlans; /* ATTACH, UPDATE live: the VLANs of its port, empty = none */
 } IfaceData;
 
 static const VmnetActionType attach_type, detach_type, update_type, replug_type;
@@ -160,9 +160,9 @@ VmnetAction *vmnet_action_iface_replug(const char *domain, const char *mac, cons
         return a;
 }
 
-void vmnet_action_iface_place(VmnetAction *a, guint vid)
+void vmnet_action_iface_place(VmnetAction *a, const VmnetPortVlans *vlans)
 {
-        ((IfaceData *)a->data)->vid = vid;
+        ((IfaceData *)a->data)->vlans = *vlans;
 }
 
 static char *iface_describe(const VmnetAction *a)
@@ -193,8 +193,9 @@ static char *iface_describe(const VmnetAction *a)
                                        d->domain, d->detail ? d->detail : "definition", affect);
                 break;
         }
-        if (d->vid) {
-                char *placed = g_strdup_printf("%s, port in vlan %u", text, d->vid);
+        if (!vmnet_port_vlans_is_empty(&d->vlans)) {
+                g_autofree char *in = vmnet_port_vlans_placed(&d->vlans);
+                char *placed = g_strconcat(text, in, NULL);
 
                 g_free(text);
                 text = placed;
@@ -227,12 +228,12 @@ static gboolean place_port(virDomainPtr dom, const IfaceData *d, VmnetApplyCtx *
                 f = vmnet_libvirt_ifaces_find_mac(ifaces, &mac);
         if (!f || !f->target) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                            "interface %s of domain %s has no tap to put in vlan %u", d->mac,
-                            d->domain, d->vid);
+                            "interface %s of domain %s has no tap to put in its vlan", d->mac,
+                            d->domain);
                 return FALSE;
         }
         sk = vmnet_action_ctx_nl(ctx, error);
-        if (!sk || !vmnet_nl_guest_port_vlan(sk, f->target, d->vid, error)) {
+        if (!sk || !vmnet_nl_guest_port_vlans(sk, f->target, &d->vlans, error)) {
                 g_prefix_error(error, "interface %s of domain %s: ", d->mac, d->domain);
                 return FALSE;
         }
@@ -575,7 +576,8 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
                 if (still)
                         vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac, virDomainGetID(dom));
         }
-        if (d->vid && (d->flags & VIR_DOMAIN_AFFECT_LIVE) && !place_port(dom, d, ctx, error)) {
+        if (!vmnet_port_vlans_is_empty(&d->vlans) && (d->flags & VIR_DOMAIN_AFFECT_LIVE) &&
+            !place_port(dom, d, ctx, error)) {
                 /* Not left half done: a guest plugged in no VLAN is taken out again. */
                 if (d->op == IFACE_ATTACH)
                         virDomainDetachDeviceFlags(dom, d->xml, d->flags);

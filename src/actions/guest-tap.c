@@ -19,13 +19,13 @@ typedef struct {
         char *old_master; /* NULL: on no bridge */
         char *domain;     /* for humans */
         char *mac;
-        guint vid;        /* 0: no VLAN to join */
+        VmnetPortVlans vlans; /* empty: no VLAN to join */
 } TapPlug;
 
 static char *plug_describe(const VmnetAction *a)
 {
         const TapPlug *p = a->data;
-        g_autofree char *vlan = p->vid ? g_strdup_printf(", port in vlan %u", p->vid) : g_strdup("");
+        g_autofree char *vlan = vmnet_port_vlans_placed(&p->vlans);
 
         if (!p->bridge)
                 return vmnet_action_tag_impact(a, g_strdup_printf("release tap %s of domain %s "
@@ -53,7 +53,8 @@ static gboolean plug_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **
                 return TRUE;
         if (!vmnet_nl_link_set_master(sk, p->tap, p->bridge, error))
                 return FALSE;
-        if (p->bridge && p->vid && !vmnet_nl_guest_port_vlan(sk, p->tap, p->vid, error)) {
+        if (p->bridge && !vmnet_port_vlans_is_empty(&p->vlans) &&
+            !vmnet_nl_guest_port_vlans(sk, p->tap, &p->vlans, error)) {
                 g_prefix_error(error, "tap %s of domain %s: ", p->tap, p->domain);
                 return FALSE;
         }
@@ -65,7 +66,7 @@ static VmnetAction *plug_invert(const VmnetAction *a)
         const TapPlug *p = a->data;
 
         return vmnet_action_guest_tap_plug(p->tap, p->old_master, p->bridge, p->domain, p->mac,
-                                           0);
+                                           NULL);
 }
 
 static void plug_free(gpointer data)
@@ -90,7 +91,7 @@ const VmnetActionType vmnet_action_type_guest_tap_plug = {
 
 VmnetAction *vmnet_action_guest_tap_plug(const char *tap, const char *bridge,
                                          const char *old_master, const char *domain,
-                                         const char *mac, guint vid)
+                                         const char *mac, const VmnetPortVlans *vlans)
 {
         TapPlug *p = g_new0(TapPlug, 1);
 
@@ -99,7 +100,8 @@ VmnetAction *vmnet_action_guest_tap_plug(const char *tap, const char *bridge,
         p->old_master = g_strdup(old_master);
         p->domain = g_strdup(domain);
         p->mac = g_strdup(mac);
-        p->vid = vid;
+        if (vlans)
+                p->vlans = *vlans;
         return vmnet_action_new(&vmnet_action_type_guest_tap_plug, VMNET_IMPACT_SAFE,
                                 g_strdup_printf("link %s", tap), p);
 }

@@ -13,6 +13,7 @@
  */
 
 #include "actions/action.h"
+#include "model/port-vlans.h"
 #include "util/addr.h"
 
 /* --- shared pieces ------------------------------------------------------- */
@@ -235,10 +236,11 @@ extern const VmnetActionType vmnet_action_type_guest_tap_plug;
 
 /*
  * Plugs a running guest's tap into bridge (NULL: releases it from
- * old_master), and on a VLAN-aware bridge puts the port in VLAN vid
- * (untagged, PVID; 0 = none). A tap gone by then is left alone. domain and
- * mac only feed describe(). The inverse puts it back on old_master.
+ * old_master), and on a VLAN-aware bridge puts the port in its VLANs
+ * (vmnet_nl_guest_port_vlans(); NULL or empty = none). A tap gone by then is
+ * left alone. domain and mac only feed describe(). The inverse puts it back
+ * on old_master.
  */
 VmnetAction *vmnet_action_guest_tap_plug(const char *tap, const char *bridge,
                                          const char *old_master, const char *domain,
-                                         const char *mac, guint vid);
+                                         const char *mac, const VmnetPortVlans *vlans);

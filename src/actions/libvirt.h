@@ -19,6 +19,7 @@
 
 #include "actions/action.h"
 #include "backend/dnsmasq/dnsmasq.h"
+#include "model/port-vlans.h"
 
 /* A guest interface to refresh live (virDomainUpdateDeviceFlags) after its network changed. */
 typedef struct {
@@ -107,11 +108,11 @@ VmnetAction *vmnet_action_iface_replug(const char *domain, const char *mac, cons
                                        const char *conf_old_xml, const char *detail);
 
 /*
- * After a live attach or update, puts the guest's port in VLAN vid of its
- * VLAN-aware bridge (0: it needs none), as the network hook does for ports
- * libvirt plugs by itself.
+ * After a live attach or update, puts the guest's port in its VLANs on its
+ * VLAN-aware bridge (empty: it needs none), as the network hook does for
+ * ports libvirt plugs by itself.
  */
-void vmnet_action_iface_place(VmnetAction *a, guint vid);
+void vmnet_action_iface_place(VmnetAction *a, const VmnetPortVlans *vlans);
 
 /* The domain name through ctx's libvirt connection (virDomainFree), NULL with error set. */
 virDomainPtr vmnet_action_ctx_domain(VmnetApplyCtx *ctx, const char *name, GError **error);

@@ -19,7 +19,8 @@
  * standard input whenever it creates a port for a guest's interface: at
  * every guest start, whoever starts it (boot, virsh start, a migration in),
  * and at every hot-plug. On one of vmnet's VLAN-aware networks the guest's
- * tap must join its VLAN; libvirt cannot do that on a Linux bridge.
+ * tap must join its VLAN, or its trunk port group's VLANs; libvirt cannot do
+ * that on a Linux bridge.
  *
  * libvirt runs the hook BEFORE it creates the tap (it plugs it into the
  * bridge once the hook has returned), so the hook hands the port to a
@@ -47,22 +48,23 @@ static VmnetMac tap_mac(const VmnetMac *guest)
         return m;
 }
 
-static void place(const VmnetLibvirtHookPort *p, const char *bridge, guint vid)
+static void place(const VmnetLibvirtHookPort *p, const char *bridge, const VmnetPortVlans *v)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(VmnetNlSock) sk = NULL;
         g_autofree char *tap = NULL;
         g_autofree char *mac = vmnet_mac_to_string(&p->mac);
         VmnetMac tm = tap_mac(&p->mac);
+        g_autofree char *vlans = vmnet_port_vlans_describe(v);
 
         if (vmnet_nl_wait_bridge_port(&tm, bridge, PORT_WAIT_SECONDS * 1000, &tap, &error) &&
-            (sk = vmnet_nl_open(&error)) && vmnet_nl_guest_port_vlan(sk, tap, vid, &error))
-                syslog(LOG_INFO, "network %s: port %s of %s (MAC %s) put in vlan %u",
-                       p->network->name, tap, bridge, mac, vid);
+            (sk = vmnet_nl_open(&error)) && vmnet_nl_guest_port_vlans(sk, tap, v, &error))
+                syslog(LOG_INFO, "network %s: port %s of %s (MAC %s) put in %s",
+                       p->network->name, tap, bridge, mac, vlans);
         else
-                syslog(LOG_ERR, "network %s: the port of MAC %s on %s is in no vlan: %s "
-                                "(vmnet apply puts it in vlan %u)",
-                       p->network->name, mac, bridge, error->message, vid);
+                syslog(LOG_ERR, "network %s: the port of MAC %s on %s is not in its vlans: %s "
+                                "(vmnet apply puts it in %s)",
+                       p->network->name, mac, bridge, error->message, vlans);
 }
 
 /*
@@ -108,7 +110,7 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
         g_autoptr(GError) error = NULL;
         g_autofree char *input = NULL;
         const char *bridge;
-        guint vid;
+        VmnetPortVlans vlans;
 
         if (!vmnet_cli_parse(cli, vmnet_cli_command("hook"), NULL, &argc, &argv))
                 return VMNET_EXIT_FAILURE;
@@ -137,9 +139,9 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
                 syslog(LOG_WARNING, "vmnet hook: network %s: %s", argv[2], error->message);
                 return VMNET_EXIT_OK;
         }
-        vid = vmnet_libvirt_network_port_vlan(port.network, port.group);
+        vmnet_libvirt_network_port_vlans(port.network, port.group, &vlans);
         bridge = port.bridge ? port.bridge : port.network->bridge;
-        if (!vid || !bridge)
+        if (vmnet_port_vlans_is_empty(&vlans) || !bridge)
                 return VMNET_EXIT_OK;
         switch (detach()) {
         case -1:
@@ -151,7 +153,7 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
                 return VMNET_EXIT_OK;
         }
         openlog("vmnet-hook", LOG_PID, LOG_DAEMON);
-        place(&port, bridge, vid);
+        place(&port, bridge, &vlans);
         closelog();
         _exit(0);
 }

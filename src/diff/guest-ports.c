@@ -14,25 +14,45 @@ typedef struct {
         gpointer data;
 } Walk;
 
+/* Adds the wanted vid, with the flags it must have, unless the port has it so. */
+static void want(GArray *missing, const GArray *have, guint vid, guint16 flags)
+{
+        VmnetHostBridgeVlan m = { .vid = (guint16)vid, .flags = flags };
+
+        for (guint k = 0; have && k < have->len; k++) {
+                const VmnetHostBridgeVlan *v = &g_array_index(have, VmnetHostBridgeVlan, k);
+
+                if (v->vid == vid && (v->flags & PVID_UNTAGGED) == flags)
+                        return;
+        }
+        g_array_append_val(missing, m);
+}
+
 /* A NIC of the shared walk (diff/guest-taps.c) plugged into its VLAN-aware bridge. */
 static void if_on_vlan_aware(const VmnetGuestTap *t, gpointer data)
 {
         const Walk *w = data;
+        g_autoptr(GArray) missing = NULL;
         g_autoptr(GArray) stray = NULL;
+        const GArray *have = t->tap->bridge_vlans;
         VmnetGuestPort p = { .domain = t->domain, .iface = t->iface, .net = t->net, .tap = t->tap,
-                             .vid = t->vid };
+                             .want = t->vlans };
 
-        if (!p.vid || g_strcmp0(p.tap->master_name, p.net->bridge) != 0)
+        if (vmnet_port_vlans_is_empty(&p.want) || g_strcmp0(p.tap->master_name, p.net->bridge) != 0)
                 return;
+        missing = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
         stray = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
-        for (guint k = 0; p.tap->bridge_vlans && k < p.tap->bridge_vlans->len; k++) {
-                const VmnetHostBridgeVlan *v = &g_array_index(p.tap->bridge_vlans, VmnetHostBridgeVlan, k);
+        if (p.want.untagged)
+                want(missing, have, p.want.untagged, PVID_UNTAGGED);
+        for (guint k = 0; k < p.want.n_tagged; k++)
+                want(missing, have, p.want.tagged[k], 0);
+        for (guint k = 0; have && k < have->len; k++) {
+                const VmnetHostBridgeVlan *v = &g_array_index(have, VmnetHostBridgeVlan, k);
 
-                if (v->vid == p.vid && v->flags == PVID_UNTAGGED)
-                        p.in_vid = TRUE;
-                else if (v->vid != p.vid)
+                if (vmnet_port_vlans_flags(&p.want, v->vid) < 0)
                         g_array_append_val(stray, *v);
         }
+        p.missing = missing;
         p.stray = stray;
         w->fn(&p, w->data);
 }
@@ -47,17 +67,20 @@ void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *vi
 
 gboolean vmnet_guest_port_ok(const VmnetGuestPort *port)
 {
-        return port->in_vid && !port->stray->len;
+        return !port->missing->len && !port->stray->len;
 }
 
 static void repair(const VmnetGuestPort *p, gpointer data)
 {
         GPtrArray *actions = data;
 
-        if (!p->in_vid)
-                g_ptr_array_add(actions, vmnet_action_bridge_vlan(p->tap->name, p->net->bridge, p->vid,
-                                                                  PVID_UNTAGGED, TRUE,
+        for (guint i = 0; i < p->missing->len; i++) {
+                const VmnetHostBridgeVlan *v = &g_array_index(p->missing, VmnetHostBridgeVlan, i);
+
+                g_ptr_array_add(actions, vmnet_action_bridge_vlan(p->tap->name, p->net->bridge,
+                                                                  v->vid, v->flags, TRUE,
                                                                   VMNET_IMPACT_SAFE));
+        }
         /*
          * Taking a guest out of a VLAN it was talking in cuts that
          * conversation. The flags are the entry's own, for the undo.

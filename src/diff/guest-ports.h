@@ -10,8 +10,10 @@
  * guest's port, whoever started the guest, and repairs it.
  *
  * One walk gives the verdict for the diff (apply, plan, status) and for
- * doctor: a port is right when it is in exactly one VLAN, its network's (or
- * port group's), untagged and PVID.
+ * doctor: a port is right when it is in exactly the VLANs of its network or
+ * port group, with their flags: an access port in one VLAN, untagged and
+ * PVID; a trunk port (<portgroup trunk=>) in its VLANs tagged and its native
+ * one (if any) untagged and PVID.
  */
 
 #include "backend/libvirt/libvirt.h"
@@ -23,8 +25,9 @@ typedef struct {
         const VmnetLibvirtIface *iface; /* running definition: network, portgroup, target */
         const VmnetNetwork *net;        /* the plan's network the interface is on */
         const VmnetHostLink *tap;       /* the port; never NULL */
-        guint vid;                      /* the VLAN it must be in */
-        gboolean in_vid;                /* in vid, untagged and PVID */
+        VmnetPortVlans want;            /* the VLANs it must carry */
+        GArray *missing;                /* VmnetHostBridgeVlan: wanted VLANs it lacks, or has
+                                         * with other flags (the flags it must have) */
         GArray *stray;                  /* VmnetHostBridgeVlan: the other VLANs it is in */
 } VmnetGuestPort;
 
@@ -43,6 +46,6 @@ void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *vi
 /* Is the port exactly where it must be? */
 gboolean vmnet_guest_port_ok(const VmnetGuestPort *port);
 
-/* Appends the actions that put every wrong guest port right: its VLAN first, then the strays out. */
+/* Appends the actions that put every wrong guest port right: its VLANs first, then the strays out. */
 void vmnet_diff_guest_ports(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
                             const VmnetHost *host, GPtrArray *actions);

@@ -22,7 +22,7 @@ void vmnet_guest_nics_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *vir
                             g_strcmp0(ln->bridge, t.net->bridge) != 0 ||
                             !(t.tap = vmnet_host_find_link(host, f->target)))
                                 continue;
-                        t.vid = vmnet_network_port_vlan(t.net, f->portgroup);
+                        vmnet_network_port_vlans(t.net, f->portgroup, &t.vlans);
                         fn(&t, data);
                 }
         }
@@ -57,7 +57,7 @@ static void plug(const VmnetGuestTap *t, gpointer data)
 
         g_ptr_array_add(actions, vmnet_action_guest_tap_plug(t->tap->name, t->net->bridge,
                                                              t->tap->master_name, t->domain, mac,
-                                                             t->vid));
+                                                             &t->vlans));
 }
 
 void vmnet_diff_guest_taps(const VmnetPlan *plan, const VmnetLibvirtHost *virt,

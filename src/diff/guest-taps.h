@@ -22,7 +22,7 @@ typedef struct {
         const VmnetLibvirtIface *iface; /* running definition: network, portgroup, target */
         const VmnetNetwork *net;        /* the plan's network the interface is on */
         const VmnetHostLink *tap;       /* the tap; never NULL */
-        guint vid;                      /* the VLAN its port joins on a VLAN-aware bridge, 0 = none */
+        VmnetPortVlans vlans;           /* what its port carries on a VLAN-aware bridge, empty = none */
 } VmnetGuestTap;
 
 typedef void (*VmnetGuestTapFunc)(const VmnetGuestTap *tap, gpointer data);

@@ -224,6 +224,31 @@ static char *recreate_reason(const VmnetLibvirtNetwork *obs, const VmnetLibvirtN
         return NULL;
 }
 
+/*
+ * Whether obs's metadata gives every port group the VLANs want's does (the
+ * network hook reads them there). A re-define changes the persistent
+ * definition only: libvirt hands the hook the running one, which changes
+ * when the network restarts; until then apply puts such ports right.
+ */
+static gboolean same_port_vlans(const VmnetLibvirtNetwork *obs, const VmnetLibvirtNetwork *want)
+{
+        VmnetPortVlans a, b;
+
+        vmnet_libvirt_network_port_vlans(obs, NULL, &a);
+        vmnet_libvirt_network_port_vlans(want, NULL, &b);
+        if (!vmnet_port_vlans_equal(&a, &b))
+                return FALSE;
+        for (guint i = 0; i < want->portgroups->len; i++) {
+                const VmnetLibvirtPortgroup *pg = g_ptr_array_index(want->portgroups, i);
+
+                vmnet_libvirt_network_port_vlans(obs, pg->name, &a);
+                vmnet_libvirt_network_port_vlans(want, pg->name, &b);
+                if (!vmnet_port_vlans_equal(&a, &b))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean diff_network(const Diff *df, const VmnetNetwork *net, GError **error)
 {
         const VmnetPlan *plan = df->plan;
@@ -266,14 +291,17 @@ static gboolean diff_network(const Diff *df, const VmnetNetwork *net, GError **e
                                                                         obs, want)
                                                     : NULL));
         } else {
-                gboolean redefine = g_strcmp0(obs->owner_mode, want->owner_mode) != 0;
+                gboolean mode = g_strcmp0(obs->owner_mode, want->owner_mode) != 0;
+                gboolean redefine = mode || !same_port_vlans(obs, want);
 
                 /* A re-define replaces the persistent port groups too: update only the live ones then. */
                 diff_portgroups(df, obs, want, !redefine);
                 if (redefine) {
-                        g_autofree char *why = g_strdup_printf(
-                                "mode %s -> %s", obs->owner_mode ? obs->owner_mode : "none",
-                                want->owner_mode);
+                        g_autofree char *why =
+                                mode ? g_strdup_printf("mode %s -> %s",
+                                                       obs->owner_mode ? obs->owner_mode : "none",
+                                                       want->owner_mode)
+                                     : g_strdup("VLANs of its guest ports");
 
                         g_ptr_array_add(df->actions,
                                         vmnet_action_network_define(net->name, xml, obs->xml, why));
@@ -517,7 +545,7 @@ static void domain_actions_flush(DomainActions *da, GPtrArray *actions)
  * its decision (DO_UPDATE), in the same action.
  */
 static void emit(DomainActions *da, const char *domain, const char *mac, const char *network,
-                 const char *xml, const Decision *dec, guint flags, guint vid,
+                 const char *xml, const Decision *dec, guint flags, const VmnetPortVlans *vlans,
                  const Decision *conf)
 {
         GPtrArray *to = dec->todo == DO_ATTACH ? da->attach : da->update;
@@ -555,7 +583,7 @@ static void emit(DomainActions *da, const char *domain, const char *mac, const c
         }
         /* The running guest's port, plugged by this action, goes into its VLAN. */
         if (dec->todo != DO_NOTHING && (flags & VIR_DOMAIN_AFFECT_LIVE))
-                vmnet_action_iface_place(g_ptr_array_index(to, to->len - 1), vid);
+                vmnet_action_iface_place(g_ptr_array_index(to, to->len - 1), vlans);
 }
 
 /*
@@ -659,8 +687,12 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                                        : NULL;
                 Decision dl = { 0 }, dc = { 0 };
                 const VmnetNetwork *net = vmnet_plan_find_network(df->plan, ifc->network);
-                guint vid = net ? vmnet_network_port_vlan(net, ifc->portgroup) : 0;
+                VmnetPortVlans vlans;
 
+                if (net)
+                        vmnet_network_port_vlans(net, ifc->portgroup, &vlans);
+                else
+                        vmnet_port_vlans_access(&vlans, 0);
                 if (foreign_conflict(df, d, ifc, live, error) ||
                     foreign_conflict(df, d, ifc, conf, error)) {
                         domain_actions_flush(&da, NULL);
@@ -691,20 +723,20 @@ static gboolean diff_domain(const Diff *df, const VmnetDomain *d, const VmnetLib
                 if (hd->active && hd->persistent && dl.todo == DO_REPLACE &&
                     dc.todo == DO_UPDATE) {
                         emit(&da, d->name, mac, ifc->network, xml, &dl,
-                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid, &dc);
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, &vlans, &dc);
                 } else if (hd->active && hd->persistent && dl.todo == dc.todo &&
                            (live_named || dl.todo != DO_UPDATE) &&
                            g_strcmp0(dl.detail, dc.detail) == 0 && same_slot(live, conf)) {
                         emit(&da, d->name, mac, ifc->network, xml, &dl,
-                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, vid, NULL);
+                             VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, &vlans, NULL);
                 } else {
                         if (hd->active)
                                 emit(&da, d->name, mac, ifc->network,
                                      dl.todo == DO_UPDATE && xml_untargeted ? xml_untargeted : xml,
-                                     &dl, VIR_DOMAIN_AFFECT_LIVE, vid, NULL);
+                                     &dl, VIR_DOMAIN_AFFECT_LIVE, &vlans, NULL);
                         if (hd->persistent)
                                 emit(&da, d->name, mac, ifc->network, xml, &dc,
-                                     VIR_DOMAIN_AFFECT_CONFIG, vid, NULL);
+                                     VIR_DOMAIN_AFFECT_CONFIG, &vlans, NULL);
                 }
                 g_free(dl.detail);
                 g_free(dc.detail);

@@ -147,6 +147,16 @@ static DesiredPort *want_port(Diff *d, const char *name, const char *bridge,
         return p;
 }
 
+/* A VLAN the trunk port p carries tagged (once, whichever networks and port groups want it). */
+static void want_vid(DesiredPort *p, guint vid)
+{
+        for (guint i = 0; i < p->vids->len; i++)
+                if (g_array_index(p->vids, guint, i) == vid)
+                        return;
+        if (vid)
+                g_array_append_val(p->vids, vid);
+}
+
 /* The desired addresses of link (its key borrowed from them), created empty. */
 static GPtrArray *link_addrs(Diff *d, const char *link)
 {
@@ -279,14 +289,20 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
                         p->line = u->line;
 
                         p->migrate |= u->migrate_addresses;
-                        if (net->vlan_aware && u->vlan)
-                                g_array_append_val(p->vids, u->vlan);
-                        /* A port group with a VLAN of its own: the trunk carries it too. */
+                        if (net->vlan_aware)
+                                want_vid(p, u->vlan);
+                        /*
+                         * A port group with a VLAN of its own, or a guest
+                         * trunk's VLANs: the uplink carries them too.
+                         */
                         for (guint j = 0; net->vlan_aware && j < net->portgroups->len; j++) {
                                 const VmnetPortgroup *pg = g_ptr_array_index(net->portgroups, j);
 
-                                if (pg->vlan && pg->vlan != u->vlan)
-                                        g_array_append_val(p->vids, pg->vlan);
+                                want_vid(p, pg->vlan);
+                                for (guint k = 0; pg->has_trunk && k < pg->trunk.n_tagged; k++)
+                                        want_vid(p, pg->trunk.tagged[k]);
+                                if (pg->has_trunk)
+                                        want_vid(p, pg->trunk.untagged);
                         }
                         want_uplink_mtu(d, u->dev, net->mtu);
                 }

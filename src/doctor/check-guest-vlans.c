@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <linux/if_bridge.h>
 #include <unistd.h>
 
 #include "backend/libvirt/libvirt.h"
@@ -9,10 +10,10 @@
 
 /*
  * Guest ports of the plan's VLAN-aware bridges: each running guest's tap
- * must be in its network's (or port group's) VLAN, untagged and PVID, and
- * in no other. The verdict is the one apply acts on (diff/guest-ports.c),
- * so doctor never reports what apply would not repair, nor the other way
- * round. Also: the network hook that places the ports libvirt plugs must be
+ * must be in its network's (or port group's) VLAN, untagged and PVID, or
+ * carry its trunk port group's VLANs, and be in no other. The verdict is
+ * the one apply acts on (diff/guest-ports.c), so doctor never reports what
+ * apply would not repair, nor the other way round. Also: the network hook that places the ports libvirt plugs must be
  * installed, else every guest start needs a `vmnet apply`.
  */
 
@@ -24,24 +25,42 @@ static gboolean plan_has_vlan_aware(const VmnetPlan *plan)
         return FALSE;
 }
 
+/* "100 (tagged), 200 (untagged, pvid)": entries of a port, for messages. */
+static char *entries(const GArray *vlans)
+{
+        GString *out = g_string_new(NULL);
+
+        for (guint i = 0; i < vlans->len; i++) {
+                const VmnetHostBridgeVlan *v = &g_array_index(vlans, VmnetHostBridgeVlan, i);
+
+                gboolean pvid = v->flags & BRIDGE_VLAN_INFO_PVID;
+                gboolean untagged = v->flags & BRIDGE_VLAN_INFO_UNTAGGED;
+
+                g_string_append_printf(out, "%s%u (%s%s%s)", i ? ", " : "", v->vid,
+                                       untagged ? "untagged" : "tagged", pvid ? ", " : "",
+                                       pvid ? "pvid" : "");
+        }
+        return g_string_free(out, FALSE);
+}
+
 static void report(const VmnetGuestPort *p, gpointer data)
 {
         VmnetDoctor *doc = data;
-        g_autoptr(GString) other = g_string_new(NULL);
+        g_autofree char *want = NULL, *lacks = NULL, *other = NULL;
 
         if (vmnet_guest_port_ok(p))
                 return;
-        for (guint i = 0; i < p->stray->len; i++)
-                g_string_append_printf(other, "%s%u", other->len ? ", " : "",
-                                       g_array_index(p->stray, VmnetHostBridgeVlan, i).vid);
+        want = vmnet_port_vlans_describe(&p->want);
+        lacks = entries(p->missing);
+        other = entries(p->stray);
         vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR, g_strdup_printf("link %s", p->tap->name),
                          vmnet_doctor_cmd_apply(doc),
-                         "port %s of domain %s on bridge %s should be in vlan %u of network '%s' "
-                         "(untagged, pvid) and in no other, but it is %s%s%s: the guest %s",
-                         p->tap->name, p->domain, p->net->bridge, p->vid, p->net->name,
-                         p->in_vid ? "also in vlan" : (other->len ? "in vlan" : "in no vlan"),
-                         other->len ? (p->in_vid ? "" : " ") : "", other->str,
-                         p->in_vid ? "can reach another VLAN" : "is cut off from its network");
+                         "port %s of domain %s on bridge %s should be in %s of network '%s' and "
+                         "in no other, but it %s%s%s%s%s: the guest %s",
+                         p->tap->name, p->domain, p->net->bridge, want, p->net->name,
+                         *lacks ? "lacks vlan " : "", lacks, *lacks && *other ? " and " : "",
+                         *other ? "is also in vlan " : "", other,
+                         *other ? "can reach a VLAN it must not" : "is cut off from its VLAN");
 }
 
 static gboolean run(VmnetDoctor *doc, char **skipped)

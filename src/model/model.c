@@ -341,7 +341,25 @@ guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup)
         if (!net->vlan_aware || !net->uplink)
                 return 0;
         pg = portgroup ? vmnet_network_find_portgroup(net, portgroup) : vmnet_network_default_portgroup(net);
+        if (pg && pg->has_trunk)
+                return pg->trunk.untagged;
         return pg && pg->vlan ? pg->vlan : net->uplink->vlan;
+}
+
+gboolean vmnet_network_port_vlans(const VmnetNetwork *net, const char *portgroup,
+                                  VmnetPortVlans *out)
+{
+        const VmnetPortgroup *pg;
+
+        vmnet_port_vlans_access(out, 0);
+        if (!net->vlan_aware || !net->uplink)
+                return FALSE;
+        pg = portgroup ? vmnet_network_find_portgroup(net, portgroup) : vmnet_network_default_portgroup(net);
+        if (pg && pg->has_trunk)
+                *out = pg->trunk;
+        else
+                vmnet_port_vlans_access(out, vmnet_network_port_vlan(net, portgroup));
+        return TRUE;
 }
 
 const char *vmnet_sec_knob_name(VmnetSecKnob k)

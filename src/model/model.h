@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "model/port-vlans.h"
 #include "util/addr.h"
 
 typedef enum {
@@ -159,6 +160,14 @@ typedef struct {
         char *name;
         gboolean is_default;
         guint vlan; /* only on vlan-aware bridges; 0 = the network's VLAN */
+        /*
+         * trunk= (tagged) and native= (untagged): a trunk port group, only
+         * on vlan-aware bridges. has_trunk FALSE: an access port group
+         * (trunk.untagged still holds a native= given without trunk=, to be
+         * refused with its line).
+         */
+        gboolean has_trunk;
+        VmnetPortVlans trunk;
         gboolean has_bandwidth;
         VmnetBandwidth bandwidth;
         VmnetSecurity security;
@@ -338,9 +347,18 @@ VmnetPortgroup *vmnet_network_default_portgroup(const VmnetNetwork *net);
 /*
  * The VLAN a guest port of net joins on its VLAN-aware bridge: the port
  * group's vlan= (portgroup NULL = the network's default group), else the
- * uplink's. 0 when net is not VLAN-aware (the port needs no VLAN).
+ * uplink's; for a trunk port group, its native VLAN (0: none). 0 when net is
+ * not VLAN-aware (the port needs no VLAN).
  */
 guint vmnet_network_port_vlan(const VmnetNetwork *net, const char *portgroup);
+/*
+ * Everything a guest port of net in portgroup (NULL = the network's default
+ * group) carries on its VLAN-aware bridge: the group's trunk (tagged VLANs
+ * and native one), else the access VLAN of vmnet_network_port_vlan(). FALSE
+ * (and out empty) when net is not VLAN-aware.
+ */
+gboolean vmnet_network_port_vlans(const VmnetNetwork *net, const char *portgroup,
+                                  VmnetPortVlans *out);
 /* The first subnet of the family (AF_INET / AF_INET6), NULL when none. */
 VmnetSubnet *vmnet_network_first_subnet(const VmnetNetwork *net, int family);
 /* Whether a subnet of net has a DHCP range or a reservation. */

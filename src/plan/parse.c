@@ -474,6 +474,27 @@ static guint conv_vlan(Loader *l, xmlNode *n, const char *what)
         return (guint)v;
 }
 
+/* <portgroup trunk="100,200" native="300">: the VLANs of a trunk port group (vmnet-plan(5)). */
+static void conv_trunk(Loader *l, xmlNode *n, const char *what, VmnetPortgroup *pg)
+{
+        g_autofree char *list = attr(n, "trunk");
+        g_autofree char *why = NULL;
+        guint64 native = 0;
+
+        conv_uint(l, n, what, "native", 1, 4094, &native);
+        pg->trunk.untagged = (guint)native;
+        if (!list)
+                return;
+        if (!vmnet_vlan_list_parse(list, &pg->trunk, &why)) {
+                vmnet_diags_add(l->diags, l->file, line_of(n), "%s: trunk '%s': %s", what, list,
+                                why);
+                return;
+        }
+        if (VMNET_MUTANT_IS(TRUNK_DROP_VLAN) && pg->trunk.n_tagged > 1)
+                pg->trunk.n_tagged--;
+        pg->has_trunk = TRUE;
+}
+
 /* --- fleet plans: <host>, hosts= and <vxlan> of a network, host= of a domain --- */
 
 /* Space-separated names (hosts=, members=), empty ones dropped. */
@@ -787,6 +808,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 b = conv_bool(l, c, pgwhat, "default");
                 pg->is_default = b == 1;
                 pg->vlan = conv_vlan(l, c, pgwhat);
+                conv_trunk(l, c, pgwhat, pg);
                 pg->has_bandwidth = conv_bandwidth(l, c, pgwhat, &pg->bandwidth);
                 conv_security(l, c, pgwhat, &pg->security);
                 g_ptr_array_add(net->portgroups, pg);

@@ -109,7 +109,8 @@ static void append_portgroup(GString *out, const VmnetPortgroup *pg)
 
 /*
  * On a VLAN-aware bridge, the VLAN of the network's guest ports and of each
- * port group that has its own, for the network hook (vmnet(8), hook): libvirt
+ * port group that has its own (a trunk group: its tagged VLANs and native
+ * one), for the network hook (vmnet(8), hook): libvirt
  * refuses <vlan> here (see the top), and the hook is handed this XML, not
  * the plan. Closes the <vmnet:network> element.
  */
@@ -125,12 +126,21 @@ static void append_port_vlans(GString *out, const VmnetNetwork *net)
         for (guint i = 0; i < net->portgroups->len; i++) {
                 const VmnetPortgroup *pg = g_ptr_array_index(net->portgroups, i);
 
-                if (!pg->vlan)
+                if (!pg->vlan && !pg->has_trunk)
                         continue;
                 g_string_append(out, groups ? "" : ">\n");
                 groups = TRUE;
                 g_string_append(out, "      <vmnet:portgroup");
                 append_attr(out, "name", pg->name);
+                if (pg->has_trunk) {
+                        g_autofree char *list = vmnet_vlan_list_format(&pg->trunk);
+
+                        append_attr(out, "trunk", list);
+                        if (pg->trunk.untagged)
+                                g_string_append_printf(out, " native='%u'", pg->trunk.untagged);
+                        g_string_append(out, "/>\n");
+                        continue;
+                }
                 g_string_append_printf(out, " vlan='%u'/>\n", pg->vlan);
         }
         g_string_append(out, groups ? "    </vmnet:network>\n" : "/>\n");

@@ -168,5 +168,8 @@
 #ifndef VMNET_MUTANT_STATUS_DRIFT_OK
 #define VMNET_MUTANT_STATUS_DRIFT_OK 0 /* cli/cmd-status.c: status --detailed-exitcode exits 0 on a drifted host */
 #endif
+#ifndef VMNET_MUTANT_TRUNK_DROP_VLAN
+#define VMNET_MUTANT_TRUNK_DROP_VLAN 0 /* plan/parse.c: a port group's trunk= loses its last VLAN */
+#endif
 
 #define VMNET_MUTANT_IS(name) (VMNET_MUTANT_##name)

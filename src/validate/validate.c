@@ -489,6 +489,38 @@ static void check_dhcp_options(V *v, const VmnetNetwork *n, const VmnetDhcpOptio
         }
 }
 
+/*
+ * trunk= and native= of a port group (vmnet-plan(5) <portgroup>): only on a
+ * VLAN-aware bridge, not with vlan=, and the native VLAN is not also tagged.
+ * The list itself (ids, count, repeats) is checked by the parser.
+ */
+static void check_portgroup_trunk(V *v, const char *what, const VmnetNetwork *n,
+                                  const VmnetPortgroup *pg)
+{
+        if (!pg->has_trunk && pg->trunk.untagged)
+                ERR(v, pg->line,
+                    "%s: portgroup '%s' sets native= without trunk= (native= is the untagged VLAN "
+                    "of a trunk; an access port group sets vlan=)",
+                    what, pg->name);
+        if (!pg->has_trunk)
+                return;
+        if (!n->vlan_aware)
+                ERR(v, pg->line,
+                    "%s: portgroup '%s' sets trunk=, which needs a vlan-aware bridge (vlan-aware=\"yes\")",
+                    what, pg->name);
+        if (pg->vlan)
+                ERR(v, pg->line,
+                    "%s: portgroup '%s' sets both vlan= and trunk= (the untagged VLAN of a trunk is "
+                    "native=)",
+                    what, pg->name);
+        for (guint i = 0; i < pg->trunk.n_tagged; i++)
+                if (pg->trunk.tagged[i] == pg->trunk.untagged)
+                        ERR(v, pg->line,
+                            "%s: portgroup '%s': native vlan %u is also in trunk= (a VLAN is "
+                            "either tagged or untagged on a port)",
+                            what, pg->name, pg->trunk.untagged);
+}
+
 static void check_network(V *v, const VmnetNetwork *n)
 {
         g_autofree char *name = shown(n->name);
@@ -621,6 +653,7 @@ static void check_network(V *v, const VmnetNetwork *n)
                         ERR(v, pg->line,
                             "%s: portgroup '%s' sets vlan=, which needs a vlan-aware bridge (vlan-aware=\"yes\")",
                             what, pg->name);
+                check_portgroup_trunk(v, what, n, pg);
                 if (pg->has_bandwidth) {
                         g_autofree char *pgwhat = g_strdup_printf("%s: portgroup '%s'", what,
                                                                   pg->name);

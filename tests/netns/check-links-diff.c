@@ -476,6 +476,23 @@ static void case_vlan_aware(Input *in)
         in->host = host_base();
 }
 
+/*
+ * case_vlan_aware() with a trunk port group on dmz (trunk 20,30,99, native
+ * 40): the uplink carries every VLAN of it too, 20 once although srv has it.
+ */
+static void case_vlan_aware_trunk(Input *in)
+{
+        VmnetPortgroup *pg = vmnet_portgroup_new();
+        g_autofree char *why = NULL;
+
+        case_vlan_aware(in);
+        pg->name = g_strdup("router");
+        pg->has_trunk = TRUE;
+        ck_assert(vmnet_vlan_list_parse("20,30,99", &pg->trunk, &why));
+        pg->trunk.untagged = 40;
+        g_ptr_array_add(vmnet_plan_find_network(in->plan, "dmz")->portgroups, pg);
+}
+
 static void hvlans(VmnetHostLink *l, const VmnetHostBridgeVlan *v, guint n)
 {
         l->bridge_vlans = g_array_new(FALSE, FALSE, sizeof(VmnetHostBridgeVlan));
@@ -640,6 +657,7 @@ static const Case cases[] = {
         { "uplink-migrate", case_uplink_migrate },
         { "uplink-foreign-master", case_uplink_foreign_master },
         { "vlan-aware", case_vlan_aware },
+        { "vlan-aware-trunk", case_vlan_aware_trunk },
         { "vlan-aware-reapply", case_vlan_aware_reapply },
         { "vlan-aware-converge", case_vlan_aware_converge },
         { "vlan-aware-native", case_vlan_aware_native },

@@ -1064,13 +1064,16 @@ START_TEST(test_hook_port_vlan)
                 g_auto(VmnetLibvirtHookPort) p = { 0 };
                 g_autoptr(GError) error = NULL;
                 g_autofree char *mac = NULL;
+                VmnetPortVlans v;
 
                 ck_assert_msg(vmnet_libvirt_hook_port_parse(in, &p, &error), "%s", error ? error->message : "");
                 mac = vmnet_mac_to_string(&p.mac);
                 ck_assert_str_eq(mac, "52:54:00:11:22:33");
                 ck_assert_str_eq(p.bridge, "br-trunk");
                 ck_assert_str_eq(p.network->owner_plan, "hv-trunk");
-                ck_assert_uint_eq(vmnet_libvirt_network_port_vlan(p.network, p.group), cases[i].vid);
+                ck_assert(vmnet_libvirt_network_port_vlans(p.network, p.group, &v));
+                ck_assert_uint_eq(v.n_tagged, 0);
+                ck_assert_uint_eq(v.untagged, cases[i].vid);
         }
         /* Not vmnet's (no metadata), and garbage. */
         {
@@ -1078,8 +1081,11 @@ START_TEST(test_hook_port_vlan)
                 g_auto(VmnetLibvirtHookPort) p = { 0 };
                 g_autoptr(GError) error = NULL;
 
+                VmnetPortVlans v;
+
                 ck_assert(vmnet_libvirt_hook_port_parse(in, &p, &error));
-                ck_assert_uint_eq(vmnet_libvirt_network_port_vlan(p.network, NULL), 0);
+                ck_assert(!vmnet_libvirt_network_port_vlans(p.network, NULL, &v));
+                ck_assert(vmnet_port_vlans_is_empty(&v));
         }
         {
                 g_auto(VmnetLibvirtHookPort) p = { 0 };
@@ -1087,6 +1093,43 @@ START_TEST(test_hook_port_vlan)
 
                 ck_assert(!vmnet_libvirt_hook_port_parse("<hookData><network/></hookData>", &p, &error));
                 ck_assert_ptr_nonnull(error);
+        }
+}
+END_TEST
+
+/*
+ * A trunk port group (examples/vlan-trunk.xml): the hook reads its tagged
+ * VLANs and native one from the metadata, as the plan has them; the other
+ * ports of the network stay access ports.
+ */
+START_TEST(test_hook_port_trunk)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan("examples/vlan-trunk.xml");
+        const VmnetNetwork *net = vmnet_plan_find_network(plan, "servers");
+        g_autofree char *xml = vmnet_render_libvirt_network(plan, net);
+        static const struct {
+                const char *group;
+                const char *want;
+        } cases[] = { { "router", "vlans 10, 20, 99 (tagged) and 5 (untagged, pvid)" },
+                      { NULL, "vlan 10 (untagged, pvid)" } };
+
+        ck_assert_msg(strstr(xml, "<vmnet:portgroup name='router' trunk='10,20,99' native='5'/>"),
+                      "%s", xml);
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *in = hook_data(xml, cases[i].group);
+                g_auto(VmnetLibvirtHookPort) p = { 0 };
+                g_autoptr(GError) error = NULL;
+                g_autofree char *got = NULL, *planned = NULL;
+                VmnetPortVlans v, w;
+
+                ck_assert_msg(vmnet_libvirt_hook_port_parse(in, &p, &error), "%s", error ? error->message : "");
+                ck_assert(vmnet_libvirt_network_port_vlans(p.network, p.group, &v));
+                got = vmnet_port_vlans_describe(&v);
+                ck_assert_str_eq(got, cases[i].want);
+                ck_assert(vmnet_network_port_vlans(net, cases[i].group, &w));
+                ck_assert(vmnet_port_vlans_equal(&v, &w));
+                planned = vmnet_port_vlans_describe(&w);
+                ck_assert_str_eq(planned, cases[i].want);
         }
 }
 END_TEST
@@ -1267,6 +1310,87 @@ START_TEST(test_guest_tap_replug)
 }
 END_TEST
 
+/*
+ * fw1 of examples/vlan-trunk.xml running, its interface in the trunk port
+ * group router of network servers (vmnet's) on br-trunk.
+ */
+static VmnetLibvirtHost *trunk_virt(const VmnetPlan *plan)
+{
+        VmnetLibvirtHost *virt = vmnet_libvirt_host_new("test:///guest-trunk");
+        VmnetLibvirtDomain *d = g_new0(VmnetLibvirtDomain, 1);
+        VmnetLibvirtNetwork *n = g_new0(VmnetLibvirtNetwork, 1);
+
+        d->name = g_strdup("fw1");
+        d->active = TRUE;
+        d->live = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        d->config = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
+        ck_assert(vmnet_libvirt_domain_parse_ifaces(
+                "<domain><devices><interface type='bridge'><mac address='52:54:00:77:00:05'/>"
+                "<source network='servers' portgroup='router' bridge='br-trunk'/>"
+                "<target dev='vnet7'/></interface></devices></domain>",
+                d->live, NULL));
+        g_ptr_array_add(virt->domains, d);
+        n->name = g_strdup("servers");
+        n->owner_plan = g_strdup(plan->name);
+        n->bridge = g_strdup("br-trunk");
+        n->active = n->persistent = TRUE;
+        n->portgroups = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(virt->networks, n);
+        return virt;
+}
+
+/*
+ * A trunk port (examples/vlan-trunk.xml, port group router: 10, 20, 99
+ * tagged, 5 native): every VLAN it lacks or has with the wrong flags is
+ * added with the right ones, every other one removed (disruptive), VLAN 1
+ * included; a tap on no bridge is plugged back carrying the whole trunk.
+ */
+START_TEST(test_guest_trunk_repair)
+{
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan("examples/vlan-trunk.xml");
+        g_autoptr(VmnetLibvirtHost) virt = trunk_virt(plan);
+        const guint16 pu = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED;
+        const guint16 right[][2] = { { 5, pu }, { 10, 0 }, { 20, 0 }, { 99, 0 } };
+        const guint16 fresh[][2] = { { 1, pu } };
+        const guint16 drift[][2] = { { 5, pu }, { 10, 0 }, { 30, 0 }, { 99, 0 } };
+        const guint16 flags[][2] = { { 5, 0 }, { 10, pu }, { 20, 0 }, { 99, 0 } };
+        struct {
+                VmnetHost *host;
+                const char *want;
+        } cases[] = {
+                { guest_host("br-trunk", right, 4), "" },
+                { guest_host("br-trunk", fresh, 1),
+                  "add vlan 5 (pvid, untagged) to port vnet7 of br-trunk\n"
+                  "add vlan 10 (tagged) to port vnet7 of br-trunk\n"
+                  "add vlan 20 (tagged) to port vnet7 of br-trunk\n"
+                  "add vlan 99 (tagged) to port vnet7 of br-trunk\n"
+                  "remove vlan 1 (pvid, untagged) from port vnet7 of br-trunk [disruptive]\n" },
+                { guest_host("br-trunk", drift, 4),
+                  "add vlan 20 (tagged) to port vnet7 of br-trunk\n"
+                  "remove vlan 30 (tagged) from port vnet7 of br-trunk [disruptive]\n" },
+                { guest_host("br-trunk", flags, 4),
+                  "add vlan 5 (pvid, untagged) to port vnet7 of br-trunk\n"
+                  "add vlan 10 (tagged) to port vnet7 of br-trunk\n" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *got = guest_port_actions(plan, virt, cases[i].host);
+
+                ck_assert_msg(g_str_equal(got, cases[i].want), "case %u:\n%s\nwanted:\n%s", i, got,
+                              cases[i].want);
+                vmnet_host_free(cases[i].host);
+        }
+        {
+                g_autoptr(VmnetHost) host = guest_host(NULL, NULL, 0);
+                g_autofree char *got = guest_tap_actions(plan, virt, host);
+
+                ck_assert_str_eq(got, "plug tap vnet7 of domain fw1 (interface 52:54:00:77:00:05) "
+                                      "into bridge br-trunk, port in vlans 10, 20, 99 (tagged) and "
+                                      "5 (untagged, pvid)\n");
+        }
+}
+END_TEST
+
 /* A guest vmnet did not attach on the plan's network, and someone's network on its bridge. */
 START_TEST(test_foreign_users)
 {
@@ -1340,8 +1464,10 @@ static Suite *libvirt_suite(void)
         tcase_add_test(dom, test_guest_addresses);
         tcase_add_test(dom, test_alias);
         tcase_add_test(dom, test_hook_port_vlan);
+        tcase_add_test(dom, test_hook_port_trunk);
         tcase_add_test(dom, test_guest_port_repair);
         tcase_add_test(dom, test_guest_tap_replug);
+        tcase_add_test(dom, test_guest_trunk_repair);
         tcase_add_test(dom, test_foreign_users);
         suite_add_tcase(s, dom);
         return s;

@@ -312,6 +312,27 @@ static gboolean parse_ip(xmlNode *node, VmnetLibvirtIp *out)
         return TRUE;
 }
 
+/*
+ * <vmnet:portgroup vlan=> or <vmnet:portgroup trunk= native=> (written by
+ * render/libvirt-network.c). A trunk that does not read is a trunk of no
+ * VLAN: its ports are placed nowhere rather than in the network's VLAN.
+ */
+static void read_port_vlans(xmlNode *c, VmnetLibvirtPortgroup *pg)
+{
+        g_autofree char *list = prop(c, "trunk");
+        g_autofree char *why = NULL;
+        guint64 native = prop_u64(c, "native");
+
+        pg->vlan = (guint)prop_u64(c, "vlan");
+        if (!list)
+                return;
+        pg->has_trunk = TRUE;
+        if (native <= 4094 && vmnet_vlan_list_parse(list, &pg->trunk, &why))
+                pg->trunk.untagged = (guint)native;
+        else
+                vmnet_port_vlans_access(&pg->trunk, 0);
+}
+
 VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error)
 {
         g_autoptr(xmlDoc) doc = parse_xml(xml, "network", error);
@@ -377,24 +398,34 @@ VmnetLibvirtNetwork *vmnet_libvirt_network_parse(const char *xml, GError **error
                         VmnetLibvirtPortgroup *pg = g_ptr_array_index(n->portgroups, j);
 
                         if (g_strcmp0(pg->name, name) == 0)
-                                pg->vlan = (guint)prop_u64(c, "vlan");
+                                read_port_vlans(c, pg);
                 }
         }
         return n;
 }
 
-guint vmnet_libvirt_network_port_vlan(const VmnetLibvirtNetwork *n, const char *group)
+gboolean vmnet_libvirt_network_port_vlans(const VmnetLibvirtNetwork *n, const char *group,
+                                          VmnetPortVlans *out)
 {
-        guint vid = n->vlan;
+        const VmnetLibvirtPortgroup *own = NULL;
 
-        for (guint i = 0; n->vlan && i < n->portgroups->len; i++) {
+        vmnet_port_vlans_access(out, 0);
+        /* Only vmnet's own metadata says so; anything else is no VLAN. */
+        if (!n->owner_plan || !n->vlan || n->vlan > 4094)
+                return FALSE;
+        for (guint i = 0; i < n->portgroups->len; i++) {
                 const VmnetLibvirtPortgroup *pg = g_ptr_array_index(n->portgroups, i);
 
-                if ((group ? g_strcmp0(pg->name, group) == 0 : pg->is_default) && pg->vlan)
-                        vid = pg->vlan;
+                if (group ? g_strcmp0(pg->name, group) == 0 : pg->is_default)
+                        own = pg;
         }
-        /* Only vmnet's own metadata says so; anything else is no VLAN. */
-        return n->owner_plan && vid <= 4094 ? vid : 0;
+        if (own && own->has_trunk)
+                *out = own->trunk;
+        else if (own && own->vlan)
+                vmnet_port_vlans_access(out, own->vlan <= 4094 ? own->vlan : 0);
+        else
+                vmnet_port_vlans_access(out, n->vlan);
+        return TRUE;
 }
 
 static VmnetLibvirtIface *parse_iface(xmlDoc *doc, xmlNode *node)

@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "model/port-vlans.h"
 #include "util/addr.h"
 #include "util/error.h"
 
@@ -43,6 +44,8 @@ typedef struct {
         VmnetLibvirtRates rates; /* its <bandwidth> */
         char *xml;        /* the <portgroup> element as libvirt formatted it */
         guint vlan;       /* <vmnet:portgroup vlan=> of vmnet's <metadata>, 0 = none */
+        gboolean has_trunk;   /* <vmnet:portgroup trunk= native=>: a trunk port group */
+        VmnetPortVlans trunk;
 } VmnetLibvirtPortgroup;
 
 typedef struct {
@@ -183,11 +186,13 @@ char *vmnet_libvirt_iface_xml_for_match(const char *xml);
 /* "virtio, network lab, mtu 9000, 4 queues" (what a guest has), for messages. Caller frees. */
 char *vmnet_libvirt_iface_summary(const VmnetLibvirtIface *f);
 /*
- * The VLAN a guest port of network n in port group group (NULL: the
- * network's default group) joins, from vmnet's <metadata>; 0 when the
- * network is not one of vmnet's VLAN-aware networks.
+ * What a guest port of network n in port group group (NULL: the network's
+ * default group) carries, from vmnet's <metadata>: the group's trunk, else
+ * its vlan=, else the network's vlan= (an access port). FALSE (out empty)
+ * when the network is not one of vmnet's VLAN-aware networks.
  */
-guint vmnet_libvirt_network_port_vlan(const VmnetLibvirtNetwork *n, const char *group);
+gboolean vmnet_libvirt_network_port_vlans(const VmnetLibvirtNetwork *n, const char *group,
+                                          VmnetPortVlans *out);
 
 /*
  * A network hook's standard input for a port (operations port-created and

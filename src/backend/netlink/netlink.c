@@ -575,23 +575,27 @@ gboolean vmnet_nl_bridge_vlan_self(struct nl_sock *sk, const char *bridge, guint
         return bridge_vlan(sk, bridge, TRUE, vid, flags, add, what, error);
 }
 
-gboolean vmnet_nl_guest_port_vlan(struct nl_sock *sk, const char *port, guint vid,
-                                  GError **error)
+gboolean vmnet_nl_guest_port_vlans(struct nl_sock *sk, const char *port, const VmnetPortVlans *v,
+                                   GError **error)
 {
         g_autoptr(GError) stray = NULL;
 
         if (VMNET_MUTANT_IS(PORT_VLAN))
                 return TRUE;
-        if (!vmnet_nl_bridge_vlan(sk, port, vid, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED,
-                                  TRUE, error))
+        if (v->untagged &&
+            !vmnet_nl_bridge_vlan(sk, port, v->untagged,
+                                  BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, TRUE, error))
                 return FALSE;
+        for (guint i = 0; i < v->n_tagged; i++)
+                if (!vmnet_nl_bridge_vlan(sk, port, v->tagged[i], 0, TRUE, error))
+                        return FALSE;
         /*
          * A bridge whose default PVID is 1 put the port in VLAN 1 when it was
          * plugged. Absent (ENOENT) on a bridge that gives new ports no VLAN;
          * a failure otherwise leaves drift that status, doctor and the next
          * apply see.
          */
-        if (vid != 1)
+        if (vmnet_port_vlans_flags(v, 1) < 0)
                 vmnet_nl_bridge_vlan(sk, port, 1, 0, FALSE, &stray);
         return TRUE;
 }

@@ -18,6 +18,7 @@
 #include <glib.h>
 #include <netlink/netlink.h>
 
+#include "model/port-vlans.h"
 #include "util/addr.h"
 #include "util/error.h"
 
@@ -131,11 +132,12 @@ gboolean vmnet_nl_bridge_vlan_self(struct nl_sock *sk, const char *bridge, guint
                                    guint16 flags, gboolean add, GError **error);
 
 /*
- * Puts a guest's port of a VLAN-aware bridge in VLAN vid, untagged and PVID,
- * and takes it out of VLAN 1, the kernel's default (vmnet-plan(5) VLANS).
+ * Puts a guest's port of a VLAN-aware bridge in its VLANs: v->untagged
+ * untagged and PVID, v->tagged tagged; and takes it out of VLAN 1, the
+ * kernel's default, unless v has it (vmnet-plan(5) VLANS).
  */
-gboolean vmnet_nl_guest_port_vlan(struct nl_sock *sk, const char *port, guint vid,
-                                  GError **error);
+gboolean vmnet_nl_guest_port_vlans(struct nl_sock *sk, const char *port, const VmnetPortVlans *v,
+                                   GError **error);
 
 /*
  * Waits at most timeout_ms for a link whose MAC is mac to become a port of
