@@ -169,8 +169,6 @@ XML
         ip link add rt0 address fe:54:00:60:09:01 type veth peer name eth0 address 52:54:00:60:09:01 netns "$rt"
         vm_on_exit ip link del rt0
         ip link set rt0 master trunkbr up
-        vm_wait_until 60 in_trunk rt0 || true
-        in_trunk rt0 || vm_fail "rt0 does not carry the trunk: $(bridge -c vlan show dev rt0 | tr '\n' ' ')"
         vm_ns "$rt" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
         ip -n "$rt" link set eth0 up
         ip -n "$rt" addr add 10.60.2.50/24 dev eth0
@@ -179,6 +177,9 @@ XML
                 ip -n "$rt" addr add 10.60.$((v / 100)).50/24 dev eth0.$v
                 ip -n "$rt" link set eth0.$v up
         done
+        # Last, so that the traffic check below stands on its own when the port is wrong.
+        vm_wait_until 60 in_trunk rt0 || true
+        in_trunk rt0 || vm_fail "rt0 does not carry the trunk: $(bridge -c vlan show dev rt0 | tr '\n' ' ')"
 }
 vm_test "a stand-in router on port group rt: the hook places its port (100, 300 tagged, 200 untagged)" t_standin
 
