@@ -58,6 +58,7 @@ cmd autoconf build-aux/build.sh (autoreconf -fi)
 cmd libtoolize build-aux/build.sh (autoreconf -fi)
 cmd valgrind build-aux/deps.sh (the unit tests' leak checks)
 cmd libvirtd tests/vm/lib.sh (vm_libvirt_start)
+file /lib/systemd/systemd tests/vm/vm-run (--systemd: exec /lib/systemd/systemd)
 cmd virtlogd tests/vm/lib.sh (vm_libvirt_start)
 cmd ansible-playbook tests/ansible/run.sh
 cmd ansible-galaxy tests/ansible/run.sh (collection build, install), Makefile.am (ansible-collection)
@@ -77,6 +78,7 @@ python ansible.plugins.lookup.template ansible/roles/hypervisor/tasks/main.yml, 
 python ansible.module_utils.basic ansible/plugins/modules/network.py (AnsibleModule)
 python ansible.modules.validate_argument_spec ansible/roles/hypervisor/meta/argument_specs.yml (the role's argument validation)
 ignore /nonexistent/command tests/lib/check-jcheck.sh (a command that is not there, on purpose)
+ignore /usr/sbin/vmnet tests/vm/reboot/setup.sh (vmnet itself, as setup.sh installs it in the test VM)
 LIST
 
 # --- the packages that count ----------------------------------------------------

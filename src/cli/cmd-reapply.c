@@ -223,6 +223,8 @@ static int watch(VmnetCli *cli, const Reapply *r)
                                     g_strerror(errno));
                 return vmnet_cli_fail(cli, "reapply", error);
         }
+        if (VMNET_MUTANT_IS(READY_EARLY))
+                vmnet_systemd_notify("READY=1");
         rc = reapply_all(cli, r, "started");
         settle(w); /* our own changes */
         g_free(watch_dnsmasq(dnsmasq, r));

@@ -78,6 +78,9 @@
 #ifndef VMNET_MUTANT_NAT_OUT_LEAK
 #define VMNET_MUTANT_NAT_OUT_LEAK 0 /* plan/parse.c: a second <nat> leaks the first one's out= (ASan finds it) */
 #endif
+#ifndef VMNET_MUTANT_READY_EARLY
+#define VMNET_MUTANT_READY_EARLY 0 /* cli/cmd-reapply.c: reapply --watch tells systemd READY=1 before it applies the saved plans */
+#endif
 #ifndef VMNET_MUTANT_NO_LIBVIRT_FALLBACK
 #define VMNET_MUTANT_NO_LIBVIRT_FALLBACK 0 /* backend/libvirt/lazy.c: without libvirt.so.0 a call jumps to NULL */
 #endif
