@@ -6,7 +6,8 @@
 #   2. a mutant            vmnet built with one deliberate fault (no-forward): t-nat must fail
 #   3. production build    a build without test hooks ignores every test switch
 #   4. make check-deb      the Debian package: built from the tarball's files, lintian, installed
-#   5. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests
+#   5. make check-vm       the VM suite: Debian's stock kernel, real libvirtd and guests;
+#                          the reboot test (systemd as PID 1, two boots on one disk)
 #   6. sanitizers          make check under AddressSanitizer + UBSan (leaks included)
 #   7. fuzzing             the libFuzzer target for a bounded time (FUZZ_SECONDS, default 60)
 #   8. make distcheck      the tarball builds and passes its own tests
