@@ -45,7 +45,7 @@ t_processes() {
         ready=$(mono ActiveEnterTimestampMonotonic vmnet.service)
         dn=$(rb_dnsmasq_pid)
         [[ -n $dn ]] || vm_fail "no dnsmasq serves lab"
-        echo "  dnsmasq (pid $dn) runs in cgroup $(cut -d: -f3 "/proc/$dn/cgroup")"
+        echo "  dnsmasq (pid $dn) runs in cgroup $(cut -d: -f3- "/proc/$dn/cgroup")"
         (($(started_us "$dn") < lv_start)) || vm_fail "dnsmasq (pid $dn) started at $(started_us "$dn") µs, after libvirtd ($lv_start µs)"
         vm_wait_until 120 sh -c "virsh -q -c '$URI' domstate '$RB_GUEST' | grep -qx running" ||
                 vm_fail "the guest is $(vm_domain_state "$RB_GUEST"), not running, 120 s after the test started"
@@ -90,7 +90,7 @@ t_nftables_restart() {
         vm_wait_until 90 sh -c "h=\$(nft -j list tables | jq -r '.nftables[] | select(.table.family == \"inet\" and .table.name == \"vmnet\") | .table.handle'); [ -n \"\$h\" ] && [ \"\$h\" != $before ]" ||
                 vm_fail "table inet vmnet not re-created within 90 s (handle before $before, now '$(table_handle)')"
         vm_assert jtrue '[.nftables[] | select(.table.family == "inet" and .table.name == "filter")] | length == 1' nft -j list tables
-        vm_assert vm_wait_until 60 sh -c "[ -n \"\$(pgrep -f 'dnsmasq --conf-file=/var/lib/vmnet/dnsmasq/$RB_PLAN/lab.conf\$')\" ]"
+        vm_assert vm_wait_until 60 rb_dnsmasq_not 0
         rb_real_state
         journal --since "$since" VMNET_EVENT=apply VMNET_PLAN=$RB_PLAN >"$P/after.json"
         vm_assert jtrue '[.[] | select(.VMNET_OUTCOME == "applied")] | length >= 1' jq -s . "$P/after.json"
@@ -102,10 +102,10 @@ t_dnsmasq_kill() {
         [[ -n $old ]] || vm_fail "no dnsmasq serves lab"
         since=$(date '+%Y-%m-%d %H:%M:%S')
         kill -KILL "$old"
-        vm_wait_until 60 sh -c "p=\$(pgrep -f 'dnsmasq --conf-file=/var/lib/vmnet/dnsmasq/$RB_PLAN/lab.conf\$'); [ -n \"\$p\" ] && [ \"\$p\" != $old ]" ||
+        vm_wait_until 60 rb_dnsmasq_not "$old" ||
                 vm_fail "no new dnsmasq for lab within 60 s of SIGKILL to $old"
         new=$(rb_dnsmasq_pid)
-        cg=$(cut -d: -f3 "/proc/$new/cgroup")
+        cg=$(cut -d: -f3- "/proc/$new/cgroup")
         echo "  dnsmasq $old killed; $new serves lab, in cgroup $cg"
         # Who started it again: vmnet.service's watch (a reapply naming the
         # dnsmasq that exited), or systemd restarting the unit dnsmasq runs as.

@@ -34,9 +34,21 @@ XML
 }
 
 # rb_dnsmasq_pid: the pid of the dnsmasq serving network lab of the plan,
-# read from /proc (its --conf-file), not from vmnet; empty if none.
+# read from /proc (a dnsmasq with its --conf-file), not from vmnet; empty if none.
 rb_dnsmasq_pid() {
-        pgrep -f "dnsmasq --conf-file=/var/lib/vmnet/dnsmasq/$RB_PLAN/lab.conf\$" | head -n 1
+        local p
+        for p in $(pgrep -x dnsmasq); do
+                if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "--conf-file=/var/lib/vmnet/dnsmasq/$RB_PLAN/lab.conf"; then
+                        echo "$p"
+                        return 0
+                fi
+        done
+}
+# rb_dnsmasq_not PID: a dnsmasq serves lab, and it is not PID.
+rb_dnsmasq_not() {
+        local p
+        p=$(rb_dnsmasq_pid)
+        [[ -n $p && $p != "$1" ]]
 }
 
 # rb_real_state WHEN: the kernel side of the plan, read with ip and nft.
