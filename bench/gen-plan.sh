@@ -14,15 +14,20 @@
 #       guest is then a declared port too: domain "bench", MAC
 #       52:54:00:ff:ff:ff, .10 of the last network. (The addresses are DHCP
 #       reservations: vmnet then runs dnsmasq for those networks.)
+#   DHCP=1 (with nat-nets and routed-nets): every network serves DHCP from
+#       the 99 addresses below its broadcast address (.156-.254 of a /24),
+#       above any PORTS addresses (bench/run-peer.sh gives libvirt's own NAT
+#       networks the same subnets and ranges)
 set -eu
 kind=$1 n=$2
 ports=${PORTS:-0}
+dhcp=${DHCP:-0}
 echo '<?xml version="1.0" encoding="UTF-8"?>'
 echo "<plan xmlns=\"urn:vmnet:plan:1\" name=\"bench-$kind-$n\">"
 case $kind in
 nat-nets | routed-nets)
         mode=${kind%-nets}
-        awk -v n="$n" -v mode="$mode" -v ports="$ports" '
+        awk -v n="$n" -v mode="$mode" -v ports="$ports" -v dhcp="$dhcp" '
         function ip(x) { return sprintf("%d.%d.%d.%d", int(x / 16777216), int(x / 65536) % 256, int(x / 256) % 256, x % 256) }
         BEGIN {
                 size = 256; plen = 24
@@ -30,7 +35,9 @@ nat-nets | routed-nets)
                 base = 10 * 16777216 + 100 * 65536
                 for (i = 1; i <= n; i++) {
                         net = i == 1 ? base : base + size + (i - 2) * 256
-                        printf "  <network name=\"f%d\" mode=\"%s\" bridge=\"fb%d\"><subnet cidr=\"%s/%d\" gateway=\"%s\"/></network>\n", i, mode, i, ip(net), i == 1 ? plen : 24, ip(net + 1)
+                        top = net + (i == 1 ? size : 256) - 1
+                        range = dhcp == 1 ? sprintf("><dhcp start=\"%s\" end=\"%s\"/></subnet>", ip(top - 99), ip(top - 1)) : "/>"
+                        printf "  <network name=\"f%d\" mode=\"%s\" bridge=\"fb%d\"><subnet cidr=\"%s/%d\" gateway=\"%s\"%s</network>\n", i, mode, i, ip(net), i == 1 ? plen : 24, ip(net + 1), range
                 }
                 if (ports > 0)
                         printf "  <domain name=\"bench\"><interface network=\"f%d\" mac=\"52:54:00:ff:ff:ff\" ip=\"%s\"/></domain>\n", n, ip((n == 1 ? base : base + size + (n - 2) * 256) + 10)
