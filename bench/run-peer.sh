@@ -19,8 +19,8 @@
 # pays once, such as binaries read through the VM's 9p root the first time).
 # Each run is timed once, wall clock, from bash ($EPOCHREALTIME); both end
 # states are read back (bridges up with the gateway address, one dnsmasq per
-# network, a masquerade for each subnet in iptables or in table inet vmnet,
-# IP forwarding on) and so is the host after each teardown (none of it
+# network on its bridge with its DHCP range, a masquerade for each subnet in
+# iptables or in table inet vmnet, IP forwarding on) and so is the host after each teardown (none of it
 # left). It prints libvirt/vmnet for create and teardown, then where the
 # time goes: per virsh command for libvirt; for vmnet a second apply and
 # destroy whose progress lines (printed before each step) are stamped as
@@ -73,13 +73,27 @@ bridges_seen() {
                 "\(.ifname) \(if (.flags | index("UP")) then "up" else "down" end) \([.addr_info[] | select(.family == "inet") | "\(.local)/\(.prefixlen)"] | join(","))"' | sort
 }
 dnsmasqs() { ps -C dnsmasq -o args= | sort -u | grep -c . || true; }
-# The subnets masqueraded: libvirt's iptables rules or vmnet's table.
+# What each dnsmasq serves (libvirt's and vmnet's both take --conf-file; a
+# forked helper has its parent's command line): "fb1 10.100.0.156 10.100.0.254".
+dhcp_seen() {
+        local f
+        ps -C dnsmasq -o args= | sort -u | sed -n 's/.*--conf-file=\([^ ]*\).*/\1/p' | while read -r f; do
+                awk -F= '$1 == "interface" { i = $2 } $1 == "dhcp-range" { split($2, r, ","); d = r[1] " " r[2] }
+                        END { print i " " d }' "$f"
+        done | sort
+}
+# The subnets masqueraded: the sources of libvirt's iptables MASQUERADE
+# rules, and the prefixes in the sets that a masquerade rule of vmnet's
+# table looks up.
 masq_seen() {
         {
                 iptables-save -t nat 2>/dev/null | sed -n 's/^-A .* -s \([0-9./]*\) ! -d [0-9./]* -j MASQUERADE$/\1/p'
                 if nft list table inet vmnet >/dev/null 2>&1; then
-                        nft -j list set inet vmnet masq4 | jq -r '.nftables[] | .set? // empty | .elem[]? |
-                                if .prefix then "\(.prefix.addr)/\(.prefix.len)" else tostring end'
+                        nft -j list table inet vmnet | jq -r '.nftables as $o |
+                                [$o[] | .rule? // empty | select(any(.expr[]; has("masquerade"))) |
+                                        .expr[] | .match?.right? // empty | strings | select(startswith("@")) | ltrimstr("@")] as $sets |
+                                $o[] | .set? // empty | select(.name as $n | any($sets[]; . == $n)) |
+                                .elem[]? | (.elem?.val // .) | objects | select(has("prefix")) | "\(.prefix.addr)/\(.prefix.len)"'
                 fi
         } | sort -u
 }
@@ -90,12 +104,14 @@ check_up() {
         awk '{ print $2 " up " $4 "/" substr($3, index($3, "/") + 1) }' "$nets" | sort >"$W/want-bridges"
         bridges_seen >"$W/bridges"
         diff -u "$W/want-bridges" "$W/bridges" >&2 || die "$who: the bridges (+) are not the plan's (-)"
-        [ "$(dnsmasqs)" = "$n" ] || die "$who: $(dnsmasqs) dnsmasq instances running, not $n"
+        awk '{ print $2 " " $5 " " $6 }' "$nets" | sort >"$W/want-dhcp"
+        dhcp_seen >"$W/dhcp"
+        diff -u "$W/want-dhcp" "$W/dhcp" >&2 || die "$who: the dnsmasq instances running (+: bridge, DHCP range) are not the plan's (-)"
         awk '{ print $3 }' "$nets" | sort >"$W/want-masq"
         masq_seen >"$W/masq"
         diff -u "$W/want-masq" "$W/masq" >&2 || die "$who: the subnets masqueraded (+) are not the plan's (-)"
         [ "$(sysctl -n net.ipv4.ip_forward)" = 1 ] || die "$who: IP forwarding is off"
-        echo "  $who: $n bridges up with their gateway, $n dnsmasq, $n subnets masqueraded, forwarding on"
+        echo "  $who: $n bridges up with their gateway, $n dnsmasq with their range, $n subnets masqueraded, forwarding on"
 }
 # check_gone WHO: nothing of the networks is left
 check_gone() {
