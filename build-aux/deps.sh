@@ -6,7 +6,8 @@
 # from an Essential or priority-required one).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# Build: toolchain, autotools, the libraries vmnet links (each a hard requirement).
+# Build: toolchain, autotools, the libraries vmnet links (each a hard requirement;
+# libsystemd-dev: sd-bus, for dnsmasq as systemd units).
 # make, gcc and pkgconf are named although build-essential and pkg-config
 # bring them: they own the commands the build runs (tests/check-deps.sh).
 # Test: check, valgrind, clang (libFuzzer), the tools tests use to read state
@@ -24,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # for tests/deb/run.sh.
 pkgs="build-essential make gcc autoconf automake libtool pkg-config pkgconf
 libglib2.0-dev libjson-glib-dev libxml2-dev libxml2-utils libvirt-dev libnl-3-dev libnl-route-3-dev
-libnftnl-dev libmnl-dev check
+libnftnl-dev libmnl-dev libsystemd-dev check
 valgrind clang libclang-rt-14-dev iproute2 nftables jq libvirt-clients libvirt-daemon
 man-db groff-base util-linux ansible-core python3-minimal libpython3.11-stdlib python3-jsonschema
 dnsmasq-base busybox-static strace procps kmod graphviz

@@ -159,6 +159,9 @@ static char *watch_dnsmasq(GArray *w, const Reapply *r)
                         exited = g_strdup(g_array_index(w, Watched, i).what);
         }
         watched_clear(w);
+        /* systemd restarts a dnsmasq it runs (Restart=on-failure): a re-apply would race it. */
+        if (vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD)
+                return exited;
         for (char **plan = names; *plan; plan++) {
                 g_auto(GStrv) nets = vmnet_dnsmasq_list_networks(*plan, r->o.netns);
 

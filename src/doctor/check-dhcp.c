@@ -79,13 +79,21 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                 pools++;
                 p = vmnet_dnsmasq_paths(doc->plan->name, doc->netns, net->name);
                 /* Only a server vmnet configured can be missing. */
-                if (g_file_test(p->conf_path, G_FILE_TEST_EXISTS) && !vmnet_dnsmasq_running_pid(p))
+                /* Under systemd, whether its unit is active (vmnet(8), SYSTEMD). */
+                if (g_file_test(p->conf_path, G_FILE_TEST_EXISTS) && !vmnet_dnsmasq_running_pid(p)) {
+                        g_autofree char *where =
+                                vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD
+                                        ? g_strdup_printf("unit %s, 'journalctl -u %s' says why",
+                                                          p->unit, p->unit)
+                                        : g_strdup(p->conf_path);
+
                         vmnet_doctor_add(doc, VMNET_SEVERITY_ERROR,
                                          g_strdup_printf("dnsmasq %s", net->name),
                                          vmnet_doctor_cmd_apply(doc),
                                          "vmnet's DHCP server for network '%s' is not running "
                                          "(%s): guests get no address",
-                                         net->name, p->conf_path);
+                                         net->name, where);
+                }
                 leases = vmnet_dnsmasq_read_leases(p->lease_path, &e);
                 if (!leases) {
                         vmnet_doctor_add(doc, VMNET_SEVERITY_INFO,

@@ -426,3 +426,37 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
                 return NULL;
         return g_string_free(g_steal_pointer(&out), FALSE);
 }
+
+GVariant *vmnet_render_dnsmasq_unit(const char *description, const char *binary,
+                                    const char *conf_path, const char *pid_file,
+                                    const char *netns)
+{
+        g_autofree char *conf_arg = g_strconcat("--conf-file=", conf_path, NULL);
+        const char *const argv[] = { binary, conf_arg, NULL };
+        const char *const docs[] = { "man:vmnet(8)", NULL };
+        GVariantBuilder exec, props;
+
+        g_variant_builder_init(&exec, G_VARIANT_TYPE("a(sasb)"));
+        /* (path, argv, ignore a failure): a failed dnsmasq is a failed start. */
+        g_variant_builder_add(&exec, "(s^asb)", binary, argv, FALSE);
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a(sv)"));
+        g_variant_builder_add(&props, "(sv)", "Description", g_variant_new_string(description));
+        g_variant_builder_add(&props, "(sv)", "Documentation", g_variant_new_strv(docs, -1));
+        g_variant_builder_add(&props, "(sv)", "Slice", g_variant_new_string("system-vmnet.slice"));
+        /* A failed instance leaves no unit behind whose name the next start would find taken. */
+        g_variant_builder_add(&props, "(sv)", "CollectMode",
+                              g_variant_new_string("inactive-or-failed"));
+        g_variant_builder_add(&props, "(sv)", "Type", g_variant_new_string("forking"));
+        g_variant_builder_add(&props, "(sv)", "PIDFile", g_variant_new_string(pid_file));
+        g_variant_builder_add(&props, "(sv)", "ExecStart", g_variant_builder_end(&exec));
+        if (!VMNET_MUTANT_IS(DNSMASQ_UNIT_NO_RESTART))
+                g_variant_builder_add(&props, "(sv)", "Restart", g_variant_new_string("always"));
+        g_variant_builder_add(&props, "(sv)", "RestartUSec", g_variant_new_uint64(G_USEC_PER_SEC));
+        if (netns) {
+                g_autofree char *path = g_build_filename("/run/netns", netns, NULL);
+
+                g_variant_builder_add(&props, "(sv)", "NetworkNamespacePath",
+                                      g_variant_new_string(path));
+        }
+        return g_variant_ref_sink(g_variant_builder_end(&props));
+}

@@ -52,6 +52,23 @@ char *vmnet_render_dnsmasq(const VmnetPlan *plan, const VmnetNetwork *net, const
                            const char *lease_file, const char *pid_file, GError **error);
 
 /*
+ * The systemd service of one dnsmasq instance, as the properties
+ * StartTransientUnit takes (D-Bus type a(sv); vmnet(8), SYSTEMD): ExecStart
+ * binary --conf-file=conf_path, Type=forking with PIDFile=pid_file (the
+ * start job ends when dnsmasq has read its configuration and bound its
+ * sockets, failed when it could not: what vmnet waits for when it forks
+ * dnsmasq itself), Restart=always after 1 s (dnsmasq exits 0 on SIGTERM,
+ * which Restart=on-failure takes for a clean exit: kill(1) would end it for
+ * good), in system-vmnet.slice, unloaded once stopped or failed
+ * (CollectMode=inactive-or-failed), and
+ * NetworkNamespacePath=/run/netns/NETNS for a plan applied in network
+ * namespace netns (NULL: the host's). A new reference the caller unrefs.
+ */
+GVariant *vmnet_render_dnsmasq_unit(const char *description, const char *binary,
+                                    const char *conf_path, const char *pid_file,
+                                    const char *netns);
+
+/*
  * The nftables tables vmnet owns, as an `nft -f` script, with ipam's
  * allocations bound to guest ports (may be NULL; vmnet_nft_ir_from_plan()).
  * Defined with the rest of the nftables path, in src/backend/nftables/text.c.

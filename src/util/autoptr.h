@@ -76,3 +76,11 @@ typedef struct _virDomain VmnetVirDomain;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetVirConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetVirNetwork, virNetworkFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetVirDomain, virDomainFree)
+
+/* sd-bus (libsystemd): src/backend/systemd/units.c. */
+#include <systemd/sd-bus.h>
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus, sd_bus_flush_close_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_slot, sd_bus_slot_unref)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(sd_bus_error, sd_bus_error_free)

@@ -138,6 +138,9 @@
 #ifndef VMNET_MUTANT_WATCH_DEAF
 #define VMNET_MUTANT_WATCH_DEAF 0 /* cli/cmd-reapply.c: reapply --watch does not re-apply when table vmnet is deleted or a dnsmasq exits (issue 12, point 4) */
 #endif
+#ifndef VMNET_MUTANT_DNSMASQ_UNIT_NO_RESTART
+#define VMNET_MUTANT_DNSMASQ_UNIT_NO_RESTART 0 /* render/dnsmasq.c: the systemd unit of a dnsmasq has no Restart=always (issue 12, point 4) */
+#endif
 #ifndef VMNET_MUTANT_VXLAN_VNI
 #define VMNET_MUTANT_VXLAN_VNI 0 /* backend/netlink/netlink.c: a VXLAN link is created with VNI + 1 */
 #endif

@@ -12,6 +12,7 @@ static const char *const names[VMNET_HOOK_N] = {
         [VMNET_HOOK_STATE_DIR] = "VMNET_STATE_DIR",
         [VMNET_HOOK_RUN_DIR] = "VMNET_RUN_DIR",
         [VMNET_HOOK_UNPLUG_TIMEOUT] = "VMNET_UNPLUG_TIMEOUT",
+        [VMNET_HOOK_DNSMASQ_SUPERVISOR] = "VMNET_DNSMASQ_SUPERVISOR",
 };
 
 const char *vmnet_test_hook_name(VmnetTestHook h)

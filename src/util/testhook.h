@@ -21,6 +21,7 @@ typedef enum {
         VMNET_HOOK_STATE_DIR,      /* VMNET_STATE_DIR=DIR: instead of /var/lib/vmnet */
         VMNET_HOOK_RUN_DIR,        /* VMNET_RUN_DIR=DIR: instead of /run/vmnet */
         VMNET_HOOK_UNPLUG_TIMEOUT, /* VMNET_UNPLUG_TIMEOUT=S: the default of --unplug-timeout */
+        VMNET_HOOK_DNSMASQ_SUPERVISOR, /* VMNET_DNSMASQ_SUPERVISOR=fork|systemd: who runs dnsmasq */
         VMNET_HOOK_N
 } VmnetTestHook;
 

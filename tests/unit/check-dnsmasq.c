@@ -662,6 +662,130 @@ static void dhcp_scenario(void)
         ck_assert_uint_eq(actions->len, 0);
 }
 
+/* ------------------------------------------------------------ systemd units */
+
+/* The value of property name in props (a(sv)), NULL when not there. */
+static GVariant *unit_property(GVariant *props, const char *name)
+{
+        GVariantIter it;
+        const char *key;
+        GVariant *value;
+
+        g_variant_iter_init(&it, props);
+        while (g_variant_iter_next(&it, "(&sv)", &key, &value)) {
+                if (g_str_equal(key, name))
+                        return value;
+                g_variant_unref(value);
+        }
+        return NULL;
+}
+
+/* props one property a line, "Name value" (the value as g_variant_print() writes it). */
+static char *unit_text(GVariant *props)
+{
+        GString *out = g_string_new(NULL);
+        GVariantIter it;
+        const char *key;
+        GVariant *value;
+
+        g_variant_iter_init(&it, props);
+        while (g_variant_iter_next(&it, "(&sv)", &key, &value)) {
+                g_autofree char *text = g_variant_print(value, TRUE);
+
+                g_string_append_printf(out, "%s %s\n", key, text);
+                g_variant_unref(value);
+        }
+        return g_string_free(out, FALSE);
+}
+
+static void check_string_property(GVariant *props, const char *name, const char *want)
+{
+        g_autoptr(GVariant) v = unit_property(props, name);
+
+        ck_assert_msg(v, "no property %s", name);
+        ck_assert_msg(g_variant_is_of_type(v, G_VARIANT_TYPE_STRING), "%s is %s", name,
+                      g_variant_get_type_string(v));
+        ck_assert_str_eq(g_variant_get_string(v, NULL), want);
+}
+
+/*
+ * The properties of a dnsmasq's transient unit (what StartTransientUnit is
+ * sent): golden files tests/data/dnsmasq/unit-{host,netns}.txt, and what
+ * supervision rests on, checked one by one.
+ */
+START_TEST(test_unit_properties)
+{
+        const char *pid = "/run/vmnet/dnsmasq/hv/lab.pid";
+        const char *conf = "/var/lib/vmnet/dnsmasq/hv/lab.conf";
+        g_autoptr(GVariant) host = vmnet_render_dnsmasq_unit("vmnet: dnsmasq of network lab of plan hv",
+                                                             "/usr/sbin/dnsmasq", conf, pid, NULL);
+        g_autoptr(GVariant) ns = vmnet_render_dnsmasq_unit("vmnet: dnsmasq of network lab of plan hv",
+                                                           "/usr/sbin/dnsmasq", conf, pid, "ns1");
+        g_autofree char *host_golden = unit_text(host);
+        g_autofree char *ns_golden = unit_text(ns);
+        g_autoptr(GVariant) exec = unit_property(host, "ExecStart");
+        g_autoptr(GVariant) restart_usec = unit_property(host, "RestartUSec");
+        g_autoptr(GVariant) no_netns = unit_property(host, "NetworkNamespacePath");
+        g_autofree char *exec_text = NULL;
+
+        ck_assert_str_eq(g_variant_get_type_string(host), "a(sv)");
+        vmnet_test_golden("dnsmasq/unit-host.txt", host_golden);
+        vmnet_test_golden("dnsmasq/unit-netns.txt", ns_golden);
+        /* Supervised: restarted whenever it ends, but for a stop of its unit. */
+        check_string_property(host, "Restart", "always");
+        ck_assert(restart_usec && g_variant_get_uint64(restart_usec) == G_USEC_PER_SEC);
+        /* Started = daemonized with its sockets bound, as when vmnet forks it. */
+        check_string_property(host, "Type", "forking");
+        check_string_property(host, "PIDFile", pid);
+        ck_assert(exec);
+        exec_text = g_variant_print(exec, FALSE);
+        ck_assert_str_eq(exec_text, "[('/usr/sbin/dnsmasq', ['/usr/sbin/dnsmasq', "
+                                    "'--conf-file=/var/lib/vmnet/dnsmasq/hv/lab.conf'], false)]");
+        check_string_property(host, "Slice", "system-vmnet.slice");
+        check_string_property(host, "CollectMode", "inactive-or-failed");
+        /* The host's network namespace, unless the plan is applied in another. */
+        ck_assert(!no_netns);
+        check_string_property(ns, "NetworkNamespacePath", "/run/netns/ns1");
+        check_string_property(ns, "Restart", "always");
+}
+END_TEST
+
+START_TEST(test_unit_names)
+{
+        g_autofree char *host = vmnet_dnsmasq_unit_name("hv-nat", NULL, "lab.1");
+        g_autofree char *ns = vmnet_dnsmasq_unit_name("hv-nat", "ns_a", "lab");
+        g_autofree char *odd = vmnet_dnsmasq_unit_name("a b", NULL, "x/y:z");
+        g_autoptr(VmnetDnsmasqPaths) p = vmnet_dnsmasq_paths("hv", "ns1", "lab");
+        g_autoptr(VmnetDnsmasqPaths) q = vmnet_dnsmasq_paths_copy(p);
+
+        ck_assert_str_eq(host, "vmnet-dnsmasq-hv-nat:lab.1.service");
+        ck_assert_str_eq(ns, "vmnet-dnsmasq-ns_a:hv-nat:lab.service");
+        ck_assert_str_eq(odd, "vmnet-dnsmasq-a\\x20b:x\\x2fy\\x3az.service");
+        ck_assert_str_eq(q->unit, "vmnet-dnsmasq-ns1:hv:lab.service");
+        ck_assert_str_eq(q->netns, "ns1");
+        ck_assert_str_eq(q->plan, "hv");
+}
+END_TEST
+
+/* Who runs dnsmasq: the test switch, and without it what the host is. */
+START_TEST(test_supervisor_choice)
+{
+        g_autofree char *saved = g_strdup(g_getenv("VMNET_DNSMASQ_SUPERVISOR"));
+
+        g_setenv("VMNET_DNSMASQ_SUPERVISOR", "systemd", TRUE);
+        ck_assert_int_eq(vmnet_dnsmasq_supervisor(), VMNET_DNSMASQ_BY_SYSTEMD);
+        g_setenv("VMNET_DNSMASQ_SUPERVISOR", "fork", TRUE);
+        ck_assert_int_eq(vmnet_dnsmasq_supervisor(), VMNET_DNSMASQ_BY_VMNET);
+        g_unsetenv("VMNET_DNSMASQ_SUPERVISOR");
+        /* A host not booted with systemd (this container, a test namespace): vmnet forks. */
+        if (!g_file_test("/run/systemd/system", G_FILE_TEST_IS_DIR))
+                ck_assert_int_eq(vmnet_dnsmasq_supervisor(), VMNET_DNSMASQ_BY_VMNET);
+        /* The next tests may run in this process (CK_FORK=no): as make check set it. */
+        if (saved)
+                g_setenv("VMNET_DNSMASQ_SUPERVISOR", saved, TRUE);
+}
+END_TEST
+
 START_TEST(test_dhcp_in_namespaces)
 {
         int status = 0;
@@ -761,6 +885,43 @@ START_TEST(test_fleet_gateway_host)
 }
 END_TEST
 
+/*
+ * dnsmasq to be run by systemd, whose bus cannot be reached: the start
+ * fails naming the bus, forks nothing and leaves no file.
+ */
+START_TEST(test_systemd_unreachable)
+{
+        g_autofree char *state_dir = g_build_filename(tmp_dir, "state", NULL);
+        g_autofree char *run_dir = g_build_filename(tmp_dir, "run", NULL);
+        g_autofree char *bus = g_strdup_printf("unix:path=%s/no-bus", tmp_dir);
+        g_autoptr(VmnetDnsmasqPaths) p = NULL;
+        g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *saved = g_strdup(g_getenv("VMNET_DNSMASQ_SUPERVISOR"));
+        VmnetApplyCtx ctx = { 0 };
+
+        g_setenv("VMNET_STATE_DIR", state_dir, TRUE);
+        g_setenv("VMNET_RUN_DIR", run_dir, TRUE);
+        /* Never the machine's own systemd, should it have one. */
+        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", bus, TRUE);
+        g_setenv("VMNET_DNSMASQ_SUPERVISOR", "systemd", TRUE);
+        p = vmnet_dnsmasq_paths("hv-nat", NULL, "lab");
+        ck_assert_int_eq(vmnet_dnsmasq_running_pid(p), 0);
+        g_ptr_array_add(actions, vmnet_action_dnsmasq_start(p, "vm-lab", "port=0\n", NULL, FALSE));
+        ck_assert(!vmnet_apply_actions(&ctx, actions, NULL, NULL, NULL, &error));
+        ck_assert_msg(strstr(error->message, "system bus") &&
+                              strstr(error->message, "No such file or directory"),
+                      "%s", error->message);
+        ck_assert(!g_file_test(p->conf_path, G_FILE_TEST_EXISTS));
+        ck_assert(!g_file_test(p->pid_path, G_FILE_TEST_EXISTS));
+        g_unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        if (saved)
+                g_setenv("VMNET_DNSMASQ_SUPERVISOR", saved, TRUE);
+        else
+                g_unsetenv("VMNET_DNSMASQ_SUPERVISOR");
+}
+END_TEST
+
 static Suite *dnsmasq_suite(void)
 {
         Suite *s = suite_create("dnsmasq");
@@ -772,11 +933,15 @@ static Suite *dnsmasq_suite(void)
         tcase_add_test(tc, test_render_refuses_injection);
         tcase_add_test(tc, test_parse_leases);
         tcase_add_test(tc, test_fleet_gateway_host);
+        tcase_add_test(tc, test_unit_properties);
+        tcase_add_test(tc, test_unit_names);
+        tcase_add_test(tc, test_supervisor_choice);
         suite_add_tcase(s, tc);
         tcase_add_checked_fixture(ns, ns_setup, ns_teardown);
         tcase_set_timeout(ns, 60);
         tcase_add_test(ns, test_dhcp_in_namespaces);
         tcase_add_test(ns, test_start_failure_leaves_nothing);
+        tcase_add_test(ns, test_systemd_unreachable);
         suite_add_tcase(s, ns);
         return s;
 }

@@ -13,6 +13,8 @@
 
 #include "apply/apply.h"
 #include "backend/dnsmasq/dnsmasq.h"
+#include "backend/systemd/units.h"
+#include "render/render.h"
 #include "util/testhook.h"
 
 #define DNSMASQ_DEFAULT "/usr/sbin/dnsmasq"
@@ -35,7 +37,10 @@ VmnetDnsmasqPaths *vmnet_dnsmasq_paths(const char *plan_name, const char *netns,
         g_autofree char *leases = g_strconcat(network, ".leases", NULL);
         g_autofree char *pid = g_strconcat(network, ".pid", NULL);
 
+        p->plan = g_strdup(plan_name);
+        p->netns = g_strdup(netns);
         p->network = g_strdup(network);
+        p->unit = vmnet_dnsmasq_unit_name(plan_name, netns, network);
         p->conf_path = g_build_filename(state, conf, NULL);
         p->lease_path = g_build_filename(state, leases, NULL);
         p->pid_path = g_build_filename(run, pid, NULL);
@@ -46,7 +51,10 @@ VmnetDnsmasqPaths *vmnet_dnsmasq_paths_copy(const VmnetDnsmasqPaths *src)
 {
         VmnetDnsmasqPaths *p = g_new0(VmnetDnsmasqPaths, 1);
 
+        p->plan = g_strdup(src->plan);
+        p->netns = g_strdup(src->netns);
         p->network = g_strdup(src->network);
+        p->unit = g_strdup(src->unit);
         p->conf_path = g_strdup(src->conf_path);
         p->lease_path = g_strdup(src->lease_path);
         p->pid_path = g_strdup(src->pid_path);
@@ -57,7 +65,10 @@ void vmnet_dnsmasq_paths_free(VmnetDnsmasqPaths *p)
 {
         if (!p)
                 return;
+        g_free(p->plan);
+        g_free(p->netns);
         g_free(p->network);
+        g_free(p->unit);
         g_free(p->conf_path);
         g_free(p->lease_path);
         g_free(p->pid_path);
@@ -83,6 +94,52 @@ char **vmnet_dnsmasq_list_networks(const char *plan_name, const char *netns)
         g_ptr_array_set_free_func(names, NULL);
         g_ptr_array_add(names, NULL);
         return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
+VmnetDnsmasqSupervisor vmnet_dnsmasq_supervisor(void)
+{
+        static gsize once;
+        static VmnetDnsmasqSupervisor detected;
+        const char *forced = vmnet_test_hook(VMNET_HOOK_DNSMASQ_SUPERVISOR);
+
+        if (g_strcmp0(forced, "fork") == 0)
+                return VMNET_DNSMASQ_BY_VMNET;
+        if (g_strcmp0(forced, "systemd") == 0)
+                return VMNET_DNSMASQ_BY_SYSTEMD;
+        /* Once: a run must not start an instance one way and look for it the other. */
+        if (g_once_init_enter(&once)) {
+                detected = vmnet_systemd_booted() && vmnet_systemd_bus_reachable()
+                                   ? VMNET_DNSMASQ_BY_SYSTEMD
+                                   : VMNET_DNSMASQ_BY_VMNET;
+                g_once_init_leave(&once, 1);
+        }
+        return detected;
+}
+
+static void append_escaped(GString *out, const char *s)
+{
+        for (const char *c = s; *c; c++) {
+                if (g_ascii_isalnum(*c) || *c == '_' || *c == '.' || *c == '-')
+                        g_string_append_c(out, *c);
+                else
+                        g_string_append_printf(out, "\\x%02x", (guchar)*c);
+        }
+}
+
+char *vmnet_dnsmasq_unit_name(const char *plan_name, const char *netns, const char *network)
+{
+        GString *out = g_string_new("vmnet-dnsmasq-");
+
+        /* ':' cannot be in a name (vmnet-plan(5), --netns), so the fields stay apart. */
+        if (netns) {
+                append_escaped(out, netns);
+                g_string_append_c(out, ':');
+        }
+        append_escaped(out, plan_name);
+        g_string_append_c(out, ':');
+        append_escaped(out, network);
+        g_string_append(out, ".service");
+        return g_string_free(out, FALSE);
 }
 
 const char *vmnet_dnsmasq_binary(void)
@@ -137,8 +194,18 @@ static int read_pid_file(const char *path)
 
 int vmnet_dnsmasq_running_pid(const VmnetDnsmasqPaths *p)
 {
-        int pid = read_pid_file(p->pid_path);
+        int pid;
 
+        if (vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD) {
+                g_autofree char *state = NULL;
+
+                /* systemd reads the pid file (PIDFile=) and knows whether the unit is up. */
+                if (!vmnet_systemd_unit_state(p->unit, &state, &pid, NULL) ||
+                    !g_str_equal(state, "active"))
+                        return 0;
+        } else {
+                pid = read_pid_file(p->pid_path);
+        }
         return pid && pid_serves(pid, p->conf_path) ? pid : 0;
 }
 
@@ -217,17 +284,15 @@ static void dnsmasq_child_setup(gpointer data G_GNUC_UNUSED)
         signal(SIGPIPE, SIG_DFL);
 }
 
-gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
+/* Starts p's dnsmasq, which has daemonized when this returns TRUE. */
+static gboolean fork_dnsmasq(const VmnetDnsmasqPaths *p, GError **error)
 {
         g_autofree char *conf_arg = g_strconcat("--conf-file=", p->conf_path, NULL);
         const char *argv[] = { vmnet_dnsmasq_binary(), conf_arg, NULL };
         g_autofree char *err_out = NULL;
         g_autoptr(GError) e = NULL;
-        gint64 deadline;
         int status = 0;
 
-        if (!mkdir_for(p->pid_path, error) || !mkdir_for(p->lease_path, error))
-                return FALSE;
         /*
          * dnsmasq forks: the parent exits once the daemon has read its
          * configuration and bound its sockets, with a non-zero status and a
@@ -247,6 +312,41 @@ gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
                             e->message, err_out && *err_out ? g_strstrip(err_out) : "no message");
                 return FALSE;
         }
+        return TRUE;
+}
+
+/*
+ * Starts p's dnsmasq as a transient unit and waits for its start job, which
+ * ends when dnsmasq has daemonized (Type=forking). dnsmasq's own message
+ * about a failure is in the unit's journal, which the error names.
+ */
+static gboolean start_unit(const VmnetDnsmasqPaths *p, GError **error)
+{
+        g_autofree char *what = g_strdup_printf("vmnet: dnsmasq of network %s of plan %s%s%s",
+                                                p->network, p->plan,
+                                                p->netns ? " in network namespace " : "",
+                                                p->netns ? p->netns : "");
+        g_autoptr(GVariant) props = vmnet_render_dnsmasq_unit(what, vmnet_dnsmasq_binary(),
+                                                              p->conf_path, p->pid_path, p->netns);
+        g_autoptr(GError) e = NULL;
+
+        if (!vmnet_systemd_start_transient(p->unit, props, 30, &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "dnsmasq for network %s did not start: %s", p->network, e->message);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
+{
+        gint64 deadline;
+
+        if (!mkdir_for(p->pid_path, error) || !mkdir_for(p->lease_path, error))
+                return FALSE;
+        if (vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD ? !start_unit(p, error)
+                                                                    : !fork_dnsmasq(p, error))
+                return FALSE;
         /* The pid file is written before the parent exits; allow a moment all the same. */
         deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
         while (!vmnet_dnsmasq_running_pid(p)) {
@@ -264,7 +364,22 @@ gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
 
 gboolean vmnet_dnsmasq_stop(const VmnetDnsmasqPaths *p, GError **error)
 {
-        int pid = vmnet_dnsmasq_running_pid(p);
+        int pid;
+
+        if (vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD) {
+                g_autoptr(GError) e = NULL;
+
+                if (!vmnet_systemd_stop_unit(p->unit, 30, &e)) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "stopping dnsmasq for network %s: %s", p->network,
+                                    e->message);
+                        return FALSE;
+                }
+        }
+        /* A dnsmasq a vmnet without systemd forked (the pid file alone says so). */
+        pid = read_pid_file(p->pid_path);
+        if (pid && !pid_serves(pid, p->conf_path))
+                pid = 0;
 
         if (pid) {
                 gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;

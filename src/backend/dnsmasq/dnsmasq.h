@@ -15,6 +15,14 @@
  * A pid file is trusted only when /proc/PID/cmdline is a dnsmasq started
  * with this configuration file, so a stale pid file (after a reboot) never
  * makes vmnet signal another process.
+ *
+ * Who runs an instance (vmnet(8), SYSTEMD): on a host booted with systemd
+ * whose system bus answers, systemd does, each instance a transient service
+ * of its own (VmnetDnsmasqPaths.unit; its properties are
+ * vmnet_render_dnsmasq_unit()'s), restarted when it fails, in its own
+ * cgroup rather than in the session that ran vmnet; start, stop and "is it
+ * running" go to systemd over D-Bus. Elsewhere (a container, a test
+ * namespace) vmnet forks dnsmasq itself and finds it by its pid file.
  */
 
 #include <glib.h>
@@ -24,7 +32,10 @@
 #include "util/error.h"
 
 typedef struct {
+        char *plan;
+        char *netns; /* NULL: the host's */
         char *network;
+        char *unit; /* "vmnet-dnsmasq-[NETNS:]PLAN:NETWORK.service" (systemd) */
         char *conf_path;
         char *lease_path;
         char *pid_path;
@@ -40,10 +51,33 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetDnsmasqPaths, vmnet_dnsmasq_paths_free)
 /* The names of the networks that have a configuration file for plan_name, sorted. Caller frees. */
 char **vmnet_dnsmasq_list_networks(const char *plan_name, const char *netns);
 
+typedef enum {
+        VMNET_DNSMASQ_BY_VMNET,   /* forked by vmnet, found by its pid file */
+        VMNET_DNSMASQ_BY_SYSTEMD, /* a transient unit of systemd's */
+} VmnetDnsmasqSupervisor;
+
+/*
+ * Who runs dnsmasq on this host: systemd when the host was booted with it
+ * (/run/systemd/system) and the system bus can be reached, else vmnet (decided
+ * once per process). A test build obeys $VMNET_DNSMASQ_SUPERVISOR ("fork" or
+ * "systemd") when set.
+ */
+VmnetDnsmasqSupervisor vmnet_dnsmasq_supervisor(void);
+
+/*
+ * The systemd unit name of an instance: "vmnet-dnsmasq-" [NETNS ":"] PLAN
+ * ":" NETWORK ".service", a byte other than [A-Za-z0-9_.-] as "\xNN" (as
+ * systemd-escape(1) writes it). Caller frees.
+ */
+char *vmnet_dnsmasq_unit_name(const char *plan_name, const char *netns, const char *network);
+
 /* The dnsmasq binary: /usr/sbin/dnsmasq (a test build: $VMNET_DNSMASQ when set). */
 const char *vmnet_dnsmasq_binary(void);
 
-/* The pid of the dnsmasq running with p's configuration, 0 when none. */
+/*
+ * The pid of the dnsmasq running with p's configuration, 0 when none; under
+ * systemd, the MainPID of p's unit when the unit is active.
+ */
 int vmnet_dnsmasq_running_pid(const VmnetDnsmasqPaths *p);
 
 /* The content of path, NULL when it does not exist. */
@@ -62,7 +96,12 @@ gboolean vmnet_dnsmasq_write_file(const char *path, const char *content, GError 
  */
 gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error);
 
-/* Stops the instance (SIGTERM, then SIGKILL after 5 s) and removes its pid file. No-op when not running. */
+/*
+ * Stops the instance (SIGTERM, then SIGKILL after 5 s) and removes its pid
+ * file. No-op when not running. Under systemd, stops its unit first (which
+ * cancels a pending restart), then any dnsmasq forked by a vmnet that ran
+ * without systemd with the same pid file.
+ */
 gboolean vmnet_dnsmasq_stop(const VmnetDnsmasqPaths *p, GError **error);
 
 /* Parses a dnsmasq lease file (IPv4 lines; DHCPv6 lines are skipped). Returns VmnetLease*; caller frees. */
