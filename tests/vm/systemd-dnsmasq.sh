@@ -63,21 +63,14 @@ t_apply() {
         vm_assert_match 'sd-lab' "$(ss -Hlunp 'sport = :67')" "dnsmasq's DHCP socket"
 }
 
-t_sigkill() {
+# t_signal SIG: dnsmasq killed with SIG; systemd starts a new one (Restart=always).
+t_signal() {
         local old
         old=$(main_pid "$UNIT")
-        kill -KILL "$old"
+        kill -"$1" "$old"
         vm_wait_until 30 restarted "$UNIT" "$CONF" "$old" ||
-                vm_fail "no new dnsmasq in $UNIT within 30 s of SIGKILL to $old ($(systemctl is-active "$UNIT"))"
-        echo "  SIGKILL to $old; $(main_pid "$UNIT") serves lab"
-}
-
-t_sigterm() {
-        local old
-        old=$(main_pid "$UNIT")
-        kill -TERM "$old"
-        vm_wait_until 30 restarted "$UNIT" "$CONF" "$old" ||
-                vm_fail "no new dnsmasq in $UNIT within 30 s of SIGTERM to $old ($(systemctl is-active "$UNIT"))"
+                vm_fail "no new dnsmasq in $UNIT within 30 s of SIG$1 to $old ($(systemctl is-active "$UNIT"))"
+        echo "  SIG$1 to $old; $(main_pid "$UNIT") serves lab"
 }
 
 t_reapply_noop() {
@@ -120,8 +113,8 @@ t_destroy() {
 }
 
 vm_test "apply: dnsmasq is unit $UNIT in system-vmnet.slice" t_apply
-vm_test "SIGKILL to dnsmasq: systemd starts a new one" t_sigkill
-vm_test "SIGTERM to dnsmasq: systemd starts a new one" t_sigterm
+vm_test "SIGKILL to dnsmasq: systemd starts a new one" t_signal KILL
+vm_test "SIGTERM to dnsmasq: systemd starts a new one" t_signal TERM
 vm_test "a re-apply leaves the running unit alone" t_reapply_noop
 vm_test "unit stopped: doctor names it, apply starts it again" t_stopped_unit
 vm_test "--netns: the unit runs dnsmasq in the namespace, destroy stops it" t_netns
