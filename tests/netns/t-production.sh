@@ -69,14 +69,17 @@ check "destroy" vm "$ns" destroy "$plan"
 check "destroy stopped dnsmasq" sh -c "! pgrep -f -- '--conf-file=$conf\$' >/dev/null"
 check "destroy removed the state file" test ! -e "$state"
 
-# 2. What it does: VMNET_TEST_FAIL_AT, VMNET_TEST_PAUSE_AT (and all six for the message).
-export VMNET_DNSMASQ=$T/fake-dnsmasq VMNET_TEST_FAIL_AT=1 VMNET_TEST_PAUSE_AT=1 VMNET_UNPLUG_TIMEOUT=1
+# 2. What it does: VMNET_TEST_FAIL_AT, VMNET_TEST_PAUSE_AT, VMNET_DNSMASQ_SUPERVISOR
+# (systemd: where none answers, the start would fail) (and all seven for the message).
+export VMNET_DNSMASQ=$T/fake-dnsmasq VMNET_TEST_FAIL_AT=1 VMNET_TEST_PAUSE_AT=1 VMNET_UNPLUG_TIMEOUT=1 \
+        VMNET_DNSMASQ_SUPERVISOR=systemd
 # A test build stops before its first step (VMNET_TEST_PAUSE_AT): timeout ends that.
 timeout 60 "$VMNET" --netns "$ns" apply --confirm-within 600 "$plan" >"$T/out" 2>"$T/err"; rc=$?
 check "a safe apply with every test switch set succeeds (exit $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || sed 's/^/    | /' "$T/err" | head -20
 check "stderr says once that the switches are ignored" test "$(grep -c '^vmnet: ignoring ' "$T/err")" = 1
-for v in VMNET_TEST_FAIL_AT VMNET_TEST_PAUSE_AT VMNET_DNSMASQ VMNET_STATE_DIR VMNET_RUN_DIR VMNET_UNPLUG_TIMEOUT; do
+for v in VMNET_TEST_FAIL_AT VMNET_TEST_PAUSE_AT VMNET_DNSMASQ VMNET_STATE_DIR VMNET_RUN_DIR VMNET_UNPLUG_TIMEOUT \
+        VMNET_DNSMASQ_SUPERVISOR; do
         check "... naming $v" grep -q "^vmnet: ignoring .*\\b$v\\b" "$T/err"
 done
 check "the bridge is there (ip -j link)" jtrue '.[0].linkinfo.info_kind == "bridge"' ip -n "$ns" -d -j link show vt-prod
