@@ -7,18 +7,21 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "actions/libvirt.h"
 #include "apply/apply.h"
 #include "backend/dnsmasq/dnsmasq.h"
+#include "backend/systemd/units.h"
 #include "diff/dnsmasq.h"
 #include "plan/plan.h"
 #include "ipam/ipam.h"
 #include "model/fleet.h"
 #include "render/render.h"
 #include "tests/unit/testutil.h"
+#include "util/autoptr.h"
 #include "validate/validate.h"
 
 /*
@@ -750,6 +753,91 @@ START_TEST(test_unit_properties)
 }
 END_TEST
 
+/*
+ * The unit's properties as they go on the bus: the StartTransientUnit
+ * message built as units.c builds it (on a bus over a socketpair, never
+ * sent), then read back with sd-bus: its signature, each property's type
+ * and the values systemd acts on.
+ */
+START_TEST(test_unit_message)
+{
+        g_autoptr(GVariant) props = vmnet_render_dnsmasq_unit("d", "/usr/sbin/dnsmasq", "/s/lab.conf",
+                                                              "/r/lab.pid", "ns1");
+        /* Closed, never flushed: nothing answers at the other end. */
+        sd_bus *bus = NULL;
+        g_autoptr(sd_bus_message) m = NULL;
+        const char *unit, *mode;
+        guint seen = 0;
+        int fds[2];
+
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        ck_assert_int_ge(sd_bus_new(&bus), 0);
+        ck_assert_int_ge(sd_bus_set_fd(bus, fds[0], fds[0]), 0);
+        ck_assert_int_ge(sd_bus_start(bus), 0);
+        ck_assert_int_ge(sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1",
+                                                        "/org/freedesktop/systemd1",
+                                                        "org.freedesktop.systemd1.Manager",
+                                                        "StartTransientUnit"),
+                         0);
+        ck_assert_int_ge(sd_bus_message_append(m, "ss", "u.service", "fail"), 0);
+        ck_assert_int_ge(vmnet_systemd_append_variant(m, props), 0);
+        ck_assert_int_ge(sd_bus_message_append(m, "a(sa(sv))", 0), 0);
+        ck_assert_int_ge(sd_bus_message_seal(m, 1, 0), 0);
+        ck_assert_str_eq(sd_bus_message_get_signature(m, 1), "ssa(sv)a(sa(sv))");
+        ck_assert_int_ge(sd_bus_message_rewind(m, 1), 0);
+        ck_assert_int_ge(sd_bus_message_read(m, "ss", &unit, &mode), 0);
+        ck_assert_int_ge(sd_bus_message_enter_container(m, 'a', "(sv)"), 0);
+        while (sd_bus_message_enter_container(m, 'r', "sv") > 0) {
+                g_autoptr(GVariant) want = NULL;
+                const char *name, *sig;
+                char type;
+
+                ck_assert_int_ge(sd_bus_message_read(m, "s", &name), 0);
+                want = unit_property(props, name);
+                ck_assert_msg(want, "%s: not in the properties", name);
+                ck_assert_int_ge(sd_bus_message_peek_type(m, &type, &sig), 0);
+                ck_assert_int_eq(type, 'v');
+                ck_assert_str_eq(sig, g_variant_get_type_string(want));
+                if (g_str_equal(name, "ExecStart")) {
+                        g_auto(GStrv) argv = NULL;
+                        const char *path;
+                        int ignore = -1;
+
+                        ck_assert_int_ge(sd_bus_message_enter_container(m, 'v', "a(sasb)"), 0);
+                        ck_assert_int_ge(sd_bus_message_enter_container(m, 'a', "(sasb)"), 0);
+                        ck_assert_int_ge(sd_bus_message_enter_container(m, 'r', "sasb"), 0);
+                        ck_assert_int_ge(sd_bus_message_read(m, "s", &path), 0);
+                        ck_assert_int_ge(sd_bus_message_read_strv(m, &argv), 0);
+                        ck_assert_int_ge(sd_bus_message_read(m, "b", &ignore), 0);
+                        ck_assert_str_eq(path, "/usr/sbin/dnsmasq");
+                        ck_assert_uint_eq(g_strv_length(argv), 2);
+                        ck_assert_str_eq(argv[1], "--conf-file=/s/lab.conf");
+                        ck_assert_int_eq(ignore, 0);
+                        for (int i = 0; i < 3; i++)
+                                ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+                } else if (g_str_equal(sig, "s")) {
+                        const char *value;
+
+                        ck_assert_int_ge(sd_bus_message_read(m, "v", "s", &value), 0);
+                        ck_assert_str_eq(value, g_variant_get_string(want, NULL));
+                } else if (g_str_equal(sig, "t")) {
+                        uint64_t value;
+
+                        ck_assert_int_ge(sd_bus_message_read(m, "v", "t", &value), 0);
+                        ck_assert_uint_eq(value, g_variant_get_uint64(want));
+                } else {
+                        ck_assert_int_ge(sd_bus_message_skip(m, "v"), 0);
+                }
+                ck_assert_int_ge(sd_bus_message_exit_container(m), 0);
+                seen++;
+        }
+        ck_assert_uint_eq(seen, g_variant_n_children(props));
+        g_clear_pointer(&m, sd_bus_message_unref);
+        sd_bus_close_unref(bus);
+        close(fds[1]);
+}
+END_TEST
+
 START_TEST(test_unit_names)
 {
         g_autofree char *host = vmnet_dnsmasq_unit_name("hv-nat", NULL, "lab.1");
@@ -934,6 +1022,7 @@ static Suite *dnsmasq_suite(void)
         tcase_add_test(tc, test_parse_leases);
         tcase_add_test(tc, test_fleet_gateway_host);
         tcase_add_test(tc, test_unit_properties);
+        tcase_add_test(tc, test_unit_message);
         tcase_add_test(tc, test_unit_names);
         tcase_add_test(tc, test_supervisor_choice);
         suite_add_tcase(s, tc);

@@ -61,11 +61,7 @@ gboolean vmnet_systemd_bus_reachable(void)
         return bus != NULL;
 }
 
-/*
- * Appends v to m as the same D-Bus value: GVariant's type system is D-Bus's
- * (but for maybe types and handles, which vmnet never builds).
- */
-static int append_variant(sd_bus_message *m, GVariant *v)
+int vmnet_systemd_append_variant(sd_bus_message *m, GVariant *v)
 {
         const char *type = g_variant_get_type_string(v);
         g_autofree char *inner = NULL;
@@ -112,7 +108,7 @@ static int append_variant(sd_bus_message *m, GVariant *v)
 
                 r = sd_bus_message_open_container(m, 'v', g_variant_get_type_string(value));
                 if (r >= 0)
-                        r = append_variant(m, value);
+                        r = vmnet_systemd_append_variant(m, value);
                 return r < 0 ? r : sd_bus_message_close_container(m);
         }
         case G_VARIANT_CLASS_ARRAY:
@@ -131,7 +127,7 @@ static int append_variant(sd_bus_message *m, GVariant *v)
         for (gsize i = 0; r >= 0 && i < g_variant_n_children(v); i++) {
                 g_autoptr(GVariant) child = g_variant_get_child_value(v, i);
 
-                r = append_variant(m, child);
+                r = vmnet_systemd_append_variant(m, child);
         }
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
@@ -187,7 +183,7 @@ static gboolean call_and_wait(const char *method, const char *unit, GVariant *pr
                 if (r >= 0)
                         r = sd_bus_message_append(m, "ss", unit, properties ? "fail" : "replace");
                 if (r >= 0 && properties)
-                        r = append_variant(m, properties);
+                        r = vmnet_systemd_append_variant(m, properties);
                 if (r >= 0 && properties)
                         r = sd_bus_message_append(m, "a(sa(sv))", 0);
                 if (r < 0)

@@ -11,6 +11,7 @@
  */
 
 #include <glib.h>
+#include <systemd/sd-bus.h>
 
 /* Is the host booted with systemd as its service manager (sd_booted(3): /run/systemd/system)? */
 gboolean vmnet_systemd_booted(void);
@@ -38,3 +39,10 @@ gboolean vmnet_systemd_stop_unit(const char *unit, guint timeout_s, GError **err
  */
 gboolean vmnet_systemd_unit_state(const char *unit, char **active_state, int *main_pid,
                                   GError **error);
+
+/*
+ * Appends v to m as the same D-Bus value (GVariant's type system is
+ * D-Bus's, but for maybe types and handles, which are refused). Negative
+ * errno on failure. What every call above sends its properties through.
+ */
+int vmnet_systemd_append_variant(sd_bus_message *m, GVariant *v);
