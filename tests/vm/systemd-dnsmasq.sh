@@ -55,7 +55,7 @@ t_apply() {
         vm_assert serving "$UNIT" "$CONF"
         local pid cg
         pid=$(main_pid "$UNIT")
-        cg=$(cut -d: -f3 "/proc/$pid/cgroup")
+        cg=$(cut -d: -f3- "/proc/$pid/cgroup") # the unit name has colons too
         vm_assert_eq "/system.slice/system-vmnet.slice/$UNIT" "$cg" "dnsmasq's cgroup"
         vm_assert_eq forking "$(systemctl show -p Type --value "$UNIT")" "Type"
         vm_assert_eq always "$(systemctl show -p Restart --value "$UNIT")" "Restart"
