@@ -67,6 +67,8 @@ t_apply() {
 t_signal() {
         local old
         old=$(main_pid "$UNIT")
+        # Never kill 0 (the whole process group) when no dnsmasq runs.
+        ((old > 1)) || vm_fail "$UNIT has no main process to kill ($(systemctl is-active "$UNIT"))"
         kill -"$1" "$old"
         vm_wait_until 30 restarted "$UNIT" "$CONF" "$old" ||
                 vm_fail "no new dnsmasq in $UNIT within 30 s of SIG$1 to $old ($(systemctl is-active "$UNIT"))"
