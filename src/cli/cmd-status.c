@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/traffic.h"
 #include "diff/engine.h"
+#include "diff/mirrors.h"
 #include "observe/guest-addrs.h"
 #include "observe/topology.h"
 #include "util/mutant.h"
@@ -51,6 +52,55 @@ static void list_links(JsonBuilder *j, const VmnetHost *host, const char *plan_n
                                l->master_name ? " master " : "", l->master_name ? l->master_name : "",
                                l->alias + strlen(VMNET_ALIAS_PREFIX));
                 }
+        }
+        if (j)
+                json_builder_end_array(j);
+}
+
+/*
+ * vmnet's active port mirrors (diff/mirrors.h), as the kernel has them;
+ * with the plan, each port and destination is named by its guest.
+ */
+static void print_mirrors(JsonBuilder *j, const VmnetHost *host, const GPtrArray *wanted)
+{
+        if (j) {
+                json_builder_set_member_name(j, "mirrors");
+                json_builder_begin_array(j);
+        } else if (host->mirrors->len) {
+                printf("mirrors:\n");
+        }
+        for (guint i = 0; i < host->mirrors->len; i++) {
+                const VmnetHostMirror *m = g_ptr_array_index(host->mirrors, i);
+                const VmnetWantedMirror *w = NULL;
+
+                for (guint k = 0; wanted && k < wanted->len; k++) {
+                        const VmnetWantedMirror *x = g_ptr_array_index(wanted, k);
+
+                        if (x->direction == m->direction && g_str_equal(x->port, m->port))
+                                w = x;
+                }
+                if (j) {
+                        json_builder_begin_object(j);
+                        json_builder_set_member_name(j, "port");
+                        json_builder_add_string_value(j, m->port);
+                        json_builder_set_member_name(j, "direction");
+                        json_builder_add_string_value(j, vmnet_mirror_dir_to_string(m->direction));
+                        json_builder_set_member_name(j, "to");
+                        json_builder_add_string_value(j, m->to);
+                        json_builder_set_member_name(j, "port_owner");
+                        json_builder_add_string_value(j, w ? w->port_desc : NULL);
+                        json_builder_set_member_name(j, "to_owner");
+                        json_builder_add_string_value(j, w && g_strcmp0(w->to, m->to) == 0 ? w->to_desc
+                                                                                          : NULL);
+                        json_builder_end_object(j);
+                        continue;
+                }
+                printf("  %-15s %-7s -> %s%s%s%s%s%s%s\n", m->port,
+                       vmnet_mirror_dir_to_string(m->direction), m->to ? m->to : "(a link gone)",
+                       w ? "  (" : "", w ? w->port_desc : "",
+                       w && g_strcmp0(w->to, m->to) == 0 ? " -> " : "",
+                       w && g_strcmp0(w->to, m->to) == 0 ? w->to_desc : "", w ? ")" : "",
+                       w && g_strcmp0(w->to, m->to) != 0 ? "  (not the plan's destination)" : "");
         }
         if (j)
                 json_builder_end_array(j);
@@ -162,6 +212,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         g_autoptr(VmnetDiags) warnings = vmnet_diags_new();
         g_autoptr(GError) error = NULL;
         g_autoptr(JsonBuilder) j = NULL;
+        g_autoptr(GPtrArray) mirrors = NULL;
         VmnetApplyCtx ctx = { 0 };
         int rc = VMNET_EXIT_OK;
 
@@ -199,6 +250,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 goto out;
         }
         if (plan) {
+                mirrors = vmnet_mirrors_wanted(plan, obs->virt, obs->host);
                 vmnet_engine_warn_foreign_drops(&ctx, warnings);
                 leases = vmnet_dnsmasq_read_plan_leases(plan, netns);
                 /* the addresses guests use, audited against the plan and IPAM (obs->ipam) */
@@ -237,6 +289,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
                 json_builder_set_member_name(j, "comment");
                 json_builder_add_string_value(j, obs->nft->comment);
                 json_builder_end_object(j);
+                print_mirrors(j, obs->host, mirrors);
                 json_builder_set_member_name(j, "leases");
                 json_builder_begin_array(j);
                 print_leases(j, plan, leases);
@@ -285,6 +338,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         printf("nftables: table inet vmnet %s%s%s%s\n", obs->nft->exists ? "present" : "absent",
                obs->nft->comment ? " (" : "", obs->nft->comment ? obs->nft->comment : "",
                obs->nft->comment ? ")" : "");
+        print_mirrors(NULL, obs->host, mirrors);
         print_leases(NULL, plan, leases);
         print_guest_addrs(NULL, addr_report);
         if (rows)

@@ -7,6 +7,7 @@
 #include "diff/dnsmasq.h"
 #include "diff/engine.h"
 #include "diff/guest-ports.h"
+#include "diff/mirrors.h"
 #include "diff/guest-starts.h"
 #include "diff/guest-taps.h"
 #include "diff/foreign-users.h"
@@ -348,6 +349,8 @@ gboolean vmnet_engine_diff(const VmnetPlan *plan, VmnetObserved *obs, GPtrArray 
                 vmnet_diff_guest_taps(plan, obs->virt, obs->host, actions);
         if (obs->virt)
                 vmnet_diff_guest_ports(plan, obs->virt, obs->host, actions);
+        /* Mirrors once the ports are on their bridges (diff/mirrors.h). */
+        vmnet_diff_mirrors(plan, obs->virt, obs->host, actions, warnings);
         hold_pending_unplugs(obs, actions);
         for (guint i = 0; warnings && i < obs->held->len; i++)
                 vmnet_diags_add(warnings, "libvirt", 0, "%s",
@@ -365,6 +368,8 @@ gboolean vmnet_engine_diff_destroy(VmnetObserved *obs, GPtrArray *actions, Vmnet
 {
         if (!check_table_owner(obs, error))
                 return FALSE;
+        /* The port mirrors first: a copy to a port about to go is a copy to nowhere. */
+        vmnet_diff_mirrors_destroy(obs->host, actions);
         /* What uses the bridges goes first: libvirt's networks and interfaces, dnsmasq. */
         if (obs->virt && !vmnet_diff_libvirt_destroy(obs->plan_name, obs->virt, actions, warnings,
                                                      error))

@@ -135,6 +135,7 @@ static void portgroup_free(gpointer p)
         VmnetPortgroup *pg = p;
 
         g_free(pg->name);
+        vmnet_mirror_free(pg->mirror);
         g_free(pg);
 }
 
@@ -174,6 +175,7 @@ static void interface_free(gpointer p)
         g_free(i->network);
         g_free(i->portgroup);
         g_free(i->model);
+        vmnet_mirror_free(i->mirror);
         g_free(i);
 }
 
@@ -388,6 +390,53 @@ gboolean vmnet_interface_sec_allowed(const VmnetNetwork *net, const VmnetInterfa
         if (pg && pg->security.v[k] != VMNET_SEC_UNSET)
                 return pg->security.v[k] == VMNET_SEC_ALLOW;
         return net->security.v[k] == VMNET_SEC_ALLOW;
+}
+
+VmnetMirror *vmnet_mirror_new(void)
+{
+        VmnetMirror *m = g_new0(VmnetMirror, 1);
+
+        m->direction = VMNET_MIRROR_BOTH;
+        m->to_interface = 1;
+        return m;
+}
+
+void vmnet_mirror_free(VmnetMirror *m)
+{
+        if (!m)
+                return;
+        g_free(m->to_domain);
+        g_free(m->to_link);
+        g_free(m);
+}
+
+const char *vmnet_mirror_dir_to_string(guint direction)
+{
+        switch (direction) {
+        case VMNET_MIRROR_INGRESS:
+                return "ingress";
+        case VMNET_MIRROR_EGRESS:
+                return "egress";
+        case VMNET_MIRROR_BOTH:
+                return "both";
+        default:
+                return "?";
+        }
+}
+
+const VmnetMirror *vmnet_network_port_mirror(const VmnetNetwork *net, const char *portgroup)
+{
+        const VmnetPortgroup *pg = portgroup ? vmnet_network_find_portgroup(net, portgroup)
+                                             : vmnet_network_default_portgroup(net);
+
+        return pg ? pg->mirror : NULL;
+}
+
+const VmnetMirror *vmnet_interface_mirror(const VmnetNetwork *net, const VmnetInterface *ifc)
+{
+        if (ifc->mirror || !net)
+                return ifc->mirror;
+        return vmnet_network_port_mirror(net, ifc->portgroup);
 }
 
 void vmnet_tap_name(const VmnetMac *mac, char *buf)

@@ -155,6 +155,32 @@ typedef struct {
         guint16 to_port; /* defaults to host_port */
 } VmnetPortForward;
 
+/*
+ * <mirror>: a copy of a guest port's frames sent to a destination port
+ * (vmnet-plan(5) PORT MIRRORING). Directions are the port's, as tc sees
+ * the tap: ingress = what the guest sends, egress = what it receives.
+ * The destination is a guest interface of the plan (to_domain, the
+ * to_interface-th <interface> of it, from 1) or a host link (to_link).
+ */
+typedef enum {
+        VMNET_MIRROR_INGRESS = 1,
+        VMNET_MIRROR_EGRESS = 2,
+        VMNET_MIRROR_BOTH = 3,
+} VmnetMirrorDir;
+
+typedef struct {
+        guint line;
+        guint direction;    /* VmnetMirrorDir bits */
+        char *to_domain;    /* NULL with to_link */
+        guint to_interface; /* 1-based; 1 when not given */
+        char *to_link;      /* NULL with to_domain */
+} VmnetMirror;
+
+VmnetMirror *vmnet_mirror_new(void);
+void vmnet_mirror_free(VmnetMirror *m);
+/* "ingress", "egress", "both" (one bit or both). */
+const char *vmnet_mirror_dir_to_string(guint direction);
+
 typedef struct {
         guint line;
         char *name;
@@ -171,6 +197,7 @@ typedef struct {
         gboolean has_bandwidth;
         VmnetBandwidth bandwidth;
         VmnetSecurity security;
+        VmnetMirror *mirror; /* NULL when none */
 } VmnetPortgroup;
 
 /*
@@ -236,6 +263,7 @@ typedef struct {
         gboolean has_bandwidth;
         VmnetBandwidth bandwidth;
         VmnetSecurity security;
+        VmnetMirror *mirror; /* NULL: the port group's, if any */
 } VmnetInterface;
 
 typedef struct {
@@ -374,6 +402,14 @@ VmnetSubnet *vmnet_network_subnet_for(const VmnetNetwork *net, const VmnetAddr *
  */
 gboolean vmnet_interface_sec_allowed(const VmnetNetwork *net, const VmnetInterface *ifc,
                                      VmnetSecKnob k);
+
+/*
+ * The mirror of a guest port of net in port group portgroup (NULL: the
+ * network's default group); NULL when none. Borrowed.
+ */
+const VmnetMirror *vmnet_network_port_mirror(const VmnetNetwork *net, const char *portgroup);
+/* ifc's own <mirror>, else its port group's (net may be NULL: only ifc's). Borrowed. */
+const VmnetMirror *vmnet_interface_mirror(const VmnetNetwork *net, const VmnetInterface *ifc);
 
 /*
  * The name of the tap vmnet gives a guest NIC it attaches:

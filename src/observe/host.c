@@ -19,6 +19,7 @@
 #include <netlink/msg.h>
 #include <netlink/socket.h>
 
+#include "apply/tc.h"
 #include "backend/netlink/netlink.h"
 #include "observe/host.h"
 #include "util/autoptr.h"
@@ -56,6 +57,43 @@ static void route_free(gpointer p)
         g_free(r);
 }
 
+static void mirror_free(gpointer p)
+{
+        VmnetHostMirror *m = p;
+
+        g_free(m->port);
+        g_free(m->to);
+        g_free(m);
+}
+
+void vmnet_host_add_mirror(VmnetHost *host, int ifindex, guint direction, int to_ifindex)
+{
+        const VmnetHostLink *port = vmnet_host_find_link_index(host, ifindex);
+        const VmnetHostLink *to = vmnet_host_find_link_index(host, to_ifindex);
+        VmnetHostMirror *m;
+
+        if (!port)
+                return;
+        m = g_new0(VmnetHostMirror, 1);
+        m->port = g_strdup(port->name);
+        m->direction = direction;
+        m->to_ifindex = to_ifindex;
+        m->to = to ? g_strdup(to->name) : NULL;
+        g_ptr_array_add(host->mirrors, m);
+}
+
+const VmnetHostMirror *vmnet_host_find_mirror(const VmnetHost *host, const char *port,
+                                              guint direction)
+{
+        for (guint i = 0; i < host->mirrors->len; i++) {
+                const VmnetHostMirror *m = g_ptr_array_index(host->mirrors, i);
+
+                if (m->direction == direction && g_strcmp0(m->port, port) == 0)
+                        return m;
+        }
+        return NULL;
+}
+
 VmnetHost *vmnet_host_new(void)
 {
         VmnetHost *h = g_new0(VmnetHost, 1);
@@ -63,6 +101,7 @@ VmnetHost *vmnet_host_new(void)
         h->links = g_ptr_array_new_with_free_func(link_free);
         h->routes = g_ptr_array_new_with_free_func(route_free);
         h->sysctls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        h->mirrors = g_ptr_array_new_with_free_func(mirror_free);
         h->by_name = g_hash_table_new(g_str_hash, g_str_equal);
         h->by_index = g_hash_table_new(g_direct_hash, g_direct_equal);
         return h;
@@ -77,6 +116,7 @@ void vmnet_host_free(VmnetHost *host)
         g_ptr_array_unref(host->links);
         g_ptr_array_unref(host->routes);
         g_hash_table_unref(host->sysctls);
+        g_ptr_array_unref(host->mirrors);
         g_free(host);
 }
 
@@ -813,6 +853,22 @@ static gboolean observe(Dumper *d, VmnetHost *host, GError **error)
                     error, "routes");
 }
 
+/* vmnet's port mirrors, on a socket of their own (libnl's dumps, without strict checking). */
+static gboolean observe_mirrors(VmnetHost *host, GError **error)
+{
+        g_autoptr(VmnetNlSock) sk = vmnet_nl_open(error);
+        g_autoptr(GArray) mirrors = NULL;
+
+        if (!sk || !vmnet_tc_mirrors_read(sk, &mirrors, error))
+                return FALSE;
+        for (guint i = 0; i < mirrors->len; i++) {
+                const VmnetTcMirror *m = &g_array_index(mirrors, VmnetTcMirror, i);
+
+                vmnet_host_add_mirror(host, m->ifindex, m->direction, m->to_ifindex);
+        }
+        return TRUE;
+}
+
 gboolean vmnet_observe_host(VmnetHost **out, GError **error)
 {
         g_autoptr(VmnetNlSock) sk = vmnet_nl_open(error);
@@ -855,6 +911,8 @@ gboolean vmnet_observe_host(VmnetHost **out, GError **error)
                         vmnet_host_set_sysctl(host, vmnet_host_sysctl_keys[i], v);
         }
         vmnet_host_resolve(host);
+        if (!observe_mirrors(host, error))
+                return FALSE;
         *out = g_steal_pointer(&host);
         return TRUE;
 }

@@ -76,10 +76,19 @@ typedef struct {
         guint32 priority;
 } VmnetHostRoute;
 
+/* A vmnet port mirror: a tc filter at vmnet's priority (apply/tc.h). */
+typedef struct {
+        char *port;      /* the mirrored link */
+        guint direction; /* VMNET_MIRROR_INGRESS or VMNET_MIRROR_EGRESS */
+        int to_ifindex;
+        char *to;        /* the destination's name; NULL: the link is gone */
+} VmnetHostMirror;
+
 typedef struct {
         GPtrArray *links;  /* VmnetHostLink*, in ifindex (dump) order */
         GPtrArray *routes; /* VmnetHostRoute*: unicast routes of the main table */
         GHashTable *sysctls; /* key ("net.ipv4.ip_forward") -> value; absent when unreadable */
+        GPtrArray *mirrors;  /* VmnetHostMirror*, by port then direction */
         /* private: look-ups */
         GHashTable *by_name;
         GHashTable *by_index;
@@ -117,6 +126,11 @@ void vmnet_host_link_add_addr(VmnetHostLink *link, const VmnetAddr *addr, guint 
 VmnetHostRoute *vmnet_host_add_route(VmnetHost *host, const VmnetPrefix *dst,
                                      const VmnetAddr *gateway /* nullable */, int oif);
 void vmnet_host_set_sysctl(VmnetHost *host, const char *key, const char *value);
+/* Appends a mirror (names resolved from host's links, which must be there already). */
+void vmnet_host_add_mirror(VmnetHost *host, int ifindex, guint direction, int to_ifindex);
+/* The mirror of port in direction, NULL when none. Borrowed. */
+const VmnetHostMirror *vmnet_host_find_mirror(const VmnetHost *host, const char *port,
+                                              guint direction);
 /* Appends a remote to the flood list (all-zeros FDB entries) of a VXLAN link. */
 void vmnet_host_link_add_flood(VmnetHostLink *link, const VmnetAddr *dst);
 /* Fills master_name, link_name, oif_name and each link's routes from the indexes. */

@@ -466,6 +466,35 @@ static void conv_security(Loader *l, xmlNode *parent, const char *what, VmnetSec
         }
 }
 
+/*
+ * <mirror direction= domain= interface= link=/>: the validator checks the
+ * destination (validate/mirrors.c); here only its shape.
+ */
+static VmnetMirror *conv_mirror(Loader *l, xmlNode *parent, const char *what)
+{
+        static const char *const dirs[] = { "ingress", "egress", "both", NULL };
+        VmnetMirror *m = NULL;
+
+        FOREACH_CHILD(n, parent, "mirror")
+        {
+                g_autofree char *mwhat = g_strdup_printf("%s mirror", what);
+                guint64 idx = 1;
+                int d;
+
+                vmnet_mirror_free(m);
+                m = vmnet_mirror_new();
+                m->line = line_of(n);
+                d = conv_enum(l, n, mwhat, "direction", dirs, FALSE);
+                if (d >= 0)
+                        m->direction = (guint)d + 1;
+                m->to_domain = attr(n, "domain");
+                m->to_link = attr(n, "link");
+                if (conv_uint(l, n, mwhat, "interface", 1, 4096, &idx))
+                        m->to_interface = (guint)idx;
+        }
+        return m;
+}
+
 static guint conv_vlan(Loader *l, xmlNode *n, const char *what)
 {
         guint64 v = 0;
@@ -811,6 +840,7 @@ static void conv_network(Loader *l, xmlNode *n, VmnetPlan *plan)
                 conv_trunk(l, c, pgwhat, pg);
                 pg->has_bandwidth = conv_bandwidth(l, c, pgwhat, &pg->bandwidth);
                 conv_security(l, c, pgwhat, &pg->security);
+                pg->mirror = conv_mirror(l, c, pgwhat);
                 g_ptr_array_add(net->portgroups, pg);
         }
 }
@@ -847,6 +877,7 @@ static void conv_domain(Loader *l, xmlNode *n, VmnetPlan *plan)
                 conv_addr(l, c, what, "ip", &ifc->ip, &ifc->has_ip);
                 ifc->has_bandwidth = conv_bandwidth(l, c, what, &ifc->bandwidth);
                 conv_security(l, c, what, &ifc->security);
+                ifc->mirror = conv_mirror(l, c, what);
                 g_ptr_array_add(dom->interfaces, ifc);
         }
 }

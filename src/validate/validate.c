@@ -6,6 +6,7 @@
 #include "validate/bandwidth.h"
 #include "validate/bonds.h"
 #include "validate/fleet.h"
+#include "validate/mirrors.h"
 #include "validate/index.h"
 #include "validate/validate.h"
 
@@ -1471,6 +1472,7 @@ gboolean vmnet_plan_validate(const VmnetPlan *plan, VmnetDiags *diags)
         check_policy(&v);
         vmnet_validate_fleet(plan, diags);
         vmnet_validate_bonds(plan, diags);
+        vmnet_validate_mirrors(plan, diags);
         g_clear_pointer(&v.networks_by_name, g_hash_table_unref);
         return vmnet_diags_count(diags) == before;
 }

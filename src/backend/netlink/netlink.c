@@ -38,10 +38,7 @@
  * operation keeps both, so a message reads "File exists" and carries the
  * kernel's own explanation when there is one.
  */
-typedef struct {
-        int errnum;
-        char ext[256];
-} NlErrRec;
+typedef VmnetNlErr NlErrRec;
 
 char *vmnet_nl_ext_ack(const struct nlmsghdr *nlh)
 {
@@ -91,23 +88,49 @@ static void capture_begin(struct nl_sock *sk, NlErrRec *rec)
 static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
                             const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
-static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
-                            const char *fmt, ...)
+static gboolean capture_end_va(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
+                               const char *fmt, va_list ap)
 {
         g_autofree char *what = NULL;
-        va_list ap;
 
         /* Never leave a pointer to the caller's stack in the socket. */
         nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
         if (ret >= 0)
                 return TRUE;
-        va_start(ap, fmt);
         what = g_strdup_vprintf(fmt, ap);
-        va_end(ap);
         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "%s: %s%s%s%s", what,
                     rec->errnum ? g_strerror(rec->errnum) : nl_geterror(ret),
                     rec->ext[0] ? " (kernel: " : "", rec->ext, rec->ext[0] ? ")" : "");
         return FALSE;
+}
+
+static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
+                            const char *fmt, ...)
+{
+        va_list ap;
+        gboolean ok;
+
+        va_start(ap, fmt);
+        ok = capture_end_va(sk, rec, ret, error, fmt, ap);
+        va_end(ap);
+        return ok;
+}
+
+void vmnet_nl_err_begin(struct nl_sock *sk, VmnetNlErr *rec)
+{
+        capture_begin(sk, rec);
+}
+
+gboolean vmnet_nl_err_end(struct nl_sock *sk, VmnetNlErr *rec, int ret, GError **error,
+                          const char *fmt, ...)
+{
+        va_list ap;
+        gboolean ok;
+
+        va_start(ap, fmt);
+        ok = capture_end_va(sk, rec, ret, error, fmt, ap);
+        va_end(ap);
+        return ok;
 }
 
 struct nl_sock *vmnet_nl_open(GError **error)
@@ -158,6 +181,11 @@ static gboolean get_ifindex(struct nl_sock *sk, const char *name, int *ifindex, 
         }
         *ifindex = (int)i;
         return TRUE;
+}
+
+gboolean vmnet_nl_ifindex(const char *name, int *ifindex, GError **error, const char *what)
+{
+        return get_ifindex(NULL, name, ifindex, error, what);
 }
 
 gboolean vmnet_nl_link_exists(struct nl_sock *sk, const char *name, gboolean *exists,

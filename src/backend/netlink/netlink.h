@@ -29,6 +29,21 @@
  */
 char *vmnet_nl_ext_ack(const struct nlmsghdr *nlh);
 
+/*
+ * For the other homes of rtnetlink requests (apply/tc.c): the kernel's
+ * errno and extended ack of one request, captured between begin and end;
+ * end turns a failed ret into one VMNET_ERROR_NETLINK "WHAT: reason".
+ */
+typedef struct {
+        int errnum;
+        char ext[256];
+} VmnetNlErr;
+void vmnet_nl_err_begin(struct nl_sock *sk, VmnetNlErr *rec);
+gboolean vmnet_nl_err_end(struct nl_sock *sk, VmnetNlErr *rec, int ret, GError **error,
+                          const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+/* A link's ifindex in the current namespace; VMNET_ERROR_NOT_FOUND names what and name. */
+gboolean vmnet_nl_ifindex(const char *name, int *ifindex, GError **error, const char *what);
+
 /* Opens and connects a NETLINK_ROUTE socket with extended acks. Caller frees (nl_socket_free). */
 struct nl_sock *vmnet_nl_open(GError **error);
 
