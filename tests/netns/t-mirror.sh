@@ -64,7 +64,8 @@ ns_new cap
 ip -n "$P-host" link add cap0 type veth peer name eth0 netns "$P-cap"
 ip -n "$P-host" link set cap0 up; ip -n "$P-cap" link set eth0 up
 golden mirror-add
-apply_or_stop "the plan with the guests' ports there"
+# not apply_or_stop: against a vmnet that mirrors the wrong port, the frames must tell too
+check "apply of the plan with the guests' ports there" vm "$P-host" apply "$T/plan.xml"
 
 # the kernel's filter: on g1's tap, ingress, vmnet's priority, u32 matching all, mirred to mon's tap
 # (u32 at pref 30317 at ingress, 30318 at egress: the priorities of vmnet's mirrors)
