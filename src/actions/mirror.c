@@ -6,7 +6,6 @@
 #include "backend/netlink/netlink.h"
 #include "apply/tc.h"
 #include "model/model.h"
-#include "util/mutant.h"
 
 typedef struct {
         char *port;
@@ -47,20 +46,15 @@ static gboolean execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error
         const Mirror *m = a->data;
         struct nl_sock *sk = vmnet_action_ctx_nl(ctx, error);
         gboolean exists = FALSE;
-        const char *port = m->port, *to = m->to;
 
         if (!sk || !vmnet_nl_link_exists(sk, m->port, &exists, error))
                 return FALSE;
         /* Gone since the host was read: the guest stopped, its filters went with its tap. */
         if (!exists)
                 return TRUE;
-        if (!to)
-                return vmnet_tc_mirror_del(sk, port, m->direction, error);
-        if (VMNET_MUTANT_IS(MIRROR_WRONG_PORT)) {
-                port = m->to;
-                to = m->port;
-        }
-        return vmnet_tc_mirror_add(sk, port, m->direction, to, error);
+        if (!m->to)
+                return vmnet_tc_mirror_del(sk, m->port, m->direction, error);
+        return vmnet_tc_mirror_add(sk, m->port, m->direction, m->to, error);
 }
 
 static VmnetAction *invert(const VmnetAction *a)

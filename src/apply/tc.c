@@ -18,6 +18,7 @@
 #include "backend/netlink/netlink.h"
 #include "apply/tc.h"
 #include "util/autoptr.h"
+#include "util/mutant.h"
 
 #ifndef TC_H_CLSACT
 #define TC_H_CLSACT TC_H_INGRESS
@@ -179,6 +180,12 @@ gboolean vmnet_tc_mirror_add(struct nl_sock *sk, const char *port, guint directi
         int ifindex, to_ifindex, err;
         VmnetNlErr rec;
 
+        if (VMNET_MUTANT_IS(MIRROR_WRONG_PORT)) {
+                const char *t = port;
+
+                port = to;
+                to = t;
+        }
         if (!vmnet_nl_ifindex(port, &ifindex, error, what) ||
             !vmnet_nl_ifindex(to, &to_ifindex, error, what) || !slot_kind(sk, ifindex, &kind, error))
                 return FALSE;

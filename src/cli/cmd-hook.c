@@ -7,9 +7,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "apply/saved-plan.h"
+#include "apply/tc.h"
 #include "backend/libvirt/libvirt.h"
 #include "backend/netlink/netlink.h"
 #include "cli/cli.h"
+#include "diff/mirrors.h"
+#include "model/fleet.h"
+#include "plan/plan.h"
 #include "util/autoptr.h"
 
 /*
@@ -20,7 +25,9 @@
  * every guest start, whoever starts it (boot, virsh start, a migration in),
  * and at every hot-plug. On one of vmnet's VLAN-aware networks the guest's
  * tap must join its VLAN, or its trunk port group's VLANs; libvirt cannot do
- * that on a Linux bridge.
+ * that on a Linux bridge. On a network of a plan vmnet has saved, the
+ * port's mirrors, and those whose destination it is, are installed
+ * (vmnet-plan(5) PORT MIRRORING).
  *
  * libvirt runs the hook BEFORE it creates the tap (it plugs it into the
  * bridge once the hook has returned), so the hook hands the port to a
@@ -48,23 +55,102 @@ static VmnetMac tap_mac(const VmnetMac *guest)
         return m;
 }
 
-static void place(const VmnetLibvirtHookPort *p, const char *bridge, const VmnetPortVlans *v)
+static void place(const VmnetLibvirtHookPort *p, const char *bridge, const char *tap,
+                  const GError *waited, const VmnetPortVlans *v)
 {
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) error = waited ? g_error_copy(waited) : NULL;
         g_autoptr(VmnetNlSock) sk = NULL;
-        g_autofree char *tap = NULL;
         g_autofree char *mac = vmnet_mac_to_string(&p->mac);
-        VmnetMac tm = tap_mac(&p->mac);
         g_autofree char *vlans = vmnet_port_vlans_describe(v);
 
-        if (vmnet_nl_wait_bridge_port(&tm, bridge, PORT_WAIT_SECONDS * 1000, &tap, &error) &&
-            (sk = vmnet_nl_open(&error)) && vmnet_nl_guest_port_vlans(sk, tap, v, &error))
+        if (!error && (sk = vmnet_nl_open(&error)) && vmnet_nl_guest_port_vlans(sk, tap, v, &error))
                 syslog(LOG_INFO, "network %s: port %s of %s (MAC %s) put in %s",
                        p->network->name, tap, bridge, mac, vlans);
         else
                 syslog(LOG_ERR, "network %s: the port of MAC %s on %s is not in its vlans: %s "
                                 "(vmnet apply puts it in %s)",
                        p->network->name, mac, bridge, error->message, vlans);
+}
+
+/*
+ * The saved plan (vmnet(8), SAVED PLANS) of the plan that owns the port's
+ * network, this host's part of it, when it has port mirrors; else NULL.
+ * A plan that cannot be read fails no guest: the next apply installs the
+ * mirrors. Caller frees.
+ */
+static VmnetPlan *mirroring_plan(const VmnetLibvirtHookPort *p)
+{
+        g_autoptr(VmnetDiags) diags = vmnet_diags_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL, *host = NULL;
+        g_autoptr(VmnetPlan) plan = NULL;
+
+        if (!p->network->owner_plan)
+                return NULL;
+        path = vmnet_saved_plan_path(p->network->owner_plan, NULL);
+        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+                return NULL;
+        if (!(plan = vmnet_plan_load_file(path, diags, &error)) ||
+            (vmnet_plan_is_fleet(plan) &&
+             (host = vmnet_saved_plan_host(p->network->owner_plan, NULL)) &&
+             !vmnet_plan_select_host(plan, host, &error))) {
+                syslog(LOG_WARNING, "vmnet hook: network %s: the saved plan %s: %s",
+                       p->network->name, path, error->message);
+                return NULL;
+        }
+        return vmnet_plan_has_mirrors(plan) ? g_steal_pointer(&plan) : NULL;
+}
+
+/*
+ * The port mirrors of the new port, and those whose destination it is
+ * (vmnet-plan(5) PORT MIRRORING): installed now that the tap is there.
+ * What fails is said in the journal; the next apply installs it.
+ */
+static void mirror(const VmnetLibvirtHookPort *p, const char *tap, const VmnetPlan *plan)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmnetHost) now = NULL;
+        g_autoptr(GPtrArray) wanted = NULL;
+        g_autoptr(VmnetNlSock) sk = NULL;
+
+        if (!vmnet_observe_host(&now, &error) || !(sk = vmnet_nl_open(&error))) {
+                syslog(LOG_ERR, "network %s: port %s: no mirror installed: %s (vmnet apply "
+                                "installs them)",
+                       p->network->name, tap, error->message);
+                return;
+        }
+        wanted = vmnet_mirrors_for_port(plan, now, p->network->name, &p->mac, p->group, tap);
+        for (guint i = 0; i < wanted->len; i++) {
+                const VmnetWantedMirror *w = g_ptr_array_index(wanted, i);
+                const char *dir = vmnet_mirror_dir_to_string(w->direction);
+                g_autoptr(GError) e = NULL;
+
+                if (!w->to_here)
+                        syslog(LOG_INFO, "network %s: the %s mirror of port %s waits for %s",
+                               p->network->name, dir, w->port, w->to);
+                else if (vmnet_tc_mirror_add(sk, w->port, w->direction, w->to, &e))
+                        syslog(LOG_INFO, "network %s: %s of port %s (%s) mirrored to %s",
+                               p->network->name, dir, w->port, w->port_desc, w->to);
+                else
+                        syslog(LOG_ERR, "network %s: %s (vmnet apply installs it)",
+                               p->network->name, e->message);
+        }
+}
+
+/* Waits for the tap to join the bridge, then puts it in its VLAN and installs its mirrors. */
+static void settle(const VmnetLibvirtHookPort *p, const char *bridge, const VmnetPortVlans *v,
+                   const VmnetPlan *plan)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *tap = NULL;
+        VmnetMac tm = tap_mac(&p->mac);
+        gboolean here = vmnet_nl_wait_bridge_port(&tm, bridge, PORT_WAIT_SECONDS * 1000, &tap,
+                                                  &error);
+
+        if (!vmnet_port_vlans_is_empty(v))
+                place(p, bridge, tap, error, v);
+        if (plan && here)
+                mirror(p, tap, plan);
 }
 
 /*
@@ -109,6 +195,7 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
         g_auto(VmnetLibvirtHookPort) port = { 0 };
         g_autoptr(GError) error = NULL;
         g_autofree char *input = NULL;
+        g_autoptr(VmnetPlan) plan = NULL;
         const char *bridge;
         VmnetPortVlans vlans;
 
@@ -141,7 +228,9 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
         }
         vmnet_libvirt_network_port_vlans(port.network, port.group, &vlans);
         bridge = port.bridge ? port.bridge : port.network->bridge;
-        if (vmnet_port_vlans_is_empty(&vlans) || !bridge)
+        if (bridge)
+                plan = mirroring_plan(&port);
+        if (!bridge || (vmnet_port_vlans_is_empty(&vlans) && !plan))
                 return VMNET_EXIT_OK;
         switch (detach()) {
         case -1:
@@ -153,7 +242,7 @@ int vmnet_cmd_hook(VmnetCli *cli, int argc, char **argv)
                 return VMNET_EXIT_OK;
         }
         openlog("vmnet-hook", LOG_PID, LOG_DAEMON);
-        place(&port, bridge, &vlans);
+        settle(&port, bridge, &vlans, plan);
         closelog();
         _exit(0);
 }

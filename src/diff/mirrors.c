@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "actions/mirror.h"
 #include "diff/guest-taps.h"
 #include "diff/mirrors.h"
@@ -103,6 +105,76 @@ GPtrArray *vmnet_mirrors_wanted(const VmnetPlan *plan, const VmnetLibvirtHost *v
         }
         if (virt)
                 vmnet_guest_nics_foreach(plan, virt, host, libvirt_nic, &w);
+        return w.out;
+}
+
+/* The interface of the plan on network with that MAC, NULL when none; *idx is its number in its domain. */
+static const VmnetInterface *plan_interface(const VmnetPlan *plan, const char *network,
+                                            const VmnetMac *mac, const VmnetDomain **dom,
+                                            guint *idx)
+{
+        for (guint i = 0; i < plan->domains->len; i++) {
+                const VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; j < d->interfaces->len; j++) {
+                        const VmnetInterface *ifc = g_ptr_array_index(d->interfaces, j);
+
+                        if (g_strcmp0(ifc->network, network) == 0 &&
+                            memcmp(&ifc->mac, mac, sizeof(*mac)) == 0) {
+                                *dom = d;
+                                *idx = j + 1;
+                                return ifc;
+                        }
+                }
+        }
+        return NULL;
+}
+
+GPtrArray *vmnet_mirrors_for_port(const VmnetPlan *plan, const VmnetHost *host,
+                                  const char *network, const VmnetMac *mac,
+                                  const char *portgroup, const char *tap)
+{
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        Walk w = { plan, host, g_ptr_array_new_with_free_func(wanted_free), seen };
+        const VmnetNetwork *net = vmnet_plan_find_network(plan, network);
+        const VmnetDomain *d = NULL;
+        guint idx = 0;
+        const VmnetInterface *ifc = plan_interface(plan, network, mac, &d, &idx);
+
+        if (!net)
+                return w.out;
+        if (ifc) {
+                const VmnetMirror *m = vmnet_interface_mirror(net, ifc);
+                g_autofree char *desc = g_strdup_printf("domain %s interface %u", d->name, idx);
+
+                if (m)
+                        want(&w, tap, desc, m);
+        } else if (vmnet_network_port_mirror(net, portgroup)) {
+                g_autofree char *desc = g_strdup_printf("port group %s",
+                                                        portgroup ? portgroup : "(default)");
+
+                want(&w, tap, desc, vmnet_network_port_mirror(net, portgroup));
+        }
+        /* the mirrors whose destination this port is: the plan's interfaces that are here */
+        for (guint i = 0; ifc && i < plan->domains->len; i++) {
+                const VmnetDomain *sd = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; j < sd->interfaces->len; j++) {
+                        const VmnetInterface *src = g_ptr_array_index(sd->interfaces, j);
+                        const VmnetMirror *m = vmnet_interface_mirror(
+                                vmnet_plan_find_network(plan, src->network), src);
+                        g_autofree char *desc = NULL;
+                        char stap[VMNET_IFNAMSIZ];
+
+                        if (!m || g_strcmp0(m->to_domain, d->name) != 0 || m->to_interface != idx)
+                                continue;
+                        vmnet_tap_name(&src->mac, stap);
+                        if (!vmnet_host_find_link(host, stap))
+                                continue;
+                        desc = g_strdup_printf("domain %s interface %u", sd->name, j + 1);
+                        want(&w, stap, desc, m);
+                }
+        }
         return w.out;
 }
 

@@ -37,6 +37,17 @@ GPtrArray *vmnet_mirrors_wanted(const VmnetPlan *plan, const VmnetLibvirtHost *v
                                 const VmnetHost *host);
 
 /*
+ * The mirrors that concern one guest port that has just appeared as tap on
+ * network (the network hook, src/cli/cmd-hook.c): its own (the plan's
+ * interface of that MAC, else its port group's, portgroup NULL: the
+ * default), and those of the plan's interfaces whose destination it is.
+ * Caller frees, as vmnet_mirrors_wanted().
+ */
+GPtrArray *vmnet_mirrors_for_port(const VmnetPlan *plan, const VmnetHost *host,
+                                  const char *network, const VmnetMac *mac,
+                                  const char *portgroup, const char *tap);
+
+/*
  * Appends the actions that make host's mirrors the plan's: each missing
  * or misdirected one set, each the plan does not want (or whose
  * destination is gone) removed; a mirror that waits is a warning.

@@ -432,6 +432,25 @@ const VmnetMirror *vmnet_network_port_mirror(const VmnetNetwork *net, const char
         return pg ? pg->mirror : NULL;
 }
 
+gboolean vmnet_plan_has_mirrors(const VmnetPlan *plan)
+{
+        for (guint i = 0; i < plan->networks->len; i++) {
+                const VmnetNetwork *n = g_ptr_array_index(plan->networks, i);
+
+                for (guint j = 0; j < n->portgroups->len; j++)
+                        if (((const VmnetPortgroup *)g_ptr_array_index(n->portgroups, j))->mirror)
+                                return TRUE;
+        }
+        for (guint i = 0; i < plan->domains->len; i++) {
+                const VmnetDomain *d = g_ptr_array_index(plan->domains, i);
+
+                for (guint j = 0; j < d->interfaces->len; j++)
+                        if (((const VmnetInterface *)g_ptr_array_index(d->interfaces, j))->mirror)
+                                return TRUE;
+        }
+        return FALSE;
+}
+
 const VmnetMirror *vmnet_interface_mirror(const VmnetNetwork *net, const VmnetInterface *ifc)
 {
         if (ifc->mirror || !net)

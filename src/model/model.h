@@ -408,6 +408,8 @@ gboolean vmnet_interface_sec_allowed(const VmnetNetwork *net, const VmnetInterfa
  * network's default group); NULL when none. Borrowed.
  */
 const VmnetMirror *vmnet_network_port_mirror(const VmnetNetwork *net, const char *portgroup);
+/* Whether a port group or interface of plan has a <mirror>. */
+gboolean vmnet_plan_has_mirrors(const VmnetPlan *plan);
 /* ifc's own <mirror>, else its port group's (net may be NULL: only ifc's). Borrowed. */
 const VmnetMirror *vmnet_interface_mirror(const VmnetNetwork *net, const VmnetInterface *ifc);
 
