@@ -4,7 +4,7 @@
 #include "actions/kernel.h"
 #include "actions/mirror.h"
 #include "backend/netlink/netlink.h"
-#include "apply/tc.h"
+#include "backend/netlink/tc.h"
 #include "model/model.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
 
 /*
  * Port mirror actions (mirror.c): one direction of one guest port mirrored
- * to a destination link through tc (apply/tc.h), or that mirror removed.
+ * to a destination link through tc (backend/netlink/tc.h), or that mirror removed.
  * Ports and destinations are named, resolved at execution time.
  */
 

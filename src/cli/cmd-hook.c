@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "apply/saved-plan.h"
-#include "apply/tc.h"
+#include "backend/netlink/tc.h"
 #include "backend/libvirt/libvirt.h"
 #include "backend/netlink/netlink.h"
 #include "cli/cli.h"

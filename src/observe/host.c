@@ -19,7 +19,7 @@
 #include <netlink/msg.h>
 #include <netlink/socket.h>
 
-#include "apply/tc.h"
+#include "backend/netlink/tc.h"
 #include "backend/netlink/netlink.h"
 #include "observe/host.h"
 #include "util/autoptr.h"

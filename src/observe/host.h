@@ -76,7 +76,7 @@ typedef struct {
         guint32 priority;
 } VmnetHostRoute;
 
-/* A vmnet port mirror: a tc filter at vmnet's priority (apply/tc.h). */
+/* A vmnet port mirror: a tc filter at vmnet's priority (backend/netlink/tc.h). */
 typedef struct {
         char *port;      /* the mirrored link */
         guint direction; /* VMNET_MIRROR_INGRESS or VMNET_MIRROR_EGRESS */

@@ -55,7 +55,7 @@
 #define VMNET_MUTANT_SHAPING_NO_PEAK 0 /* render/bandwidth.c: <bandwidth> inbound-peak is not given to libvirt */
 #endif
 #ifndef VMNET_MUTANT_MIRROR_WRONG_PORT
-#define VMNET_MUTANT_MIRROR_WRONG_PORT 0 /* apply/tc.c: a port mirror is installed on the destination, copying to the mirrored port */
+#define VMNET_MUTANT_MIRROR_WRONG_PORT 0 /* backend/netlink/tc.c: a port mirror is installed on the destination, copying to the mirrored port */
 #endif
 #ifndef VMNET_MUTANT_NO_DOCTOR_MTU
 #define VMNET_MUTANT_NO_DOCTOR_MTU 0 /* doctor/check-mtu.c: a bridge port with another MTU is never reported */

@@ -30,7 +30,7 @@
 char *vmnet_nl_ext_ack(const struct nlmsghdr *nlh);
 
 /*
- * For the other homes of rtnetlink requests (apply/tc.c): the kernel's
+ * For the other homes of rtnetlink requests (backend/netlink/tc.c): the kernel's
  * errno and extended ack of one request, captured between begin and end;
  * end turns a failed ret into one VMNET_ERROR_NETLINK "WHAT: reason".
  */

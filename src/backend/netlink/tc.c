@@ -16,7 +16,7 @@
 #include <netlink/route/tc.h>
 
 #include "backend/netlink/netlink.h"
-#include "apply/tc.h"
+#include "backend/netlink/tc.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"
 
