@@ -85,36 +85,8 @@ static void capture_begin(struct nl_sock *sk, NlErrRec *rec)
         nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, err_cb, rec);
 }
 
-static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
-                            const char *fmt, ...) G_GNUC_PRINTF(5, 6);
-
-static gboolean capture_end_va(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
-                               const char *fmt, va_list ap)
-{
-        g_autofree char *what = NULL;
-
-        /* Never leave a pointer to the caller's stack in the socket. */
-        nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
-        if (ret >= 0)
-                return TRUE;
-        what = g_strdup_vprintf(fmt, ap);
-        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "%s: %s%s%s%s", what,
-                    rec->errnum ? g_strerror(rec->errnum) : nl_geterror(ret),
-                    rec->ext[0] ? " (kernel: " : "", rec->ext, rec->ext[0] ? ")" : "");
-        return FALSE;
-}
-
-static gboolean capture_end(struct nl_sock *sk, NlErrRec *rec, int ret, GError **error,
-                            const char *fmt, ...)
-{
-        va_list ap;
-        gboolean ok;
-
-        va_start(ap, fmt);
-        ok = capture_end_va(sk, rec, ret, error, fmt, ap);
-        va_end(ap);
-        return ok;
-}
+/* The one end of a capture, also for the other homes of rtnetlink requests (tc.c). */
+#define capture_end vmnet_nl_err_end
 
 void vmnet_nl_err_begin(struct nl_sock *sk, VmnetNlErr *rec)
 {
@@ -124,13 +96,20 @@ void vmnet_nl_err_begin(struct nl_sock *sk, VmnetNlErr *rec)
 gboolean vmnet_nl_err_end(struct nl_sock *sk, VmnetNlErr *rec, int ret, GError **error,
                           const char *fmt, ...)
 {
+        g_autofree char *what = NULL;
         va_list ap;
-        gboolean ok;
 
+        /* Never leave a pointer to the caller's stack in the socket. */
+        nl_socket_modify_err_cb(sk, NL_CB_DEFAULT, NULL, NULL);
+        if (ret >= 0)
+                return TRUE;
         va_start(ap, fmt);
-        ok = capture_end_va(sk, rec, ret, error, fmt, ap);
+        what = g_strdup_vprintf(fmt, ap);
         va_end(ap);
-        return ok;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_NETLINK, "%s: %s%s%s%s", what,
+                    rec->errnum ? g_strerror(rec->errnum) : nl_geterror(ret),
+                    rec->ext[0] ? " (kernel: " : "", rec->ext, rec->ext[0] ? ")" : "");
+        return FALSE;
 }
 
 struct nl_sock *vmnet_nl_open(GError **error)

@@ -42,17 +42,48 @@ static guint32 parent_of(guint direction)
                                                                        : TC_H_MIN_EGRESS);
 }
 
+/* Every qdisc of the namespace. */
+static gboolean qdiscs(struct nl_sock *sk, struct nl_cache **cache, GError **error)
+{
+        VmnetNlErr rec;
+
+        vmnet_nl_err_begin(sk, &rec);
+        return vmnet_nl_err_end(sk, &rec, rtnl_qdisc_alloc_cache(sk, cache), error,
+                                "reading the qdiscs");
+}
+
+/* The filters of one hook (parent) of ifindex. */
+static gboolean filters(struct nl_sock *sk, int ifindex, guint32 parent, struct nl_cache **cache,
+                        GError **error)
+{
+        VmnetNlErr rec;
+
+        vmnet_nl_err_begin(sk, &rec);
+        return vmnet_nl_err_end(sk, &rec, rtnl_cls_alloc_cache(sk, ifindex, parent, cache), error,
+                                "reading the tc filters of link %d", ifindex);
+}
+
+/* The clsact qdisc of ifindex, to add or delete. Caller frees. */
+static struct rtnl_qdisc *clsact(int ifindex)
+{
+        struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+
+        if (!q)
+                return NULL;
+        rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+        rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
+        rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
+        rtnl_tc_set_kind(TC_CAST(q), "clsact");
+        return q;
+}
+
 /* The kind of the qdisc in the ingress slot of ifindex ("clsact", "ingress"), NULL: none. */
 static gboolean slot_kind(struct nl_sock *sk, int ifindex, char **kind, GError **error)
 {
         g_autoptr(VmnetNlCache) cache = NULL;
-        VmnetNlErr rec;
-        int err;
 
         *kind = NULL;
-        vmnet_nl_err_begin(sk, &rec);
-        err = rtnl_qdisc_alloc_cache(sk, &cache);
-        if (!vmnet_nl_err_end(sk, &rec, err, error, "reading the qdiscs"))
+        if (!qdiscs(sk, &cache, error))
                 return FALSE;
         for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
                 struct rtnl_tc *tc = TC_CAST(o);
@@ -69,15 +100,10 @@ static gboolean read_filters(struct nl_sock *sk, int ifindex, guint direction, G
                              GError **error)
 {
         g_autoptr(VmnetNlCache) cache = NULL;
-        VmnetNlErr rec;
-        int err;
+        guint32 parent = TC_H_MAKE(TC_H_CLSACT, direction == VMNET_MIRROR_INGRESS ? TC_H_MIN_INGRESS
+                                                                                 : TC_H_MIN_EGRESS);
 
-        vmnet_nl_err_begin(sk, &rec);
-        err = rtnl_cls_alloc_cache(sk, ifindex, TC_H_MAKE(TC_H_CLSACT, direction ==
-                                                          VMNET_MIRROR_INGRESS ? TC_H_MIN_INGRESS
-                                                                               : TC_H_MIN_EGRESS),
-                                   &cache);
-        if (!vmnet_nl_err_end(sk, &rec, err, error, "reading the tc filters of link %d", ifindex))
+        if (!filters(sk, ifindex, parent, &cache, error))
                 return FALSE;
         for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
                 struct rtnl_cls *cls = (struct rtnl_cls *)o;
@@ -103,12 +129,8 @@ gboolean vmnet_tc_mirrors_read(struct nl_sock *sk, GArray **out, GError **error)
 {
         g_autoptr(VmnetNlCache) cache = NULL;
         g_autoptr(GArray) all = g_array_new(FALSE, FALSE, sizeof(VmnetTcMirror));
-        VmnetNlErr rec;
-        int err;
 
-        vmnet_nl_err_begin(sk, &rec);
-        err = rtnl_qdisc_alloc_cache(sk, &cache);
-        if (!vmnet_nl_err_end(sk, &rec, err, error, "reading the qdiscs"))
+        if (!qdiscs(sk, &cache, error))
                 return FALSE;
         for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
                 struct rtnl_tc *tc = TC_CAST(o);
@@ -190,14 +212,10 @@ gboolean vmnet_tc_mirror_add(struct nl_sock *sk, const char *port, guint directi
             !vmnet_nl_ifindex(to, &to_ifindex, error, what) || !slot_kind(sk, ifindex, &kind, error))
                 return FALSE;
         if (!kind) {
-                g_autoptr(VmnetRtnlQdisc) q = rtnl_qdisc_alloc();
+                g_autoptr(VmnetRtnlQdisc) q = clsact(ifindex);
 
-                rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-                rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
-                rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
-                rtnl_tc_set_kind(TC_CAST(q), "clsact");
                 vmnet_nl_err_begin(sk, &rec);
-                err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+                err = q ? rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL) : -NLE_NOMEM;
                 if (!vmnet_nl_err_end(sk, &rec, err, error, "%s: adding qdisc clsact", what))
                         return FALSE;
         } else if (!g_str_equal(kind, "clsact") &&
@@ -233,12 +251,8 @@ static gboolean count_filters(struct nl_sock *sk, int ifindex, guint32 parent, i
                               GError **error)
 {
         g_autoptr(VmnetNlCache) cache = NULL;
-        VmnetNlErr rec;
-        int err;
 
-        vmnet_nl_err_begin(sk, &rec);
-        err = rtnl_cls_alloc_cache(sk, ifindex, parent, &cache);
-        if (!vmnet_nl_err_end(sk, &rec, err, error, "reading the tc filters of link %d", ifindex))
+        if (!filters(sk, ifindex, parent, &cache, error))
                 return FALSE;
         *n += nl_cache_nitems(cache);
         return TRUE;
@@ -272,14 +286,10 @@ gboolean vmnet_tc_mirror_del(struct nl_sock *sk, const char *port, guint directi
             !count_filters(sk, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), &n, error))
                 return FALSE;
         if (n == 0) {
-                g_autoptr(VmnetRtnlQdisc) q = rtnl_qdisc_alloc();
+                g_autoptr(VmnetRtnlQdisc) q = clsact(ifindex);
 
-                rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-                rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
-                rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
-                rtnl_tc_set_kind(TC_CAST(q), "clsact");
                 vmnet_nl_err_begin(sk, &rec);
-                err = rtnl_qdisc_delete(sk, q);
+                err = q ? rtnl_qdisc_delete(sk, q) : -NLE_NOMEM;
                 return vmnet_nl_err_end(sk, &rec, err, error, "removing qdisc clsact of %s", port);
         }
         return TRUE;
