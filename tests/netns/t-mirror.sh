@@ -107,6 +107,8 @@ vm "$P-host" --json status "$T/plan.xml"
 check "status --json: the one active mirror, named by its guests" \
         jtrue ".in_sync and (.mirrors == [{port: \"$P1\", direction: \"ingress\", to: \"$PM\",
                 port_owner: \"domain g1 interface 1\", to_owner: \"domain mon interface 1\"}])" cat "$T/out"
+check "status --json: valid against schemas/json/status.schema.json" \
+        /usr/bin/python3 "$top_srcdir/tests/lib/jschema.py" status "$T/out"
 vm "$P-host" status "$T/plan.xml"
 check "status: the mirror in the text" grep -qE "^  $P1 +ingress +-> $PM  \(domain g1 interface 1 -> domain mon interface 1\)$" "$T/out"
 
