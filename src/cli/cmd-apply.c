@@ -47,12 +47,9 @@ static void json_changes(JsonBuilder *j, const VmnetAction *a)
                 const VmnetNftChange *c = g_ptr_array_index(changes, i);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "change");
-                json_builder_add_string_value(j, c->added ? "add" : "remove");
-                json_builder_set_member_name(j, "kind");
-                json_builder_add_string_value(j, c->kind);
-                json_builder_set_member_name(j, "text");
-                json_builder_add_string_value(j, c->text);
+                vmnet_json_member_string(j, "change", c->added ? "add" : "remove");
+                vmnet_json_member_string(j, "kind", c->kind);
+                vmnet_json_member_string(j, "text", c->text);
                 json_builder_end_object(j);
         }
         json_builder_end_array(j);
@@ -78,14 +75,10 @@ void vmnet_cli_json_actions(JsonBuilder *j, const char *key, const GPtrArray *ac
                 g_autofree char *d = vmnet_action_describe(a);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "type");
-                json_builder_add_string_value(j, a->type->name);
-                json_builder_set_member_name(j, "object");
-                json_builder_add_string_value(j, a->object);
-                json_builder_set_member_name(j, "impact");
-                json_builder_add_string_value(j, vmnet_impact_to_string(a->impact));
-                json_builder_set_member_name(j, "description");
-                json_builder_add_string_value(j, d);
+                vmnet_json_member_string(j, "type", a->type->name);
+                vmnet_json_member_string(j, "object", a->object);
+                vmnet_json_member_string(j, "impact", vmnet_impact_to_string(a->impact));
+                vmnet_json_member_string(j, "description", d);
                 json_changes(j, a);
                 json_builder_end_object(j);
         }
@@ -170,21 +163,16 @@ static int finish(VmnetCli *cli, const char *command, const VmnetPlan *plan, con
         if (cli->json) {
                 g_autoptr(JsonBuilder) j = vmnet_cli_json_begin(command, FALSE, changed);
 
-                json_builder_set_member_name(j, "check");
-                json_builder_add_boolean_value(j, o->check);
-                json_builder_set_member_name(j, "plan");
-                json_builder_add_string_value(j, plan->name);
-                json_builder_set_member_name(j, "netns");
-                json_builder_add_string_value(j, o->netns);
+                vmnet_json_member_bool(j, "check", o->check);
+                vmnet_json_member_string(j, "plan", plan->name);
+                vmnet_json_member_string(j, "netns", o->netns);
                 vmnet_cli_json_actions(j, "actions", actions);
                 vmnet_cli_json_diags(j, "warnings", warnings);
                 if (before && after) {
                         json_builder_set_member_name(j, "diff");
                         json_builder_begin_object(j);
-                        json_builder_set_member_name(j, "before");
-                        json_builder_add_string_value(j, before);
-                        json_builder_set_member_name(j, "after");
-                        json_builder_add_string_value(j, after);
+                        vmnet_json_member_string(j, "before", before);
+                        vmnet_json_member_string(j, "after", after);
                         json_builder_end_object(j);
                 }
                 json_builder_set_member_name(j, "msg");

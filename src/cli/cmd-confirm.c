@@ -29,24 +29,15 @@ static void json_info(JsonBuilder *j, const char *key, const VmnetConfirmInfo *i
                 return;
         }
         json_builder_begin_object(j);
-        json_builder_set_member_name(j, "state");
-        json_builder_add_string_value(j, info->state);
-        json_builder_set_member_name(j, "plan");
-        json_builder_add_string_value(j, info->plan);
-        json_builder_set_member_name(j, "plan_file");
-        json_builder_add_string_value(j, info->plan_file);
-        json_builder_set_member_name(j, "watchdog_pid");
-        json_builder_add_int_value(j, info->pid);
-        json_builder_set_member_name(j, "deadline");
-        json_builder_add_int_value(j, info->deadline);
-        json_builder_set_member_name(j, "finished");
-        json_builder_add_int_value(j, info->finished);
-        json_builder_set_member_name(j, "reason");
-        json_builder_add_string_value(j, info->reason);
-        json_builder_set_member_name(j, "undone");
-        json_builder_add_int_value(j, info->undone);
-        json_builder_set_member_name(j, "undo_failed");
-        json_builder_add_int_value(j, info->failed);
+        vmnet_json_member_string(j, "state", info->state);
+        vmnet_json_member_string(j, "plan", info->plan);
+        vmnet_json_member_string(j, "plan_file", info->plan_file);
+        vmnet_json_member_int(j, "watchdog_pid", info->pid);
+        vmnet_json_member_int(j, "deadline", info->deadline);
+        vmnet_json_member_int(j, "finished", info->finished);
+        vmnet_json_member_string(j, "reason", info->reason);
+        vmnet_json_member_int(j, "undone", info->undone);
+        vmnet_json_member_int(j, "undo_failed", info->failed);
         json_builder_end_object(j);
 }
 
@@ -104,10 +95,8 @@ int vmnet_cmd_confirm(VmnetCli *cli, int argc, char **argv)
         if (cli->json) {
                 g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("confirm", info == NULL, FALSE);
 
-                json_builder_set_member_name(j, "confirmed");
-                json_builder_add_boolean_value(j, info != NULL);
-                json_builder_set_member_name(j, "netns");
-                json_builder_add_string_value(j, netns);
+                vmnet_json_member_bool(j, "confirmed", info != NULL);
+                vmnet_json_member_string(j, "netns", netns);
                 json_builder_set_member_name(j, "msg");
                 if (info) {
                         g_autofree char *msg = g_strdup_printf("confirmed: the apply of plan '%s' stays",

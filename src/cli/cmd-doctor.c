@@ -26,37 +26,25 @@ static void json_probe(JsonBuilder *j, const VmnetProbe *probe)
 {
         json_builder_set_member_name(j, "probe");
         json_builder_begin_object(j);
-        json_builder_set_member_name(j, "network");
-        json_builder_add_string_value(j, probe->network);
-        json_builder_set_member_name(j, "port");
-        json_builder_add_string_value(j, probe->port);
-        json_builder_set_member_name(j, "passed");
-        json_builder_add_boolean_value(j, probe->failed == NULL);
-        json_builder_set_member_name(j, "failed_step");
-        json_builder_add_string_value(j, probe->failed);
+        vmnet_json_member_string(j, "network", probe->network);
+        vmnet_json_member_string(j, "port", probe->port);
+        vmnet_json_member_bool(j, "passed", probe->failed == NULL);
+        vmnet_json_member_string(j, "failed_step", probe->failed);
         json_builder_set_member_name(j, "steps");
         json_builder_begin_array(j);
         for (guint i = 0; i < probe->steps->len; i++) {
                 const VmnetProbeStep *s = g_ptr_array_index(probe->steps, i);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "name");
-                json_builder_add_string_value(j, s->name);
-                json_builder_set_member_name(j, "status");
-                json_builder_add_string_value(j, vmnet_probe_status_to_string(s->status));
-                json_builder_set_member_name(j, "sent");
-                json_builder_add_int_value(j, s->sent);
-                json_builder_set_member_name(j, "received");
-                json_builder_add_int_value(j, s->received);
-                json_builder_set_member_name(j, "loss_percent");
-                json_builder_add_int_value(j, loss_percent(s));
+                vmnet_json_member_string(j, "name", s->name);
+                vmnet_json_member_string(j, "status", vmnet_probe_status_to_string(s->status));
+                vmnet_json_member_int(j, "sent", s->sent);
+                vmnet_json_member_int(j, "received", s->received);
+                vmnet_json_member_int(j, "loss_percent", loss_percent(s));
                 /* microseconds: JSON numbers here are integers */
-                json_builder_set_member_name(j, "avg_us");
-                json_builder_add_int_value(j, (gint64)(s->avg_ms * 1000));
-                json_builder_set_member_name(j, "max_us");
-                json_builder_add_int_value(j, (gint64)(s->max_ms * 1000));
-                json_builder_set_member_name(j, "detail");
-                json_builder_add_string_value(j, s->detail);
+                vmnet_json_member_int(j, "avg_us", (gint64)(s->avg_ms * 1000));
+                vmnet_json_member_int(j, "max_us", (gint64)(s->max_ms * 1000));
+                vmnet_json_member_string(j, "detail", s->detail);
                 json_builder_end_object(j);
         }
         json_builder_end_array(j);
@@ -86,24 +74,18 @@ static void print_json(const VmnetDoctor *doc, const VmnetProbe *probe)
 {
         g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("doctor", FALSE, FALSE);
 
-        json_builder_set_member_name(j, "healthy");
-        json_builder_add_boolean_value(j, vmnet_doctor_healthy(doc));
-        json_builder_set_member_name(j, "plan");
-        json_builder_add_string_value(j, doc->plan ? doc->plan->name : NULL);
-        json_builder_set_member_name(j, "netns");
-        json_builder_add_string_value(j, doc->netns);
+        vmnet_json_member_bool(j, "healthy", vmnet_doctor_healthy(doc));
+        vmnet_json_member_string(j, "plan", doc->plan ? doc->plan->name : NULL);
+        vmnet_json_member_string(j, "netns", doc->netns);
         json_builder_set_member_name(j, "checks");
         json_builder_begin_array(j);
         for (guint i = 0; i < doc->results->len; i++) {
                 const VmnetCheckResult *r = &g_array_index(doc->results, VmnetCheckResult, i);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "name");
-                json_builder_add_string_value(j, r->name);
-                json_builder_set_member_name(j, "status");
-                json_builder_add_string_value(j, vmnet_check_status_to_string(r->status));
-                json_builder_set_member_name(j, "reason");
-                json_builder_add_string_value(j, r->reason);
+                vmnet_json_member_string(j, "name", r->name);
+                vmnet_json_member_string(j, "status", vmnet_check_status_to_string(r->status));
+                vmnet_json_member_string(j, "reason", r->reason);
                 json_builder_end_object(j);
         }
         json_builder_end_array(j);
@@ -113,16 +95,11 @@ static void print_json(const VmnetDoctor *doc, const VmnetProbe *probe)
                 const VmnetFinding *f = g_ptr_array_index(doc->findings, i);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "check");
-                json_builder_add_string_value(j, f->check);
-                json_builder_set_member_name(j, "severity");
-                json_builder_add_string_value(j, vmnet_severity_to_string(f->severity));
-                json_builder_set_member_name(j, "object");
-                json_builder_add_string_value(j, f->object);
-                json_builder_set_member_name(j, "message");
-                json_builder_add_string_value(j, f->message);
-                json_builder_set_member_name(j, "fix");
-                json_builder_add_string_value(j, f->fix);
+                vmnet_json_member_string(j, "check", f->check);
+                vmnet_json_member_string(j, "severity", vmnet_severity_to_string(f->severity));
+                vmnet_json_member_string(j, "object", f->object);
+                vmnet_json_member_string(j, "message", f->message);
+                vmnet_json_member_string(j, "fix", f->fix);
                 json_builder_end_object(j);
         }
         json_builder_end_array(j);

@@ -80,8 +80,7 @@ int vmnet_cmd_ipam(VmnetCli *cli, int argc, char **argv)
         if (cli->json) {
                 g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("ipam", FALSE, FALSE);
 
-                json_builder_set_member_name(j, "plan");
-                json_builder_add_string_value(j, plan->name);
+                vmnet_json_member_string(j, "plan", plan->name);
                 json_builder_set_member_name(j, "ipam");
                 vmnet_ipam_report_to_json(report, j);
                 vmnet_cli_json_diags(j, "warnings", warnings);

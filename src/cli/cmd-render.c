@@ -123,8 +123,7 @@ int vmnet_cmd_render(VmnetCli *cli, int argc, char **argv)
                 if (all || o.nft) {
                         g_autofree char *nft = vmnet_render_nft(plan, ipam);
 
-                        json_builder_set_member_name(j, "nft");
-                        json_builder_add_string_value(j, nft);
+                        vmnet_json_member_string(j, "nft", nft);
                 }
                 if (all || domain) {
                         json_builder_set_member_name(j, "domains");

@@ -33,18 +33,12 @@ static void list_links(JsonBuilder *j, const VmnetHost *host, const char *plan_n
                         continue;
                 if (j) {
                         json_builder_begin_object(j);
-                        json_builder_set_member_name(j, "name");
-                        json_builder_add_string_value(j, l->name);
-                        json_builder_set_member_name(j, "kind");
-                        json_builder_add_string_value(j, l->kind);
-                        json_builder_set_member_name(j, "plan");
-                        json_builder_add_string_value(j, l->alias + strlen(VMNET_ALIAS_PREFIX));
-                        json_builder_set_member_name(j, "mtu");
-                        json_builder_add_int_value(j, l->mtu);
-                        json_builder_set_member_name(j, "up");
-                        json_builder_add_boolean_value(j, l->up);
-                        json_builder_set_member_name(j, "master");
-                        json_builder_add_string_value(j, l->master_name);
+                        vmnet_json_member_string(j, "name", l->name);
+                        vmnet_json_member_string(j, "kind", l->kind);
+                        vmnet_json_member_string(j, "plan", l->alias + strlen(VMNET_ALIAS_PREFIX));
+                        vmnet_json_member_int(j, "mtu", l->mtu);
+                        vmnet_json_member_bool(j, "up", l->up);
+                        vmnet_json_member_string(j, "master", l->master_name);
                         json_builder_end_object(j);
                 } else {
                         printf("  %-15s %-7s mtu %-5u %-4s%s%s  (plan %s)\n", l->name,
@@ -81,16 +75,11 @@ static void print_mirrors(JsonBuilder *j, const VmnetHost *host, const GPtrArray
                 }
                 if (j) {
                         json_builder_begin_object(j);
-                        json_builder_set_member_name(j, "port");
-                        json_builder_add_string_value(j, m->port);
-                        json_builder_set_member_name(j, "direction");
-                        json_builder_add_string_value(j, vmnet_mirror_dir_to_string(m->direction));
-                        json_builder_set_member_name(j, "to");
-                        json_builder_add_string_value(j, m->to);
-                        json_builder_set_member_name(j, "port_owner");
-                        json_builder_add_string_value(j, w ? w->port_desc : NULL);
-                        json_builder_set_member_name(j, "to_owner");
-                        json_builder_add_string_value(j, w && g_strcmp0(w->to, m->to) == 0 ? w->to_desc
+                        vmnet_json_member_string(j, "port", m->port);
+                        vmnet_json_member_string(j, "direction", vmnet_mirror_dir_to_string(m->direction));
+                        vmnet_json_member_string(j, "to", m->to);
+                        vmnet_json_member_string(j, "port_owner", w ? w->port_desc : NULL);
+                        vmnet_json_member_string(j, "to_owner", w && g_strcmp0(w->to, m->to) == 0 ? w->to_desc
                                                                                           : NULL);
                         json_builder_end_object(j);
                         continue;
@@ -153,16 +142,11 @@ static void print_leases(JsonBuilder *j, const VmnetPlan *plan, GHashTable *leas
 
                         if (j) {
                                 json_builder_begin_object(j);
-                                json_builder_set_member_name(j, "network");
-                                json_builder_add_string_value(j, n->name);
-                                json_builder_set_member_name(j, "mac");
-                                json_builder_add_string_value(j, mac);
-                                json_builder_set_member_name(j, "ip");
-                                json_builder_add_string_value(j, ip);
-                                json_builder_set_member_name(j, "hostname");
-                                json_builder_add_string_value(j, l->hostname);
-                                json_builder_set_member_name(j, "expiry");
-                                json_builder_add_int_value(j, l->expiry);
+                                vmnet_json_member_string(j, "network", n->name);
+                                vmnet_json_member_string(j, "mac", mac);
+                                vmnet_json_member_string(j, "ip", ip);
+                                vmnet_json_member_string(j, "hostname", l->hostname);
+                                vmnet_json_member_int(j, "expiry", l->expiry);
                                 json_builder_end_object(j);
                                 continue;
                         }
@@ -277,17 +261,13 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
 
         if (cli->json) {
                 j = vmnet_cli_json_begin("status", FALSE, FALSE);
-                json_builder_set_member_name(j, "plan");
-                json_builder_add_string_value(j, plan ? plan->name : NULL);
-                json_builder_set_member_name(j, "netns");
-                json_builder_add_string_value(j, netns);
+                vmnet_json_member_string(j, "plan", plan ? plan->name : NULL);
+                vmnet_json_member_string(j, "netns", netns);
                 list_links(j, obs->host, plan ? plan->name : NULL);
                 json_builder_set_member_name(j, "nft_table");
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "exists");
-                json_builder_add_boolean_value(j, obs->nft->exists);
-                json_builder_set_member_name(j, "comment");
-                json_builder_add_string_value(j, obs->nft->comment);
+                vmnet_json_member_bool(j, "exists", obs->nft->exists);
+                vmnet_json_member_string(j, "comment", obs->nft->comment);
                 json_builder_end_object(j);
                 print_mirrors(j, obs->host, mirrors);
                 json_builder_set_member_name(j, "leases");

@@ -26,16 +26,11 @@ int vmnet_cmd_validate(VmnetCli *cli, int argc, char **argv)
         if (cli->json) {
                 g_autoptr(JsonBuilder) j = vmnet_cli_json_begin("validate", FALSE, FALSE);
 
-                json_builder_set_member_name(j, "plan");
-                json_builder_add_string_value(j, plan->name);
-                json_builder_set_member_name(j, "file");
-                json_builder_add_string_value(j, plan->file);
-                json_builder_set_member_name(j, "networks");
-                json_builder_add_int_value(j, plan->networks->len);
-                json_builder_set_member_name(j, "domains");
-                json_builder_add_int_value(j, plan->domains->len);
-                json_builder_set_member_name(j, "interfaces");
-                json_builder_add_int_value(j, ifaces);
+                vmnet_json_member_string(j, "plan", plan->name);
+                vmnet_json_member_string(j, "file", plan->file);
+                vmnet_json_member_int(j, "networks", plan->networks->len);
+                vmnet_json_member_int(j, "domains", plan->domains->len);
+                vmnet_json_member_int(j, "interfaces", ifaces);
                 vmnet_cli_json_diags(j, "errors", NULL);
                 json_builder_end_object(j);
                 vmnet_cli_json_print(j);

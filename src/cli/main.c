@@ -115,14 +115,10 @@ JsonBuilder *vmnet_cli_json_begin(const char *command, gboolean failed, gboolean
         JsonBuilder *j = json_builder_new();
 
         json_builder_begin_object(j);
-        json_builder_set_member_name(j, "format");
-        json_builder_add_int_value(j, VMNET_JSON_FORMAT);
-        json_builder_set_member_name(j, "command");
-        json_builder_add_string_value(j, command);
-        json_builder_set_member_name(j, "failed");
-        json_builder_add_boolean_value(j, failed);
-        json_builder_set_member_name(j, "changed");
-        json_builder_add_boolean_value(j, changed);
+        vmnet_json_member_int(j, "format", VMNET_JSON_FORMAT);
+        vmnet_json_member_string(j, "command", command);
+        vmnet_json_member_bool(j, "failed", failed);
+        vmnet_json_member_bool(j, "changed", changed);
         return j;
 }
 
@@ -144,14 +140,10 @@ void vmnet_cli_json_diags(JsonBuilder *j, const char *key, const VmnetDiags *dia
                 g_autofree char *text = vmnet_diag_format(d);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "file");
-                json_builder_add_string_value(j, d->file);
-                json_builder_set_member_name(j, "line");
-                json_builder_add_int_value(j, d->line);
-                json_builder_set_member_name(j, "message");
-                json_builder_add_string_value(j, d->message);
-                json_builder_set_member_name(j, "text");
-                json_builder_add_string_value(j, text);
+                vmnet_json_member_string(j, "file", d->file);
+                vmnet_json_member_int(j, "line", d->line);
+                vmnet_json_member_string(j, "message", d->message);
+                vmnet_json_member_string(j, "text", text);
                 json_builder_end_object(j);
         }
         json_builder_end_array(j);
@@ -173,8 +165,7 @@ static void print_failure(VmnetCli *cli, const char *command, const VmnetDiags *
                         diags = own;
                 }
 
-                json_builder_set_member_name(j, "msg");
-                json_builder_add_string_value(j, error ? error->message : "failed");
+                vmnet_json_member_string(j, "msg", error ? error->message : "failed");
                 vmnet_cli_json_diags(j, "errors", diags);
                 json_builder_end_object(j);
                 vmnet_cli_json_print(j);

@@ -48,18 +48,12 @@ void vmnet_cli_traffic(JsonBuilder *j, const GArray *rows, const GArray *before,
                         vmnet_traffic_counters(b, w);
                 if (j) {
                         json_builder_begin_object(j);
-                        json_builder_set_member_name(j, "network");
-                        json_builder_add_string_value(j, r->network->name);
-                        json_builder_set_member_name(j, "kind");
-                        json_builder_add_string_value(j, r->port ? "port" : "bridge");
-                        json_builder_set_member_name(j, "link");
-                        json_builder_add_string_value(j, r->link);
-                        json_builder_set_member_name(j, "domain");
-                        json_builder_add_string_value(j, r->port ? r->port->domain : NULL);
-                        json_builder_set_member_name(j, "mac");
-                        json_builder_add_string_value(j, mac);
-                        json_builder_set_member_name(j, "present");
-                        json_builder_add_boolean_value(j, r->present);
+                        vmnet_json_member_string(j, "network", r->network->name);
+                        vmnet_json_member_string(j, "kind", r->port ? "port" : "bridge");
+                        vmnet_json_member_string(j, "link", r->link);
+                        vmnet_json_member_string(j, "domain", r->port ? r->port->domain : NULL);
+                        vmnet_json_member_string(j, "mac", mac);
+                        vmnet_json_member_bool(j, "present", r->present);
                         for (guint c = 0; c < VMNET_TRAFFIC_COUNTERS; c++) {
                                 json_builder_set_member_name(j, vmnet_traffic_counter_names[c]);
                                 json_builder_add_int_value(j, (gint64)v[c]);

@@ -883,21 +883,14 @@ void vmnet_ipam_entry_to_json(const VmnetIpamEntry *e, JsonBuilder *j)
         g_autofree char *ip = vmnet_addr_to_string(&e->ip);
 
         json_builder_begin_object(j);
-        json_builder_set_member_name(j, "network");
-        json_builder_add_string_value(j, e->network);
-        json_builder_set_member_name(j, "domain");
-        json_builder_add_string_value(j, e->domain);
-        json_builder_set_member_name(j, "hostname");
-        json_builder_add_string_value(j, e->hostname);
-        json_builder_set_member_name(j, "mac");
-        json_builder_add_string_value(j, mac);
-        json_builder_set_member_name(j, "ip");
-        json_builder_add_string_value(j, ip);
-        json_builder_set_member_name(j, "source");
-        json_builder_add_string_value(j, vmnet_ipam_source_to_string(e->source));
+        vmnet_json_member_string(j, "network", e->network);
+        vmnet_json_member_string(j, "domain", e->domain);
+        vmnet_json_member_string(j, "hostname", e->hostname);
+        vmnet_json_member_string(j, "mac", mac);
+        vmnet_json_member_string(j, "ip", ip);
+        vmnet_json_member_string(j, "source", vmnet_ipam_source_to_string(e->source));
         if (e->source == VMNET_IPAM_SOURCE_LEASE) {
-                json_builder_set_member_name(j, "expiry");
-                json_builder_add_int_value(j, e->expiry);
+                vmnet_json_member_int(j, "expiry", e->expiry);
         }
         json_builder_end_object(j);
 }
@@ -912,19 +905,13 @@ void vmnet_ipam_report_to_json(const VmnetIpamReport *r, JsonBuilder *j)
                 g_autofree char *cidr = vmnet_prefix_to_string(&s->cidr);
 
                 json_builder_begin_object(j);
-                json_builder_set_member_name(j, "network");
-                json_builder_add_string_value(j, s->network);
-                json_builder_set_member_name(j, "cidr");
-                json_builder_add_string_value(j, cidr);
+                vmnet_json_member_string(j, "network", s->network);
+                vmnet_json_member_string(j, "cidr", cidr);
                 /* Saturated IPv6 counts are clamped to what JSON integers carry. */
-                json_builder_set_member_name(j, "size");
-                json_builder_add_int_value(j, (gint64)MIN(s->size, (guint64)G_MAXINT64));
-                json_builder_set_member_name(j, "used");
-                json_builder_add_int_value(j, (gint64)MIN(s->used, (guint64)G_MAXINT64));
-                json_builder_set_member_name(j, "reserved");
-                json_builder_add_int_value(j, (gint64)MIN(s->reserved, (guint64)G_MAXINT64));
-                json_builder_set_member_name(j, "free");
-                json_builder_add_int_value(j, (gint64)MIN(s->free, (guint64)G_MAXINT64));
+                vmnet_json_member_int(j, "size", (gint64)MIN(s->size, (guint64)G_MAXINT64));
+                vmnet_json_member_int(j, "used", (gint64)MIN(s->used, (guint64)G_MAXINT64));
+                vmnet_json_member_int(j, "reserved", (gint64)MIN(s->reserved, (guint64)G_MAXINT64));
+                vmnet_json_member_int(j, "free", (gint64)MIN(s->free, (guint64)G_MAXINT64));
                 json_builder_end_object(j);
         }
         json_builder_end_array(j);

@@ -46,3 +46,27 @@ char *vmnet_json_text(JsonBuilder *b)
         }
         return g_string_free(out, FALSE);
 }
+
+void vmnet_json_member_string(JsonBuilder *b, const char *name, const char *value)
+{
+        json_builder_set_member_name(b, name);
+        json_builder_add_string_value(b, value);
+}
+
+void vmnet_json_member_int(JsonBuilder *b, const char *name, gint64 value)
+{
+        json_builder_set_member_name(b, name);
+        json_builder_add_int_value(b, value);
+}
+
+void vmnet_json_member_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+        json_builder_set_member_name(b, name);
+        json_builder_add_boolean_value(b, value);
+}
+
+void vmnet_json_member_null(JsonBuilder *b, const char *name)
+{
+        json_builder_set_member_name(b, name);
+        json_builder_add_null_value(b);
+}
