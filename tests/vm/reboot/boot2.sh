@@ -102,10 +102,15 @@ t_dnsmasq_kill() {
         [[ -n $old ]] || vm_fail "no dnsmasq serves lab"
         since=$(date '+%Y-%m-%d %H:%M:%S')
         kill -KILL "$old"
-        vm_wait_until 60 rb_dnsmasq_not "$old" ||
-                vm_fail "no new dnsmasq for lab within 60 s of SIGKILL to $old"
-        new=$(rb_dnsmasq_pid)
-        cg=$(cut -d: -f3- "/proc/$new/cgroup")
+        # Settled, not merely seen: a supervisor's restart, or a reapply that
+        # vmnet.service's watch runs meanwhile (the nftables restart above may
+        # flush the ruleset twice), can replace the first new dnsmasq again.
+        vm_wait_until 60 rb_dnsmasq_settled "$old" "$P" || {
+                journal --since "$since" -u vmnet.service -u 'vmnet-dnsmasq-*' -o short-monotonic | tail -n 30 | sed 's/^/    /'
+                vm_fail "no new dnsmasq for lab settled within 60 s of SIGKILL to $old (now: '$(rb_dnsmasq_pid)')"
+        }
+        new=$(cat "$P/settled.pid")
+        cg=$(cat "$P/settled.cgroup")
         echo "  dnsmasq $old killed; $new serves lab, in cgroup $cg"
         # Who started it again: vmnet.service's watch (a reapply naming the
         # dnsmasq that exited), or systemd restarting the unit dnsmasq runs as.

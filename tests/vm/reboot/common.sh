@@ -51,6 +51,19 @@ rb_dnsmasq_not() {
         [[ -n $p && $p != "$1" ]]
 }
 
+# rb_dnsmasq_settled OLD DIR: a dnsmasq other than OLD serves lab, its pid
+# file names it, and vmnet.service is not in the middle of a reapply; its pid
+# and cgroup go to DIR/settled.pid and DIR/settled.cgroup.
+rb_dnsmasq_settled() {
+        local p
+        p=$(rb_dnsmasq_pid)
+        [[ -n $p && $p != "$1" ]] || return 1
+        [[ $(cat "/run/vmnet/dnsmasq/$RB_PLAN/lab.pid" 2>/dev/null) == "$p" ]] || return 1
+        [[ $(systemctl show -P ActiveState vmnet.service) == active ]] || return 1
+        cut -d: -f3- "/proc/$p/cgroup" >"$2/settled.cgroup" 2>/dev/null || return 1
+        echo "$p" >"$2/settled.pid"
+}
+
 # rb_real_state WHEN: the kernel side of the plan, read with ip and nft.
 rb_real_state() {
         vm_assert jtrue '.[0].linkinfo.info_kind == "bridge" and (.[0].flags | index("UP"))' ip -d -j link show rb-lan
