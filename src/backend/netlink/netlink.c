@@ -24,6 +24,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 
+#include "backend/netlink/dump.h"
 #include "backend/netlink/netlink.h"
 #include "util/autoptr.h"
 #include "util/mutant.h"
@@ -616,17 +617,11 @@ typedef struct {
 static int port_wait_cb(struct nl_msg *msg, void *arg)
 {
         PortWait *w = arg;
-        struct nlmsghdr *nlh = nlmsg_hdr(msg);
-        struct nlattr *tb[IFLA_MAX + 1];
+        VmnetNlLinkInfo l;
 
-        if (w->found || nlh->nlmsg_type != RTM_NEWLINK ||
-            nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0)
-                return NL_OK;
-        if (tb[IFLA_MASTER] && (int)nla_get_u32(tb[IFLA_MASTER]) == w->master && tb[IFLA_ADDRESS] &&
-            nla_len(tb[IFLA_ADDRESS]) == (int)sizeof(w->mac.b) &&
-            memcmp(nla_data(tb[IFLA_ADDRESS]), w->mac.b, sizeof(w->mac.b)) == 0 &&
-            tb[IFLA_IFNAME])
-                w->found = g_strndup(nla_data(tb[IFLA_IFNAME]), nla_len(tb[IFLA_IFNAME]));
+        if (!w->found && vmnet_nl_link_decode(nlmsg_hdr(msg), &l) && l.master == w->master &&
+            l.has_mac && memcmp(l.mac.b, w->mac.b, sizeof(w->mac.b)) == 0)
+                w->found = g_strdup(l.name);
         return NL_OK;
 }
 
