@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <libvirt/virterror.h>
-
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
 #include "apply/context.h"
@@ -12,8 +10,7 @@
 #include "util/testhook.h"
 
 /*
- * Guest interface actions: virDomainAttachDeviceFlags,
- * virDomainDetachDeviceFlags and virDomainUpdateDeviceFlags with
+ * Guest interface actions: libvirt's device attach, detach and update with
  * VIR_DOMAIN_AFFECT_LIVE (the running guest) and/or
  * VIR_DOMAIN_AFFECT_CONFIG (its persistent definition). A detach sends the
  * interface without its PCI address, so libvirt finds it by MAC and
@@ -212,17 +209,13 @@ static char *iface_describe(const VmnetAction *a)
 /* The running guest's tap for the interface: libvirt names it only once plugged. */
 static gboolean place_port(virDomainPtr dom, const IfaceData *d, VmnetApplyCtx *ctx, GError **error)
 {
-        g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+        g_autofree char *xml = vmnet_libvirt_domain_xml(dom, 0, error);
         g_autoptr(GPtrArray) ifaces = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_libvirt_iface_free);
         const VmnetLibvirtIface *f = NULL;
         struct nl_sock *sk;
         VmnetMac mac;
 
-        if (!xml) {
-                vmnet_libvirt_set_error(error, "reading the XML of domain %s", d->domain);
-                return FALSE;
-        }
-        if (!vmnet_libvirt_domain_parse_ifaces(xml, ifaces, error))
+        if (!xml || !vmnet_libvirt_domain_parse_ifaces(xml, ifaces, error))
                 return FALSE;
         if (vmnet_mac_parse(d->mac, &mac))
                 f = vmnet_libvirt_ifaces_find_mac(ifaces, &mac);
@@ -243,17 +236,14 @@ static gboolean place_port(virDomainPtr dom, const IfaceData *d, VmnetApplyCtx *
 /* The running guest's interface with mac, NULL when it has none (or on error). Caller frees. */
 static VmnetLibvirtIface *live_iface(virDomainPtr dom, const char *mac_text, GError **error)
 {
-        g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+        g_autofree char *xml = vmnet_libvirt_domain_xml(dom, 0, error);
         /* No free function: the one found is the caller's, the others are freed here. */
         g_autoptr(GPtrArray) ifaces = g_ptr_array_new();
         VmnetLibvirtIface *f = NULL;
         VmnetMac mac;
 
-        if (!xml) {
-                vmnet_libvirt_set_error(error, "reading the XML of domain %s",
-                                        virDomainGetName(dom));
+        if (!xml)
                 return NULL;
-        }
         if (vmnet_libvirt_domain_parse_ifaces(xml, ifaces, error) &&
             vmnet_mac_parse(mac_text, &mac))
                 f = vmnet_libvirt_ifaces_find_mac(ifaces, &mac);
@@ -292,42 +282,6 @@ static guint unplug_timeout(const VmnetApplyCtx *ctx)
         return (guint)s;
 }
 
-typedef struct {
-        const char *alias;
-        gboolean removed;
-} RemovedWait;
-
-static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias,
-                              void *opaque)
-{
-        RemovedWait *w = opaque;
-
-        if (g_strcmp0(alias, w->alias) == 0)
-                w->removed = TRUE;
-}
-
-static void on_tick(int timer, void *opaque)
-{
-}
-
-/*
- * libvirt delivers events only on connections opened after an event loop
- * was registered, and a connection with an event loop gets keepalive
- * pings that must be answered; so the run's own connection stays as it is
- * and waiting opens a second one, alive only while the loop runs.
- */
-static gboolean event_loop_ready(void)
-{
-        static gsize once;
-        static gboolean ok;
-
-        if (g_once_init_enter(&once)) {
-                ok = virEventRegisterDefaultImpl() == 0;
-                g_once_init_leave(&once, 1);
-        }
-        return ok;
-}
-
 /*
  * Waits until the running guest no longer has d's interface: libvirt's
  * device-removed event for its alias, or the running XML (read every half
@@ -340,34 +294,23 @@ static gboolean wait_released(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceD
 {
         guint timeout = unplug_timeout(ctx);
         gint64 deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
-        g_autofree char *uri = NULL;
-        virConnectPtr econn = NULL;
-        virDomainPtr edom = NULL;
-        RemovedWait w = { alias, FALSE };
-        int cb = -1, timer = -1;
+        g_autoptr(VmnetLibvirtRemovedWatch) watch =
+                vmnet_libvirt_watch_removed(ctx->virt, d->domain, alias);
         gboolean ok = FALSE;
 
-        if (event_loop_ready() && (uri = virConnectGetURI(ctx->virt)) &&
-            (econn = virConnectOpen(uri)) && (edom = virDomainLookupByName(econn, d->domain))) {
-                cb = virConnectDomainEventRegisterAny(econn, edom,
-                                                      VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-                                                      VIR_DOMAIN_EVENT_CALLBACK(on_device_removed),
-                                                      &w, NULL);
-                timer = cb >= 0 ? virEventAddTimeout(500, on_tick, NULL, NULL) : -1;
-        }
-        virResetLastError();
         for (;;) {
                 g_autoptr(GError) e = NULL;
                 g_autoptr(VmnetLibvirtIface) f = NULL;
+                gboolean removed = vmnet_libvirt_watch_seen(watch);
 
-                if (!w.removed) {
+                if (!removed) {
                         f = live_iface(dom, d->mac, &e);
                         if (e) {
                                 g_propagate_error(error, g_steal_pointer(&e));
                                 break;
                         }
                 }
-                if (w.removed || !f) {
+                if (removed || !f) {
                         ok = TRUE;
                         break;
                 }
@@ -382,20 +325,8 @@ static gboolean wait_released(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceD
                                     d->mac, timeout, sum);
                         break;
                 }
-                if (timer >= 0)
-                        virEventRunDefaultImpl();
-                else
-                        g_usleep(G_USEC_PER_SEC / 2);
+                vmnet_libvirt_watch_wait(watch);
         }
-        if (timer >= 0)
-                virEventRemoveTimeout(timer);
-        if (cb >= 0)
-                virConnectDomainEventDeregisterAny(econn, cb);
-        if (edom)
-                virDomainFree(edom);
-        if (econn)
-                virConnectClose(econn);
-        virResetLastError();
         return ok;
 }
 
@@ -411,21 +342,24 @@ static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
         g_autofree char *has = NULL;
         g_autoptr(GError) e = NULL;
 
-        if (d->conf_xml && virDomainUpdateDeviceFlags(dom, d->conf_xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-                vmnet_libvirt_set_error(error, "updating interface %s in the persistent "
-                                               "definition of domain %s (nothing changed)",
-                                        d->mac, d->domain);
+        if (d->conf_xml &&
+            !vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_UPDATE, d->conf_xml,
+                                         VIR_DOMAIN_AFFECT_CONFIG, error,
+                                         "updating interface %s in the persistent definition of "
+                                         "domain %s (nothing changed)",
+                                         d->mac, d->domain))
                 return FALSE;
-        }
-        if (virDomainDetachDeviceFlags(dom, match, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                vmnet_libvirt_set_error(&e, "detaching interface %s of domain %s (live)", d->mac,
-                                        d->domain);
+        if (!vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_DETACH, match,
+                                         VIR_DOMAIN_AFFECT_LIVE, &e,
+                                         "detaching interface %s of domain %s (live)", d->mac,
+                                         d->domain)) {
+                g_autoptr(GError) back = NULL;
+
                 /* Nothing happened to the running guest: the persistent definition goes back too. */
                 if (d->conf_xml &&
-                    virDomainUpdateDeviceFlags(dom, d->conf_old_xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-                        g_autoptr(GError) back = NULL;
-
-                        vmnet_libvirt_set_error(&back, "putting back its persistent definition");
+                    !vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_UPDATE, d->conf_old_xml,
+                                                 VIR_DOMAIN_AFFECT_CONFIG, &back,
+                                                 "putting back its persistent definition")) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT,
                                     "%s; %s; the persistent definition has the new interface",
                                     e->message, back->message);
@@ -436,7 +370,7 @@ static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
                 return FALSE;
         }
         if (!wait_released(ctx, dom, d, old ? old->alias : NULL, &e)) {
-                vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac, virDomainGetID(dom));
+                vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac, vmnet_libvirt_domain_id(dom));
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL,
                             "replugging interface %s of domain %s: %s; %s; apply again once the "
                             "guest has released it or after it restarts",
@@ -446,17 +380,18 @@ static gboolean replug(VmnetApplyCtx *ctx, virDomainPtr dom, const IfaceData *d,
                                         : "it has no persistent definition");
                 return FALSE;
         }
-        if (VMNET_MUTANT_IS(NO_ATTACH) ? 0 : virDomainAttachDeviceFlags(dom, d->xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                g_autofree char *why = NULL;
+        if (!VMNET_MUTANT_IS(NO_ATTACH) &&
+            !vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_ATTACH, d->xml,
+                                         VIR_DOMAIN_AFFECT_LIVE, &e,
+                                         "attaching interface %s to domain %s (live)", d->mac,
+                                         d->domain)) {
+                g_autofree char *why = g_strdup(e->message);
 
-                vmnet_libvirt_set_error(&e, "attaching interface %s to domain %s (live)", d->mac,
-                                        d->domain);
-                why = g_strdup(e->message);
+                g_clear_error(&e);
                 /* The guest released its NIC: it gets the old one back rather than none. */
-                if (virDomainAttachDeviceFlags(dom, d->old_xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
-                        vmnet_libvirt_set_error(&e, "plugging its old interface back");
-                else
-                        g_clear_error(&e);
+                vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_ATTACH, d->old_xml,
+                                            VIR_DOMAIN_AFFECT_LIVE, &e,
+                                            "plugging its old interface back");
                 has = guest_has(dom, d);
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL, "%s%s%s; %s%s", why,
                             e ? "; " : "; its old interface was plugged back",
@@ -485,9 +420,9 @@ static gboolean still_plugged(virDomainPtr dom, const IfaceData *d, GError **err
         if (!f)
                 return FALSE; /* not there (or unreadable: the attach says why) */
         if (d->flags & VIR_DOMAIN_AFFECT_CONFIG)
-                conf_ok = virDomainAttachDeviceFlags(dom, d->xml, VIR_DOMAIN_AFFECT_CONFIG) == 0;
-        if (!conf_ok)
-                vmnet_libvirt_set_error(&e, "and attaching it to the persistent definition failed");
+                conf_ok = vmnet_libvirt_domain_device(
+                        dom, VMNET_LIBVIRT_DEVICE_ATTACH, d->xml, VIR_DOMAIN_AFFECT_CONFIG, &e,
+                        "and attaching it to the persistent definition failed");
         sum = vmnet_libvirt_iface_summary(f);
         g_set_error(error, VMNET_ERROR, VMNET_ERROR_PARTIAL,
                     "interface %s of domain %s: the running guest still has it, as %s (an "
@@ -503,16 +438,12 @@ static gboolean still_plugged(virDomainPtr dom, const IfaceData *d, GError **err
 
 virDomainPtr vmnet_action_ctx_domain(VmnetApplyCtx *ctx, const char *name, GError **error)
 {
-        virDomainPtr dom;
-
         if (!ctx || !ctx->virt) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
                             "internal error: no libvirt connection");
                 return NULL;
         }
-        if (!(dom = virDomainLookupByName(ctx->virt, name)))
-                vmnet_libvirt_set_error(error, "domain %s", name);
-        return dom;
+        return vmnet_libvirt_domain_lookup(ctx->virt, name, error);
 }
 
 static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)
@@ -520,40 +451,45 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
         const IfaceData *d = a->data;
         g_autoptr(VmnetVirDomain) dom = NULL;
         g_autofree char *match = NULL;
-        int rc;
+        g_autofree char *what = g_strdup_printf("%s interface %s of domain %s (%s)",
+                                                d->op == IFACE_ATTACH   ? "attaching"
+                                                : d->op == IFACE_DETACH ? "detaching"
+                                                                        : "updating",
+                                                d->mac, d->domain,
+                                                vmnet_affect_to_string(d->flags));
+        g_autoptr(GError) e = NULL;
+        gboolean ok;
 
         if (!(dom = vmnet_action_ctx_domain(ctx, d->domain, error)))
                 return FALSE;
         switch (d->op) {
         case IFACE_ATTACH:
-                if ((d->flags & VIR_DOMAIN_AFFECT_LIVE) && virDomainIsActive(dom) == 1 &&
+                if ((d->flags & VIR_DOMAIN_AFFECT_LIVE) && vmnet_libvirt_domain_is_active(dom) == 1 &&
                     still_plugged(dom, d, error))
                         return FALSE;
-                rc = VMNET_MUTANT_IS(NO_ATTACH) ? 0 : virDomainAttachDeviceFlags(dom, d->xml, d->flags);
+                ok = VMNET_MUTANT_IS(NO_ATTACH) ||
+                     vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_ATTACH, d->xml, d->flags,
+                                                 &e, "%s", what);
                 break;
         case IFACE_DETACH:
                 match = vmnet_libvirt_iface_xml_for_match(d->xml);
-                rc = virDomainDetachDeviceFlags(dom, match, d->flags);
+                ok = vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_DETACH, match, d->flags,
+                                                 &e, "%s", what);
                 break;
         case IFACE_REPLUG:
                 if (!replug(ctx, dom, d, error))
                         return FALSE;
-                rc = 0;
+                ok = TRUE;
                 break;
         default:
-                rc = virDomainUpdateDeviceFlags(dom, d->xml, d->flags);
+                ok = vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_UPDATE, d->xml, d->flags,
+                                                 &e, "%s", what);
                 break;
         }
-        if (rc < 0) {
-                g_autoptr(GError) e = NULL;
+        if (!ok) {
                 g_autofree char *has = NULL;
 
-                vmnet_libvirt_set_error(&e, "%s interface %s of domain %s (%s)",
-                                        d->op == IFACE_ATTACH   ? "attaching"
-                                        : d->op == IFACE_DETACH ? "detaching"
-                                                                : "updating",
-                                        d->mac, d->domain, vmnet_affect_to_string(d->flags));
-                if (!(d->flags & VIR_DOMAIN_AFFECT_LIVE) || virDomainIsActive(dom) != 1) {
+                if (!(d->flags & VIR_DOMAIN_AFFECT_LIVE) || vmnet_libvirt_domain_is_active(dom) != 1) {
                         g_propagate_error(error, g_steal_pointer(&e));
                         return FALSE;
                 }
@@ -574,13 +510,15 @@ static gboolean iface_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
                 g_autoptr(VmnetLibvirtIface) still = live_iface(dom, d->mac, NULL);
 
                 if (still)
-                        vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac, virDomainGetID(dom));
+                        vmnet_apply_ctx_note_unplug(ctx, d->domain, d->mac,
+                                                    vmnet_libvirt_domain_id(dom));
         }
         if (!vmnet_port_vlans_is_empty(&d->vlans) && (d->flags & VIR_DOMAIN_AFFECT_LIVE) &&
             !place_port(dom, d, ctx, error)) {
                 /* Not left half done: a guest plugged in no VLAN is taken out again. */
                 if (d->op == IFACE_ATTACH)
-                        virDomainDetachDeviceFlags(dom, d->xml, d->flags);
+                        vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_DETACH, d->xml,
+                                                    d->flags, NULL, "taking it out again");
                 return FALSE;
         }
         return TRUE;

@@ -37,16 +37,12 @@ static gboolean start_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError *
 
         if (!(dom = vmnet_action_ctx_domain(ctx, d->domain, error)))
                 return FALSE;
-        active = virDomainIsActive(dom);
+        active = vmnet_libvirt_domain_is_active(dom);
         /* Already as wanted (someone was quicker): nothing to do. */
         if (active == (d->stop ? 0 : 1))
                 return TRUE;
-        if ((d->stop ? virDomainDestroy(dom) : virDomainCreate(dom)) < 0) {
-                vmnet_libvirt_set_error(error, "%s domain %s", d->stop ? "stopping" : "starting",
-                                        d->domain);
-                return FALSE;
-        }
-        return TRUE;
+        return d->stop ? vmnet_libvirt_domain_stop(dom, error)
+                       : vmnet_libvirt_domain_start(dom, error);
 }
 
 static VmnetAction *start_new(const char *domain, const char *bridge, gboolean stop);

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <libvirt/virterror.h>
-
 #include "actions/libvirt.h"
 #include "apply/context.h"
 #include "backend/libvirt/libvirt.h"
@@ -120,31 +118,20 @@ static virConnectPtr ctx_virt(VmnetApplyCtx *ctx, GError **error)
         return ctx->virt;
 }
 
-static virNetworkPtr lookup(virConnectPtr conn, const char *name, GError **error)
-{
-        virNetworkPtr net = virNetworkLookupByName(conn, name);
-
-        if (!net)
-                vmnet_libvirt_set_error(error, "libvirt network %s", name);
-        return net;
-}
-
 /* Updates each interface live; a guest that no longer runs has nothing to refresh. */
 static gboolean refresh_ifaces(virConnectPtr conn, const GPtrArray *refresh, GError **error)
 {
         for (guint i = 0; refresh && i < refresh->len; i++) {
                 const VmnetIfaceRef *r = g_ptr_array_index(refresh, i);
-                g_autoptr(VmnetVirDomain) dom = virDomainLookupByName(conn, r->domain);
+                g_autoptr(VmnetVirDomain) dom = vmnet_libvirt_domain_lookup(conn, r->domain, NULL);
 
-                if (!dom || virDomainIsActive(dom) != 1) {
-                        virResetLastError();
+                if (!dom || vmnet_libvirt_domain_is_active(dom) != 1)
                         continue;
-                }
-                if (virDomainUpdateDeviceFlags(dom, r->xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                        vmnet_libvirt_set_error(error, "re-plugging interface %s of domain %s",
-                                                r->mac, r->domain);
+                if (!vmnet_libvirt_domain_device(dom, VMNET_LIBVIRT_DEVICE_UPDATE, r->xml,
+                                                 VIR_DOMAIN_AFFECT_LIVE, error,
+                                                 "re-plugging interface %s of domain %s", r->mac,
+                                                 r->domain))
                         return FALSE;
-                }
         }
         return TRUE;
 }
@@ -193,16 +180,11 @@ static gboolean define_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError 
 {
         const NetData *d = a->data;
         virConnectPtr conn = ctx_virt(ctx, error);
-        virNetworkPtr net;
+        g_autoptr(VmnetVirNetwork) net = conn ? vmnet_libvirt_network_define(conn, d->name, d->xml,
+                                                                             error)
+                                              : NULL;
 
-        if (!conn)
-                return FALSE;
-        if (!(net = virNetworkDefineXML(conn, d->xml))) {
-                vmnet_libvirt_set_error(error, "defining libvirt network %s", d->name);
-                return FALSE;
-        }
-        virNetworkFree(net);
-        return TRUE;
+        return net != NULL;
 }
 
 static VmnetAction *define_invert(const VmnetAction *a)
@@ -241,15 +223,9 @@ static gboolean undefine_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GErro
 {
         const NetData *d = a->data;
         virConnectPtr conn = ctx_virt(ctx, error);
-        g_autoptr(VmnetVirNetwork) net = conn ? lookup(conn, d->name, error) : NULL;
+        g_autoptr(VmnetVirNetwork) net = conn ? vmnet_libvirt_network_lookup(conn, d->name, error) : NULL;
 
-        if (!net)
-                return FALSE;
-        if (virNetworkUndefine(net) < 0) {
-                vmnet_libvirt_set_error(error, "undefining libvirt network %s", d->name);
-                return FALSE;
-        }
-        return TRUE;
+        return net && vmnet_libvirt_network_undefine(net, error);
 }
 
 static VmnetAction *undefine_invert(const VmnetAction *a)
@@ -292,16 +268,12 @@ static gboolean start_stop_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GEr
 {
         const NetData *d = a->data;
         virConnectPtr conn = ctx_virt(ctx, error);
-        g_autoptr(VmnetVirNetwork) net = conn ? lookup(conn, d->name, error) : NULL;
+        g_autoptr(VmnetVirNetwork) net = conn ? vmnet_libvirt_network_lookup(conn, d->name, error) : NULL;
 
         if (!net)
                 return FALSE;
-        if ((d->op == OP_START ? virNetworkCreate(net) : virNetworkDestroy(net)) < 0) {
-                vmnet_libvirt_set_error(error, "%s libvirt network %s",
-                                        d->op == OP_START ? "starting" : "stopping", d->name);
-                return FALSE;
-        }
-        return TRUE;
+        return d->op == OP_START ? vmnet_libvirt_network_start(net, error)
+                                 : vmnet_libvirt_network_stop(net, error);
 }
 
 static VmnetAction *start_stop_invert(const VmnetAction *a)
@@ -348,15 +320,9 @@ static gboolean autostart_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GErr
 {
         const NetData *d = a->data;
         virConnectPtr conn = ctx_virt(ctx, error);
-        g_autoptr(VmnetVirNetwork) net = conn ? lookup(conn, d->name, error) : NULL;
+        g_autoptr(VmnetVirNetwork) net = conn ? vmnet_libvirt_network_lookup(conn, d->name, error) : NULL;
 
-        if (!net)
-                return FALSE;
-        if (virNetworkSetAutostart(net, d->flag) < 0) {
-                vmnet_libvirt_set_error(error, "setting autostart of libvirt network %s", d->name);
-                return FALSE;
-        }
-        return TRUE;
+        return net && vmnet_libvirt_network_set_autostart(net, d->flag, error);
 }
 
 static VmnetAction *autostart_invert(const VmnetAction *a)
@@ -427,20 +393,10 @@ static gboolean portgroup_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GErr
 {
         const NetData *d = a->data;
         virConnectPtr conn = ctx_virt(ctx, error);
-        g_autoptr(VmnetVirNetwork) net = conn ? lookup(conn, d->name, error) : NULL;
-        unsigned int flags = 0;
-
-        if (!net)
+        g_autoptr(VmnetVirNetwork) net = conn ? vmnet_libvirt_network_lookup(conn, d->name, error) : NULL;
+        if (!net || !vmnet_libvirt_network_update_portgroup(net, d->command, d->portgroup, d->xml,
+                                                            d->active, d->config, error))
                 return FALSE;
-        if (d->active)
-                flags |= VIR_NETWORK_UPDATE_AFFECT_LIVE;
-        if (d->config)
-                flags |= VIR_NETWORK_UPDATE_AFFECT_CONFIG;
-        if (virNetworkUpdate(net, d->command, VIR_NETWORK_SECTION_PORTGROUP, -1, d->xml, flags) < 0) {
-                vmnet_libvirt_set_error(error, "updating portgroup %s of libvirt network %s",
-                                        d->portgroup, d->name);
-                return FALSE;
-        }
         return refresh_ifaces(conn, d->refresh, error);
 }
 
@@ -508,31 +464,19 @@ static char *recreate_describe(const VmnetAction *a)
 static gboolean recreate_with(virConnectPtr conn, const NetData *d, const char *xml,
                               GError **error)
 {
-        g_autoptr(VmnetVirNetwork) old = virNetworkLookupByName(conn, d->name);
+        g_autoptr(VmnetVirNetwork) old = vmnet_libvirt_network_lookup(conn, d->name, NULL);
         g_autoptr(VmnetVirNetwork) net = NULL;
 
-        virResetLastError();
-        if (old && virNetworkIsActive(old) == 1 && virNetworkDestroy(old) < 0) {
-                vmnet_libvirt_set_error(error, "stopping libvirt network %s", d->name);
+        if (old && vmnet_libvirt_network_is_active(old) && !vmnet_libvirt_network_stop(old, error))
                 return FALSE;
-        }
-        if (old && virNetworkIsPersistent(old) == 1 && virNetworkUndefine(old) < 0) {
-                vmnet_libvirt_set_error(error, "undefining libvirt network %s", d->name);
+        if (old && vmnet_libvirt_network_is_persistent(old) &&
+            !vmnet_libvirt_network_undefine(old, error))
                 return FALSE;
-        }
-        if (!(net = virNetworkDefineXML(conn, xml))) {
-                vmnet_libvirt_set_error(error, "defining libvirt network %s", d->name);
+        if (!(net = vmnet_libvirt_network_define(conn, d->name, xml, error)))
                 return FALSE;
-        }
-        if (d->flag && virNetworkSetAutostart(net, 1) < 0) {
-                vmnet_libvirt_set_error(error, "setting autostart of libvirt network %s", d->name);
+        if (d->flag && !vmnet_libvirt_network_set_autostart(net, TRUE, error))
                 return FALSE;
-        }
-        if (d->active && virNetworkCreate(net) < 0) {
-                vmnet_libvirt_set_error(error, "starting libvirt network %s", d->name);
-                return FALSE;
-        }
-        return TRUE;
+        return !d->active || vmnet_libvirt_network_start(net, error);
 }
 
 static gboolean recreate_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)

@@ -445,8 +445,7 @@ static G_GNUC_NORETURN void watchdog_undo(Watchdog *w, guint count, const char *
                 undo_actions(&ctx, c->actions, count, w->applied, STDERR_FILENO, &res);
         }
         vmnet_apply_ctx_close(&ctx);
-        if (ctx.virt)
-                virConnectClose(ctx.virt);
+        vmnet_libvirt_close(ctx.virt);
         restore_state(c, STDERR_FILENO);
         save_last(c, res.failed ? "rollback-incomplete" : "rolled-back", reason, w->armed, &res);
         g_unlink(rollback);
@@ -717,12 +716,8 @@ VmnetConfirm *vmnet_confirm_arm(VmnetApplyCtx *ctx, const char *netns, const GPt
         c->plan_file = g_strcmp0(ctx->plan->file, "-") == 0 ? g_strdup("<stdin>")
                                                              : g_canonicalize_filename(ctx->plan->file, NULL);
         c->unplug_timeout = ctx->unplug_timeout;
-        if (ctx->virt) {
-                char *uri = virConnectGetURI(ctx->virt);
-
-                c->virt_uri = g_strdup(uri);
-                free(uri);
-        }
+        if (ctx->virt)
+                c->virt_uri = vmnet_libvirt_uri(ctx->virt);
 
         if (!vmnet_own_dir(vmnet_run_dir(), error))
                 goto fail;

@@ -6,6 +6,7 @@
 #include "apply/apply.h"
 #include "apply/state.h"
 #include "backend/dnsmasq/dnsmasq.h"
+#include "backend/libvirt/ops.h"
 #include "backend/netlink/netlink.h"
 #include "cli/cli.h"
 #include "diff/engine.h"
@@ -117,7 +118,6 @@ warn:
                 fprintf(stderr, "warning: %s\n", w);
         }
 out:
-        if (ctx.virt)
-                virConnectClose(ctx.virt);
+        vmnet_libvirt_close(ctx.virt);
         return rc;
 }

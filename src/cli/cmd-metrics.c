@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "apply/apply.h"
+#include "backend/libvirt/ops.h"
 #include "cli/cli.h"
 #include "cli/traffic.h"
 
@@ -72,7 +73,6 @@ int vmnet_cmd_metrics(VmnetCli *cli, int argc, char **argv)
         }
 out:
         vmnet_apply_ctx_close(&ctx);
-        if (ctx.virt)
-                virConnectClose(ctx.virt);
+        vmnet_libvirt_close(ctx.virt);
         return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "apply/apply.h"
 #include "backend/dnsmasq/dnsmasq.h"
+#include "backend/libvirt/ops.h"
 #include "cli/cli.h"
 #include "cli/traffic.h"
 #include "diff/engine.h"
@@ -340,8 +341,7 @@ int vmnet_cmd_status(VmnetCli *cli, int argc, char **argv)
         }
 out:
         vmnet_apply_ctx_close(&ctx);
-        if (ctx.virt)
-                virConnectClose(ctx.virt);
+        vmnet_libvirt_close(ctx.virt);
         if (rc == VMNET_EXIT_OK && detailed && drift->len && !VMNET_MUTANT_IS(STATUS_DRIFT_OK))
                 return VMNET_EXIT_CHANGED;
         return rc;

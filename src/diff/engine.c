@@ -15,6 +15,7 @@
 #include "diff/subnet-conflicts.h"
 #include "actions/kernel.h"
 #include "actions/libvirt.h"
+#include "backend/libvirt/ops.h"
 #include "diff/libvirt.h"
 #include "backend/nftables/ir.h"
 #include "util/mutant.h"
@@ -540,9 +541,7 @@ static gboolean close_run_left(VmnetRun *run, const VmnetRunOpts *o, GError **er
 void vmnet_run_clear(VmnetRun *run)
 {
         vmnet_apply_ctx_close(&run->ctx);
-        if (run->ctx.virt)
-                virConnectClose(run->ctx.virt);
-        run->ctx.virt = NULL;
+        g_clear_pointer(&run->ctx.virt, vmnet_libvirt_close);
         g_clear_pointer(&run->obs, vmnet_observed_free);
         g_clear_pointer(&run->after, vmnet_observed_free);
         g_clear_pointer(&run->actions, g_ptr_array_unref);

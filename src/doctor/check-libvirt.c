@@ -89,17 +89,6 @@ static GPtrArray *parse_ifaces(const char *xml)
         return out;
 }
 
-static void silent_error(G_GNUC_UNUSED void *data, G_GNUC_UNUSED virErrorPtr err)
-{
-}
-
-static const char *last_error(void)
-{
-        const char *m = virGetLastErrorMessage();
-
-        return m && *m ? m : "unknown libvirt error";
-}
-
 static void check_iface(VmnetDoctor *doc, const VmnetDomain *d, const VmnetInterface *ifc,
                         const GPtrArray *ifaces, gboolean active, GHashTable *unplugged)
 {
@@ -314,8 +303,7 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
         const char *uri = doc->libvirt_uri ? doc->libvirt_uri : "qemu:///system";
         g_autoptr(VmnetVirConnect) conn = NULL;
 
-        virSetErrorFunc(NULL, silent_error);
-        conn = virConnectOpenReadOnly(uri);
+        conn = vmnet_libvirt_connect_read_only(uri);
         /* Without domains only others' use of vmnet's networks is left to look at. */
         if (!conn && !doc->plan->domains->len) {
                 *skipped = g_strdup_printf("the plan has no domains, and libvirt at %s is not "
@@ -330,7 +318,7 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                                           "--connect URI"),
                                  "libvirt at %s is not reachable (%s): the plan's domains were not "
                                  "checked",
-                                 uri, last_error());
+                                 uri, vmnet_libvirt_last_error());
                 return TRUE;
         }
         /* The observation apply makes: one verdict about every guest's tap and foreign user. */
@@ -351,7 +339,7 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
         }
         for (guint i = 0; i < doc->plan->domains->len; i++) {
                 const VmnetDomain *d = g_ptr_array_index(doc->plan->domains, i);
-                g_autoptr(VmnetVirDomain) dom = virDomainLookupByName(conn, d->name);
+                g_autoptr(VmnetVirDomain) dom = vmnet_libvirt_domain_lookup(conn, d->name, NULL);
                 g_autoptr(GPtrArray) ifaces = NULL;
                 g_autofree char *xml = NULL;
                 int active;
@@ -365,13 +353,13 @@ static gboolean run(VmnetDoctor *doc, char **skipped)
                                          d->name, uri);
                         continue;
                 }
-                active = virDomainIsActive(dom);
+                active = vmnet_libvirt_domain_is_active(dom);
                 /* The running definition when it runs: that is what the guest has now. */
-                xml = virDomainGetXMLDesc(dom, 0);
+                xml = vmnet_libvirt_domain_xml(dom, 0, NULL);
                 if (!xml) {
                         vmnet_doctor_add(doc, VMNET_SEVERITY_WARNING, g_strdup_printf("domain %s", d->name),
                                          NULL, "could not read the XML of domain %s: %s", d->name,
-                                         last_error());
+                                         vmnet_libvirt_last_error());
                         continue;
                 }
                 ifaces = parse_ifaces(xml);

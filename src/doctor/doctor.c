@@ -210,10 +210,6 @@ char *vmnet_doctor_cmd_vmnet(const VmnetDoctor *doc, const char *args)
         return g_strdup_printf("vmnet %s%s", host ? host : "", args);
 }
 
-static void silent_error(G_GNUC_UNUSED void *data, G_GNUC_UNUSED virErrorPtr err)
-{
-}
-
 VmnetLibvirtHost *vmnet_doctor_libvirt_observe(const VmnetDoctor *doc, char **skipped)
 {
         const char *uri = doc->libvirt_uri ? doc->libvirt_uri : "qemu:///system";
@@ -221,10 +217,10 @@ VmnetLibvirtHost *vmnet_doctor_libvirt_observe(const VmnetDoctor *doc, char **sk
         g_autoptr(GError) error = NULL;
         VmnetLibvirtHost *virt = NULL;
 
-        virSetErrorFunc(NULL, silent_error);
-        if (!(conn = virConnectOpenReadOnly(uri)) || !vmnet_libvirt_observe(conn, &virt, &error)) {
+        if (!(conn = vmnet_libvirt_connect_read_only(uri)) ||
+            !vmnet_libvirt_observe(conn, &virt, &error)) {
                 *skipped = g_strdup_printf("libvirt at %s: %s", uri,
-                                           error ? error->message : virGetLastErrorMessage());
+                                           error ? error->message : vmnet_libvirt_last_error());
                 return NULL;
         }
         return virt;

@@ -8,6 +8,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "backend/libvirt/libvirt.h"
+#include "backend/libvirt/ops.h"
 #include "ipam/ipam.h"
 #include "render/render.h"
 #include "util/autoptr.h"
@@ -20,34 +21,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
 void vmnet_libvirt_set_error(GError **error, const char *fmt, ...)
 {
         g_autofree char *what = NULL;
-        const char *msg = virGetLastErrorMessage();
+        const char *msg = vmnet_libvirt_last_error();
         va_list ap;
 
         va_start(ap, fmt);
         what = g_strdup_vprintf(fmt, ap);
         va_end(ap);
-        g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT, "%s: %s", what,
-                    msg ? msg : "unknown libvirt error");
-}
-
-/* libvirt's default handler prints every error to stderr; vmnet reports them itself. */
-static void silent_error(void *data, virErrorPtr err)
-{
-}
-
-virConnectPtr vmnet_libvirt_connect(const char *uri, GError **error)
-{
-        virConnectPtr conn;
-
-        virSetErrorFunc(NULL, silent_error);
-        if (!uri)
-                uri = "qemu:///system";
-        conn = virConnectOpen(uri);
-        if (!conn) {
-                vmnet_libvirt_set_error(error, "connecting to libvirt at %s", uri);
-                return NULL;
-        }
-        return conn;
+        g_set_error(error, VMNET_ERROR, VMNET_ERROR_LIBVIRT, "%s: %s", what, msg);
 }
 
 /* ------------------------------------------------------------ free */

@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "backend/libvirt/ops.h"
 #include "model/port-vlans.h"
 #include "util/addr.h"
 #include "util/error.h"
@@ -136,13 +137,6 @@ typedef struct {
 
 /* Sets error to "what: <libvirt's last error message>" (code VMNET_ERROR_LIBVIRT). */
 void vmnet_libvirt_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-/*
- * Opens a libvirt connection (uri NULL = qemu:///system) and stops libvirt
- * from printing its errors to stderr (vmnet reports them through GError).
- * The connection is the caller's (virConnectClose).
- */
-virConnectPtr vmnet_libvirt_connect(const char *uri, GError **error);
 
 /* Reads every network and domain. *out is the caller's. */
 gboolean vmnet_libvirt_observe(virConnectPtr conn, VmnetLibvirtHost **out, GError **error);
