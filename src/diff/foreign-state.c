@@ -120,14 +120,14 @@ static void record_value(VmnetForeignState *st, const char *object, const char *
 #define ADDED_ROUTE "route "
 #define ADDED "added"
 
-char *added_address_attr(const VmnetAddrSpec *a)
+char *vmnet_links_added_address_attr(const VmnetAddrSpec *a)
 {
         g_autofree char *s = vmnet_addr_to_string(&a->addr);
 
         return g_strdup_printf(ADDED_ADDRESS "%s/%u", s, a->prefixlen);
 }
 
-char *added_route_attr(const VmnetPrefix *dst)
+char *vmnet_links_added_route_attr(const VmnetPrefix *dst)
 {
         g_autofree char *s = vmnet_prefix_to_string(dst);
 
@@ -135,7 +135,7 @@ char *added_route_attr(const VmnetPrefix *dst)
 }
 
 /* A bridge vmnet took over (adopt="yes"): its alias is recorded, to give it back. */
-gboolean recorded_adopted(const VmnetForeignState *st, const char *link)
+gboolean vmnet_links_recorded_adopted(const VmnetForeignState *st, const char *link)
 {
         return link && vmnet_foreign_state_find(st, link, "alias") != NULL;
 }
@@ -198,15 +198,15 @@ void vmnet_foreign_state_record(VmnetForeignState *st, const GPtrArray *executed
                            a->type == &vmnet_action_type_addr_del) {
                         const VmnetAddrAction *x = a->data;
 
-                        if (recorded_adopted(st, x->link))
-                                record_added(st, x->link, added_address_attr(&x->a),
+                        if (vmnet_links_recorded_adopted(st, x->link))
+                                record_added(st, x->link, vmnet_links_added_address_attr(&x->a),
                                              a->type == &vmnet_action_type_addr_add);
                 } else if (a->type == &vmnet_action_type_route_add ||
                            a->type == &vmnet_action_type_route_del) {
                         const VmnetRouteSpec *r = a->data;
 
-                        if (recorded_adopted(st, r->oif))
-                                record_added(st, r->oif, added_route_attr(&r->dst),
+                        if (vmnet_links_recorded_adopted(st, r->oif))
+                                record_added(st, r->oif, vmnet_links_added_route_attr(&r->dst),
                                              a->type == &vmnet_action_type_route_add);
                 } else if (a->type == &vmnet_action_type_bond_enslave) {
                         const VmnetBondMemberSpec *s = a->data;

@@ -125,58 +125,60 @@ typedef struct {
 #define NATIVE_FLAGS (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
 
 /* links.c */
-void emit(Diff *d, int stage, VmnetAction *a);
-gboolean is_owned(const Diff *d, const VmnetHostLink *l);
-VmnetHostLink *live(const Diff *d, const char *name);
-gboolean addr_movable(const VmnetHostAddr *a);
-gboolean route_movable(const VmnetHostRoute *r);
-VmnetRouteSpec *route_spec_from(const VmnetHostRoute *r, const char *oif);
-gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r);
-gboolean link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen);
-gboolean manages_l3(const Diff *d, const VmnetHostLink *l);
-gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a);
-gboolean route_desired(const Diff *d, const VmnetHostRoute *r);
-VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l);
-VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl);
-void set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
-             guint old, gboolean foreign, VmnetImpact impact);
-void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, const char *value,
-             const char *old, gboolean foreign, VmnetImpact impact);
-void mark_owned(Diff *d, int stage, const VmnetHostLink *l);
-char *where(const Diff *d, const VmnetNetwork *net, guint line);
-int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge, guint vid);
-void want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
-                 const char *bridge);
-const char *master_then(const Diff *d, const VmnetHostLink *l);
-void bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l);
+void vmnet_links_emit(Diff *d, int stage, VmnetAction *a);
+gboolean vmnet_links_is_owned(const Diff *d, const VmnetHostLink *l);
+VmnetHostLink *vmnet_links_live(const Diff *d, const char *name);
+gboolean vmnet_links_addr_movable(const VmnetHostAddr *a);
+gboolean vmnet_links_route_movable(const VmnetHostRoute *r);
+VmnetRouteSpec *vmnet_links_route_spec_from(const VmnetHostRoute *r, const char *oif);
+gboolean vmnet_links_route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r);
+gboolean vmnet_links_link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen);
+gboolean vmnet_links_manages_l3(const Diff *d, const VmnetHostLink *l);
+gboolean vmnet_links_addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a);
+gboolean vmnet_links_route_desired(const Diff *d, const VmnetHostRoute *r);
+VmnetLinkSpec *vmnet_links_observed_spec(const Diff *d, const VmnetHostLink *l);
+VmnetLinkSpec *vmnet_links_desired_spec(const Diff *d, const DesiredLink *dl);
+void vmnet_links_set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
+                         guint old, gboolean foreign, VmnetImpact impact);
+void vmnet_links_set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr,
+                         const char *value, const char *old, gboolean foreign, VmnetImpact impact);
+void vmnet_links_mark_owned(Diff *d, int stage, const VmnetHostLink *l);
+char *vmnet_links_where(const Diff *d, const VmnetNetwork *net, guint line);
+int vmnet_links_vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge,
+                                guint vid);
+void vmnet_links_want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
+                             const char *bridge);
+const char *vmnet_links_master_then(const Diff *d, const VmnetHostLink *l);
+void vmnet_links_bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l);
 
 /* foreign-state.c */
-char *added_address_attr(const VmnetAddrSpec *a);
-char *added_route_attr(const VmnetPrefix *dst);
-gboolean recorded_adopted(const VmnetForeignState *st, const char *link);
+char *vmnet_links_added_address_attr(const VmnetAddrSpec *a);
+char *vmnet_links_added_route_attr(const VmnetPrefix *dst);
+gboolean vmnet_links_recorded_adopted(const VmnetForeignState *st, const char *link);
 
 /* links-teardown.c */
-void teardown_sysctls(Diff *d);
-void teardown_link_sysctls(Diff *d);
-void teardown_l3(Diff *d);
-void teardown_bridge_vlans(Diff *d);
-void teardown_migrations(Diff *d);
-void teardown_releases(Diff *d);
-void teardown_links(Diff *d);
-void teardown_foreign(Diff *d);
-void set_stp(Diff *d, int stage, const VmnetHostLink *l, int stp, int fd, gboolean foreign);
-void teardown_adopted(Diff *d);
+void vmnet_links_teardown_sysctls(Diff *d);
+void vmnet_links_teardown_link_sysctls(Diff *d);
+void vmnet_links_teardown_l3(Diff *d);
+void vmnet_links_teardown_bridge_vlans(Diff *d);
+void vmnet_links_teardown_migrations(Diff *d);
+void vmnet_links_teardown_releases(Diff *d);
+void vmnet_links_teardown_links(Diff *d);
+void vmnet_links_teardown_foreign(Diff *d);
+void vmnet_links_set_stp(Diff *d, int stage, const VmnetHostLink *l, int stp, int fd,
+                         gboolean foreign);
+void vmnet_links_teardown_adopted(Diff *d);
 
 /* links-setup.c */
-void setup_bridges(Diff *d);
-void setup_foreign_mtu(Diff *d);
-void setup_vlans(Diff *d);
-void teardown_bond_members(Diff *d);
-void setup_bonds(Diff *d);
-void teardown_fdb(Diff *d);
-void setup_vxlans(Diff *d);
-gboolean setup_ports(Diff *d, GError **error);
-void setup_l3(Diff *d);
-void setup_sysctls(Diff *d);
-void want_link_sysctls(Diff *d, const VmnetPlan *plan);
-void setup_link_sysctls(Diff *d);
+void vmnet_links_setup_bridges(Diff *d);
+void vmnet_links_setup_foreign_mtu(Diff *d);
+void vmnet_links_setup_vlans(Diff *d);
+void vmnet_links_teardown_bond_members(Diff *d);
+void vmnet_links_setup_bonds(Diff *d);
+void vmnet_links_teardown_fdb(Diff *d);
+void vmnet_links_setup_vxlans(Diff *d);
+gboolean vmnet_links_setup_ports(Diff *d, GError **error);
+void vmnet_links_setup_l3(Diff *d);
+void vmnet_links_setup_sysctls(Diff *d);
+void vmnet_links_want_link_sysctls(Diff *d, const VmnetPlan *plan);
+void vmnet_links_setup_link_sysctls(Diff *d);

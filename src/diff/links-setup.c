@@ -21,68 +21,75 @@
 
 static void recreate(Diff *d, int stage, const VmnetHostLink *l, VmnetLinkSpec *want)
 {
-        emit(d, stage, vmnet_action_link_delete(observed_spec(d, l), VMNET_IMPACT_RECREATE));
+        vmnet_links_emit(
+                d, stage,
+                vmnet_action_link_delete(vmnet_links_observed_spec(d, l), VMNET_IMPACT_RECREATE));
         g_hash_table_add(d->deleted, g_strdup(l->name));
-        emit(d, stage, vmnet_action_link_create(want, VMNET_IMPACT_RECREATE));
+        vmnet_links_emit(d, stage, vmnet_action_link_create(want, VMNET_IMPACT_RECREATE));
 }
 
-void setup_bridges(Diff *d)
+void vmnet_links_setup_bridges(Diff *d)
 {
         for (guint i = 0; i < d->bridges->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->bridges, i);
-                const VmnetHostLink *l = live(d, dl->name);
+                const VmnetHostLink *l = vmnet_links_live(d, dl->name);
                 gboolean adopted;
 
                 if (!l || g_strcmp0(l->kind, "bridge") != 0) {
                         if (!l)
-                                emit(d, S_BRIDGES, vmnet_action_link_create(desired_spec(d, dl),
-                                                                            VMNET_IMPACT_SAFE));
+                                vmnet_links_emit(
+                                        d, S_BRIDGES,
+                                        vmnet_action_link_create(vmnet_links_desired_spec(d, dl),
+                                                                 VMNET_IMPACT_SAFE));
                         else /* check_names() let through only a link vmnet owns. */
-                                recreate(d, S_BRIDGES, l, desired_spec(d, dl));
+                                recreate(d, S_BRIDGES, l, vmnet_links_desired_spec(d, dl));
                         if (dl->default_pvid == 0)
-                                want_native(d, S_BRIDGES, NULL, dl->name, dl->name);
+                                vmnet_links_want_native(d, S_BRIDGES, NULL, dl->name, dl->name);
                         continue;
                 }
                 /* Taken over now, or before: what it was is recorded, to give it back. */
-                adopted = !is_owned(d, l) || recorded_adopted(d->rec, l->name);
-                if (!is_owned(d, l))
-                        set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
-                                TRUE, VMNET_IMPACT_SAFE);
+                adopted = !vmnet_links_is_owned(d, l) ||
+                          vmnet_links_recorded_adopted(d->rec, l->name);
+                if (!vmnet_links_is_owned(d, l))
+                        vmnet_links_set_str(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_ALIAS, d->alias,
+                                            l->alias, TRUE, VMNET_IMPACT_SAFE);
                 else
-                        mark_owned(d, S_BRIDGES, l);
+                        vmnet_links_mark_owned(d, S_BRIDGES, l);
                 if (dl->mtu && dl->mtu != l->mtu)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
-                                adopted, VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_MTU, dl->mtu,
+                                            l->mtu, adopted, VMNET_IMPACT_SAFE);
                 if (dl->has_mac && (!l->has_mac || !vmnet_mac_equal(&dl->mac, &l->mac))) {
                         VmnetLinkValue v = { .mac = dl->mac }, o = { .mac = l->mac };
 
-                        emit(d, S_BRIDGES, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v,
-                                                                 &o, adopted, VMNET_IMPACT_SAFE));
+                        vmnet_links_emit(d, S_BRIDGES,
+                                         vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v, &o,
+                                                               adopted, VMNET_IMPACT_SAFE));
                 }
-                set_stp(d, S_BRIDGES, l, dl->stp, dl->forward_delay, adopted);
+                vmnet_links_set_stp(d, S_BRIDGES, l, dl->stp, dl->forward_delay, adopted);
                 if (dl->vlan_filtering >= 0 && dl->vlan_filtering != l->vlan_filtering)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
-                                (guint)dl->vlan_filtering, l->vlan_filtering > 0, adopted,
-                                VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
+                                            (guint)dl->vlan_filtering, l->vlan_filtering > 0,
+                                            adopted, VMNET_IMPACT_SAFE);
                 if (dl->default_pvid >= 0 && dl->default_pvid != l->vlan_default_pvid) {
                         /* Unknown: a kernel without VLAN filtering; its default is 1. */
                         guint cur = l->vlan_default_pvid >= 0 ? (guint)l->vlan_default_pvid : 1;
 
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_DEFAULT_PVID,
-                                (guint)dl->default_pvid, cur, adopted, VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_DEFAULT_PVID,
+                                            (guint)dl->default_pvid, cur, adopted,
+                                            VMNET_IMPACT_SAFE);
                         if (cur)
                                 g_hash_table_insert(d->pvid_dropped, dl->name,
                                                     GUINT_TO_POINTER(cur));
                 }
                 if (dl->default_pvid == 0)
-                        bridge_native(d, dl, l);
+                        vmnet_links_bridge_native(d, dl, l);
                 if (!l->up)
-                        set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0, adopted,
-                                VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_BRIDGES, l->name, VMNET_LINK_ATTR_UP, 1, 0,
+                                            adopted, VMNET_IMPACT_SAFE);
         }
 }
 
-void setup_foreign_mtu(Diff *d)
+void vmnet_links_setup_foreign_mtu(Diff *d)
 {
         for (guint i = 0; i < d->mtu_names->len; i++) {
                 const char *name = g_ptr_array_index(d->mtu_names, i);
@@ -91,35 +98,36 @@ void setup_foreign_mtu(Diff *d)
 
                 /* Raised, never lowered: the uplink may carry other traffic with its own needs. */
                 if (l && l->mtu < want)
-                        set_num(d, S_FOREIGN_MTU, name, VMNET_LINK_ATTR_MTU, want, l->mtu, TRUE,
-                                VMNET_IMPACT_DISRUPTIVE);
+                        vmnet_links_set_num(d, S_FOREIGN_MTU, name, VMNET_LINK_ATTR_MTU, want,
+                                            l->mtu, TRUE, VMNET_IMPACT_DISRUPTIVE);
         }
 }
 
-void setup_vlans(Diff *d)
+void vmnet_links_setup_vlans(Diff *d)
 {
         for (guint i = 0; i < d->vlans->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->vlans, i);
-                const VmnetHostLink *l = live(d, dl->name);
+                const VmnetHostLink *l = vmnet_links_live(d, dl->name);
 
                 if (!l) {
-                        emit(d, S_VLANS, vmnet_action_link_create(desired_spec(d, dl),
+                        vmnet_links_emit(d, S_VLANS,
+                                         vmnet_action_link_create(vmnet_links_desired_spec(d, dl),
                                                                   VMNET_IMPACT_SAFE));
                         continue;
                 }
                 /* The kernel cannot change a VLAN's id or parent in place. */
                 if (g_strcmp0(l->kind, "vlan") != 0 || l->vlan_id != dl->vlan_id ||
                     g_strcmp0(l->link_name, dl->parent) != 0) {
-                        recreate(d, S_VLANS, l, desired_spec(d, dl));
+                        recreate(d, S_VLANS, l, vmnet_links_desired_spec(d, dl));
                         continue;
                 }
-                mark_owned(d, S_VLANS, l);
+                vmnet_links_mark_owned(d, S_VLANS, l);
                 if (dl->mtu && dl->mtu != l->mtu)
-                        set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
-                                VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu,
+                                            l->mtu, FALSE, VMNET_IMPACT_SAFE);
                 if (!l->up)
-                        set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
-                                VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_VLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                                            VMNET_IMPACT_SAFE);
         }
 }
 
@@ -129,7 +137,7 @@ void setup_vlans(Diff *d)
  * Members vmnet enslaved ("bond" records) that the plan no longer puts in
  * the bond they are in: released, and up again when they were up.
  */
-void teardown_bond_members(Diff *d)
+void vmnet_links_teardown_bond_members(Diff *d)
 {
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
@@ -142,12 +150,13 @@ void teardown_bond_members(Diff *d)
                     g_strcmp0(g_hash_table_lookup(d->bond_of, l->name), l->master_name) == 0)
                         continue;
                 m = vmnet_host_find_link(d->host, l->master_name);
-                if (!is_owned(d, m) || g_strcmp0(m->kind, "bond") != 0)
+                if (!vmnet_links_is_owned(d, m) || g_strcmp0(m->kind, "bond") != 0)
                         continue;
                 g_hash_table_add(d->released, g_strdup(l->name));
-                emit(d, T_BOND_RELEASE,
-                     vmnet_action_bond_member(l->name, m->name, g_strcmp0(c->value, "up") == 0,
-                                              FALSE, VMNET_IMPACT_DISRUPTIVE));
+                vmnet_links_emit(d, T_BOND_RELEASE,
+                                 vmnet_action_bond_member(l->name, m->name,
+                                                          g_strcmp0(c->value, "up") == 0, FALSE,
+                                                          VMNET_IMPACT_DISRUPTIVE));
         }
 }
 
@@ -162,25 +171,26 @@ static gboolean bond_same(const DesiredLink *dl, const VmnetHostLink *l)
                (b->xmit_hash_policy < 0 || l->bond_xmit_hash_policy == b->xmit_hash_policy);
 }
 
-void setup_bonds(Diff *d)
+void vmnet_links_setup_bonds(Diff *d)
 {
         for (guint i = 0; i < d->bonds->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->bonds, i);
-                const VmnetHostLink *l = live(d, dl->name);
+                const VmnetHostLink *l = vmnet_links_live(d, dl->name);
 
                 if (!l) {
-                        emit(d, S_BONDS, vmnet_action_link_create(desired_spec(d, dl),
+                        vmnet_links_emit(d, S_BONDS,
+                                         vmnet_action_link_create(vmnet_links_desired_spec(d, dl),
                                                                   VMNET_IMPACT_SAFE));
                 } else if (!bond_same(dl, l)) {
-                        recreate(d, S_BONDS, l, desired_spec(d, dl));
+                        recreate(d, S_BONDS, l, vmnet_links_desired_spec(d, dl));
                 } else {
-                        mark_owned(d, S_BONDS, l);
+                        vmnet_links_mark_owned(d, S_BONDS, l);
                         if (dl->mtu && dl->mtu != l->mtu)
-                                set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu,
-                                        FALSE, VMNET_IMPACT_SAFE);
+                                vmnet_links_set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_MTU,
+                                                    dl->mtu, l->mtu, FALSE, VMNET_IMPACT_SAFE);
                         if (!l->up)
-                                set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
-                                        VMNET_IMPACT_SAFE);
+                                vmnet_links_set_num(d, S_BONDS, l->name, VMNET_LINK_ATTR_UP, 1, 0,
+                                                    FALSE, VMNET_IMPACT_SAFE);
                 }
                 for (guint j = 0; dl->bond->members[j]; j++) {
                         const VmnetHostLink *ml = vmnet_host_find_link(d->host,
@@ -190,10 +200,11 @@ void setup_bonds(Diff *d)
                         if (VMNET_MUTANT_IS(BOND_MEMBER) && !dl->bond->members[j + 1])
                                 continue;
                         /* check_names() made sure it exists; the NIC goes down for a moment. */
-                        if (ml && g_strcmp0(master_then(d, ml), dl->name) != 0)
-                                emit(d, S_BOND_MEMBERS,
-                                     vmnet_action_bond_member(ml->name, dl->name, ml->up, TRUE,
-                                                              VMNET_IMPACT_DISRUPTIVE));
+                        if (ml && g_strcmp0(vmnet_links_master_then(d, ml), dl->name) != 0)
+                                vmnet_links_emit(d, S_BOND_MEMBERS,
+                                                 vmnet_action_bond_member(ml->name, dl->name,
+                                                                          ml->up, TRUE,
+                                                                          VMNET_IMPACT_DISRUPTIVE));
                 }
         }
 }
@@ -222,52 +233,55 @@ static gboolean vxlan_same(const DesiredLink *dl, const VmnetHostLink *l)
  * removed from the fleet or from the network): only those go, the link and
  * the other entries stay.
  */
-void teardown_fdb(Diff *d)
+void vmnet_links_teardown_fdb(Diff *d)
 {
         for (guint i = 0; i < d->vxlans->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
 
-                if (!l || !is_owned(d, l) || !vxlan_same(dl, l) || !l->fdb_flood)
+                if (!l || !vmnet_links_is_owned(d, l) || !vxlan_same(dl, l) || !l->fdb_flood)
                         continue;
                 for (guint j = 0; j < l->fdb_flood->len; j++) {
                         const VmnetAddr *a = &g_array_index(l->fdb_flood, VmnetAddr, j);
 
                         if (!addr_in(dl->fdb, a))
-                                emit(d, T_FDB, vmnet_action_fdb(l->name, a, FALSE,
-                                                                VMNET_IMPACT_SAFE));
+                                vmnet_links_emit(
+                                        d, T_FDB,
+                                        vmnet_action_fdb(l->name, a, FALSE, VMNET_IMPACT_SAFE));
                 }
         }
 }
 
-void setup_vxlans(Diff *d)
+void vmnet_links_setup_vxlans(Diff *d)
 {
         for (guint i = 0; i < d->vxlans->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
-                const VmnetHostLink *l = live(d, dl->name);
+                const VmnetHostLink *l = vmnet_links_live(d, dl->name);
 
                 if (!l) {
-                        emit(d, S_VXLANS, vmnet_action_link_create(desired_spec(d, dl),
-                                                                   VMNET_IMPACT_SAFE));
+                        vmnet_links_emit(d, S_VXLANS,
+                                         vmnet_action_link_create(vmnet_links_desired_spec(d, dl),
+                                                                  VMNET_IMPACT_SAFE));
                         continue;
                 }
                 if (!vxlan_same(dl, l)) {
-                        recreate(d, S_VXLANS, l, desired_spec(d, dl));
+                        recreate(d, S_VXLANS, l, vmnet_links_desired_spec(d, dl));
                         continue;
                 }
-                mark_owned(d, S_VXLANS, l);
+                vmnet_links_mark_owned(d, S_VXLANS, l);
                 if (dl->mtu && dl->mtu != l->mtu)
-                        set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu, l->mtu, FALSE,
-                                VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_MTU, dl->mtu,
+                                            l->mtu, FALSE, VMNET_IMPACT_SAFE);
                 if (!l->up)
-                        set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
-                                VMNET_IMPACT_SAFE);
+                        vmnet_links_set_num(d, S_VXLANS, l->name, VMNET_LINK_ATTR_UP, 1, 0, FALSE,
+                                            VMNET_IMPACT_SAFE);
                 for (guint j = 0; j < dl->fdb->len; j++) {
                         const VmnetAddr *a = &g_array_index(dl->fdb, VmnetAddr, j);
 
                         if (!addr_in(l->fdb_flood, a))
-                                emit(d, S_FDB, vmnet_action_fdb(l->name, a, TRUE,
-                                                                VMNET_IMPACT_SAFE));
+                                vmnet_links_emit(
+                                        d, S_FDB,
+                                        vmnet_action_fdb(l->name, a, TRUE, VMNET_IMPACT_SAFE));
                 }
         }
 }
@@ -311,14 +325,14 @@ static VmnetMigrateSpec *effective_l3(const Diff *d, const VmnetHostLink *dev,
                 const VmnetHostAddr *a = &g_array_index(dev->addrs, VmnetHostAddr, i);
                 VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
 
-                if (addr_movable(a))
+                if (vmnet_links_addr_movable(a))
                         g_array_append_val(s->addrs, as);
         }
         for (guint i = 0; i < dev->routes->len; i++) {
                 const VmnetHostRoute *r = g_ptr_array_index(dev->routes, i);
 
-                if (route_movable(r))
-                        g_ptr_array_add(s->routes, route_spec_from(r, NULL));
+                if (vmnet_links_route_movable(r))
+                        g_ptr_array_add(s->routes, vmnet_links_route_spec_from(r, NULL));
         }
         if (back) {
                 g_array_append_vals(s->addrs, back->addrs->data, back->addrs->len);
@@ -329,21 +343,21 @@ static VmnetMigrateSpec *effective_l3(const Diff *d, const VmnetHostLink *dev,
         return s;
 }
 
-gboolean setup_ports(Diff *d, GError **error)
+gboolean vmnet_links_setup_ports(Diff *d, GError **error)
 {
         for (guint i = 0; i < d->ports->len; i++) {
                 const DesiredPort *p = g_ptr_array_index(d->ports, i);
-                const VmnetHostLink *l = live(d, p->name);
+                const VmnetHostLink *l = vmnet_links_live(d, p->name);
                 const DesiredLink *br = g_hash_table_lookup(d->desired, p->bridge);
                 const char *cur = NULL;
                 gboolean enslave;
                 g_autoptr(VmnetMigrateSpec) l3 = NULL;
-                g_autofree char *w = where(d, p->net, p->line);
+                g_autofree char *w = vmnet_links_where(d, p->net, p->line);
 
                 if (!p->owned && !l)
                         continue; /* check_names() made sure it exists */
                 /* A master deleted earlier in this run has released the port. */
-                cur = master_then(d, l);
+                cur = vmnet_links_master_then(d, l);
                 enslave = g_strcmp0(cur, p->bridge) != 0;
                 if (!p->owned)
                         l3 = effective_l3(d, l, p->bridge);
@@ -351,7 +365,7 @@ gboolean setup_ports(Diff *d, GError **error)
                         const VmnetHostLink *m = vmnet_host_find_link(d->host, cur);
                         gboolean strands = l3->addrs->len > 0;
 
-                        if (cur && !is_owned(d, m)) {
+                        if (cur && !vmnet_links_is_owned(d, m)) {
                                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
                                             "%s: uplink '%s' is already a port of '%s', which "
                                             "this plan does not manage; release it first",
@@ -377,15 +391,15 @@ gboolean setup_ports(Diff *d, GError **error)
                         }
                 }
                 if (enslave)
-                        set_str(d, S_PORTS, p->name, VMNET_LINK_ATTR_MASTER, p->bridge, cur,
-                                !p->owned,
-                                p->owned ? VMNET_IMPACT_SAFE : VMNET_IMPACT_DISRUPTIVE);
+                        vmnet_links_set_str(d, S_PORTS, p->name, VMNET_LINK_ATTR_MASTER, p->bridge,
+                                            cur, !p->owned,
+                                            p->owned ? VMNET_IMPACT_SAFE : VMNET_IMPACT_DISRUPTIVE);
                 /* A new port of a VLAN-aware bridge is in no VLAN: the native one first,
                  * before the host's addresses move to the bridge. */
                 if (enslave && !p->owned && br->default_pvid == 0)
-                        want_native(d, S_PORTS, NULL, p->name, p->bridge);
+                        vmnet_links_want_native(d, S_PORTS, NULL, p->name, p->bridge);
                 if (!p->owned && p->migrate && (l3->addrs->len || l3->routes->len)) {
-                        const VmnetHostLink *bl = live(d, p->bridge);
+                        const VmnetHostLink *bl = vmnet_links_live(d, p->bridge);
                         VmnetMigrateSpec *s = g_steal_pointer(&l3);
 
                         /* Field note 9: the bridge keeps the NIC's MAC, so DHCP keeps the lease. */
@@ -398,7 +412,8 @@ gboolean setup_ports(Diff *d, GError **error)
                                 if (bl && bl->has_mac && vmnet_mac_equal(&bl->mac, &l->mac))
                                         g_clear_pointer(&s->mac_link, g_free);
                         }
-                        emit(d, S_PORTS, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
+                        vmnet_links_emit(d, S_PORTS,
+                                         vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
                 }
                 for (guint j = 0; j < p->vids->len; j++) {
                         guint vid = g_array_index(p->vids, guint, j);
@@ -406,9 +421,10 @@ gboolean setup_ports(Diff *d, GError **error)
                         /* VLAN 1 is the native VLAN, untagged: not also tagged. */
                         if (vid == NATIVE_VID && br->default_pvid == 0)
                                 continue;
-                        if (!enslave && vlan_flags_then(d, l, p->bridge, vid) >= 0)
+                        if (!enslave && vmnet_links_vlan_flags_then(d, l, p->bridge, vid) >= 0)
                                 continue;
-                        emit(d, S_PORTS, vmnet_action_bridge_vlan(p->name, p->bridge, vid, 0, TRUE,
+                        vmnet_links_emit(d, S_PORTS,
+                                         vmnet_action_bridge_vlan(p->name, p->bridge, vid, 0, TRUE,
                                                                   VMNET_IMPACT_SAFE));
                 }
         }
@@ -447,15 +463,17 @@ static void warn_overlaps(Diff *d, const DesiredAddr *da)
         }
 }
 
-void setup_l3(Diff *d)
+void vmnet_links_setup_l3(Diff *d)
 {
         for (guint i = 0; i < d->addrs->len; i++) {
                 const DesiredAddr *da = g_ptr_array_index(d->addrs, i);
 
-                if (link_has_addr(live(d, da->link), &da->addr, da->prefixlen))
+                if (vmnet_links_link_has_addr(vmnet_links_live(d, da->link), &da->addr,
+                                              da->prefixlen))
                         continue;
                 warn_overlaps(d, da);
-                emit(d, S_ADDRS, vmnet_action_addr(da->link, &da->addr, da->prefixlen, TRUE,
+                vmnet_links_emit(d, S_ADDRS,
+                                 vmnet_action_addr(da->link, &da->addr, da->prefixlen, TRUE,
                                                    VMNET_IMPACT_SAFE));
         }
         for (guint i = 0; i < d->routes->len; i++) {
@@ -465,14 +483,16 @@ void setup_l3(Diff *d)
                 for (guint j = 0; j < d->host->routes->len && !found; j++) {
                         const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, j);
 
-                        found = route_matches(r, rs) && live(d, r->oif_name);
+                        found = vmnet_links_route_matches(r, rs) &&
+                                vmnet_links_live(d, r->oif_name);
                 }
                 if (!found)
-                        emit(d, S_ROUTES, vmnet_action_route(rs, TRUE, VMNET_IMPACT_SAFE));
+                        vmnet_links_emit(d, S_ROUTES,
+                                         vmnet_action_route(rs, TRUE, VMNET_IMPACT_SAFE));
         }
 }
 
-void setup_sysctls(Diff *d)
+void vmnet_links_setup_sysctls(Diff *d)
 {
         for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
                 const char *key = vmnet_host_sysctl_keys[i];
@@ -496,9 +516,10 @@ void setup_sysctls(Diff *d)
                                         "router advertisements; set accept_ra=2 on the host's "
                                         "uplink if it configures IPv6 from them",
                                         key);
-                emit(d, S_SYSCTL, vmnet_action_sysctl(key, "1", cur,
-                                                      v6 ? VMNET_IMPACT_DISRUPTIVE :
-                                                           VMNET_IMPACT_SAFE));
+                vmnet_links_emit(
+                        d, S_SYSCTL,
+                        vmnet_action_sysctl(key, "1", cur,
+                                            v6 ? VMNET_IMPACT_DISRUPTIVE : VMNET_IMPACT_SAFE));
         }
 }
 
@@ -510,7 +531,7 @@ void setup_sysctls(Diff *d)
  * so a guest cannot find the host as a gateway. The forward and input
  * chains drop what is sent to the host's MAC all the same.
  */
-void want_link_sysctls(Diff *d, const VmnetPlan *plan)
+void vmnet_links_want_link_sysctls(Diff *d, const VmnetPlan *plan)
 {
         static const struct {
                 const char *family, *knob, *value;
@@ -538,7 +559,7 @@ void want_link_sysctls(Diff *d, const VmnetPlan *plan)
  * run creates has no value to restore ("was unset": rollback deletes it);
  * an existing one's value is recorded, and destroy puts it back.
  */
-void setup_link_sysctls(Diff *d)
+void vmnet_links_setup_link_sysctls(Diff *d)
 {
         g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(d->link_sysctls),
                                             (GCompareFunc)strcmp);
@@ -550,7 +571,7 @@ void setup_link_sysctls(Diff *d)
                 g_auto(GStrv) parts = g_strsplit(key, ".", -1);
                 /* net.FAMILY.conf.LINK.KNOB: the link, its '.' written '/' */
                 g_autofree char *link = g_strdelimit(g_strdup(parts[3]), "/", '.');
-                gboolean exists = live(d, link) != NULL;
+                gboolean exists = vmnet_links_live(d, link) != NULL;
 
                 if (exists && (!cur || g_str_equal(cur, want)))
                         continue; /* no IPv6 on this host, or already so */
@@ -558,7 +579,8 @@ void setup_link_sysctls(Diff *d)
                 if (!exists && g_str_has_prefix(key, "net.ipv6.") &&
                     !vmnet_host_sysctl(d->host, "net.ipv6.conf.all.forwarding"))
                         continue;
-                emit(d, S_LINK_SYSCTL,
-                     vmnet_action_sysctl(key, want, exists ? cur : NULL, VMNET_IMPACT_SAFE));
+                vmnet_links_emit(
+                        d, S_LINK_SYSCTL,
+                        vmnet_action_sysctl(key, want, exists ? cur : NULL, VMNET_IMPACT_SAFE));
         }
 }

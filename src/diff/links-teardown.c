@@ -18,7 +18,7 @@
 
 /* --- teardown: what the plan no longer has ----------------------------------------- */
 
-void teardown_sysctls(Diff *d)
+void vmnet_links_teardown_sysctls(Diff *d)
 {
         for (guint i = 0; vmnet_host_sysctl_keys[i]; i++) {
                 const char *key = vmnet_host_sysctl_keys[i];
@@ -27,7 +27,8 @@ void teardown_sysctls(Diff *d)
 
                 if (!c || !c->value || d->want_sysctl[i] || !cur || g_str_equal(cur, c->value))
                         continue;
-                emit(d, T_SYSCTL, vmnet_action_sysctl(key, c->value, cur, VMNET_IMPACT_SAFE));
+                vmnet_links_emit(d, T_SYSCTL,
+                                 vmnet_action_sysctl(key, c->value, cur, VMNET_IMPACT_SAFE));
         }
 }
 
@@ -40,7 +41,7 @@ static gboolean is_host_sysctl_key(const char *key)
 }
 
 /* Per-link sysctls vmnet set and the plan no longer wants: back to the recorded value. */
-void teardown_link_sysctls(Diff *d)
+void vmnet_links_teardown_link_sysctls(Diff *d)
 {
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
@@ -53,11 +54,12 @@ void teardown_link_sysctls(Diff *d)
                 cur = vmnet_host_sysctl(d->host, c->object);
                 if (!cur || g_str_equal(cur, c->value))
                         continue;
-                emit(d, T_SYSCTL, vmnet_action_sysctl(c->object, c->value, cur, VMNET_IMPACT_SAFE));
+                vmnet_links_emit(d, T_SYSCTL,
+                                 vmnet_action_sysctl(c->object, c->value, cur, VMNET_IMPACT_SAFE));
         }
 }
 
-void teardown_l3(Diff *d)
+void vmnet_links_teardown_l3(Diff *d)
 {
         for (guint i = 0; i < d->host->routes->len; i++) {
                 const VmnetHostRoute *r = g_ptr_array_index(d->host->routes, i);
@@ -65,28 +67,30 @@ void teardown_l3(Diff *d)
                 g_autoptr(VmnetRouteSpec) rs = NULL;
 
                 /* vmnet adds its routes as "static"; others are someone else's. */
-                if (!l || !manages_l3(d, l) || r->protocol != RTPROT_STATIC || route_desired(d, r))
+                if (!l || !vmnet_links_manages_l3(d, l) || r->protocol != RTPROT_STATIC ||
+                    vmnet_links_route_desired(d, r))
                         continue;
-                rs = route_spec_from(r, l->name);
-                emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
+                rs = vmnet_links_route_spec_from(r, l->name);
+                vmnet_links_emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
         }
         for (guint i = 0; i < d->host->links->len; i++) {
                 const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
 
-                if (!manages_l3(d, l))
+                if (!vmnet_links_manages_l3(d, l))
                         continue;
                 for (guint j = 0; j < l->addrs->len; j++) {
                         const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, j);
 
-                        if (a->scope >= RT_SCOPE_LINK || addr_desired(d, l->name, a))
+                        if (a->scope >= RT_SCOPE_LINK || vmnet_links_addr_desired(d, l->name, a))
                                 continue;
-                        emit(d, T_ADDRS, vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
+                        vmnet_links_emit(d, T_ADDRS,
+                                         vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
                                                            VMNET_IMPACT_SAFE));
                 }
         }
 }
 
-void teardown_bridge_vlans(Diff *d)
+void vmnet_links_teardown_bridge_vlans(Diff *d)
 {
         for (guint i = 0; i < d->ports->len; i++) {
                 const DesiredPort *p = g_ptr_array_index(d->ports, i);
@@ -103,15 +107,15 @@ void teardown_bridge_vlans(Diff *d)
                         for (guint k = 0; k < p->vids->len && !wanted; k++)
                                 wanted = g_array_index(p->vids, guint, k) == v->vid;
                         if (!wanted)
-                                emit(d, T_BVLANS,
-                                     vmnet_action_bridge_vlan(p->name, p->bridge, v->vid,
-                                                              v->flags, FALSE,
-                                                              VMNET_IMPACT_SAFE));
+                                vmnet_links_emit(d, T_BVLANS,
+                                                 vmnet_action_bridge_vlan(p->name, p->bridge,
+                                                                          v->vid, v->flags, FALSE,
+                                                                          VMNET_IMPACT_SAFE));
                 }
         }
 }
 
-void teardown_migrations(Diff *d)
+void vmnet_links_teardown_migrations(Diff *d)
 {
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
@@ -133,25 +137,26 @@ void teardown_migrations(Diff *d)
                         const VmnetHostAddr *a = &g_array_index(br->addrs, VmnetHostAddr, j);
                         VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
 
-                        if (addr_movable(a) && !addr_desired(d, br->name, a))
+                        if (vmnet_links_addr_movable(a) &&
+                            !vmnet_links_addr_desired(d, br->name, a))
                                 g_array_append_val(s->addrs, as);
                 }
                 for (guint j = 0; j < br->routes->len; j++) {
                         const VmnetHostRoute *r = g_ptr_array_index(br->routes, j);
 
-                        if (route_movable(r) && !route_desired(d, r))
-                                g_ptr_array_add(s->routes, route_spec_from(r, NULL));
+                        if (vmnet_links_route_movable(r) && !vmnet_links_route_desired(d, r))
+                                g_ptr_array_add(s->routes, vmnet_links_route_spec_from(r, NULL));
                 }
                 if (!s->addrs->len && !s->routes->len) {
                         vmnet_migrate_spec_free(s);
                         continue;
                 }
                 g_hash_table_insert(d->pending, dev->name, s);
-                emit(d, T_UNMIGRATE, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
+                vmnet_links_emit(d, T_UNMIGRATE, vmnet_action_migrate(s, VMNET_IMPACT_DISRUPTIVE));
         }
 }
 
-void teardown_releases(Diff *d)
+void vmnet_links_teardown_releases(Diff *d)
 {
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
@@ -166,24 +171,25 @@ void teardown_releases(Diff *d)
                         continue;
                 /* Only undo what is still vmnet's doing: a port of one of its bridges. */
                 m = vmnet_host_find_link(d->host, l->master_name);
-                if (!is_owned(d, m))
+                if (!vmnet_links_is_owned(d, m))
                         continue;
                 back = c->value && vmnet_host_find_link(d->host, c->value) ? c->value : NULL;
                 if (g_strcmp0(back, l->master_name) == 0)
                         continue;
                 g_hash_table_add(d->released, g_strdup(l->name));
-                set_str(d, T_RELEASE, l->name, VMNET_LINK_ATTR_MASTER, back, l->master_name, TRUE,
-                        VMNET_IMPACT_DISRUPTIVE);
+                vmnet_links_set_str(d, T_RELEASE, l->name, VMNET_LINK_ATTR_MASTER, back,
+                                    l->master_name, TRUE, VMNET_IMPACT_DISRUPTIVE);
         }
 }
 
-void teardown_links(Diff *d)
+void vmnet_links_teardown_links(Diff *d)
 {
         for (guint i = 0; i < d->host->links->len; i++) {
                 const VmnetHostLink *l = g_ptr_array_index(d->host->links, i);
 
-                if (!is_owned(d, l) || g_hash_table_contains(d->desired, l->name) ||
-                    g_hash_table_contains(d->port_by_name, l->name) || recorded_adopted(d->rec, l->name))
+                if (!vmnet_links_is_owned(d, l) || g_hash_table_contains(d->desired, l->name) ||
+                    g_hash_table_contains(d->port_by_name, l->name) ||
+                    vmnet_links_recorded_adopted(d->rec, l->name))
                         continue;
                 if (g_strcmp0(l->kind, "bridge") != 0 && g_strcmp0(l->kind, "vlan") != 0 &&
                     g_strcmp0(l->kind, "vxlan") != 0 && g_strcmp0(l->kind, "bond") != 0) {
@@ -203,30 +209,33 @@ void teardown_links(Diff *d)
 
                 if (!g_hash_table_contains(d->deleted, l->name))
                         continue;
-                s = observed_spec(d, l);
-                emit(d, s->kind == VMNET_LINK_KIND_BRIDGE || s->kind == VMNET_LINK_KIND_BOND ?
-                             T_DEL_LINKS : T_DEL_VLANS,
-                     vmnet_action_link_delete(s, s->ports->len ? VMNET_IMPACT_DISRUPTIVE :
-                                                                 VMNET_IMPACT_SAFE));
+                s = vmnet_links_observed_spec(d, l);
+                vmnet_links_emit(d,
+                                 s->kind == VMNET_LINK_KIND_BRIDGE ||
+                                                 s->kind == VMNET_LINK_KIND_BOND
+                                         ? T_DEL_LINKS
+                                         : T_DEL_VLANS,
+                                 vmnet_action_link_delete(s, s->ports->len ? VMNET_IMPACT_DISRUPTIVE
+                                                                           : VMNET_IMPACT_SAFE));
         }
 }
 
-void teardown_foreign(Diff *d)
+void vmnet_links_teardown_foreign(Diff *d)
 {
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
 
-                /* An adopted bridge's records are teardown_adopted()'s. */
-                if (!l || recorded_adopted(d->rec, c->object))
+                /* An adopted bridge's records are vmnet_links_teardown_adopted()'s. */
+                if (!l || vmnet_links_recorded_adopted(d->rec, c->object))
                         continue;
                 if (g_str_equal(c->attr, "mtu") && c->value &&
                     !g_hash_table_contains(d->foreign_mtu, c->object)) {
                         guint old = (guint)g_ascii_strtoull(c->value, NULL, 10);
 
                         if (old && old != l->mtu)
-                                set_num(d, T_MTU_RESTORE, l->name, VMNET_LINK_ATTR_MTU, old,
-                                        l->mtu, TRUE, VMNET_IMPACT_DISRUPTIVE);
+                                vmnet_links_set_num(d, T_MTU_RESTORE, l->name, VMNET_LINK_ATTR_MTU,
+                                                    old, l->mtu, TRUE, VMNET_IMPACT_DISRUPTIVE);
                 }
         }
 }
@@ -237,21 +246,22 @@ void teardown_foreign(Diff *d)
  * Each order is the reverse of the other, so the undo (inverses in reverse)
  * is valid too. stp and fd < 0: leave as is.
  */
-void set_stp(Diff *d, int stage, const VmnetHostLink *l, int stp, int fd, gboolean foreign)
+void vmnet_links_set_stp(Diff *d, int stage, const VmnetHostLink *l, int stp, int fd,
+                         gboolean foreign)
 {
         gboolean change_stp = stp >= 0 && stp != l->stp_state;
         gboolean change_fd = fd >= 0 && fd != l->forward_delay;
         guint old_fd = l->forward_delay >= 0 ? (guint)l->forward_delay : 0;
 
         if (change_stp && stp == 0)
-                set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 0, l->stp_state > 0, foreign,
-                        VMNET_IMPACT_SAFE);
+                vmnet_links_set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 0, l->stp_state > 0,
+                                    foreign, VMNET_IMPACT_SAFE);
         if (change_fd)
-                set_num(d, stage, l->name, VMNET_LINK_ATTR_FORWARD_DELAY, (guint)fd, old_fd,
-                        foreign, VMNET_IMPACT_SAFE);
+                vmnet_links_set_num(d, stage, l->name, VMNET_LINK_ATTR_FORWARD_DELAY, (guint)fd,
+                                    old_fd, foreign, VMNET_IMPACT_SAFE);
         if (change_stp && stp != 0)
-                set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 1, l->stp_state > 0, foreign,
-                        VMNET_IMPACT_SAFE);
+                vmnet_links_set_num(d, stage, l->name, VMNET_LINK_ATTR_STP, 1, l->stp_state > 0,
+                                    foreign, VMNET_IMPACT_SAFE);
 }
 
 /* The recorded value of attr on link, as a number; -1 when none is recorded. */
@@ -267,24 +277,26 @@ static void remove_added_l3(Diff *d, const VmnetHostLink *l, gboolean all)
 {
         for (guint i = 0; i < l->routes->len; i++) {
                 const VmnetHostRoute *r = g_ptr_array_index(l->routes, i);
-                g_autofree char *attr = added_route_attr(&r->dst);
+                g_autofree char *attr = vmnet_links_added_route_attr(&r->dst);
                 g_autoptr(VmnetRouteSpec) rs = NULL;
 
-                if (r->protocol != RTPROT_STATIC || !vmnet_foreign_state_find(d->rec, l->name, attr) ||
-                    (!all && route_desired(d, r)))
+                if (r->protocol != RTPROT_STATIC ||
+                    !vmnet_foreign_state_find(d->rec, l->name, attr) ||
+                    (!all && vmnet_links_route_desired(d, r)))
                         continue;
-                rs = route_spec_from(r, l->name);
-                emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
+                rs = vmnet_links_route_spec_from(r, l->name);
+                vmnet_links_emit(d, T_ROUTES, vmnet_action_route(rs, FALSE, VMNET_IMPACT_SAFE));
         }
         for (guint i = 0; i < l->addrs->len; i++) {
                 const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
                 VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
-                g_autofree char *attr = added_address_attr(&as);
+                g_autofree char *attr = vmnet_links_added_address_attr(&as);
 
                 if (!vmnet_foreign_state_find(d->rec, l->name, attr) ||
-                    (!all && addr_desired(d, l->name, a)))
+                    (!all && vmnet_links_addr_desired(d, l->name, a)))
                         continue;
-                emit(d, T_ADDRS, vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
+                vmnet_links_emit(d, T_ADDRS,
+                                 vmnet_action_addr(l->name, &a->addr, a->prefixlen, FALSE,
                                                    VMNET_IMPACT_SAFE));
         }
 }
@@ -301,28 +313,31 @@ static void give_back(Diff *d, const VmnetHostLink *l)
         VmnetMac m;
 
         if (mtu > 0 && (guint)mtu != l->mtu)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_MTU, (guint)mtu, l->mtu, TRUE,
-                        VMNET_IMPACT_SAFE);
+                vmnet_links_set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_MTU, (guint)mtu, l->mtu,
+                                    TRUE, VMNET_IMPACT_SAFE);
         if (mac && mac->value && vmnet_mac_parse(mac->value, &m) &&
             (!l->has_mac || !vmnet_mac_equal(&m, &l->mac))) {
                 VmnetLinkValue v = { .mac = m }, o = { .mac = l->mac };
 
-                emit(d, T_UNADOPT, vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v, &o, TRUE,
-                                                         VMNET_IMPACT_SAFE));
+                vmnet_links_emit(d, T_UNADOPT,
+                                 vmnet_action_link_set(l->name, VMNET_LINK_ATTR_MAC, &v, &o, TRUE,
+                                                       VMNET_IMPACT_SAFE));
         }
         /* The kernel gives the default PVID back to the ports (and the bridge) without a VLAN 1. */
         if (pvid >= 0 && pvid != l->vlan_default_pvid)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_DEFAULT_PVID, (guint)pvid,
-                        (guint)MAX(l->vlan_default_pvid, 0), TRUE, VMNET_IMPACT_SAFE);
+                vmnet_links_set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_DEFAULT_PVID,
+                                    (guint)pvid, (guint)MAX(l->vlan_default_pvid, 0), TRUE,
+                                    VMNET_IMPACT_SAFE);
         if (vf >= 0 && vf != l->vlan_filtering)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_VLAN_FILTERING, (guint)vf,
-                        l->vlan_filtering > 0, TRUE, VMNET_IMPACT_SAFE);
-        set_stp(d, T_UNADOPT, l, recorded_num(d, l->name, "stp"),
-                recorded_num(d, l->name, "forward-delay"), TRUE);
+                vmnet_links_set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_VLAN_FILTERING,
+                                    (guint)vf, l->vlan_filtering > 0, TRUE, VMNET_IMPACT_SAFE);
+        vmnet_links_set_stp(d, T_UNADOPT, l, recorded_num(d, l->name, "stp"),
+                            recorded_num(d, l->name, "forward-delay"), TRUE);
         if (up == 0 && l->up)
-                set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_UP, 0, 1, TRUE, VMNET_IMPACT_SAFE);
-        set_str(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_ALIAS, alias->value, l->alias, TRUE,
-                VMNET_IMPACT_SAFE);
+                vmnet_links_set_num(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_UP, 0, 1, TRUE,
+                                    VMNET_IMPACT_SAFE);
+        vmnet_links_set_str(d, T_UNADOPT, l->name, VMNET_LINK_ATTR_ALIAS, alias->value, l->alias,
+                            TRUE, VMNET_IMPACT_SAFE);
 }
 
 /*
@@ -331,14 +346,14 @@ static void give_back(Diff *d, const VmnetHostLink *l)
  * plan no longer has them, and when the network leaves the plan, or the plan
  * is destroyed, gives the bridge back as it found it.
  */
-void teardown_adopted(Diff *d)
+void vmnet_links_teardown_adopted(Diff *d)
 {
         for (guint i = 0; d->rec && i < d->rec->changes->len; i++) {
                 const VmnetForeignChange *c = g_ptr_array_index(d->rec->changes, i);
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, c->object);
                 gboolean stays;
 
-                if (!g_str_equal(c->attr, "alias") || !is_owned(d, l) ||
+                if (!g_str_equal(c->attr, "alias") || !vmnet_links_is_owned(d, l) ||
                     g_strcmp0(l->kind, "bridge") != 0)
                         continue;
                 stays = g_hash_table_contains(d->desired, l->name);

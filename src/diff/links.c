@@ -110,7 +110,7 @@ static void diff_clear(Diff *d)
                 g_ptr_array_unref(d->stage[i]);
 }
 
-void emit(Diff *d, int stage, VmnetAction *a)
+void vmnet_links_emit(Diff *d, int stage, VmnetAction *a)
 {
         g_ptr_array_add(d->stage[stage], a);
 }
@@ -351,7 +351,7 @@ static void build_desired(Diff *d, const VmnetPlan *plan)
 /* --- helpers over the observed host ------------------------------------------- */
 
 /* Its alias says so, or a run of the plan was creating it when it was interrupted. */
-gboolean is_owned(const Diff *d, const VmnetHostLink *l)
+gboolean vmnet_links_is_owned(const Diff *d, const VmnetHostLink *l)
 {
         if (!l)
                 return FALSE;
@@ -363,7 +363,7 @@ gboolean is_owned(const Diff *d, const VmnetHostLink *l)
 }
 
 /* The observed link, unless this run deletes it first. */
-VmnetHostLink *live(const Diff *d, const char *name)
+VmnetHostLink *vmnet_links_live(const Diff *d, const char *name)
 {
         if (!name || g_hash_table_contains(d->deleted, name))
                 return NULL;
@@ -371,7 +371,7 @@ VmnetHostLink *live(const Diff *d, const char *name)
 }
 
 /* Addresses that belong to the host's configuration: not link-local, not SLAAC. */
-gboolean addr_movable(const VmnetHostAddr *a)
+gboolean vmnet_links_addr_movable(const VmnetHostAddr *a)
 {
         if (a->scope >= RT_SCOPE_LINK)
                 return FALSE;
@@ -379,12 +379,12 @@ gboolean addr_movable(const VmnetHostAddr *a)
 }
 
 /* Routes someone configured, as opposed to those the kernel or an RA made. */
-gboolean route_movable(const VmnetHostRoute *r)
+gboolean vmnet_links_route_movable(const VmnetHostRoute *r)
 {
         return r->protocol != RTPROT_KERNEL && r->protocol != RTPROT_RA;
 }
 
-VmnetRouteSpec *route_spec_from(const VmnetHostRoute *r, const char *oif)
+VmnetRouteSpec *vmnet_links_route_spec_from(const VmnetHostRoute *r, const char *oif)
 {
         VmnetRouteSpec *rs = g_new0(VmnetRouteSpec, 1);
 
@@ -402,7 +402,7 @@ static gboolean prefix_equal(const VmnetPrefix *a, const VmnetPrefix *b)
         return a->prefix == b->prefix && vmnet_addr_equal(&a->addr, &b->addr);
 }
 
-gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
+gboolean vmnet_links_route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
 {
         if (!prefix_equal(&h->dst, &r->dst) || h->has_gateway != r->has_gateway)
                 return FALSE;
@@ -411,7 +411,7 @@ gboolean route_matches(const VmnetHostRoute *h, const VmnetRouteSpec *r)
         return g_strcmp0(h->oif_name, r->oif) == 0;
 }
 
-gboolean link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen)
+gboolean vmnet_links_link_has_addr(const VmnetHostLink *l, const VmnetAddr *addr, guint prefixlen)
 {
         for (guint i = 0; l && i < l->addrs->len; i++) {
                 const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
@@ -449,15 +449,16 @@ static gboolean migration_target(const Diff *d, const char *bridge)
  * adopted bridges (they were someone's before) and on bridges holding an
  * uplink's migrated configuration.
  */
-gboolean manages_l3(const Diff *d, const VmnetHostLink *l)
+gboolean vmnet_links_manages_l3(const Diff *d, const VmnetHostLink *l)
 {
         DesiredLink *dl = g_hash_table_lookup(d->desired, l->name);
 
         return dl && dl->kind == VMNET_LINK_KIND_BRIDGE && g_strcmp0(l->kind, "bridge") == 0 &&
-               is_owned(d, l) && !recorded_adopted(d->rec, l->name) && !migration_target(d, l->name);
+               vmnet_links_is_owned(d, l) && !vmnet_links_recorded_adopted(d->rec, l->name) &&
+               !migration_target(d, l->name);
 }
 
-gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
+gboolean vmnet_links_addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
 {
         const GPtrArray *mine = g_hash_table_lookup(d->addrs_by_link, link);
 
@@ -470,10 +471,10 @@ gboolean addr_desired(const Diff *d, const char *link, const VmnetHostAddr *a)
         return FALSE;
 }
 
-gboolean route_desired(const Diff *d, const VmnetHostRoute *r)
+gboolean vmnet_links_route_desired(const Diff *d, const VmnetHostRoute *r)
 {
         for (guint i = 0; i < d->routes->len; i++)
-                if (route_matches(r, g_ptr_array_index(d->routes, i)))
+                if (vmnet_links_route_matches(r, g_ptr_array_index(d->routes, i)))
                         return TRUE;
         return FALSE;
 }
@@ -516,7 +517,7 @@ static const VmnetMigrateSpec *pending_from(const Diff *d, const char *link)
 }
 
 /* The link as it is now, as a spec to delete it with (and re-create it from, on undo). */
-VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
+VmnetLinkSpec *vmnet_links_observed_spec(const Diff *d, const VmnetHostLink *l)
 {
         VmnetLinkSpec *s = vmnet_link_spec_new(g_strcmp0(l->kind, "vlan") == 0  ? VMNET_LINK_KIND_VLAN :
                                                g_strcmp0(l->kind, "vxlan") == 0 ? VMNET_LINK_KIND_VXLAN :
@@ -557,14 +558,14 @@ VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
                 const VmnetHostAddr *a = &g_array_index(l->addrs, VmnetHostAddr, i);
                 VmnetAddrSpec as = { .addr = a->addr, .prefixlen = a->prefixlen };
 
-                if (addr_movable(a) && !spec_moves_addr(moving, a))
+                if (vmnet_links_addr_movable(a) && !spec_moves_addr(moving, a))
                         g_array_append_val(s->addrs, as);
         }
         for (guint i = 0; i < l->routes->len; i++) {
                 const VmnetHostRoute *r = g_ptr_array_index(l->routes, i);
 
-                if (route_movable(r) && !spec_moves_route(moving, r))
-                        g_ptr_array_add(s->routes, route_spec_from(r, l->name));
+                if (vmnet_links_route_movable(r) && !spec_moves_route(moving, r))
+                        g_ptr_array_add(s->routes, vmnet_links_route_spec_from(r, l->name));
         }
         for (guint i = 0; i < d->host->links->len; i++) {
                 const VmnetHostLink *p = g_ptr_array_index(d->host->links, i);
@@ -576,7 +577,7 @@ VmnetLinkSpec *observed_spec(const Diff *d, const VmnetHostLink *l)
         return s;
 }
 
-VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
+VmnetLinkSpec *vmnet_links_desired_spec(const Diff *d, const DesiredLink *dl)
 {
         VmnetLinkSpec *s = vmnet_link_spec_new(dl->kind, dl->name);
 
@@ -605,31 +606,31 @@ VmnetLinkSpec *desired_spec(const Diff *d, const DesiredLink *dl)
         return s;
 }
 
-void set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
-             guint old, gboolean foreign, VmnetImpact impact)
+void vmnet_links_set_num(Diff *d, int stage, const char *link, VmnetLinkAttr attr, guint value,
+                         guint old, gboolean foreign, VmnetImpact impact)
 {
         VmnetLinkValue v = { .num = value }, o = { .num = old };
 
-        emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
+        vmnet_links_emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
 }
 
-void set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr, const char *value,
-             const char *old, gboolean foreign, VmnetImpact impact)
+void vmnet_links_set_str(Diff *d, int stage, const char *link, VmnetLinkAttr attr,
+                         const char *value, const char *old, gboolean foreign, VmnetImpact impact)
 {
         VmnetLinkValue v = { .str = (char *)value }, o = { .str = (char *)old };
 
-        emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
+        vmnet_links_emit(d, stage, vmnet_action_link_set(link, attr, &v, &o, foreign, impact));
 }
 
 /* An owned link without its mark (an interrupted creation) gets it. */
-void mark_owned(Diff *d, int stage, const VmnetHostLink *l)
+void vmnet_links_mark_owned(Diff *d, int stage, const VmnetHostLink *l)
 {
         if (g_strcmp0(l->alias, d->alias) != 0)
-                set_str(d, stage, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias, FALSE,
-                        VMNET_IMPACT_SAFE);
+                vmnet_links_set_str(d, stage, l->name, VMNET_LINK_ATTR_ALIAS, d->alias, l->alias,
+                                    FALSE, VMNET_IMPACT_SAFE);
 }
 
-char *where(const Diff *d, const VmnetNetwork *net, guint line)
+char *vmnet_links_where(const Diff *d, const VmnetNetwork *net, guint line)
 {
         return g_strdup_printf("%s:%u: network '%s'", d->file, line ? line : net->line,
                                net->name);
@@ -665,7 +666,8 @@ static int vlan_flags(const VmnetHostLink *l, guint vid)
  * l itself): the kernel takes the old default PVID away from every port, and
  * from the bridge, where it is the PVID and untagged.
  */
-int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge, guint vid)
+int vmnet_links_vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge,
+                                guint vid)
 {
         int flags = vlan_flags(l, vid);
         guint dropped = GPOINTER_TO_UINT(g_hash_table_lookup(d->pvid_dropped, bridge));
@@ -677,17 +679,18 @@ int vlan_flags_then(const Diff *d, const VmnetHostLink *l, const char *bridge, g
  * VLAN 1, PVID untagged, on port (of bridge, or bridge itself) unless it
  * will be there; l is the port as observed, NULL for a new membership.
  */
-void want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
-                 const char *bridge)
+void vmnet_links_want_native(Diff *d, int stage, const VmnetHostLink *l, const char *port,
+                             const char *bridge)
 {
-        if (l && vlan_flags_then(d, l, bridge, NATIVE_VID) == NATIVE_FLAGS)
+        if (l && vmnet_links_vlan_flags_then(d, l, bridge, NATIVE_VID) == NATIVE_FLAGS)
                 return;
-        emit(d, stage, vmnet_action_bridge_vlan(port, bridge, NATIVE_VID, NATIVE_FLAGS, TRUE,
-                                                VMNET_IMPACT_SAFE));
+        vmnet_links_emit(d, stage,
+                         vmnet_action_bridge_vlan(port, bridge, NATIVE_VID, NATIVE_FLAGS, TRUE,
+                                                  VMNET_IMPACT_SAFE));
 }
 
 /* l's master when the port steps run: none when this run deletes it. */
-const char *master_then(const Diff *d, const VmnetHostLink *l)
+const char *vmnet_links_master_then(const Diff *d, const VmnetHostLink *l)
 {
         if (l && l->master_name && !g_hash_table_contains(d->deleted, l->master_name))
                 return l->master_name;
@@ -697,18 +700,18 @@ const char *master_then(const Diff *d, const VmnetHostLink *l)
 /*
  * Right after the default PVID of an existing VLAN-aware bridge is set: the
  * bridge and the trunk ports it keeps get VLAN 1 back at once (a trunk the
- * run enslaves gets it in setup_ports()).
+ * run enslaves gets it in vmnet_links_setup_ports()).
  */
-void bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
+void vmnet_links_bridge_native(Diff *d, const DesiredLink *dl, const VmnetHostLink *l)
 {
-        want_native(d, S_BRIDGES, l, dl->name, dl->name);
+        vmnet_links_want_native(d, S_BRIDGES, l, dl->name, dl->name);
         for (guint i = 0; i < d->ports->len; i++) {
                 const DesiredPort *p = g_ptr_array_index(d->ports, i);
-                const VmnetHostLink *pl = live(d, p->name);
+                const VmnetHostLink *pl = vmnet_links_live(d, p->name);
 
                 if (!p->owned && g_str_equal(p->bridge, dl->name) &&
-                    g_strcmp0(master_then(d, pl), dl->name) == 0)
-                        want_native(d, S_BRIDGES, pl, p->name, dl->name);
+                    g_strcmp0(vmnet_links_master_then(d, pl), dl->name) == 0)
+                        vmnet_links_want_native(d, S_BRIDGES, pl, p->name, dl->name);
         }
 }
 
@@ -721,9 +724,9 @@ static gboolean check_names(Diff *d, GError **error)
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
                 g_autofree char *w = NULL, *owner = NULL;
 
-                if (!l || is_owned(d, l))
+                if (!l || vmnet_links_is_owned(d, l))
                         continue;
-                w = where(d, dl->net, 0);
+                w = vmnet_links_where(d, dl->net, 0);
                 owner = owner_of(l);
                 if (dl->adopt && g_strcmp0(l->kind, "bridge") == 0)
                         continue;
@@ -744,14 +747,14 @@ static gboolean check_names(Diff *d, GError **error)
         for (guint i = 0; i < d->vlans->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->vlans, i);
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
-                g_autofree char *w = where(d, dl->net, dl->net->uplink->line);
+                g_autofree char *w = vmnet_links_where(d, dl->net, dl->net->uplink->line);
 
                 if (!vmnet_host_find_link(d->host, dl->parent) && !desired_bond(d, dl->parent)) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
                                     "%s: uplink device '%s' does not exist", w, dl->parent);
                         return FALSE;
                 }
-                if (l && !is_owned(d, l)) {
+                if (l && !vmnet_links_is_owned(d, l)) {
                         g_autofree char *owner = owner_of(l);
 
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
@@ -768,7 +771,7 @@ static gboolean check_names(Diff *d, GError **error)
                 g_autofree char *w = g_strdup_printf("%s:%u: bond '%s'", d->file, dl->bond->line,
                                                      dl->name);
 
-                if (l && !is_owned(d, l)) {
+                if (l && !vmnet_links_is_owned(d, l)) {
                         g_autofree char *owner = owner_of(l);
 
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
@@ -789,7 +792,7 @@ static gboolean check_names(Diff *d, GError **error)
                                             "%s: member '%s' does not exist", w, m);
                                 return FALSE;
                         }
-                        if (master && !is_owned(d, master)) {
+                        if (master && !vmnet_links_is_owned(d, master)) {
                                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
                                             "%s: member '%s' is already a port of '%s', which "
                                             "this plan does not manage; release it first",
@@ -801,14 +804,14 @@ static gboolean check_names(Diff *d, GError **error)
         for (guint i = 0; i < d->vxlans->len; i++) {
                 const DesiredLink *dl = g_ptr_array_index(d->vxlans, i);
                 const VmnetHostLink *l = vmnet_host_find_link(d->host, dl->name);
-                g_autofree char *w = where(d, dl->net, dl->net->vxlan->line);
+                g_autofree char *w = vmnet_links_where(d, dl->net, dl->net->vxlan->line);
 
                 if (dl->parent && !vmnet_host_find_link(d->host, dl->parent)) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
                                     "%s: underlay device '%s' does not exist", w, dl->parent);
                         return FALSE;
                 }
-                if (l && !is_owned(d, l)) {
+                if (l && !vmnet_links_is_owned(d, l)) {
                         g_autofree char *owner = owner_of(l);
 
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_CONFLICT,
@@ -821,7 +824,7 @@ static gboolean check_names(Diff *d, GError **error)
         }
         for (guint i = 0; i < d->ports->len; i++) {
                 const DesiredPort *p = g_ptr_array_index(d->ports, i);
-                g_autofree char *w = where(d, p->net, p->line);
+                g_autofree char *w = vmnet_links_where(d, p->net, p->line);
 
                 if (!p->owned && !vmnet_host_find_link(d->host, p->name)) {
                         g_set_error(error, VMNET_ERROR, VMNET_ERROR_NOT_FOUND,
@@ -836,32 +839,32 @@ static gboolean run(Diff *d, const VmnetPlan *plan, GPtrArray *actions, GError *
 {
         if (plan) {
                 build_desired(d, plan);
-                want_link_sysctls(d, plan);
+                vmnet_links_want_link_sysctls(d, plan);
         }
         collect_migration_targets(d);
         if (!check_names(d, error))
                 return FALSE;
-        teardown_sysctls(d);
-        teardown_link_sysctls(d);
-        teardown_l3(d);
-        teardown_bridge_vlans(d);
-        teardown_fdb(d);
-        teardown_migrations(d);
-        teardown_releases(d);
-        teardown_bond_members(d);
-        teardown_links(d);
-        teardown_foreign(d);
-        teardown_adopted(d);
-        setup_bonds(d);
-        setup_bridges(d);
-        setup_link_sysctls(d);
-        setup_foreign_mtu(d);
-        setup_vlans(d);
-        setup_vxlans(d);
-        if (!setup_ports(d, error))
+        vmnet_links_teardown_sysctls(d);
+        vmnet_links_teardown_link_sysctls(d);
+        vmnet_links_teardown_l3(d);
+        vmnet_links_teardown_bridge_vlans(d);
+        vmnet_links_teardown_fdb(d);
+        vmnet_links_teardown_migrations(d);
+        vmnet_links_teardown_releases(d);
+        vmnet_links_teardown_bond_members(d);
+        vmnet_links_teardown_links(d);
+        vmnet_links_teardown_foreign(d);
+        vmnet_links_teardown_adopted(d);
+        vmnet_links_setup_bonds(d);
+        vmnet_links_setup_bridges(d);
+        vmnet_links_setup_link_sysctls(d);
+        vmnet_links_setup_foreign_mtu(d);
+        vmnet_links_setup_vlans(d);
+        vmnet_links_setup_vxlans(d);
+        if (!vmnet_links_setup_ports(d, error))
                 return FALSE;
-        setup_l3(d);
-        setup_sysctls(d);
+        vmnet_links_setup_l3(d);
+        vmnet_links_setup_sysctls(d);
         for (int i = 0; i < N_STAGES; i++) {
                 for (guint j = 0; j < d->stage[i]->len; j++)
                         g_ptr_array_add(actions, g_ptr_array_index(d->stage[i], j));

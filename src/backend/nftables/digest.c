@@ -48,7 +48,7 @@ static void expr_data_append(GString *out, const struct nftnl_expr *e, guint16 a
         const void *d = nftnl_expr_get(e, attr, &len);
 
         if (d)
-                hex_append(out, d, len);
+                vmnet_nft_hex_append(out, d, len);
         else
                 g_string_append_c(out, '-');
 }
@@ -153,10 +153,10 @@ static void udata_append(GString *out, const char *label, const void *data, guin
         if (!data || len == 0)
                 return;
         g_string_append_printf(out, " %s ", label);
-        hex_append(out, data, len);
+        vmnet_nft_hex_append(out, data, len);
 }
 
-char *table_comment(const struct nftnl_table *t)
+char *vmnet_nft_table_comment(const struct nftnl_table *t)
 {
         guint32 len = 0;
         const guint8 *ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
@@ -188,14 +188,14 @@ static int elem_canon_cb(struct nftnl_set_elem *e, void *data)
 
         d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
         if (d)
-                hex_append(l, d, len);
+                vmnet_nft_hex_append(l, d, len);
         if ((d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len))) {
                 g_string_append(l, "-");
-                hex_append(l, d, len);
+                vmnet_nft_hex_append(l, d, len);
         }
         if ((d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len))) {
                 g_string_append(l, " : ");
-                hex_append(l, d, len);
+                vmnet_nft_hex_append(l, d, len);
         }
         if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
                 g_string_append_printf(l, " : verdict %d",
@@ -263,10 +263,11 @@ static char *objs_digest(const NftObjs *o)
                 return g_string_free(out, FALSE);
 
         ud = nftnl_table_get_data(o->table, NFTNL_TABLE_USERDATA, &len);
-        g_string_append_printf(out, "table %s %s flags 0x%x",
-                               family_name(nftnl_table_get_u32(o->table, NFTNL_TABLE_FAMILY)),
-                               nftnl_table_get_str(o->table, NFTNL_TABLE_NAME),
-                               nftnl_table_get_u32(o->table, NFTNL_TABLE_FLAGS));
+        g_string_append_printf(
+                out, "table %s %s flags 0x%x",
+                vmnet_nft_nfproto_name(nftnl_table_get_u32(o->table, NFTNL_TABLE_FAMILY)),
+                nftnl_table_get_str(o->table, NFTNL_TABLE_NAME),
+                nftnl_table_get_u32(o->table, NFTNL_TABLE_FLAGS));
         udata_append(out, "udata", ud, len);
         /*
          * The kernel's use count is chains + sets + stateful objects +
@@ -327,14 +328,14 @@ static char *objs_digest(const NftObjs *o)
 
                 g_string_append_printf(out, "  chain %s", name);
                 if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM))
-                        g_string_append_printf(out, " type %s hook %s prio %d policy %u",
-                                               nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
-                                               hook_name(nftnl_chain_get_u32(c,
-                                                                             NFTNL_CHAIN_HOOKNUM)),
-                                               nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
-                                               nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
-                                                       ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
-                                                       : NF_ACCEPT);
+                        g_string_append_printf(
+                                out, " type %s hook %s prio %d policy %u",
+                                nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+                                vmnet_nft_hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)),
+                                nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
+                                nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+                                        ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+                                        : NF_ACCEPT);
                 ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
                 udata_append(out, "udata", ud, len);
                 g_string_append_c(out, '\n');
@@ -349,7 +350,7 @@ static char *objs_digest(const NftObjs *o)
 }
 
 /* Both tables' digests, one after the other ("" for a table that does not exist). */
-char *tables_digest(const NftObjs *o)
+char *vmnet_nft_tables_digest(const NftObjs *o)
 {
         GString *out = g_string_new(NULL);
 
@@ -362,19 +363,19 @@ char *tables_digest(const NftObjs *o)
 }
 
 /* Objects for both tables of ir: bridge table absent (no table) when ir has none. */
-void tables_from_ir(NftObjs *o, const VmnetNftIr *ir)
+void vmnet_nft_tables_from_ir(NftObjs *o, const VmnetNftIr *ir)
 {
-        objs_from_ir(&o[0], ir);
+        vmnet_nft_objs_from_ir(&o[0], ir);
         if (ir->bridge)
-                objs_from_ir(&o[1], ir->bridge);
+                vmnet_nft_objs_from_ir(&o[1], ir->bridge);
         else
-                objs_init(&o[1], table_family[1]);
+                vmnet_nft_objs_init(&o[1], vmnet_nft_table_family[1]);
 }
 
-void tables_clear(NftObjs *o)
+void vmnet_nft_tables_clear(NftObjs *o)
 {
         for (guint t = 0; t < N_TABLES; t++)
-                objs_clear(&o[t]);
+                vmnet_nft_objs_clear(&o[t]);
 }
 
 char *vmnet_nft_ir_digest(const VmnetNftIr *ir)
@@ -382,8 +383,8 @@ char *vmnet_nft_ir_digest(const VmnetNftIr *ir)
         NftObjs o[N_TABLES];
         char *digest;
 
-        tables_from_ir(o, ir);
-        digest = tables_digest(o);
-        tables_clear(o);
+        vmnet_nft_tables_from_ir(o, ir);
+        digest = vmnet_nft_tables_digest(o);
+        vmnet_nft_tables_clear(o);
         return digest;
 }

@@ -22,7 +22,7 @@
 #include "util/mutant.h"
 
 /*
- * The IR as libnftnl objects (objs_from_ir()): what vmnet_nft_replace()
+ * The IR as libnftnl objects (vmnet_nft_objs_from_ir()): what vmnet_nft_replace()
  * sends and what vmnet_nft_ir_digest() digests.
  */
 
@@ -613,11 +613,11 @@ static void rule_comment(struct nftnl_rule *r, const char *comment)
 }
 
 /* One table of ir (not its bridge member). */
-void objs_from_ir(NftObjs *o, const VmnetNftIr *ir)
+void vmnet_nft_objs_from_ir(NftObjs *o, const VmnetNftIr *ir)
 {
         guint32 family = vmnet_nft_family_nfproto(ir->family);
 
-        objs_init(o, family);
+        vmnet_nft_objs_init(o, family);
 
         o->table = nftnl_table_alloc();
         nftnl_table_set_str(o->table, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);

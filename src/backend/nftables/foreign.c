@@ -94,20 +94,20 @@ GPtrArray *vmnet_nft_foreign_drops(struct mnl_socket *nl, GError **error)
         ListCb l;
         int ret = -EINTR;
 
-        drain(nl);
+        vmnet_nft_drain(nl);
         for (int attempt = 0; attempt < DUMP_RETRIES && ret == -EINTR; attempt++) {
                 g_ptr_array_set_size(chains, 0);
                 g_ptr_array_set_size(rules, 0);
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 l = (ListCb){ chains, FALSE, NFPROTO_UNSPEC };
-                ret = talk(nl, nlh, chain_cb, &l);
+                ret = vmnet_nft_talk(nl, nlh, vmnet_nft_chain_cb, &l);
                 if (ret < 0)
                         continue;
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NLM_F_DUMP,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 l = (ListCb){ rules, FALSE, NFPROTO_UNSPEC };
-                ret = talk(nl, nlh, rule_cb, &l);
+                ret = vmnet_nft_talk(nl, nlh, vmnet_nft_rule_cb, &l);
         }
         if (ret < 0) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_NFT,
@@ -144,10 +144,10 @@ GPtrArray *vmnet_nft_foreign_drops(struct mnl_socket *nl, GError **error)
                 if (!policy_drop && drops == 0)
                         continue;
                 fc = g_new0(VmnetNftForeignChain, 1);
-                fc->family = g_strdup(family_name(family));
+                fc->family = g_strdup(vmnet_nft_nfproto_name(family));
                 fc->table = g_strdup(table);
                 fc->chain = g_strdup(name);
-                fc->hook = hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
+                fc->hook = vmnet_nft_hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
                 fc->priority = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
                 fc->policy_drop = policy_drop;
                 fc->drop_rules = drops;

@@ -252,7 +252,7 @@ static VmnetNftRule *port_rule_open(VmnetNftIr *ir, VmnetNftChain *chain, int et
 /* "iifname @ports" on r. */
 static void port_match(VmnetNftRule *r, const char *ports)
 {
-        vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, ports);
+        vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, FALSE, ports);
 }
 
 /* A new rule "[ether type T] iifname @ports ..." in chain, or NULL when ports does not exist. */
@@ -333,7 +333,7 @@ static void add_bridge_rules(VmnetNftIr *ir, const VmnetPlan *plan, GArray *ip6_
 
         /* Uplinks and ports vmnet did not name are none of this table's business. */
         r = vmnet_nft_chain_add_rule(chain);
-        vmnet_nft_rule_match_lookup(r, sel_iif, 1, TRUE, VMNET_NFT_SET_GUEST_PORTS);
+        vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, TRUE, VMNET_NFT_SET_GUEST_PORTS);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
         add_bridge_fast_path(ir, chain);
@@ -467,8 +467,8 @@ static gint cmp_bset_order(gconstpointer a, gconstpointer b, gpointer order)
         return (gint)bset_rank(order, x->name) - (gint)bset_rank(order, y->name);
 }
 
-VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam,
-                                const char *comment)
+VmnetNftIr *vmnet_nft_bridge_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam,
+                                          const char *comment)
 {
         g_autoptr(VmnetNftIr) ir = vmnet_nft_ir_new_family(VMNET_NFT_FAMILY_BRIDGE, comment);
         g_autoptr(GHashTable) sets = g_hash_table_new(g_str_hash, g_str_equal);

@@ -32,7 +32,7 @@
 #define SET_ALLOW_PROTO "allow_proto"
 #define SET_ALLOW_PORTS "allow_ports"
 
-const VmnetNftSelector sel_iif[] = { VMNET_NFT_SEL_IIFNAME };
+const VmnetNftSelector vmnet_nft_sel_iif[] = { VMNET_NFT_SEL_IIFNAME };
 static const VmnetNftSelector sel_oif[] = { VMNET_NFT_SEL_OIFNAME };
 
 /* seen: the names already in names (a thousand networks made a linear search quadratic). */
@@ -687,7 +687,7 @@ static void add_forward(VmnetNftIr *ir)
 
                 add_family_set_accept(ir, chain, v6, sel_oif, out, 2, set_out[v6]);
                 add_family_set_accept(ir, chain, v6, sel_oif, via, 3, set_out_via[v6]);
-                add_family_set_accept(ir, chain, v6, sel_iif, in, 2, set_in[v6]);
+                add_family_set_accept(ir, chain, v6, vmnet_nft_sel_iif, in, 2, set_in[v6]);
         }
 
         r = vmnet_nft_chain_add_rule(chain);
@@ -700,7 +700,7 @@ static void add_forward(VmnetNftIr *ir)
          * "ct state invalid drop" only ever applies to vmnet's networks.
          */
         r = vmnet_nft_chain_add_rule(chain);
-        vmnet_nft_rule_match_lookup(r, sel_iif, 1, TRUE, SET_BRIDGES);
+        vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, TRUE, SET_BRIDGES);
         vmnet_nft_rule_match_lookup(r, sel_oif, 1, TRUE, SET_BRIDGES);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
@@ -717,7 +717,7 @@ static void add_forward(VmnetNftIr *ir)
          */
         if (vmnet_nft_ir_find_set(ir, SET_L2)) {
                 r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_L2);
+                vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, FALSE, SET_L2);
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
                 add_reject(chain, sel_oif, SET_L2);
         }
@@ -734,11 +734,11 @@ static void add_forward(VmnetNftIr *ir)
 
         /* Isolation between vmnet networks. */
         r = vmnet_nft_chain_add_rule(chain);
-        vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_BRIDGES);
+        vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, FALSE, SET_BRIDGES);
         vmnet_nft_rule_match_lookup(r, sel_oif, 1, FALSE, SET_BRIDGES);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_REJECT_ADMIN);
 
-        add_reject(chain, sel_iif, SET_BRIDGES);
+        add_reject(chain, vmnet_nft_sel_iif, SET_BRIDGES);
         add_reject(chain, sel_oif, SET_BRIDGES);
 }
 
@@ -769,12 +769,12 @@ static void add_input(VmnetNftIr *ir)
                                        0, FALSE);
 
         r = vmnet_nft_chain_add_rule(chain);
-        vmnet_nft_rule_match_lookup(r, sel_iif, 1, TRUE, SET_BRIDGES);
+        vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, TRUE, SET_BRIDGES);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
         if (vmnet_nft_ir_find_set(ir, SET_L2)) {
                 r = vmnet_nft_chain_add_rule(chain);
-                vmnet_nft_rule_match_lookup(r, sel_iif, 1, FALSE, SET_L2);
+                vmnet_nft_rule_match_lookup(r, vmnet_nft_sel_iif, 1, FALSE, SET_L2);
                 vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_DROP);
         }
         if (!vmnet_nft_ir_find_set(ir, SET_HOST_SERVICES))
@@ -803,7 +803,7 @@ static void add_input(VmnetNftIr *ir)
         vmnet_nft_rule_match_lookup(r, svc, 2, FALSE, SET_HOST_SERVICES);
         vmnet_nft_rule_set_verdict(r, VMNET_NFT_STMT_ACCEPT);
 
-        add_set_accept(ir, chain, sel_iif, 1, SET_HOST_ALLOW);
+        add_set_accept(ir, chain, vmnet_nft_sel_iif, 1, SET_HOST_ALLOW);
         add_set_accept(ir, chain, h_proto, 2, SET_HOST_ALLOW_PROTO);
         add_set_accept(ir, chain, h_ports, 3, SET_HOST_ALLOW_PORTS);
 
@@ -868,7 +868,7 @@ VmnetNftIr *vmnet_nft_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam)
         add_forward_sets(ir, plan);
         add_input(ir);
         add_forward(ir);
-        ir->bridge = bridge_ir_from_plan(plan, ipam, comment);
+        ir->bridge = vmnet_nft_bridge_ir_from_plan(plan, ipam, comment);
 
         return g_steal_pointer(&ir);
 }

@@ -12,8 +12,8 @@
 #include "model/model.h"
 
 /* ir-inet.c */
-extern const VmnetNftSelector sel_iif[]; /* { VMNET_NFT_SEL_IIFNAME } */
+extern const VmnetNftSelector vmnet_nft_sel_iif[]; /* { VMNET_NFT_SEL_IIFNAME } */
 
 /* ir-bridge.c */
-VmnetNftIr *bridge_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam,
-                                const char *comment);
+VmnetNftIr *vmnet_nft_bridge_ir_from_plan(const VmnetPlan *plan, const VmnetIpam *ipam,
+                                          const char *comment);

@@ -59,30 +59,30 @@ typedef struct {
 } Batch;
 
 /* nft.c */
-extern const guint32 table_family[N_TABLES];
-const char *family_name(guint32 family);
-const char *hook_name(guint32 hook);
-void hex_append(GString *out, const void *data, guint32 len);
-void objs_clear(NftObjs *o);
-void objs_init(NftObjs *o, guint32 family);
-guint32 next_seq(void);
-void drain(struct mnl_socket *nl);
-int talk(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb, gpointer data);
-int chain_cb(const struct nlmsghdr *nlh, void *data);
-int rule_cb(const struct nlmsghdr *nlh, void *data);
-gboolean read_tables(struct mnl_socket *nl, NftObjs *o, GError **error);
-void batch_init(Batch *b);
-void batch_clear(Batch *b);
-void batch_drop_table(Batch *b, guint32 family);
-void batch_objs(Batch *b, const NftObjs *o, guint16 table_flags);
-gboolean batch_send(struct mnl_socket *nl, Batch *b, const char *doing, GError **error);
-gboolean table_exists(struct mnl_socket *nl, guint32 family);
+extern const guint32 vmnet_nft_table_family[N_TABLES];
+const char *vmnet_nft_nfproto_name(guint32 family);
+const char *vmnet_nft_hook_name(guint32 hook);
+void vmnet_nft_hex_append(GString *out, const void *data, guint32 len);
+void vmnet_nft_objs_clear(NftObjs *o);
+void vmnet_nft_objs_init(NftObjs *o, guint32 family);
+guint32 vmnet_nft_next_seq(void);
+void vmnet_nft_drain(struct mnl_socket *nl);
+int vmnet_nft_talk(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb, gpointer data);
+int vmnet_nft_chain_cb(const struct nlmsghdr *nlh, void *data);
+int vmnet_nft_rule_cb(const struct nlmsghdr *nlh, void *data);
+gboolean vmnet_nft_read_tables(struct mnl_socket *nl, NftObjs *o, GError **error);
+void vmnet_nft_batch_init(Batch *b);
+void vmnet_nft_batch_clear(Batch *b);
+void vmnet_nft_batch_drop_table(Batch *b, guint32 family);
+void vmnet_nft_batch_objs(Batch *b, const NftObjs *o, guint16 table_flags);
+gboolean vmnet_nft_batch_send(struct mnl_socket *nl, Batch *b, const char *doing, GError **error);
+gboolean vmnet_nft_table_exists(struct mnl_socket *nl, guint32 family);
 
 /* encode.c */
-void objs_from_ir(NftObjs *o, const VmnetNftIr *ir);
+void vmnet_nft_objs_from_ir(NftObjs *o, const VmnetNftIr *ir);
 
 /* digest.c */
-char *table_comment(const struct nftnl_table *t);
-char *tables_digest(const NftObjs *o);
-void tables_from_ir(NftObjs *o, const VmnetNftIr *ir);
-void tables_clear(NftObjs *o);
+char *vmnet_nft_table_comment(const struct nftnl_table *t);
+char *vmnet_nft_tables_digest(const NftObjs *o);
+void vmnet_nft_tables_from_ir(NftObjs *o, const VmnetNftIr *ir);
+void vmnet_nft_tables_clear(NftObjs *o);

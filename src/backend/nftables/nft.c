@@ -29,9 +29,9 @@
  */
 
 /* vmnet's tables, in the order every operation handles them (nft-private.h, N_TABLES). */
-const guint32 table_family[N_TABLES] = { NFPROTO_INET, NFPROTO_BRIDGE };
+const guint32 vmnet_nft_table_family[N_TABLES] = { NFPROTO_INET, NFPROTO_BRIDGE };
 
-const char *family_name(guint32 family)
+const char *vmnet_nft_nfproto_name(guint32 family)
 {
         switch (family) {
         case NFPROTO_INET:
@@ -50,7 +50,7 @@ const char *family_name(guint32 family)
         return "unknown";
 }
 
-const char *hook_name(guint32 hook)
+const char *vmnet_nft_hook_name(guint32 hook)
 {
         static const char *const names[] = { "prerouting", "input", "forward", "output",
                                              "postrouting" };
@@ -59,7 +59,7 @@ const char *hook_name(guint32 hook)
 }
 
 /* Not printf per byte: digests of big tables hex every element (~25k instructions each). */
-void hex_append(GString *out, const void *data, guint32 len)
+void vmnet_nft_hex_append(GString *out, const void *data, guint32 len)
 {
         static const char digits[] = "0123456789abcdef";
         const guint8 *p = data;
@@ -70,7 +70,7 @@ void hex_append(GString *out, const void *data, guint32 len)
         }
 }
 
-void objs_clear(NftObjs *o)
+void vmnet_nft_objs_clear(NftObjs *o)
 {
         g_clear_pointer(&o->table, nftnl_table_free);
         g_clear_pointer(&o->chains, g_ptr_array_unref);
@@ -79,7 +79,7 @@ void objs_clear(NftObjs *o)
         g_clear_pointer(&o->rule_what, g_ptr_array_unref);
 }
 
-void objs_init(NftObjs *o, guint32 family)
+void vmnet_nft_objs_init(NftObjs *o, guint32 family)
 {
         o->family = family;
         o->table = NULL;
@@ -109,7 +109,7 @@ struct mnl_socket *vmnet_nft_socket_open(GError **error)
         return g_steal_pointer(&nl);
 }
 
-guint32 next_seq(void)
+guint32 vmnet_nft_next_seq(void)
 {
         static guint32 seq;
 
@@ -120,7 +120,7 @@ guint32 next_seq(void)
 }
 
 /* Throws away replies nobody waits for (so a dump never reads a stale ack). */
-void drain(struct mnl_socket *nl)
+void vmnet_nft_drain(struct mnl_socket *nl)
 {
         char buf[8192];
 
@@ -133,7 +133,7 @@ void drain(struct mnl_socket *nl)
  * ack ends. Returns 0, or a negative errno (-EINTR: the ruleset changed
  * during the dump, start over).
  */
-int talk(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb, gpointer data)
+int vmnet_nft_talk(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb, gpointer data)
 {
         g_autofree char *buf = g_malloc(RECV_BUF_SIZE);
         guint32 portid = mnl_socket_get_portid(nl);
@@ -151,7 +151,7 @@ int talk(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb, gpointer data
         if (ret < 0) {
                 int err = errno;
 
-                drain(nl);
+                vmnet_nft_drain(nl);
                 return -err;
         }
         return 0;
@@ -171,9 +171,9 @@ static int get_genid(struct mnl_socket *nl, guint32 *genid)
 {
         g_autofree char *buf = g_malloc0(MNL_SOCKET_BUFFER_SIZE);
         struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
-                                                     next_seq());
+                                                     vmnet_nft_next_seq());
 
-        return talk(nl, nlh, gen_cb, genid);
+        return vmnet_nft_talk(nl, nlh, gen_cb, genid);
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -213,7 +213,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
         return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-int chain_cb(const struct nlmsghdr *nlh, void *data)
+int vmnet_nft_chain_cb(const struct nlmsghdr *nlh, void *data)
 {
         ListCb *l = data;
         struct nftnl_chain *c = nftnl_chain_alloc();
@@ -231,7 +231,7 @@ int chain_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
-int rule_cb(const struct nlmsghdr *nlh, void *data)
+int vmnet_nft_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
         ListCb *l = data;
         struct nftnl_rule *r = nftnl_rule_alloc();
@@ -261,16 +261,16 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o, guint32 family)
         ListCb l;
         int ret;
 
-        objs_init(o, family);
+        vmnet_nft_objs_init(o, family);
 
         {
                 g_autoptr(VmnetNftnlTable) t = nftnl_table_alloc();
 
                 nftnl_table_set_str(t, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 nftnl_table_nlmsg_build_payload(nlh, t);
-                ret = talk(nl, nlh, table_cb, &o->table);
+                ret = vmnet_nft_talk(nl, nlh, table_cb, &o->table);
                 if (ret == -ENOENT || ret == -EAFNOSUPPORT) {
                         g_clear_pointer(&o->table, nftnl_table_free);
                         return 0;
@@ -284,10 +284,10 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o, guint32 family)
 
                 nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, VMNET_NFT_TABLE);
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_DUMP,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 nftnl_chain_nlmsg_build_payload(nlh, c);
                 l = (ListCb){ o->chains, TRUE, family };
-                if ((ret = talk(nl, nlh, chain_cb, &l)) < 0)
+                if ((ret = vmnet_nft_talk(nl, nlh, vmnet_nft_chain_cb, &l)) < 0)
                         return ret;
         }
 
@@ -296,10 +296,10 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o, guint32 family)
 
                 nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_DUMP,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 nftnl_set_nlmsg_build_payload(nlh, s);
                 l = (ListCb){ o->sets, TRUE, family };
-                if ((ret = talk(nl, nlh, set_cb, &l)) < 0)
+                if ((ret = vmnet_nft_talk(nl, nlh, set_cb, &l)) < 0)
                         return ret;
         }
 
@@ -307,9 +307,9 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o, guint32 family)
                 struct nftnl_set *s = g_ptr_array_index(o->sets, i);
 
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 nftnl_set_elems_nlmsg_build_payload(nlh, s);
-                if ((ret = talk(nl, nlh, elems_cb, s)) < 0)
+                if ((ret = vmnet_nft_talk(nl, nlh, elems_cb, s)) < 0)
                         return ret;
         }
 
@@ -318,35 +318,35 @@ static int read_table_once(struct mnl_socket *nl, NftObjs *o, guint32 family)
 
                 nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_NFT_TABLE);
                 nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP,
-                                            next_seq());
+                                            vmnet_nft_next_seq());
                 nftnl_rule_nlmsg_build_payload(nlh, r);
                 l = (ListCb){ o->rules, TRUE, family };
-                if ((ret = talk(nl, nlh, rule_cb, &l)) < 0)
+                if ((ret = vmnet_nft_talk(nl, nlh, vmnet_nft_rule_cb, &l)) < 0)
                         return ret;
         }
         return 0;
 }
 
 /* Reads both of vmnet's tables consistently: retried when the generation moved. */
-gboolean read_tables(struct mnl_socket *nl, NftObjs *o, GError **error)
+gboolean vmnet_nft_read_tables(struct mnl_socket *nl, NftObjs *o, GError **error)
 {
         int ret = 0;
 
-        drain(nl);
+        vmnet_nft_drain(nl);
         for (int attempt = 0; attempt < DUMP_RETRIES; attempt++) {
                 guint32 gen_before = 0, gen_after = 0;
 
                 if ((ret = get_genid(nl, &gen_before)) < 0)
                         break;
-                ret = read_table_once(nl, &o[0], table_family[0]);
+                ret = read_table_once(nl, &o[0], vmnet_nft_table_family[0]);
                 if (ret == 0)
-                        ret = read_table_once(nl, &o[1], table_family[1]);
+                        ret = read_table_once(nl, &o[1], vmnet_nft_table_family[1]);
                 else
-                        objs_init(&o[1], table_family[1]);
+                        vmnet_nft_objs_init(&o[1], vmnet_nft_table_family[1]);
                 if (ret == 0 && (ret = get_genid(nl, &gen_after)) == 0 &&
                     gen_before == gen_after)
                         return TRUE;
-                tables_clear(o);
+                vmnet_nft_tables_clear(o);
                 if (ret != 0 && ret != -EINTR)
                         break;
                 ret = -EINTR;
@@ -360,11 +360,11 @@ gboolean read_tables(struct mnl_socket *nl, NftObjs *o, GError **error)
 
 /* --- batches --- */
 
-void batch_init(Batch *b)
+void vmnet_nft_batch_init(Batch *b)
 {
         b->batch = nftnl_batch_alloc(BATCH_PAGE_SIZE, NLMSG_MAXSIZE);
         b->family = NFPROTO_INET;
-        b->seq = next_seq();
+        b->seq = vmnet_nft_next_seq();
         b->first_seq = b->seq;
         b->what = g_ptr_array_new_with_free_func(g_free);
         nftnl_batch_begin(nftnl_batch_buffer(b->batch), b->seq++);
@@ -372,7 +372,7 @@ void batch_init(Batch *b)
         nftnl_batch_update(b->batch);
 }
 
-void batch_clear(Batch *b)
+void vmnet_nft_batch_clear(Batch *b)
 {
         g_clear_pointer(&b->batch, nftnl_batch_free);
         g_clear_pointer(&b->what, g_ptr_array_unref);
@@ -404,10 +404,10 @@ static void batch_table(Batch *b, struct nftnl_table *t, guint16 type, guint16 f
  * add table (no-op when present) + delete table: whatever was there is
  * gone after commit.
  */
-void batch_drop_table(Batch *b, guint32 family)
+void vmnet_nft_batch_drop_table(Batch *b, guint32 family)
 {
         g_autoptr(VmnetNftnlTable) t = nftnl_table_alloc();
-        const char *fam = family_name(family);
+        const char *fam = vmnet_nft_nfproto_name(family);
 
         b->family = family;
         nftnl_table_set_str(t, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
@@ -419,14 +419,14 @@ void batch_drop_table(Batch *b, guint32 family)
                     g_strdup_printf("deleting table %s " VMNET_NFT_TABLE, fam));
 }
 
-void batch_objs(Batch *b, const NftObjs *o, guint16 table_flags)
+void vmnet_nft_batch_objs(Batch *b, const NftObjs *o, guint16 table_flags)
 {
         struct nlmsghdr *nlh;
 
         b->family = o->family;
         batch_table(b, o->table, NFT_MSG_NEWTABLE, NLM_F_CREATE | table_flags,
                     g_strdup_printf("creating table %s " VMNET_NFT_TABLE,
-                                    family_name(o->family)));
+                                    vmnet_nft_nfproto_name(o->family)));
 
         /* Same order as nft -f (chains, sets, rules), so even the handles match. */
         for (guint i = 0; i < o->chains->len; i++) {
@@ -497,7 +497,7 @@ static void grow_buffer(int fd, int opt_force, int opt, int want)
  * synchronously inside sendmsg(), so when it returns every ack and error is
  * already queued on the socket: read them without blocking.
  */
-gboolean batch_send(struct mnl_socket *nl, Batch *b, const char *doing, GError **error)
+gboolean vmnet_nft_batch_send(struct mnl_socket *nl, Batch *b, const char *doing, GError **error)
 {
         int fd = mnl_socket_get_fd(nl);
         int iovlen, one = 1;
@@ -527,7 +527,7 @@ gboolean batch_send(struct mnl_socket *nl, Batch *b, const char *doing, GError *
         /* one ack per message, each a small skb whose truesize the kernel charges in full */
         grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF,
                     (int)MIN((gsize)n_msgs * 2048 + 65536, G_MAXINT / 2));
-        drain(nl);
+        vmnet_nft_drain(nl);
 
         msg.msg_name = &snl;
         msg.msg_namelen = sizeof(snl);
@@ -605,15 +605,15 @@ gboolean batch_send(struct mnl_socket *nl, Batch *b, const char *doing, GError *
  * would otherwise add and delete a bridge table just in case: on a kernel
  * without the bridge family that would fail the whole transaction.
  */
-gboolean table_exists(struct mnl_socket *nl, guint32 family)
+gboolean vmnet_nft_table_exists(struct mnl_socket *nl, guint32 family)
 {
         NftObjs o;
         gboolean exists;
 
-        drain(nl);
+        vmnet_nft_drain(nl);
         read_table_once(nl, &o, family);
         exists = o.table != NULL;
-        objs_clear(&o);
+        vmnet_nft_objs_clear(&o);
         return exists;
 }
 
@@ -624,9 +624,9 @@ gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, gboolean
         NftObjs o[N_TABLES];
         gboolean ok, drop_bridge;
 
-        drop_bridge = !absent && (ir->bridge || table_exists(nl, NFPROTO_BRIDGE));
-        tables_from_ir(o, ir);
-        batch_init(&b);
+        drop_bridge = !absent && (ir->bridge || vmnet_nft_table_exists(nl, NFPROTO_BRIDGE));
+        vmnet_nft_tables_from_ir(o, ir);
+        vmnet_nft_batch_init(&b);
         /*
          * A transaction that deletes a table makes the kernel wait for an
          * RCU grace period when the socket is closed (~10 ms measured, most
@@ -636,15 +636,15 @@ gboolean vmnet_nft_replace(struct mnl_socket *nl, const VmnetNftIr *ir, gboolean
          */
         /* the order of vmnet_nft_ir_to_text()'s script, so even the handles match */
         if (!absent)
-                batch_drop_table(&b, NFPROTO_INET);
+                vmnet_nft_batch_drop_table(&b, NFPROTO_INET);
         if (drop_bridge)
-                batch_drop_table(&b, NFPROTO_BRIDGE);
-        batch_objs(&b, &o[0], absent ? NLM_F_EXCL : 0);
+                vmnet_nft_batch_drop_table(&b, NFPROTO_BRIDGE);
+        vmnet_nft_batch_objs(&b, &o[0], absent ? NLM_F_EXCL : 0);
         if (o[1].table)
-                batch_objs(&b, &o[1], absent ? NLM_F_EXCL : 0);
-        ok = batch_send(nl, &b, "replacing table inet " VMNET_NFT_TABLE, error);
-        batch_clear(&b);
-        tables_clear(o);
+                vmnet_nft_batch_objs(&b, &o[1], absent ? NLM_F_EXCL : 0);
+        ok = vmnet_nft_batch_send(nl, &b, "replacing table inet " VMNET_NFT_TABLE, error);
+        vmnet_nft_batch_clear(&b);
+        vmnet_nft_tables_clear(o);
         return ok;
 }
 
@@ -653,11 +653,11 @@ gboolean vmnet_nft_delete_table(struct mnl_socket *nl, GError **error)
         Batch b;
         gboolean ok;
 
-        batch_init(&b);
-        batch_drop_table(&b, NFPROTO_INET);
-        if (table_exists(nl, NFPROTO_BRIDGE))
-                batch_drop_table(&b, NFPROTO_BRIDGE);
-        ok = batch_send(nl, &b, "deleting table inet " VMNET_NFT_TABLE, error);
-        batch_clear(&b);
+        vmnet_nft_batch_init(&b);
+        vmnet_nft_batch_drop_table(&b, NFPROTO_INET);
+        if (vmnet_nft_table_exists(nl, NFPROTO_BRIDGE))
+                vmnet_nft_batch_drop_table(&b, NFPROTO_BRIDGE);
+        ok = vmnet_nft_batch_send(nl, &b, "deleting table inet " VMNET_NFT_TABLE, error);
+        vmnet_nft_batch_clear(&b);
         return ok;
 }

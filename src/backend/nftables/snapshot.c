@@ -41,15 +41,15 @@ VmnetNftSnapshot *vmnet_nft_snapshot_take(struct mnl_socket *nl, GError **error)
         VmnetNftSnapshot *snap = g_new0(VmnetNftSnapshot, 1);
 
         snap->ref = 1;
-        if (!read_tables(nl, snap->objs, error)) {
+        if (!vmnet_nft_read_tables(nl, snap->objs, error)) {
                 g_free(snap);
                 return NULL;
         }
-        snap->digest = tables_digest(snap->objs);
+        snap->digest = vmnet_nft_tables_digest(snap->objs);
         /* the owner's comment: the inet table's, else the bridge table's */
         for (guint t = 0; t < N_TABLES && !snap->comment; t++)
                 if (snap->objs[t].table)
-                        snap->comment = table_comment(snap->objs[t].table);
+                        snap->comment = vmnet_nft_table_comment(snap->objs[t].table);
         return snap;
 }
 
@@ -64,7 +64,7 @@ void vmnet_nft_snapshot_unref(VmnetNftSnapshot *snap)
 {
         if (!snap || !g_atomic_int_dec_and_test(&snap->ref))
                 return;
-        tables_clear(snap->objs);
+        vmnet_nft_tables_clear(snap->objs);
         g_free(snap->comment);
         g_free(snap->digest);
         g_free(snap);
@@ -156,7 +156,7 @@ static struct nftnl_set *set_copy(struct nftnl_set *src, guint32 family)
  */
 static void objs_for_restore(NftObjs *dst, const NftObjs *src)
 {
-        objs_init(dst, src->family);
+        vmnet_nft_objs_init(dst, src->family);
         g_clear_pointer(&dst->rule_what, g_ptr_array_unref);
         if (!src->table)
                 return;
@@ -245,17 +245,17 @@ gboolean vmnet_nft_restore(struct mnl_socket *nl, const VmnetNftSnapshot *snap, 
 
         for (guint t = 0; t < N_TABLES; t++)
                 objs_for_restore(&o[t], &snap->objs[t]);
-        batch_init(&b);
-        batch_drop_table(&b, NFPROTO_INET);
-        if (o[1].table || table_exists(nl, NFPROTO_BRIDGE))
-                batch_drop_table(&b, NFPROTO_BRIDGE);
+        vmnet_nft_batch_init(&b);
+        vmnet_nft_batch_drop_table(&b, NFPROTO_INET);
+        if (o[1].table || vmnet_nft_table_exists(nl, NFPROTO_BRIDGE))
+                vmnet_nft_batch_drop_table(&b, NFPROTO_BRIDGE);
         if (o[0].table)
-                batch_objs(&b, &o[0], 0);
+                vmnet_nft_batch_objs(&b, &o[0], 0);
         if (o[1].table)
-                batch_objs(&b, &o[1], 0);
-        ok = batch_send(nl, &b, "restoring table inet " VMNET_NFT_TABLE, error);
-        batch_clear(&b);
-        tables_clear(o);
+                vmnet_nft_batch_objs(&b, &o[1], 0);
+        ok = vmnet_nft_batch_send(nl, &b, "restoring table inet " VMNET_NFT_TABLE, error);
+        vmnet_nft_batch_clear(&b);
+        vmnet_nft_tables_clear(o);
         return ok;
 }
 
