@@ -37,6 +37,24 @@ typedef struct {
         /* The action undoing this one, or NULL when there is nothing to undo. */
         VmnetAction *(*invert)(const VmnetAction *a);
         void (*free_data)(gpointer data);
+        /*
+         * Optional, all three or none: a batch. The engine runs consecutive
+         * actions whose types share batch_begin together: batch_begin for
+         * each in order (the change started, not waited for), then
+         * batch_finish for each (waiting for it), so that their waits
+         * overlap (the dnsmasq starts of an apply, actions/dnsmasq.c).
+         * *batch is NULL at the first begin; what a begin puts there is
+         * shared by the batch and freed with batch_free after the last
+         * finish. A begin or finish that fails has undone its own action's
+         * part, as execute does; batch_finish is called once for every
+         * action whose batch_begin succeeded, whatever failed meanwhile.
+         * execute still runs a lone action, and every inverse.
+         */
+        gboolean (*batch_begin)(const VmnetAction *a, VmnetApplyCtx *ctx, gpointer *batch,
+                                GError **error);
+        gboolean (*batch_finish)(const VmnetAction *a, VmnetApplyCtx *ctx, gpointer batch,
+                                 GError **error);
+        GDestroyNotify batch_free;
 } VmnetActionType;
 
 struct _VmnetAction {

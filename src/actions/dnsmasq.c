@@ -158,9 +158,13 @@ static char *dns_describe(const VmnetAction *a)
                                d->bridge ? d->bridge : "?");
 }
 
-/* Puts network's instance in the state (conf, running, leases). */
+/*
+ * Puts network's instance in the state (conf, running, leases); with a
+ * batch, a start is only begun (vmnet_dnsmasq_batch_wait() ends it).
+ */
 static gboolean converge(const DnsData *d, const char *conf, gboolean running,
-                         gboolean drop_leases, const char *leases, GError **error)
+                         gboolean drop_leases, const char *leases, VmnetDnsmasqBatch *batch,
+                         GError **error)
 {
         if (!vmnet_dnsmasq_stop(d->paths, error))
                 return FALSE;
@@ -170,21 +174,65 @@ static gboolean converge(const DnsData *d, const char *conf, gboolean running,
                 return FALSE;
         if (leases && !vmnet_dnsmasq_write_file(d->paths->lease_path, leases, error))
                 return FALSE;
-        return !running || vmnet_dnsmasq_start(d->paths, error);
+        if (!running)
+                return TRUE;
+        return batch ? vmnet_dnsmasq_batch_start(batch, d->paths, error)
+                     : vmnet_dnsmasq_start(d->paths, error);
+}
+
+/*
+ * After this action's own step failed (error set): the instance as it was.
+ * The caller rolls back only completed actions: this one's half is undone
+ * here. Always FALSE.
+ */
+static gboolean restore(const DnsData *d, GError **error)
+{
+        g_autoptr(GError) e = NULL;
+
+        if (!converge(d, d->old_conf, d->old_running && d->old_conf, FALSE, d->old_leases, NULL,
+                      &e))
+                g_prefix_error(error, "(and restoring the previous dnsmasq failed: %s) ",
+                               e->message);
+        return FALSE;
+}
+
+/*
+ * A batch (VmnetActionType): the stops and file writes of each action run
+ * in its begin, one after the other; the starts overlap, each instance
+ * forked (or its unit's job queued) in begin and waited for in finish.
+ */
+static gboolean dns_begin(const VmnetAction *a, VmnetApplyCtx *ctx, gpointer *batch,
+                          GError **error)
+{
+        const DnsData *d = a->data;
+
+        if (!*batch)
+                *batch = vmnet_dnsmasq_batch_new();
+        return converge(d, d->conf, d->running, d->drop_leases, d->leases, *batch, error) ||
+               restore(d, error);
+}
+
+static gboolean dns_finish(const VmnetAction *a, VmnetApplyCtx *ctx, gpointer batch,
+                           GError **error)
+{
+        const DnsData *d = a->data;
+
+        return !d->running || vmnet_dnsmasq_batch_wait(batch, d->paths, error) ||
+               restore(d, error);
+}
+
+static void dns_batch_free(gpointer batch)
+{
+        vmnet_dnsmasq_batch_free(batch);
 }
 
 static gboolean dns_execute(const VmnetAction *a, VmnetApplyCtx *ctx, GError **error)
 {
-        const DnsData *d = a->data;
-        g_autoptr(GError) e = NULL;
+        gpointer batch = NULL;
+        gboolean ok = dns_begin(a, ctx, &batch, error) && dns_finish(a, ctx, batch, error);
 
-        if (converge(d, d->conf, d->running, d->drop_leases, d->leases, error))
-                return TRUE;
-        /* The caller rolls back only completed actions: undo this one's half here. */
-        if (!converge(d, d->old_conf, d->old_running && d->old_conf, FALSE, d->old_leases, &e))
-                g_prefix_error(error, "(and restoring the previous dnsmasq failed: %s) ",
-                               e->message);
-        return FALSE;
+        dns_batch_free(batch);
+        return ok;
 }
 
 static VmnetAction *dns_invert(const VmnetAction *a)
@@ -210,6 +258,9 @@ static const VmnetActionType start_type = {
         .execute = dns_execute,
         .invert = dns_invert,
         .free_data = dns_data_free,
+        .batch_begin = dns_begin,
+        .batch_finish = dns_finish,
+        .batch_free = dns_batch_free,
 };
 
 static const VmnetActionType restart_type = {
@@ -218,6 +269,9 @@ static const VmnetActionType restart_type = {
         .execute = dns_execute,
         .invert = dns_invert,
         .free_data = dns_data_free,
+        .batch_begin = dns_begin,
+        .batch_finish = dns_finish,
+        .batch_free = dns_batch_free,
 };
 
 static const VmnetActionType stop_type = {
@@ -226,4 +280,7 @@ static const VmnetActionType stop_type = {
         .execute = dns_execute,
         .invert = dns_invert,
         .free_data = dns_data_free,
+        .batch_begin = dns_begin,
+        .batch_finish = dns_finish,
+        .batch_free = dns_batch_free,
 };

@@ -42,64 +42,169 @@ static gboolean interrupted(guint i, guint n, GError **first)
         return TRUE;
 }
 
+/* One run of vmnet_apply_actions_gated(). */
+typedef struct {
+        VmnetApplyCtx *ctx;
+        GPtrArray *actions;
+        VmnetApplyProgress progress;
+        gpointer user_data;
+        guint64 fail_at, pause_at; /* test hooks, 1-based; 0: none */
+        GPtrArray *undo;           /* the inverses of the completed steps, in their order */
+        GError *first;             /* the run's failure */
+} Run;
+
+/*
+ * Before step i runs: a signal, its progress line, a test's pause or
+ * injected failure. FALSE when it must not run (r->first says why).
+ */
+static gboolean step_may_run(Run *r, guint i)
+{
+        VmnetAction *a = g_ptr_array_index(r->actions, i);
+
+        /* Between steps only: a step once started runs to its end. */
+        if (interrupted(i, r->actions->len, &r->first))
+                return FALSE;
+        if (r->progress)
+                r->progress(a, FALSE, r->user_data);
+        if (r->pause_at && i + 1 == r->pause_at) {
+                /* The test's signal (or SIGKILL) comes while the run waits here. */
+                vmnet_signals_wait(PAUSE_SECONDS);
+                if (interrupted(i, r->actions->len, &r->first))
+                        return FALSE;
+        }
+        if (r->fail_at && i + 1 == r->fail_at) {
+                g_autofree char *d = vmnet_action_describe(a);
+
+                g_set_error(&r->first, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "%s: failure injected by VMNET_TEST_FAIL_AT=%u", d, i + 1);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/*
+ * Step i failed with e (taken): the run's error names its action; a second
+ * failure in the same batch is added to the first.
+ */
+static void step_failed(Run *r, guint i, GError *e)
+{
+        g_autofree char *d = vmnet_action_describe(g_ptr_array_index(r->actions, i));
+
+        if (!r->first) {
+                r->first = e;
+                g_prefix_error(&r->first, "%s: ", d);
+                return;
+        }
+        {
+                char *m = g_strdup_printf("%s\n  and, in the same batch, %s: %s", r->first->message,
+                                          d, e->message);
+
+                g_free(r->first->message);
+                r->first->message = m;
+                g_error_free(e);
+        }
+}
+
+/* The end of the batch that starts at step i: i + 1 when step i runs alone. */
+static guint batch_end(const GPtrArray *actions, guint i)
+{
+        const VmnetActionType *t = ((const VmnetAction *)g_ptr_array_index(actions, i))->type;
+        guint end = i + 1;
+
+        if (!t->batch_begin || VMNET_MUTANT_IS(NO_BATCH))
+                return end;
+        while (end < actions->len &&
+               ((const VmnetAction *)g_ptr_array_index(actions, end))->type->batch_begin ==
+                       t->batch_begin)
+                end++;
+        return end;
+}
+
+static void run_step(Run *r, guint i)
+{
+        VmnetAction *a = g_ptr_array_index(r->actions, i);
+        /* Computed before running: it comes from what the diff observed. */
+        g_autoptr(VmnetAction) inv = a->type->invert ? a->type->invert(a) : NULL;
+        GError *e = NULL;
+
+        if (!step_may_run(r, i))
+                return;
+        if (!a->type->execute(a, r->ctx, &e))
+                step_failed(r, i, e);
+        else
+                g_ptr_array_add(r->undo, g_steal_pointer(&inv));
+}
+
+/*
+ * Steps [from, to) as one batch: each begun in order (every per-step check
+ * of step_may_run() before it), then each begun one finished in order. A
+ * failure or a signal stops the begins; the steps begun are finished all
+ * the same, and those that complete are undone with the rest.
+ */
+static void run_batch(Run *r, guint from, guint to)
+{
+        g_autoptr(GPtrArray) invs = g_ptr_array_new_with_free_func((GDestroyNotify)vmnet_action_free);
+        const VmnetActionType *t = ((VmnetAction *)g_ptr_array_index(r->actions, from))->type;
+        gpointer batch = NULL;
+        guint begun = from;
+
+        for (guint i = from; i < to; i++) {
+                VmnetAction *a = g_ptr_array_index(r->actions, i);
+                GError *e = NULL;
+
+                if (!step_may_run(r, i))
+                        break;
+                g_ptr_array_add(invs, a->type->invert ? a->type->invert(a) : NULL);
+                if (!a->type->batch_begin(a, r->ctx, &batch, &e)) {
+                        step_failed(r, i, e);
+                        break;
+                }
+                begun = i + 1;
+        }
+        for (guint i = from; i < begun; i++) {
+                VmnetAction *a = g_ptr_array_index(r->actions, i);
+                GError *e = NULL;
+
+                if (!a->type->batch_finish(a, r->ctx, batch, &e))
+                        step_failed(r, i, e);
+                else if (!(r->first && VMNET_MUTANT_IS(BATCH_LEAK)))
+                        g_ptr_array_add(r->undo, g_steal_pointer(&invs->pdata[i - from]));
+        }
+        if (batch)
+                t->batch_free(batch);
+}
+
 gboolean vmnet_apply_actions_gated(VmnetApplyCtx *ctx, GPtrArray *actions,
                                    VmnetApplyProgress progress, gpointer user_data,
                                    VmnetApplyGate gate, gpointer gate_data, guint *done,
                                    GError **error)
 {
         g_autoptr(GPtrArray) undo = vmnet_action_list_new();
-        g_autoptr(GError) first = NULL;
         const char *fail_at_env = vmnet_test_hook(VMNET_HOOK_FAIL_AT);
         const char *pause_at_env = vmnet_test_hook(VMNET_HOOK_PAUSE_AT);
-        guint64 fail_at = 0, pause_at = 0;
         g_autoptr(GString) rollback_errors = g_string_new(NULL);
+        Run r = { ctx, actions, progress, user_data, 0, 0, undo, NULL };
+        g_autoptr(GError) first = NULL;
 
         if (fail_at_env)
-                g_ascii_string_to_unsigned(fail_at_env, 10, 1, G_MAXUINT, &fail_at, NULL);
+                g_ascii_string_to_unsigned(fail_at_env, 10, 1, G_MAXUINT, &r.fail_at, NULL);
+        if (pause_at_env)
+                g_ascii_string_to_unsigned(pause_at_env, 10, 1, G_MAXUINT, &r.pause_at, NULL);
         if (done)
                 *done = 0;
 
-        if (pause_at_env)
-                g_ascii_string_to_unsigned(pause_at_env, 10, 1, G_MAXUINT, &pause_at, NULL);
-        for (guint i = 0; i < actions->len; i++) {
-                VmnetAction *a = g_ptr_array_index(actions, i);
-                /* Computed before running: it comes from what the diff observed. */
-                VmnetAction *inv = a->type->invert ? a->type->invert(a) : NULL;
+        for (guint i = 0; i < actions->len && !r.first;) {
+                guint end = batch_end(actions, i);
 
-                /* Between steps only: a step once started runs to its end. */
-                if (interrupted(i, actions->len, &first)) {
-                        vmnet_action_free(inv);
-                        break;
-                }
-                if (progress)
-                        progress(a, FALSE, user_data);
-                if (pause_at && i + 1 == pause_at) {
-                        /* The test's signal (or SIGKILL) comes while the run waits here. */
-                        vmnet_signals_wait(PAUSE_SECONDS);
-                        if (interrupted(i, actions->len, &first)) {
-                                vmnet_action_free(inv);
-                                break;
-                        }
-                }
-                if (fail_at && i + 1 == fail_at) {
-                        g_autofree char *d = vmnet_action_describe(a);
-
-                        g_set_error(&first, VMNET_ERROR, VMNET_ERROR_FAILED,
-                                    "%s: failure injected by VMNET_TEST_FAIL_AT=%u", d, i + 1);
-                } else if (!a->type->execute(a, ctx, &first)) {
-                        g_autofree char *d = vmnet_action_describe(a);
-
-                        g_prefix_error(&first, "%s: ", d);
-                }
-                if (first) {
-                        vmnet_action_free(inv);
-                        break;
-                }
-                /* Keep a slot even without an inverse so indices stay aligned. */
-                g_ptr_array_add(undo, inv);
+                if (end - i > 1)
+                        run_batch(&r, i, end);
+                else
+                        run_step(&r, i);
+                i = end;
         }
+        first = r.first;
         /* After the last step: a signal now no longer undoes the run (the test pauses here too). */
-        if (!first && pause_at == (guint64)actions->len + 1)
+        if (!first && r.pause_at == (guint64)actions->len + 1)
                 vmnet_signals_wait(PAUSE_SECONDS);
         /* A failed gate is handled as a failed last step. */
         if (!first && gate && !gate(gate_data, &first) && !first)

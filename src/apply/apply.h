@@ -19,6 +19,14 @@ typedef gboolean (*VmnetApplyGate)(gpointer data, GError **error);
  * *done is the number of actions that completed and stayed applied: all of
  * them, or after a failure those whose undo failed too.
  *
+ * Consecutive actions whose type has a batch (actions/action.h: the
+ * dnsmasq starts) run as one: each begun in order, then each finished, so
+ * their waits overlap. Progress, the signal check and the test hooks below
+ * come before each begin, so a batch shows and fails step by step; after a
+ * failure (or a signal) no further step of the batch begins, the steps
+ * begun are finished all the same, and those that completed are undone
+ * with the rest (a step that failed has undone its own part).
+ *
  * Signals (apply/signals.h): one noted before a step (not the first
  * to run once the last has started) stops the run there, as a failure
  * would, with VMNET_ERROR_INTERRUPTED; the completed steps are undone.
@@ -26,7 +34,8 @@ typedef gboolean (*VmnetApplyGate)(gpointer data, GError **error);
  * Testing hooks (a test build only, util/testhook.h): with
  * VMNET_TEST_FAIL_AT=N in the environment, action N (1-based) fails instead
  * of running, to prove rollback from every step; with VMNET_TEST_PAUSE_AT=N
- * the run stops before action N (after its progress line), or with N one
+ * the run stops before action N (after its progress line; in a batch,
+ * with the actions of the batch before N begun), or with N one
  * past the last, after the last step, until a signal comes (an hour at
  * most), so a test can signal or kill it at step N with no race against
  * the clock.

@@ -36,6 +36,12 @@
 #ifndef VMNET_MUTANT_NO_ROLLBACK
 #define VMNET_MUTANT_NO_ROLLBACK 0 /* apply/apply.c: a failed step's completed steps are not undone */
 #endif
+#ifndef VMNET_MUTANT_NO_BATCH
+#define VMNET_MUTANT_NO_BATCH 0 /* apply/apply.c: batchable steps (the dnsmasq starts) run one after the other, as before batches */
+#endif
+#ifndef VMNET_MUTANT_BATCH_LEAK
+#define VMNET_MUTANT_BATCH_LEAK 0 /* apply/apply.c: once a step of a batch failed, the batch's completed steps are not undone */
+#endif
 #ifndef VMNET_MUTANT_SIGNAL_IGNORED
 #define VMNET_MUTANT_SIGNAL_IGNORED 0 /* apply/apply.c: a signal between steps does not stop the run */
 #endif

@@ -925,6 +925,203 @@ START_TEST(test_start_failure_leaves_nothing)
 }
 END_TEST
 
+/* ------------------------------------------------------------ a batch of starts */
+
+/*
+ * An apply's dnsmasq starts run as one batch (apply/apply.h): every
+ * instance forked, then each waited for. Each scenario runs in a forked
+ * child in a network namespace of its own (the instances are in it, with
+ * no socket: port=0 and no DHCP), and reads what runs from /proc.
+ */
+#define BATCH_PLAN "hv-batch"
+static const char *const batch_nets[] = { "a", "b", "c" };
+
+/* The live processes whose command line has --conf-file= below dir. */
+static guint instances_under(const char *dir, gboolean kill_them)
+{
+        g_autofree char *want = g_strconcat("--conf-file=", dir, "/", NULL);
+        g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+        const char *name;
+        guint n = 0;
+
+        while (proc && (name = g_dir_read_name(proc))) {
+                g_autofree char *path = g_build_filename("/proc", name, "cmdline", NULL);
+                g_autofree char *cmdline = NULL;
+                gsize len;
+                int pid = atoi(name);
+
+                if (pid <= 1 || !g_file_get_contents(path, &cmdline, &len, NULL) ||
+                    !process_alive(pid))
+                        continue;
+                for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1)
+                        if (g_str_has_prefix(cmdline + off, want)) {
+                                n++;
+                                if (kill_them)
+                                        kill(pid, SIGKILL);
+                                break;
+                        }
+        }
+        return n;
+}
+
+/* The progress of a run, one line a step: "a", "undo a" (the network of each dnsmasq action). */
+static void note_step(const VmnetAction *a, gboolean undo, gpointer data)
+{
+        const char *net = strrchr(a->object, ' ');
+
+        g_string_append_printf(data, "%s%s\n", undo ? "undo " : "", net ? net + 1 : a->object);
+}
+
+/* The start actions of batch_nets, network bad_net's configuration one dnsmasq refuses. */
+static GPtrArray *batch_starts(const char *bad_net)
+{
+        GPtrArray *actions = vmnet_action_list_new();
+
+        for (guint i = 0; i < G_N_ELEMENTS(batch_nets); i++) {
+                g_autoptr(VmnetDnsmasqPaths) p = vmnet_dnsmasq_paths(BATCH_PLAN, NULL, batch_nets[i]);
+                g_autofree char *conf = g_strdup_printf("port=0\npid-file=%s\n", p->pid_path);
+
+                g_ptr_array_add(actions, vmnet_action_dnsmasq_start(
+                                                 p, "none",
+                                                 g_strcmp0(bad_net, batch_nets[i]) ? conf
+                                                                                   : "no-such-option\n",
+                                                 NULL, FALSE));
+        }
+        return actions;
+}
+
+/* Nothing of batch_nets is left: no process, no configuration, no pid file. */
+static void check_batch_left_nothing(const char *state_dir)
+{
+        ck_assert_uint_eq(instances_under(state_dir, FALSE), 0);
+        for (guint i = 0; i < G_N_ELEMENTS(batch_nets); i++) {
+                g_autoptr(VmnetDnsmasqPaths) p = vmnet_dnsmasq_paths(BATCH_PLAN, NULL, batch_nets[i]);
+
+                ck_assert_msg(!g_file_test(p->conf_path, G_FILE_TEST_EXISTS), "%s left", p->conf_path);
+                ck_assert_msg(!g_file_test(p->pid_path, G_FILE_TEST_EXISTS), "%s left", p->pid_path);
+        }
+}
+
+/*
+ * The three starts overlap: each instance's dnsmasq is a wrapper that
+ * waits until all three have been forked (files in a directory) before it
+ * runs dnsmasq; started one after the other, the first would wait alone
+ * and give up. Then destroy's stops leave nothing.
+ */
+static void batch_overlap_scenario(const char *state_dir)
+{
+        g_autofree char *wrapper = g_build_filename(tmp_dir, "dnsmasq-barrier", NULL);
+        g_autofree char *began = g_build_filename(tmp_dir, "began", NULL);
+        g_autofree char *body = g_strdup_printf(
+                "#!/bin/sh\n"
+                "touch %s/$$\n"
+                "i=0\n"
+                "while [ \"$(ls %s | wc -l)\" -lt %u ]; do\n"
+                "        i=$((i + 1))\n"
+                "        if [ $i -gt 300 ]; then\n"
+                "                echo \"$(ls %s | wc -l) of %u starts had begun after 15 s\" >&2\n"
+                "                exit 1\n"
+                "        fi\n"
+                "        sleep 0.05\n"
+                "done\n"
+                "exec %s \"$@\"\n",
+                began, began, (guint)G_N_ELEMENTS(batch_nets), began, (guint)G_N_ELEMENTS(batch_nets),
+                vmnet_dnsmasq_binary());
+        g_autoptr(GPtrArray) actions = batch_starts(NULL);
+        g_autoptr(GString) steps = g_string_new(NULL);
+        g_autoptr(GError) error = NULL;
+        VmnetApplyCtx ctx = { 0 };
+
+        ck_assert(g_mkdir(began, 0700) == 0);
+        ck_assert(g_file_set_contents(wrapper, body, -1, NULL) && g_chmod(wrapper, 0755) == 0);
+        g_setenv("VMNET_DNSMASQ", wrapper, TRUE);
+        ck_assert_msg(vmnet_apply_actions(&ctx, actions, note_step, steps, NULL, &error),
+                      "the batch of starts failed: %s", error ? error->message : "");
+        ck_assert_str_eq(steps->str, "a\nb\nc\n");
+        ck_assert_uint_eq(instances_under(state_dir, FALSE), G_N_ELEMENTS(batch_nets));
+        g_clear_pointer(&actions, g_ptr_array_unref);
+        actions = vmnet_action_list_new();
+        ck_assert(vmnet_diff_dnsmasq_destroy(BATCH_PLAN, NULL, actions, &error));
+        ck_assert_uint_eq(actions->len, G_N_ELEMENTS(batch_nets));
+        run_actions(actions);
+        check_batch_left_nothing(state_dir);
+}
+
+/*
+ * b's dnsmasq refuses its configuration while a's and c's start: the
+ * apply fails naming b and dnsmasq's message, b undoes its own start, the
+ * rollback undoes exactly the completed ones (c, then a), and nothing is
+ * left. With VMNET_TEST_FAIL_AT=2, b fails before it begins: c never
+ * begins, a is undone.
+ */
+static void batch_failure_scenario(const char *state_dir)
+{
+        g_autoptr(GPtrArray) actions = batch_starts("b");
+        g_autoptr(GString) steps = g_string_new(NULL);
+        g_autoptr(GError) error = NULL;
+        VmnetApplyCtx ctx = { 0 };
+
+        ck_assert(!vmnet_apply_actions(&ctx, actions, note_step, steps, NULL, &error));
+        ck_assert_msg(strstr(error->message, "dnsmasq for network b did not start") &&
+                              strstr(error->message, "bad option at line 1") &&
+                              strstr(error->message, "every completed step was undone"),
+                      "%s", error->message);
+        ck_assert_str_eq(steps->str, "a\nb\nc\nundo c\nundo a\n");
+        check_batch_left_nothing(state_dir);
+
+        g_clear_pointer(&actions, g_ptr_array_unref);
+        g_clear_error(&error);
+        g_string_truncate(steps, 0);
+        actions = batch_starts(NULL);
+        g_setenv("VMNET_TEST_FAIL_AT", "2", TRUE);
+        ck_assert(!vmnet_apply_actions(&ctx, actions, note_step, steps, NULL, &error));
+        g_unsetenv("VMNET_TEST_FAIL_AT");
+        ck_assert_msg(strstr(error->message, "failure injected by VMNET_TEST_FAIL_AT=2"), "%s",
+                      error->message);
+        ck_assert_str_eq(steps->str, "a\nb\nundo a\n");
+        check_batch_left_nothing(state_dir);
+}
+
+static void run_batch_scenario(void (*scenario)(const char *state_dir), const char *name)
+{
+        g_autofree char *state_dir = g_build_filename(tmp_dir, "state", NULL);
+        g_autofree char *run_dir = g_build_filename(tmp_dir, "run", NULL);
+        int status = 0;
+        pid_t pid;
+
+        if (!netns_possible() || !g_file_test(vmnet_dnsmasq_binary(), G_FILE_TEST_IS_EXECUTABLE)) {
+                fprintf(stderr, "%s: SKIP (needs root, network namespaces and dnsmasq)\n", name);
+                return;
+        }
+        g_setenv("VMNET_STATE_DIR", state_dir, TRUE);
+        g_setenv("VMNET_RUN_DIR", run_dir, TRUE);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                /* Its failed assertions reach Check's report directly. */
+                ck_assert(unshare(CLONE_NEWNET) == 0);
+                scenario(state_dir);
+                _exit(0);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        /* Whatever the scenario's fate: no instance outlives the test. */
+        instances_under(state_dir, TRUE);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "%s failed (its first failure is reported above)", name);
+}
+
+START_TEST(test_batch_overlaps)
+{
+        run_batch_scenario(batch_overlap_scenario, "test_batch_overlaps");
+}
+END_TEST
+
+START_TEST(test_batch_failure_midway)
+{
+        run_batch_scenario(batch_failure_scenario, "test_batch_failure_midway");
+}
+END_TEST
+
 /*
  * examples/fleet.xml: web is served by hv01 (gateway-host). hv01's dnsmasq
  * reserves 10.80.0.20 for web1, a guest on hv02; hv02 carries web with no
@@ -983,7 +1180,9 @@ START_TEST(test_systemd_unreachable)
         g_autofree char *run_dir = g_build_filename(tmp_dir, "run", NULL);
         g_autofree char *bus = g_strdup_printf("unix:path=%s/no-bus", tmp_dir);
         g_autoptr(VmnetDnsmasqPaths) p = NULL;
+        g_autoptr(VmnetDnsmasqPaths) p2 = NULL;
         g_autoptr(GPtrArray) actions = vmnet_action_list_new();
+        g_autoptr(GString) steps = g_string_new(NULL);
         g_autoptr(GError) error = NULL;
         g_autofree char *saved = g_strdup(g_getenv("VMNET_DNSMASQ_SUPERVISOR"));
         VmnetApplyCtx ctx = { 0 };
@@ -994,14 +1193,19 @@ START_TEST(test_systemd_unreachable)
         g_setenv("DBUS_SYSTEM_BUS_ADDRESS", bus, TRUE);
         g_setenv("VMNET_DNSMASQ_SUPERVISOR", "systemd", TRUE);
         p = vmnet_dnsmasq_paths("hv-nat", NULL, "lab");
+        p2 = vmnet_dnsmasq_paths("hv-nat", NULL, "dev");
         ck_assert_int_eq(vmnet_dnsmasq_running_pid(p), 0);
         g_ptr_array_add(actions, vmnet_action_dnsmasq_start(p, "vm-lab", "port=0\n", NULL, FALSE));
-        ck_assert(!vmnet_apply_actions(&ctx, actions, NULL, NULL, NULL, &error));
+        /* A batch of two: the first start fails at its begin, so the second never begins. */
+        g_ptr_array_add(actions, vmnet_action_dnsmasq_start(p2, "vm-dev", "port=0\n", NULL, FALSE));
+        ck_assert(!vmnet_apply_actions(&ctx, actions, note_step, steps, NULL, &error));
         ck_assert_msg(strstr(error->message, "system bus") &&
                               strstr(error->message, "No such file or directory"),
                       "%s", error->message);
+        ck_assert_str_eq(steps->str, "lab\n");
         ck_assert(!g_file_test(p->conf_path, G_FILE_TEST_EXISTS));
         ck_assert(!g_file_test(p->pid_path, G_FILE_TEST_EXISTS));
+        ck_assert(!g_file_test(p2->conf_path, G_FILE_TEST_EXISTS));
         g_unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
         if (saved)
                 g_setenv("VMNET_DNSMASQ_SUPERVISOR", saved, TRUE);
@@ -1030,6 +1234,8 @@ static Suite *dnsmasq_suite(void)
         tcase_set_timeout(ns, 60);
         tcase_add_test(ns, test_dhcp_in_namespaces);
         tcase_add_test(ns, test_start_failure_leaves_nothing);
+        tcase_add_test(ns, test_batch_overlaps);
+        tcase_add_test(ns, test_batch_failure_midway);
         tcase_add_test(ns, test_systemd_unreachable);
         suite_add_tcase(s, ns);
         return s;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -284,43 +285,129 @@ static void dnsmasq_child_setup(gpointer data G_GNUC_UNUSED)
         signal(SIGPIPE, SIG_DFL);
 }
 
-/* Starts p's dnsmasq, which has daemonized when this returns TRUE. */
-static gboolean fork_dnsmasq(const VmnetDnsmasqPaths *p, GError **error)
+/* An instance started and not waited for yet. */
+typedef struct {
+        GPid pid;   /* forked: dnsmasq's first process (0 under systemd) */
+        int err_fd; /* forked: the read end of its stderr, -1 when closed */
+} Started;
+
+struct _VmnetDnsmasqBatch {
+        VmnetSystemdJobs *jobs; /* systemd: opened by the batch's first start */
+        GHashTable *started;    /* unit name (unique per instance) -> Started* */
+};
+
+/* Reaps a forked first process (its exit status in *status); -1 with errno when it cannot. */
+static int reap(Started *s, int *status)
+{
+        pid_t r;
+
+        if (s->err_fd >= 0)
+                close(s->err_fd);
+        s->err_fd = -1;
+        if (!s->pid)
+                return 0;
+        while ((r = waitpid(s->pid, status, 0)) < 0 && errno == EINTR) {
+        }
+        s->pid = 0;
+        return r < 0 ? -1 : 0;
+}
+
+static void started_free(gpointer p)
+{
+        Started *s = p;
+        int status;
+
+        /* Waited for by no one (the caller's error): no zombie, no open pipe. */
+        reap(s, &status);
+        g_free(s);
+}
+
+VmnetDnsmasqBatch *vmnet_dnsmasq_batch_new(void)
+{
+        VmnetDnsmasqBatch *b = g_new0(VmnetDnsmasqBatch, 1);
+
+        b->started = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, started_free);
+        return b;
+}
+
+void vmnet_dnsmasq_batch_free(VmnetDnsmasqBatch *b)
+{
+        if (!b)
+                return;
+        g_hash_table_unref(b->started);
+        g_clear_pointer(&b->jobs, vmnet_systemd_jobs_free);
+        g_free(b);
+}
+
+/* Forks p's dnsmasq and returns at once; its stderr is a pipe read by fork_wait(). */
+static gboolean fork_start(const VmnetDnsmasqPaths *p, Started *s, GError **error)
 {
         g_autofree char *conf_arg = g_strconcat("--conf-file=", p->conf_path, NULL);
         const char *argv[] = { vmnet_dnsmasq_binary(), conf_arg, NULL };
-        g_autofree char *err_out = NULL;
         g_autoptr(GError) e = NULL;
-        int status = 0;
 
         /*
-         * dnsmasq forks: the parent exits once the daemon has read its
-         * configuration and bound its sockets, with a non-zero status and a
-         * message on stderr when it could not. g_spawn closes every other
-         * descriptor, so the daemon holds neither vmnet's lock nor libvirt's
-         * socket.
+         * g_spawn closes every other descriptor in the child (and its pipes
+         * are close-on-exec), so the daemon holds neither vmnet's lock,
+         * libvirt's socket nor another instance's stderr.
          */
-        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, dnsmasq_child_setup, NULL, NULL,
-                          &err_out, &status, &e)) {
+        if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+                                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                      dnsmasq_child_setup, NULL, &s->pid, NULL, NULL, &s->err_fd,
+                                      &e)) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED, "running %s: %s", argv[0],
                             e->message);
-                return FALSE;
-        }
-        if (!g_spawn_check_wait_status(status, &e)) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                            "dnsmasq for network %s did not start (%s): %s", p->network,
-                            e->message, err_out && *err_out ? g_strstrip(err_out) : "no message");
                 return FALSE;
         }
         return TRUE;
 }
 
 /*
- * Starts p's dnsmasq as a transient unit and waits for its start job, which
- * ends when dnsmasq has daemonized (Type=forking). dnsmasq's own message
- * about a failure is in the unit's journal, which the error names.
+ * dnsmasq forks: the first process exits once the daemon has read its
+ * configuration and bound its sockets, with a non-zero status and a
+ * message on stderr when it could not. The daemon keeps no copy of
+ * stderr, so the pipe ends when the first process does.
  */
-static gboolean start_unit(const VmnetDnsmasqPaths *p, GError **error)
+static gboolean fork_wait(const VmnetDnsmasqPaths *p, Started *s, GError **error)
+{
+        g_autoptr(GString) err_out = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+        char buf[4096];
+        int status = 0;
+
+        for (;;) {
+                ssize_t n = read(s->err_fd, buf, sizeof(buf));
+
+                if (n > 0)
+                        g_string_append_len(err_out, buf, n);
+                else if (n == 0 || errno != EINTR)
+                        break;
+        }
+        if (reap(s, &status) < 0) {
+                int err = errno;
+
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "dnsmasq for network %s: waiting for it: %s", p->network,
+                            g_strerror(err));
+                return FALSE;
+        }
+        if (!g_spawn_check_wait_status(status, &e)) {
+                g_strstrip(err_out->str);
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "dnsmasq for network %s did not start (%s): %s", p->network,
+                            e->message, *err_out->str ? err_out->str : "no message");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/*
+ * Queues p's transient unit's start job on the batch's connection to
+ * systemd; systemd_wait() waits for it, which ends when dnsmasq has
+ * daemonized (Type=forking). dnsmasq's own message about a failure is in
+ * the unit's journal, which the error names.
+ */
+static gboolean systemd_start(VmnetDnsmasqBatch *b, const VmnetDnsmasqPaths *p, GError **error)
 {
         g_autofree char *what = g_strdup_printf("vmnet: dnsmasq of network %s of plan %s%s%s",
                                                 p->network, p->plan,
@@ -330,7 +417,10 @@ static gboolean start_unit(const VmnetDnsmasqPaths *p, GError **error)
                                                               p->conf_path, p->pid_path, p->netns);
         g_autoptr(GError) e = NULL;
 
-        if (!vmnet_systemd_start_transient(p->unit, props, 30, &e)) {
+        if (!b->jobs)
+                b->jobs = vmnet_systemd_jobs_new(&e);
+        if (!b->jobs ||
+            !vmnet_systemd_jobs_start_transient(b->jobs, p->unit, props, 30, &e)) {
                 g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
                             "dnsmasq for network %s did not start: %s", p->network, e->message);
                 return FALSE;
@@ -338,16 +428,50 @@ static gboolean start_unit(const VmnetDnsmasqPaths *p, GError **error)
         return TRUE;
 }
 
-gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
+static gboolean systemd_wait(VmnetDnsmasqBatch *b, const VmnetDnsmasqPaths *p, GError **error)
 {
-        gint64 deadline;
+        g_autoptr(GError) e = NULL;
 
+        if (!vmnet_systemd_jobs_wait(b->jobs, p->unit, &e)) {
+                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                            "dnsmasq for network %s did not start: %s", p->network, e->message);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean vmnet_dnsmasq_batch_start(VmnetDnsmasqBatch *b, const VmnetDnsmasqPaths *p,
+                                   GError **error)
+{
+        Started *s;
+
+        g_return_val_if_fail(!g_hash_table_contains(b->started, p->unit), FALSE);
         if (!mkdir_for(p->pid_path, error) || !mkdir_for(p->lease_path, error))
                 return FALSE;
-        if (vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD ? !start_unit(p, error)
-                                                                    : !fork_dnsmasq(p, error))
+        s = g_new0(Started, 1);
+        s->err_fd = -1;
+        if (vmnet_dnsmasq_supervisor() == VMNET_DNSMASQ_BY_SYSTEMD ? !systemd_start(b, p, error)
+                                                                    : !fork_start(p, s, error)) {
+                g_free(s);
                 return FALSE;
-        /* The pid file is written before the parent exits; allow a moment all the same. */
+        }
+        g_hash_table_insert(b->started, g_strdup(p->unit), s);
+        return TRUE;
+}
+
+gboolean vmnet_dnsmasq_batch_wait(VmnetDnsmasqBatch *b, const VmnetDnsmasqPaths *p,
+                                  GError **error)
+{
+        Started *s = g_hash_table_lookup(b->started, p->unit);
+        gboolean ok;
+        gint64 deadline;
+
+        g_return_val_if_fail(s != NULL, FALSE);
+        ok = s->pid ? fork_wait(p, s, error) : systemd_wait(b, p, error);
+        g_hash_table_remove(b->started, p->unit);
+        if (!ok)
+                return FALSE;
+        /* The pid file is written before the first process exits; allow a moment all the same. */
         deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
         while (!vmnet_dnsmasq_running_pid(p)) {
                 if (g_get_monotonic_time() > deadline) {
@@ -360,6 +484,13 @@ gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
                 g_usleep(20 * 1000);
         }
         return TRUE;
+}
+
+gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error)
+{
+        g_autoptr(VmnetDnsmasqBatch) b = vmnet_dnsmasq_batch_new();
+
+        return vmnet_dnsmasq_batch_start(b, p, error) && vmnet_dnsmasq_batch_wait(b, p, error);
 }
 
 gboolean vmnet_dnsmasq_stop(const VmnetDnsmasqPaths *p, GError **error)

@@ -97,6 +97,26 @@ gboolean vmnet_dnsmasq_write_file(const char *path, const char *content, GError 
 gboolean vmnet_dnsmasq_start(const VmnetDnsmasqPaths *p, GError **error);
 
 /*
+ * Many instances starting at once (a batch of dnsmasq actions,
+ * src/actions/dnsmasq.c): vmnet_dnsmasq_batch_start() forks p's dnsmasq,
+ * or queues its unit's start job on the batch's one connection to
+ * systemd, and returns without waiting; vmnet_dnsmasq_batch_wait() then
+ * waits until that instance has daemonized, with vmnet_dnsmasq_start()'s
+ * errors (which is a batch of one). Every instance started must be waited
+ * for before the batch is freed; what is not is only reaped then (its
+ * first process), not stopped.
+ */
+typedef struct _VmnetDnsmasqBatch VmnetDnsmasqBatch;
+
+VmnetDnsmasqBatch *vmnet_dnsmasq_batch_new(void);
+void vmnet_dnsmasq_batch_free(VmnetDnsmasqBatch *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetDnsmasqBatch, vmnet_dnsmasq_batch_free)
+gboolean vmnet_dnsmasq_batch_start(VmnetDnsmasqBatch *b, const VmnetDnsmasqPaths *p,
+                                   GError **error);
+gboolean vmnet_dnsmasq_batch_wait(VmnetDnsmasqBatch *b, const VmnetDnsmasqPaths *p,
+                                  GError **error);
+
+/*
  * Stops the instance (SIGTERM, then SIGKILL after 5 s) and removes its pid
  * file. No-op when not running. Under systemd, stops its unit first (which
  * cancels a pending restart), then any dnsmasq forked by a vmnet that ran

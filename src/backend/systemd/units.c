@@ -132,67 +132,118 @@ int vmnet_systemd_append_variant(sd_bus_message *m, GVariant *v)
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-/* The end of one job of systemd's: JobRemoved(id, job, unit, result) for our job's path. */
+/*
+ * One connection to systemd and the jobs queued on it. JobRemoved(id, job,
+ * unit, result) is matched before the first call, so that a job that ends
+ * at once is not missed (sd_bus_call() keeps the signals that arrive
+ * meanwhile for the next sd_bus_process()); systemd sends it to the client
+ * that queued the job without a Subscribe(). Every ended job's result is
+ * kept by its path, whichever job is being waited for.
+ */
 typedef struct {
-        const char *job; /* NULL until the call that queued it has returned */
-        char *result;
-} JobWait;
+        char *path;
+        const char *kind; /* "start", "stop": for the message */
+        guint timeout_s;
+        gint64 deadline; /* monotonic */
+} QueuedJob;
+
+struct _VmnetSystemdJobs {
+        sd_bus *bus;
+        sd_bus_slot *slot;
+        GHashTable *queued; /* unit -> QueuedJob* */
+        GHashTable *ended;  /* job path -> result ("done", "failed", ...) */
+};
+
+static void queued_job_free(gpointer p)
+{
+        QueuedJob *q = p;
+
+        g_free(q->path);
+        g_free(q);
+}
 
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        JobWait *w = userdata;
+        VmnetSystemdJobs *j = userdata;
         const char *job, *unit, *result;
         uint32_t id;
 
-        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0 && w->job &&
-            g_str_equal(job, w->job) && !w->result)
-                w->result = g_strdup(result);
+        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0)
+                g_hash_table_replace(j->ended, g_strdup(job), g_strdup(result));
         return 0;
 }
 
-/*
- * Calls method of the manager with the message built by append (unit name
- * first) and waits for the job it queued. The signal is matched before the
- * call, so that a job that ends at once is not missed; systemd sends
- * JobRemoved to the client that queued the job without a Subscribe().
- * *gone is set when systemd does not know the unit (NoSuchUnit).
- */
-static gboolean call_and_wait(const char *method, const char *unit, GVariant *properties,
-                              guint timeout_s, gboolean *gone, GError **error)
+VmnetSystemdJobs *vmnet_systemd_jobs_new(GError **error)
 {
-        g_autoptr(sd_bus) bus = bus_open(error);
-        g_autoptr(sd_bus_slot) slot = NULL;
+        g_autoptr(VmnetSystemdJobs) j = g_new0(VmnetSystemdJobs, 1);
+        int r;
+
+        j->queued = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, queued_job_free);
+        j->ended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        j->bus = bus_open(error);
+        if (!j->bus)
+                return NULL;
+        r = sd_bus_match_signal(j->bus, &j->slot, NULL, SD_PATH, SD_MANAGER, "JobRemoved",
+                                on_job_removed, j);
+        if (r < 0) {
+                bus_fail(error, r, NULL, "systemd: watching the jobs of its units");
+                return NULL;
+        }
+        return g_steal_pointer(&j);
+}
+
+void vmnet_systemd_jobs_free(VmnetSystemdJobs *j)
+{
+        if (!j)
+                return;
+        /* The slot first: it points at j. */
+        g_clear_pointer(&j->slot, sd_bus_slot_unref);
+        g_clear_pointer(&j->bus, sd_bus_flush_close_unref);
+        g_hash_table_unref(j->queued);
+        g_hash_table_unref(j->ended);
+        g_free(j);
+}
+
+/*
+ * Calls method of the manager with the message built from unit and
+ * properties (a start) or unit alone (a stop) and notes the job it queued
+ * under unit. *gone is set when systemd does not know the unit
+ * (NoSuchUnit): no job then.
+ */
+static gboolean queue_job(VmnetSystemdJobs *j, const char *method, const char *unit,
+                          GVariant *properties, guint timeout_s, gboolean *gone, GError **error)
+{
         g_autoptr(sd_bus_message) reply = NULL;
         g_auto(sd_bus_error) e = SD_BUS_ERROR_NULL;
-        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-        JobWait w = { NULL, NULL };
-        g_autofree char *result = NULL;
+        QueuedJob *q = g_new0(QueuedJob, 1);
+        const char *path;
         int r;
 
         *gone = FALSE;
-        if (!bus)
-                return FALSE;
-        r = sd_bus_match_signal(bus, &slot, NULL, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed,
-                                &w);
-        if (r < 0)
-                return bus_fail(error, r, NULL, "systemd: watching the jobs of unit %s", unit);
+        q->kind = properties ? "start" : "stop";
+        q->timeout_s = timeout_s;
+        q->deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
         for (;;) {
                 g_autoptr(sd_bus_message) m = NULL;
 
-                r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, method);
+                r = sd_bus_message_new_method_call(j->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+                                                   method);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "ss", unit, properties ? "fail" : "replace");
                 if (r >= 0 && properties)
                         r = vmnet_systemd_append_variant(m, properties);
                 if (r >= 0 && properties)
                         r = sd_bus_message_append(m, "a(sa(sv))", 0);
-                if (r < 0)
+                if (r < 0) {
+                        queued_job_free(q);
                         return bus_fail(error, r, NULL, "systemd: %s of unit %s", method, unit);
+                }
                 sd_bus_error_free(&e);
-                r = sd_bus_call(bus, m, 0, &e, &reply);
+                r = sd_bus_call(j->bus, m, 0, &e, &reply);
                 if (r >= 0)
                         break;
                 if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                        queued_job_free(q);
                         *gone = TRUE;
                         return TRUE;
                 }
@@ -202,58 +253,90 @@ static gboolean call_and_wait(const char *method, const char *unit, GVariant *pr
                  * (CollectMode=inactive-or-failed): wait for it.
                  */
                 if (!sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitExists") ||
-                    g_get_monotonic_time() > deadline)
+                    g_get_monotonic_time() > q->deadline) {
+                        queued_job_free(q);
                         return bus_fail(error, r, &e, "systemd: %s of unit %s", method, unit);
+                }
                 g_usleep(50 * 1000);
         }
-        r = sd_bus_message_read(reply, "o", &w.job);
-        if (r < 0)
-                return bus_fail(error, r, NULL, "systemd: the reply to %s of unit %s", method, unit);
-        while (!w.result) {
-                gint64 left;
-
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        return bus_fail(error, r, NULL, "systemd: waiting for the job of unit %s",
-                                        unit);
-                if (r > 0)
-                        continue;
-                left = deadline - g_get_monotonic_time();
-                if (left <= 0) {
-                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                                    "systemd: the job of unit %s did not finish within %u s", unit,
-                                    timeout_s);
-                        return FALSE;
-                }
-                r = sd_bus_wait(bus, (uint64_t)left);
-                if (r < 0 && r != -EINTR)
-                        return bus_fail(error, r, NULL, "systemd: waiting for the job of unit %s",
-                                        unit);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0) {
+                queued_job_free(q);
+                return bus_fail(error, r, NULL, "systemd: the reply to %s of unit %s", method,
+                                unit);
         }
-        result = g_steal_pointer(&w.result);
-        if (!g_str_equal(result, "done")) {
-                g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
-                            "systemd: unit %s: %s job ended '%s' ('journalctl -u %s' says why)",
-                            unit, properties ? "start" : "stop", result, unit);
-                return FALSE;
-        }
+        q->path = g_strdup(path);
+        g_hash_table_replace(j->queued, g_strdup(unit), q);
         return TRUE;
 }
 
-gboolean vmnet_systemd_start_transient(const char *unit, GVariant *properties, guint timeout_s,
-                                       GError **error)
+gboolean vmnet_systemd_jobs_start_transient(VmnetSystemdJobs *j, const char *unit,
+                                            GVariant *properties, guint timeout_s,
+                                            GError **error)
 {
         gboolean gone;
 
         g_return_val_if_fail(properties != NULL, FALSE);
-        return call_and_wait("StartTransientUnit", unit, properties, timeout_s, &gone, error);
+        return queue_job(j, "StartTransientUnit", unit, properties, timeout_s, &gone, error);
+}
+
+gboolean vmnet_systemd_jobs_wait(VmnetSystemdJobs *j, const char *unit, GError **error)
+{
+        QueuedJob *q = g_hash_table_lookup(j->queued, unit);
+        g_autofree char *result = NULL;
+        gboolean ok = TRUE;
+        int r;
+
+        g_return_val_if_fail(q != NULL, FALSE);
+        while (!g_hash_table_contains(j->ended, q->path)) {
+                gint64 left;
+
+                r = sd_bus_process(j->bus, NULL);
+                if (r < 0) {
+                        ok = bus_fail(error, r, NULL, "systemd: waiting for the job of unit %s",
+                                      unit);
+                        break;
+                }
+                if (r > 0)
+                        continue;
+                left = q->deadline - g_get_monotonic_time();
+                if (left <= 0) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "systemd: the job of unit %s did not finish within %u s",
+                                    unit, q->timeout_s);
+                        ok = FALSE;
+                        break;
+                }
+                r = sd_bus_wait(j->bus, (uint64_t)left);
+                if (r < 0 && r != -EINTR) {
+                        ok = bus_fail(error, r, NULL, "systemd: waiting for the job of unit %s",
+                                      unit);
+                        break;
+                }
+        }
+        if (ok) {
+                result = g_strdup(g_hash_table_lookup(j->ended, q->path));
+                g_hash_table_remove(j->ended, q->path);
+                if (!g_str_equal(result, "done")) {
+                        g_set_error(error, VMNET_ERROR, VMNET_ERROR_FAILED,
+                                    "systemd: unit %s: %s job ended '%s' ('journalctl -u %s' "
+                                    "says why)",
+                                    unit, q->kind, result, unit);
+                        ok = FALSE;
+                }
+        }
+        g_hash_table_remove(j->queued, unit);
+        return ok;
 }
 
 gboolean vmnet_systemd_stop_unit(const char *unit, guint timeout_s, GError **error)
 {
+        g_autoptr(VmnetSystemdJobs) j = vmnet_systemd_jobs_new(error);
         gboolean gone;
 
-        return call_and_wait("StopUnit", unit, NULL, timeout_s, &gone, error);
+        if (!j || !queue_job(j, "StopUnit", unit, NULL, timeout_s, &gone, error))
+                return FALSE;
+        return gone || vmnet_systemd_jobs_wait(j, unit, error);
 }
 
 gboolean vmnet_systemd_unit_state(const char *unit, char **active_state, int *main_pid,

@@ -6,7 +6,7 @@
  * sd-bus from libsystemd; vmnet(8), SYSTEMD): transient units started,
  * stopped and read back, for the dnsmasq instances it supervises
  * (src/backend/dnsmasq/dnsmasq.c). Each call opens its own connection to
- * the system bus and waits for its job to finish. notify.h is the other
+ * the system bus (VmnetSystemdJobs, one for many jobs). notify.h is the other
  * half of what vmnet says to systemd.
  */
 
@@ -20,14 +20,35 @@ gboolean vmnet_systemd_booted(void);
 gboolean vmnet_systemd_bus_reachable(void);
 
 /*
- * Starts the transient service unit `unit` with properties, a GVariant of
- * D-Bus type a(sv) (as StartTransientUnit takes them; not consumed), and
- * waits (at most timeout_s seconds) until its start job has finished. A
- * job that did not end in "done" (the service failed to start) is an error
- * naming the unit and the job's result.
+ * One connection to systemd's manager and the jobs queued on it, so that
+ * many units start at once: queue every start, then wait for each
+ * (src/backend/dnsmasq/dnsmasq.c starts a batch of dnsmasq instances so).
+ * Caller frees; a job still queued then runs on in systemd, unwatched.
  */
-gboolean vmnet_systemd_start_transient(const char *unit, GVariant *properties, guint timeout_s,
-                                       GError **error);
+typedef struct _VmnetSystemdJobs VmnetSystemdJobs;
+
+/* Connects to the system bus and watches the jobs queued through it. */
+VmnetSystemdJobs *vmnet_systemd_jobs_new(GError **error);
+void vmnet_systemd_jobs_free(VmnetSystemdJobs *j);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmnetSystemdJobs, vmnet_systemd_jobs_free)
+
+/*
+ * Queues the start of the transient service unit `unit` with properties,
+ * a GVariant of D-Bus type a(sv) (as StartTransientUnit takes them; not
+ * consumed), and returns without waiting for it; the job is unit's in j,
+ * and has timeout_s seconds from now to finish.
+ */
+gboolean vmnet_systemd_jobs_start_transient(VmnetSystemdJobs *j, const char *unit,
+                                            GVariant *properties, guint timeout_s,
+                                            GError **error);
+
+/*
+ * Waits until the job queued for unit in j has finished (the jobs of other
+ * units finishing meanwhile are noted, not lost). A job that did not end
+ * in "done" (the service failed to start) or did not end in time is an
+ * error naming the unit and the job's result.
+ */
+gboolean vmnet_systemd_jobs_wait(VmnetSystemdJobs *j, const char *unit, GError **error);
 
 /* Stops unit and waits for it; a unit systemd does not know is stopped already. */
 gboolean vmnet_systemd_stop_unit(const char *unit, guint timeout_s, GError **error);
