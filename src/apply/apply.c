@@ -105,6 +105,14 @@ static void step_failed(Run *r, guint i, GError *e)
         }
 }
 
+/*
+ * At most this many steps of a batch in flight: each may hold a process and
+ * a pipe (a dnsmasq forked and not yet waited for), well within the 1024
+ * descriptors of a default soft limit. A longer run of them is several
+ * batches, one after the other.
+ */
+#define BATCH_MAX 128
+
 /* The end of the batch that starts at step i: i + 1 when step i runs alone. */
 static guint batch_end(const GPtrArray *actions, guint i)
 {
@@ -113,7 +121,7 @@ static guint batch_end(const GPtrArray *actions, guint i)
 
         if (!t->batch_begin || VMNET_MUTANT_IS(NO_BATCH))
                 return end;
-        while (end < actions->len &&
+        while (end < actions->len && end - i < BATCH_MAX &&
                ((const VmnetAction *)g_ptr_array_index(actions, end))->type->batch_begin ==
                        t->batch_begin)
                 end++;

@@ -13,7 +13,9 @@
 # system-vmnet.slice (its cgroup, not the caller's), is started again by
 # systemd after SIGKILL and after SIGTERM, is seen stopped by doctor when
 # its unit is stopped, comes back with the next apply, and is gone with its
-# unit after destroy.
+# unit after destroy. A plan of four networks starts its units' jobs as one
+# batch (they overlap), and one that fails in the middle (its address
+# taken) leaves no unit of that apply.
 . "${0%/*}/lib.sh"
 
 [[ -d /run/systemd/system ]] && [[ $(cat /proc/1/comm) == systemd ]] ||
@@ -114,6 +116,83 @@ t_destroy() {
         [[ ! -e /proc/$pid ]] || vm_fail "dnsmasq $pid still runs"
 }
 
+# --- one apply's starts as a batch (apply/apply.h): four units' jobs queued, then waited for ---
+BN=4
+{
+        echo '<plan xmlns="urn:vmnet:plan:1" name="sdb">'
+        for i in $(seq "$BN"); do
+                cat <<EOF
+  <network name="n$i" mode="host-only" bridge="sd-b$i">
+    <subnet cidr="10.79.$((10 + i)).0/24" gateway="10.79.$((10 + i)).1">
+      <dhcp start="10.79.$((10 + i)).100" end="10.79.$((10 + i)).150"/>
+    </subnet>
+  </network>
+EOF
+        done
+        echo '</plan>'
+} >"$W/batch.xml"
+bunit() { echo "vmnet-dnsmasq-sdb:n$1.service"; }
+bconf() { echo "$W/state/dnsmasq/sdb/n$1.conf"; }
+vm_on_exit "$VMNET" destroy --no-libvirt "$W/batch.xml"
+# A wrapper as the units' dnsmasq (VMNET_DNSMASQ, a test build): each waits
+# until all BN have been started; jobs waited for one by one never get there.
+mkdir "$W/began"
+cat >"$W/barrier" <<EOF
+#!/bin/sh
+touch "$W/began/\$\$"
+i=0
+while [ "\$(ls "$W/began" | wc -l)" -lt $BN ]; do
+        i=\$((i + 1))
+        [ \$i -le 300 ] || { echo "only \$(ls "$W/began" | wc -l) of $BN started" >&2; exit 1; }
+        sleep 0.05
+done
+exec /usr/sbin/dnsmasq "\$@"
+EOF
+chmod +x "$W/barrier"
+
+# gone N: unit N is neither running nor loaded (stopped and collected).
+gone() { [[ $(systemctl show -p LoadState --value "$(bunit "$1")") == not-found ]]; }
+
+t_batch() {
+        local i
+        vm_assert env VMNET_DNSMASQ="$W/barrier" "$VMNET" apply --no-libvirt "$W/batch.xml"
+        vm_assert_eq "$BN" "$(ls "$W/began" | wc -l)" "starts begun before any dnsmasq ran"
+        for i in $(seq "$BN"); do
+                vm_assert serving "$(bunit "$i")" "$(bconf "$i")"
+        done
+        vm_assert "$VMNET" destroy --no-libvirt "$W/batch.xml"
+        for i in $(seq "$BN"); do
+                vm_wait_until 30 gone "$i" || vm_fail "$(bunit "$i") still loaded after destroy"
+        done
+}
+
+# n3's dnsmasq cannot bind (a socket holds 10.79.13.1:53, IP_FREEBIND): the
+# apply fails naming n3, and no unit of it is left, running or waiting to restart.
+t_batch_failure() {
+        local squatter out i
+        python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 15, 1)
+s.bind(("10.79.13.1", 53))
+open(sys.argv[1], "w").write("bound\n")
+time.sleep(600)' "$W/bound" &
+        squatter=$!
+        vm_on_exit kill "$squatter"
+        vm_wait_until 30 test -s "$W/bound" || vm_fail "the socket on 10.79.13.1:53 was not bound"
+        if out=$("$VMNET" apply --no-libvirt "$W/batch.xml" 2>&1); then
+                vm_fail "apply succeeded with n3's address taken: $out"
+        fi
+        vm_assert_match "dnsmasq for network n3 did not start: .*$(bunit 3).*'failed'" "$out" "the error"
+        vm_assert_match "every completed step was undone" "$out" "the error"
+        for i in $(seq "$BN"); do
+                vm_wait_until 30 gone "$i" || vm_fail "$(bunit "$i"): $(systemctl is-active "$(bunit "$i")") after the failed apply"
+        done
+        vm_assert_not pgrep -f -- "--conf-file=$W/state/dnsmasq/sdb/"
+        vm_assert_not ip link show sd-b1
+        kill "$squatter"
+}
+
 vm_test "apply: dnsmasq is unit $UNIT in system-vmnet.slice" t_apply
 vm_test "SIGKILL to dnsmasq: systemd starts a new one" t_signal KILL
 vm_test "SIGTERM to dnsmasq: systemd starts a new one" t_signal TERM
@@ -121,4 +200,6 @@ vm_test "a re-apply leaves the running unit alone" t_reapply_noop
 vm_test "unit stopped: doctor names it, apply starts it again" t_stopped_unit
 vm_test "--netns: the unit runs dnsmasq in the namespace, destroy stops it" t_netns
 vm_test "destroy: the unit and dnsmasq are gone" t_destroy
+vm_test "a batch of $BN: the start jobs overlap, each unit serves its network, destroy removes them" t_batch
+vm_test "a batch whose third dnsmasq cannot bind: the apply fails naming it, no unit is left" t_batch_failure
 vm_summary
