@@ -64,16 +64,12 @@ cat >"$T/barrier" <<EOF
 #!/bin/sh
 # Each start waits until all $N have been forked (one file each).
 touch "$T/began/\$\$"
-i=0
-while [ "\$(ls "$T/began" | wc -l)" -lt $N ]; do
-        i=\$((i + 1))
-        if [ \$i -gt 300 ]; then
-                echo "\$(ls "$T/began" | wc -l) of $N starts had begun after 15 s" >&2
-                exit 1
-        fi
+for _ in \$(seq 300); do
+        [ "\$(ls "$T/began" | wc -l)" -lt $N ] || exec ${VMNET_DNSMASQ:-/usr/sbin/dnsmasq} "\$@"
         sleep 0.05
 done
-exec ${VMNET_DNSMASQ:-/usr/sbin/dnsmasq} "\$@"
+echo "\$(ls "$T/began" | wc -l) of $N starts had begun after 15 s" >&2
+exit 1
 EOF
 chmod +x "$T/barrier"
 mkdir "$T/began"

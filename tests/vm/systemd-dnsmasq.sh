@@ -140,13 +140,12 @@ mkdir "$W/began"
 cat >"$W/barrier" <<EOF
 #!/bin/sh
 touch "$W/began/\$\$"
-i=0
-while [ "\$(ls "$W/began" | wc -l)" -lt $BN ]; do
-        i=\$((i + 1))
-        [ \$i -le 300 ] || { echo "only \$(ls "$W/began" | wc -l) of $BN started" >&2; exit 1; }
+for _ in \$(seq 300); do
+        [ "\$(ls "$W/began" | wc -l)" -lt $BN ] || exec /usr/sbin/dnsmasq "\$@"
         sleep 0.05
 done
-exec /usr/sbin/dnsmasq "\$@"
+echo "only \$(ls "$W/began" | wc -l) of $BN started after 15 s" >&2
+exit 1
 EOF
 chmod +x "$W/barrier"
 
