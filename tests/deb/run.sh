@@ -17,6 +17,10 @@
 #      there, the program is /usr/sbin/vmnet, the schema and the examples are
 #      the source's, the hook runs /usr/sbin/vmnet; and the installed
 #      `vmnet --version` and `vmnet validate` of an installed example run;
+#      the Ansible collection vmnet.host is every file of ansible/, in the
+#      directory of ansible-core's default COLLECTIONS_PATHS that is not the
+#      user's, where ansible-doc (module and role) and ansible-galaxy
+#      collection list find it, and without which they do not;
 #   5. the systemd unit: installed, enabled and started by the maintainer
 #      scripts, and `systemd-analyze verify` finds nothing to say about it,
 #      alone and in a boot transaction with libvirtd, libvirt-guests and
@@ -30,12 +34,14 @@
 # (libvirt0 left out of Depends), unit-cycle (vmnet.service also ordered
 # after libvirtd: an ordering cycle), man-adjust (vmnet-plan(5)'s tables
 # justified again: groff warns, so lintian does), no-examples (make install
-# without the example plans).
+# without the example plans), collection-path (the collection installed one
+# level too high, without ansible_collections/).
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
-for t in dpkg-buildpackage dh lintian dpkg dpkg-deb dpkg-query perl systemd-analyze; do
+for t in dpkg-buildpackage dh lintian dpkg dpkg-deb dpkg-query perl systemd-analyze \
+        ansible-config ansible-doc ansible-galaxy; do
         command -v "$t" >/dev/null || { echo "SKIP: needs $t (sh build-aux/deps.sh installs it)"; exit 77; }
 done
 [ -f "$top_builddir/Makefile" ] || { echo "FAIL: $top_builddir is not a configured build tree"; exit 1; }
@@ -73,6 +79,7 @@ no-libvirt-dep) sed -i '/^ *libvirt0 (>= [0-9.]*),$/d' "$src/debian/control" ;;
 man-adjust) sed -i '/^\.na$/d' "$src/man/vmnet-plan.5" ;;
 no-examples) sed -i '/examples\/\*\.xml/d' "$src/Makefile.am" ;;
 unit-cycle) sed -i 's/^After=network.target nftables.service$/& libvirtd.service/' "$src/backend/systemd/vmnet.service.in" ;;
+collection-path) sed -i 's|^\(vmnethostdir = .*/collections/\)ansible_collections/|\1|' "$src/Makefile.am" ;;
 *) echo "FAIL: unknown VMNET_DEB_FAULT '$VMNET_DEB_FAULT'"; exit 1 ;;
 esac
 [ -n "${VMNET_DEB_FAULT:-}" ] && echo "note: VMNET_DEB_FAULT=$VMNET_DEB_FAULT: the copy is broken on purpose"
@@ -201,6 +208,52 @@ done
 hook=$root/etc/libvirt/hooks/network.d/50-vmnet
 check "the hook is executable" test -x "$hook"
 check "the hook runs /usr/sbin/vmnet" grep -qx 'exec /usr/sbin/vmnet hook network "$@"' "$hook"
+
+# The Ansible collection, where ansible-core finds it. ansible-* run with a
+# clean environment: no configuration file but an empty one, HOME and
+# ANSIBLE_HOME in $tmp, so that ansible-core's own defaults decide.
+coll=/usr/share/ansible/collections/ansible_collections/vmnet/host
+collfiles() { (cd "$1" 2>/dev/null && find . -type f | LC_ALL=C sort); }
+srcfiles=$(collfiles "$top_srcdir/ansible")
+check "the collection vmnet.host is in $coll: the files of ansible/ ($(wc -l <<<"$srcfiles")), no other" \
+        test "$(collfiles "$root$coll")" = "$srcfiles"
+differ=
+for f in $srcfiles; do
+        cmp -s "$top_srcdir/ansible/$f" "$root$coll/$f" || differ="$differ ${f#./}"
+done
+check "  each the source's${differ:+ (differ or missing:$differ)}" test -z "$differ"
+mkdir -p "$tmp/home" "$tmp/ansible-home"
+: >"$tmp/ansible.cfg"
+ansible_env() {
+        (cd "$tmp" && env -i PATH="$PATH" LANG=C.UTF-8 HOME="$tmp/home" ANSIBLE_HOME="$tmp/ansible-home" \
+                ANSIBLE_CONFIG="$tmp/ansible.cfg" ANSIBLE_NOCOLOR=1 "$@")
+}
+# COLLECTIONS_PATHS(default) = ['/tmp/.../ansible-home/collections', '/usr/share/ansible/collections']
+paths=$(ansible_env ansible-config dump | sed -n 's/^COLLECTIONS_PATHS(default) = \[\(.*\)\]$/\1/p' | tr -d "' " | tr , ' ')
+echo "  ansible-core's default COLLECTIONS_PATHS: $paths"
+case " $paths " in
+*" /usr/share/ansible/collections "*) ok "ansible-core's default COLLECTIONS_PATHS has /usr/share/ansible/collections" ;;
+*) ko "ansible-core's default COLLECTIONS_PATHS has /usr/share/ansible/collections" ;;
+esac
+# The same paths, each in the root: as if the package were installed in /.
+rooted=
+for p in $paths; do rooted="$rooted${rooted:+:}$root$p"; done
+ansible_env ANSIBLE_COLLECTIONS_PATH="$rooted" ansible-doc vmnet.host.network >"$tmp/doc" 2>&1
+check "ansible-doc vmnet.host.network finds the module in $coll" \
+        sh -c "grep -q 'VMNET.HOST.NETWORK' '$tmp/doc' && grep -qF '$root$coll/plugins/modules/network.py' '$tmp/doc'"
+check "  with its options, examples and return values" \
+        sh -c "grep -q unplug_timeout '$tmp/doc' && grep -q '^EXAMPLES' '$tmp/doc' && grep -q '^RETURN VALUES' '$tmp/doc'"
+grep -q 'VMNET.HOST.NETWORK' "$tmp/doc" || sed 's/^/  | /' "$tmp/doc" | head -20
+ansible_env ANSIBLE_COLLECTIONS_PATH="$rooted" ansible-doc -t role vmnet.host.hypervisor >"$tmp/doc-role" 2>&1
+check "ansible-doc -t role vmnet.host.hypervisor finds the role" grep -q "vmnet.host.network" "$tmp/doc-role"
+version_coll=$(sed -n 's/^version: //p' "$top_srcdir/ansible/galaxy.yml")
+ansible_env ANSIBLE_COLLECTIONS_PATH="$rooted" ansible-galaxy collection list vmnet.host >"$tmp/list" 2>&1
+check "ansible-galaxy collection list: vmnet.host $version_coll (galaxy.yml's version)" \
+        grep -qE "^vmnet\.host +$version_coll *\$" "$tmp/list"
+# ... and without the package, on these paths, no such module: what found it is the package
+ansible_env ANSIBLE_COLLECTIONS_PATH="$tmp/ansible-home/collections" ansible-doc vmnet.host.network >"$tmp/doc-none" 2>&1
+check "without the package's files, ansible-doc does not find vmnet.host.network" \
+        sh -c "! grep -q 'VMNET.HOST.NETWORK' '$tmp/doc-none'"
 
 out=$("$root/usr/sbin/vmnet" --version 2>&1)
 check "the installed vmnet --version says vmnet $version (it said: $out)" grep -qx "vmnet $version" <<<"$out"
