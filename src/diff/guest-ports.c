@@ -10,7 +10,7 @@
 #define PVID_UNTAGGED (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)
 
 typedef struct {
-        VmnetGuestPortFunc fn;
+        VmnetGuestPortVlansFunc fn;
         gpointer data;
 } Walk;
 
@@ -35,8 +35,8 @@ static void if_on_vlan_aware(const VmnetGuestTap *t, gpointer data)
         g_autoptr(GArray) missing = NULL;
         g_autoptr(GArray) stray = NULL;
         const GArray *have = t->tap->bridge_vlans;
-        VmnetGuestPort p = { .domain = t->domain, .iface = t->iface, .net = t->net, .tap = t->tap,
-                             .want = t->vlans };
+        VmnetGuestPortVlans p = { .domain = t->domain, .iface = t->iface, .net = t->net,
+                                  .tap = t->tap, .want = t->vlans };
 
         if (vmnet_port_vlans_is_empty(&p.want) || g_strcmp0(p.tap->master_name, p.net->bridge) != 0)
                 return;
@@ -58,19 +58,19 @@ static void if_on_vlan_aware(const VmnetGuestTap *t, gpointer data)
 }
 
 void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
-                               const VmnetHost *host, VmnetGuestPortFunc fn, gpointer data)
+                               const VmnetHost *host, VmnetGuestPortVlansFunc fn, gpointer data)
 {
         Walk w = { fn, data };
 
         vmnet_guest_nics_foreach(plan, virt, host, if_on_vlan_aware, &w);
 }
 
-gboolean vmnet_guest_port_ok(const VmnetGuestPort *port)
+gboolean vmnet_guest_port_ok(const VmnetGuestPortVlans *port)
 {
         return !port->missing->len && !port->stray->len;
 }
 
-static void repair(const VmnetGuestPort *p, gpointer data)
+static void repair(const VmnetGuestPortVlans *p, gpointer data)
 {
         GPtrArray *actions = data;
 

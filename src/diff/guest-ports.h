@@ -20,6 +20,11 @@
 #include "model/model.h"
 #include "observe/host.h"
 
+/*
+ * One guest port on a VLAN-aware bridge and its VLANs: those it must carry,
+ * those it lacks, those it must not be in. (Not a port of observe/ports.h,
+ * VmnetGuestPort: any port of a plan's bridge, for counters and pictures.)
+ */
 typedef struct {
         const char *domain;
         const VmnetLibvirtIface *iface; /* running definition: network, portgroup, target */
@@ -29,9 +34,9 @@ typedef struct {
         GArray *missing;                /* VmnetHostBridgeVlan: wanted VLANs it lacks, or has
                                          * with other flags (the flags it must have) */
         GArray *stray;                  /* VmnetHostBridgeVlan: the other VLANs it is in */
-} VmnetGuestPort;
+} VmnetGuestPortVlans;
 
-typedef void (*VmnetGuestPortFunc)(const VmnetGuestPort *port, gpointer data);
+typedef void (*VmnetGuestPortVlansFunc)(const VmnetGuestPortVlans *port, gpointer data);
 
 /*
  * Calls fn for every running guest's interface on a VLAN-aware network of
@@ -41,10 +46,10 @@ typedef void (*VmnetGuestPortFunc)(const VmnetGuestPort *port, gpointer data);
  * (vmnet_diff_guest_taps(), which also places it).
  */
 void vmnet_guest_ports_foreach(const VmnetPlan *plan, const VmnetLibvirtHost *virt,
-                               const VmnetHost *host, VmnetGuestPortFunc fn, gpointer data);
+                               const VmnetHost *host, VmnetGuestPortVlansFunc fn, gpointer data);
 
 /* Is the port exactly where it must be? */
-gboolean vmnet_guest_port_ok(const VmnetGuestPort *port);
+gboolean vmnet_guest_port_ok(const VmnetGuestPortVlans *port);
 
 /* Appends the actions that put every wrong guest port right: its VLANs first, then the strays out. */
 void vmnet_diff_guest_ports(const VmnetPlan *plan, const VmnetLibvirtHost *virt,

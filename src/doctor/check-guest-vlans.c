@@ -43,7 +43,7 @@ static char *entries(const GArray *vlans)
         return g_string_free(out, FALSE);
 }
 
-static void report(const VmnetGuestPort *p, gpointer data)
+static void report(const VmnetGuestPortVlans *p, gpointer data)
 {
         VmnetDoctor *doc = data;
         g_autofree char *want = NULL, *lacks = NULL, *other = NULL;
