@@ -123,6 +123,28 @@ static void lower(GString *out, const VmnetHost *host, const VmnetHostLink *link
         }
 }
 
+/*
+ * A port's VLANs on a VLAN-aware bridge, as the plan gives them: "VLAN 30"
+ * (an access port), "trunk 100,300 native 200" (a trunk port group: its
+ * tagged VLANs, then the untagged one), nothing elsewhere.
+ */
+static void port_vlans_line(GString *p, const VmnetNetwork *net, const VmnetGuestPort *gp)
+{
+        VmnetPortVlans v;
+        g_autofree char *tagged = NULL;
+
+        vmnet_network_port_vlans(net, gp->planned ? gp->planned->portgroup : NULL, &v);
+        if (!v.n_tagged) {
+                if (v.untagged)
+                        g_string_append_printf(p, "\nVLAN %u", v.untagged);
+                return;
+        }
+        tagged = vmnet_vlan_list_format(&v);
+        g_string_append_printf(p, "\ntrunk %s", tagged);
+        if (v.untagged)
+                g_string_append_printf(p, " native %u", v.untagged);
+}
+
 /* The address a port's guest has: the plan's, else its lease's. */
 static char *port_address(const VmnetGuestPort *gp, GHashTable *leases)
 {
@@ -181,8 +203,6 @@ static void network(GString *out, const VmnetPlan *plan, const VmnetHost *host,
                 const VmnetGuestPort *gp = g_ptr_array_index(ports, i);
                 g_autoptr(GString) p = g_string_new(gp->link->name);
                 g_autofree char *addr = port_address(gp, leases);
-                guint vlan = gp->planned ? vmnet_network_port_vlan(net, gp->planned->portgroup)
-                                         : vmnet_network_port_vlan(net, NULL);
                 gboolean mtu_differs = br && gp->link->mtu != br->mtu;
 
                 if (gp->network != net || VMNET_MUTANT_IS(DOT_NO_PORTS))
@@ -195,8 +215,7 @@ static void network(GString *out, const VmnetPlan *plan, const VmnetHost *host,
                 }
                 if (addr)
                         g_string_append_printf(p, "\n%s", addr);
-                if (vlan)
-                        g_string_append_printf(p, "\nVLAN %u", vlan);
+                port_vlans_line(p, net, gp);
                 g_string_append_printf(p, "\nmtu %u%s%s", gp->link->mtu,
                                        mtu_differs ? " (bridge has another)" : "",
                                        gp->link->up ? "" : ", down");

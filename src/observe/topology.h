@@ -7,7 +7,8 @@
  * subnets; its bridge; its uplink chain down to the NICs (VLAN links, bonds
  * and their slaves: whatever the links' IFLA_LINK and masters say); a
  * fleet network's VXLAN link with its VNI and underlay device; each guest
- * port with its domain, MAC, address, VLAN and MTU; the NAT egress. What
+ * port with its domain, MAC, address, VLAN (a trunk port group's: "trunk
+ * 100,300 native 200") and MTU; the NAT egress. What
  * the plan wants and the host lacks is drawn dashed red, an MTU that
  * differs from the bridge's in red, and the drift's actions in a red note. A pure function of what was observed.
  */

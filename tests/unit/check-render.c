@@ -11,6 +11,8 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include "observe/ports.h"
+#include "observe/topology.h"
 #include "render/render.h"
 #include "tests/unit/testutil.h"
 #include "util/autoptr.h"
@@ -23,7 +25,9 @@
  * libvirtd and must hand the same settings back.
  *
  * Golden files: tests/data/render/<example>/network-<net>.xml and
- * domain-<dom>-<n>.xml, n the 0-based index of the interface in the domain.
+ * domain-<dom>-<n>.xml, n the 0-based index of the interface in the domain;
+ * topology.dot, the picture of `vmnet status --format dot` of a host that
+ * has exactly what the example asks for (applied_host() below).
  */
 
 /* ---------------------------------------------------------------- models */
@@ -866,6 +870,89 @@ START_TEST(test_example_golden)
 }
 END_TEST
 
+/* The link called name, added (up, with that MTU) unless host has one. */
+static VmnetHostLink *host_link(VmnetHost *host, const char *name, const char *kind, guint mtu)
+{
+        VmnetHostLink *l = (VmnetHostLink *)vmnet_host_find_link(host, name);
+
+        if (l)
+                return l;
+        l = vmnet_host_add_link(host, (int)host->links->len + 2, name, kind);
+        l->mtu = mtu;
+        l->up = TRUE;
+        return l;
+}
+
+/*
+ * A host as a successful apply of plan leaves it, every guest running: per
+ * network its bridge (with the host's gateway addresses), its uplink (a
+ * VLAN link on its NIC, or the NIC), its VXLAN link, its NAT egress, and
+ * one tap named as vmnet names it per interface of the plan.
+ */
+static VmnetHost *applied_host(const VmnetPlan *plan)
+{
+        VmnetHost *host = vmnet_host_new();
+
+        for (guint i = 0; i < plan->networks->len; i++) {
+                const VmnetNetwork *net = net_at(plan, i);
+                guint mtu = net->mtu ? net->mtu : 1500;
+                VmnetHostLink *br = host_link(host, net->bridge, "bridge", mtu);
+
+                br->vlan_filtering = net->vlan_aware;
+                for (guint s = 0; net->mode != VMNET_MODE_BRIDGED && s < net->subnets->len; s++) {
+                        const VmnetSubnet *sub = g_ptr_array_index(net->subnets, s);
+
+                        if (sub->has_gateway)
+                                vmnet_host_link_add_addr(br, &sub->gateway, sub->cidr.prefix, 0);
+                }
+                if (net->uplink) {
+                        VmnetHostLink *dev = host_link(host, net->uplink->dev, NULL, mtu);
+
+                        if (g_strcmp0(net->uplink->ifname, net->uplink->dev) != 0) {
+                                VmnetHostLink *vl = host_link(host, net->uplink->ifname, "vlan", mtu);
+
+                                vl->link = dev->ifindex;
+                                vl->vlan_id = net->uplink->vlan;
+                                dev = vl;
+                        }
+                        dev->master = br->ifindex;
+                }
+                if (net->vxlan && net->vxlan->name)
+                        host_link(host, net->vxlan->name, "vxlan", mtu)->master = br->ifindex;
+                if (net->has_nat && net->nat_out)
+                        host_link(host, net->nat_out, NULL, 1500);
+        }
+        for (guint d = 0; d < plan->domains->len; d++) {
+                const VmnetDomain *dom = dom_at(plan, d);
+
+                for (guint j = 0; j < dom->interfaces->len; j++) {
+                        const VmnetInterface *ifc = ifc_at(dom, j);
+                        const VmnetNetwork *net = vmnet_plan_find_network(plan, ifc->network);
+                        char tap[VMNET_IFNAMSIZ];
+
+                        vmnet_tap_name(&ifc->mac, tap);
+                        host_link(host, tap, "tun", net->mtu ? net->mtu : 1500)->master =
+                                vmnet_host_find_link(host, net->bridge)->ifindex;
+                }
+        }
+        vmnet_host_resolve(host);
+        return host;
+}
+
+START_TEST(test_example_topology)
+{
+        const char *relpath = examples[_i];
+        g_autoptr(VmnetPlan) plan = vmnet_test_load_plan(relpath);
+        g_autofree char *stem = example_stem(relpath);
+        g_autofree char *golden = g_build_filename("render", stem, "topology.dot", NULL);
+        g_autoptr(VmnetHost) host = applied_host(plan);
+        g_autoptr(GPtrArray) ports = vmnet_guest_ports(plan, host, NULL);
+        g_autofree char *dot = vmnet_topology_dot(plan, host, ports, NULL, NULL);
+
+        vmnet_test_golden(golden, dot);
+}
+END_TEST
+
 START_TEST(test_example_libvirt)
 {
         g_autoptr(VmnetPlan) plan = vmnet_test_load_plan(examples[_i]);
@@ -910,6 +997,7 @@ static Suite *render_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_examples_exist);
         tcase_add_loop_test(tc, test_example_golden, 0, n);
+        tcase_add_loop_test(tc, test_example_topology, 0, n);
         tcase_add_loop_test(tc, test_example_libvirt, 0, n);
         suite_add_tcase(s, tc);
         return s;
