@@ -59,6 +59,7 @@ static void want(Walk *w, const char *port, const char *port_desc, const VmnetMi
                 x->direction = bit;
                 x->to = g_strdup(to);
                 x->to_desc = g_strdup(to_desc);
+                x->to_link = m->to_link != NULL;
                 x->to_here = vmnet_host_find_link(w->host, to) != NULL;
                 x->line = m->line;
                 g_ptr_array_add(w->out, x);

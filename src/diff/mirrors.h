@@ -23,6 +23,7 @@ typedef struct {
         guint direction;  /* one bit: VMNET_MIRROR_INGRESS or _EGRESS */
         char *to;         /* the destination link */
         char *to_desc;    /* "domain mon interface 1", "host link", NULL */
+        gboolean to_link; /* the destination is a host link (link=), not a guest's port */
         gboolean to_here; /* the destination exists */
         guint line;       /* of the <mirror> */
 } VmnetWantedMirror;

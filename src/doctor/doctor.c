@@ -29,6 +29,7 @@ const VmnetDoctorCheck *const vmnet_doctor_checks[] = {
         &vmnet_doctor_check_libvirt,
         &vmnet_doctor_check_guest_vlans,
         &vmnet_doctor_check_antispoof,
+        &vmnet_doctor_check_mirrors,
         &vmnet_doctor_check_confirm,
         NULL,
 };

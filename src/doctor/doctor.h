@@ -185,3 +185,4 @@ extern const VmnetDoctorCheck vmnet_doctor_check_antispoof;
 extern const VmnetDoctorCheck vmnet_doctor_check_confirm;
 extern const VmnetDoctorCheck vmnet_doctor_check_vxlan;
 extern const VmnetDoctorCheck vmnet_doctor_check_bond;
+extern const VmnetDoctorCheck vmnet_doctor_check_mirrors;

@@ -66,6 +66,12 @@
 #ifndef VMNET_MUTANT_NO_DOCTOR_MTU
 #define VMNET_MUTANT_NO_DOCTOR_MTU 0 /* doctor/check-mtu.c: a bridge port with another MTU is never reported */
 #endif
+#ifndef VMNET_MUTANT_NO_DOCTOR_MIRROR
+#define VMNET_MUTANT_NO_DOCTOR_MIRROR 0 /* doctor/check-mirrors.c: a planned mirror missing from the kernel is never reported */
+#endif
+#ifndef VMNET_MUTANT_DOCTOR_MIRROR_ANY_DEST
+#define VMNET_MUTANT_DOCTOR_MIRROR_ANY_DEST 0 /* doctor/check-mirrors.c: a mirror filter counts whatever its destination (a link gone, another) */
+#endif
 #ifndef VMNET_MUTANT_NO_ATTACH
 #define VMNET_MUTANT_NO_ATTACH 0 /* actions/domain-iface.c: a guest interface is not attached, yet the step succeeds */
 #endif

@@ -130,14 +130,52 @@ check "cap sees what g2 receives ($(logged cap d))" test "$(logged cap d)" = 5
 check "  and nothing g2 sends ($(logged cap c))" test "$(logged cap c)" = 0
 check "cap saw nothing before ($(logged cap a) $(logged cap b))" test "$(logged cap a)$(logged cap b)" = 00
 
+# mirrors NAME JQ: vmnet doctor's mirrors check (--json) in the host namespace;
+# passes when the jq filter over its findings ([.findings[] | select(.check ==
+# "mirrors")]) and its result (.checks[] of that name) is true
+mirrors() {
+        "$VMNET" --netns "$P-host" --json doctor "$T/plan.xml" >"$T/doctor.json" 2>"$T/doctor.err"
+        if jtrue "([.findings[] | select(.check == \"mirrors\")] as \$f | [.checks[] | select(.name == \"mirrors\")][0] as \$c | $2)" \
+                cat "$T/doctor.json"; then
+                ok "$1"
+        else
+                ko "$1"; jq -c '.findings[] | select(.check == "mirrors")' "$T/doctor.json"; cat "$T/doctor.err"
+        fi
+}
+mirrors "doctor: the mirrors are as planned (check ok, no finding)" '$c.status == "ok" and $f == []'
+
 # --- drift: a filter removed by hand is put back
 x host tc filter del dev $P1 ingress pref 30317
+# ... which doctor names, with the fix
+mirrors "doctor names g1's ingress mirror, missing from $P1, fix: vmnet apply" \
+        "\$c.status == \"problems\" and (\$f | length == 1) and (\$f[0] | .severity == \"warning\" and .object == \"link $P1\"
+                and (.message | test(\"ingress mirror of port $P1 .domain g1 interface 1. to $PM .domain mon interface 1. is missing\"))
+                and (.fix | test(\"^vmnet --netns $P-host apply .*plan.xml\$\")))"
 vm "$P-host" --json status --detailed-exitcode "$T/plan.xml"; rc=$?
 check "status: a mirror removed by hand is drift (rc $rc)" test "$rc" = 2
 vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
 check "apply repairs it (rc $rc)" test "$rc" = 2
 check "  the ingress filter is back" jtrue "$filter | length == 1 and .[0].options.actions[0].to_dev == \"$PM\"" \
         x host tc -j filter show dev $P1 ingress
+mirrors "  and doctor finds nothing wrong with the mirrors" '$c.status == "ok" and $f == []'
+
+# --- a destination gone, then made again: the filter copies to nowhere until the next apply
+x host ip link del cap0
+mirrors "cap0 gone: doctor says g2's egress mirror has no destination, fix: create cap0, then vmnet apply" \
+        "(\$f | length == 1) and (\$f[0] | .object == \"link $P2\" and
+                (.message | test(\"egress mirror of port $P2 .domain g2 interface 1. has no destination: cap0 .host link. is not here\"))
+                and (.fix | test(\"^create the host link cap0, or change the <mirror> at .*plan.xml:[0-9]+; then vmnet --netns $P-host apply \")))"
+ip -n "$P-host" link add cap0 type veth peer name eth0 netns "$P-cap"
+ip -n "$P-host" link set cap0 up; ip -n "$P-cap" link set eth0 up
+mirrors "cap0 made again: doctor says g2's egress mirror copies to a link that is gone, fix: vmnet apply" \
+        "(\$f | length == 1) and (\$f[0] | .object == \"link $P2\" and
+                (.message | test(\"egress mirror of port $P2 .* copies to a link that is gone, not to cap0 .host link.\"))
+                and (.fix | test(\"^vmnet --netns $P-host apply \")))"
+vm "$P-host" --json apply --detailed-exitcode "$T/plan.xml"; rc=$?
+check "apply sets g2's mirror to the new cap0 (rc $rc)" test "$rc" = 2
+check "  g2's egress filter copies to cap0" jtrue "$filter | length == 1 and .[0].options.actions[0].to_dev == \"cap0\"" \
+        x host tc -j filter show dev $P2 egress
+mirrors "  and doctor finds nothing wrong with the mirrors again" '$c.status == "ok" and $f == []'
 
 # --- g2's mirror left out of the plan: removed, and its clsact with it
 plan '<mirror direction="both" domain="mon"/>' ''
